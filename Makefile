@@ -1,0 +1,39 @@
+# zkperp: `make demo` runs the whole scenario, `make test` the tests. Both set up what they need.
+PY      ?= python3
+VENV    := .venv
+VPY     := $(VENV)/bin/python
+STAMP_PY  := $(VENV)/.installed
+STAMP_NPM := node_modules/.installed
+PRESET  ?= devnet
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-all demo bench lint clean
+
+setup: $(STAMP_PY) $(STAMP_NPM)
+
+$(STAMP_PY): pyproject.toml
+	test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $@
+
+$(STAMP_NPM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The tests at the `minimal` preset; full prove/verify runs are the `prove` marker's smaller set.
+test: setup
+	$(VPY) -m pytest -q $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/zkperp demo --preset $(PRESET)
+
+bench: setup
+	for b in bench/*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

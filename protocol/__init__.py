@@ -1,0 +1,1 @@
+"""The rules of zkperp, written once: pure, deterministic, no I/O."""

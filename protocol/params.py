@@ -1,0 +1,135 @@
+"""Protocol parameters: every bit width and tree depth, declared once, per preset.
+
+The engine's range checks, the circuits' range checks, the pubdata encodings and the contracts'
+constants all read these numbers from here (the contracts through generated constants), so a
+width is never written twice. Presets:
+
+- ``minimal``: tiny trees and few operations per block, for tests (proves in seconds);
+- ``devnet``: the demo (proves a block in about a minute on a 2-core machine);
+- ``mainnet``: Lighter-like depths; measured, never run in CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+class UnknownPresetError(ValueError):
+    """Raised for a preset name that does not exist."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """The sizes of one deployment: every field an integer or a name, none derived twice."""
+
+    name: str
+    # -- trees --------------------------------------------------------------------------------
+    account_tree_depth: int  # accounts are leaves 0 .. 2**depth - 1
+    market_tree_depth: int  # markets (and each account's positions) 0 .. 2**depth - 1
+    price_bits: int  # order price, in ticks of the market's tick size
+    order_nonce_bits: int  # order-book tree key = price || nonce
+    # -- amounts (unsigned magnitudes; signed values carry one extra sign range) ---------------
+    amount_bits: int  # deposit / withdraw / transfer amounts, USDC micro-units
+    collateral_bits: int  # |collateral| < 2**collateral_bits
+    base_amount_bits: int  # order and position sizes, in lots
+    quote_amount_bits: int  # notional = price * size, USDC micro-units
+    funding_index_bits: int  # |cumulative funding index| < 2**funding_index_bits
+    fee_rate_bits: int  # fee rates in parts per million
+    # -- counters and time ---------------------------------------------------------------------
+    account_nonce_bits: int
+    timestamp_bits: int  # unix seconds
+    pool_share_bits: int
+    max_open_orders_per_account: int
+    # -- blocks and L1 -------------------------------------------------------------------------
+    ops_per_block: int  # operation slots in one block circuit
+    priority_expiry_seconds: int  # a priority request must be processed within this time
+    max_open_priority_requests: int
+    exit_window_seconds: int  # desert-mode exits stay open at least this long
+
+    @property
+    def max_accounts(self) -> int:
+        return 1 << self.account_tree_depth
+
+    @property
+    def max_markets(self) -> int:
+        return 1 << self.market_tree_depth
+
+    @property
+    def order_tree_depth(self) -> int:
+        return self.price_bits + self.order_nonce_bits
+
+    def with_overrides(self, **changes: Any) -> Preset:
+        """A copy with some fields changed (tests shorten deadlines this way)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise UnknownPresetError(f"unknown preset fields: {sorted(unknown)}")
+        return replace(self, **changes)
+
+
+_COMMON: dict[str, int] = {
+    "amount_bits": 64,
+    "collateral_bits": 64,
+    "base_amount_bits": 48,
+    "quote_amount_bits": 80,
+    "funding_index_bits": 64,
+    "fee_rate_bits": 20,
+    "account_nonce_bits": 32,
+    "timestamp_bits": 40,
+    "pool_share_bits": 64,
+}
+
+MINIMAL = Preset(
+    name="minimal",
+    account_tree_depth=4,
+    market_tree_depth=1,
+    price_bits=16,
+    order_nonce_bits=8,
+    max_open_orders_per_account=8,
+    ops_per_block=4,
+    priority_expiry_seconds=300,
+    max_open_priority_requests=64,
+    exit_window_seconds=3600,
+    **_COMMON,
+)
+
+DEVNET = Preset(
+    name="devnet",
+    account_tree_depth=10,
+    market_tree_depth=2,
+    price_bits=24,
+    order_nonce_bits=16,
+    max_open_orders_per_account=32,
+    ops_per_block=8,
+    priority_expiry_seconds=600,
+    max_open_priority_requests=1024,
+    exit_window_seconds=7 * 24 * 3600,
+    **_COMMON,
+)
+
+MAINNET = Preset(
+    name="mainnet",
+    account_tree_depth=48,
+    market_tree_depth=8,
+    price_bits=32,
+    order_nonce_bits=24,
+    max_open_orders_per_account=256,
+    ops_per_block=1024,
+    priority_expiry_seconds=14 * 24 * 3600,
+    max_open_priority_requests=1 << 16,
+    exit_window_seconds=30 * 24 * 3600,
+    **_COMMON,
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (MINIMAL, DEVNET, MAINNET)}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; raises UnknownPresetError naming the valid ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UnknownPresetError(
+            f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}"
+        ) from None

@@ -1,0 +1,1 @@
+"""The CLI, the devnet launcher, deployment, the demo, reconstruction and exits."""

@@ -1,0 +1,21 @@
+"""The `zkperp` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from scripts.commands import demo, devnet
+
+app = typer.Typer(
+    help="zkperp: a ZK rollup for an order-book perpetual-futures exchange.", no_args_is_help=True
+)
+app.add_typer(devnet.app, name="devnet")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

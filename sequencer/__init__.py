@@ -1,0 +1,1 @@
+"""The operator's service around the rules: API, mempool + WAL, block and witness builders, L1."""
