@@ -1,0 +1,38 @@
+"""Integer division with remainder (native twin: ``divmod(a, b)`` for ``a >= 0, b > 0``)."""
+
+from __future__ import annotations
+
+from circuits.gadgets.bits import SAFE_BITS, assert_range
+from circuits.gadgets.compare import assert_less_than
+from circuits.r1cs import Builder, LinearCombination
+
+
+def _divmod_or_zero(a: int, b: int) -> tuple[int, int]:
+    return divmod(a, b) if b else (0, a)
+
+
+def div_rem(
+    cs: Builder,
+    a: LinearCombination,
+    b: LinearCombination,
+    quotient_bits: int,
+    divisor_bits: int,
+) -> tuple[LinearCombination, LinearCombination]:
+    """``(q, rem)`` with ``a == q * b + rem`` and ``0 <= rem < b``, both hinted then proven.
+
+    ``q < 2^quotient_bits`` and ``rem, b - rem - 1 < 2^divisor_bits`` are range-checked, so
+    ``q * b + rem`` cannot wrap around the field and ``b >= 1``; a division by zero has no
+    witness (its hint gives ``(0, a)``, which the last check rejects).
+    ``quotient_bits + 2 * divisor_bits + 4`` constraints.
+    """
+    if quotient_bits + divisor_bits + 1 >= SAFE_BITS:
+        raise ValueError("quotient and divisor too wide: q * b + rem could wrap around r")
+    with cs.scope("div_rem"):
+        q, rem = cs.hints("quotient_remainder", 2, _divmod_or_zero, a, b)
+        cs.assert_mul(q, b, a - rem, "a_is_q_times_b_plus_rem")
+        with cs.scope("quotient"):
+            assert_range(cs, q, quotient_bits)
+        with cs.scope("remainder"):
+            assert_range(cs, rem, divisor_bits)
+        assert_less_than(cs, rem, b, divisor_bits, "remainder_lt_divisor")
+    return q, rem
