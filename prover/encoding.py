@@ -99,12 +99,11 @@ def vk_to_json(vk: VerifyingKey) -> dict[str, Any]:
 def vk_from_json(obj: Any) -> VerifyingKey:
     _require_groth16_bls(obj)
     try:
-        ic = tuple(g1_from_json(p) for p in obj["IC"])
-        vk = VerifyingKey(
-            g1_from_json(obj["vk_alpha_1"]),
-            *(g2_from_json(obj[k]) for k in ("vk_beta_2", "vk_gamma_2", "vk_delta_2")),
-            ic=ic,
+        beta, gamma, delta = (
+            g2_from_json(obj[k]) for k in ("vk_beta_2", "vk_gamma_2", "vk_delta_2")
         )
+        ic = tuple(g1_from_json(p) for p in obj["IC"])
+        vk = VerifyingKey(g1_from_json(obj["vk_alpha_1"]), beta, gamma, delta, ic)
     except (KeyError, TypeError) as e:
         raise MalformedEncodingError(f"verification key JSON: {e!r}") from None
     if vk.num_public != obj.get("nPublic", vk.num_public):

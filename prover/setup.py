@@ -9,11 +9,12 @@ that one honest contributor suffices for the delta part.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from circuits.r1cs import ConstraintSystem
 from protocol.field import R
 from prover.backend import Backend, get_backend
-from prover.keys import ProvingKey, VerifyingKey
+from prover.keys import ProvingKey, VerifyingKey, read_key, write_key
 from prover.ntt import GENERATOR
 from prover.qap import coset_lagrange_at, domain_for, wire_polynomials_at
 
@@ -60,3 +61,21 @@ def keys_from_secrets(
         cs.digest(), domain.log_size, m, vk, g1[1], g1[2],
         a_query, b_g1_query, tuple(g2[3:]), c_query, h_query,
     )  # fmt: skip
+
+
+def key_path(cache_dir: Path, name: str, preset: str, cs: ConstraintSystem) -> Path:
+    """Where the key of circuit ``name`` at ``preset`` is cached: named by its digest too, so a
+    changed circuit never picks up a stale key."""
+    return cache_dir / f"{name}-{preset}-{cs.digest().hex()[:16]}.zkey"
+
+
+def load_or_setup(
+    cs: ConstraintSystem, name: str, preset: str, cache_dir: Path, backend: Backend | None = None
+) -> ProvingKey:
+    """The cached key for ``cs`` if there is one, else a fresh one (then cached)."""
+    path = key_path(cache_dir, name, preset, cs)
+    if path.exists():
+        return read_key(path, cs.digest())
+    pk = setup(cs, backend)
+    write_key(pk, path)
+    return pk
