@@ -199,19 +199,13 @@ def permute_plain(state: Sequence[int]) -> list[int]:
 
 
 @dataclass(frozen=True)
-class _SparseRound:
-    """A partial round: x0 += constant, x0 = x0^5, then the sparse matrix [[a, w], [v, I]]."""
-
-    constant: int
-    a: int
-    w: tuple[int, ...]
-    v: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class _FastInstance:
-    first: tuple[tuple[tuple[int, ...], Matrix], ...]  # (constants, matrix) per full round
-    partial: tuple[_SparseRound, ...]
+    """``first``/``last``: (constants, matrix) per full round. ``partial``: per partial round
+    ``(constant, a, w_1 .. w_{t-1}, v_1 .. v_{t-1})``: x0 += constant, x0 = x0^5, then the
+    sparse matrix ``[[a, w], [v, I]]``."""
+
+    first: tuple[tuple[tuple[int, ...], Matrix], ...]
+    partial: tuple[tuple[int, ...], ...]
     last: tuple[tuple[tuple[int, ...], Matrix], ...]
 
 
@@ -255,8 +249,10 @@ def _fold_partial_constants(p: PoseidonParams) -> tuple[list[int], tuple[int, ..
     return scalars, tuple((c + k) % R for c, k in zip(after, carry, strict=True))
 
 
-def _factor(m: Matrix) -> tuple[_SparseRound, Matrix]:
-    """Splits ``m = S * diag(1, m_hat)`` with ``S = [[m00, w], [v, I]]``; returns S and m_hat."""
+def _factor(m: Matrix) -> tuple[tuple[int, ...], Matrix]:
+    """Splits ``m = S * diag(1, m_hat)`` with ``S = [[m00, w], [v, I]]``.
+
+    Returns ``(m00, *w, *v)`` and ``m_hat``."""
     m_hat = tuple(row[1:] for row in m[1:])
     m_hat_inv = _mat_inv(m_hat)
     w = tuple(
@@ -264,18 +260,18 @@ def _factor(m: Matrix) -> tuple[_SparseRound, Matrix]:
         for col in zip(*m_hat_inv, strict=True)
     )
     v = tuple(row[0] for row in m[1:])
-    return _SparseRound(0, m[0][0], w, v), m_hat
+    return (m[0][0], *w, *v), m_hat
 
 
 @cache
 def _fast_instance(width: int) -> _FastInstance:
     p = get_params(width)
     scalars, after = _fold_partial_constants(p)
-    sparse: list[_SparseRound] = []
+    sparse: list[tuple[int, ...]] = []
     carried = p.mds  # the matrix of the partial round being factored, latest first
     for constant in reversed(scalars):
-        s, m_hat = _factor(carried)
-        sparse.append(_SparseRound(constant, s.a, s.w, s.v))
+        factor, m_hat = _factor(carried)
+        sparse.append((constant, *factor))
         carried = _mat_mul(((1, *[0] * (width - 1)), *((0, *row) for row in m_hat)), p.mds)
     half = p.half_full_rounds
     first = [(c, p.mds) for c in p.round_constants[:half]]
@@ -294,6 +290,30 @@ def _full_round(s: list[int], constants: tuple[int, ...], matrix: Matrix) -> lis
     return [sum(m * x for m, x in zip(row, t, strict=True)) % R for row in matrix]
 
 
+# The partial rounds, unrolled per width (the hot loop of every hash). Lanes 1.. are only
+# accumulated into here, and reduced once at the end.
+
+
+def _partial_rounds_3(s: list[int], rounds: tuple[tuple[int, ...], ...]) -> list[int]:
+    x0, x1, x2 = s
+    for c, a, w1, w2, v1, v2 in rounds:
+        y = _sbox(x0 + c)
+        x0, x1, x2 = (a * y + w1 * x1 + w2 * x2) % R, v1 * y + x1, v2 * y + x2
+    return [x0, x1 % R, x2 % R]
+
+
+def _partial_rounds_5(s: list[int], rounds: tuple[tuple[int, ...], ...]) -> list[int]:
+    x0, x1, x2, x3, x4 = s
+    for c, a, w1, w2, w3, w4, v1, v2, v3, v4 in rounds:
+        y = _sbox(x0 + c)
+        x0 = (a * y + w1 * x1 + w2 * x2 + w3 * x3 + w4 * x4) % R
+        x1, x2, x3, x4 = v1 * y + x1, v2 * y + x2, v3 * y + x3, v4 * y + x4
+    return [x0, x1 % R, x2 % R, x3 % R, x4 % R]
+
+
+_PARTIAL_ROUNDS = {3: _partial_rounds_3, 5: _partial_rounds_5}
+
+
 def permute(state: Sequence[int]) -> list[int]:
     """The Poseidon permutation of a width-3 or width-5 state (the optimized path)."""
     _check_state(state)
@@ -301,13 +321,7 @@ def permute(state: Sequence[int]) -> list[int]:
     s = list(state)
     for constants, matrix in fast.first:
         s = _full_round(s, constants, matrix)
-    x0, rest = s[0], s[1:]
-    for rnd in fast.partial:  # lanes 1.. only accumulate here: they are reduced once, after
-        x0 = _sbox(x0 + rnd.constant)
-        new0 = (rnd.a * x0 + sum(w * x for w, x in zip(rnd.w, rest, strict=True))) % R
-        rest = [v * x0 + x for v, x in zip(rnd.v, rest, strict=True)]
-        x0 = new0
-    s = [x0, *(x % R for x in rest)]
+    s = _PARTIAL_ROUNDS[len(s)](s, fast.partial)
     for constants, matrix in fast.last:
         s = _full_round(s, constants, matrix)
     return s
