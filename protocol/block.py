@@ -1,0 +1,120 @@
+"""Blocks: ``process_block(state, block)`` runs ``process_<op>`` for each operation in order.
+
+A block is its number, its timestamp and its operations. Processing first sets the clock
+(``process_block_header``: the number follows the last, time never goes back), then applies
+each operation inside its own savepoint (``process_operation``), and finally requires that no
+taker is left matching. Any invalid operation makes the whole block invalid (``InvalidBlock``)
+and leaves the state as it was. The sequencer calls the same three steps one at a time, so it
+can drop a rejected transaction and go on (``process_operation`` rolls back only that one).
+
+While a taker is still matching (``state.pending``), only claims may follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from protocol.errors import InvalidBlock, InvalidTransaction, MalformedTransaction, PendingTaker
+from protocol.events import Event
+from protocol.ops.deposit import Deposit, compute_deposit_record, process_deposit
+from protocol.ops.forced_withdraw import (
+    ForcedWithdraw,
+    compute_forced_withdraw_record,
+    process_forced_withdraw,
+)
+from protocol.ops.noop import Noop, compute_noop_record, process_noop
+from protocol.ops.register_key import (
+    RegisterKey,
+    compute_register_key_record,
+    process_register_key,
+)
+from protocol.ops.transfer import Transfer, compute_transfer_record, process_transfer
+from protocol.ops.withdraw import Withdraw, compute_withdraw_record, process_withdraw
+from protocol.state import State
+
+Operation = Noop | Deposit | RegisterKey | Transfer | Withdraw | ForcedWithdraw
+
+Handler = tuple[
+    Callable[[State, Any], tuple[Event, ...]], Callable[[Any, tuple[Event, ...]], bytes]
+]
+HANDLERS: dict[type, Handler] = {
+    Noop: (process_noop, compute_noop_record),
+    Deposit: (process_deposit, compute_deposit_record),
+    RegisterKey: (process_register_key, compute_register_key_record),
+    Transfer: (process_transfer, compute_transfer_record),
+    Withdraw: (process_withdraw, compute_withdraw_record),
+    ForcedWithdraw: (process_forced_withdraw, compute_forced_withdraw_record),
+}
+CONTINUATIONS: tuple[type, ...] = ()  # operation types allowed while a taker is pending
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    number: int
+    timestamp: int
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockResult:
+    """Per operation: its events and its 64-byte pubdata record."""
+
+    events: tuple[tuple[Event, ...], ...]
+    records: tuple[bytes, ...]
+
+
+def process_operation(state: State, op: Operation) -> tuple[Event, ...]:
+    """Applies one operation completely, or raises InvalidTransaction leaving the state as it
+    was."""
+    handler = HANDLERS.get(type(op))
+    if handler is None:
+        raise MalformedTransaction(f"unknown operation {type(op).__name__}")
+    with state.transaction():
+        if state.pending is not None and not isinstance(op, CONTINUATIONS):
+            raise PendingTaker("a taker is still matching: only a claim may follow")
+        return handler[0](state, op)
+
+
+def compute_record(op: Operation, events: tuple[Event, ...]) -> bytes:
+    """The operation's pubdata record, from the operation and the events it produced."""
+    return HANDLERS[type(op)][1](op, events)
+
+
+def process_block_header(state: State, number: int, timestamp: int) -> None:
+    """Starts block ``number`` at ``timestamp``; raises InvalidBlock if out of sequence."""
+    if number != state.block_number + 1:
+        raise InvalidBlock(f"block {number} does not follow block {state.block_number}")
+    if (
+        type(timestamp) is not int
+        or not state.timestamp <= timestamp < 1 << state.preset.timestamp_bits
+    ):
+        raise InvalidBlock(f"timestamp {timestamp!r} before {state.timestamp} or out of range")
+    state.set_clock(timestamp, number)
+
+
+def check_block_end(state: State) -> None:
+    if state.pending is not None:
+        raise InvalidBlock("the block ends while a taker is still matching")
+
+
+def process_block(state: State, block: Block) -> BlockResult:
+    """Applies a whole block or nothing (InvalidBlock names the first invalid operation)."""
+    if len(block.operations) > state.preset.ops_per_block:
+        raise InvalidBlock(
+            f"{len(block.operations)} operations exceed {state.preset.ops_per_block}"
+        )
+    events: list[tuple[Event, ...]] = []
+    with state.transaction():
+        process_block_header(state, block.number, block.timestamp)
+        for position, op in enumerate(block.operations):
+            try:
+                events.append(process_operation(state, op))
+            except InvalidTransaction as error:
+                raise InvalidBlock(
+                    f"operation {position} ({type(op).__name__}): {error}"
+                ) from error
+        check_block_end(state)
+    records = tuple(compute_record(op, ev) for op, ev in zip(block.operations, events, strict=True))
+    return BlockResult(tuple(events), records)

@@ -1,0 +1,129 @@
+"""The engine's fast order book: price levels and FIFO queues, ordered exactly as the tree.
+
+The order-book tree (``protocol.book_tree``) keys a resting order by ``price ‖ nonce``. Asks
+take nonces counting up from 0 and bids counting down from ``2^order_nonce_bits - 1``; a side's
+counter starts over when that side of the book is empty. So the best ask is the smallest ask
+key and the best bid the largest bid key, and within a price the earlier order has priority.
+
+Here each side is a dict ``price -> list of orders`` plus a sorted list of its prices. Orders
+join the end of their level, which is their key order because nonces move monotonically while
+a side is non-empty; so "first of the best level" is exactly the tree's best key (a test walks
+both and compares). Every change goes through the journal, which restores list positions too.
+Nothing here hashes: the tree is rebuilt from these orders when a block is sealed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from protocol.errors import OrderBookFull
+from protocol.journal import Journal
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    """A resting limit order (a leaf of its market's order-book tree)."""
+
+    market: int
+    key: int  # price << order_nonce_bits | nonce
+    price: int
+    account: int
+    is_ask: bool
+    remaining: int  # base lots still open
+    reduce_only: bool
+    expiry: int  # unix seconds after which it may not fill; 0 = good till cancelled
+
+
+class OrderBook:
+    """One market's resting orders, both sides, with the side nonce counters."""
+
+    __slots__ = (
+        "ask_nonce",
+        "ask_prices",
+        "asks",
+        "bid_nonce",
+        "bid_prices",
+        "bids",
+        "nonce_bits",
+        "orders",
+    )
+
+    def __init__(self, nonce_bits: int) -> None:
+        self.nonce_bits = nonce_bits
+        self.asks: dict[int, list[Order]] = {}
+        self.bids: dict[int, list[Order]] = {}
+        self.ask_prices: list[int] = []  # ascending
+        self.bid_prices: list[int] = []  # ascending; the best bid is the last
+        self.orders: dict[int, Order] = {}
+        self.ask_nonce = 0
+        self.bid_nonce = (1 << nonce_bits) - 1
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def best(self, is_ask: bool) -> Order | None:
+        """The highest-priority order of a side, or None."""
+        if is_ask:
+            return self.asks[self.ask_prices[0]][0] if self.ask_prices else None
+        return self.bids[self.bid_prices[-1]][0] if self.bid_prices else None
+
+    def iter_side(self, is_ask: bool) -> Iterator[Order]:
+        """A side's orders in priority order (best first)."""
+        if is_ask:
+            for price in self.ask_prices:
+                yield from self.asks[price]
+        else:
+            for price in reversed(self.bid_prices):
+                yield from self.bids[price]
+
+    def get_next_nonce(self, is_ask: bool) -> int:
+        """The nonce the next order of this side takes; raises OrderBookFull when exhausted."""
+        if is_ask:
+            nonce = 0 if not self.ask_prices else self.ask_nonce
+            if nonce >= 1 << self.nonce_bits:
+                raise OrderBookFull("ask nonces exhausted")
+        else:
+            nonce = (1 << self.nonce_bits) - 1 if not self.bid_prices else self.bid_nonce
+            if nonce < 0:
+                raise OrderBookFull("bid nonces exhausted")
+        return nonce
+
+    def compute_key(self, price: int, nonce: int) -> int:
+        return price << self.nonce_bits | nonce
+
+    # -- mutators -------------------------------------------------------------------------------
+
+    def insert(self, order: Order, journal: Journal) -> None:
+        """Rests ``order`` (its key from ``get_next_nonce``) and advances the side's counter."""
+        nonce = order.key & ((1 << self.nonce_bits) - 1)
+        if order.is_ask:
+            levels, prices = self.asks, self.ask_prices
+            journal.set_attr(self, "ask_nonce", nonce + 1)
+        else:
+            levels, prices = self.bids, self.bid_prices
+            journal.set_attr(self, "bid_nonce", nonce - 1)
+        level = levels.get(order.price)
+        if level is None:
+            level = []
+            journal.set_item(levels, order.price, level)
+            journal.list_insert(prices, bisect_left(prices, order.price), order.price)
+        journal.list_insert(level, len(level), order)
+        journal.set_item(self.orders, order.key, order)
+
+    def remove(self, order: Order, journal: Journal) -> None:
+        """Takes ``order`` off the book (filled or cancelled)."""
+        if order.is_ask:
+            levels, prices = self.asks, self.ask_prices
+        else:
+            levels, prices = self.bids, self.bid_prices
+        level = levels[order.price]
+        journal.list_delete(level, level.index(order))
+        if not level:
+            journal.del_item(levels, order.price)
+            journal.list_delete(prices, bisect_left(prices, order.price))
+        journal.del_item(self.orders, order.key)
+
+    def set_remaining(self, order: Order, remaining: int, journal: Journal) -> None:
+        """A partial fill or a size reduction that keeps the order's place."""
+        journal.set_attr(order, "remaining", remaining)

@@ -1,0 +1,103 @@
+"""Undo journal: how a rejected operation leaves the state exactly as it was.
+
+Every named mutator of the state records the inverse of what it does as one entry
+``(undo, a, b, c)``; rolling back calls the entries' ``undo(a, b, c)`` newest first. Savepoints
+nest: ``begin`` marks the journal, ``rollback`` undoes back to the newest mark, ``commit`` drops
+it (the entries stay until the outermost commit, so an enclosing rollback still undoes them).
+Undoing restores values *and* positions (an order re-enters its price level where it was), so a
+rolled-back state encodes to the same bytes as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_MISSING: Any = object()
+
+Undo = tuple[Callable[[Any, Any, Any], object], Any, Any, Any]
+
+
+def restore_item(mapping: dict[Any, Any], key: object, old: object) -> None:
+    """Undo of ``mapping[key] = ...``: put back the old value, or delete a key that was new."""
+    if old is _MISSING:
+        del mapping[key]
+    else:
+        mapping[key] = old
+
+
+def restore_discard(container: set[Any], item: object, was_present: bool) -> None:
+    """Undo of ``container.add`` / ``discard``: make membership what it was."""
+    if was_present:
+        container.add(item)
+    else:
+        container.discard(item)
+
+
+def _list_delete(items: list[Any], index: int, _: object) -> None:
+    del items[index]
+
+
+def _list_insert(items: list[Any], index: int, item: object) -> None:
+    items.insert(index, item)
+
+
+class Journal:
+    """A list of undo entries and a stack of savepoints into it."""
+
+    __slots__ = ("entries", "marks")
+
+    def __init__(self) -> None:
+        self.entries: list[Undo] = []
+        self.marks: list[int] = []
+
+    @property
+    def depth(self) -> int:
+        return len(self.marks)
+
+    def begin(self) -> None:
+        self.marks.append(len(self.entries))
+
+    def commit(self) -> None:
+        self.marks.pop()
+        if not self.marks:
+            self.entries.clear()
+
+    def rollback(self) -> None:
+        mark = self.marks.pop()
+        entries = self.entries
+        while len(entries) > mark:
+            undo, a, b, c = entries.pop()
+            undo(a, b, c)
+
+    def set_attr(self, obj: object, name: str, value: object) -> None:
+        """``obj.name = value``, journaled."""
+        self.entries.append((setattr, obj, name, getattr(obj, name)))
+        setattr(obj, name, value)
+
+    def list_insert(self, items: list[Any], index: int, item: object) -> None:
+        """``items.insert(index, item)``, journaled."""
+        self.entries.append((_list_delete, items, index, None))
+        items.insert(index, item)
+
+    def list_delete(self, items: list[Any], index: int) -> None:
+        """``del items[index]``, journaled (undo puts the item back at the same index)."""
+        self.entries.append((_list_insert, items, index, items[index]))
+        del items[index]
+
+    def set_item(self, mapping: dict[Any, Any], key: object, value: object) -> None:
+        """``mapping[key] = value``, journaled."""
+        self.entries.append((restore_item, mapping, key, mapping.get(key, _MISSING)))
+        mapping[key] = value
+
+    def del_item(self, mapping: dict[Any, Any], key: object) -> None:
+        """``del mapping[key]``, journaled (re-inserted at the end on undo)."""
+        self.entries.append((restore_item, mapping, key, mapping.pop(key)))
+
+    def add_to_set(self, container: set[Any], item: object) -> None:
+        self.entries.append((restore_discard, container, item, item in container))
+        container.add(item)
+
+    def discard_from_set(self, container: set[Any], item: object) -> None:
+        self.entries.append((restore_discard, container, item, item in container))
+        container.discard(item)

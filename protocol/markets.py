@@ -1,0 +1,92 @@
+"""Markets: fixed parameters, per-block data, the order book and the pending trigger orders.
+
+Units (``protocol.types``): prices in ticks, sizes in lots, one tick x one lot = 1 micro-USDC;
+fractions in parts per million; funding rates in parts per 10^8 per hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol.book import OrderBook
+from protocol.errors import MalformedTransaction
+from protocol.types import PPM
+
+
+@dataclass(frozen=True, slots=True)
+class MarketParams:
+    """A market's rules (part of the market leaf, fixed at genesis)."""
+
+    min_base_amount: int = 1  # smallest order, lots
+    imf: int = 100_000  # initial margin fraction (10x max leverage), ppm
+    mmf: int = 50_000  # maintenance margin fraction, ppm
+    cmf: int = 25_000  # close-out margin fraction, ppm
+    maker_fee: int = 0  # ppm of notional
+    taker_fee: int = 500  # ppm of notional
+    price_band: int = 100_000  # limit prices within +-10 % of the index, ppm
+    max_open_interest: int = 1 << 40  # lots, each side
+    impact_notional: int = 1_000_000_000  # quote walked for impact bid/ask (1,000 USDC)
+    interest_rate: int = 1_250  # per hour, RATE_SCALE (0.01 % / 8)
+    interest_clamp: int = 6_250  # per hour, RATE_SCALE (0.05 % / 8)
+    funding_cap: int = 4_000_000  # hard cap per hour, RATE_SCALE (4 %)
+
+    def validate(self, fee_rate_bits: int) -> None:
+        """Raises MalformedTransaction for inconsistent parameters."""
+        if not PPM >= self.imf >= self.mmf >= self.cmf > 0:
+            raise MalformedTransaction("need 1e6 >= imf >= mmf >= cmf > 0")
+        if not (
+            0 <= self.maker_fee < 1 << fee_rate_bits and 0 <= self.taker_fee < 1 << fee_rate_bits
+        ):
+            raise MalformedTransaction("fee rate out of range")
+        positive = (
+            self.min_base_amount,
+            self.price_band,
+            self.max_open_interest,
+            self.impact_notional,
+        )
+        if min(positive) <= 0 or min(self.interest_clamp, self.funding_cap) < 0:
+            raise MalformedTransaction("market parameters must be positive")
+
+
+@dataclass(slots=True, eq=False)
+class MarketData:
+    """What changes per block: prices, funding, open interest (public, in the market leaf)."""
+
+    index_price: int
+    mark_price: int
+    funding_index: int = 0  # cumulative, micro-USDC per lot x FUNDING_INDEX_SCALE
+    funding_rate: int = 0  # the last hourly rate applied, RATE_SCALE
+    open_interest: int = 0  # lots long (== lots short)
+    premium_sum: int = 0  # sum of this hour's premium samples, RATE_SCALE
+    premium_samples: int = 0  # number of samples in premium_sum
+    last_sample_minute: int = 0  # timestamp // 60 of the last premium sample
+    last_funding_hour: int = 0  # timestamp // 3600 of the last funding application
+    trigger_nonce: int = 0  # id of the next stop-loss / take-profit order
+
+
+@dataclass(slots=True, eq=False)
+class TriggerOrder:
+    """A stop-loss or take-profit order waiting for the mark price (reduce-only once live)."""
+
+    market: int
+    trigger_id: int
+    account: int
+    is_ask: bool
+    size: int
+    trigger_price: int
+    worst_price: int  # the market order it becomes never fills beyond this price
+    is_stop_loss: bool  # stop-loss: fires when the mark moves against the position
+
+    def is_triggered(self, mark: int) -> bool:
+        """Sell stop / buy take-profit fire at or below; buy stop / sell take-profit at or above."""
+        fires_below = self.is_ask == self.is_stop_loss
+        return mark <= self.trigger_price if fires_below else mark >= self.trigger_price
+
+
+@dataclass(slots=True, eq=False)
+class Market:
+    index: int
+    params: MarketParams
+    data: MarketData
+    book: OrderBook
+    triggers: dict[int, TriggerOrder] = field(default_factory=dict)

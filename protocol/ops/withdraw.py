@@ -1,0 +1,49 @@
+"""Withdraw (type 4, L2 signed): collateral leaves L2 for the account's owner on L1.
+
+Checks as for a transfer: signed, ``0 < amount < 2^amount_bits``, not the insurance fund or the
+funding pool, and the account stays healthy (``TAV - amount >= IMR``: what may leave rounds
+down with the margin rounded up). The L1 contract pays ``owner`` when the batch executes.
+Invariant: deposits - withdrawals = the sum of all collateral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol import pubdata
+from protocol.eddsa import Signature
+from protocol.events import Event, Withdrawn
+from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
+from protocol.risk import compute_risk
+from protocol.state import State
+from protocol.types import check_positive
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    OP_TYPE: ClassVar[int] = pubdata.OpType.WITHDRAW
+    account: int
+    nonce: int
+    expiry: int
+    amount: int
+    signature: Signature | None = None
+
+    def payload(self) -> tuple[int, ...]:
+        return (self.amount,)
+
+
+def process_withdraw(state: State, op: Withdraw) -> tuple[Event, ...]:
+    check_positive(op.amount, state.preset.amount_bits, "amount")
+    account = get_signer(state, op)
+    require_not_rule_only(account)
+    before = compute_risk(account, state.markets)
+    state.decrease_collateral(account, op.amount)
+    state.increment_nonce(account)
+    require_valid_risk_change(state, account, before)
+    return (Withdrawn(op.account, account.owner, op.amount),)
+
+
+def compute_withdraw_record(op: Withdraw, events: tuple[Event, ...]) -> bytes:
+    (event,) = (e for e in events if isinstance(e, Withdrawn))
+    return pubdata.encode_withdraw(pubdata.Withdraw(op.account, event.owner, op.amount))

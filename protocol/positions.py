@@ -1,0 +1,77 @@
+"""Position mutators: lazy funding settlement and applying a trade to one side.
+
+``settle_funding`` charges (or pays) a position's funding since its snapshot against the funding
+pool and moves the snapshot to the market's index; every trade settles first, so a position's
+funding is always computed over a constant size. ``apply_fill`` moves cash and size for one
+party of a fill (cash model: buying ``q`` lots for quote ``Q`` costs ``Q`` of collateral and adds
+``q`` lots valued at the mark) and keeps the market's open interest (lots long == lots short).
+"""
+
+from __future__ import annotations
+
+from protocol.accounts import FUNDING_POOL, Account
+from protocol.errors import AmountOutOfRange
+from protocol.events import Event, FundingSettled
+from protocol.markets import Market
+from protocol.risk import compute_unsettled_funding
+from protocol.state import State
+
+
+def settle_funding(state: State, account: Account, market: Market, out: list[Event]) -> None:
+    """Settles the position's unsettled funding with the funding pool (no-op without one)."""
+    position = account.positions.get(market.index)
+    if position is None or position.funding_index == market.data.funding_index:
+        return
+    owed = compute_unsettled_funding(position, market)
+    state.set_position_field(account, market.index, "funding_index", market.data.funding_index)
+    if owed:
+        state.decrease_collateral(account, owed)
+        state.increase_collateral(state.accounts[FUNDING_POOL], owed)
+        out.append(FundingSettled(account.index, market.index, owed))
+
+
+def compute_entry_quote(size: int, entry: int, delta: int, quote: int) -> int:
+    """The cost basis after trading ``delta`` lots (signed) for ``quote`` (signed, paid).
+
+    Increasing adds the quote; reducing keeps the remaining fraction (rounded toward zero);
+    flipping keeps the share of the quote that opened the new side.
+    """
+    new = size + delta
+    if size == 0 or (size > 0) == (delta > 0):
+        return entry + quote
+    if new == 0:
+        return 0
+    if (new > 0) == (size > 0):
+        return _scale_toward_zero(entry, new, size)
+    return _scale_toward_zero(quote, new, delta)
+
+
+def _scale_toward_zero(value: int, num: int, den: int) -> int:
+    product = value * num
+    magnitude = abs(product) // abs(den)
+    return magnitude if (product >= 0) == (den > 0) else -magnitude
+
+
+def apply_fill(
+    state: State, account: Account, market: Market, delta: int, quote: int, out: list[Event]
+) -> None:
+    """One party of a fill: ``delta`` lots (positive buys) for ``quote`` micro-USDC paid
+    (negative: received). Settles funding first; updates size, cost basis, collateral and the
+    market's open interest."""
+    settle_funding(state, account, market, out)
+    position = state.get_or_create_position(account, market.index)
+    size = position.size
+    new = size + delta
+    bits = state.preset.base_amount_bits
+    if not -(1 << bits) < new < 1 << bits:
+        raise AmountOutOfRange(f"position size {new} overflows")
+    m = market.index
+    state.set_position_field(
+        account, m, "entry_quote", compute_entry_quote(size, position.entry_quote, delta, quote)
+    )
+    state.set_position_field(account, m, "size", new)
+    state.set_collateral(account, account.collateral - quote)
+    long_change = (new if new > 0 else 0) - (size if size > 0 else 0)
+    if long_change:
+        state.set_market_data(market, "open_interest", market.data.open_interest + long_change)
+    state.drop_empty_position(account, m)

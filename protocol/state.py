@@ -1,0 +1,214 @@
+"""The state of the exchange and its journaled mutators.
+
+``State`` holds the accounts (a sparse map over the account tree's indices), the markets (each
+with parameters, per-block data, an order book and its trigger orders), the time of the last
+block, and the taker still matching between steps, if any. Reading helpers are ``get_*``;
+everything that writes is a named mutator here (or in ``protocol.positions``) and records its
+inverse in the journal, so ``with state.transaction():`` either commits an operation whole or
+leaves the state exactly as before. Mutators also mark what they touched as dirty so that
+``protocol.commitment`` rehashes only that when a block is sealed; nothing here hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from protocol.accounts import (
+    FEE_ACCOUNT,
+    FUNDING_POOL,
+    INSURANCE_FUND,
+    NO_ADDRESS,
+    Account,
+    Position,
+)
+from protocol.book import OrderBook
+from protocol.errors import AmountOutOfRange, MalformedTransaction, UnknownAccount, UnknownMarket
+from protocol.journal import Journal
+from protocol.markets import Market, MarketData, MarketParams
+from protocol.params import Preset
+from protocol.types import check_positive
+
+if TYPE_CHECKING:
+    from protocol.commitment import StateTrees
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What does not change after genesis. ``check_signatures`` is on everywhere except in the
+    engine benchmark, which measures matching after signatures were checked at admission."""
+
+    preset: Preset
+    chain_id: int
+    check_signatures: bool = True
+
+
+@dataclass(slots=True)
+class Dirty:
+    """What changed since the last seal (a superset is harmless; never journaled)."""
+
+    accounts: set[int] = field(default_factory=set)
+    positions: set[tuple[int, int]] = field(default_factory=set)
+    markets: set[int] = field(default_factory=set)
+    books: set[int] = field(default_factory=set)
+    orders: set[tuple[int, int]] = field(default_factory=set)
+    triggers: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass(slots=True, eq=False)
+class Taker:
+    """An order still matching: the step that created it found more crossing liquidity, so the
+    next operation must be a claim (one maker per step)."""
+
+    account: int
+    market: int
+    is_ask: bool
+    remaining: int
+    limit_price: int  # worst acceptable fill price
+    rests: bool  # the remainder rests as a limit order when nothing crosses any more
+    reduce_only: bool
+    expiry: int  # GTT expiry of the resting remainder, 0 = none
+    zero_price: int = 0  # liquidations: the price the liquidated account trades at, else 0
+
+
+class State:
+    """The whole exchange state; see the module docstring."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.preset = config.preset
+        self.accounts: dict[int, Account] = {}
+        self.markets: list[Market] = []
+        self.timestamp = 0
+        self.block_number = 0
+        self.pending: Taker | None = None
+        self.journal = Journal()
+        self.dirty = Dirty()
+        self.trees: StateTrees | None = None  # protocol.commitment's cache of the Merkle trees
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commits what the block does, or rolls all of it back if it raises."""
+        self.journal.begin()
+        try:
+            yield
+        except BaseException:
+            self.journal.rollback()
+            raise
+        self.journal.commit()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get_account(self, index: int) -> Account:
+        account = self.accounts.get(index)
+        if account is None:
+            raise UnknownAccount(f"no account {index}")
+        return account
+
+    def get_market(self, index: int) -> Market:
+        if type(index) is not int or not 0 <= index < len(self.markets):
+            raise UnknownMarket(f"no market {index!r}")
+        return self.markets[index]
+
+    def is_valid_account_index(self, index: int) -> bool:
+        return type(index) is int and 0 <= index < self.preset.max_accounts
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    def create_account(self, index: int, owner: bytes) -> Account:
+        if not self.is_valid_account_index(index):
+            raise UnknownAccount(f"account index {index!r} outside the tree")
+        account = Account(index, owner)
+        self.journal.set_item(self.accounts, index, account)
+        self.dirty.accounts.add(index)
+        return account
+
+    def set_account_field(self, account: Account, name: str, value: object) -> None:
+        """Sets one leaf field (``owner``, ``pubkey``, ``nonce``, ``open_orders``, ...)."""
+        self.journal.set_attr(account, name, value)
+        self.dirty.accounts.add(account.index)
+
+    def increase_collateral(self, account: Account, amount: int) -> None:
+        self.set_collateral(account, account.collateral + amount)
+
+    def decrease_collateral(self, account: Account, amount: int) -> None:
+        self.set_collateral(account, account.collateral - amount)
+
+    def set_collateral(self, account: Account, value: int) -> None:
+        bits = self.preset.collateral_bits
+        if not -(1 << bits) < value < 1 << bits:
+            raise AmountOutOfRange(f"collateral {value} of account {account.index} overflows")
+        self.journal.set_attr(account, "collateral", value)
+        self.dirty.accounts.add(account.index)
+
+    def increment_nonce(self, account: Account) -> None:
+        self.set_account_field(account, "nonce", account.nonce + 1)
+
+    def get_or_create_position(self, account: Account, market: int) -> Position:
+        position = account.positions.get(market)
+        if position is None:
+            position = Position(funding_index=self.markets[market].data.funding_index)
+            self.journal.set_item(account.positions, market, position)
+        return position
+
+    def set_position_field(self, account: Account, market: int, name: str, value: int) -> None:
+        position = self.get_or_create_position(account, market)
+        self.journal.set_attr(position, name, value)
+        self.dirty.accounts.add(account.index)
+        self.dirty.positions.add((account.index, market))
+
+    def drop_empty_position(self, account: Account, market: int) -> None:
+        """Removes a position whose leaf went back to empty (size, cost, leverage all 0)."""
+        position = account.positions.get(market)
+        if position is not None and position.is_empty():
+            self.journal.del_item(account.positions, market)
+
+    # -- markets --------------------------------------------------------------------------------
+
+    def set_market_data(self, market: Market, name: str, value: int) -> None:
+        self.journal.set_attr(market.data, name, value)
+        self.dirty.markets.add(market.index)
+
+    def set_pending(self, taker: Taker | None) -> None:
+        self.journal.set_attr(self, "pending", taker)
+
+    def set_taker_field(self, taker: Taker, name: str, value: int) -> None:
+        self.journal.set_attr(taker, name, value)
+
+    def set_clock(self, timestamp: int, block_number: int) -> None:
+        self.journal.set_attr(self, "timestamp", timestamp)
+        self.journal.set_attr(self, "block_number", block_number)
+
+
+def make_genesis(
+    preset: Preset,
+    chain_id: int,
+    markets: Sequence[tuple[MarketParams, int]],
+    fund_owner: bytes = NO_ADDRESS,
+    fee_owner: bytes = NO_ADDRESS,
+    check_signatures: bool = True,
+) -> State:
+    """The state at genesis: the reserved accounts and the markets, each given as
+    ``(params, initial index price)``; time 0, block 0."""
+    if len(markets) > preset.max_markets:
+        raise MalformedTransaction(f"{len(markets)} markets exceed {preset.max_markets}")
+    state = State(Config(preset, chain_id, check_signatures))
+    for index, owner in (
+        (INSURANCE_FUND, fund_owner),
+        (FEE_ACCOUNT, fee_owner),
+        (FUNDING_POOL, NO_ADDRESS),
+    ):
+        state.accounts[index] = Account(index, owner)
+        state.dirty.accounts.add(index)
+    for index, (params, price) in enumerate(markets):
+        params.validate(preset.fee_rate_bits)
+        check_positive(price, preset.price_bits, "initial index price")
+        data = MarketData(index_price=price, mark_price=price)
+        state.markets.append(Market(index, params, data, OrderBook(preset.order_nonce_bits)))
+        state.dirty.markets.add(index)
+        state.dirty.books.add(index)
+    return state

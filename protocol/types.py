@@ -1,0 +1,59 @@
+"""Thin integer types with units, and the range checks every amount passes through.
+
+Every amount is a Python ``int``; the ``NewType`` wrappers below carry the unit for the reader
+and for mypy and cost nothing at run time. Widths come from ``protocol.params.Preset``:
+
+- ``Price``: an order or mark price in ticks, ``0 < price < 2^price_bits``;
+- ``BaseAmount``: a size in lots, ``0 <= size < 2^base_amount_bits``;
+- ``QuoteAmount``: USDC micro-units, ``0 <= quote < 2^quote_amount_bits`` (notional = price x size:
+  a market's tick and lot are chosen so that one tick times one lot is one micro-USDC);
+- ``SignedAmount``: a signed position size, collateral or funding index, ``|v| < 2^bits``.
+
+Fractions (margin fractions, fees, price bands) are parts per million (``PPM``); funding rates
+and premiums are parts per 10^8 (``RATE_SCALE``); the cumulative funding index is micro-USDC per
+lot times ``FUNDING_INDEX_SCALE``.
+"""
+
+from __future__ import annotations
+
+from typing import NewType
+
+from protocol.errors import AmountOutOfRange
+
+Price = NewType("Price", int)
+BaseAmount = NewType("BaseAmount", int)
+QuoteAmount = NewType("QuoteAmount", int)
+SignedAmount = NewType("SignedAmount", int)
+AccountIndex = NewType("AccountIndex", int)
+MarketIndex = NewType("MarketIndex", int)
+Timestamp = NewType("Timestamp", int)
+
+PPM = 1_000_000
+RATE_SCALE = 100_000_000
+FUNDING_INDEX_SCALE = 1_000_000
+
+
+def check_unsigned(value: int, bits: int, name: str) -> int:
+    """``value`` when ``0 <= value < 2^bits``; raises AmountOutOfRange otherwise."""
+    if type(value) is not int or not 0 <= value < 1 << bits:
+        raise AmountOutOfRange(f"{name} = {value!r} is not an unsigned {bits}-bit integer")
+    return value
+
+
+def check_positive(value: int, bits: int, name: str) -> int:
+    """``value`` when ``0 < value < 2^bits``; raises AmountOutOfRange otherwise."""
+    if type(value) is not int or not 0 < value < 1 << bits:
+        raise AmountOutOfRange(f"{name} = {value!r} is not a positive {bits}-bit integer")
+    return value
+
+
+def check_signed(value: int, bits: int, name: str) -> int:
+    """``value`` when ``|value| < 2^bits``; raises AmountOutOfRange otherwise."""
+    if type(value) is not int or not -(1 << bits) < value < 1 << bits:
+        raise AmountOutOfRange(f"{name} = {value!r} is not a signed {bits}-bit integer")
+    return value
+
+
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` for ``b > 0`` (exact integer arithmetic, any sign of ``a``)."""
+    return -(-a // b)

@@ -1,0 +1,104 @@
+"""A small harness for the engine's tests: a genesis state with two markets, funded accounts
+with registered keys, and signed operations built with the right nonce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protocol.accounts import FIRST_USER_ACCOUNT
+from protocol.block import Operation, process_block_header, process_operation
+from protocol.eddsa import SecretKey
+from protocol.events import Event
+from protocol.jubjub import compress
+from protocol.markets import MarketParams
+from protocol.ops.deposit import Deposit
+from protocol.ops.register_key import RegisterKey
+from protocol.params import MINIMAL, Preset
+from protocol.signing import sign_tx
+from protocol.snapshot import encode_state
+from protocol.state import State, make_genesis
+
+CHAIN_ID = 31337
+FAR = (1 << 40) - 1  # an expiry that never passes
+PRESET = MINIMAL.with_overrides(ops_per_block=64, order_nonce_bits=12)
+MARKET = MarketParams(
+    min_base_amount=1,
+    imf=100_000,
+    mmf=50_000,
+    cmf=25_000,
+    maker_fee=200,
+    taker_fee=500,
+    price_band=200_000,
+    max_open_interest=1_000_000,
+    impact_notional=1_000_000,
+)
+BTC, ETH = 0, 1
+PRICES = {BTC: 10_000, ETH: 1_000}
+
+
+def owner_of(index: int) -> bytes:
+    return (0xA0 + index).to_bytes(20, "big")
+
+
+def key_of(index: int) -> SecretKey:
+    return SecretKey.from_seed(index.to_bytes(32, "big"))
+
+
+class Env:
+    """A state at block 1 plus helpers; ``signatures`` turns real EdDSA checks on."""
+
+    def __init__(
+        self, signatures: bool = False, preset: Preset = PRESET, params: MarketParams = MARKET
+    ) -> None:
+        markets = [(params, PRICES[BTC]), (params, PRICES[ETH])]
+        self.state: State = make_genesis(
+            preset, CHAIN_ID, markets, owner_of(0), owner_of(1), check_signatures=signatures
+        )
+        self.signatures = signatures
+        self.next_block(1_000)
+
+    def next_block(self, timestamp: int) -> None:
+        process_block_header(self.state, self.state.block_number + 1, timestamp)
+
+    def run(self, op: Any) -> tuple[Event, ...]:
+        return process_operation(self.state, op)
+
+    def open(self, index: int, amount: int) -> None:
+        """Deposit ``amount`` into a new account ``index`` and register its key."""
+        self.run(Deposit(index, owner_of(index), amount))
+        pubkey = compress(key_of(index).public_key)
+        self.run(RegisterKey(index, owner_of(index), pubkey))
+
+    def open_many(self, count: int, amount: int) -> list[int]:
+        indices = list(range(FIRST_USER_ACCOUNT, FIRST_USER_ACCOUNT + count))
+        for index in indices:
+            self.open(index, amount)
+        return indices
+
+    def signed(self, cls: Any, account: int, **fields: Any) -> Any:
+        """An operation of ``cls`` from ``account`` with its next nonce, signed when on."""
+        nonce = self.state.accounts[account].nonce
+        op = cls(
+            account=account,
+            nonce=fields.pop("nonce", nonce),
+            expiry=fields.pop("expiry", FAR),
+            **fields,
+        )
+        if self.signatures:
+            op = sign_tx(op, key_of(account), CHAIN_ID)
+        return op
+
+    def snapshot(self) -> bytes:
+        return encode_state(self.state)
+
+
+def assert_rejected(env: Env, op: Operation, error: type[Exception]) -> None:
+    """``op`` raises ``error`` and the state is byte-for-byte what it was."""
+    before = env.snapshot()
+    try:
+        env.run(op)
+    except error:
+        pass
+    else:
+        raise AssertionError(f"{op} was accepted")
+    assert env.snapshot() == before
