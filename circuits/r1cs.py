@@ -22,6 +22,7 @@ Constraint names carry the path of the scopes they were made in (``merkle/level3
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -190,6 +191,18 @@ def _sum_values(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else (a + b) % R
 
 
+def weighted_sum(weights: Sequence[int], lcs: Sequence[LinearCombination]) -> LinearCombination:
+    """``sum(w * x)``, built in one pass (a matrix row times a vector of combinations)."""
+    terms: LC = {}
+    value: int | None = 0
+    for w, x in zip(weights, lcs, strict=True):
+        for k, c in x.terms.items():
+            terms[k] = terms.get(k, 0) + w * c
+        value = None if value is None or x.value is None else value + w * x.value
+    reduced = {k: r for k, c in terms.items() if (r := c % R)}
+    return LinearCombination(reduced, None if value is None else value % R)
+
+
 def constant(c: int) -> LinearCombination:
     """The constant ``c`` (known in both modes)."""
     c %= R
@@ -199,8 +212,9 @@ def constant(c: int) -> LinearCombination:
 class Builder:
     """Collects wires and named constraints; see the module docstring for the two modes.
 
-    ``hint_overrides`` maps full hint names to replacement functions: a way to play a cheating
-    prover in tests, whose witness ``check`` must then reject.
+    ``hint_overrides`` maps full hint names (``scope/.../name``) to replacement functions that
+    return the list of values: a way to play a cheating prover in tests, whose witness
+    ``check`` must then reject.
     """
 
     def __init__(
@@ -281,7 +295,7 @@ class Builder:
         self, a: LinearCombination, b: LinearCombination, c: LinearCombination, name: str
     ) -> None:
         """Constrain ``a * b == c``."""
-        self._constraints.append((a.terms, b.terms, c.terms, self._prefix + name))
+        self._constraints.append((a.terms, b.terms, c.terms, sys.intern(self._prefix + name)))
 
     def assert_equal(self, a: LinearCombination, b: LinearCombination, name: str) -> None:
         """Constrain ``a == b`` (one constraint: ``a * 1 == b``)."""
@@ -313,16 +327,23 @@ class Builder:
         the witness. Raises UnconstrainedWireError for a wire no constraint mentions."""
         self._check_all_wires_used()
         offset = len(self._public_names)
+        num_wires = 1 + offset + len(self._private_names)
+        index = list(range(num_wires))  # one int object per wire, shared by every mention
+        renumbered: dict[int, LC] = {}  # by id: a combination used twice is stored once
 
         def renumber(lc: LC) -> LC:
-            return {(k if k >= 0 else offset - k): c for k, c in lc.items()}
+            out = renumbered.get(id(lc))
+            if out is None:
+                out = {index[k if k >= 0 else offset - k]: c for k, c in lc.items()}
+                renumbered[id(lc)] = out
+            return out
 
         constraints = [
             Constraint(renumber(a), renumber(b), renumber(c), n) for a, b, c, n in self._constraints
         ]
         system = ConstraintSystem(
             num_public=offset,
-            num_wires=1 + offset + len(self._private_names),
+            num_wires=num_wires,
             constraints=constraints,
             public_names=tuple(self._public_names),
         )
