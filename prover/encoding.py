@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from prover.backend import G1_BYTES, G2_BYTES
@@ -168,3 +170,30 @@ def _affine(x: list[int], y: list[int], z: list[int], size: int) -> bytes:
     if any(c >= 1 << 384 for c in x + y):
         raise MalformedEncodingError("a coordinate does not fit 48 bytes")
     return b"".join(c.to_bytes(48, "big") for c in x + y)
+
+
+# -- a proof directory: vk.json, proof.json, public.json ---------------------------------------
+
+
+def write_proof_dir(out: Path, vk: VerifyingKey, proof: Proof, inputs: Sequence[int]) -> None:
+    """Write the three snarkjs files into ``out`` (created if missing)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, obj in (
+        ("vk.json", vk_to_json(vk)),
+        ("proof.json", proof_to_json(proof)),
+        ("public.json", public_to_json(inputs)),
+    ):
+        (out / name).write_text(json.dumps(obj, indent=1) + "\n")
+
+
+def read_proof_dir(path: Path) -> tuple[VerifyingKey, Proof, list[int]]:
+    """The verifying key, proof and public inputs of a proof directory; raises
+    MalformedEncodingError for a missing, unreadable or malformed file."""
+    try:
+        vk, proof, public = (
+            json.loads((path / name).read_text())
+            for name in ("vk.json", "proof.json", "public.json")
+        )
+    except (OSError, ValueError) as e:
+        raise MalformedEncodingError(f"cannot read {path}: {e}") from None
+    return vk_from_json(vk), proof_from_json(proof), public_from_json(public)
