@@ -5,12 +5,16 @@ from __future__ import annotations
 import typer
 
 from scripts.commands import demo, devnet
+from scripts.commands import prove as prove_commands
 
 app = typer.Typer(
     help="zkperp: a ZK rollup for an order-book perpetual-futures exchange.", no_args_is_help=True
 )
 app.add_typer(devnet.app, name="devnet")
 app.command("demo")(demo.demo)
+app.command("prove")(prove_commands.prove)
+app.command("verify")(prove_commands.verify_dir)
+app.add_typer(prove_commands.verifier_app, name="verifier")
 
 
 def main() -> None:
