@@ -1,0 +1,79 @@
+"""Native cryptographic core: Poseidon (plain vs optimized), sparse-Merkle updates, EdDSA.
+
+Run: ``.venv/bin/python bench/crypto.py`` (results in docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script (make bench)
+
+from bench.common import median_seconds, print_row, rate
+from protocol import eddsa, poseidon
+from protocol.field import R
+from protocol.params import PRESETS
+from protocol.smt import SparseMerkleTree
+
+RNG = random.Random(20261124)
+HASHES = 200  # per timed run
+BATCH = 256  # leaf updates per block-like batch
+SIGNATURES = 20
+
+
+def permutation_rate(perm: Callable[[list[int]], list[int]], states: list[list[int]]) -> float:
+    return rate(len(states), median_seconds(lambda: [perm(s) for s in states]))
+
+
+def bench_poseidon() -> None:
+    for width, name in ((3, "hash2"), (5, "hash4")):
+        states = [[RNG.randrange(R) for _ in range(width)] for _ in range(HASHES)]
+        plain = permutation_rate(poseidon.permute_plain, states)
+        fast = permutation_rate(poseidon.permute, states)
+        print_row(f"poseidon t={width} ({name}) permute_plain", plain, "perm/s")
+        print_row(f"poseidon t={width} ({name}) permute, vs plain", fast, "perm/s", peer=plain)
+
+
+def timed_updates(depth: int, count: int, batched: bool) -> float:
+    """Seconds for ``count`` leaf updates, rehashed once at the end or after each update."""
+    indices = RNG.sample(range(1 << depth), count)
+    leaves = [RNG.randrange(1, R) for _ in indices]
+
+    def run() -> None:
+        tree = SparseMerkleTree(depth)
+        for index, leaf in zip(indices, leaves, strict=True):
+            tree.set(index, leaf)
+            if not batched:
+                tree.root()
+        tree.root()
+
+    return median_seconds(run, repeat=3)
+
+
+def bench_smt() -> None:
+    for preset in PRESETS.values():
+        depth = preset.account_tree_depth
+        count = min(BATCH, 1 << depth)
+        batched = rate(count, timed_updates(depth, count, batched=True))
+        single = rate(count, timed_updates(depth, count, batched=False))
+        print_row(f"smt {preset.name} (depth {depth}) batch of {count}", batched, "updates/s")
+        print_row(f"smt {preset.name} (depth {depth}) root after each", single, "updates/s")
+
+
+def bench_eddsa() -> None:
+    keys = [eddsa.SecretKey.from_seed(RNG.randbytes(32)) for _ in range(SIGNATURES)]
+    jobs = [(k, RNG.randrange(R)) for k in keys]
+    signed = [(k.public_key, m, eddsa.sign(k, m)) for k, m in jobs]
+    signing = median_seconds(lambda: [eddsa.sign(k, m) for k, m in jobs])
+    verifying = median_seconds(lambda: [eddsa.verify(*s) for s in signed])
+    print_row("eddsa sign", rate(len(jobs), signing), "sig/s")
+    print_row("eddsa verify", rate(len(signed), verifying), "sig/s")
+
+
+if __name__ == "__main__":
+    bench_poseidon()
+    bench_smt()
+    bench_eddsa()
