@@ -32,7 +32,6 @@ FULL_ROUNDS = 8
 PARTIAL_ROUNDS = {3: 57, 5: 60}
 FIELD_BITS = 255  # n in the Grain seed
 SPONGE_RATE = 4
-SPONGE_WIDTH = SPONGE_RATE + 1
 TAG_SHIFT = 64  # sponge capacity tag = domain * 2^64 + input length
 MAX_DOMAIN = 1 << 64
 
@@ -119,7 +118,7 @@ def _draw_cauchy_mds(grain: _Grain, width: int) -> Matrix:
 
 
 def generate_params(width: int) -> PoseidonParams:
-    """Draws an instance's constants from Grain, as the reference script does (slow: ~1 s)."""
+    """Draws an instance's constants from Grain, as the reference script does (~0.2 s)."""
     partial = PARTIAL_ROUNDS[width]
     grain = _Grain(width, partial)
     flat = _draw_round_constants(grain, (FULL_ROUNDS + partial) * width)
@@ -130,13 +129,14 @@ def generate_params(width: int) -> PoseidonParams:
 
 def render_constants() -> str:
     """The source of ``protocol/poseidon_constants.py``, regenerated from Grain."""
-    out = ['"""Poseidon round constants and MDS matrices (generated; do not edit).', ""]
-    out += [
-        "The output of ``protocol.poseidon.render_constants()``, which draws them from the Grain"
+    out = [
+        '"""Poseidon round constants and MDS matrices: generated, do not edit.',
+        "",
+        "This file is ``protocol.poseidon.render_constants()``, drawn from the Grain LFSR; a test",
+        'in tests/protocol/test_poseidon.py checks that regenerating it gives it byte for byte."""',
+        "",
+        "ROUND_CONSTANTS: dict[int, tuple[int, ...]] = {",
     ]
-    out += ["LFSR; tests/protocol/test_poseidon.py checks this file is exactly that output.", '"""']
-    out += [""]
-    out += ["ROUND_CONSTANTS: dict[int, tuple[int, ...]] = {"]
     params = [generate_params(w) for w in sorted(PARTIAL_ROUNDS)]
     for p in params:
         out += [f"    {p.width}: ("] + [
@@ -365,7 +365,7 @@ def sponge(inputs: Sequence[int], domain: int) -> int:
     block of 4 (the last zero-padded; an empty input is one zero block) is added to lanes 1..4
     and the state permuted; the digest is lane 1.
     """
-    state = [sponge_tag(domain, len(inputs)), 0, 0, 0, 0]
+    state = [sponge_tag(domain, len(inputs)), *[0] * SPONGE_RATE]
     for block in _blocks(inputs):
         state = permute([state[0], *((s + x) % R for s, x in zip(state[1:], block, strict=True))])
     return state[1]

@@ -1,8 +1,7 @@
-"""Poseidon round constants and MDS matrices (generated; do not edit).
+"""Poseidon round constants and MDS matrices: generated, do not edit.
 
-The output of ``protocol.poseidon.render_constants()``, which draws them from the Grain
-LFSR; tests/protocol/test_poseidon.py checks this file is exactly that output.
-"""
+This file is ``protocol.poseidon.render_constants()``, drawn from the Grain LFSR; a test
+in tests/protocol/test_poseidon.py checks that regenerating it gives it byte for byte."""
 
 ROUND_CONSTANTS: dict[int, tuple[int, ...]] = {
     3: (
