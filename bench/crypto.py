@@ -6,11 +6,7 @@ Run: ``.venv/bin/python bench/crypto.py`` (results in docs/PERFORMANCE.md).
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script (make bench)
 
 from bench.common import median_seconds, print_row, rate
 from protocol import eddsa, poseidon
