@@ -1,0 +1,249 @@
+"""Prover benchmark: Groth16 proving time against snarkjs 0.7.6, where the time goes, and the
+gas of the generated Solidity verifier.
+
+For 2^12, 2^14 and 2^16 constraints (sized so that the evaluation domain is exactly that, in
+our prover and in snarkjs alike), two circuits: a dense synthetic one (random full-width wire
+values, three terms per linear combination) and the toolkit's Merkle-update circuit repeated to
+size. Both provers prove the same constraint system and witness: snarkjs reads them from the
+iden3 .r1cs / .wtns export, with a BLS12-381 powers of tau made here (never downloaded) and
+cached under build/snarkjs/. snarkjs is timed inside one node process (key and witness already
+in memory), as ours is timed with the key already decoded.
+
+    .venv/bin/python bench/prover.py [--sizes 12 14 16] [--repeat 3] [--no-snarkjs] [--gas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import median_seconds, print_row
+from circuits.r1cs import Builder, ConstraintSystem
+from protocol.field import R
+from prover.arkworks import to_scalars
+from prover.backend import get_backend
+from prover.groth16 import Prover
+from prover.ntt import to_coset
+from prover.qap import constraint_evaluations, domain_for
+from prover.setup import load_or_setup
+from scripts.paths import BUILD, ROOT, SNARKJS
+
+KEYS = BUILD / "keys"
+SNARKJS_DIR = BUILD / "snarkjs"
+Circuit = tuple[ConstraintSystem, list[int]]
+
+
+# -- circuits ----------------------------------------------------------------------------------
+
+
+def dense_circuit(log_size: int, seed: int = 1) -> Circuit:
+    """``2^log_size - 2`` constraints (one public output) with random full-width values."""
+    rng = random.Random(seed)
+    b = Builder(witness=True)
+    wires = [b.private(f"x{i}", rng.randrange(R)) for i in range(3)]
+    for i in range((1 << log_size) - 3):
+        left = wires[-1] * rng.randrange(R) + wires[-2] * rng.randrange(R) + wires[-3]
+        right = wires[-1] + wires[-3] * rng.randrange(R) + rng.randrange(R)
+        wires.append(b.mul(left, right, f"dense{i}"))
+    b.expose("out", wires[-1])
+    cs, witness = b.finalize()
+    assert witness is not None
+    return cs, witness
+
+
+def public_inputs_circuit(num_public: int) -> Circuit:
+    """The smallest circuit with ``num_public`` inputs: ``y * y`` and ``x_i * y``."""
+    b = Builder(witness=True)
+    y = b.private("y", 7)
+    b.mul(y, y, "y_squared")
+    for i in range(num_public):
+        b.mul(b.public(f"x{i}", i + 2), y, f"x{i}_times_y")
+    cs, witness = b.finalize()
+    assert witness is not None
+    return cs, witness
+
+
+def merkle_circuit(log_size: int) -> Circuit:
+    """The toolkit's Merkle-update circuit repeated as often as the domain 2^log_size allows."""
+    from circuits.catalog import build_circuit
+
+    def rows(cs: ConstraintSystem) -> int:
+        return len(cs.constraints) + cs.num_public + 1
+
+    one, two = (rows(build_circuit("merkle", "minimal", repeat=k)[0]) for k in (1, 2))
+    repeat = 1 + ((1 << log_size) - one) // (two - one)
+    return build_circuit("merkle", "minimal", repeat=repeat)
+
+
+# -- our prover --------------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def profile(prover: Prover, cs: ConstraintSystem, witness: list[int]) -> dict[str, float]:
+    """Each phase of a proof run alone, one after the other (the real prover overlaps the MSMs
+    with the NTTs, so its wall time is less than the sum)."""
+    be, domain = prover.backend, domain_for(cs)
+    evals: tuple[list[int], ...] = ()
+
+    def witness_conversion() -> None:
+        nonlocal evals
+        evals = constraint_evaluations(cs, witness, domain)
+
+    h_scalars = [random.randrange(R) for _ in prover.h]
+
+    def g1_msm_of(query: Any) -> Callable[[], object]:
+        return lambda: be.g1_msm(*query.scalars(witness))
+
+    phases: dict[str, Callable[[], object]] = {
+        "witness check": lambda: cs.check(witness),
+        "witness conversion": witness_conversion,
+        "scalar conversion (witness)": lambda: to_scalars(witness),
+        "NTT (6 transforms)": lambda: [to_coset(e) for e in evals],
+        "MSM A (G1)": g1_msm_of(prover.a),
+        "MSM B (G1)": g1_msm_of(prover.b1),
+        "MSM C (G1)": g1_msm_of(prover.c),
+        "MSM B (G2)": lambda: be.g2_msm(*prover.b2.scalars(witness)),
+        "MSM H (G1)": lambda: be.g1_msm(prover.h, h_scalars),
+    }
+    return {label: timed(fn) for label, fn in phases.items()}
+
+
+# -- snarkjs -----------------------------------------------------------------------------------
+
+NODE_PROVE = """
+const snarkjs = require(process.argv[1]);
+const fs = require("fs");
+const mem = (f) => ({ type: "mem", data: new Uint8Array(fs.readFileSync(f)) });
+(async () => {
+  const zkey = mem(process.argv[2]), wtns = mem(process.argv[3]);
+  const times = [];
+  for (let i = 0; i < Number(process.argv[4]) + 1; i++) {
+    const t0 = process.hrtime.bigint();
+    await snarkjs.groth16.prove(zkey, wtns);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  console.log(JSON.stringify(times.slice(1)));
+  process.exit(0);
+})();
+"""
+
+
+def snarkjs(*args: str) -> None:
+    subprocess.run(["node", str(SNARKJS), *args], check=True, capture_output=True, cwd=ROOT)
+
+
+def powers_of_tau(power: int) -> Path:
+    """A BLS12-381 powers of tau with one local contribution, prepared for phase 2 (cached)."""
+    final = SNARKJS_DIR / f"pot{power}_final.ptau"
+    if not final.exists():
+        SNARKJS_DIR.mkdir(parents=True, exist_ok=True)
+        new, mid = SNARKJS_DIR / f"pot{power}_0000.ptau", SNARKJS_DIR / f"pot{power}_0001.ptau"
+        snarkjs("powersoftau", "new", "bls12-381", str(power), str(new))
+        entropy = f"-e=zkperp bench {random.randrange(1 << 128)}"
+        snarkjs("powersoftau", "contribute", str(new), str(mid), "--name=bench", entropy)
+        snarkjs("powersoftau", "prepare", "phase2", str(mid), str(final))
+    return final
+
+
+def snarkjs_files(cs: ConstraintSystem, witness: list[int]) -> tuple[Path, Path]:
+    """The circuit's .zkey (setup cached by digest) and the witness's .wtns."""
+    from circuits.iden3 import write_r1cs, write_wtns
+
+    stem = SNARKJS_DIR / cs.digest().hex()[:16]
+    r1cs, zkey, wtns = (stem.with_suffix(s) for s in (".r1cs", ".zkey", ".wtns"))
+    if not zkey.exists():
+        write_r1cs(cs, r1cs)
+        power = domain_for(cs).log_size
+        snarkjs("groth16", "setup", str(r1cs), str(powers_of_tau(max(power, 12))), str(zkey))
+    write_wtns(witness, wtns)
+    return zkey, wtns
+
+
+def snarkjs_median(cs: ConstraintSystem, witness: list[int], repeat: int) -> float:
+    zkey, wtns = snarkjs_files(cs, witness)
+    script = ["node", "-e", NODE_PROVE, str(ROOT / "node_modules/snarkjs/build/main.cjs")]
+    out = subprocess.run(
+        [*script, str(zkey), str(wtns), str(repeat)], check=True, capture_output=True, text=True
+    )
+    times = sorted(json.loads(out.stdout.strip().splitlines()[-1]))
+    return float(times[len(times) // 2])
+
+
+# -- verifier gas ------------------------------------------------------------------------------
+
+
+def verifier_gas(num_public: int) -> int:
+    """Gas of one verifyProof transaction for a circuit with ``num_public`` inputs."""
+    from prover.encoding import proof_to_bytes
+    from prover.solidity import generate_verifier
+    from scripts import chain, devnet
+    from scripts.compile import compile_sources
+
+    cs, witness = public_inputs_circuit(num_public)
+    pk = load_or_setup(cs, f"bench-toy{num_public}", "minimal", KEYS)
+    proof = proof_to_bytes(Prover(pk).prove(cs, witness))
+    name = f"Toy{num_public}Verifier"
+    artifact = compile_sources({f"{name}.sol": generate_verifier(pk.vk, name)})[name]
+    with devnet.running() as net:
+        w3 = chain.connect(net.rpc_url)
+        verifier = chain.deploy(w3, artifact)
+        call = verifier.functions.verifyProof(proof, cs.public_inputs(witness))
+        assert call.call()
+        receipt = w3.eth.wait_for_transaction_receipt(call.transact({"gas": 1_000_000}))
+        return int(receipt["gasUsed"])
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def bench_circuit(
+    label: str, cs: ConstraintSystem, witness: list[int], args: argparse.Namespace
+) -> None:
+    log = domain_for(cs).log_size
+    t0 = time.perf_counter()
+    pk = load_or_setup(cs, f"bench-{label}", "minimal", KEYS)
+    print(
+        f"\n{label}: {len(cs.constraints)} constraints, {cs.num_wires} wires, domain 2^{log} "
+        f"(key ready in {time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
+    prover = Prover(pk, get_backend())
+    ours = median_seconds(lambda: prover.prove(cs, witness), repeat=args.repeat)
+    peer = None if args.no_snarkjs else snarkjs_median(cs, witness, args.repeat)
+    print_row(f"{label} prove (ours vs snarkjs)", ours, "s", peer)
+    for phase, seconds in profile(prover, cs, witness).items():
+        print_row(f"  {phase}", seconds, "s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[12, 14, 16])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--circuits", nargs="+", default=["dense", "merkle"])
+    parser.add_argument("--no-snarkjs", action="store_true")
+    parser.add_argument("--gas", action="store_true", help="only the verifier gas table")
+    args = parser.parse_args()
+    if args.gas:
+        for n in (1, 2, 4, 8):
+            print_row(f"verifyProof gas, {n} public input(s)", verifier_gas(n), "gas")
+        return
+    builders = {"dense": dense_circuit, "merkle": merkle_circuit}
+    for log in args.sizes:
+        for kind in args.circuits:
+            cs, witness = builders[kind](log)
+            bench_circuit(f"{kind}-2^{log}", cs, witness, args)
+
+
+if __name__ == "__main__":
+    main()
