@@ -78,6 +78,10 @@ class OrderBookTree:
     def get(self, key: int) -> Node:
         return self._nodes[0].get(key, self._empty[0])
 
+    def leaves(self) -> list[tuple[int, Node]]:
+        """The non-empty leaves, by key."""
+        return sorted(self._nodes[0].items())
+
     def set(self, key: int, leaf: int, sums: Sums) -> None:
         """Writes a leaf (``leaf == 0`` with zero sums empties it); hashes nothing."""
         if not 0 <= key < 1 << self.depth:

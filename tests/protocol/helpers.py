@@ -6,11 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.accounts import FIRST_USER_ACCOUNT
-from protocol.block import Operation, process_block_header, process_operation
+from protocol.block import (
+    Operation,
+    process_block_header,
+    process_operation,
+    process_operation_with_claims,
+)
 from protocol.eddsa import SecretKey
 from protocol.events import Event
 from protocol.jubjub import compress
 from protocol.markets import MarketParams
+from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
 from protocol.ops.register_key import RegisterKey
 from protocol.params import MINIMAL, Preset
@@ -87,6 +93,22 @@ class Env:
         if self.signatures:
             op = sign_tx(op, key_of(account), CHAIN_ID)
         return op
+
+    def order(
+        self, account: int, market: int, is_ask: bool, price: int, size: int, **kw: Any
+    ) -> Any:
+        return self.signed(
+            CreateOrder, account, market=market, is_ask=is_ask, price=price, size=size, **kw
+        )
+
+    def place(
+        self, account: int, market: int, is_ask: bool, price: int, size: int, **kw: Any
+    ) -> list[Event]:
+        """Places an order and runs the claims it needs; all events, flattened."""
+        done = process_operation_with_claims(
+            self.state, self.order(account, market, is_ask, price, size, **kw)
+        )
+        return [event for _, events in done for event in events]
 
     def snapshot(self) -> bytes:
         return encode_state(self.state)

@@ -1,0 +1,205 @@
+"""Matching: one maker per step, price-time priority exactly as the order-book tree orders it.
+
+A taker (a new order, a fired trigger, a forced order or a liquidation) runs one step when it
+arrives; each later step is a ``claim`` the sequencer inserts. A step looks at the best
+opposite order (``OrderBook.best``) and, if it crosses the taker's limit, does exactly one of:
+
+- removes it unfilled: expired (GTT past its expiry), self-trade (same account: the resting
+  order is cancelled and the taker goes on: "cancel maker" self-trade prevention), reduce-only
+  with nothing left to reduce, or the fill would break the maker's valid-risk-change rule;
+- fills ``min(taker remaining, maker remaining)`` (capped by reduce-only) at the maker's price.
+
+Then, if the taker still has size and the book still crosses, it stays pending (only a claim
+may follow); otherwise it finishes: its remainder rests (GTC / GTT limit) or is cancelled
+(IOC, market, trigger, liquidation). A failure of the *taker* (its own risk check, open
+interest, reduce-only, resting limits) raises: on the first step that rejects the whole order;
+a claim turns it into the end of the taker (``process_claim``).
+
+Fees: ``ceil(quote * fee / 1e6)`` from each side to the fee account. A liquidation taker trades
+at its zero price instead of the fill price and pays no taker fee; the spread between the two
+goes to the insurance fund.
+"""
+
+from __future__ import annotations
+
+from protocol.accounts import FEE_ACCOUNT, INSURANCE_FUND, Account
+from protocol.book import Order
+from protocol.errors import (
+    InvalidTransaction,
+    OpenInterestLimit,
+    ReduceOnlyViolation,
+    RiskCheckFailed,
+)
+from protocol.events import Event, LiquidationFill, TakerDone, Trade
+from protocol.markets import Market
+from protocol.orders import cancel_order, remove_order, rest_order, set_order_remaining
+from protocol.positions import apply_fill
+from protocol.risk import compute_risk, is_valid_risk_change
+from protocol.state import State, Taker
+from protocol.types import PPM
+
+
+class _MakerRejected(Exception):
+    """The maker side of a fill failed its checks: the maker order is cancelled instead."""
+
+
+def is_crossing(taker: Taker, price: int) -> bool:
+    return price >= taker.limit_price if taker.is_ask else price <= taker.limit_price
+
+
+def compute_reducible(account: Account, market: int, is_ask: bool) -> int:
+    """How many lots an order of this side can trade while only reducing the position."""
+    size = account.get_size(market)
+    return max(0, size) if is_ask else max(0, -size)
+
+
+def run_step(state: State, taker: Taker, out: list[Event]) -> None:
+    """One matching step of ``taker``; see the module docstring."""
+    market = state.markets[taker.market]
+    maker = market.book.best(not taker.is_ask)
+    if maker is not None and taker.remaining > 0 and is_crossing(taker, maker.price):
+        if maker.expiry and maker.expiry < state.timestamp:
+            cancel_order(state, market, maker, "expired", out)
+        elif maker.account == taker.account:
+            cancel_order(state, market, maker, "self-trade", out)
+        else:
+            match_one(state, market, taker, maker, out)
+    after = market.book.best(not taker.is_ask)
+    if taker.remaining > 0 and after is not None and is_crossing(taker, after.price):
+        if state.pending is not taker:
+            state.set_pending(taker)
+    else:
+        finish_taker(state, taker, out)
+
+
+def match_one(state: State, market: Market, taker: Taker, maker: Order, out: list[Event]) -> None:
+    """Fills the taker against one maker, or removes the maker if its side of the fill fails."""
+    taker_account = state.accounts[taker.account]
+    maker_account = state.accounts[maker.account]
+    size = min(taker.remaining, maker.remaining)
+    if taker.reduce_only:
+        size = min(size, compute_reducible(taker_account, market.index, taker.is_ask))
+        if size == 0:
+            raise ReduceOnlyViolation("reduce-only taker has nothing left to reduce")
+    if maker.reduce_only:
+        size = min(size, compute_reducible(maker_account, market.index, maker.is_ask))
+        if size == 0:
+            cancel_order(state, market, maker, "reduce-only", out)
+            return
+    try:
+        with state.transaction():
+            fill(state, market, taker, taker_account, maker, maker_account, size, out)
+    except _MakerRejected:
+        cancel_order(state, market, maker, "risk", out)
+
+
+def fill(
+    state: State,
+    market: Market,
+    taker: Taker,
+    taker_account: Account,
+    maker: Order,
+    maker_account: Account,
+    size: int,
+    out: list[Event],
+) -> None:
+    """Moves size, cash and fees for one fill, then checks both sides; see match_one."""
+    params, price = market.params, maker.price
+    quote = price * size
+    sign = -1 if taker.is_ask else 1
+    maker_before = compute_risk(maker_account, state.markets)
+    taker_before = compute_risk(taker_account, state.markets)
+    oi_before = market.data.open_interest
+    maker_fee = -(-quote * params.maker_fee // PPM)
+    apply_fill(state, maker_account, market, -sign * size, -sign * quote, out)
+    if taker.zero_price:
+        taker_quote, taker_fee = taker.zero_price * size, 0
+        state.increase_collateral(state.accounts[INSURANCE_FUND], sign * (taker_quote - quote))
+    else:
+        taker_quote, taker_fee = quote, -(-quote * params.taker_fee // PPM)
+    apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out)
+    state.decrease_collateral(maker_account, maker_fee)
+    state.decrease_collateral(taker_account, taker_fee)
+    state.increase_collateral(state.accounts[FEE_ACCOUNT], maker_fee + taker_fee)
+    if not is_valid_risk_change(maker_before, compute_risk(maker_account, state.markets)):
+        raise _MakerRejected
+    if not taker.zero_price and not is_valid_risk_change(
+        taker_before, compute_risk(taker_account, state.markets)
+    ):
+        raise RiskCheckFailed(f"taker {taker.account} fails the valid-risk-change rule")
+    oi = market.data.open_interest
+    if oi > oi_before and oi > params.max_open_interest:
+        raise OpenInterestLimit(f"open interest {oi} over {params.max_open_interest}")
+    state.set_taker_field(taker, "remaining", taker.remaining - size)
+    if maker.remaining == size:
+        remove_order(state, market, maker)
+    else:
+        set_order_remaining(state, market, maker, maker.remaining - size)
+    out.append(
+        Trade(
+            market.index,
+            price,
+            size,
+            taker.account,
+            maker.account,
+            maker.key,
+            taker.is_ask,
+            taker_fee,
+            maker_fee,
+        )
+    )
+    if taker.zero_price:
+        spread = sign * (taker_quote - quote)
+        out.append(
+            LiquidationFill(taker.account, market.index, size, taker.zero_price, price, spread)
+        )
+
+
+def require_order_margin(
+    state: State, account: Account, market: Market, price: int, size: int
+) -> None:
+    """A resting order that may open exposure needs ``TAV >= IMR + its own initial margin``
+    (other open orders are not counted: the fill-time risk check is the binding one)."""
+    risk = compute_risk(account, state.markets)
+    position = account.positions.get(market.index)
+    imf = max(market.params.imf, 0 if position is None else position.imf)
+    margin = -(-price * size * imf // PPM)
+    if risk.tav < risk.imr + margin:
+        raise RiskCheckFailed(
+            f"account {account.index}: TAV {risk.tav} < IMR {risk.imr} + order margin {margin}"
+        )
+
+
+def finish_taker(state: State, taker: Taker, out: list[Event]) -> None:
+    """Ends the taker: rests its remainder (GTC / GTT) or cancels it."""
+    if state.pending is not None:
+        state.set_pending(None)
+    if taker.remaining == 0:
+        outcome = "filled"
+    elif taker.rests:
+        market, account = state.markets[taker.market], state.accounts[taker.account]
+        if not taker.reduce_only:
+            require_order_margin(state, account, market, taker.limit_price, taker.remaining)
+        rest_order(
+            state,
+            market,
+            account,
+            taker.is_ask,
+            taker.limit_price,
+            taker.remaining,
+            taker.reduce_only,
+            taker.expiry,
+            out,
+        )
+        outcome = "rested"
+    else:
+        outcome = "cancelled"
+    out.append(TakerDone(taker.account, taker.market, taker.remaining, outcome))
+
+
+def end_taker(state: State, taker: Taker, error: InvalidTransaction, out: list[Event]) -> None:
+    """A taker whose step failed on its own side (after its first step): its remainder is
+    cancelled, and the failure named."""
+    if state.pending is not None:
+        state.set_pending(None)
+    out.append(TakerDone(taker.account, taker.market, taker.remaining, type(error).__name__))

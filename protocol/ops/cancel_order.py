@@ -1,0 +1,56 @@
+"""Cancel order (type 18, L2 signed): removes one resting order (by market and key) or one
+trigger order (by market and trigger id) of the signer.
+
+Checks: signature; the market exists; the order exists (``UnknownOrder``) and is the signer's
+(``NotOrderOwner``). Effects: the order leaves the book (or trigger list), open-order count - 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.eddsa import Signature
+from protocol.errors import NotOrderOwner, UnknownOrder
+from protocol.events import Event
+from protocol.ops.common import get_signer
+from protocol.ops.records import ACCOUNT, MARKET, encode_record
+from protocol.orders import cancel_order, remove_trigger
+from protocol.state import State
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    OP_TYPE: ClassVar[int] = 18
+    account: int
+    nonce: int
+    expiry: int
+    market: int
+    key: int  # order key (price << order_nonce_bits | nonce), or the trigger id
+    is_trigger: bool = False
+    signature: Signature | None = None
+
+    def payload(self) -> tuple[int | bool, ...]:
+        return (self.market, self.key, self.is_trigger)
+
+
+def process_cancel_order(state: State, op: CancelOrder) -> tuple[Event, ...]:
+    account = get_signer(state, op)
+    market = state.get_market(op.market)
+    order = (market.triggers if op.is_trigger else market.book.orders).get(op.key)
+    if order is None:
+        raise UnknownOrder(f"no order {op.key} in market {op.market}")
+    if order.account != account.index:
+        raise NotOrderOwner(f"order {op.key} belongs to account {order.account}")
+    state.increment_nonce(account)
+    out: list[Event] = []
+    if op.is_trigger:
+        remove_trigger(state, market, market.triggers[op.key], "user", out)
+    else:
+        cancel_order(state, market, market.book.orders[op.key], "user", out)
+    return tuple(out)
+
+
+def compute_cancel_order_record(op: CancelOrder, events: tuple[Event, ...]) -> bytes:
+    fields = [(op.account, ACCOUNT), (op.market, MARKET), (op.key, 8), (int(op.is_trigger), 1)]
+    return encode_record(op.OP_TYPE, fields)

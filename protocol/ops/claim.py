@@ -1,0 +1,52 @@
+"""Claim (type 17, sequencer): the next matching step of the pending taker.
+
+Inserted by the sequencer after a step that left the taker with size while the book still
+crosses it; checked by the rules like any operation: a taker must be pending and belong to
+``account``. The step matches one maker (``protocol.matching.run_step``). A failure on the
+taker's side (its risk check, open interest, reduce-only, resting limits) does not reject the
+claim: it ends the taker, cancelling its remainder, so matching can never get stuck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.errors import InvalidTransaction, PendingTaker
+from protocol.events import Event, OrderCancelled, TakerDone, Trade
+from protocol.matching import end_taker, run_step
+from protocol.ops.records import ACCOUNT, MARKET, compute_fill_fields, encode_record
+from protocol.state import State, Taker
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    OP_TYPE: ClassVar[int] = 17
+    account: int  # the pending taker's account
+
+
+def run_step_or_end(state: State, taker: Taker, out: list[Event]) -> None:
+    """One step; if the taker's side fails, the step is undone and the taker ends instead."""
+    step: list[Event] = []
+    try:
+        with state.transaction():
+            run_step(state, taker, step)
+    except InvalidTransaction as error:
+        end_taker(state, taker, error, out)
+    else:
+        out.extend(step)
+
+
+def process_claim(state: State, op: Claim) -> tuple[Event, ...]:
+    taker = state.pending
+    if taker is None or taker.account != op.account:
+        raise PendingTaker(f"no pending taker of account {op.account}")
+    out: list[Event] = []
+    run_step_or_end(state, taker, out)
+    return tuple(out)
+
+
+def compute_claim_record(op: Claim, events: tuple[Event, ...]) -> bytes:
+    market = next(e.market for e in events if isinstance(e, TakerDone | Trade | OrderCancelled))
+    fields = [(op.account, ACCOUNT), (market, MARKET), *compute_fill_fields(events)]
+    return encode_record(op.OP_TYPE, fields)

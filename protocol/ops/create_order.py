@@ -1,0 +1,208 @@
+"""Create order (type 16, L2 signed): limit (GTC / GTT / IOC / post-only), market (IOC with a
+worst price), reduce-only, and stop-loss / take-profit orders that wait for the mark price.
+
+Checks (all before anything changes): signature; the market exists; ``min_base_amount <= size
+< 2^base_amount_bits``; ``0 < price < 2^price_bits``; a limit price inside the band
+``index * (1 -+ price_band / 1e6)`` (a market order's worst price is clamped into the band
+instead); GTT needs a future ``order_expiry``, every other kind ``order_expiry = 0``; market
+and trigger orders are IOC; trigger orders are reduce-only with a positive trigger price;
+a reduce-only order needs an opposite position; a post-only order must not cross. Then the
+first matching step runs (``protocol.matching``): if the taker's side of it fails (risk, open
+interest, resting limits) the whole order is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import ClassVar
+
+from protocol.eddsa import Signature
+from protocol.errors import (
+    BelowMinOrderSize,
+    Expired,
+    MalformedTransaction,
+    OrderBookFull,
+    PostOnlyWouldCross,
+    PriceOutOfBand,
+    ReduceOnlyViolation,
+)
+from protocol.events import Event
+from protocol.markets import Market, TriggerOrder
+from protocol.matching import compute_reducible, finish_taker, is_crossing, run_step
+from protocol.ops.common import get_signer, require_not_rule_only
+from protocol.ops.records import (
+    ACCOUNT,
+    MARKET,
+    PRICE,
+    SIZE,
+    TIME,
+    compute_fill_fields,
+    encode_record,
+)
+from protocol.orders import add_trigger
+from protocol.state import State, Taker
+from protocol.types import PPM, check_positive, check_unsigned
+
+
+class OrderKind(IntEnum):
+    LIMIT = 0
+    MARKET = 1
+    STOP_LOSS = 2
+    TAKE_PROFIT = 3
+
+
+class TimeInForce(IntEnum):
+    GTC = 0  # good till cancelled
+    GTT = 1  # good till order_expiry
+    IOC = 2  # immediate or cancel
+    POST_ONLY = 3  # rests, never takes
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrder:
+    OP_TYPE: ClassVar[int] = 16
+    account: int
+    nonce: int
+    expiry: int
+    market: int
+    is_ask: bool
+    size: int
+    price: int  # limit price; for market and trigger orders the worst fill price
+    kind: int = OrderKind.LIMIT
+    time_in_force: int = TimeInForce.GTC
+    reduce_only: bool = False
+    trigger_price: int = 0
+    order_expiry: int = 0
+    signature: Signature | None = None
+
+    def payload(self) -> tuple[int | bool, ...]:
+        return (
+            self.market,
+            self.is_ask,
+            self.size,
+            self.price,
+            self.kind,
+            self.time_in_force,
+            self.reduce_only,
+            self.trigger_price,
+            self.order_expiry,
+        )
+
+    @property
+    def flags(self) -> int:
+        return (
+            int(self.is_ask) | int(self.reduce_only) << 1 | self.kind << 2 | self.time_in_force << 4
+        )
+
+
+def compute_band(market: Market) -> tuple[int, int]:
+    """The lowest and highest price an order may name: index -+ price_band (inside)."""
+    index, band = market.data.index_price, market.params.price_band
+    return max(1, -(-index * (PPM - band) // PPM)), index * (PPM + band) // PPM
+
+
+def compute_market_limit(market: Market, is_ask: bool, worst: int) -> int:
+    """A market order's worst price, clamped into the band."""
+    low, high = compute_band(market)
+    return max(worst, low) if is_ask else min(worst, high)
+
+
+def parse_kind(op: CreateOrder) -> tuple[OrderKind, TimeInForce]:
+    try:
+        return OrderKind(op.kind), TimeInForce(op.time_in_force)
+    except ValueError:
+        raise MalformedTransaction(
+            f"unknown kind {op.kind} / time in force {op.time_in_force}"
+        ) from None
+
+
+def check_order(state: State, market: Market, op: CreateOrder) -> None:
+    """Every static check of the module docstring (nothing is written)."""
+    preset = state.preset
+    kind, tif = parse_kind(op)
+    check_positive(op.size, preset.base_amount_bits, "size")
+    check_positive(op.price, preset.price_bits, "price")
+    check_unsigned(op.trigger_price, preset.price_bits, "trigger_price")
+    check_unsigned(op.order_expiry, preset.timestamp_bits, "order_expiry")
+    if op.size < market.params.min_base_amount:
+        raise BelowMinOrderSize(f"size {op.size} below {market.params.min_base_amount}")
+    if (tif == TimeInForce.GTT) != (op.order_expiry != 0):
+        raise MalformedTransaction("order_expiry is set exactly for GTT orders")
+    if tif == TimeInForce.GTT and op.order_expiry <= state.timestamp:
+        raise Expired(f"order expiry {op.order_expiry} is not in the future")
+    if kind != OrderKind.LIMIT and tif != TimeInForce.IOC:
+        raise MalformedTransaction("market and trigger orders are immediate-or-cancel")
+    if (kind in (OrderKind.STOP_LOSS, OrderKind.TAKE_PROFIT)) != (op.trigger_price != 0):
+        raise MalformedTransaction("trigger_price is set exactly for stop-loss / take-profit")
+    if op.trigger_price and not op.reduce_only:
+        raise MalformedTransaction("stop-loss and take-profit orders are reduce-only")
+    low, high = compute_band(market)
+    if kind == OrderKind.LIMIT and not low <= op.price <= high:
+        raise PriceOutOfBand(f"price {op.price} outside [{low}, {high}]")
+    account = state.accounts[op.account]
+    if op.reduce_only and compute_reducible(account, market.index, op.is_ask) == 0:
+        raise ReduceOnlyViolation("reduce-only order without an opposite position")
+
+
+def process_create_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
+    account = get_signer(state, op)
+    require_not_rule_only(account)
+    state.increment_nonce(account)
+    return place_order(state, op)
+
+
+def place_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
+    """Checks and places an order for ``op.account`` (signature and nonce already handled)."""
+    market = state.get_market(op.market)
+    check_order(state, market, op)
+    kind, tif = parse_kind(op)
+    out: list[Event] = []
+    if kind in (OrderKind.STOP_LOSS, OrderKind.TAKE_PROFIT):
+        place_trigger(state, market, op, out)
+        return tuple(out)
+    limit = (
+        op.price if kind == OrderKind.LIMIT else compute_market_limit(market, op.is_ask, op.price)
+    )
+    rests = tif in (TimeInForce.GTC, TimeInForce.GTT, TimeInForce.POST_ONLY)
+    taker = Taker(
+        op.account, op.market, op.is_ask, op.size, limit, rests, op.reduce_only, op.order_expiry
+    )
+    if tif == TimeInForce.POST_ONLY:
+        best = market.book.best(not op.is_ask)
+        if best is not None and is_crossing(taker, best.price):
+            raise PostOnlyWouldCross(f"post-only order would take at {best.price}")
+        finish_taker(state, taker, out)
+    else:
+        run_step(state, taker, out)
+    return tuple(out)
+
+
+def place_trigger(state: State, market: Market, op: CreateOrder, out: list[Event]) -> None:
+    trigger_id = market.data.trigger_nonce
+    if trigger_id >= 1 << state.preset.order_nonce_bits:
+        raise OrderBookFull("trigger ids exhausted")
+    trigger = TriggerOrder(
+        market.index,
+        trigger_id,
+        op.account,
+        op.is_ask,
+        op.size,
+        op.trigger_price,
+        op.price,
+        op.kind == OrderKind.STOP_LOSS,
+    )
+    add_trigger(state, market, state.accounts[op.account], trigger, out)
+
+
+def compute_create_order_record(op: CreateOrder, events: tuple[Event, ...]) -> bytes:
+    inputs = [
+        (op.account, ACCOUNT),
+        (op.market, MARKET),
+        (op.flags, 1),
+        (op.price, PRICE),
+        (op.size, SIZE),
+        (op.trigger_price, PRICE),
+        (op.order_expiry, TIME),
+    ]
+    return encode_record(op.OP_TYPE, inputs + compute_fill_fields(events))

@@ -1,0 +1,68 @@
+"""Forced order (type 7, L1 priority): the owner places an order through L1 (censorship
+resistance for closing positions).
+
+Fields: ``account``, ``owner``, ``market``, ``flags`` (bit 0 sell, bit 1 market order),
+``price`` (limit price, or a market order's worst price), ``size``. Applied (status 1) when
+``owner`` owns the account and the order passes every rule of create order: a limit order is
+GTC, a market order IOC (``protocol.ops.create_order``); it needs no L2 key or nonce. Anything
+the rules refuse consumes the request as a no-op (status 0). Claims may follow, as for any
+taker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol import pubdata
+from protocol.errors import InvalidTransaction
+from protocol.events import Event, RequestRejected
+from protocol.ops.common import RULE_ONLY_ACCOUNTS
+from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce, place_order
+from protocol.state import State
+
+
+@dataclass(frozen=True, slots=True)
+class ForcedOrder:
+    OP_TYPE: ClassVar[int] = pubdata.OpType.FORCED_ORDER
+    account: int
+    owner: bytes
+    market: int
+    flags: int
+    price: int
+    size: int
+
+    def as_order(self) -> CreateOrder:
+        is_market = bool(self.flags & pubdata.ORDER_FLAG_MARKET)
+        return CreateOrder(
+            account=self.account,
+            nonce=0,
+            expiry=0,
+            market=self.market,
+            is_ask=bool(self.flags & pubdata.ORDER_FLAG_ASK),
+            size=self.size,
+            price=self.price,
+            kind=OrderKind.MARKET if is_market else OrderKind.LIMIT,
+            time_in_force=TimeInForce.IOC if is_market else TimeInForce.GTC,
+        )
+
+
+def process_forced_order(state: State, op: ForcedOrder) -> tuple[Event, ...]:
+    account = state.accounts.get(op.account)
+    if account is None or account.owner != op.owner or op.account in RULE_ONLY_ACCOUNTS:
+        return (RequestRejected(op.OP_TYPE, op.account, "not the owner"),)
+    if op.flags & ~pubdata.ORDER_FLAGS_MASK:
+        return (RequestRejected(op.OP_TYPE, op.account, "unknown flags"),)
+    try:
+        with state.transaction():
+            return place_order(state, op.as_order())
+    except InvalidTransaction as error:
+        return (RequestRejected(op.OP_TYPE, op.account, type(error).__name__),)
+
+
+def compute_forced_order_record(op: ForcedOrder, events: tuple[Event, ...]) -> bytes:
+    status = int(not any(isinstance(e, RequestRejected) for e in events))
+    record = pubdata.ForcedOrder(
+        op.account, op.owner, op.market, op.flags, op.price, op.size, status
+    )
+    return pubdata.encode_forced_order(record)

@@ -1,0 +1,99 @@
+"""Modify order (type 20, L2 signed): a new price and / or size for one of the signer's
+resting orders.
+
+Same price and a smaller (or equal) size: the order is cut in place and keeps its priority.
+Anything else: the order is cancelled and a new one rests with a new nonce (behind every
+order at the new price), keeping its side, reduce-only flag and GTT expiry; the new price must
+be inside the band and must not cross (modify never takes liquidity: ``PostOnlyWouldCross``),
+and an order that may open exposure needs its initial margin as a new order does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.eddsa import Signature
+from protocol.errors import (
+    BelowMinOrderSize,
+    NotOrderOwner,
+    PostOnlyWouldCross,
+    PriceOutOfBand,
+    UnknownOrder,
+)
+from protocol.events import Event, OrderReduced
+from protocol.matching import require_order_margin
+from protocol.ops.common import get_signer
+from protocol.ops.create_order import compute_band
+from protocol.ops.records import ACCOUNT, MARKET, PRICE, SIZE, encode_record
+from protocol.orders import cancel_order, rest_order, set_order_remaining
+from protocol.state import State
+from protocol.types import check_positive
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyOrder:
+    OP_TYPE: ClassVar[int] = 20
+    account: int
+    nonce: int
+    expiry: int
+    market: int
+    key: int
+    price: int
+    size: int
+    signature: Signature | None = None
+
+    def payload(self) -> tuple[int, ...]:
+        return (self.market, self.key, self.price, self.size)
+
+
+def process_modify_order(state: State, op: ModifyOrder) -> tuple[Event, ...]:
+    account = get_signer(state, op)
+    market = state.get_market(op.market)
+    order = market.book.orders.get(op.key)
+    if order is None:
+        raise UnknownOrder(f"no order {op.key} in market {op.market}")
+    if order.account != account.index:
+        raise NotOrderOwner(f"order {op.key} belongs to account {order.account}")
+    check_positive(op.size, state.preset.base_amount_bits, "size")
+    check_positive(op.price, state.preset.price_bits, "price")
+    if op.size < market.params.min_base_amount:
+        raise BelowMinOrderSize(f"size {op.size} below {market.params.min_base_amount}")
+    state.increment_nonce(account)
+    out: list[Event] = []
+    if op.price == order.price and op.size <= order.remaining:
+        set_order_remaining(state, market, order, op.size)
+        out.append(OrderReduced(market.index, order.key, account.index, op.size))
+        return tuple(out)
+    low, high = compute_band(market)
+    if not low <= op.price <= high:
+        raise PriceOutOfBand(f"price {op.price} outside [{low}, {high}]")
+    cancel_order(state, market, order, "modified", out)
+    best = market.book.best(not order.is_ask)
+    if best is not None and (best.price >= op.price if order.is_ask else best.price <= op.price):
+        raise PostOnlyWouldCross(f"modified order would take at {best.price}")
+    if not order.reduce_only:
+        require_order_margin(state, account, market, op.price, op.size)
+    rest_order(
+        state,
+        market,
+        account,
+        order.is_ask,
+        op.price,
+        op.size,
+        order.reduce_only,
+        order.expiry,
+        out,
+    )
+    return tuple(out)
+
+
+def compute_modify_order_record(op: ModifyOrder, events: tuple[Event, ...]) -> bytes:
+    fields = [
+        (op.account, ACCOUNT),
+        (op.market, MARKET),
+        (op.key, 8),
+        (op.price, PRICE),
+        (op.size, SIZE),
+    ]
+    return encode_record(op.OP_TYPE, fields)

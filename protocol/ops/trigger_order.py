@@ -1,0 +1,52 @@
+"""Trigger order (type 22, sequencer): fires a stop-loss or take-profit order whose condition
+on the mark price holds.
+
+Sell stop-loss and buy take-profit fire when ``mark <= trigger_price``; buy stop-loss and sell
+take-profit when ``mark >= trigger_price``. The rules check the condition (``TriggerNotReached``
+otherwise); the order leaves the trigger list and becomes a reduce-only IOC market order with
+its worst price clamped into the band. Once fired, a failure of the resulting taker (nothing
+left to reduce, risk) only cancels it: the trigger is consumed either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.errors import TriggerNotReached, UnknownOrder
+from protocol.events import Event
+from protocol.ops.claim import run_step_or_end
+from protocol.ops.create_order import compute_market_limit
+from protocol.ops.records import MARKET, compute_fill_fields, encode_record
+from protocol.orders import remove_trigger
+from protocol.state import State, Taker
+
+
+@dataclass(frozen=True, slots=True)
+class FireTrigger:
+    OP_TYPE: ClassVar[int] = 22
+    market: int
+    trigger_id: int
+
+
+def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
+    market = state.get_market(op.market)
+    trigger = market.triggers.get(op.trigger_id)
+    if trigger is None:
+        raise UnknownOrder(f"no trigger order {op.trigger_id} in market {op.market}")
+    mark = market.data.mark_price
+    if not trigger.is_triggered(mark):
+        raise TriggerNotReached(f"mark {mark} has not reached {trigger.trigger_price}")
+    out: list[Event] = []
+    remove_trigger(state, market, trigger, "fired", out)
+    limit = compute_market_limit(market, trigger.is_ask, trigger.worst_price)
+    taker = Taker(
+        trigger.account, market.index, trigger.is_ask, trigger.size, limit, False, True, 0
+    )
+    run_step_or_end(state, taker, out)
+    return tuple(out)
+
+
+def compute_trigger_order_record(op: FireTrigger, events: tuple[Event, ...]) -> bytes:
+    fields = [(op.market, MARKET), (op.trigger_id, 4), *compute_fill_fields(events)]
+    return encode_record(op.OP_TYPE, fields)

@@ -1,0 +1,107 @@
+"""Order mutators: resting, cutting and removing orders and trigger orders, keeping the
+account's order index and open-order count, and marking tree leaves dirty."""
+
+from __future__ import annotations
+
+from protocol.accounts import Account
+from protocol.book import Order
+from protocol.errors import TooManyOpenOrders
+from protocol.events import Event, OrderCancelled, OrderRested, TriggerPlaced, TriggerRemoved
+from protocol.markets import Market, TriggerOrder
+from protocol.state import State
+
+BOOK, TRIGGER = 0, 1  # first element of an account's order-index key
+
+
+def add_open_order(
+    state: State, account: Account, ref: tuple[int, int, int], order: object
+) -> None:
+    if account.open_orders >= state.preset.max_open_orders_per_account:
+        raise TooManyOpenOrders(f"account {account.index} has {account.open_orders} open orders")
+    state.journal.set_item(account.orders, ref, order)
+    state.set_account_field(account, "open_orders", account.open_orders + 1)
+
+
+def drop_open_order(state: State, account: Account, ref: tuple[int, int, int]) -> None:
+    state.journal.del_item(account.orders, ref)
+    state.set_account_field(account, "open_orders", account.open_orders - 1)
+
+
+def rest_order(
+    state: State,
+    market: Market,
+    account: Account,
+    is_ask: bool,
+    price: int,
+    size: int,
+    reduce_only: bool,
+    expiry: int,
+    out: list[Event],
+) -> Order:
+    """Puts a new order on the book behind every earlier order at its price."""
+    book = market.book
+    key = book.compute_key(price, book.get_next_nonce(is_ask))
+    order = Order(market.index, key, price, account.index, is_ask, size, reduce_only, expiry)
+    add_open_order(state, account, (BOOK, market.index, key), order)
+    book.insert(order, state.journal)
+    state.dirty.orders.add((market.index, key))
+    out.append(OrderRested(market.index, key, account.index, is_ask, price, size))
+    return order
+
+
+def remove_order(state: State, market: Market, order: Order) -> None:
+    """Takes an order off the book (fully filled or cancelled)."""
+    market.book.remove(order, state.journal)
+    drop_open_order(state, state.accounts[order.account], (BOOK, market.index, order.key))
+    state.dirty.orders.add((market.index, order.key))
+
+
+def cancel_order(state: State, market: Market, order: Order, reason: str, out: list[Event]) -> None:
+    remove_order(state, market, order)
+    out.append(OrderCancelled(market.index, order.key, order.account, order.remaining, reason))
+
+
+def set_order_remaining(state: State, market: Market, order: Order, remaining: int) -> None:
+    """A partial fill or a size cut: the order keeps its place."""
+    market.book.set_remaining(order, remaining, state.journal)
+    state.dirty.orders.add((market.index, order.key))
+
+
+def add_trigger(
+    state: State, market: Market, account: Account, trigger: TriggerOrder, out: list[Event]
+) -> None:
+    add_open_order(state, account, (TRIGGER, market.index, trigger.trigger_id), trigger)
+    state.journal.set_item(market.triggers, trigger.trigger_id, trigger)
+    state.set_market_data(market, "trigger_nonce", trigger.trigger_id + 1)
+    state.dirty.triggers.add((market.index, trigger.trigger_id))
+    out.append(
+        TriggerPlaced(
+            market.index,
+            trigger.trigger_id,
+            account.index,
+            trigger.is_ask,
+            trigger.size,
+            trigger.trigger_price,
+        )
+    )
+
+
+def remove_trigger(
+    state: State, market: Market, trigger: TriggerOrder, reason: str, out: list[Event]
+) -> None:
+    state.journal.del_item(market.triggers, trigger.trigger_id)
+    drop_open_order(
+        state, state.accounts[trigger.account], (TRIGGER, market.index, trigger.trigger_id)
+    )
+    state.dirty.triggers.add((market.index, trigger.trigger_id))
+    out.append(TriggerRemoved(market.index, trigger.trigger_id, trigger.account, reason))
+
+
+def cancel_all_orders(state: State, account: Account, reason: str, out: list[Event]) -> None:
+    """Cancels every resting and trigger order of the account, in (kind, market, key) order."""
+    for kind, m, key in sorted(account.orders):
+        market = state.markets[m]
+        if kind == BOOK:
+            cancel_order(state, market, market.book.orders[key], reason, out)
+        else:
+            remove_trigger(state, market, market.triggers[key], reason, out)

@@ -1,0 +1,201 @@
+"""Orders and matching: priority exactly as the tree orders it, one maker per step, claims,
+time in force, fees, self-trade prevention, reduce-only, risk failures, cancels, modify."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from protocol.accounts import FEE_ACCOUNT
+from protocol.block import process_operation
+from protocol.commitment import update_state_root
+from protocol.errors import (
+    NotOrderOwner,
+    PendingTaker,
+    PostOnlyWouldCross,
+    ReduceOnlyViolation,
+    RiskCheckFailed,
+    UnknownOrder,
+)
+from protocol.events import OrderCancelled, OrderRested, TakerDone, Trade
+from protocol.ops.cancel_all import CancelAll
+from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.claim import Claim
+from protocol.ops.create_order import OrderKind, TimeInForce
+from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.transfer import Transfer
+from tests.protocol.helpers import BTC, Env, assert_rejected
+
+BUY, SELL = False, True
+GTT, IOC, POST = TimeInForce.GTT, TimeInForce.IOC, TimeInForce.POST_ONLY
+
+
+def trades(events: list) -> list[tuple[int, int, int]]:
+    return [(e.maker, e.price, e.size) for e in events if isinstance(e, Trade)]
+
+
+@pytest.fixture
+def env() -> Env:
+    e = Env()
+    e.open_many(6, 10_000_000)
+    return e
+
+
+def test_book_order_matches_the_tree_key_order() -> None:
+    env = Env()
+    env.open_many(4, 10**9)
+    rng = random.Random(7)
+    for _ in range(120):
+        is_ask = rng.random() < 0.5
+        price = rng.randrange(10_300, 11_000) if is_ask else rng.randrange(9_000, 9_700)
+        account = 3 + rng.randrange(4)
+        if env.state.accounts[account].open_orders < env.state.preset.max_open_orders_per_account:
+            env.place(account, BTC, is_ask, price, rng.randrange(1, 5))
+    book = env.state.markets[BTC].book
+    update_state_root(env.state)
+    tree = env.state.trees.order_trees[BTC]  # type: ignore[union-attr]
+    leaves = tree.leaves()
+    tree_asks = [key for key, node in leaves if node[1] > 0]  # best ask = smallest key
+    tree_bids = [key for key, node in reversed(leaves) if node[3] > 0]  # best bid = largest key
+    assert [o.key for o in book.iter_side(True)] == tree_asks
+    assert [o.key for o in book.iter_side(False)] == tree_bids
+    assert len(tree_asks) + len(tree_bids) == len(book.orders) > 20
+    sums = tree.root()[1:]
+    asks, bids = list(book.iter_side(True)), list(book.iter_side(False))
+    assert sums[0] == sum(o.remaining for o in asks)
+    assert sums[1] == sum(o.remaining * o.price for o in asks)
+    assert sums[2] == sum(o.remaining for o in bids)
+    assert sums[3] == sum(o.remaining * o.price for o in bids)
+
+
+def test_price_then_time_priority_and_one_maker_per_step(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_010, 2)
+    env.place(4, BTC, SELL, 10_000, 1)
+    env.place(5, BTC, SELL, 10_000, 1)
+    first = env.run(env.order(6, BTC, BUY, 10_010, 3))
+    assert trades(list(first)) == [(4, 10_000, 1)]
+    assert env.state.pending is not None
+    assert_rejected(env, env.order(7, BTC, BUY, 9_000, 1), PendingTaker)
+    assert_rejected(env, Claim(7), PendingTaker)
+    second = env.run(Claim(6))
+    third = env.run(Claim(6))
+    assert trades(list(second) + list(third)) == [(5, 10_000, 1), (3, 10_010, 1)]
+    assert env.state.pending is None
+    assert TakerDone(6, BTC, 0, "filled") in third
+    (left,) = env.state.markets[BTC].book.iter_side(SELL)
+    assert (left.account, left.remaining) == (3, 1)
+
+
+def test_gtc_remainder_rests_ioc_remainder_is_cancelled(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    events = env.place(4, BTC, BUY, 10_000, 3)
+    assert TakerDone(4, BTC, 2, "rested") in events
+    assert env.state.markets[BTC].book.best(BUY).remaining == 2  # type: ignore[union-attr]
+    env.place(5, BTC, BUY, 9_990, 1)
+    events = env.place(6, BTC, SELL, 9_995, 5, time_in_force=IOC)
+    assert trades(events) == [(4, 10_000, 2)]
+    assert TakerDone(6, BTC, 3, "cancelled") in events
+
+
+def test_fees_go_to_the_fee_account_and_collateral_is_conserved(env: Env) -> None:
+    total = sum(a.collateral for a in env.state.accounts.values())
+    env.place(3, BTC, SELL, 10_000, 10)
+    env.place(4, BTC, BUY, 10_000, 10)
+    quote = 100_000
+    accounts = env.state.accounts
+    assert accounts[FEE_ACCOUNT].collateral == quote * 200 // 10**6 + quote * 500 // 10**6
+    assert accounts[3].collateral == 10_000_000 + quote - 20
+    assert accounts[4].collateral == 10_000_000 - quote - 50
+    assert (accounts[3].positions[BTC].size, accounts[4].positions[BTC].size) == (-10, 10)
+    assert env.state.markets[BTC].data.open_interest == 10
+    assert sum(a.collateral for a in accounts.values()) == total
+
+
+def test_post_only_never_takes(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    assert_rejected(env, env.order(4, BTC, BUY, 10_000, 1, time_in_force=POST), PostOnlyWouldCross)
+    events = env.place(4, BTC, BUY, 9_999, 1, time_in_force=POST)
+    assert any(isinstance(e, OrderRested) for e in events)
+
+
+def test_market_order_respects_its_worst_price(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    env.place(3, BTC, SELL, 10_050, 1)
+    env.place(3, BTC, SELL, 10_100, 1)
+    events = env.place(4, BTC, BUY, 10_060, 5, kind=OrderKind.MARKET, time_in_force=IOC)
+    assert [t[1] for t in trades(events)] == [10_000, 10_050]
+    assert TakerDone(4, BTC, 3, "cancelled") in events
+
+
+def test_self_trade_cancels_the_resting_order(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    env.place(4, BTC, SELL, 10_001, 1)
+    events = env.place(3, BTC, BUY, 10_001, 1)
+    assert OrderCancelled(BTC, events[0].key, 3, 1, "self-trade") == events[0]  # type: ignore[union-attr]
+    assert trades(events) == [(4, 10_001, 1)]
+
+
+def test_expired_gtt_maker_is_removed_not_filled(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1, time_in_force=GTT, order_expiry=1_100)
+    env.next_block(1_200)
+    events = env.place(4, BTC, BUY, 10_000, 1)
+    assert isinstance(events[0], OrderCancelled) and events[0].reason == "expired"
+    assert trades(events) == []
+
+
+def test_reduce_only_caps_and_rejects(env: Env) -> None:
+    assert_rejected(env, env.order(3, BTC, SELL, 10_000, 1, reduce_only=True), ReduceOnlyViolation)
+    env.place(4, BTC, SELL, 10_000, 2)
+    env.place(3, BTC, BUY, 10_000, 2)  # 3 is long 2
+    env.place(5, BTC, BUY, 9_990, 5)
+    events = env.place(3, BTC, SELL, 9_990, 5, reduce_only=True, time_in_force=IOC)
+    assert trades(events) == [(5, 9_990, 2)]
+    assert 3 not in [a for a, acct in env.state.accounts.items() if BTC in acct.positions]
+
+
+def test_taker_failing_its_risk_check_rejects_the_order(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 100)
+    # 10 USDC of collateral, 10 % initial margin: 11 lots of 10,000 need 11,000 of margin
+    env.run(env.signed(Transfer, 4, to=5, amount=10_000_000 - 10_000))
+    assert_rejected(env, env.order(4, BTC, BUY, 10_000, 11, time_in_force=IOC), RiskCheckFailed)
+    events = env.place(4, BTC, BUY, 10_000, 9, time_in_force=IOC)
+    assert trades(events) == [(3, 10_000, 9)]
+
+
+def test_maker_failing_its_risk_check_is_cancelled(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 50)  # needs 50,000 of initial margin once filled
+    env.run(env.signed(Transfer, 3, to=5, amount=10_000_000 - 40_000))
+    env.place(4, BTC, SELL, 10_001, 50)
+    events = env.place(6, BTC, BUY, 10_001, 50)
+    cancelled = [e for e in events if isinstance(e, OrderCancelled)]
+    assert [(c.account, c.reason) for c in cancelled] == [(3, "risk")]
+    assert trades(events) == [(4, 10_001, 50)]
+
+
+def test_cancel_cancel_all_and_modify(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_100, 1)
+    env.place(3, BTC, SELL, 10_100, 3)
+    env.place(4, BTC, SELL, 10_100, 1)
+    book = env.state.markets[BTC].book
+    first, second, third = book.iter_side(SELL)
+    env.run(env.signed(ModifyOrder, 3, market=BTC, key=second.key, price=10_100, size=2))
+    assert [o.key for o in book.iter_side(SELL)] == [first.key, second.key, third.key]
+    env.run(env.signed(ModifyOrder, 3, market=BTC, key=first.key, price=10_100, size=5))
+    assert [o.account for o in book.iter_side(SELL)] == [3, 4, 3]  # re-queued at the back
+    env.run(env.signed(CancelOrder, 4, market=BTC, key=third.key))
+    assert env.state.accounts[3].open_orders == 2
+    env.run(env.signed(CancelAll, 3))
+    assert env.state.accounts[3].open_orders == 0 and not book.orders
+
+
+def test_cancel_someone_elses_order_is_rejected(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_100, 1)
+    (order,) = env.state.markets[BTC].book.iter_side(SELL)
+    assert_rejected(env, env.signed(CancelOrder, 4, market=BTC, key=order.key), NotOrderOwner)
+    assert_rejected(env, env.signed(CancelOrder, 4, market=BTC, key=order.key + 1), UnknownOrder)
+
+
+def test_claims_must_continue_the_pending_taker(env: Env) -> None:
+    with pytest.raises(PendingTaker):
+        process_operation(env.state, Claim(3))
