@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from scripts.commands import demo, devnet
+from scripts.commands import circuit, demo, devnet
 from scripts.commands import prove as prove_commands
 
 app = typer.Typer(
     help="zkperp: a ZK rollup for an order-book perpetual-futures exchange.", no_args_is_help=True
 )
 app.add_typer(devnet.app, name="devnet")
+app.add_typer(circuit.app, name="circuit")
 app.command("demo")(demo.demo)
 app.command("prove")(prove_commands.prove)
 app.command("verify")(prove_commands.verify_dir)
