@@ -1,14 +1,12 @@
 """Number-theoretic transforms over Fr on evaluation domains of size 2^k.
 
-Both transforms use Pease's constant geometry: every stage reads the two halves of the vector
-and writes the two interleaved halves (or the reverse), so a stage is a handful of list
-comprehensions and slice assignments with no Python loop over blocks. ``dif`` takes values in
-natural order and returns them bit-reversed; ``dit`` takes bit-reversed values and returns them
-in natural order. Chaining the two therefore needs no permutation at all, which is how the
-quotient is computed (prover.qap).
+The transform is a radix-2 decimation in frequency with Pease's constant geometry: every stage
+reads the two halves of the vector and writes their sums and twiddled differences interleaved,
+so a stage is two list comprehensions and two slice assignments, with no Python loop over
+blocks. Its output comes out bit-reversed; one gather puts it in natural order.
 
 Values are reduced lazily: sums are left unreduced between stages (Python ints do not
-overflow), products are reduced, and the caller reduces once at the end.
+overflow), products are reduced, and results are reduced once at the end.
 """
 
 from __future__ import annotations
@@ -96,16 +94,6 @@ def dif(values: list[int], twiddles: tuple[list[int], ...]) -> list[int]:
     return x
 
 
-def dit(values: list[int], twiddles: tuple[list[int], ...]) -> list[int]:
-    """Decimation in time: bit-reversed input, natural-order (unreduced) output."""
-    x = values
-    for tw in reversed(twiddles):
-        t = [v * w % R for v, w in zip(x[1::2], tw, strict=True)]
-        pairs = list(zip(x[0::2], t, strict=True))
-        x = [u + s for u, s in pairs] + [u - s for u, s in pairs]
-    return x
-
-
 def ntt(values: list[int]) -> list[int]:
     """Evaluations at ``omega^j`` (natural order) of the polynomial with these coefficients."""
     log = _log2(len(values))
@@ -122,23 +110,23 @@ def intt(values: list[int]) -> list[int]:
 
 
 @cache
-def coset_shift_bitrev(log_size: int) -> list[int]:
-    """``n^-1 * 7^rev(p)`` at position p: scales bit-reversed inverse-DIF output so that a
-    following ``dit`` evaluates on the coset ``7 * H``."""
-    n = 1 << log_size
-    n_inv = pow(n, R - 2, R)
-    powers = [n_inv] * n
-    for i in range(1, n):
+def coset_shift(log_size: int) -> list[int]:
+    """``n^-1 * 7^i``: scales the coefficients (unscaled inverse transform) so that the next
+    forward transform evaluates on the coset ``7 * H``."""
+    powers = [pow(1 << log_size, R - 2, R)] * (1 << log_size)
+    for i in range(1, len(powers)):
         powers[i] = powers[i - 1] * GENERATOR % R
-    return [powers[p] for p in bit_reversal(log_size)]
+    return powers
 
 
 def to_coset(evaluations: list[int]) -> list[int]:
-    """From evaluations on H (natural order) to evaluations on ``7 * H`` (natural, unreduced)."""
+    """From evaluations on H to evaluations on ``7 * H`` (both natural order; unreduced)."""
     log = _log2(len(evaluations))
+    rev = bit_reversal(log)
     coeffs = dif(evaluations, stage_twiddles(log, True))
-    shifted = [c * s % R for c, s in zip(coeffs, coset_shift_bitrev(log), strict=True)]
-    return dit(shifted, stage_twiddles(log, False))
+    shifted = [coeffs[p] * s % R for p, s in zip(rev, coset_shift(log), strict=True)]
+    out = dif(shifted, stage_twiddles(log, False))
+    return [out[p] for p in rev]
 
 
 def _log2(n: int) -> int:
