@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import median_seconds, print_row
+from circuits.catalog import build_circuit
+from circuits.iden3 import write_r1cs, write_wtns
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol.field import R
+from protocol.params import get_preset
 from prover.arkworks import to_scalars
 from prover.backend import get_backend
 from prover.groth16 import Prover
@@ -71,14 +74,18 @@ def public_inputs_circuit(num_public: int) -> Circuit:
 
 def merkle_circuit(log_size: int) -> Circuit:
     """The toolkit's Merkle-update circuit repeated as often as the domain 2^log_size allows."""
-    from circuits.catalog import build_circuit
+    minimal = get_preset("minimal")
 
-    def rows(cs: ConstraintSystem) -> int:
+    def rows(repeat: int) -> int:
+        cs, _ = build_circuit("merkle", minimal, setup=True, repeat=repeat)
         return len(cs.constraints) + cs.num_public + 1
 
-    one, two = (rows(build_circuit("merkle", "minimal", repeat=k)[0]) for k in (1, 2))
-    repeat = 1 + ((1 << log_size) - one) // (two - one)
-    return build_circuit("merkle", "minimal", repeat=repeat)
+    one, two = rows(1), rows(2)
+    cs, witness = build_circuit(
+        "merkle", minimal, repeat=1 + ((1 << log_size) - one) // (two - one)
+    )
+    assert witness is not None
+    return cs, witness
 
 
 # -- our prover --------------------------------------------------------------------------------
@@ -158,8 +165,6 @@ def powers_of_tau(power: int) -> Path:
 
 def snarkjs_files(cs: ConstraintSystem, witness: list[int]) -> tuple[Path, Path]:
     """The circuit's .zkey (setup cached by digest) and the witness's .wtns."""
-    from circuits.iden3 import write_r1cs, write_wtns
-
     stem = SNARKJS_DIR / cs.digest().hex()[:16]
     r1cs, zkey, wtns = (stem.with_suffix(s) for s in (".r1cs", ".zkey", ".wtns"))
     if not zkey.exists():

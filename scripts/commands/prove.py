@@ -13,7 +13,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from circuits.catalog import UnknownCircuitError, build_circuit
 from circuits.r1cs import ConstraintSystem
+from protocol.params import UnknownPresetError, get_preset
 from prover.backend import BACKEND_NAMES, DEFAULT_BACKEND, UnknownBackendError, get_backend
 from prover.encoding import MalformedEncodingError, read_proof_dir, write_proof_dir
 from prover.groth16 import Prover, verify
@@ -35,17 +37,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _circuit_and_key(name: str, preset: str) -> tuple[ConstraintSystem, list[int], ProvingKey]:
-    from circuits.catalog import CIRCUIT_NAMES, build_circuit
-
-    if name not in CIRCUIT_NAMES:
-        raise _fail(f"unknown circuit {name!r}; choose one of {', '.join(CIRCUIT_NAMES)}")
-    cs, witness = build_circuit(name, preset)
+def _circuit_and_key(
+    name: str, preset: str, setup: bool = False
+) -> tuple[ConstraintSystem, list[int], ProvingKey]:
+    """The circuit, its sample witness (empty with ``setup``) and its key (cached)."""
     try:
+        cs, witness = build_circuit(name, get_preset(preset), setup=setup)
         pk = load_or_setup(cs, name, preset, KEYS_DIR)
-    except (KeyFileError, KeyMismatchError) as e:
+    except (UnknownCircuitError, UnknownPresetError, KeyFileError, KeyMismatchError) as e:
         raise _fail(str(e)) from None
-    return cs, witness, pk
+    return cs, witness or [], pk
 
 
 def prove(
@@ -91,7 +92,7 @@ def verifier_solidity(
     contract: Annotated[str, typer.Option(help="Contract name.")] = "Groth16Verifier",
 ) -> None:
     """Write the EIP-2537 Solidity verifier of circuit NAME's verifying key."""
-    _, _, pk = _circuit_and_key(name, preset)
+    _, _, pk = _circuit_and_key(name, preset, setup=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(generate_verifier(pk.vk, contract))
     console.print(f"{contract} ({pk.num_public} public inputs) -> {out}")
