@@ -1,0 +1,183 @@
+"""The operator: L1 watcher -> block builder -> witness builder + prover -> L1 submitter.
+
+It keeps two states. The *live* state is where the builder applies each new block as soon as it
+is sealed (what users see); the *proving* state lags behind it, one proven block at a time, and
+is what the witness builder reads the Merkle paths from. Both start from the same genesis and
+replay the same blocks, and every proven block's root must equal the one the builder sealed.
+
+A step: take confirmed L1 requests; seal a block if anything is waiting (priority requests
+first); then take every sealed block that L1 has not executed through commit -> prove ->
+verify -> execute. The store records each sealed block (and each proof) before it is sent, and
+the contract's counters say which step a batch needs next, so ``Operator.open`` on the same
+file after a crash rebuilds the same states and goes on where L1 is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from web3 import Web3
+from web3.contract import Contract
+
+from protocol.block import Block, process_block
+from protocol.commitment import update_state_root
+from protocol.state import State
+from sequencer.builder import SealedBlock, build_block, replay_block
+from sequencer.genesis import RollupConfig
+from sequencer.mempool import Mempool
+from sequencer.progress import Progress, ProgressCallback, ignore_progress
+from sequencer.store import Store
+from sequencer.submitter import StoredBatchInfo, Submitter, get_l1_progress, get_stored_info
+from sequencer.watcher import L1Watcher
+
+CONFIG_KEY = "rollup.config"
+
+
+class OperatorError(RuntimeError):
+    """The operator's store, the rules and L1 disagree; the message says where."""
+
+
+class BlockProver(Protocol):
+    """Proves one block: reads the paths from ``state`` (the state before ``block``), leaves
+    ``state`` after it, and returns the 512-byte proof ``verifyBatch`` takes."""
+
+    def prove_block(self, state: State, block: Block, report: ProgressCallback) -> bytes: ...
+
+
+@dataclass
+class L1Link:
+    """How the operator reaches L1: the node, the rollup contract, the validator account, and
+    the L1 block the rollup was deployed in (where the watcher starts)."""
+
+    w3: Web3
+    rollup: Contract
+    sender: str
+    start_block: int = 0
+    confirmations: int = 1
+
+
+class Operator:
+    """See the module docstring. ``open`` is the constructor to use."""
+
+    def __init__(
+        self, config: RollupConfig, store: Store, l1: L1Link, prover: BlockProver,
+        report: ProgressCallback = ignore_progress,
+    ) -> None:  # fmt: skip
+        self.config = config
+        self.store = store
+        self.l1 = l1
+        self.prover = prover
+        self.report = report
+        self.mempool = Mempool(store)
+        self.watcher = L1Watcher(l1.w3, l1.rollup, store, l1.confirmations, l1.start_block)
+        self.submitter = Submitter(l1.w3, l1.rollup, l1.sender)
+        self.state = config.make_genesis()
+        self.proving_state = config.make_genesis()
+        self.unfinished: list[SealedBlock] = []  # sealed, not yet executed on L1
+
+    @classmethod
+    def open(
+        cls, config: RollupConfig, store: Store, l1: L1Link, prover: BlockProver,
+        report: ProgressCallback = ignore_progress,
+    ) -> Operator:  # fmt: skip
+        """An operator on ``store``, its states rebuilt by replaying the blocks sealed there."""
+        known = store.get_meta(CONFIG_KEY)
+        if known is None:
+            store.set_meta(CONFIG_KEY, config.to_json())
+        elif RollupConfig.from_json(known) != config:
+            raise OperatorError(f"{store.path} belongs to another deployment")
+        genesis_root = get_stored_info(l1.rollup, 0).state_root
+        if genesis_root != config.compute_genesis_root():
+            raise OperatorError("the rollup on L1 was not deployed with this genesis")
+        operator = cls(config, store, l1, prover, report)
+        operator.replay()
+        return operator
+
+    # -- replay ---------------------------------------------------------------------------------
+
+    def replay(self) -> None:
+        """Rebuilds both states from the store's sealed blocks (the proving state up to what
+        L1 has executed; the later blocks are left to ``settle``)."""
+        executed = get_l1_progress(self.l1.rollup).executed
+        for record in self.store.get_blocks():
+            sealed = replay_block(self.state, self.store, record)
+            if record.number <= executed:
+                process_block(self.proving_state, sealed.block)
+            else:
+                self.unfinished.append(sealed)
+
+    # -- one step -------------------------------------------------------------------------------
+
+    @property
+    def next_request_id(self) -> int:
+        """The oldest priority request no sealed block consumed."""
+        return sum(r.priority_count for r in self.store.get_blocks())
+
+    def step(self) -> SealedBlock | None:
+        """Takes L1 requests, seals a block if anything waits, and settles every unfinished
+        block on L1. Returns the block sealed, if any."""
+        new = self.watcher.poll()
+        if new:
+            self.report(Progress("watch", 0, len(new), len(new), f"{len(new)} L1 request(s)"))
+        sealed = self.seal_block()
+        self.settle()
+        return sealed
+
+    def seal_block(self) -> SealedBlock | None:
+        """Builds, applies and records the next block, if there is anything to put in it."""
+        slots = self.config.preset.ops_per_block
+        requests = self.store.get_requests(self.next_request_id, slots)
+        txs = self.mempool.get_pending()
+        if not requests and not txs:
+            return None
+        number = self.state.block_number + 1
+        timestamp = max(self.state.timestamp, self._get_l1_time())
+        sealed = build_block(self.state, number, timestamp, requests, txs)
+        self.store.add_block(sealed.record, sealed.dropped)
+        self.unfinished.append(sealed)
+        used = slots - sum(1 for r in sealed.records if r[0] == 0)
+        message = f"{used}/{slots} slots, {len(sealed.dropped)} dropped"
+        self.report(Progress("build", number, 1, 1, message))
+        return sealed
+
+    def settle(self) -> None:
+        """commit -> prove -> verify -> execute every unfinished block, oldest first."""
+        while self.unfinished:
+            self._settle(self.unfinished[0])
+            self.unfinished.pop(0)
+
+    def _settle(self, sealed: SealedBlock) -> None:
+        n = sealed.number
+        l1 = get_l1_progress(self.l1.rollup)
+        if n > l1.committed:
+            last = get_stored_info(self.l1.rollup, n - 1)
+            self.report(Progress("commit", n, 0, 1, "commitBatch"))
+            data = sealed.pubdata
+            self.submitter.commit(last, n, sealed.block.timestamp, sealed.state_root, data)
+            self.report(Progress("commit", n, 1, 1, "committed"))
+        info = get_stored_info(self.l1.rollup, n)
+        if n > l1.verified:
+            self._verify(sealed, info)
+        else:
+            process_block(self.proving_state, sealed.block)
+        if n > l1.executed:
+            self.submitter.execute(info, sealed.pubdata)
+            self.report(Progress("execute", n, 1, 1, "executed"))
+
+    def _verify(self, sealed: SealedBlock, info: StoredBatchInfo) -> None:
+        n = sealed.number
+        proof = self.store.get_proof(n)
+        if proof is None:
+            proof = self.prover.prove_block(self.proving_state, sealed.block, self.report)
+            self.store.set_proof(n, proof)
+        else:
+            process_block(self.proving_state, sealed.block)
+        if update_state_root(self.proving_state) != sealed.state_root:
+            raise OperatorError(f"block {n}: the proven state's root is not the sealed root")
+        self.report(Progress("verify", n, 0, 1, "verifyBatch"))
+        self.submitter.verify(info, proof)
+        self.report(Progress("verify", n, 1, 1, "verified"))
+
+    def _get_l1_time(self) -> int:
+        return int(self.l1.w3.eth.get_block("latest")["timestamp"])
