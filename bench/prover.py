@@ -14,13 +14,20 @@ in memory), as ours is timed with the key already decoded.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder heads sys.path and the file itself would shadow the
+# `prover` package; bench is an installed package, so that entry can go.
+if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import argparse
 import json
 import random
 import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bench.common import median_seconds, print_row
