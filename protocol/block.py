@@ -12,83 +12,14 @@ While a taker is still matching (``state.pending``), only claims may follow.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from protocol.errors import InvalidBlock, InvalidTransaction, MalformedTransaction, PendingTaker
 from protocol.events import Event
-from protocol.ops.cancel_all import CancelAll, compute_cancel_all_record, process_cancel_all
-from protocol.ops.cancel_order import CancelOrder, compute_cancel_order_record, process_cancel_order
-from protocol.ops.claim import Claim, compute_claim_record, process_claim
-from protocol.ops.create_order import CreateOrder, compute_create_order_record, process_create_order
-from protocol.ops.deposit import Deposit, compute_deposit_record, process_deposit
-from protocol.ops.forced_cancel_all import (
-    ForcedCancelAll,
-    compute_forced_cancel_all_record,
-    process_forced_cancel_all,
-)
-from protocol.ops.forced_order import ForcedOrder, compute_forced_order_record, process_forced_order
-from protocol.ops.forced_withdraw import (
-    ForcedWithdraw,
-    compute_forced_withdraw_record,
-    process_forced_withdraw,
-)
-from protocol.ops.modify_order import ModifyOrder, compute_modify_order_record, process_modify_order
-from protocol.ops.noop import Noop, compute_noop_record, process_noop
-from protocol.ops.register_key import (
-    RegisterKey,
-    compute_register_key_record,
-    process_register_key,
-)
-from protocol.ops.set_leverage import SetLeverage, compute_set_leverage_record, process_set_leverage
-from protocol.ops.transfer import Transfer, compute_transfer_record, process_transfer
-from protocol.ops.trigger_order import (
-    FireTrigger,
-    compute_trigger_order_record,
-    process_trigger_order,
-)
-from protocol.ops.withdraw import Withdraw, compute_withdraw_record, process_withdraw
+from protocol.ops.claim import Claim
+from protocol.ops.registry import HANDLERS, Operation
 from protocol.state import State
 
-Operation = (
-    Noop
-    | Deposit
-    | RegisterKey
-    | Transfer
-    | Withdraw
-    | ForcedWithdraw
-    | ForcedCancelAll
-    | ForcedOrder
-    | CreateOrder
-    | Claim
-    | CancelOrder
-    | CancelAll
-    | ModifyOrder
-    | SetLeverage
-    | FireTrigger
-)
-
-Handler = tuple[
-    Callable[[State, Any], tuple[Event, ...]], Callable[[Any, tuple[Event, ...]], bytes]
-]
-HANDLERS: dict[type, Handler] = {
-    Noop: (process_noop, compute_noop_record),
-    Deposit: (process_deposit, compute_deposit_record),
-    RegisterKey: (process_register_key, compute_register_key_record),
-    Transfer: (process_transfer, compute_transfer_record),
-    Withdraw: (process_withdraw, compute_withdraw_record),
-    ForcedWithdraw: (process_forced_withdraw, compute_forced_withdraw_record),
-    ForcedCancelAll: (process_forced_cancel_all, compute_forced_cancel_all_record),
-    ForcedOrder: (process_forced_order, compute_forced_order_record),
-    CreateOrder: (process_create_order, compute_create_order_record),
-    Claim: (process_claim, compute_claim_record),
-    CancelOrder: (process_cancel_order, compute_cancel_order_record),
-    CancelAll: (process_cancel_all, compute_cancel_all_record),
-    ModifyOrder: (process_modify_order, compute_modify_order_record),
-    SetLeverage: (process_set_leverage, compute_set_leverage_record),
-    FireTrigger: (process_trigger_order, compute_trigger_order_record),
-}
 CONTINUATIONS: tuple[type, ...] = (Claim,)  # operation types allowed while a taker is pending
 
 

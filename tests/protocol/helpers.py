@@ -18,6 +18,7 @@ from protocol.jubjub import compress
 from protocol.markets import MarketParams
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
+from protocol.ops.pre_execution import PreExecution
 from protocol.ops.register_key import RegisterKey
 from protocol.params import MINIMAL, Preset
 from protocol.signing import sign_tx
@@ -109,6 +110,10 @@ class Env:
             self.state, self.order(account, market, is_ask, price, size, **kw)
         )
         return [event for _, events in done for event in events]
+
+    def set_index(self, market: int, price: int) -> tuple[Event, ...]:
+        """The sequencer's per-block pre-execution for ``market`` at index ``price``."""
+        return self.run(PreExecution(market, price))
 
     def snapshot(self) -> bytes:
         return encode_state(self.state)

@@ -1,0 +1,79 @@
+"""Liquidation helpers: moving a position between two accounts at a given quote, what the
+insurance fund would look like after a takeover, and the auto-deleveraging ranking.
+
+Zero price (``risk.compute_zero_price``): closing part of a position at it leaves TAV / MMR of
+the account unchanged. Partial liquidations sell (buy) at it through the book; the LLP takes
+positions over at it; deleveraging moves positions at it to the opposite side.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from protocol.accounts import INSURANCE_FUND, Account
+from protocol.events import Event
+from protocol.markets import Market
+from protocol.positions import apply_fill
+from protocol.risk import Risk, compute_risk
+from protocol.state import State
+from protocol.types import PPM
+
+
+def transfer_position(
+    state: State,
+    source: Account,
+    target: Account,
+    market: Market,
+    size: int,
+    price: int,
+    out: list[Event],
+) -> int:
+    """Moves ``size`` lots (signed, as held by ``source``) from ``source`` to ``target`` at
+    ``price``: ``source`` closes them, ``target`` takes them on. Returns the quote ``source``
+    received (negative: paid)."""
+    quote = size * price
+    apply_fill(state, source, market, -size, -quote, out)
+    apply_fill(state, target, market, size, quote, out)
+    return quote
+
+
+def compute_takeover_risk(state: State, account: Account) -> Risk:
+    """The insurance fund's risk after taking every position of ``account`` over at its zero
+    prices: TAV is the sum of both TAVs (moving positions between two accounts at any price
+    conserves the sum), margins those of the merged positions."""
+    fund = state.accounts[INSURANCE_FUND]
+    tav = compute_risk(fund, state.markets).tav + compute_risk(account, state.markets).tav
+    imr = mmr = cmr = 0
+    for m in sorted(set(fund.positions) | set(account.positions)):
+        market = state.markets[m]
+        notional = abs(fund.get_size(m) + account.get_size(m)) * market.data.mark_price
+        params = market.params
+        imr += -(-notional * params.imf // PPM)
+        mmr += -(-notional * params.mmf // PPM)
+        cmr += -(-notional * params.cmf // PPM)
+    return Risk(tav, imr, mmr, cmr)
+
+
+def is_takeover_possible(state: State, account: Account) -> bool:
+    """The fund can absorb the account: afterwards it keeps ``TAV >= MMR``."""
+    after = compute_takeover_risk(state, account)
+    return after.tav >= after.mmr
+
+
+def compute_adl_ranking(state: State, market: int, bankrupt_is_long: bool) -> list[int]:
+    """The documented deleveraging order (a sequencer policy; the rules check eligibility):
+    accounts holding a position opposite to the bankrupt one, most profitable and most
+    leveraged first. Score = (unrealized PnL / |cost basis|) x (notional / TAV), accounts with
+    TAV <= 0 last; ties by account index."""
+    candidates: list[tuple[tuple[int, Fraction, int], int]] = []
+    mark = state.markets[market].data.mark_price
+    for index, account in state.accounts.items():
+        size = account.get_size(market)
+        if size == 0 or (size > 0) == bankrupt_is_long:
+            continue
+        position = account.positions[market]
+        tav = compute_risk(account, state.markets).tav
+        pnl = size * mark - position.entry_quote
+        score = Fraction(pnl * abs(size) * mark, max(1, abs(position.entry_quote)) * max(1, tav))
+        candidates.append(((int(tav <= 0), -score, index), index))
+    return [index for _, index in sorted(candidates)]

@@ -1,0 +1,69 @@
+"""Deleverage (type 26, sequencer): auto-deleveraging of a bankrupt account the insurance
+fund cannot absorb.
+
+Allowed when the account is bankrupt (``TAV < 0``) and a takeover is impossible
+(``liquidation.is_takeover_possible`` is false). ``size`` lots of its position in ``market``
+move to ``counterparty``, which must hold an *opposite* position of at least ``size`` lots
+(both positions shrink; an account with no position there can never be charged), at the
+bankrupt account's zero price (rounded against it): the counterparty closes part of its
+profitable position at a worse price than the mark, which socialises the deficit. The sequencer
+picks counterparties in ``liquidation.compute_adl_ranking`` order; the rules check eligibility.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.accounts import FUNDING_POOL, RESERVED_ACCOUNTS
+from protocol.errors import DeleverageNotAllowed
+from protocol.events import Deleveraged, Event
+from protocol.liquidation import is_takeover_possible, transfer_position
+from protocol.ops.records import ACCOUNT, MARKET, SIZE, encode_record
+from protocol.orders import cancel_all_orders
+from protocol.risk import compute_risk, compute_zero_price
+from protocol.state import State
+from protocol.types import check_positive
+
+
+@dataclass(frozen=True, slots=True)
+class Deleverage:
+    OP_TYPE: ClassVar[int] = 26
+    account: int
+    counterparty: int
+    market: int
+    size: int
+
+
+def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
+    account = state.get_account(op.account)
+    other = state.get_account(op.counterparty)
+    market = state.get_market(op.market)
+    check_positive(op.size, state.preset.base_amount_bits, "size")
+    if account.index in RESERVED_ACCOUNTS or other.index in (account.index, FUNDING_POOL):
+        raise DeleverageNotAllowed("invalid account pair")
+    risk = compute_risk(account, state.markets)
+    if risk.tav >= 0 or is_takeover_possible(state, account):
+        raise DeleverageNotAllowed(f"account {op.account} is not bankrupt beyond the fund")
+    size, opposite = account.get_size(market.index), other.get_size(market.index)
+    if size == 0 or opposite == 0 or (size > 0) == (opposite > 0):
+        raise DeleverageNotAllowed("the counterparty holds no opposite position")
+    if op.size > min(abs(size), abs(opposite)):
+        raise DeleverageNotAllowed(f"size {op.size} exceeds a position")
+    out: list[Event] = []
+    cancel_all_orders(state, account, "liquidation", out)
+    zero = compute_zero_price(risk, market, size > 0)
+    moved = op.size if size > 0 else -op.size
+    quote = transfer_position(state, account, other, market, moved, zero, out)
+    out.append(Deleveraged(account.index, other.index, market.index, moved, quote))
+    return tuple(out)
+
+
+def compute_deleverage_record(op: Deleverage, events: tuple[Event, ...]) -> bytes:
+    fields = [
+        (op.account, ACCOUNT),
+        (op.counterparty, ACCOUNT),
+        (op.market, MARKET),
+        (op.size, SIZE),
+    ]
+    return encode_record(op.OP_TYPE, fields)

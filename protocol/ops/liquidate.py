@@ -1,0 +1,57 @@
+"""Liquidate (type 24, sequencer): partial liquidation of an account in the partial-liquidation
+state (``CMR <= TAV < MMR``).
+
+The account's orders are cancelled, then ``size`` lots (``0 < size <= |position|``) of its
+position in ``market`` are sent as a reduce-only IOC taker with limit = the zero price (the price
+at which closing leaves TAV / MMR unchanged, rounded against the account). Each fill is at the
+maker's price; the account is charged the zero price and pays no taker fee; the difference (the
+liquidation fee) goes to the insurance fund. Claims continue it like any taker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.accounts import RESERVED_ACCOUNTS
+from protocol.errors import LiquidationNotAllowed
+from protocol.events import Event
+from protocol.matching import run_step
+from protocol.ops.records import ACCOUNT, MARKET, SIZE, compute_fill_fields, encode_record
+from protocol.orders import cancel_all_orders
+from protocol.risk import Health, compute_risk, compute_zero_price
+from protocol.state import State, Taker
+from protocol.types import check_positive
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidate:
+    OP_TYPE: ClassVar[int] = 24
+    account: int
+    market: int
+    size: int
+
+
+def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
+    account = state.get_account(op.account)
+    market = state.get_market(op.market)
+    if account.index in RESERVED_ACCOUNTS:
+        raise LiquidationNotAllowed("reserved accounts are not liquidated")
+    risk = compute_risk(account, state.markets)
+    if risk.health != Health.PARTIAL_LIQUIDATION:
+        raise LiquidationNotAllowed(f"account {op.account} is {risk.health.name}")
+    position = account.get_size(market.index)
+    check_positive(op.size, state.preset.base_amount_bits, "size")
+    if op.size > abs(position):
+        raise LiquidationNotAllowed(f"size {op.size} exceeds the position {position}")
+    out: list[Event] = []
+    cancel_all_orders(state, account, "liquidation", out)
+    zero = compute_zero_price(risk, market, position > 0)
+    taker = Taker(account.index, market.index, position > 0, op.size, zero, False, True, 0, zero)
+    run_step(state, taker, out)
+    return tuple(out)
+
+
+def compute_liquidate_record(op: Liquidate, events: tuple[Event, ...]) -> bytes:
+    fields = [(op.account, ACCOUNT), (op.market, MARKET), (op.size, SIZE)]
+    return encode_record(op.OP_TYPE, [*fields, *compute_fill_fields(events)])

@@ -1,0 +1,78 @@
+"""Pre-execution (type 23, sequencer): a market's per-block update, before its trades.
+
+In order: the index price from the operator's oracle feed (``0 < index < 2^price_bits``; the
+rules trust the feed, as Lighter's do, and publish it), then the mark price (median of index,
+best bid, best ask); then, if the block's minute is later than the last sample's, one premium
+sample weighted by the minutes elapsed (at most 60); then, if the block's hour is later than
+the last funding's, the hourly rate from this hour's samples is applied once per elapsed hour
+to the cumulative funding index, and the samples restart. Formulas: ``protocol.funding``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.events import Event, FundingApplied, IndexUpdated, PremiumSampled
+from protocol.funding import (
+    compute_funding_increment,
+    compute_funding_rate,
+    compute_mark_price,
+    compute_premium,
+)
+from protocol.markets import Market
+from protocol.ops.records import MARKET, PRICE, encode_record
+from protocol.state import State
+from protocol.types import check_positive, check_signed
+
+
+@dataclass(frozen=True, slots=True)
+class PreExecution:
+    OP_TYPE: ClassVar[int] = 23
+    market: int
+    index_price: int
+
+
+def sample_premium(state: State, market: Market, out: list[Event]) -> None:
+    minute, data = state.timestamp // 60, market.data
+    if minute <= data.last_sample_minute:
+        return
+    weight = min(60, minute - data.last_sample_minute)
+    premium = compute_premium(market)
+    state.set_market_data(market, "premium_sum", data.premium_sum + weight * premium)
+    state.set_market_data(market, "premium_samples", data.premium_samples + weight)
+    state.set_market_data(market, "last_sample_minute", minute)
+    out.append(PremiumSampled(market.index, premium, weight))
+
+
+def apply_funding(state: State, market: Market, out: list[Event]) -> None:
+    hour, data = state.timestamp // 3600, market.data
+    if hour <= data.last_funding_hour:
+        return
+    rate = compute_funding_rate(market)
+    hours = hour - data.last_funding_hour
+    index = data.funding_index + hours * compute_funding_increment(rate, data.mark_price)
+    check_signed(index, state.preset.funding_index_bits, "funding index")
+    state.set_market_data(market, "funding_index", index)
+    state.set_market_data(market, "funding_rate", rate)
+    state.set_market_data(market, "premium_sum", 0)
+    state.set_market_data(market, "premium_samples", 0)
+    state.set_market_data(market, "last_funding_hour", hour)
+    out.append(FundingApplied(market.index, rate, index))
+
+
+def process_pre_execution(state: State, op: PreExecution) -> tuple[Event, ...]:
+    market = state.get_market(op.market)
+    check_positive(op.index_price, state.preset.price_bits, "index price")
+    out: list[Event] = []
+    state.set_market_data(market, "index_price", op.index_price)
+    state.set_market_data(market, "mark_price", compute_mark_price(market))
+    out.append(IndexUpdated(market.index, op.index_price, market.data.mark_price))
+    sample_premium(state, market, out)
+    apply_funding(state, market, out)
+    return tuple(out)
+
+
+def compute_pre_execution_record(op: PreExecution, events: tuple[Event, ...]) -> bytes:
+    (mark,) = (e.mark_price for e in events if isinstance(e, IndexUpdated))
+    return encode_record(op.OP_TYPE, [(op.market, MARKET), (op.index_price, PRICE), (mark, PRICE)])

@@ -1,0 +1,64 @@
+"""Takeover (type 25, sequencer): the insurance fund (LLP) takes over an account below its
+close-out margin (``TAV < CMR``, bankrupt included).
+
+Allowed only if the fund can absorb it: afterwards the fund keeps ``TAV >= MMR``
+(``liquidation.is_takeover_possible``); otherwise the account must be deleveraged. The
+account's orders are cancelled, then each position (by market) moves to the fund at the
+account's zero price for that market, which brings the account's TAV to about zero; a negative
+remainder (bankruptcy, rounding) is paid by the fund, so the account ends at collateral >= 0
+with no position. Its remaining equity, if any, was the fund's liquidation reward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from protocol.accounts import INSURANCE_FUND, RESERVED_ACCOUNTS
+from protocol.errors import LiquidationNotAllowed
+from protocol.events import Event, PositionTakenOver
+from protocol.liquidation import is_takeover_possible, transfer_position
+from protocol.ops.records import ACCOUNT, AMOUNT, encode_record
+from protocol.orders import cancel_all_orders
+from protocol.risk import compute_risk, compute_zero_price
+from protocol.state import State
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    OP_TYPE: ClassVar[int] = 25
+    account: int
+
+
+def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
+    account = state.get_account(op.account)
+    if account.index in RESERVED_ACCOUNTS:
+        raise LiquidationNotAllowed("reserved accounts are not taken over")
+    risk = compute_risk(account, state.markets)
+    if risk.tav >= risk.cmr:
+        raise LiquidationNotAllowed(f"account {op.account} is {risk.health.name}")
+    if not is_takeover_possible(state, account):
+        raise LiquidationNotAllowed("the insurance fund cannot absorb it: deleverage")
+    fund = state.accounts[INSURANCE_FUND]
+    out: list[Event] = []
+    cancel_all_orders(state, account, "liquidation", out)
+    for m in sorted(account.positions):
+        size = account.get_size(m)
+        if size == 0:
+            continue
+        market = state.markets[m]
+        zero = compute_zero_price(risk, market, size > 0)
+        quote = transfer_position(state, account, fund, market, size, zero, out)
+        out.append(PositionTakenOver(account.index, m, size, quote))
+    if account.collateral < 0:
+        state.decrease_collateral(fund, -account.collateral)
+        state.set_collateral(account, 0)
+    return tuple(out)
+
+
+def compute_takeover_record(op: Takeover, events: tuple[Event, ...]) -> bytes:
+    moved = [e for e in events if isinstance(e, PositionTakenOver)]
+    quote = sum(e.quote for e in moved)
+    return encode_record(
+        op.OP_TYPE, [(op.account, ACCOUNT), (len(moved), 2), (quote % (1 << 64), AMOUNT)]
+    )

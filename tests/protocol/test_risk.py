@@ -1,0 +1,97 @@
+"""Margin, health states, the valid-risk-change rule, per-position leverage."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.errors import MalformedTransaction, RiskCheckFailed
+from protocol.ops.set_leverage import SetLeverage
+from protocol.ops.transfer import Transfer
+from protocol.ops.withdraw import Withdraw
+from protocol.risk import Health, Risk, compute_risk, compute_zero_price, is_valid_risk_change
+from tests.protocol.helpers import BTC, Env, assert_rejected
+
+BUY, SELL = False, True
+
+
+def risk_of(env: Env, account: int) -> Risk:
+    return compute_risk(env.state.accounts[account], env.state.markets)
+
+
+@pytest.fixture
+def env() -> Env:
+    """Account 3 long 10 BTC at 10,000 with 20,000 of own money (5x); 4 short, rich; 5 rich."""
+    e = Env()
+    e.open_many(3, 100_000_000)
+    e.run(e.signed(Transfer, 3, to=5, amount=100_000_000 - 20_000 - 50))
+    e.place(4, BTC, SELL, 10_000, 10)
+    e.place(3, BTC, BUY, 10_000, 10)
+    return e
+
+
+def test_margins_and_tav(env: Env) -> None:
+    risk = risk_of(env, 3)
+    assert risk == Risk(tav=20_000, imr=10_000, mmr=5_000, cmr=2_500)
+    assert risk.health == Health.HEALTHY
+
+
+@pytest.mark.parametrize(
+    ("index", "health"),
+    # TAV = 10 m - 80,000 against IMR m, MMR m / 2, CMR m / 4 (rounded up)
+    [
+        (8_889, Health.HEALTHY),
+        (8_888, Health.PRE_LIQUIDATION),
+        (8_421, Health.PARTIAL_LIQUIDATION),
+        (8_205, Health.FULL_LIQUIDATION),
+        (8_000, Health.FULL_LIQUIDATION),
+        (7_999, Health.BANKRUPT),
+    ],
+)
+def test_five_health_states(env: Env, index: int, health: Health) -> None:
+    env.set_index(BTC, index)
+    assert risk_of(env, 3).health == health
+
+
+def test_healthy_account_must_stay_healthy(env: Env) -> None:
+    assert_rejected(env, env.signed(Withdraw, 3, amount=10_001), RiskCheckFailed)
+    env.run(env.signed(Withdraw, 3, amount=10_000))
+    assert_rejected(env, env.order(3, BTC, BUY, 10_000, 1), RiskCheckFailed)
+
+
+def test_unhealthy_account_may_only_reduce_risk(env: Env) -> None:
+    env.set_index(BTC, 8_800)  # TAV 8,000 < IMR 8,800: pre-liquidation
+    assert_rejected(env, env.signed(Transfer, 3, to=4, amount=1), RiskCheckFailed)
+    env.place(5, BTC, SELL, 8_800, 5)
+    assert_rejected(env, env.order(3, BTC, BUY, 8_800, 1, time_in_force=2), RiskCheckFailed)
+    env.place(5, BTC, BUY, 8_790, 5)
+    before = risk_of(env, 3)
+    env.place(3, BTC, SELL, 8_790, 5, time_in_force=2)  # reduces: TAV/MMR improves
+    after = risk_of(env, 3)
+    assert after.mmr < before.mmr and is_valid_risk_change(before, after)
+
+
+def test_set_leverage_raises_the_initial_margin(env: Env) -> None:
+    env.run(env.signed(SetLeverage, 3, market=BTC, imf=200_000))  # 5x: IMR 20,000 = TAV
+    assert risk_of(env, 3).imr == 20_000
+    assert_rejected(env, env.signed(SetLeverage, 3, market=BTC, imf=200_001), RiskCheckFailed)
+    assert_rejected(env, env.signed(SetLeverage, 3, market=BTC, imf=99_999), MalformedTransaction)
+    env.run(env.signed(SetLeverage, 3, market=BTC, imf=0))
+    assert risk_of(env, 3).imr == 10_000
+
+
+def test_leverage_on_an_empty_position_is_kept_and_dropped_when_reset(env: Env) -> None:
+    env.run(env.signed(SetLeverage, 5, market=BTC, imf=500_000))
+    assert env.state.accounts[5].positions[BTC].imf == 500_000
+    env.run(env.signed(SetLeverage, 5, market=BTC, imf=0))
+    assert BTC not in env.state.accounts[5].positions
+
+
+def test_zero_price_keeps_tav_over_mmr() -> None:
+    risk = Risk(tav=4_000, imr=10_000, mmr=5_000, cmr=2_500)
+    env = Env()
+    market = env.state.markets[BTC]
+    zero = compute_zero_price(risk, market, True)
+    assert zero == 10_000 * (5_000 * 10**6 - 50_000 * 4_000) // (5_000 * 10**6)
+    # selling q lots at the zero price: (4000 + q(zero - 10000)) / (5000 - 500 q) ~ 0.8
+    q = 2
+    assert abs((4_000 + q * (zero - 10_000)) * 5_000 - 4_000 * (5_000 - 500 * q)) <= 5_000 * q
