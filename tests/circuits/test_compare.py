@@ -42,10 +42,12 @@ def test_assert_less_than_matches_python(n: int, data: st.DataObject) -> None:
         assert run.rejection() == "less_than/range/bits_sum"
 
 
-def test_a_flipped_comparison_is_rejected() -> None:
-    def flipped(d: int) -> list[int]:
-        return [(d >> i) & 1 for i in range(8)] + [1 - (d >> 8)]
+def flipped(d: int) -> list[int]:
+    """The bits of ``d`` in 9 bits with the top one flipped: the opposite comparison."""
+    return [(d >> i) & 1 for i in range(8)] + [1 - (d >> 8 & 1)]
 
+
+def test_a_flipped_comparison_is_rejected() -> None:
     run = run_gadget(
         lambda cs, ins: [less_than(cs, ins[0], ins[1], 8)],
         [3, 200],
@@ -53,3 +55,13 @@ def test_a_flipped_comparison_is_rejected() -> None:
     )
     assert run.outputs == [0]  # the cheat claims 3 >= 200 ...
     assert run.rejection() == "less_than/to_bits/bits_sum"  # ... and is caught
+
+
+def test_a_flipped_signed_comparison_is_rejected() -> None:
+    run = run_gadget(
+        lambda cs, ins: [signed_less_than(cs, ins[0], ins[1], 7)],
+        [-3 % R, 5],
+        {"less_than/to_bits/bits": flipped},
+    )
+    assert run.outputs == [0]  # the cheat claims -3 >= 5 ...
+    assert run.rejection() == "less_than/to_bits/bits_sum"

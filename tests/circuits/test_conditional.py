@@ -39,6 +39,12 @@ def test_mux_of_constants_needs_one_constraint_for_four() -> None:
     assert sum(c.name.startswith("mux/") for c in run.system.constraints) == 1
 
 
+def test_a_forged_mux_is_rejected() -> None:
+    run = run_gadget(lambda cs, ins: [mux(cs, ins[:2], ins[2:])], [1, 0, 10, 20, 30, 40])
+    assert run.outputs == [20]
+    assert run.with_wire(run.output_wire_of("mux/select"), 5).rejection() == "mux/select"
+
+
 def test_a_forged_select_is_rejected() -> None:
     run = run_gadget(lambda cs, ins: [select(cs, ins[0], ins[1], ins[2])], [1, 10, 20])
     assert run.with_wire(run.output_wire_of("select"), 0).rejection() == "select"

@@ -117,3 +117,18 @@ def test_a_forged_quotient_is_rejected() -> None:
         {"double/x3": lambda n, d: [1]},
     )
     assert run.rejection() == "double/x3_times_denominator"
+
+
+def test_a_forged_sum_is_rejected() -> None:
+    run = run_gadget(
+        lambda cs, ins: gadget.add(cs, point_pair(ins), point_pair(ins, 2)),
+        [*native.GENERATOR, *native.GENERATOR],
+        {"add/y3": lambda n, d: [native.GENERATOR.y]},
+    )
+    assert run.rejection() == "add/y3_times_denominator"
+
+
+def test_a_forged_window_of_the_base_multiplication_is_rejected() -> None:
+    run = run_gadget(lambda cs, ins: list(gadget.base_mul(cs, to_bits(cs, ins[0], 4))), [15])
+    wire = run.output_wire_of("base_mul/window1/both_bits")
+    assert run.with_wire(wire, 0).rejection() == "base_mul/window1/both_bits"
