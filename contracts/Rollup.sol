@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Config} from "./Config.sol";
+import {Governance} from "./Governance.sol";
+import {Operations} from "./Operations.sol";
+import {Poseidon} from "./Poseidon.sol";
+import {Storage} from "./Storage.sol";
+import {IERC20} from "./interfaces/IERC20.sol";
+import {IVerifier} from "./interfaces/IVerifier.sol";
+
+/// @title Rollup
+/// @notice The zkperp L1 contract: USDC custody, the priority queue, forced requests, the batch
+/// lifecycle (commit -> verify -> execute) and the escape hatch (desert mode). Not upgradeable.
+/// PROTOCOL section 9 describes the behaviour this code implements.
+contract Rollup is Config, Storage, Governance {
+    /// @notice The collateral token (6-decimal USDC).
+    IERC20 public immutable token;
+    /// @notice Groth16 verifier of the block circuit: inputs (old root, new root, commitment).
+    IVerifier public immutable blockVerifier;
+    /// @notice Groth16 verifier of the exit circuit: inputs (root, account, owner, amount).
+    IVerifier public immutable exitVerifier;
+    /// @notice The Poseidon sponge (generated from protocol/poseidon.py).
+    Poseidon public immutable poseidon;
+
+    /// @param params The preset's sizes (scripts/deploy.py fills them from protocol/params.py).
+    /// @param token_ The collateral token.
+    /// @param blockVerifier_ The block circuit's verifier.
+    /// @param exitVerifier_ The exit circuit's verifier.
+    /// @param poseidon_ The Poseidon sponge contract.
+    /// @param genesisStateRoot The state root of the empty exchange (batch 0).
+    /// @param owner_ The governor.
+    /// @param validators_ The initial validator set.
+    constructor(
+        Params memory params,
+        IERC20 token_,
+        IVerifier blockVerifier_,
+        IVerifier exitVerifier_,
+        Poseidon poseidon_,
+        uint256 genesisStateRoot,
+        address owner_,
+        address[] memory validators_
+    ) Config(params) Governance(owner_, validators_) {
+        if (
+            address(token_).code.length == 0 || address(blockVerifier_).code.length == 0
+                || address(exitVerifier_).code.length == 0 || address(poseidon_).code.length == 0
+        ) revert InvalidParams();
+        if (genesisStateRoot >= FIELD_ORDER) revert RootNotInField();
+        token = token_;
+        blockVerifier = blockVerifier_;
+        exitVerifier = exitVerifier_;
+        poseidon = poseidon_;
+        StoredBatchInfo memory genesis = StoredBatchInfo({
+            batchNumber: 0,
+            timestamp: uint64(block.timestamp),
+            priorityRequests: 0,
+            stateRoot: genesisStateRoot,
+            commitment: 0,
+            withdrawalsHash: keccak256("")
+        });
+        storedBatchHashes[0] = hashStoredBatchInfo(genesis);
+        lastVerifiedStateRoot = genesisStateRoot;
+        _emitCommitted(genesis, "");
+    }
+
+    modifier nonReentrant() {
+        if (locked) revert Reentrancy();
+        locked = true;
+        _;
+        locked = false;
+    }
+
+    modifier notDesert() {
+        if (desertMode) revert DesertModeActive();
+        _;
+    }
+
+    modifier onlyDesert() {
+        if (!desertMode) revert DesertModeInactive();
+        _;
+    }
+
+    // =========================================================================================
+    // Deposits and forced requests: each enters the priority queue, bound to msg.sender
+    // =========================================================================================
+
+    /// @notice Deposits USDC into L2 account `accountIndex`; the first deposit into an index
+    /// creates the account and makes the caller its owner; later ones must come from the owner.
+    /// The amount credited is the rollup's measured balance increase (at most `amount`).
+    /// @param accountIndex The L2 account (< 2**accountTreeDepth).
+    /// @param amount USDC micro-units to pull with transferFrom (the caller approves first).
+    function deposit(uint48 accountIndex, uint64 amount) external nonReentrant notDesert {
+        if (amount < MIN_DEPOSIT) revert DepositTooSmall();
+        _claimOrCheckOwner(accountIndex);
+        uint256 before = token.balanceOf(address(this));
+        _safeTokenCall(abi.encodeCall(IERC20.transferFrom, (msg.sender, address(this), amount)));
+        uint256 received = token.balanceOf(address(this)) - before;
+        uint64 credited = received < amount ? uint64(received) : amount;
+        if (credited < MIN_DEPOSIT) revert DepositTooSmall();
+        _enqueue(
+            Operations.DEPOSIT,
+            accountIndex,
+            Operations.writeDepositRequest(accountIndex, msg.sender, credited)
+        );
+    }
+
+    /// @notice Registers `pubkey` as the L2 signing key of the caller's account.
+    /// @param accountIndex An account the caller owns.
+    /// @param pubkey The compressed Jubjub public key (non-zero).
+    function registerL2Key(uint48 accountIndex, bytes32 pubkey) external notDesert {
+        if (pubkey == bytes32(0)) revert InvalidPubkey();
+        _checkForcedRequest(accountIndex);
+        _enqueue(
+            Operations.REGISTER_KEY,
+            accountIndex,
+            Operations.writeRegisterKeyRequest(accountIndex, msg.sender, pubkey)
+        );
+    }
+
+    /// @notice Forces a withdrawal of up to `amount` from the caller's account to the caller.
+    /// @param accountIndex An account the caller owns.
+    /// @param amount Requested USDC micro-units (> 0); the rules pay what the account can spare.
+    function requestForcedWithdraw(uint48 accountIndex, uint64 amount) external notDesert {
+        if (amount == 0) revert AmountOutOfRange();
+        _checkForcedRequest(accountIndex);
+        _enqueue(
+            Operations.FORCED_WITHDRAW,
+            accountIndex,
+            Operations.writeForcedWithdrawRequest(accountIndex, msg.sender, amount)
+        );
+    }
+
+    /// @notice Forces the cancellation of every open order of the caller's account.
+    /// @param accountIndex An account the caller owns.
+    function requestForcedCancelAll(uint48 accountIndex) external notDesert {
+        _checkForcedRequest(accountIndex);
+        _enqueue(
+            Operations.FORCED_CANCEL_ALL,
+            accountIndex,
+            Operations.writeForcedCancelAllRequest(accountIndex, msg.sender)
+        );
+    }
+
+    /// @notice Forces an order for the caller's account: a resting limit order, or with
+    /// ORDER_FLAG_MARKET an immediate-or-cancel order no worse than `price`.
+    /// @param accountIndex An account the caller owns.
+    /// @param market Market id (< 2**marketTreeDepth).
+    /// @param flags ORDER_FLAG_ASK (sell) | ORDER_FLAG_MARKET; no other bit.
+    /// @param price Limit (or worst) price in ticks, 1 .. 2**priceBits - 1.
+    /// @param size Size in lots (> 0).
+    function requestForcedOrder(
+        uint48 accountIndex,
+        uint16 market,
+        uint8 flags,
+        uint32 price,
+        uint48 size
+    ) external notDesert {
+        if (
+            market >= MAX_MARKETS || flags & ~Operations.ORDER_FLAGS_MASK != 0 || price == 0
+                || price > MAX_PRICE || size == 0
+        ) revert InvalidOrder();
+        _checkForcedRequest(accountIndex);
+        _enqueue(
+            Operations.FORCED_ORDER,
+            accountIndex,
+            Operations.writeForcedOrderRequest(accountIndex, msg.sender, market, flags, price, size)
+        );
+    }
+
+    /// @notice Forces the burn of `shares` liquidity-pool shares of the caller's account.
+    /// @param accountIndex An account the caller owns.
+    /// @param shares Shares to burn (> 0); the rules credit the collateral they are worth.
+    function requestForcedBurn(uint48 accountIndex, uint64 shares) external notDesert {
+        if (shares == 0) revert AmountOutOfRange();
+        _checkForcedRequest(accountIndex);
+        _enqueue(
+            Operations.FORCED_BURN,
+            accountIndex,
+            Operations.writeForcedBurnRequest(accountIndex, msg.sender, shares)
+        );
+    }
+
+    // =========================================================================================
+    // Batches: commit -> verify -> execute; revert while unverified
+    // =========================================================================================
+
+    /// @notice Commits the batch after `lastBatch` (the last committed one): checks the batch
+    /// number, the timestamp, the root, the pubdata length and the priority requests the
+    /// pubdata consumes against the queue's hash chain, then stores the hash of its info with
+    /// the Poseidon commitment to its timestamp and pubdata, computed here.
+    /// @param lastBatch The StoredBatchInfo of the last committed batch.
+    /// @param newBatch The batch: its number, timestamp, new state root and pubdata.
+    function commitBatch(StoredBatchInfo calldata lastBatch, CommitBatchInfo calldata newBatch)
+        external
+        onlyValidator
+        notDesert
+    {
+        if (hashStoredBatchInfo(lastBatch) != storedBatchHashes[totalBatchesCommitted]) {
+            revert BatchInfoMismatch();
+        }
+        if (newBatch.batchNumber != lastBatch.batchNumber + 1) revert WrongBatchNumber();
+        _checkTimestamp(lastBatch.timestamp, newBatch.timestamp);
+        if (newBatch.newStateRoot >= FIELD_ORDER) revert RootNotInField();
+        bytes calldata pubdata = newBatch.pubdata;
+        if (pubdata.length != OPS_PER_BLOCK * OP_BYTES) revert WrongPubdataLength();
+        (uint64 consumed, bytes32 withdrawalsHash) = _scanPubdata(pubdata);
+        StoredBatchInfo memory info = StoredBatchInfo({
+            batchNumber: newBatch.batchNumber,
+            timestamp: newBatch.timestamp,
+            priorityRequests: consumed,
+            stateRoot: newBatch.newStateRoot,
+            commitment: _computeCommitment(newBatch.timestamp, pubdata),
+            withdrawalsHash: withdrawalsHash
+        });
+        storedBatchHashes[info.batchNumber] = hashStoredBatchInfo(info);
+        totalBatchesCommitted = info.batchNumber;
+        totalCommittedPriorityRequests += consumed;
+        _emitCommitted(info, pubdata);
+    }
+
+    /// @notice Verifies the next committed batch with the block verifier. The public inputs
+    /// (last verified root, the batch's root, its commitment) come from storage, never from
+    /// the caller; anyone holding a valid proof may call.
+    /// @param batch The StoredBatchInfo of batch totalBatchesVerified + 1.
+    /// @param proof The Groth16 proof (512 bytes, EIP-2537 encoding).
+    function verifyBatch(StoredBatchInfo calldata batch, bytes calldata proof)
+        external
+        notDesert
+    {
+        if (batch.batchNumber != totalBatchesVerified + 1 || batch.batchNumber > totalBatchesCommitted)
+        {
+            revert WrongBatchNumber();
+        }
+        if (hashStoredBatchInfo(batch) != storedBatchHashes[batch.batchNumber]) {
+            revert BatchInfoMismatch();
+        }
+        uint256[] memory inputs = new uint256[](3);
+        inputs[0] = lastVerifiedStateRoot;
+        inputs[1] = batch.stateRoot;
+        inputs[2] = batch.commitment;
+        if (!blockVerifier.verifyProof(proof, inputs)) revert InvalidProof();
+        totalBatchesVerified = batch.batchNumber;
+        totalVerifiedPriorityRequests += batch.priorityRequests;
+        lastVerifiedStateRoot = batch.stateRoot;
+        emit BatchVerified(batch.batchNumber, batch.stateRoot);
+    }
+
+    /// @notice Executes the next verified batch: credits its L1 withdrawals to pending balances
+    /// and removes the requests it consumed from the queue. Anyone may call, in desert mode
+    /// too (a verified batch's withdrawals are already out of the state exits prove against).
+    /// @param batch The StoredBatchInfo of batch totalBatchesExecuted + 1.
+    /// @param withdrawals The batch's records of type 4 and 5, concatenated in pubdata order
+    /// (protocol.pubdata.get_l1_withdrawals).
+    function executeBatch(StoredBatchInfo calldata batch, bytes calldata withdrawals)
+        external
+        nonReentrant
+    {
+        if (batch.batchNumber != totalBatchesExecuted + 1) revert WrongBatchNumber();
+        if (batch.batchNumber > totalBatchesVerified) revert BatchNotVerified();
+        if (hashStoredBatchInfo(batch) != storedBatchHashes[batch.batchNumber]) {
+            revert BatchInfoMismatch();
+        }
+        if (keccak256(withdrawals) != batch.withdrawalsHash) revert WithdrawalsMismatch();
+        for (uint256 off = 0; off < withdrawals.length; off += OP_BYTES) {
+            uint64 amount = uint8(withdrawals[off]) == Operations.WITHDRAW
+                ? Operations.readWithdrawAmount(withdrawals, off)
+                : Operations.readForcedWithdrawAmount(withdrawals, off);
+            if (amount != 0) {
+                address receiver = Operations.readOwner(withdrawals, off);
+                pendingBalances[receiver] += amount;
+                emit WithdrawalPending(batch.batchNumber, receiver, amount);
+            }
+        }
+        firstPriorityRequestId += batch.priorityRequests;
+        totalBatchesExecuted = batch.batchNumber;
+        emit BatchExecuted(batch.batchNumber);
+    }
+
+    /// @notice Drops committed, unverified batches, newest first; their priority requests
+    /// become uncommitted again.
+    /// @param batches The StoredBatchInfo of batches totalBatchesCommitted, ..., downwards.
+    function revertBatches(StoredBatchInfo[] calldata batches) external onlyValidator notDesert {
+        if (batches.length == 0) revert NothingToRevert();
+        uint64 committed = totalBatchesCommitted;
+        uint64 requests = 0;
+        for (uint256 i = 0; i < batches.length; ++i) {
+            if (committed <= totalBatchesVerified) revert BatchAlreadyVerified();
+            if (hashStoredBatchInfo(batches[i]) != storedBatchHashes[committed]) {
+                revert BatchInfoMismatch();
+            }
+            delete storedBatchHashes[committed];
+            requests += batches[i].priorityRequests;
+            --committed;
+        }
+        totalBatchesCommitted = committed;
+        totalCommittedPriorityRequests -= requests;
+        emit BatchesReverted(committed, uint64(batches.length));
+    }
+
+    /// @notice Pays `owner`'s whole pending balance to `owner` (anyone may trigger it; the
+    /// tokens only ever go to `owner`). The balance is zeroed before the transfer.
+    /// @param owner The L1 address to pay.
+    function withdrawPendingBalance(address owner) external nonReentrant {
+        uint256 amount = pendingBalances[owner];
+        if (amount == 0) revert NothingToWithdraw();
+        pendingBalances[owner] = 0;
+        _safeTokenCall(abi.encodeCall(IERC20.transfer, (owner, amount)));
+        emit PendingBalanceWithdrawn(owner, amount);
+    }
+
+    // =========================================================================================
+    // Desert mode
+    // =========================================================================================
+
+    /// @notice Freezes the rollup for good once the oldest unexecuted priority request has
+    /// expired (block.timestamp >= its expiresAt). Committed, unverified batches are dropped;
+    /// exits then prove against the last verified root.
+    function activateDesertMode() external notDesert {
+        uint64 head = firstPriorityRequestId;
+        if (head == totalPriorityRequests || block.timestamp < priorityRequests[head].expiresAt) {
+            revert NoExpiredPriorityRequest();
+        }
+        desertMode = true;
+        uint64 verified = totalBatchesVerified;
+        if (totalBatchesCommitted > verified) {
+            emit BatchesReverted(verified, totalBatchesCommitted - verified);
+            totalBatchesCommitted = verified;
+            totalCommittedPriorityRequests = totalVerifiedPriorityRequests;
+        }
+        desertRefundCursor = totalVerifiedPriorityRequests;
+        emit DesertModeActivated(verified, lastVerifiedStateRoot);
+    }
+
+    /// @notice Desert mode: cancels the next `n` queued requests that no verified batch
+    /// consumed, refunding each deposit among them to its depositor's pending balance. Pages
+    /// go in queue order, each request exactly once; anyone may call.
+    /// @param n How many requests this page cancels (> 0).
+    /// @param requests Their request bytes, as PriorityRequestQueued carried them.
+    function cancelOutstandingDeposits(uint64 n, bytes[] calldata requests)
+        external
+        nonReentrant
+        onlyDesert
+    {
+        uint64 first = desertRefundCursor;
+        if (n == 0 || requests.length != n || first + n > totalPriorityRequests) {
+            revert WrongRequestCount();
+        }
+        bytes32 chainHash = first == 0 ? bytes32(0) : priorityRequests[first - 1].chainHash;
+        for (uint64 i = 0; i < n; ++i) {
+            bytes calldata request = requests[i];
+            chainHash = keccak256(abi.encodePacked(chainHash, request));
+            if (chainHash != priorityRequests[first + i].chainHash) revert RequestMismatch();
+            if (uint8(request[0]) == Operations.DEPOSIT) {
+                (address depositor, uint64 amount) = Operations.readDepositRequest(request);
+                pendingBalances[depositor] += amount;
+                emit DepositRefunded(first + i, depositor, amount);
+            }
+        }
+        desertRefundCursor = first + n;
+        emit PriorityRequestsCancelled(first, n);
+    }
+
+    /// @notice Desert mode: exits account `accountIndex`, crediting `amount` to `owner`'s
+    /// pending balance, on an exit proof against the last verified state root. Once per
+    /// account; anyone may submit (the funds only ever go to `owner`).
+    /// @param accountIndex The account.
+    /// @param owner Its L1 owner, as the state records it.
+    /// @param amount What the exit circuit computed the account is owed.
+    /// @param proof The Groth16 exit proof (512 bytes, EIP-2537 encoding).
+    function performDesert(uint48 accountIndex, address owner, uint64 amount, bytes calldata proof)
+        external
+        nonReentrant
+        onlyDesert
+    {
+        if (accountIndex >= MAX_ACCOUNTS) revert AccountIndexOutOfRange();
+        if (exited[accountIndex]) revert AlreadyExited();
+        uint256[] memory inputs = new uint256[](4);
+        inputs[0] = lastVerifiedStateRoot;
+        inputs[1] = accountIndex;
+        inputs[2] = uint160(owner);
+        inputs[3] = amount;
+        if (!exitVerifier.verifyProof(proof, inputs)) revert InvalidProof();
+        exited[accountIndex] = true;
+        pendingBalances[owner] += amount;
+        emit DesertExit(accountIndex, owner, amount);
+    }
+
+    // =========================================================================================
+    // Internals
+    // =========================================================================================
+
+    function _claimOrCheckOwner(uint48 accountIndex) private {
+        if (accountIndex >= MAX_ACCOUNTS) revert AccountIndexOutOfRange();
+        address current = accountOwners[accountIndex];
+        if (current == address(0)) {
+            accountOwners[accountIndex] = msg.sender;
+            emit AccountCreated(accountIndex, msg.sender);
+        } else if (current != msg.sender) {
+            revert NotAccountOwner();
+        }
+    }
+
+    /// @dev Forced requests: only the account's owner, at most one unexecuted per account.
+    function _checkForcedRequest(uint48 accountIndex) private {
+        if (accountIndex >= MAX_ACCOUNTS) revert AccountIndexOutOfRange();
+        if (accountOwners[accountIndex] != msg.sender) revert NotAccountOwner();
+        if (lastForcedRequest[accountIndex] > firstPriorityRequestId) revert ForcedRequestPending();
+        lastForcedRequest[accountIndex] = totalPriorityRequests + 1;
+    }
+
+    function _enqueue(uint8 opType, uint48 accountIndex, bytes memory request) private {
+        uint64 id = totalPriorityRequests;
+        if (id - firstPriorityRequestId >= MAX_OPEN_PRIORITY_REQUESTS) revert PriorityQueueFull();
+        bytes32 prev = id == 0 ? bytes32(0) : priorityRequests[id - 1].chainHash;
+        bytes32 chainHash = keccak256(abi.encodePacked(prev, request));
+        uint64 expiresAt = uint64(block.timestamp) + PRIORITY_EXPIRY;
+        priorityRequests[id] = PriorityRequest(chainHash, expiresAt);
+        totalPriorityRequests = id + 1;
+        emit PriorityRequestQueued(
+            id, opType, accountIndex, msg.sender, request, chainHash, expiresAt
+        );
+    }
+
+    function _checkTimestamp(uint64 previous, uint64 timestamp) private view {
+        if (timestamp < previous) revert TimestampNotMonotonic();
+        if (
+            timestamp >= 1 << TIMESTAMP_BITS || timestamp > block.timestamp + BATCH_TIMESTAMP_MAX_DRIFT
+                || timestamp + BATCH_TIMESTAMP_MAX_AGE < block.timestamp
+        ) revert TimestampOutOfRange();
+    }
+
+    /// @dev Walks the batch's records: chains its priority requests from the first uncommitted
+    /// one and checks them against the queue; hashes its L1-withdrawal records.
+    function _scanPubdata(bytes calldata pubdata)
+        private
+        view
+        returns (uint64 consumed, bytes32 withdrawalsHash)
+    {
+        uint64 start = totalCommittedPriorityRequests;
+        bytes32 chainHash = start == 0 ? bytes32(0) : priorityRequests[start - 1].chainHash;
+        bytes memory withdrawals = new bytes(pubdata.length);
+        uint256 withdrawalBytes = 0;
+        for (uint256 off = 0; off < pubdata.length; off += OP_BYTES) {
+            uint8 opType = uint8(pubdata[off]);
+            uint256 requestLength = Operations.requestBytes(opType);
+            if (requestLength != 0) {
+                chainHash = keccak256(abi.encodePacked(chainHash, pubdata[off:off + requestLength]));
+                ++consumed;
+            }
+            if (opType == Operations.WITHDRAW || opType == Operations.FORCED_WITHDRAW) {
+                assembly ("memory-safe") {
+                    calldatacopy(
+                        add(add(withdrawals, 32), withdrawalBytes),
+                        add(pubdata.offset, off),
+                        OP_BYTES
+                    )
+                }
+                withdrawalBytes += OP_BYTES;
+            }
+        }
+        if (consumed != 0) {
+            if (start + consumed > totalPriorityRequests) revert TooManyPriorityRequests();
+            if (priorityRequests[start + consumed - 1].chainHash != chainHash) {
+                revert PriorityHashMismatch();
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(withdrawals, withdrawalBytes)
+        }
+        withdrawalsHash = keccak256(withdrawals);
+    }
+
+    /// @dev sponge(DOMAIN_PUBDATA, [timestamp, c_0, ..., c_{k-1}]) over the 31-byte big-endian
+    /// chunks of the pubdata, the last right-padded with zeros (PROTOCOL section 9).
+    function _computeCommitment(uint64 timestamp, bytes calldata pubdata)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 chunks = (pubdata.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
+        uint256[] memory inputs = new uint256[](chunks + 1);
+        inputs[0] = timestamp;
+        for (uint256 i = 0; i < chunks; ++i) {
+            uint256 off = i * CHUNK_BYTES;
+            uint256 left = pubdata.length - off;
+            uint256 size = left < CHUNK_BYTES ? left : CHUNK_BYTES;
+            uint256 word;
+            assembly ("memory-safe") {
+                word := calldataload(add(pubdata.offset, off))
+            }
+            inputs[i + 1] = (word >> (8 * (32 - size))) << (8 * (CHUNK_BYTES - size));
+        }
+        return poseidon.sponge(inputs, DOMAIN_PUBDATA);
+    }
+
+    /// @dev Calls the token; reverts unless the call succeeded and returned nothing or true.
+    function _safeTokenCall(bytes memory data) private {
+        (bool ok, bytes memory ret) = address(token).call(data);
+        if (!ok || (ret.length != 0 && (ret.length != 32 || abi.decode(ret, (uint256)) != 1))) {
+            revert TokenTransferFailed();
+        }
+    }
+
+    function _emitCommitted(StoredBatchInfo memory info, bytes memory pubdata) private {
+        emit BatchCommitted(
+            info.batchNumber,
+            info.timestamp,
+            info.priorityRequests,
+            info.stateRoot,
+            info.commitment,
+            info.withdrawalsHash,
+            pubdata
+        );
+    }
+}

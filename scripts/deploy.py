@@ -1,0 +1,145 @@
+"""Deploy the rollup: the USDC token (unless one is given), the two verifiers, Poseidon, Rollup.
+
+``deploy_rollup`` takes the verifier artifacts (from ``prover.solidity.generate_verifier``,
+compiled with ``scripts.compile.compile_sources``) and refuses any artifact compiled from
+``contracts/test/``: test-only verifiers never reach a deployment made here. When the
+manifest of a running devnet (``build/devnet.json``) names the node ``w3`` talks to, the
+addresses and ABI paths are recorded in it (``scripts.devnet.update_manifest_contracts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_typing import ChecksumAddress
+from web3 import Web3
+
+from protocol.params import Preset
+from scripts import chain, devnet
+from scripts.compile import Artifact, compile_project, write_abi
+
+TEST_ONLY_SOURCES = "contracts/test/"
+DEFAULT_MIN_DEPOSIT = 1_000_000  # 1 USDC in micro-units
+
+
+class DeployError(RuntimeError):
+    """The deployment was refused or failed; the message says why."""
+
+
+@dataclass(frozen=True)
+class RollupDeployment:
+    """Addresses of one deployment (checksummed)."""
+
+    rollup: ChecksumAddress
+    token: ChecksumAddress
+    poseidon: ChecksumAddress
+    block_verifier: ChecksumAddress
+    exit_verifier: ChecksumAddress
+
+
+def compute_rollup_params(
+    preset: Preset, min_deposit: int = DEFAULT_MIN_DEPOSIT
+) -> tuple[int, ...]:
+    """The constructor's ``Config.Params`` tuple for ``preset``."""
+    return (
+        preset.account_tree_depth,
+        preset.market_tree_depth,
+        preset.price_bits,
+        preset.ops_per_block,
+        preset.priority_expiry_seconds,
+        preset.max_open_priority_requests,
+        min_deposit,
+    )
+
+
+def deploy_rollup(
+    w3: Web3,
+    preset: Preset,
+    block_verifier: Artifact,
+    exit_verifier: Artifact,
+    *,
+    genesis_state_root: int,
+    owner: str | None = None,
+    validators: Sequence[str] | None = None,
+    token: str | None = None,
+    min_deposit: int = DEFAULT_MIN_DEPOSIT,
+) -> RollupDeployment:
+    """Deploy the two verifiers, then everything else (``deploy_rollup_with_verifiers``)."""
+    for artifact in (block_verifier, exit_verifier):
+        if artifact.source.startswith(TEST_ONLY_SOURCES):
+            raise DeployError(f"{artifact.name} is test-only ({artifact.source}); not deploying")
+    return deploy_rollup_with_verifiers(
+        w3,
+        preset,
+        chain.deploy(w3, block_verifier).address,
+        chain.deploy(w3, exit_verifier).address,
+        genesis_state_root=genesis_state_root,
+        owner=owner,
+        validators=validators,
+        token=token,
+        min_deposit=min_deposit,
+    )
+
+
+def deploy_rollup_with_verifiers(
+    w3: Web3,
+    preset: Preset,
+    block_verifier: str,
+    exit_verifier: str,
+    *,
+    genesis_state_root: int,
+    owner: str | None = None,
+    validators: Sequence[str] | None = None,
+    token: str | None = None,
+    min_deposit: int = DEFAULT_MIN_DEPOSIT,
+) -> RollupDeployment:
+    """Deploy Poseidon, the token (a fresh TestUSDC unless ``token`` is given) and the Rollup
+    for ``preset`` against verifiers already deployed at the given addresses. ``owner`` and
+    ``validators`` default to the node's first account.
+    """
+    artifacts = compile_project()
+    deployer = chain.accounts(w3)[0]
+    token = token or chain.deploy(w3, artifacts["TestUSDC"]).address
+    poseidon = chain.deploy(w3, artifacts["Poseidon"])
+    rollup = chain.deploy(
+        w3,
+        artifacts["Rollup"],
+        compute_rollup_params(preset, min_deposit),
+        token,
+        block_verifier,
+        exit_verifier,
+        poseidon.address,
+        genesis_state_root,
+        owner or deployer,
+        list(validators) if validators is not None else [deployer],
+    )
+    deployment = RollupDeployment(
+        rollup=rollup.address,
+        token=Web3.to_checksum_address(token),
+        poseidon=poseidon.address,
+        block_verifier=Web3.to_checksum_address(block_verifier),
+        exit_verifier=Web3.to_checksum_address(exit_verifier),
+    )
+    _record(w3, deployment, artifacts)
+    return deployment
+
+
+def _record(w3: Web3, deployment: RollupDeployment, artifacts: dict[str, Artifact]) -> None:
+    """Records the deployment in the manifest of the devnet ``w3`` talks to, if there is one."""
+    manifest = devnet.read_manifest()
+    if manifest is None or manifest.get("rpc_url") != getattr(w3.provider, "endpoint_uri", None):
+        return
+    by_name = {
+        "Rollup": (deployment.rollup, "Rollup"),
+        "USDC": (deployment.token, "TestUSDC"),
+        "Poseidon": (deployment.poseidon, "Poseidon"),
+        "BlockVerifier": (deployment.block_verifier, "IVerifier"),
+        "ExitVerifier": (deployment.exit_verifier, "IVerifier"),
+    }
+    devnet.update_manifest_contracts(
+        {
+            name: {"address": address, "abi": str(write_abi(artifacts[artifact]))}
+            for name, (address, artifact) in by_name.items()
+        }
+    )
