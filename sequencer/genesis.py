@@ -27,8 +27,13 @@ class RollupConfig:
     chain_id: int
     fee_owner: bytes = NO_ADDRESS
 
-    def make_genesis(self) -> State:
-        return make_genesis(self.preset, self.chain_id, (), fee_owner=self.fee_owner)
+    def make_genesis(self, check_signatures: bool = True) -> State:
+        """The genesis state; reconstruction from pubdata, which carries no signatures, turns
+        ``check_signatures`` off (the proofs checked them)."""
+        return make_genesis(
+            self.preset, self.chain_id, (), fee_owner=self.fee_owner,
+            check_signatures=check_signatures,
+        )  # fmt: skip
 
     def compute_genesis_root(self) -> int:
         return update_state_root(self.make_genesis())
