@@ -61,6 +61,7 @@ class Prover:
         self.b2 = _Query(pk.b_g2_query, g2)
         self.c = _Query(pk.c_query, g1, offset=pk.num_public + 1)
         self.h = [g1(p, trusted=True) for p in pk.h_query]
+        self._circuit: ConstraintSystem | None = None  # the last circuit matched to the key
 
     def prove(self, cs: ConstraintSystem, witness: Sequence[int]) -> Proof:
         """A zero-knowledge proof that ``witness`` satisfies ``cs``.
@@ -68,7 +69,9 @@ class Prover:
         Refuses (UnsatisfiedConstraintError, naming the constraint) a witness that breaks a
         constraint, and (KeyMismatchError) a circuit the key was not made for.
         """
-        self.pk.require_circuit(cs.digest())
+        if cs is not self._circuit:
+            self.pk.require_circuit(cs.digest())
+            self._circuit = cs
         cs.check(witness)
         return self.assemble(cs, witness)
 
@@ -76,12 +79,10 @@ class Prover:
         """The proof for ``witness`` without checking it first: a witness that breaks a
         constraint gives a proof that does not verify. ``prove`` is what callers want."""
         be = self.backend
-        msms: list[Future[Point]] = [
-            _TASKS.submit(be.g1_msm, *q.scalars(witness)) for q in (self.a, self.b1, self.c)
-        ]
-        msms.append(_TASKS.submit(be.g2_msm, *self.b2.scalars(witness)))
+        msms: list[Future[Point]] = [_TASKS.submit(be.g2_msm, *self.b2.scalars(witness))]
+        msms += [_TASKS.submit(be.g1_msm, *q.scalars(witness)) for q in (self.a, self.b1, self.c)]
         h = be.g1_msm(self.h, quotient_evaluations(cs, witness, Domain(self.pk.log_size)))
-        a_sum, b1_sum, c_sum, b2_sum = (f.result() for f in msms)
+        b2_sum, a_sum, b1_sum, c_sum = (f.result() for f in msms)
         r, s = secrets.randbelow(R), secrets.randbelow(R)
         a = be.g1_add(be.g1_add(self.alpha, a_sum), be.g1_mul(self.delta1, r))
         b1 = be.g1_add(be.g1_add(self.beta1, b1_sum), be.g1_mul(self.delta1, s))
