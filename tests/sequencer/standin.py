@@ -25,3 +25,18 @@ class StandInBlockProver:
         result = process_block(state, block)
         commitment = pubdata.compute_commitment(block.timestamp, b"".join(result.records))
         return self.block.prove([old, update_state_root(state), commitment])
+
+
+class StandInExitProver:
+    def __init__(self) -> None:
+        self.exit = get_provers()[1]
+
+    def prove_exit(self, state: State, account: int) -> tuple[bytes, int, bytes]:
+        found = state.accounts[account]
+        root = update_state_root(state)
+        owner = int.from_bytes(found.owner, "big")
+        return (
+            found.owner,
+            found.collateral,
+            self.exit.prove([root, account, owner, found.collateral]),
+        )

@@ -1,0 +1,111 @@
+"""The escape hatch, from a user's side: activate desert mode once a priority request has
+expired, refund the deposits no verified batch consumed, exit an account with a proof built from
+the state reconstructed from L1 (``scripts.reconstruct``), and pull the pending balance.
+
+Every step is a transaction anyone may send (the funds only ever go to the owner the contract
+or the proof names); each receipt is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from protocol.state import State
+from scripts.reconstruct import Reconstruction
+
+
+class ExitError(RuntimeError):
+    """A desert-mode step was refused; the message names it."""
+
+
+class ExitProver(Protocol):
+    """Proves that ``account`` holds ``amount`` for ``owner`` in ``state`` (the reconstructed
+    last verified state); returns ``(owner, amount, 512-byte proof)``."""
+
+    def prove_exit(self, state: State, account: int) -> tuple[bytes, int, bytes]: ...
+
+
+@dataclass(frozen=True)
+class ExitResult:
+    account: int
+    owner: str
+    amount: int
+    gas: int
+
+
+def send(w3: Web3, fn: ContractFunction, sender: str, what: str) -> TxReceipt:
+    """Sends ``fn`` from ``sender``; ExitError if it would revert or reverted."""
+    try:
+        tx_hash = fn.transact({"from": sender})
+    except ContractLogicError as e:
+        raise ExitError(f"{what} would revert: {e}") from e
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    if receipt["status"] != 1:
+        raise ExitError(f"{what} reverted (tx {tx_hash.to_0x_hex()})")
+    return receipt
+
+
+def activate_desert_mode(w3: Web3, rollup: Contract, sender: str) -> bool:
+    """Activates desert mode if it is not on yet; True if this call turned it on."""
+    if rollup.functions.desertMode().call():
+        return False
+    send(w3, rollup.functions.activateDesertMode(), sender, "activateDesertMode")
+    return True
+
+
+def get_outstanding_requests(rollup: Contract) -> list[bytes]:
+    """The queued requests no verified batch consumed and no refund has cancelled yet."""
+    first = int(rollup.functions.desertRefundCursor().call())
+    logs = rollup.events.PriorityRequestQueued().get_logs(from_block=0)
+    by_id = {int(e["args"]["requestId"]): bytes(e["args"]["request"]) for e in logs}
+    total = int(rollup.functions.totalPriorityRequests().call())
+    return [by_id[i] for i in range(first, total)]
+
+
+def refund_deposits(w3: Web3, rollup: Contract, sender: str) -> dict[str, int]:
+    """Cancels every outstanding request, refunding deposits to their depositors' pending
+    balances; returns what was refunded per L1 address."""
+    requests = get_outstanding_requests(rollup)
+    if not requests:
+        return {}
+    fn = rollup.functions.cancelOutstandingDeposits(len(requests), requests)
+    receipt = send(w3, fn, sender, "cancelOutstandingDeposits")
+    refunded: dict[str, int] = {}
+    for event in rollup.events.DepositRefunded().process_receipt(receipt, errors=DISCARD):
+        owner = event["args"]["owner"]
+        refunded[owner] = refunded.get(owner, 0) + int(event["args"]["amount"])
+    return refunded
+
+
+def exit_account(
+    w3: Web3,
+    rollup: Contract,
+    rebuilt: Reconstruction,
+    account: int,
+    prover: ExitProver,
+    sender: str,
+) -> ExitResult:
+    """Proves ``account``'s balance in the reconstructed state and submits performDesert."""
+    if int(rollup.functions.lastVerifiedStateRoot().call()) != rebuilt.state_root:
+        raise ExitError("the reconstruction is not of the last verified state")
+    owner_bytes, amount, proof = prover.prove_exit(rebuilt.state, account)
+    owner = Web3.to_checksum_address(owner_bytes)
+    fn = rollup.functions.performDesert(account, owner, amount, proof)
+    receipt = send(w3, fn, sender, f"performDesert for account {account}")
+    return ExitResult(account, owner, amount, int(receipt["gasUsed"]))
+
+
+def withdraw_pending_balance(w3: Web3, rollup: Contract, owner: str, sender: str) -> int:
+    """Pays ``owner``'s pending balance out to ``owner``; returns the amount (0: nothing)."""
+    amount = int(rollup.functions.pendingBalances(owner).call())
+    if amount:
+        send(w3, rollup.functions.withdrawPendingBalance(owner), sender, "withdrawPendingBalance")
+    return amount
