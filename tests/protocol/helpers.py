@@ -1,5 +1,6 @@
 """A small harness for the engine's tests: a genesis state with two markets, funded accounts
-with registered keys, and signed operations built with the right nonce."""
+with registered keys, signed operations built with the right nonce, and a record of every
+accepted operation as blocks, so a test can replay them from genesis."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 from protocol.accounts import FIRST_USER_ACCOUNT
 from protocol.block import (
+    Block,
     Operation,
+    process_block,
     process_block_header,
     process_operation,
     process_operation_with_claims,
@@ -27,7 +30,7 @@ from protocol.state import State, make_genesis
 
 CHAIN_ID = 31337
 FAR = (1 << 40) - 1  # an expiry that never passes
-PRESET = MINIMAL.with_overrides(ops_per_block=64, order_nonce_bits=12)
+PRESET = MINIMAL.with_overrides(ops_per_block=1024, order_nonce_bits=12)
 MARKET = MarketParams(
     min_base_amount=1,
     imf=100_000,
@@ -51,24 +54,51 @@ def key_of(index: int) -> SecretKey:
     return SecretKey.from_seed(index.to_bytes(32, "big"))
 
 
+def make_state(preset: Preset, params: MarketParams, signatures: bool) -> State:
+    markets = [(params, PRICES[BTC]), (params, PRICES[ETH])]
+    return make_genesis(preset, CHAIN_ID, markets, owner_of(0), owner_of(1), signatures)
+
+
 class Env:
     """A state at block 1 plus helpers; ``signatures`` turns real EdDSA checks on."""
 
     def __init__(
         self, signatures: bool = False, preset: Preset = PRESET, params: MarketParams = MARKET
     ) -> None:
-        markets = [(params, PRICES[BTC]), (params, PRICES[ETH])]
-        self.state: State = make_genesis(
-            preset, CHAIN_ID, markets, owner_of(0), owner_of(1), check_signatures=signatures
-        )
+        self.genesis = (preset, params, signatures)
+        self.state: State = make_state(preset, params, signatures)
         self.signatures = signatures
+        self.blocks: list[Block] = []
+        self.ops: list[Operation] = []
         self.next_block(1_000)
 
     def next_block(self, timestamp: int) -> None:
+        """Closes the current block (recording it) and opens the next at ``timestamp``."""
+        if self.state.block_number:
+            self.blocks.append(
+                Block(self.state.block_number, self.state.timestamp, tuple(self.ops))
+            )
+        self.ops = []
         process_block_header(self.state, self.state.block_number + 1, timestamp)
 
     def run(self, op: Any) -> tuple[Event, ...]:
-        return process_operation(self.state, op)
+        events = process_operation(self.state, op)
+        self.ops.append(op)
+        return events
+
+    def run_with_claims(self, op: Any) -> list[Event]:
+        """Runs ``op`` and the claims it needs; all events, flattened."""
+        done = process_operation_with_claims(self.state, op)
+        self.ops.extend(o for o, _ in done)
+        return [event for _, events in done for event in events]
+
+    def replay(self) -> State:
+        """A fresh genesis state with every recorded block, the open one included, applied."""
+        state = make_state(*self.genesis)
+        current = Block(self.state.block_number, self.state.timestamp, tuple(self.ops))
+        for block in [*self.blocks, current]:
+            process_block(state, block)
+        return state
 
     def open(self, index: int, amount: int) -> None:
         """Deposit ``amount`` into a new account ``index`` and register its key."""
@@ -106,10 +136,7 @@ class Env:
         self, account: int, market: int, is_ask: bool, price: int, size: int, **kw: Any
     ) -> list[Event]:
         """Places an order and runs the claims it needs; all events, flattened."""
-        done = process_operation_with_claims(
-            self.state, self.order(account, market, is_ask, price, size, **kw)
-        )
-        return [event for _, events in done for event in events]
+        return self.run_with_claims(self.order(account, market, is_ask, price, size, **kw))
 
     def set_index(self, market: int, price: int) -> tuple[Event, ...]:
         """The sequencer's per-block pre-execution for ``market`` at index ``price``."""

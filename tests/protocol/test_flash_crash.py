@@ -1,0 +1,114 @@
+"""The flash crash: the index gaps down 30 % -> partial liquidations -> LLP takeover ->
+auto-deleveraging, with the final balances asserted; then the whole history is replayed from
+genesis and gives the same state and the same state root."""
+
+from __future__ import annotations
+
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
+from protocol.commitment import update_state_root
+from protocol.events import Deleveraged, LiquidationFill, PositionTakenOver
+from protocol.liquidation import compute_adl_ranking, is_takeover_possible
+from protocol.markets import MarketParams
+from protocol.ops.deleverage import Deleverage
+from protocol.ops.liquidate import Liquidate
+from protocol.ops.mint_shares import MintShares
+from protocol.ops.takeover import Takeover
+from protocol.ops.transfer import Transfer
+from protocol.risk import Health, compute_risk
+from protocol.snapshot import encode_state
+from tests.protocol.helpers import BTC, Env
+
+BUY, SELL = False, True
+NO_FEES = MarketParams(maker_fee=0, taker_fee=0, price_band=400_000, impact_notional=10**6)
+MM, A, B, C, D, E, LP = 3, 4, 5, 6, 7, 8, 9
+RICH = 10**9
+
+
+def tav(env: Env, account: int) -> int:
+    return compute_risk(env.state.accounts[account], env.state.markets).tav
+
+
+def health(env: Env, account: int) -> Health:
+    return compute_risk(env.state.accounts[account], env.state.markets).health
+
+
+def leave(env: Env, account: int, equity: int) -> None:
+    """Sends everything but ``equity`` of ``account``'s collateral to the market maker."""
+    env.run(env.signed(Transfer, account, to=MM, amount=RICH - equity))
+
+
+def build() -> Env:
+    env = Env(params=NO_FEES)
+    env.open_many(7, RICH)
+    env.run(env.signed(MintShares, LP, amount=20_000))  # the insurance fund holds 20,000
+    for account, equity in ((A, 40_000), (B, 33_000), (C, 31_000), (E, 20_000)):
+        leave(env, account, equity)
+    env.place(D, BTC, SELL, 10_000, 25)
+    env.place(E, BTC, SELL, 10_000, 15)
+    env.place(A, BTC, BUY, 10_000, 20)  # 5x
+    env.place(B, BTC, BUY, 10_000, 10)
+    env.place(C, BTC, BUY, 10_000, 10)
+    env.place(D, BTC, SELL, 9_000, 1)  # an ask that the crash leaves above the mark
+    for price in (7_000, 6_990, 6_950):
+        env.place(MM, BTC, BUY, price, 10)
+    return env
+
+
+def test_flash_crash() -> None:
+    env = build()
+    total = sum(a.collateral for a in env.state.accounts.values())
+    env.next_block(1_060)
+    env.set_index(BTC, 7_000)  # -30 %: mark = median(7,000, bid 7,000, ask 9,000)
+    assert env.state.markets[BTC].data.mark_price == 7_000
+    assert [health(env, a) for a in (A, B, C)] == [
+        Health.BANKRUPT,  # 40,000 - 20 x 3,000
+        Health.PARTIAL_LIQUIDATION,  # 3,000 against MMR 3,500
+        Health.FULL_LIQUIDATION,  # 1,000 against CMR 1,750
+    ]
+
+    # partial liquidation of B: 5 lots at the zero price 7,000 (1 - 0.05 x 3,000 / 3,500)
+    events = env.run_with_claims(Liquidate(B, BTC, 5))
+    (fill,) = [e for e in events if isinstance(e, LiquidationFill)]
+    assert (fill.zero_price, fill.price, fill.size, fill.fund_fee) == (6_700, 7_000, 5, 1_500)
+    assert tav(env, B) == 1_500 and health(env, B) == Health.PARTIAL_LIQUIDATION
+
+    # C below close-out: the fund (20,000 + 1,500 of liquidation fee) takes it over
+    assert is_takeover_possible(env.state, env.state.accounts[C])
+    taken = env.run(Takeover(C))
+    (moved,) = [e for e in taken if isinstance(e, PositionTakenOver)]
+    # zero price 7,000 x (1 - 0.05 x 1,000 / 3,500) = 6,900: C receives 69,000 for 10 lots
+    assert (moved.size, moved.quote) == (10, 69_000)
+    assert env.state.accounts[C].collateral == 0 and not env.state.accounts[C].positions
+    assert tav(env, INSURANCE_FUND) == 20_000 + 1_500 + 1_000
+
+    # A is bankrupt by 20,000: the fund (22,500, MMR 3,500 + 7,000 after) cannot absorb it
+    assert tav(env, A) == -20_000
+    assert not is_takeover_possible(env.state, env.state.accounts[A])
+    ranking = compute_adl_ranking(env.state, BTC, True)
+    assert ranking == [E, D]  # the same profit ratio; E is far more leveraged
+    adl = env.run(Deleverage(A, E, BTC, 15))
+    (event,) = [e for e in adl if isinstance(e, Deleveraged)]
+    # A's zero price: 7,000 x (1 + 0.05 x 20,000 / 7,000) = 8,000: E buys back 15 lots there
+    assert (event.size, event.quote) == (15, 15 * 8_000)
+    # what is left of A (5 lots, TAV -5,000) the fund can absorb: deleveraging stops
+    assert tav(env, A) == -5_000 and is_takeover_possible(env.state, env.state.accounts[A])
+    env.run(Takeover(A))
+    accounts = env.state.accounts
+    assert not accounts[A].positions and tav(env, A) == 0
+    assert accounts[E].get_size(BTC) == 0 and tav(env, E) == 20_000 + 15 * (10_000 - 8_000)
+    assert accounts[D].get_size(BTC) == -25 and tav(env, D) == RICH + 25 * 3_000  # not ranked
+    assert tav(env, B) == 1_500 and tav(env, C) == 0
+    assert accounts[MM].get_size(BTC) == 5 and accounts[INSURANCE_FUND].get_size(BTC) == 15
+    assert tav(env, INSURANCE_FUND) == 22_500 - 5_000
+
+    # conservation: no money created or destroyed, open interest balanced
+    assert sum(a.collateral for a in accounts.values()) == total
+    longs = sum(max(0, a.get_size(BTC)) for a in accounts.values())
+    shorts = sum(max(0, -a.get_size(BTC)) for a in accounts.values())
+    assert longs == shorts == env.state.markets[BTC].data.open_interest == 25
+    assert accounts[FEE_ACCOUNT].collateral == 0 and accounts[FUNDING_POOL].collateral == 0
+
+    # replay from genesis: the same state, the same root
+    replayed = env.replay()
+    assert encode_state(replayed) == encode_state(env.state)
+    assert update_state_root(replayed) == update_state_root(env.state)

@@ -1,0 +1,288 @@
+"""A hypothesis state machine over the whole exchange: random deposits, withdrawals,
+transfers, orders of every kind, cancels, modifies, oracle moves, time (premium samples and
+funding), liquidations, takeovers, deleverages, pool shares and triggers. After every step:
+
+- collateral is conserved exactly: deposits - withdrawals = the sum of all collateral (user
+  accounts, fees, insurance fund and funding pool);
+- long open interest == short open interest == the market's open interest;
+- the book is never crossed and orders within a price keep arrival (key) order;
+- funding sums to zero: the funding pool's balance plus the exact unsettled funding of every
+  position equals the accumulated rounding, between 0 and the number of settlements;
+- a rejected operation leaves the state byte-for-byte unchanged;
+- a deleverage never touches an account without an opposite position (nor anyone else).
+And at the end, replaying the recorded blocks from genesis gives the same state.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from protocol.accounts import FUNDING_POOL
+from protocol.errors import InvalidTransaction
+from protocol.events import Deposited, Event, FundingSettled, Withdrawn
+from protocol.liquidation import compute_adl_ranking, is_takeover_possible
+from protocol.markets import MarketParams
+from protocol.ops.burn_shares import BurnShares
+from protocol.ops.cancel_all import CancelAll
+from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.deleverage import Deleverage
+from protocol.ops.deposit import Deposit
+from protocol.ops.liquidate import Liquidate
+from protocol.ops.mint_shares import MintShares
+from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.pre_execution import PreExecution
+from protocol.ops.takeover import Takeover
+from protocol.ops.transfer import Transfer
+from protocol.ops.trigger_order import FireTrigger
+from protocol.ops.withdraw import Withdraw
+from protocol.risk import Health, compute_risk
+from protocol.snapshot import encode_state
+from protocol.types import FUNDING_INDEX_SCALE
+from tests.protocol.helpers import Env, owner_of
+
+PARAMS = MarketParams(price_band=300_000, impact_notional=50_000, max_open_interest=400)
+USERS = list(range(3, 9))
+users = st.sampled_from(USERS)
+markets = st.sampled_from([0, 1])
+
+
+class Exchange(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.env = Env(params=PARAMS)
+        self.deposited = self.withdrawn = self.settlements = 0
+        for user in USERS:
+            self.observe(self.env.run(Deposit(user, owner_of(user), 300_000)))
+            self.env.open(user, 1)
+            self.deposited += 1
+        self.apply(self.env.signed(MintShares, USERS[0], amount=100_000))
+        for buyer, seller, market, size in ((3, 4, 0, 100), (5, 6, 1, 300), (6, 3, 0, 20)):
+            price = self.env.state.markets[market].data.index_price
+            assert self.apply(self.env.order(seller, market, True, price, size))
+            assert self.apply(self.env.order(buyer, market, False, price, size))
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def observe(self, events: tuple[Event, ...] | list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Deposited):
+                self.deposited += event.amount
+            elif isinstance(event, Withdrawn):
+                self.withdrawn += event.amount
+            elif isinstance(event, FundingSettled):
+                self.settlements += 1
+
+    def apply(self, op: object) -> bool:
+        before = self.env.snapshot()
+        try:
+            events = self.env.run_with_claims(op)
+        except InvalidTransaction:
+            assert self.env.snapshot() == before
+            return False
+        self.observe(events)
+        return True
+
+    def health(self, account: int) -> Health:
+        state = self.env.state
+        return compute_risk(state.accounts[account], state.markets).health
+
+    # -- money ------------------------------------------------------------------------------
+
+    @rule(user=users, amount=st.integers(1, 200_000))
+    def deposit(self, user: int, amount: int) -> None:
+        self.apply(Deposit(user, owner_of(user), amount))
+
+    @rule(user=users, amount=st.integers(1, 300_000))
+    def withdraw(self, user: int, amount: int) -> None:
+        self.apply(self.env.signed(Withdraw, user, amount=amount))
+
+    @rule(a=users, b=users, amount=st.integers(1, 100_000))
+    def transfer(self, a: int, b: int, amount: int) -> None:
+        self.apply(self.env.signed(Transfer, a, to=b, amount=amount))
+
+    @rule(user=users, amount=st.integers(1, 50_000), burn=st.booleans())
+    def pool_shares(self, user: int, amount: int, burn: bool) -> None:
+        if burn:
+            self.apply(self.env.signed(BurnShares, user, shares=amount))
+        else:
+            self.apply(self.env.signed(MintShares, user, amount=amount))
+
+    # -- orders -----------------------------------------------------------------------------
+
+    @rule(
+        user=users,
+        market=markets,
+        is_ask=st.booleans(),
+        offset=st.integers(-60, 60),
+        size=st.integers(1, 12),
+        style=st.sampled_from(["gtc", "ioc", "post", "market", "reduce", "stop"]),
+    )
+    def order(
+        self, user: int, market: int, is_ask: bool, offset: int, size: int, style: str
+    ) -> None:
+        index = self.env.state.markets[market].data.index_price
+        price = max(1, index + offset * index // 1_000)
+        styles: dict[str, dict[str, object]] = {
+            "gtc": {},
+            "ioc": {"time_in_force": 2},
+            "post": {"time_in_force": 3},
+            "market": {"kind": 1, "time_in_force": 2},
+            "reduce": {"reduce_only": True, "time_in_force": 2},
+            "stop": {"kind": 2, "time_in_force": 2, "reduce_only": True, "trigger_price": price},
+        }
+        self.apply(self.env.order(user, market, is_ask, price, size, **styles[style]))
+
+    @rule(user=users, market=markets, spread=st.integers(1, 30), size=st.integers(1, 15))
+    def quote(self, user: int, market: int, spread: int, size: int) -> None:
+        """A market maker's two-sided quote around the index (spread in per mille)."""
+        index = self.env.state.markets[market].data.index_price
+        self.apply(self.env.order(user, market, False, index - spread * index // 1_000, size))
+        self.apply(self.env.order(user, market, True, index + spread * index // 1_000, size))
+
+    @rule(user=users, market=markets, is_ask=st.booleans(), size=st.integers(1, 30))
+    def take(self, user: int, market: int, is_ask: bool, size: int) -> None:
+        worst = 1 if is_ask else (1 << 16) - 1
+        self.apply(self.env.order(user, market, is_ask, worst, size, kind=1, time_in_force=2))
+
+    @rule(user=users, data=st.data())
+    def cancel_or_modify(self, user: int, data: st.DataObject) -> None:
+        refs = sorted(self.env.state.accounts[user].orders)
+        if not refs:
+            return
+        kind, market, key = data.draw(st.sampled_from(refs))
+        if data.draw(st.booleans()) and kind == 0:
+            order = self.env.state.markets[market].book.orders[key]
+            price = order.price + data.draw(st.integers(-20, 20))
+            size = data.draw(st.integers(1, 12))
+            self.apply(
+                self.env.signed(ModifyOrder, user, market=market, key=key, price=price, size=size)
+            )
+        else:
+            self.apply(
+                self.env.signed(CancelOrder, user, market=market, key=key, is_trigger=kind == 1)
+            )
+
+    @rule(user=users)
+    def cancel_all(self, user: int) -> None:
+        self.apply(self.env.signed(CancelAll, user))
+
+    # -- the world moves --------------------------------------------------------------------
+
+    @rule(market=markets, percent=st.integers(-30, 30))
+    def oracle_move(self, market: int, percent: int) -> None:
+        index = self.env.state.markets[market].data.index_price
+        assert self.apply_preexecution(market, max(50, min(60_000, index * (100 + percent) // 100)))
+        self.liquidations()  # what the sequencer does after a price update
+
+    @rule(seconds=st.integers(1, 5_000))
+    def time_passes(self, seconds: int) -> None:
+        self.env.next_block(self.env.state.timestamp + seconds)
+        for market in (0, 1):
+            assert self.apply_preexecution(market, self.env.state.markets[market].data.index_price)
+        self.fire_triggers()
+        self.liquidations()
+
+    def apply_preexecution(self, market: int, price: int) -> bool:
+        return self.apply(PreExecution(market, price))
+
+    @rule()
+    def fire_triggers(self) -> None:
+        for market in self.env.state.markets:
+            mark = market.data.mark_price
+            for trigger_id in sorted(market.triggers):
+                if market.triggers[trigger_id].is_triggered(mark):
+                    assert self.apply(FireTrigger(market.index, trigger_id))
+
+    @rule()
+    def liquidations(self) -> None:
+        for user in USERS:
+            health = self.health(user)
+            account = self.env.state.accounts[user]
+            if health == Health.PARTIAL_LIQUIDATION:
+                market = min(m for m, p in account.positions.items() if p.size)
+                assert self.apply(Liquidate(user, market, abs(account.get_size(market))))
+            elif health >= Health.FULL_LIQUIDATION and is_takeover_possible(
+                self.env.state, account
+            ):
+                assert self.apply(Takeover(user))
+            elif health == Health.BANKRUPT:
+                self.deleverage(user)
+
+    def deleverage(self, user: int) -> None:
+        state = self.env.state
+        account = state.accounts[user]
+        for market in sorted(m for m, p in account.positions.items() if p.size):
+            for other in compute_adl_ranking(state, market, account.get_size(market) > 0):
+                if compute_risk(account, state.markets).tav >= 0 or is_takeover_possible(
+                    state, account
+                ):
+                    return
+                size = min(
+                    abs(account.get_size(market)), abs(state.accounts[other].get_size(market))
+                )
+                if size == 0:
+                    continue
+                bystanders = {
+                    i: (a.collateral, [(m, p.size) for m, p in sorted(a.positions.items())])
+                    for i, a in state.accounts.items()
+                    if i not in (user, other, FUNDING_POOL)
+                }
+                assert self.apply(Deleverage(user, other, market, size))
+                for i, before in bystanders.items():
+                    a = state.accounts[i]
+                    assert before == (
+                        a.collateral,
+                        [(m, p.size) for m, p in sorted(a.positions.items())],
+                    )
+
+    # -- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def collateral_is_conserved(self) -> None:
+        total = sum(a.collateral for a in self.env.state.accounts.values())
+        assert total == self.deposited - self.withdrawn
+
+    @invariant()
+    def open_interest_balances(self) -> None:
+        for market in self.env.state.markets:
+            sizes = [a.get_size(market.index) for a in self.env.state.accounts.values()]
+            assert sum(s for s in sizes if s > 0) == -sum(s for s in sizes if s < 0)
+            assert sum(s for s in sizes if s > 0) == market.data.open_interest
+
+    @invariant()
+    def book_is_uncrossed_and_fifo(self) -> None:
+        assert self.env.state.pending is None
+        for market in self.env.state.markets:
+            book = market.book
+            bid, ask = book.best(False), book.best(True)
+            assert bid is None or ask is None or bid.price < ask.price
+            asks = [o.key for o in book.iter_side(True)]
+            bids = [o.key for o in book.iter_side(False)]
+            assert asks == sorted(asks) and bids == sorted(bids, reverse=True)
+
+    @invariant()
+    def funding_sums_to_zero(self) -> None:
+        state = self.env.state
+        unsettled = Fraction(0)
+        for account in state.accounts.values():
+            for m, position in account.positions.items():
+                delta = state.markets[m].data.funding_index - position.funding_index
+                unsettled += Fraction(position.size * delta, FUNDING_INDEX_SCALE)
+        dust = state.accounts[FUNDING_POOL].collateral + unsettled
+        assert 0 <= dust <= self.settlements
+
+    def teardown(self) -> None:
+        assert encode_state(self.env.replay()) == encode_state(self.env.state)
+
+
+Exchange.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestExchange = Exchange.TestCase
