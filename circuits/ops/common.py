@@ -1,0 +1,202 @@
+"""What every slot of the block circuit shares: the twin of ``protocol/ops/common.py`` (the
+signer's checks), of the account leaf of ``protocol/commitment.py`` and of the pubdata record
+layout of ``protocol/pubdata.py``.
+
+A slot is *generic* (docs/PROTOCOL.md section 8.7): it always runs the same heavy units — two
+account-leaf updates (A: the operation's account; B: a transfer's receiver, else A again,
+unchanged), one L2 signature check and one key decoder — and each operation type adds only its
+own cheap arithmetic, enabled by its selector bit ``on`` (one-hot over the types). An operation
+reports what it does as an :class:`Effect`: amounts to add to A's and B's fields, each already
+multiplied by ``on`` (so the disabled operations add zero), and, if it is L2-signed, the
+payload of its signed message. The slot adds the effects up; a new operation type costs its own
+arithmetic and nothing in the shared units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from circuits.gadgets.jubjub import PointVar
+from circuits.gadgets.poseidon import hash2, hash4, permute
+from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
+from protocol.field import inv
+from protocol.params import Preset
+from protocol.poseidon import SPONGE_RATE
+from protocol.smt import empty_hashes
+
+LC = LinearCombination
+
+OWNER = (7, 20)  # (first byte, length) of the owner field in the records that carry one
+RECORD_BYTES = 64
+BODY_BYTES = range(7, 60)  # bytes carried as boolean wires; 60..63 are zero in every record
+
+
+def empty_positions_root(preset: Preset) -> int:
+    """The positions root of an account without positions (an empty SMT)."""
+    return empty_hashes(preset.market_tree_depth)[-1]
+
+
+# -- accounts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountVars:
+    """The fields of one account leaf (docs/PROTOCOL.md 6.6); ``exists`` is 0 for an empty
+    leaf, whose fields are then free unless an operation creates the account."""
+
+    index: LC
+    exists: LC
+    owner: LC
+    pubkey: PointVar
+    nonce: LC
+    collateral: LC  # signed, as v mod r
+    positions_root: LC
+    open_orders: LC
+    pool_shares: LC
+
+
+def compute_identity_hash(cs: Builder, a: AccountVars) -> LC:
+    """``hash4(owner, pubkey_x, pubkey_y, nonce)``: the leaf's identity half."""
+    with cs.scope("identity"):
+        return hash4(cs, a.owner, a.pubkey.x, a.pubkey.y, a.nonce)
+
+
+def compute_balance_hash(cs: Builder, a: AccountVars) -> LC:
+    """``hash4(collateral, positions_root, open_orders, pool_shares)``: the balance half."""
+    with cs.scope("balance"):
+        return hash4(cs, a.collateral, a.positions_root, a.open_orders, a.pool_shares)
+
+
+def compute_account_leaf(cs: Builder, exists: LC, identity: LC, balance: LC) -> LC:
+    """``protocol.commitment.compute_account_leaf`` for an existing account, else 0."""
+    with cs.scope("leaf"):
+        return cs.mul(exists, hash2(cs, identity, balance), "exists_times_hash")
+
+
+# -- the record ----------------------------------------------------------------------------------
+
+
+class RecordVars:
+    """A slot's 64-byte pubdata record: byte 0 is the type (a combination of the selectors),
+    bytes 1..6 the bits of A's index, bytes 7..59 boolean wires, bytes 60..63 zero."""
+
+    def __init__(self, type_byte: LC, bits: Sequence[Sequence[LC]]) -> None:
+        self.bits = [list(b) for b in bits]  # bits[k]: byte k's 8 bits, least significant first
+        self.bytes = [type_byte] + [
+            weighted_sum([1 << j for j in range(8)], byte) for byte in self.bits[1:]
+        ]
+
+    def field(self, start: int, length: int) -> LC:
+        """Bytes ``start .. start+length-1`` read as a big-endian integer."""
+        weights = [1 << (8 * (start + length - 1 - k)) for k in range(start, start + length)]
+        return weighted_sum(weights, self.bytes[start : start + length])
+
+    def field_bits(self, start: int, length: int) -> list[LC]:
+        """The bits of ``field(start, length)``, least significant first."""
+        return [bit for k in range(start + length - 1, start - 1, -1) for bit in self.bits[k]]
+
+    def sum_outside(self, fields: Sequence[tuple[int, int]]) -> LC:
+        """The sum of bytes 1..63 outside ``fields`` (zero exactly when they all are)."""
+        used = {k for start, length in fields for k in range(start, start + length)}
+        rest = [self.bytes[k] for k in range(1, RECORD_BYTES) if k not in used]
+        return weighted_sum([1] * len(rest), rest)
+
+
+# -- one operation's part of a slot ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotVars:
+    """What the operations of a slot read: the record, A and B before the slot, and the
+    comparisons several operations share."""
+
+    preset: Preset
+    record: RecordVars
+    a: AccountVars
+    b: AccountVars
+    owner_matches: LC  # 1 when A's owner equals the record's owner field (bytes 7..26)
+    a_is_rule_only: LC  # 1 when A is the insurance fund or the funding pool
+
+
+@dataclass(frozen=True)
+class SignedPayload:
+    """An L2-signed operation's part of the signed message (protocol/signing.py)."""
+
+    on: LC
+    payload: tuple[LC, ...]  # the operation's payload fields, each multiplied by ``on``
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What an operation adds to A's and B's fields (zero when it is not the slot's type)."""
+
+    a_collateral: LC = ZERO
+    a_nonce: LC = ZERO
+    a_owner: LC = ZERO  # set on creation (the owner of an empty leaf is 0)
+    a_exists: LC = ZERO
+    a_pubkey: tuple[LC, LC] = (ZERO, ZERO)
+    b_collateral: LC = ZERO
+    a_nonnegative: LC = ZERO  # 1 when A's collateral must end up >= 0 (the risk check)
+    signed: SignedPayload | None = None
+
+
+@dataclass(frozen=True)
+class OpCircuit:
+    """One operation type in the block circuit (one per module of ``circuits/ops``)."""
+
+    op_class: Any  # the protocol dataclass, whose OP_TYPE is the record's type byte
+    name: str
+    fields: tuple[tuple[int, int], ...]  # the record bytes it uses besides byte 0
+    define: Callable[[Builder, SlotVars, LC], Effect]
+    get_accounts: Callable[[Any], tuple[int, int]]  # (A, B) of an operation, B = A if unused
+
+    @property
+    def op_type(self) -> int:
+        return int(self.op_class.OP_TYPE)
+
+
+# -- small checks --------------------------------------------------------------------------------
+
+
+def assert_nonzero_if(cs: Builder, on: LC, x: LC, name: str) -> None:
+    """Constrain ``x != 0`` when ``on`` is 1: ``x * hint == on`` (one constraint)."""
+    x_inv = cs.hint(f"{name}_inverse", lambda o, v: inv(v) if o and v else 0, on, x)
+    cs.assert_mul(x, x_inv, on, name)
+
+
+def define_signer_checks(cs: Builder, slot: SlotVars, on: LC) -> None:
+    """``get_signer`` and ``require_not_rule_only`` of protocol/ops/common.py for an enabled
+    signed operation: A exists and moves collateral by signature. Its key, nonce and signature
+    are the slot's signature unit; its expiry the slot's. The risk check of the block circuit
+    requires no open positions (trading will value them at the mark prices)."""
+    with cs.scope("signer"):
+        cs.assert_mul(on, 1 - slot.a.exists, ZERO, "account_exists")
+        cs.assert_mul(on, slot.a_is_rule_only, ZERO, "not_rule_only")
+        empty = empty_positions_root(slot.preset)
+        cs.assert_mul(on, slot.a.positions_root - empty, ZERO, "no_positions")
+
+
+# -- a sponge whose input length is chosen by the selectors -------------------------------------
+
+
+def compute_sponge_digests(cs: Builder, tag: LC, inputs: Sequence[LC]) -> list[LC]:
+    """``protocol.poseidon.sponge`` with the capacity tag given as a combination (the slot's
+    signed message has one length per operation type): the digest after each block, so that
+    an input of fewer blocks takes an earlier one. Inputs past an operation's length must be
+    zero (its padding)."""
+    state = [tag] + [constant(0)] * SPONGE_RATE
+    padded = [*inputs, *[constant(0)] * (-len(inputs) % SPONGE_RATE)]
+    digests = []
+    with cs.scope("sponge"):
+        for i in range(0, len(padded), SPONGE_RATE):
+            block = padded[i : i + SPONGE_RATE]
+            state = permute(cs, [state[0], *(s + x for s, x in zip(state[1:], block, strict=True))])
+            digests.append(state[1])
+    return digests
+
+
+def alloc_private(cs: Builder, names: Sequence[str], values: Sequence[int] | None) -> list[LC]:
+    """One private input per name, with ``values`` in witness mode (None in setup mode)."""
+    return [cs.private(n, None if values is None else values[i]) for i, n in enumerate(names)]

@@ -1,0 +1,316 @@
+"""One slot of the block circuit: any operation of ``OP_CIRCUITS`` (docs/PROTOCOL.md 8.7).
+
+In order (so that a refused operation fails at its own constraint, named, before a root check):
+
+1. the type selectors (one-hot), A's index bits and the record's bytes as bit wires;
+2. each operation's arithmetic under its selector, and the record bytes it does not use are 0;
+3. the expiry (``expiry < 2^timestamp_bits``, not before the block's timestamp);
+4. the signature unit: the message of ``protocol.signing`` (one sponge whose length tag the
+   selectors choose) and EdDSA under A's key; an unsigned slot checks a constant dummy
+   signature instead (the dummy key signs the message 0);
+5. A's and B's new fields (old + the operations' effects) and their collateral range;
+6. the leaf hashes (B's identity half once) and the two Merkle updates: A's from the slot's
+   old root, B's from A's new root (B is A, unchanged, when the operation has no receiver).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache, reduce
+
+from circuits.gadgets.bits import assert_range, to_bits
+from circuits.gadgets.boolean import assert_boolean
+from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
+from circuits.gadgets.equality import is_equal, is_zero
+from circuits.gadgets.jubjub import PointVar
+from circuits.gadgets.smt import update_leaf
+from circuits.ops import deposit, forced_withdraw, noop, register_key, transfer, withdraw
+from circuits.ops.common import (
+    BODY_BYTES,
+    OWNER,
+    RECORD_BYTES,
+    AccountVars,
+    Effect,
+    OpCircuit,
+    RecordVars,
+    SignedPayload,
+    SlotVars,
+    alloc_private,
+    compute_account_leaf,
+    compute_balance_hash,
+    compute_identity_hash,
+    compute_sponge_digests,
+)
+from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
+from protocol import eddsa, jubjub
+from protocol.field import R
+from protocol.ops.common import RULE_ONLY_ACCOUNTS
+from protocol.params import Preset
+from protocol.poseidon import SPONGE_RATE, sponge_tag
+from protocol.signing import DOMAIN_L2_TX
+
+LC = LinearCombination
+OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
+    m.CIRCUIT for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw)
+)
+DUMMY_SEED = b"zkperp: the unsigned slots' key!"  # 32 bytes
+MESSAGE_HEAD = 5  # chain_id, type, account, nonce, expiry
+
+
+@cache
+def get_dummy_signature() -> tuple[jubjub.Point, eddsa.Signature]:
+    """The constant key and its signature of the message 0 that unsigned slots check."""
+    key = eddsa.SecretKey.from_seed(DUMMY_SEED)
+    return key.public_key, eddsa.sign(key, 0)
+
+
+@dataclass(frozen=True)
+class AccountWitness:
+    """An account as a slot sees it before the slot: leaf fields and Merkle siblings."""
+
+    index: int
+    siblings: tuple[int, ...]
+    exists: bool
+    owner: int
+    pubkey: tuple[int, int]
+    nonce: int
+    collateral: int  # signed
+    positions_root: int
+    open_orders: int
+    pool_shares: int
+
+    @classmethod
+    def empty(cls, index: int, siblings: tuple[int, ...], positions_root: int) -> AccountWitness:
+        """An empty leaf, with the fields a deposit would start the account from."""
+        return cls(index, siblings, False, 0, (0, 0), 0, 0, positions_root, 0, 0)
+
+    def values(self) -> list[int]:
+        """The leaf fields in AccountVars order (signed collateral as ``v mod r``)."""
+        fields = [self.index, int(self.exists), self.owner, *self.pubkey, self.nonce]
+        return [
+            *fields,
+            self.collateral % R,
+            self.positions_root,
+            self.open_orders,
+            self.pool_shares,
+        ]
+
+
+@dataclass(frozen=True)
+class SlotWitness:
+    """One slot's private inputs: the record (which fixes the operation) and what it reads."""
+
+    record: bytes
+    a: AccountWitness
+    b: AccountWitness
+    expiry: int  # the signed expiry; the block's timestamp for an unsigned operation
+    signature: eddsa.Signature  # get_dummy_signature()[1] for an unsigned operation
+
+
+_ACCOUNT_FIELDS = (
+    *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
+    *("positions_root", "open_orders", "pool_shares"),
+)
+
+
+def _alloc_account(
+    cs: Builder, depth: int, w: AccountWitness | None
+) -> tuple[AccountVars, list[LC]]:
+    wires = alloc_private(cs, _ACCOUNT_FIELDS, None if w is None else w.values())
+    assert_boolean(cs, wires[1], "exists_boolean")
+    names = [f"sibling{i}" for i in range(depth)]
+    siblings = alloc_private(cs, names, None if w is None else w.siblings)
+    index, exists, owner, pk_x, pk_y, *rest = wires
+    return AccountVars(index, exists, owner, PointVar(pk_x, pk_y), *rest), siblings
+
+
+def _alloc_selectors(cs: Builder, op_type: int | None) -> dict[int, LC]:
+    with cs.scope("type"):
+        selectors = {}
+        for op in OP_CIRCUITS:
+            bit = cs.private(
+                f"is_{op.name}", None if op_type is None else int(op_type == op.op_type)
+            )
+            assert_boolean(cs, bit, f"is_{op.name}_boolean")
+            selectors[op.op_type] = bit
+        cs.assert_equal(
+            weighted_sum([1] * len(selectors), list(selectors.values())), constant(1), "one_type"
+        )
+    return selectors
+
+
+def _alloc_record(
+    cs: Builder, type_byte: LC, account_bits: list[LC], record: bytes | None
+) -> RecordVars:
+    """Bytes 1..6 from A's index bits (the bits above the tree depth are 0), 7..59 as bit
+    wires, 60..63 zero."""
+    account = [*account_bits, *[ZERO] * (48 - len(account_bits))]
+    bits: list[list[LC]] = [[] for _ in range(RECORD_BYTES)]
+    for k in range(1, 7):
+        bits[k] = account[8 * (6 - k) : 8 * (7 - k)]
+    with cs.scope("record"):
+        for k in BODY_BYTES:
+            bits[k] = []
+            for j in range(8):
+                bit = cs.private(f"byte{k}_bit{j}", None if record is None else record[k] >> j & 1)
+                assert_boolean(cs, bit, f"byte{k}_bit{j}_boolean")
+                bits[k].append(bit)
+    for k in range(BODY_BYTES.stop, RECORD_BYTES):
+        bits[k] = [ZERO] * 8
+    return RecordVars(type_byte, bits)
+
+
+def _is_rule_only(cs: Builder, index: LC) -> LC:
+    """1 when ``index`` is in ``RULE_ONLY_ACCOUNTS`` (``require_not_rule_only``)."""
+    first, *rest = sorted(RULE_ONLY_ACCOUNTS)
+    product = index - first
+    for i in rest:
+        product = cs.mul(product, index - i, f"rule_only_{i}")
+    return is_zero(cs, product)
+
+
+def _define_ops(cs: Builder, slot: SlotVars, selectors: dict[int, LC]) -> list[Effect]:
+    effects = []
+    for op in OP_CIRCUITS:
+        on = selectors[op.op_type]
+        with cs.scope(op.name):
+            effects.append(op.define(cs, slot, on))
+            cs.assert_mul(on, slot.record.sum_outside(op.fields), ZERO, "unused_bytes_zero")
+    return effects
+
+
+def _define_expiry(cs: Builder, preset: Preset, timestamp: LC, w: SlotWitness | None) -> LC:
+    """``check_signed_tx``'s expiry checks: ``timestamp <= expiry < 2^timestamp_bits``."""
+    with cs.scope("expiry"):
+        expiry = cs.private("expiry", None if w is None else w.expiry)
+        assert_range(cs, expiry, preset.timestamp_bits)
+        with cs.scope("not_expired"):
+            assert_range(cs, expiry - timestamp, preset.timestamp_bits)
+    return expiry
+
+
+def _compute_message(cs: Builder, head: list[LC], signed: list[SignedPayload]) -> LC:
+    """``protocol.signing.compute_tx_message`` of the enabled signed operation (0 if none):
+    one sponge, its length tag and its digest (the block its input ends in) chosen by the
+    selectors."""
+    width = max(len(s.payload) for s in signed)
+    payload = [
+        sum((s.payload[j] for s in signed if j < len(s.payload)), ZERO) for j in range(width)
+    ]
+    lengths = [MESSAGE_HEAD + len(s.payload) for s in signed]
+    tags = [sponge_tag(DOMAIN_L2_TX, n) for n in lengths]
+    digests = compute_sponge_digests(cs, weighted_sum(tags, [s.on for s in signed]), head + payload)
+    ends = [-(-n // SPONGE_RATE) - 1 for n in lengths]  # the block each input ends in
+    message = ZERO
+    for end in sorted(set(ends)):
+        on = sum((s.on for s, e in zip(signed, ends, strict=True) if e == end), ZERO)
+        message = message + cs.mul(on, digests[end], f"digest_after_block{end}")
+    return message
+
+
+def _define_signature(
+    cs: Builder,
+    chain_id: int,
+    slot: SlotVars,
+    expiry: LC,
+    effects: list[Effect],
+    w: SlotWitness | None,
+) -> None:
+    signed = [e.signed for e in effects if e.signed is not None]
+    is_signed = sum((s.on for s in signed), ZERO)
+    with cs.scope("signature"):
+        a = slot.a
+        head = [constant(chain_id), slot.record.bytes[0], a.index, a.nonce, expiry]
+        message = _compute_message(cs, head, signed)
+        dummy = get_dummy_signature()[0]
+        pk_x = dummy.x + cs.mul(is_signed, a.pubkey.x - dummy.x, "key_x")
+        pk_y = dummy.y + cs.mul(is_signed, a.pubkey.y - dummy.y, "key_y")
+        sig = None if w is None else (w.signature.R.x, w.signature.R.y, w.signature.s)
+        r_x, r_y, s = alloc_private(cs, ("r_x", "r_y", "s"), sig)
+        assert_valid_signature(
+            cs, PointVar(pk_x, pk_y), message, SignatureVar(PointVar(r_x, r_y), s)
+        )
+
+
+def _apply_effect(a: AccountVars, b: AccountVars, e: Effect) -> tuple[AccountVars, AccountVars]:
+    a_new = AccountVars(
+        a.index,
+        a.exists + e.a_exists,
+        a.owner + e.a_owner,
+        PointVar(a.pubkey.x + e.a_pubkey[0], a.pubkey.y + e.a_pubkey[1]),
+        a.nonce + e.a_nonce,
+        a.collateral + e.a_collateral,
+        a.positions_root,
+        a.open_orders,
+        a.pool_shares,
+    )
+    return a_new, replace(b, collateral=b.collateral + e.b_collateral)
+
+
+def _check_collateral(
+    cs: Builder, preset: Preset, a: AccountVars, b: AccountVars, e: Effect
+) -> None:
+    """``set_collateral``'s bound ``< 2^collateral_bits`` (the lower bound holds: only the
+    risk-checked operations lower a collateral) and the risk check's ``>= 0``."""
+    n = preset.collateral_bits
+    with cs.scope("a_collateral"):
+        bits = to_bits(cs, a.collateral + (1 - e.a_nonnegative) * (1 << n), n + 1)
+        cs.assert_mul(e.a_nonnegative, bits[n], ZERO, "nonnegative")
+    with cs.scope("b_collateral"):
+        assert_range(cs, b.collateral + (1 << n), n + 1)
+
+
+def _update_account(
+    cs: Builder, old: AccountVars, new: AccountVars, siblings: list[LC], identity_changes: bool
+) -> tuple[LC, LC]:
+    """The roots before and after ``old`` becomes ``new`` (one path serves both)."""
+    with cs.scope("old"):
+        identity = compute_identity_hash(cs, old)
+        old_leaf = compute_account_leaf(cs, old.exists, identity, compute_balance_hash(cs, old))
+    with cs.scope("new"):
+        if identity_changes:
+            identity = compute_identity_hash(cs, new)
+        new_leaf = compute_account_leaf(cs, new.exists, identity, compute_balance_hash(cs, new))
+    return update_leaf(cs, old.index, siblings, old_leaf, new_leaf)
+
+
+def define_slot(
+    cs: Builder, preset: Preset, chain_id: int, timestamp: LC, w: SlotWitness | None
+) -> tuple[LC, LC, RecordVars]:
+    """One slot: ``(account root before, account root after, its record)``."""
+    depth = preset.account_tree_depth
+    selectors = _alloc_selectors(cs, None if w is None else w.record[0])
+    with cs.scope("a"):
+        a, a_siblings = _alloc_account(cs, depth, None if w is None else w.a)
+        a_bits = to_bits(cs, a.index, depth)
+    with cs.scope("b"):
+        b, b_siblings = _alloc_account(cs, depth, None if w is None else w.b)
+    type_byte = weighted_sum(list(selectors), list(selectors.values()))
+    record = _alloc_record(cs, type_byte, a_bits, None if w is None else w.record)
+    owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
+    slot = SlotVars(preset, record, a, b, owner_matches, _is_rule_only(cs, a.index))
+    effects = _define_ops(cs, slot, selectors)
+    effect = reduce(_add_effects, effects)
+    expiry = _define_expiry(cs, preset, timestamp, w)
+    _define_signature(cs, chain_id, slot, expiry, effects, w)
+    a_new, b_new = _apply_effect(a, b, effect)
+    _check_collateral(cs, preset, a_new, b_new, effect)
+    with cs.scope("a"):
+        old_root, a_root = _update_account(cs, a, a_new, a_siblings, identity_changes=True)
+    with cs.scope("b"):
+        b_old_root, new_root = _update_account(cs, b, b_new, b_siblings, identity_changes=False)
+        cs.assert_equal(b_old_root, a_root, "follows_a")
+    return old_root, new_root, record
+
+
+def _add_effects(x: Effect, y: Effect) -> Effect:
+    return Effect(
+        x.a_collateral + y.a_collateral,
+        x.a_nonce + y.a_nonce,
+        x.a_owner + y.a_owner,
+        x.a_exists + y.a_exists,
+        (x.a_pubkey[0] + y.a_pubkey[0], x.a_pubkey[1] + y.a_pubkey[1]),
+        x.b_collateral + y.b_collateral,
+        x.a_nonnegative + y.a_nonnegative,
+        None,
+    )

@@ -1,0 +1,52 @@
+"""Transfer (type 3, L2 signed): the twin of ``protocol/ops/transfer.py``.
+
+Record: from (1..6, account A), to (7..12, account B), amount (13..20). Signed by A (the slot's
+signature unit checks it over ``[chain_id, 3, from, nonce, expiry, to, amount]``); A exists, is
+not the insurance fund or the funding pool, has no positions and keeps a collateral >= 0 (the
+risk check without positions); B exists and is neither A nor the funding pool;
+``0 < amount < 2^64``. A pays ``amount`` to B and A's nonce grows by one.
+"""
+
+from __future__ import annotations
+
+from circuits.ops.common import (
+    Effect,
+    OpCircuit,
+    SignedPayload,
+    SlotVars,
+    assert_nonzero_if,
+    define_signer_checks,
+)
+from circuits.r1cs import ZERO, Builder, LinearCombination
+from protocol.accounts import FUNDING_POOL
+from protocol.ops.transfer import Transfer
+
+TO = (7, 6)
+AMOUNT = (13, 8)
+
+
+def define_transfer(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
+    to, amount = slot.record.field(*TO), slot.record.field(*AMOUNT)
+    define_signer_checks(cs, slot, on)
+    assert_nonzero_if(cs, on, amount, "amount_positive")
+    cs.assert_mul(on, to - slot.b.index, ZERO, "receiver_is_b")
+    cs.assert_mul(on, 1 - slot.b.exists, ZERO, "receiver_exists")
+    refused = cs.mul(to - slot.a.index, to - FUNDING_POOL, "receiver_self_or_pool")
+    assert_nonzero_if(cs, on, refused, "receiver_allowed")
+    moved = cs.mul(on, amount, "moved")
+    return Effect(
+        a_collateral=-moved,
+        b_collateral=moved,
+        a_nonce=on,
+        a_nonnegative=on,
+        signed=SignedPayload(on, (cs.mul(on, to, "signed_to"), moved)),
+    )
+
+
+def get_transfer_accounts(op: Transfer) -> tuple[int, int]:
+    return op.account, op.to
+
+
+CIRCUIT = OpCircuit(
+    Transfer, "transfer", ((1, 6), TO, AMOUNT), define_transfer, get_transfer_accounts
+)

@@ -1,0 +1,43 @@
+"""Withdraw (type 4, L2 signed): the twin of ``protocol/ops/withdraw.py``.
+
+Record: account (1..6), owner (7..26, A's owner: the L1 receiver), amount (27..34). Signed by A
+over ``[chain_id, 4, account, nonce, expiry, amount]``; A exists, is not the insurance fund or
+the funding pool, has no positions and keeps a collateral >= 0; ``0 < amount < 2^64``. A's
+collateral falls by ``amount`` and its nonce grows by one.
+"""
+
+from __future__ import annotations
+
+from circuits.ops.common import (
+    OWNER,
+    Effect,
+    OpCircuit,
+    SignedPayload,
+    SlotVars,
+    assert_nonzero_if,
+    define_signer_checks,
+)
+from circuits.r1cs import ZERO, Builder, LinearCombination
+from protocol.ops.withdraw import Withdraw
+
+AMOUNT = (27, 8)
+
+
+def define_withdraw(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
+    amount = slot.record.field(*AMOUNT)
+    define_signer_checks(cs, slot, on)
+    assert_nonzero_if(cs, on, amount, "amount_positive")
+    cs.assert_mul(on, 1 - slot.owner_matches, ZERO, "receiver_is_owner")
+    moved = cs.mul(on, amount, "moved")
+    return Effect(
+        a_collateral=-moved, a_nonce=on, a_nonnegative=on, signed=SignedPayload(on, (moved,))
+    )
+
+
+def get_withdraw_accounts(op: Withdraw) -> tuple[int, int]:
+    return op.account, op.account
+
+
+CIRCUIT = OpCircuit(
+    Withdraw, "withdraw", ((1, 6), OWNER, AMOUNT), define_withdraw, get_withdraw_accounts
+)
