@@ -151,6 +151,7 @@ class OpCircuit:
     fields: tuple[tuple[int, int], ...]  # the record bytes it uses besides byte 0
     define: Callable[[Builder, SlotVars, LC], Effect]
     get_accounts: Callable[[Any], tuple[int, int]]  # (A, B) of an operation, B = A if unused
+    signed: bool = False  # an L2 transaction: carries nonce, expiry and signature
 
     @property
     def op_type(self) -> int:

@@ -48,5 +48,5 @@ def get_transfer_accounts(op: Transfer) -> tuple[int, int]:
 
 
 CIRCUIT = OpCircuit(
-    Transfer, "transfer", ((1, 6), TO, AMOUNT), define_transfer, get_transfer_accounts
+    Transfer, "transfer", ((1, 6), TO, AMOUNT), define_transfer, get_transfer_accounts, signed=True
 )

@@ -39,5 +39,10 @@ def get_withdraw_accounts(op: Withdraw) -> tuple[int, int]:
 
 
 CIRCUIT = OpCircuit(
-    Withdraw, "withdraw", ((1, 6), OWNER, AMOUNT), define_withdraw, get_withdraw_accounts
+    Withdraw,
+    "withdraw",
+    ((1, 6), OWNER, AMOUNT),
+    define_withdraw,
+    get_withdraw_accounts,
+    signed=True,
 )

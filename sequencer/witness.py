@@ -1,0 +1,164 @@
+"""The witness builder: a block, or an exit, as the inputs of its circuit.
+
+``build_block_witness(state, block)`` applies ``block`` to ``state`` with the functions
+``protocol.block.process_block`` calls (header, each operation in its savepoint, end check)
+and records around each operation what its slot reads: accounts A and B as they are before it
+(leaf fields, and Merkle siblings from the trees that ``update_state_root`` brings up to date
+after every operation), its record, and for an L2 transaction its expiry and signature. A's
+siblings are taken before the operation; B's after it (they do not depend on B's own leaf, and
+include A's new one, which is what the circuit's second update starts from). The unused slots
+are filled with noops.
+
+``build_block_inputs`` adds the circuit: the (ConstraintSystem, witness) pair the prover takes.
+``build_exit_witness(state, index)`` opens one account in the state for the exit circuit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import cast
+
+from circuits.block import BlockWitness, build_block_circuit
+from circuits.exit import ExitWitness
+from circuits.ops.common import OpCircuit, empty_positions_root
+from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
+from circuits.r1cs import ConstraintSystem
+from protocol.block import (
+    Block,
+    Operation,
+    check_block_end,
+    compute_record,
+    process_block_header,
+    process_operation,
+)
+from protocol.commitment import StateTrees, update_state_root
+from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
+from protocol.ops.noop import Noop
+from protocol.signing import SignedOp
+from protocol.state import State
+
+_CIRCUIT_OF = {circuit.op_class: circuit for circuit in OP_CIRCUITS}
+
+
+class UnprovableOperationError(ValueError):
+    """An operation the block circuit does not prove: a type it has no slot logic for yet
+    (trading), an account index outside the tree (L1 never queues one), or an unsigned L2
+    transaction."""
+
+
+def _get_trees(state: State) -> StateTrees:
+    update_state_root(state)
+    assert state.trees is not None  # update_state_root makes them
+    return state.trees
+
+
+def capture_account(state: State, index: int) -> AccountWitness:
+    """Account ``index`` as the circuit reads it now: leaf fields and Merkle siblings."""
+    trees = _get_trees(state)
+    siblings = tuple(trees.accounts.proof(index).siblings)
+    account = state.accounts.get(index)
+    if account is None:
+        return AccountWitness.empty(index, siblings, empty_positions_root(state.preset))
+    positions = trees.positions.get(index)
+    return AccountWitness(
+        index,
+        siblings,
+        True,
+        int.from_bytes(account.owner, "big"),
+        account.pubkey,
+        account.nonce,
+        account.collateral,
+        empty_positions_root(state.preset) if positions is None else positions.root(),
+        account.open_orders,
+        account.pool_shares,
+    )
+
+
+def _get_circuit(state: State, op: Operation) -> OpCircuit:
+    circuit = _CIRCUIT_OF.get(type(op))
+    if circuit is None:
+        raise UnprovableOperationError(f"{type(op).__name__} has no slot in the block circuit")
+    for index in circuit.get_accounts(op):
+        if not state.is_valid_account_index(index):
+            raise UnprovableOperationError(f"account {index!r} is outside the tree")
+    if circuit.signed and getattr(op, "signature", None) is None:
+        raise UnprovableOperationError(f"{type(op).__name__} carries no signature")
+    return circuit
+
+
+def build_slot_witness(state: State, op: Operation) -> SlotWitness:
+    """Applies ``op`` (``process_operation``: all or nothing) and returns its slot's inputs."""
+    circuit = _get_circuit(state, op)
+    a_index, b_index = circuit.get_accounts(op)
+    a, b = capture_account(state, a_index), capture_account(state, b_index)
+    record = compute_record(op, process_operation(state, op))
+    b_after = capture_account(state, b_index)
+    b = b_after if b_index == a_index else replace(b, siblings=b_after.siblings)
+    if circuit.signed:
+        tx = cast(SignedOp, op)
+        assert tx.signature is not None  # _get_circuit checked it
+        return SlotWitness(record, a, b, tx.expiry, tx.signature)
+    return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1])
+
+
+def build_block_witness(state: State, block: Block) -> BlockWitness:
+    """Applies ``block`` to ``state`` as ``process_block`` does (all or nothing: InvalidBlock
+    names the first invalid operation) and returns the block circuit's private inputs.
+
+    Raises UnprovableOperationError, leaving the state as it was, for a block the circuit
+    cannot prove."""
+    preset = state.preset
+    if len(block.operations) > preset.ops_per_block:
+        raise InvalidBlock(f"{len(block.operations)} operations exceed {preset.ops_per_block}")
+    for op in block.operations:
+        _get_circuit(state, op)
+    trees = _get_trees(state)
+    old_timestamp, book_root, market_root = (
+        state.timestamp,
+        trees.books.root(),
+        trees.markets.root(),
+    )
+    try:
+        with state.transaction():
+            process_block_header(state, block.number, block.timestamp)
+            slots = [_build_nth_slot(state, i, op) for i, op in enumerate(block.operations)]
+            check_block_end(state)
+    except BaseException:
+        _mark_touched_dirty(state, block)
+        raise
+    padding = [build_slot_witness(state, Noop()) for _ in range(preset.ops_per_block - len(slots))]
+    return BlockWitness(old_timestamp, block.timestamp, book_root, market_root, (*slots, *padding))
+
+
+def _build_nth_slot(state: State, position: int, op: Operation) -> SlotWitness:
+    try:
+        return build_slot_witness(state, op)
+    except InvalidTransaction as error:
+        raise InvalidBlock(f"operation {position} ({type(op).__name__}): {error}") from error
+
+
+def _mark_touched_dirty(state: State, block: Block) -> None:
+    """After a rollback: the trees were rehashed with leaves the rollback undid, so the
+    accounts the block touched are rehashed again on the next ``update_state_root``."""
+    for op in block.operations:
+        touched = _CIRCUIT_OF[type(op)].get_accounts(op)
+        state.dirty.accounts.update(i for i in touched if state.is_valid_account_index(i))
+
+
+def build_block_inputs(state: State, block: Block) -> tuple[ConstraintSystem, list[int]]:
+    """Applies ``block`` and returns the block circuit and its witness (what
+    ``prover.groth16.Prover.prove`` takes); the public inputs are
+    ``old_state_root, new_state_root, commitment``."""
+    witness = build_block_witness(state, block)
+    cs, values = build_block_circuit(state.preset, state.config.chain_id, witness)
+    assert values is not None  # witness mode
+    return cs, values
+
+
+def build_exit_witness(state: State, index: int) -> ExitWitness:
+    """The exit circuit's private inputs for account ``index`` of ``state``."""
+    if state.accounts.get(index) is None:
+        raise UnknownAccount(f"no account {index}")
+    account = capture_account(state, index)
+    trees = _get_trees(state)
+    return ExitWitness(account, trees.books.root(), trees.markets.root(), state.timestamp)
