@@ -22,6 +22,8 @@ contract Rollup is Config, Storage, Governance {
     IVerifier public immutable exitVerifier;
     /// @notice The Poseidon sponge (generated from protocol/poseidon.py).
     Poseidon public immutable poseidon;
+    /// @notice Accounts below this index are reserved (created at genesis, never claimed).
+    uint48 public immutable firstUserAccount;
 
     /// @param params The preset's sizes (scripts/deploy.py fills them from protocol/params.py).
     /// @param token_ The collateral token.
@@ -29,6 +31,8 @@ contract Rollup is Config, Storage, Governance {
     /// @param exitVerifier_ The exit circuit's verifier.
     /// @param poseidon_ The Poseidon sponge contract.
     /// @param genesisStateRoot The state root of the empty exchange (batch 0).
+    /// @param reservedOwners The owners of the reserved accounts 0 .. n-1 that the genesis state
+    /// creates (address(0): nobody may deposit into it or force requests on it).
     /// @param owner_ The governor.
     /// @param validators_ The initial validator set.
     constructor(
@@ -38,6 +42,7 @@ contract Rollup is Config, Storage, Governance {
         IVerifier exitVerifier_,
         Poseidon poseidon_,
         uint256 genesisStateRoot,
+        address[] memory reservedOwners,
         address owner_,
         address[] memory validators_
     ) Config(params) Governance(owner_, validators_) {
@@ -46,6 +51,12 @@ contract Rollup is Config, Storage, Governance {
                 || address(exitVerifier_).code.length == 0 || address(poseidon_).code.length == 0
         ) revert InvalidParams();
         if (genesisStateRoot >= FIELD_ORDER) revert RootNotInField();
+        if (reservedOwners.length >= MAX_ACCOUNTS) revert InvalidParams();
+        firstUserAccount = uint48(reservedOwners.length);
+        for (uint48 i = 0; i < reservedOwners.length; ++i) {
+            accountOwners[i] = reservedOwners[i];
+            emit AccountCreated(i, reservedOwners[i]);
+        }
         token = token_;
         blockVerifier = blockVerifier_;
         exitVerifier = exitVerifier_;
@@ -84,8 +95,9 @@ contract Rollup is Config, Storage, Governance {
     // Deposits and forced requests: each enters the priority queue, bound to msg.sender
     // =========================================================================================
 
-    /// @notice Deposits USDC into L2 account `accountIndex`; the first deposit into an index
-    /// creates the account and makes the caller its owner; later ones must come from the owner.
+    /// @notice Deposits USDC into L2 account `accountIndex`; the first deposit into a user index
+    /// creates the account and makes the caller its owner; later ones must come from the owner
+    /// (a reserved account takes deposits from its genesis owner only).
     /// The amount credited is the rollup's measured balance increase (at most `amount`).
     /// @param accountIndex The L2 account (< 2**accountTreeDepth).
     /// @param amount USDC micro-units to pull with transferFrom (the caller approves first).
@@ -392,7 +404,7 @@ contract Rollup is Config, Storage, Governance {
     function _claimOrCheckOwner(uint48 accountIndex) private {
         if (accountIndex >= MAX_ACCOUNTS) revert AccountIndexOutOfRange();
         address current = accountOwners[accountIndex];
-        if (current == address(0)) {
+        if (current == address(0) && accountIndex >= firstUserAccount) {
             accountOwners[accountIndex] = msg.sender;
             emit AccountCreated(accountIndex, msg.sender);
         } else if (current != msg.sender) {

@@ -11,16 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
+from protocol.accounts import FIRST_USER_ACCOUNT
 from protocol.params import Preset
 from scripts import chain, devnet
 from scripts.compile import Artifact, compile_project, write_abi
+from scripts.paths import DEVNET_MANIFEST
 
 TEST_ONLY_SOURCES = "contracts/test/"
 DEFAULT_MIN_DEPOSIT = 1_000_000  # 1 USDC in micro-units
+ZERO_ADDRESS = "0x" + "00" * 20
+# The reserved accounts of protocol/accounts.py, with no L1 owner unless the deployer names them.
+UNOWNED_RESERVED = (ZERO_ADDRESS,) * FIRST_USER_ACCOUNT
 
 
 class DeployError(RuntimeError):
@@ -64,53 +70,35 @@ def deploy_rollup(
     validators: Sequence[str] | None = None,
     token: str | None = None,
     min_deposit: int = DEFAULT_MIN_DEPOSIT,
+    reserved_owners: Sequence[str] = UNOWNED_RESERVED,
+    manifest: Path = DEVNET_MANIFEST,
 ) -> RollupDeployment:
-    """Deploy the two verifiers, then everything else (``deploy_rollup_with_verifiers``)."""
+    """Deploy the two verifiers, Poseidon, the token (a fresh TestUSDC unless ``token`` is
+    given) and the Rollup for ``preset``. ``owner`` and ``validators`` default to the node's
+    first account. ``reserved_owners`` are the L1 owners of the genesis accounts 0 .. n-1
+    (protocol/accounts.py; the zero address for none), as the genesis state records them.
+    The deployment is recorded in ``manifest`` when that manifest's devnet is the node ``w3``
+    talks to.
+    """
     for artifact in (block_verifier, exit_verifier):
         if artifact.source.startswith(TEST_ONLY_SOURCES):
             raise DeployError(f"{artifact.name} is test-only ({artifact.source}); not deploying")
-    return deploy_rollup_with_verifiers(
-        w3,
-        preset,
-        chain.deploy(w3, block_verifier).address,
-        chain.deploy(w3, exit_verifier).address,
-        genesis_state_root=genesis_state_root,
-        owner=owner,
-        validators=validators,
-        token=token,
-        min_deposit=min_deposit,
-    )
-
-
-def deploy_rollup_with_verifiers(
-    w3: Web3,
-    preset: Preset,
-    block_verifier: str,
-    exit_verifier: str,
-    *,
-    genesis_state_root: int,
-    owner: str | None = None,
-    validators: Sequence[str] | None = None,
-    token: str | None = None,
-    min_deposit: int = DEFAULT_MIN_DEPOSIT,
-) -> RollupDeployment:
-    """Deploy Poseidon, the token (a fresh TestUSDC unless ``token`` is given) and the Rollup
-    for ``preset`` against verifiers already deployed at the given addresses. ``owner`` and
-    ``validators`` default to the node's first account.
-    """
     artifacts = compile_project()
     deployer = chain.accounts(w3)[0]
     token = token or chain.deploy(w3, artifacts["TestUSDC"]).address
+    block = chain.deploy(w3, block_verifier)
+    exit_ = chain.deploy(w3, exit_verifier)
     poseidon = chain.deploy(w3, artifacts["Poseidon"])
     rollup = chain.deploy(
         w3,
         artifacts["Rollup"],
         compute_rollup_params(preset, min_deposit),
         token,
-        block_verifier,
-        exit_verifier,
+        block.address,
+        exit_.address,
         poseidon.address,
         genesis_state_root,
+        list(reserved_owners),
         owner or deployer,
         list(validators) if validators is not None else [deployer],
     )
@@ -118,17 +106,19 @@ def deploy_rollup_with_verifiers(
         rollup=rollup.address,
         token=Web3.to_checksum_address(token),
         poseidon=poseidon.address,
-        block_verifier=Web3.to_checksum_address(block_verifier),
-        exit_verifier=Web3.to_checksum_address(exit_verifier),
+        block_verifier=block.address,
+        exit_verifier=exit_.address,
     )
-    _record(w3, deployment, artifacts)
+    _record(w3, deployment, artifacts, manifest)
     return deployment
 
 
-def _record(w3: Web3, deployment: RollupDeployment, artifacts: dict[str, Artifact]) -> None:
-    """Records the deployment in the manifest of the devnet ``w3`` talks to, if there is one."""
-    manifest = devnet.read_manifest()
-    if manifest is None or manifest.get("rpc_url") != getattr(w3.provider, "endpoint_uri", None):
+def _record(
+    w3: Web3, deployment: RollupDeployment, artifacts: dict[str, Artifact], manifest: Path
+) -> None:
+    """Records the deployment in ``manifest`` if that is the devnet ``w3`` talks to."""
+    data = devnet.read_manifest(manifest)
+    if data is None or data.get("rpc_url") != getattr(w3.provider, "endpoint_uri", None):
         return
     by_name = {
         "Rollup": (deployment.rollup, "Rollup"),
@@ -137,9 +127,11 @@ def _record(w3: Web3, deployment: RollupDeployment, artifacts: dict[str, Artifac
         "BlockVerifier": (deployment.block_verifier, "IVerifier"),
         "ExitVerifier": (deployment.exit_verifier, "IVerifier"),
     }
+    abi_dir = manifest.parent / "abi"
     devnet.update_manifest_contracts(
         {
-            name: {"address": address, "abi": str(write_abi(artifacts[artifact]))}
+            name: {"address": address, "abi": str(write_abi(artifacts[artifact], abi_dir))}
             for name, (address, artifact) in by_name.items()
-        }
+        },
+        manifest,
     )

@@ -279,6 +279,8 @@ def deploy(
     operator, *users = chain.accounts(w3)
     token = chain.deploy(w3, artifacts[token_contract])
     block_prover, exit_prover = get_provers()
+    options: dict[str, Any] = {"reserved_owners": ()}  # every index claimable, unless asked
+    options.update(overrides)
     deployment = deploy_rollup(
         w3,
         preset,
@@ -286,7 +288,7 @@ def deploy(
         exit_prover.verifier,
         genesis_state_root=GENESIS_ROOT,
         token=token.address,
-        **overrides,
+        **options,
     )
     rollup = w3.eth.contract(address=deployment.rollup, abi=artifacts["Rollup"].abi)
     env = Rollup(w3, preset, rollup, token, operator, users, block_prover, exit_prover)

@@ -7,6 +7,8 @@ import pytest
 from web3 import Web3
 
 from protocol import pubdata
+from scripts import chain
+from scripts.deploy import ZERO_ADDRESS
 from tests.contracts.support import USDC, Rollup, deploy, owner_bytes, reverts
 
 pytestmark = pytest.mark.devnet
@@ -91,3 +93,25 @@ def test_a_false_returning_token_credits_nothing(w3: Web3) -> None:
     with reverts("TokenTransferFailed"):
         env.rollup.functions.deposit(2, 10 * USDC).transact({"from": alice})
     assert env.rollup.functions.totalPriorityRequests().call() == 0
+
+
+def test_reserved_accounts_are_never_claimed(w3: Web3) -> None:
+    env = deploy(w3, reserved_owners=[ZERO_ADDRESS, chain.accounts(w3)[0], ZERO_ADDRESS])
+    f, operator, alice = env.rollup.functions, env.operator, env.users[0]
+    assert f.firstUserAccount().call() == 3
+    created = env.rollup.events.AccountCreated().get_logs(from_block=0)
+    assert [(e["args"]["accountIndex"], e["args"]["owner"]) for e in created] == [
+        (0, ZERO_ADDRESS),
+        (1, operator),
+        (2, ZERO_ADDRESS),
+    ]
+    env.fund(alice, 10 * USDC)
+    for reserved in (0, 1, 2):
+        with reverts("NotAccountOwner"):
+            f.deposit(reserved, USDC).transact({"from": alice})
+        with reverts("NotAccountOwner"):
+            f.requestForcedWithdraw(reserved, USDC).transact({"from": alice})
+    env.deposit(operator, 1, USDC)  # the fee account's genesis owner may top it up
+    env.queue(f.requestForcedWithdraw(1, USDC), operator)
+    env.deposit(alice, 3, USDC)
+    assert f.accountOwners(3).call() == alice

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from protocol import poseidon, pubdata
 from protocol.field import R
+from protocol.params import PRESETS
 from protocol.pubdata import (
     Deposit,
     ForcedBurn,
@@ -54,6 +55,14 @@ operations = st.one_of(
     ),
     st.builds(ForcedBurn, accounts, owners, u64, u64, statuses),
 )
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_the_layout_carries_every_preset(preset: str) -> None:
+    p = PRESETS[preset]
+    assert p.account_tree_depth <= 8 * pubdata.ACCOUNT_BYTES
+    assert max(p.amount_bits, p.collateral_bits, p.pool_share_bits) <= 64  # u64 fields
+    assert p.market_tree_depth <= 16 and p.price_bits <= 32 and p.base_amount_bits <= 48
 
 
 @given(operations)

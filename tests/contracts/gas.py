@@ -1,0 +1,121 @@
+"""L1 gas of every user- and operator-facing call, measured on the devnet.
+
+``python -m tests.contracts.gas`` starts its own Anvil and prints the table of
+docs/PERFORMANCE.md ("L1 gas"); tests/contracts/test_gas.py re-measures and checks the table.
+Figures are a transaction's gasUsed (21000 intrinsic and calldata included). Where a cost
+grows with the batch, it is split into a fixed part and a part per item, from two batches
+that differ only in that item.
+"""
+
+from __future__ import annotations
+
+from web3 import Web3
+
+from protocol.params import DEVNET
+from scripts import chain, devnet
+from tests.contracts.support import USDC, Rollup, deploy, withdraw_record
+
+GasRow = tuple[str, int]
+
+
+def _forced_requests(env: Rollup) -> list[GasRow]:
+    f, alice = env.rollup.functions, env.users[0]
+    calls = [
+        ("register L2 key (`registerL2Key`)", f.registerL2Key(1, b"\x01" * 32)),
+        ("forced withdraw (`requestForcedWithdraw`)", f.requestForcedWithdraw(1, USDC)),
+        ("forced cancel-all (`requestForcedCancelAll`)", f.requestForcedCancelAll(1)),
+        ("forced order (`requestForcedOrder`)", f.requestForcedOrder(1, 1, 3, 500, 10)),
+        ("forced pool-share burn (`requestForcedBurn`)", f.requestForcedBurn(1, 7)),
+    ]
+    rows = []
+    for name, call in calls:
+        rows.append((name, env.queue(call, alice)["gasUsed"]))
+        env.process(env.records_for(len(env.requests) - 1, 1))  # frees the account's slot
+    return rows
+
+
+def _batches(env: Rollup, wide: Rollup) -> list[GasRow]:
+    bob = env.users[1]
+    for _ in range(4):
+        env.deposit(bob, 2, 2 * USDC)
+    wide.commit([])
+    empty = env.commit([])
+    four_priority = env.commit(env.records_for(len(env.requests) - 4, 4))
+    fresh = env.users[2:6]  # four owners with no pending balance yet: the worst case
+    four_withdrawals = env.commit([withdraw_record(1, owner, USDC) for owner in fresh])
+    commit_empty, commit_priority, commit_withdrawals = env.gas[-3:]
+    slots = wide.preset.ops_per_block - env.preset.ops_per_block
+    verify = env.verify(empty)["gasUsed"]
+    env.verify(four_priority)
+    env.verify(four_withdrawals)
+    execute_empty = env.execute(empty)["gasUsed"]
+    env.execute(four_priority)
+    execute_four = env.execute(four_withdrawals)["gasUsed"]
+    return [
+        (f"commit, fixed ({env.preset.ops_per_block} empty slots)", commit_empty),
+        (
+            "commit, per pubdata slot (Poseidon over 64 bytes)",
+            (wide.gas[-1] - commit_empty) // slots,
+        ),
+        ("commit, per priority record (keccak chain)", (commit_priority - commit_empty) // 4),
+        ("commit, per L1 withdrawal record", (commit_withdrawals - commit_empty) // 4),
+        ("verify (`verifyBatch`: Groth16, 3 inputs)", verify),
+        ("execute, fixed (`executeBatch`)", execute_empty),
+        ("execute, per withdrawal (to a new pending balance)", (execute_four - execute_empty) // 4),
+    ]
+
+
+def _desert(env: Rollup) -> list[GasRow]:
+    f, alice, bob = env.rollup.functions, env.users[0], env.users[1]
+    env.process([withdraw_record(1, alice, 2 * USDC)])
+    withdraw = env.send(f.withdrawPendingBalance(alice), alice)["gasUsed"]
+    depositors = env.users[4:9]  # distinct, so each refund credits a new pending balance
+    for i, depositor in enumerate(depositors):
+        env.deposit(depositor, 4 + i, USDC)
+    activate = env.expire_and_activate()["gasUsed"]
+    proof = env.exit_proof(1, alice, USDC)
+    exit_ = env.send(f.performDesert(1, alice, USDC, proof), bob)["gasUsed"]
+    first = int(f.desertRefundCursor().call())
+    one = env.send(f.cancelOutstandingDeposits(1, env.requests[first : first + 1]), bob)
+    four = env.send(f.cancelOutstandingDeposits(4, env.requests[first + 1 : first + 5]), bob)
+    per_refund = (four["gasUsed"] - one["gasUsed"]) // 3
+    return [
+        ("withdraw pending balance (`withdrawPendingBalance`)", withdraw),
+        ("desert activation (`activateDesertMode`)", activate),
+        ("exit (`performDesert`: Groth16, 4 inputs)", exit_),
+        ("refund, fixed (`cancelOutstandingDeposits`)", one["gasUsed"] - per_refund),
+        ("refund, per deposit", per_refund),
+    ]
+
+
+def measure(w3: Web3) -> list[GasRow]:
+    """Every row of the table, on fresh deployments (minimal preset; devnet for one row)."""
+    snap = chain.snapshot(w3)
+    try:
+        env, wide = deploy(w3), deploy(w3, DEVNET)
+        alice = env.users[0]
+        first = env.deposit(alice, 1, 10 * USDC)["gasUsed"]
+        again = env.deposit(alice, 1, 10 * USDC)["gasUsed"]
+        env.process(env.records_for(0, 2))
+        rows = [("deposit, new account", first), ("deposit, existing account", again)]
+        rows += _forced_requests(env)
+        rows += _batches(env, wide)
+        rows += _desert(env)
+        return rows
+    finally:
+        chain.revert(w3, snap)
+
+
+def render_table(rows: list[GasRow]) -> str:
+    lines = ["| operation | gas |", "|---|---:|"]
+    lines += [f"| {name} | {gas:,} |" for name, gas in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    with devnet.running() as net:
+        print(render_table(measure(chain.connect(net.rpc_url))))
+
+
+if __name__ == "__main__":
+    main()
