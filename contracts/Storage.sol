@@ -49,8 +49,11 @@ abstract contract Storage {
     // -- batches --
     /// @notice keccak256(abi.encode(StoredBatchInfo)) of each committed batch.
     mapping(uint64 batchNumber => bytes32) public storedBatchHashes;
+    /// @notice The number of the last committed (not reverted) batch.
     uint64 public totalBatchesCommitted;
+    /// @notice The number of the last verified batch.
     uint64 public totalBatchesVerified;
+    /// @notice The number of the last executed batch.
     uint64 public totalBatchesExecuted;
     /// @notice The state root of the last verified batch (exits prove against it).
     uint256 public lastVerifiedStateRoot;

@@ -12,15 +12,20 @@ contract TestUSDC is IERC20 {
     /// @notice The balance or allowance does not cover the amount.
     error InsufficientFunds();
 
+    /// @notice The token's name.
     string public constant name = "Test USD Coin";
+    /// @notice The token's symbol.
     string public constant symbol = "USDC";
+    /// @notice Six decimals, as USDC: amounts are micro-units.
     uint8 public constant decimals = 6;
 
     /// @notice The address allowed to mint (the deployer).
     address public immutable minter;
     /// @notice Tokens in existence.
     uint256 public totalSupply;
+    /// @notice Tokens held by each address.
     mapping(address => uint256) public balanceOf;
+    /// @notice What each spender may still move for each owner.
     mapping(address => mapping(address => uint256)) public allowance;
 
     constructor() {
