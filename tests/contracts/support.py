@@ -162,7 +162,7 @@ class Rollup:
 
     def send_at(self, timestamp: int, fn: ContractFunction, sender: str) -> TxReceipt:
         """Mines ``fn`` in a block of exactly ``timestamp``, reverted or not (no gas estimate,
-        which would run at the latest block's time); ``reverts_at`` tells why it reverted."""
+        which would run at the latest block's time); ``reverted_with`` tells why it reverted."""
         chain.rpc(self.w3, "evm_setNextBlockTimestamp", timestamp)
         tx = fn.transact({"from": sender, "gas": 5_000_000})
         return self.w3.eth.wait_for_transaction_receipt(tx)
