@@ -1,6 +1,8 @@
 """Events: the immutable record of what each operation did.
 
-Every ``process_<op>`` returns a tuple of these, in the order things happened. The sequencer's
+Every ``process_<op>`` returns a tuple of these, in the order things happened. Each is a named
+tuple (immutable, and cheap to create on the matching hot path) that compares equal only to
+an event of the same type. The sequencer's
 API streams them, the tests check invariants on them, and each operation's pubdata record is
 built from them. Amounts follow ``protocol.types``: sizes in lots, quotes in micro-USDC, prices
 in ticks; a signed ``size`` is positive for a buy (long) and negative for a sell.
@@ -8,36 +10,58 @@ in ticks; a signed ``size`` is positive for a buy (long) and negative for a sell
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class AccountCreated:
+def _eq(self: tuple[Any, ...], other: object) -> bool:
+    return type(self) is type(other) and tuple.__eq__(self, other)
+
+
+def _ne(self: tuple[Any, ...], other: object) -> bool:
+    return not _eq(self, other)
+
+
+def _hash(self: tuple[Any, ...]) -> int:
+    return hash((type(self).__name__, tuple(self)))
+
+
+def event(cls: type[T]) -> type[T]:
+    """An event type: an immutable named tuple that equals only events of its own type."""
+    cls.__eq__ = _eq  # type: ignore[assignment,method-assign]
+    cls.__ne__ = _ne  # type: ignore[assignment,method-assign]
+    cls.__hash__ = _hash  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@event
+class AccountCreated(NamedTuple):
     account: int
     owner: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Deposited:
+@event
+class Deposited(NamedTuple):
     account: int
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class KeyRegistered:
+@event
+class KeyRegistered(NamedTuple):
     account: int
     pubkey: tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Transferred:
+@event
+class Transferred(NamedTuple):
     from_account: int
     to_account: int
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class Withdrawn:
+@event
+class Withdrawn(NamedTuple):
     """Collateral leaving L2 for ``owner`` on L1 (withdraw, forced withdraw)."""
 
     account: int
@@ -45,8 +69,8 @@ class Withdrawn:
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRejected:
+@event
+class RequestRejected(NamedTuple):
     """An L1 priority request the rules did not apply (consumed as a no-op, status 0)."""
 
     op_type: int
@@ -54,8 +78,8 @@ class RequestRejected:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class FundingSettled:
+@event
+class FundingSettled(NamedTuple):
     """Lazy settlement of a position's funding; ``amount > 0``: the account paid the pool."""
 
     account: int
@@ -63,8 +87,8 @@ class FundingSettled:
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRested:
+@event
+class OrderRested(NamedTuple):
     market: int
     key: int
     account: int
@@ -73,8 +97,8 @@ class OrderRested:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCancelled:
+@event
+class OrderCancelled(NamedTuple):
     """A resting order left the book unfilled; ``reason``: user, expired, self-trade, risk,
     reduce-only, liquidation, forced."""
 
@@ -85,8 +109,8 @@ class OrderCancelled:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderReduced:
+@event
+class OrderReduced(NamedTuple):
     """A resting order's size cut in place (modify to a smaller size keeps its priority)."""
 
     market: int
@@ -95,8 +119,8 @@ class OrderReduced:
     remaining: int
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
+@event
+class Trade(NamedTuple):
     """One fill of a taker against one maker at the maker's price."""
 
     market: int
@@ -110,8 +134,8 @@ class Trade:
     maker_fee: int
 
 
-@dataclass(frozen=True, slots=True)
-class TakerDone:
+@event
+class TakerDone(NamedTuple):
     """The taker stopped matching: ``rested`` when its remainder joined the book, else the
     remainder ``cancelled`` (IOC, market, liquidation, risk, open interest, price limit)."""
 
@@ -121,8 +145,8 @@ class TakerDone:
     outcome: str
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerPlaced:
+@event
+class TriggerPlaced(NamedTuple):
     market: int
     trigger_id: int
     account: int
@@ -131,8 +155,8 @@ class TriggerPlaced:
     trigger_price: int
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerRemoved:
+@event
+class TriggerRemoved(NamedTuple):
     """A trigger order left its list: ``fired``, or cancelled (user, forced, liquidation)."""
 
     market: int
@@ -141,29 +165,29 @@ class TriggerRemoved:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class LeverageSet:
+@event
+class LeverageSet(NamedTuple):
     account: int
     market: int
     imf: int
 
 
-@dataclass(frozen=True, slots=True)
-class SharesMinted:
+@event
+class SharesMinted(NamedTuple):
     account: int
     amount: int
     shares: int
 
 
-@dataclass(frozen=True, slots=True)
-class SharesBurned:
+@event
+class SharesBurned(NamedTuple):
     account: int
     shares: int
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class LiquidationFill:
+@event
+class LiquidationFill(NamedTuple):
     """A partial-liquidation fill: the account traded ``size`` at ``zero_price``, the maker at
     ``price``; ``fund_fee`` (the spread) went to the insurance fund."""
 
@@ -175,8 +199,8 @@ class LiquidationFill:
     fund_fee: int
 
 
-@dataclass(frozen=True, slots=True)
-class PositionTakenOver:
+@event
+class PositionTakenOver(NamedTuple):
     """The insurance fund took a position of an account below close-out margin at its zero
     quote (what the account received, negative when it paid)."""
 
@@ -186,8 +210,8 @@ class PositionTakenOver:
     quote: int
 
 
-@dataclass(frozen=True, slots=True)
-class Deleveraged:
+@event
+class Deleveraged(NamedTuple):
     """Auto-deleveraging: ``size`` of the bankrupt account's position moved to ``counterparty``
     (whose opposite position shrank) at the bankrupt account's zero quote."""
 
@@ -198,22 +222,22 @@ class Deleveraged:
     quote: int
 
 
-@dataclass(frozen=True, slots=True)
-class IndexUpdated:
+@event
+class IndexUpdated(NamedTuple):
     market: int
     index_price: int
     mark_price: int
 
 
-@dataclass(frozen=True, slots=True)
-class PremiumSampled:
+@event
+class PremiumSampled(NamedTuple):
     market: int
     premium: int
     weight: int
 
 
-@dataclass(frozen=True, slots=True)
-class FundingApplied:
+@event
+class FundingApplied(NamedTuple):
     market: int
     rate: int
     funding_index: int

@@ -34,13 +34,17 @@ from protocol.events import Event, LiquidationFill, TakerDone, Trade
 from protocol.markets import Market
 from protocol.orders import cancel_order, remove_order, rest_order, set_order_remaining
 from protocol.positions import apply_fill
-from protocol.risk import compute_risk, is_valid_risk_change
+from protocol.risk import Risk, compute_risk, is_valid_risk_change
 from protocol.state import State, Taker
 from protocol.types import PPM
 
 
 class _MakerRejected(Exception):
     """The maker side of a fill failed its checks: the maker order is cancelled instead."""
+
+
+class _NeedsBefore(Exception):
+    """A side of an optimistic fill ended unhealthy: the fill is redone with risks before."""
 
 
 def is_crossing(taker: Taker, price: int) -> bool:
@@ -86,46 +90,63 @@ def match_one(state: State, market: Market, taker: Taker, maker: Order, out: lis
         if size == 0:
             cancel_order(state, market, maker, "reduce-only", out)
             return
+    parties = (maker_account, taker_account)
     try:
-        with state.transaction():
-            fill(state, market, taker, taker_account, maker, maker_account, size, out)
+        try:
+            with state.transaction():
+                fill(state, market, taker, maker, parties, size, None, out)
+        except _NeedsBefore:  # a side ends unhealthy: redo, judging it against its risk before
+            befores = (
+                compute_risk(maker_account, state.markets),
+                compute_risk(taker_account, state.markets),
+            )
+            with state.transaction():
+                fill(state, market, taker, maker, parties, size, befores, out)
     except _MakerRejected:
         cancel_order(state, market, maker, "risk", out)
+
+
+def is_side_valid(state: State, account: Account, before: Risk | None) -> bool:
+    """The valid-risk-change rule for one side of a fill. Healthy afterwards passes whatever the
+    before; otherwise ``before`` is needed, and without it ``_NeedsBefore`` asks for a redo (the
+    common case so never computes the risk before the fill)."""
+    after = compute_risk(account, state.markets)
+    if after.tav >= after.imr:
+        return True
+    if before is None:
+        raise _NeedsBefore
+    return is_valid_risk_change(before, after)
 
 
 def fill(
     state: State,
     market: Market,
     taker: Taker,
-    taker_account: Account,
     maker: Order,
-    maker_account: Account,
+    parties: tuple[Account, Account],
     size: int,
+    befores: tuple[Risk, Risk] | None,
     out: list[Event],
 ) -> None:
     """Moves size, cash and fees for one fill, then checks both sides; see match_one."""
+    maker_account, taker_account = parties
     params, price = market.params, maker.price
     quote = price * size
     sign = -1 if taker.is_ask else 1
-    maker_before = compute_risk(maker_account, state.markets)
-    taker_before = compute_risk(taker_account, state.markets)
     oi_before = market.data.open_interest
     maker_fee = -(-quote * params.maker_fee // PPM)
-    apply_fill(state, maker_account, market, -sign * size, -sign * quote, out)
+    apply_fill(state, maker_account, market, -sign * size, -sign * quote, out, maker_fee)
     if taker.zero_price:
         taker_quote, taker_fee = taker.zero_price * size, 0
         state.increase_collateral(state.accounts[INSURANCE_FUND], sign * (taker_quote - quote))
     else:
         taker_quote, taker_fee = quote, -(-quote * params.taker_fee // PPM)
-    apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out)
-    state.decrease_collateral(maker_account, maker_fee)
-    state.decrease_collateral(taker_account, taker_fee)
-    state.increase_collateral(state.accounts[FEE_ACCOUNT], maker_fee + taker_fee)
-    if not is_valid_risk_change(maker_before, compute_risk(maker_account, state.markets)):
+    apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out, taker_fee)
+    if maker_fee or taker_fee:
+        state.increase_collateral(state.accounts[FEE_ACCOUNT], maker_fee + taker_fee)
+    if not is_side_valid(state, maker_account, befores and befores[0]):
         raise _MakerRejected
-    if not taker.zero_price and not is_valid_risk_change(
-        taker_before, compute_risk(taker_account, state.markets)
-    ):
+    if not taker.zero_price and not is_side_valid(state, taker_account, befores and befores[1]):
         raise RiskCheckFailed(f"taker {taker.account} fails the valid-risk-change rule")
     oi = market.data.open_interest
     if oi > oi_before and oi > params.max_open_interest:
@@ -135,19 +156,17 @@ def fill(
         remove_order(state, market, maker)
     else:
         set_order_remaining(state, market, maker, maker.remaining - size)
-    out.append(
-        Trade(
-            market.index,
-            price,
-            size,
-            taker.account,
-            maker.account,
-            maker.key,
-            taker.is_ask,
-            taker_fee,
-            maker_fee,
-        )
+    trade = (
+        price,
+        size,
+        taker.account,
+        maker.account,
+        maker.key,
+        taker.is_ask,
+        taker_fee,
+        maker_fee,
     )
+    out.append(Trade(market.index, *trade))
     if taker.zero_price:
         spread = sign * (taker_quote - quote)
         out.append(

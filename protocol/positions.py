@@ -53,11 +53,17 @@ def _scale_toward_zero(value: int, num: int, den: int) -> int:
 
 
 def apply_fill(
-    state: State, account: Account, market: Market, delta: int, quote: int, out: list[Event]
+    state: State,
+    account: Account,
+    market: Market,
+    delta: int,
+    quote: int,
+    out: list[Event],
+    fee: int = 0,
 ) -> None:
     """One party of a fill: ``delta`` lots (positive buys) for ``quote`` micro-USDC paid
-    (negative: received). Settles funding first; updates size, cost basis, collateral and the
-    market's open interest."""
+    (negative: received), plus ``fee``. Settles funding first; updates size, cost basis,
+    collateral and the market's open interest."""
     settle_funding(state, account, market, out)
     position = state.get_or_create_position(account, market.index)
     size = position.size
@@ -65,13 +71,11 @@ def apply_fill(
     bits = state.preset.base_amount_bits
     if not -(1 << bits) < new < 1 << bits:
         raise AmountOutOfRange(f"position size {new} overflows")
-    m = market.index
-    state.set_position_field(
-        account, m, "entry_quote", compute_entry_quote(size, position.entry_quote, delta, quote)
-    )
-    state.set_position_field(account, m, "size", new)
-    state.set_collateral(account, account.collateral - quote)
+    entry = compute_entry_quote(size, position.entry_quote, delta, quote)
+    state.set_position_size(account, market.index, new, entry)
+    state.set_collateral(account, account.collateral - quote - fee)
     long_change = (new if new > 0 else 0) - (size if size > 0 else 0)
     if long_change:
         state.set_market_data(market, "open_interest", market.data.open_interest + long_change)
-    state.drop_empty_position(account, m)
+    if new == 0 and entry == 0 and position.imf == 0:
+        state.drop_empty_position(account, market.index)

@@ -11,8 +11,7 @@ leaves the state exactly as before. Mutators also mark what they touched as dirt
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,6 +72,29 @@ class Taker:
     zero_price: int = 0  # liquidations: the price the liquidated account trades at, else 0
 
 
+def _restore_size(position: Position, size: int, entry_quote: int) -> None:
+    position.size, position.entry_quote = size, entry_quote
+
+
+class Savepoint:
+    """The context manager of ``State.transaction``: one per state, reusable and nestable,
+    because the journal keeps the stack of marks."""
+
+    __slots__ = ("journal",)
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __enter__(self) -> None:
+        self.journal.begin()
+
+    def __exit__(self, kind: type[BaseException] | None, value: object, trace: object) -> None:
+        if kind is None:
+            self.journal.commit()
+        else:
+            self.journal.rollback()
+
+
 class State:
     """The whole exchange state; see the module docstring."""
 
@@ -85,21 +107,16 @@ class State:
         self.block_number = 0
         self.pending: Taker | None = None
         self.journal = Journal()
+        self._savepoint = Savepoint(self.journal)
         self.dirty = Dirty()
         self.trees: StateTrees | None = None  # protocol.commitment's cache of the Merkle trees
 
     # -- transactions ---------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Commits what the block does, or rolls all of it back if it raises."""
-        self.journal.begin()
-        try:
-            yield
-        except BaseException:
-            self.journal.rollback()
-            raise
-        self.journal.commit()
+    def transaction(self) -> Savepoint:
+        """``with state.transaction():`` commits what the body does, or rolls all of it back
+        if it raises (savepoints nest)."""
+        return self._savepoint
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -158,6 +175,14 @@ class State:
     def set_position_field(self, account: Account, market: int, name: str, value: int) -> None:
         position = self.get_or_create_position(account, market)
         self.journal.set_attr(position, name, value)
+        self.dirty.accounts.add(account.index)
+        self.dirty.positions.add((account.index, market))
+
+    def set_position_size(self, account: Account, market: int, size: int, entry_quote: int) -> None:
+        """A trade's change of a position's size and cost basis (one journal entry)."""
+        position = self.get_or_create_position(account, market)
+        self.journal.entries.append((_restore_size, position, position.size, position.entry_quote))
+        position.size, position.entry_quote = size, entry_quote
         self.dirty.accounts.add(account.index)
         self.dirty.positions.add((account.index, market))
 

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.errors import (
+    AmountOutOfRange,
     BelowMinOrderSize,
     Expired,
     MalformedTransaction,
@@ -42,7 +43,7 @@ from protocol.ops.records import (
 )
 from protocol.orders import add_trigger
 from protocol.state import State, Taker
-from protocol.types import PPM, check_positive, check_unsigned
+from protocol.types import PPM
 
 
 class OrderKind(IntEnum):
@@ -108,38 +109,44 @@ def compute_market_limit(market: Market, is_ask: bool, worst: int) -> int:
     return max(worst, low) if is_ask else min(worst, high)
 
 
-def parse_kind(op: CreateOrder) -> tuple[OrderKind, TimeInForce]:
-    try:
-        return OrderKind(op.kind), TimeInForce(op.time_in_force)
-    except ValueError:
-        raise MalformedTransaction(
-            f"unknown kind {op.kind} / time in force {op.time_in_force}"
-        ) from None
+# plain ints for the hot path
+_LIMIT, _STOP_LOSS = int(OrderKind.LIMIT), int(OrderKind.STOP_LOSS)
+_GTT, _IOC, _POST_ONLY = int(TimeInForce.GTT), int(TimeInForce.IOC), int(TimeInForce.POST_ONLY)
+_KINDS = frozenset(OrderKind)
+_TIMES_IN_FORCE = frozenset(TimeInForce)
 
 
-def check_order(state: State, market: Market, op: CreateOrder) -> None:
+def parse_kind(op: CreateOrder) -> tuple[int, int]:
+    """The order's kind and time in force, checked (plain ints on the hot path)."""
+    if op.kind not in _KINDS or op.time_in_force not in _TIMES_IN_FORCE:
+        raise MalformedTransaction(f"unknown kind {op.kind} / time in force {op.time_in_force}")
+    return op.kind, op.time_in_force
+
+
+def check_order(state: State, market: Market, op: CreateOrder, kind: int, tif: int) -> None:
     """Every static check of the module docstring (nothing is written)."""
     preset = state.preset
-    kind, tif = parse_kind(op)
-    check_positive(op.size, preset.base_amount_bits, "size")
-    check_positive(op.price, preset.price_bits, "price")
-    check_unsigned(op.trigger_price, preset.price_bits, "trigger_price")
-    check_unsigned(op.order_expiry, preset.timestamp_bits, "order_expiry")
-    if op.size < market.params.min_base_amount:
-        raise BelowMinOrderSize(f"size {op.size} below {market.params.min_base_amount}")
-    if (tif == TimeInForce.GTT) != (op.order_expiry != 0):
+    size, price, trigger, expiry = op.size, op.price, op.trigger_price, op.order_expiry
+    if not (0 < size < 1 << preset.base_amount_bits and 0 < price < 1 << preset.price_bits):
+        raise AmountOutOfRange(f"size {size!r} or price {price!r} out of range")
+    if not (0 <= trigger < 1 << preset.price_bits and 0 <= expiry < 1 << preset.timestamp_bits):
+        raise AmountOutOfRange(f"trigger price {trigger!r} or expiry {expiry!r} out of range")
+    if size < market.params.min_base_amount:
+        raise BelowMinOrderSize(f"size {size} below {market.params.min_base_amount}")
+    if (tif == _GTT) != (expiry != 0):
         raise MalformedTransaction("order_expiry is set exactly for GTT orders")
-    if tif == TimeInForce.GTT and op.order_expiry <= state.timestamp:
-        raise Expired(f"order expiry {op.order_expiry} is not in the future")
-    if kind != OrderKind.LIMIT and tif != TimeInForce.IOC:
+    if tif == _GTT and expiry <= state.timestamp:
+        raise Expired(f"order expiry {expiry} is not in the future")
+    if kind != _LIMIT and tif != _IOC:
         raise MalformedTransaction("market and trigger orders are immediate-or-cancel")
-    if (kind in (OrderKind.STOP_LOSS, OrderKind.TAKE_PROFIT)) != (op.trigger_price != 0):
+    if (kind >= _STOP_LOSS) != (trigger != 0):
         raise MalformedTransaction("trigger_price is set exactly for stop-loss / take-profit")
-    if op.trigger_price and not op.reduce_only:
+    if trigger and not op.reduce_only:
         raise MalformedTransaction("stop-loss and take-profit orders are reduce-only")
-    low, high = compute_band(market)
-    if kind == OrderKind.LIMIT and not low <= op.price <= high:
-        raise PriceOutOfBand(f"price {op.price} outside [{low}, {high}]")
+    if kind == _LIMIT:
+        low, high = compute_band(market)
+        if not low <= price <= high:
+            raise PriceOutOfBand(f"price {price} outside [{low}, {high}]")
     account = state.accounts[op.account]
     if op.reduce_only and compute_reducible(account, market.index, op.is_ask) == 0:
         raise ReduceOnlyViolation("reduce-only order without an opposite position")
@@ -155,20 +162,18 @@ def process_create_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
 def place_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
     """Checks and places an order for ``op.account`` (signature and nonce already handled)."""
     market = state.get_market(op.market)
-    check_order(state, market, op)
     kind, tif = parse_kind(op)
+    check_order(state, market, op, kind, tif)
     out: list[Event] = []
-    if kind in (OrderKind.STOP_LOSS, OrderKind.TAKE_PROFIT):
+    if kind >= _STOP_LOSS:
         place_trigger(state, market, op, out)
         return tuple(out)
-    limit = (
-        op.price if kind == OrderKind.LIMIT else compute_market_limit(market, op.is_ask, op.price)
-    )
-    rests = tif in (TimeInForce.GTC, TimeInForce.GTT, TimeInForce.POST_ONLY)
+    limit = op.price if kind == _LIMIT else compute_market_limit(market, op.is_ask, op.price)
+    rests = tif != _IOC
     taker = Taker(
         op.account, op.market, op.is_ask, op.size, limit, rests, op.reduce_only, op.order_expiry
     )
-    if tif == TimeInForce.POST_ONLY:
+    if tif == _POST_ONLY:
         best = market.book.best(not op.is_ask)
         if best is not None and is_crossing(taker, best.price):
             raise PostOnlyWouldCross(f"post-only order would take at {best.price}")

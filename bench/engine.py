@@ -1,0 +1,179 @@
+"""Engine benchmark: orders per second through the rules, and the sealing stage apart.
+
+Workload (``--orders``, default 100,000): 10,000 funded accounts, 8 markets, the ``mainnet``
+preset's widths and depths; a mix of resting limit orders near the mid (55 %), cancels of a
+resting order (25 %) and crossing orders (20 %: IOC limits and market orders that take one or
+more makers, each maker a step, with the claims counted inside the order). Every order passes
+every rule: nonce, expiry, field and band checks, matching, fees, the valid-risk-change rule on
+both sides of every fill, open-interest and open-order limits. Signatures are verified at
+admission, before the engine (``Config.check_signatures`` off here; ``bench/crypto.py`` measures
+verification), exactly as the sequencer's API does. Nothing on this path hashes.
+
+Sealing (the witness stage) is timed apart: ``update_state_root`` over the leaves a block of the
+workload dirtied, reported as leaf updates per second and blocks sealed per second.
+
+Prints figures, then, last, ``orders/s: N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from bench.common import print_row, rate
+from protocol.accounts import FIRST_USER_ACCOUNT
+from protocol.block import (
+    process_block_header,
+    process_operation,
+    process_operation_with_claims,
+)
+from protocol.commitment import update_state_root
+from protocol.errors import InvalidTransaction
+from protocol.markets import MarketParams
+from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
+from protocol.ops.deposit import Deposit
+from protocol.ops.register_key import decode_pubkey
+from protocol.params import MAINNET
+from protocol.state import State, make_genesis
+
+ACCOUNTS, MARKETS, MID = 10_000, 8, 100_000
+FAR = (1 << 40) - 1
+PARAMS = MarketParams(price_band=100_000, impact_notional=10**8, max_open_interest=1 << 40)
+KEY = bytes.fromhex("6ea6c27284a761e9ebb444268b9a0dec00807431a44a2351936929ff47aa7871")
+
+
+def make_state(accounts: int) -> State:
+    """Genesis, then ``accounts`` deposits and key registrations (one key decoded once)."""
+    preset = MAINNET.with_overrides(ops_per_block=1 << 20)
+    state = make_genesis(preset, 1, [(PARAMS, MID)] * MARKETS, check_signatures=False)
+    process_block_header(state, 1, 1_000)
+    key = decode_pubkey(KEY)
+    assert key is not None
+    with state.transaction():
+        for index in range(FIRST_USER_ACCOUNT, FIRST_USER_ACCOUNT + accounts):
+            process_operation(state, Deposit(index, index.to_bytes(20, "big"), 10**12))
+            state.set_account_field(state.accounts[index], "pubkey", (key.x, key.y))
+    return state
+
+
+class Workload:
+    """Draws the next order of the mix against the current state (not timed)."""
+
+    def __init__(self, state: State, seed: int) -> None:
+        self.state, self.rng = state, random.Random(seed)
+        self.accounts = len(state.accounts) - FIRST_USER_ACCOUNT
+
+    def next(self) -> object:
+        rng, state = self.rng, self.state
+        account = FIRST_USER_ACCOUNT + rng.randrange(self.accounts)
+        nonce, market = state.accounts[account].nonce, rng.randrange(MARKETS)
+        roll = rng.random()
+        if roll < 0.25 and state.accounts[account].orders:
+            _, m, key = min(state.accounts[account].orders)
+            return CancelOrder(account, nonce, FAR, m, key)
+        is_ask = rng.random() < 0.5
+        size = rng.randrange(1, 20)
+        if roll < 0.80:
+            offset = rng.randrange(1, 200)
+            price = MID + offset if is_ask else MID - offset
+            return CreateOrder(account, nonce, FAR, market, is_ask, size, price)
+        if roll < 0.90:
+            price = MID - 200 if is_ask else MID + 200
+            return CreateOrder(
+                account, nonce, FAR, market, is_ask, size, price, time_in_force=TimeInForce.IOC
+            )
+        worst = 1 if is_ask else 2 * MID
+        return CreateOrder(
+            account,
+            nonce,
+            FAR,
+            market,
+            is_ask,
+            size,
+            worst,
+            kind=OrderKind.MARKET,
+            time_in_force=TimeInForce.IOC,
+        )
+
+
+def run_orders(state: State, count: int, seed: int) -> tuple[float, list[int], int]:
+    """Processes ``count`` orders; returns seconds inside the engine, per-order ns, rejections."""
+    workload, latencies, rejected = Workload(state, seed), [], 0
+    clock = time.perf_counter_ns
+    for _ in range(count):
+        op = workload.next()
+        t0 = clock()
+        try:
+            process_operation_with_claims(state, op)  # type: ignore[arg-type]
+        except InvalidTransaction:
+            rejected += 1
+        latencies.append(clock() - t0)
+    return sum(latencies) / 1e9, latencies, rejected
+
+
+def dirty_leaves(state: State) -> int:
+    d = state.dirty
+    return len(d.accounts) + len(d.positions) + len(d.orders) + len(d.triggers) + len(d.markets)
+
+
+def bench_sealing(accounts: int, blocks: int, block_orders: int, seed: int) -> None:
+    """Sealing on its own state (the cost of a leaf depends on the tree depths, not on how many
+    leaves exist): the first root is built untimed, then each block's dirty leaves are."""
+    state = make_state(accounts)
+    run_orders(state, 20 * accounts, seed)
+    update_state_root(state)
+    leaves = seconds = 0.0
+    for b in range(blocks):
+        run_orders(state, block_orders, seed + 1 + b)
+        leaves += dirty_leaves(state)
+        t0 = time.perf_counter()
+        update_state_root(state)
+        seconds += time.perf_counter() - t0
+    print_row(
+        f"sealing: leaf updates / s ({block_orders}-order blocks)",
+        rate(int(leaves), seconds),
+        "leaves/s",
+    )
+    print_row("sealing: blocks sealed / s", rate(blocks, seconds), "blocks/s")
+    print_row("sealing: dirty leaves per order", leaves / (blocks * block_orders), "leaves")
+
+
+def measure(orders: int, seed: int) -> tuple[float, list[int], int, int]:
+    """One run on a fresh state: a 20,000-order warm-up that fills the books, then ``orders``
+    measured; returns orders/s, sorted per-order latencies (ns), rejections, resting orders."""
+    state = make_state(ACCOUNTS)
+    run_orders(state, 20_000, seed)
+    seconds, latencies, rejected = run_orders(state, orders, seed + 1)
+    resting = sum(len(m.book.orders) for m in state.markets)
+    return rate(orders, seconds), sorted(latencies), rejected, resting
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seal-accounts", type=int, default=100)
+    parser.add_argument("--seal-blocks", type=int, default=3)
+    parser.add_argument("--seal-block-orders", type=int, default=50)
+    args = parser.parse_args()
+    runs = sorted((measure(args.orders, 2 * r + 1) for r in range(args.repeat)), key=lambda r: r[0])
+    speed, latencies, rejected, resting = runs[len(runs) // 2]  # the median run
+    print_row(f"orders per run ({ACCOUNTS:,} accounts, {MARKETS} markets)", args.orders, "orders")
+    print_row("orders rejected by the rules (median run)", rejected, "orders")
+    print_row("resting orders at the end (median run)", resting, "orders")
+    print_row("latency p50", latencies[len(latencies) // 2] / 1e3, "us")
+    print_row("latency p99", latencies[int(0.99 * len(latencies))] / 1e3, "us")
+    print_row(
+        f"orders/s, median of {args.repeat} runs", statistics.median(r[0] for r in runs), "orders/s"
+    )
+    for run in runs:
+        print_row("  run", run[0], "orders/s")
+    bench_sealing(args.seal_accounts, args.seal_blocks, args.seal_block_orders, seed=3)
+    print(f"orders/s: {int(speed)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
