@@ -72,7 +72,7 @@ def apply_fill(
     if not -(1 << bits) < new < 1 << bits:
         raise AmountOutOfRange(f"position size {new} overflows")
     entry = compute_entry_quote(size, position.entry_quote, delta, quote)
-    state.set_position_size(account, market.index, new, entry)
+    state.set_position_size(account, market.index, position, new, entry)
     state.set_collateral(account, account.collateral - quote - fee)
     long_change = (new if new > 0 else 0) - (size if size > 0 else 0)
     if long_change:

@@ -159,7 +159,8 @@ class State:
         bits = self.preset.collateral_bits
         if not -(1 << bits) < value < 1 << bits:
             raise AmountOutOfRange(f"collateral {value} of account {account.index} overflows")
-        self.journal.set_attr(account, "collateral", value)
+        self.journal.entries.append((setattr, account, "collateral", account.collateral))
+        account.collateral = value
         self.dirty.accounts.add(account.index)
 
     def increment_nonce(self, account: Account) -> None:
@@ -178,9 +179,11 @@ class State:
         self.dirty.accounts.add(account.index)
         self.dirty.positions.add((account.index, market))
 
-    def set_position_size(self, account: Account, market: int, size: int, entry_quote: int) -> None:
-        """A trade's change of a position's size and cost basis (one journal entry)."""
-        position = self.get_or_create_position(account, market)
+    def set_position_size(
+        self, account: Account, market: int, position: Position, size: int, entry_quote: int
+    ) -> None:
+        """A trade's change of the size and cost basis of ``position``, which is
+        ``account.positions[market]`` (one journal entry)."""
         self.journal.entries.append((_restore_size, position, position.size, position.entry_quote))
         position.size, position.entry_quote = size, entry_quote
         self.dirty.accounts.add(account.index)
