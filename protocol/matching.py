@@ -128,50 +128,56 @@ def fill(
     befores: tuple[Risk, Risk] | None,
     out: list[Event],
 ) -> None:
-    """Moves size, cash and fees for one fill, then checks both sides; see match_one."""
+    """One fill: moves size, cash and fees, checks both sides and open interest, then updates
+    the taker and the maker order; see match_one."""
     maker_account, taker_account = parties
-    params, price = market.params, maker.price
-    quote = price * size
-    sign = -1 if taker.is_ask else 1
     oi_before = market.data.open_interest
-    maker_fee = -(-quote * params.maker_fee // PPM)
-    apply_fill(state, maker_account, market, -sign * size, -sign * quote, out, maker_fee)
-    if taker.zero_price:
-        taker_quote, taker_fee = taker.zero_price * size, 0
-        state.increase_collateral(state.accounts[INSURANCE_FUND], sign * (taker_quote - quote))
-    else:
-        taker_quote, taker_fee = quote, -(-quote * params.taker_fee // PPM)
-    apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out, taker_fee)
-    if maker_fee or taker_fee:
-        state.increase_collateral(state.accounts[FEE_ACCOUNT], maker_fee + taker_fee)
+    taker_fee, maker_fee = move_fill(state, market, taker, maker.price, parties, size, out)
     if not is_side_valid(state, maker_account, befores and befores[0]):
         raise _MakerRejected
     if not taker.zero_price and not is_side_valid(state, taker_account, befores and befores[1]):
         raise RiskCheckFailed(f"taker {taker.account} fails the valid-risk-change rule")
-    oi = market.data.open_interest
-    if oi > oi_before and oi > params.max_open_interest:
-        raise OpenInterestLimit(f"open interest {oi} over {params.max_open_interest}")
+    oi, limit = market.data.open_interest, market.params.max_open_interest
+    if oi > oi_before and oi > limit:
+        raise OpenInterestLimit(f"open interest {oi} over {limit}")
     state.set_taker_field(taker, "remaining", taker.remaining - size)
     if maker.remaining == size:
         remove_order(state, market, maker)
     else:
         set_order_remaining(state, market, maker, maker.remaining - size)
-    trade = (
-        price,
-        size,
-        taker.account,
-        maker.account,
-        maker.key,
-        taker.is_ask,
-        taker_fee,
-        maker_fee,
-    )
-    out.append(Trade(market.index, *trade))
+    trade = (maker.price, size, taker.account, maker.account, maker.key, taker.is_ask)
+    out.append(Trade(market.index, *trade, taker_fee, maker_fee))
+
+
+def move_fill(
+    state: State,
+    market: Market,
+    taker: Taker,
+    price: int,
+    parties: tuple[Account, Account],
+    size: int,
+    out: list[Event],
+) -> tuple[int, int]:
+    """The money of one fill at ``price``: both positions, the fees to the fee account, and for
+    a liquidation the spread to the insurance fund. Returns (taker fee, maker fee)."""
+    maker_account, taker_account = parties
+    params, quote = market.params, price * size
+    sign = -1 if taker.is_ask else 1
+    maker_fee = -(-quote * params.maker_fee // PPM)
+    apply_fill(state, maker_account, market, -sign * size, -sign * quote, out, maker_fee)
     if taker.zero_price:
+        taker_quote, taker_fee = taker.zero_price * size, 0
         spread = sign * (taker_quote - quote)
+        state.increase_collateral(state.accounts[INSURANCE_FUND], spread)
         out.append(
             LiquidationFill(taker.account, market.index, size, taker.zero_price, price, spread)
         )
+    else:
+        taker_quote, taker_fee = quote, -(-quote * params.taker_fee // PPM)
+    apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out, taker_fee)
+    if maker_fee or taker_fee:
+        state.increase_collateral(state.accounts[FEE_ACCOUNT], maker_fee + taker_fee)
+    return taker_fee, maker_fee
 
 
 def require_order_margin(
