@@ -65,7 +65,7 @@ def apply_fill(
     (negative: received), plus ``fee``. Settles funding first; updates size, cost basis,
     collateral and the market's open interest."""
     settle_funding(state, account, market, out)
-    position = state.get_or_create_position(account, market.index)
+    position = state.ensure_position(account, market.index)
     size = position.size
     new = size + delta
     bits = state.preset.base_amount_bits

@@ -166,7 +166,9 @@ class State:
     def increment_nonce(self, account: Account) -> None:
         self.set_account_field(account, "nonce", account.nonce + 1)
 
-    def get_or_create_position(self, account: Account, market: int) -> Position:
+    def ensure_position(self, account: Account, market: int) -> Position:
+        """The account's position in ``market``, created empty (snapshotting the market's
+        funding index) if it has none."""
         position = account.positions.get(market)
         if position is None:
             position = Position(funding_index=self.markets[market].data.funding_index)
@@ -174,7 +176,7 @@ class State:
         return position
 
     def set_position_field(self, account: Account, market: int, name: str, value: int) -> None:
-        position = self.get_or_create_position(account, market)
+        position = self.ensure_position(account, market)
         self.journal.set_attr(position, name, value)
         self.dirty.accounts.add(account.index)
         self.dirty.positions.add((account.index, market))
