@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from scripts.commands import circuit, demo, devnet
+from scripts.commands import exit as exit_commands
+from scripts.commands import operator as operator_commands
 from scripts.commands import prove as prove_commands
+from scripts.commands import reconstruct as reconstruct_commands
 
 app = typer.Typer(
     help="zkperp: a ZK rollup for an order-book perpetual-futures exchange.", no_args_is_help=True
@@ -16,6 +19,10 @@ app.command("demo")(demo.demo)
 app.command("prove")(prove_commands.prove)
 app.command("verify")(prove_commands.verify_dir)
 app.add_typer(prove_commands.verifier_app, name="verifier")
+app.add_typer(operator_commands.app, name="operator")
+app.command("reconstruct")(reconstruct_commands.reconstruct_command)
+app.command("exit")(exit_commands.exit_command)
+app.add_typer(exit_commands.desert_app, name="desert")
 
 
 def main() -> None:

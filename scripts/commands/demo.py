@@ -1,32 +1,234 @@
-"""`zkperp demo`: the README's main command."""
+"""`zkperp demo` (`make demo`): the whole rollup on a fresh devnet, then the escape hatch.
+
+1. A devnet comes up; the block and exit circuits' keys are set up (once, then cached under
+   build/keys) and the rollup is deployed with their real Groth16 verifiers.
+2. Four users deposit USDC and register L2 keys (L1 priority requests); the operator proves and
+   settles the batches (commit -> verify -> execute), with progress bars.
+3. They transfer and withdraw on L2 through the operator's mempool; more batches.
+4. The operator stops for good. A user asks for a forced withdrawal and another deposits more;
+   time passes the deadline, anyone activates desert mode, the queued deposit is refunded, and
+   every user rebuilds the state from L1 alone and exits with a proof.
+5. A table of every user's L1 balance before and after; the demo fails (exit code 1) unless each
+   got exactly what they own: what the operator's last verified state held, plus their L2
+   withdrawals and refunded deposits.
+"""
 
 from __future__ import annotations
 
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from web3 import Web3
+from web3.contract import Contract
 
+from protocol.eddsa import SecretKey
+from protocol.jubjub import compress
 from protocol.params import get_preset
 from scripts import chain, devnet
-from scripts.compile import compile_project
+from scripts.commands.operator import KEYS_DIR, ProgressView, deploy_with_circuits
+from scripts.exit import (
+    activate_desert_mode,
+    exit_account,
+    refund_deposits,
+    send,
+    withdraw_pending_balance,
+)
+from scripts.reconstruct import reconstruct
+from sequencer.client import Client
+from sequencer.genesis import RollupConfig
+from sequencer.operator import L1Link, Operator
+from sequencer.prover_worker import CircuitProvers
+from sequencer.store import Store
 
 console = Console()
+USDC = 1_000_000
+NAMES = ("alice", "bob", "carol", "dave")
+
+
+@dataclass
+class User:
+    name: str
+    address: str
+    account: int
+    key: SecretKey
+    before: int = 0
+    deposited: int = 0
+    withdrawn: int = 0  # L2 withdrawals paid on L1 by executed batches
+    refunded: int = 0
+    exited: int = 0
+
+
+@dataclass
+class Scene:
+    w3: Web3
+    rollup: Contract
+    token: Contract
+    operator: Operator
+    provers: CircuitProvers
+    users: list[User]
+    minter: str  # the operator's L1 account deployed the test token
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def send(self, fn: object, sender: str, what: str) -> None:
+        send(self.w3, fn, sender, what)  # type: ignore[arg-type]
+
+    def balance(self, user: User) -> int:
+        return int(self.token.functions.balanceOf(user.address).call())
+
+    def deposit(self, user: User, amount: int) -> None:
+        self.send(
+            self.token.functions.approve(self.rollup.address, amount), user.address, "approve"
+        )
+        self.send(self.rollup.functions.deposit(user.account, amount), user.address, "deposit")
+        user.deposited += amount
+
+    def client(self, user: User) -> Client:
+        return Client(self.operator, user.account, user.key)
+
+    def settle(self, title: str) -> None:
+        start = time.monotonic()
+        with ProgressView.make() as view:
+            self.operator.report = ProgressView(view)
+            while self.operator.step() is not None:
+                pass
+        self.timings[title] = time.monotonic() - start
+
+
+def setup_scene(w3: Web3, config: RollupConfig, workdir: Path) -> Scene:
+    start = time.monotonic()
+    with console.status("block and exit circuits: loading their keys (set up on the first run)"):
+        provers = CircuitProvers.load(config.preset, config.chain_id, KEYS_DIR)
+    keys_s = time.monotonic() - start
+    deployment = deploy_with_circuits(w3, config, provers)
+    rollup, token = deployment.get_rollup(w3), deployment.get_token(w3)
+    link = L1Link(w3, rollup, deployment.validator, deployment.start_block, confirmations=0)
+    operator = Operator.open(config, Store(workdir / "operator.sqlite"), link, provers)
+    addresses = chain.accounts(w3)[1 : 1 + len(NAMES)]
+    users = [
+        User(name, address, 3 + i, SecretKey.from_seed(secrets.token_bytes(32)))
+        for i, (name, address) in enumerate(zip(NAMES, addresses, strict=True))
+    ]
+    console.print(f"rollup at {rollup.address} with the real block and exit verifiers")
+    scene = Scene(w3, rollup, token, operator, provers, users, deployment.validator)
+    scene.timings["keys"] = keys_s
+    scene.timings["deploy"] = time.monotonic() - start - keys_s
+    return scene
+
+
+def act_on_l2(scene: Scene) -> None:
+    """Deposits and keys (batch(es) of priority requests), then transfers and withdrawals."""
+    alice, bob, carol, dave = scene.users
+    for user, amount in zip(scene.users, (100, 50, 80, 30), strict=True):
+        scene.send(scene.token.functions.mint(user.address, 200 * USDC), scene.minter, "mint")
+        user.before = scene.balance(user)
+        scene.deposit(user, amount * USDC)
+        pubkey = compress(user.key.public_key)
+        scene.send(scene.rollup.functions.registerL2Key(user.account, pubkey), user.address, "key")
+    console.rule("users deposit and register L2 keys")
+    scene.settle("deposits and keys")
+    console.rule("transfers and withdrawals on L2")
+    scene.client(alice).transfer(bob.account, 25 * USDC)
+    scene.client(bob).transfer(carol.account, 10 * USDC)
+    scene.client(carol).withdraw(30 * USDC)
+    scene.client(dave).transfer(alice.account, 5 * USDC)
+    scene.client(alice).withdraw(12_500_000)
+    scene.client(bob).transfer(dave.account, 1_000 * USDC)  # more than bob has: dropped
+    carol.withdrawn, alice.withdrawn = 30 * USDC, 12_500_000
+    scene.settle("transfers and withdrawals")
+    for seq, error in scene.operator.store.get_dropped().items():
+        console.print(f"operator dropped transaction #{seq}: {error}")
+
+
+def escape(scene: Scene, config: RollupConfig) -> None:
+    """The operator is gone: forced withdrawal, deadline, desert mode, refunds, exits."""
+    alice, bob, carol, dave = scene.users
+    console.rule("the operator stops for good")
+    start = time.monotonic()
+    scene.send(scene.rollup.functions.requestForcedWithdraw(alice.account, 10 * USDC),
+               alice.address, "requestForcedWithdraw")  # fmt: skip
+    scene.deposit(dave, 15 * USDC)
+    chain.increase_time(scene.w3, config.preset.priority_expiry_seconds + 1)
+    console.print(f"{config.preset.priority_expiry_seconds + 1} s pass: the request is overdue")
+    activate_desert_mode(scene.w3, scene.rollup, carol.address)
+    console.print("carol activated desert mode")
+    for owner, amount in refund_deposits(scene.w3, scene.rollup, bob.address).items():
+        refunded = next(u for u in scene.users if u.address == owner)
+        refunded.refunded += amount
+        console.print(f"{refunded.name}'s queued deposit of {amount / USDC:g} USDC is refunded")
+    for user in scene.users:
+        rebuilt = reconstruct(scene.w3, scene.rollup, config)
+        result = exit_account(scene.w3, scene.rollup, rebuilt, user.account, scene.provers,
+                              user.address)  # fmt: skip
+        user.exited = result.amount
+        withdraw_pending_balance(scene.w3, scene.rollup, user.address, user.address)
+        console.print(
+            f"{user.name} rebuilt the state from L1 (batch {rebuilt.batch_number}) and exited "
+            f"with {result.amount / USDC:g} USDC"
+        )
+    scene.timings["escape hatch"] = time.monotonic() - start
+
+
+def report(scene: Scene, owned: dict[int, int]) -> bool:
+    """The before/after table; True if every user got exactly what they own."""
+    table = Table(title="L1 USDC balances")
+    for column in ("user", "before", "deposited", "owned on L2", "withdrawn", "refunded",
+                   "after", "expected", ""):  # fmt: skip
+        table.add_column(column, justify="right")
+    ok = True
+    for u in scene.users:
+        after = scene.balance(u)
+        expected = u.before - u.deposited + owned[u.account] + u.withdrawn + u.refunded
+        good = after == expected and u.exited == owned[u.account]
+        ok &= good
+        cells = (u.before, u.deposited, owned[u.account], u.withdrawn, u.refunded, after, expected)
+        table.add_row(u.name, *(f"{c / USDC:,.2f}" for c in cells), "✓" if good else "✗ WRONG")
+    console.print(table)
+    return ok
 
 
 def demo(
-    preset: Annotated[str, typer.Option(help="minimal | devnet | mainnet")] = "devnet",
+    preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
 ) -> None:
-    """Devnet up, contracts deployed, and (as the parts land) the whole rollup scenario."""
+    """Deposits, transfers and withdrawals proven on L1; then every user exits in desert mode."""
     params = get_preset(preset)
+    start = time.monotonic()
     console.rule(f"zkperp demo ({params.name} preset)")
-    with devnet.running() as net:
-        console.print(f"devnet at {net.rpc_url}, chain {net.chain_id}")
+    with devnet.running() as net, tempfile.TemporaryDirectory() as tmp:
         w3 = chain.connect(net.rpc_url)
-        artifacts = compile_project()
-        console.print(f"compiled {len(artifacts)} contracts: {', '.join(sorted(artifacts))}")
-        counter = chain.deploy(w3, artifacts["Counter"])
-        console.print(f"deployed Counter at {counter.address}")
-        console.print(
-            "[yellow]the rollup scenario is not built yet: only the toolchain ran[/yellow]"
-        )
+        fee_owner = bytes.fromhex(chain.accounts(w3)[0][2:])  # the operator's fee account
+        config = RollupConfig(params, int(w3.eth.chain_id), fee_owner)
+        console.print(f"devnet at {net.rpc_url}, chain {net.chain_id}")
+        scene = setup_scene(w3, config, Path(tmp))
+        act_on_l2(scene)
+        owned = {
+            u.account: scene.operator.state.accounts[u.account].collateral for u in scene.users
+        }
+        escape(scene, config)
+        ok = report(scene, owned)
+        show_costs(scene, time.monotonic() - start)
+    if not ok:
+        console.print("[red]some user did not get exactly what they own[/red]")
+        raise typer.Exit(1)
+    console.print("[green]every user got exactly what they own[/green]")
+
+
+def show_costs(scene: Scene, wall_s: float) -> None:
+    gas = scene.operator.submitter.gas
+    batches = len(gas.get("commit", []))
+    per_step = {step: sum(values) // max(1, len(values)) for step, values in gas.items()}
+    total = sum(per_step.values())
+    slots = scene.operator.config.preset.ops_per_block
+    console.print(
+        f"{batches} batches; gas per batch: "
+        + ", ".join(f"{step} {g:,}" for step, g in per_step.items())
+        + f" = {total:,} ({total // slots:,} per operation slot)"
+    )
+    phases = ", ".join(f"{name} {s:.0f} s" for name, s in scene.timings.items())
+    console.print(f"wall time {wall_s:.0f} s ({phases})")

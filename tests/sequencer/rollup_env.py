@@ -5,6 +5,7 @@ file, users with L1 addresses and L2 keys."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from web3 import Web3
@@ -16,12 +17,13 @@ from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.params import MINIMAL, Preset
 from scripts import chain
-from scripts.compile import Artifact, compile_project
-from scripts.deploy import deploy_rollup
+from scripts.commands.operator import KEYS_DIR, deploy_with_circuits
+from scripts.devnet import CHAIN_ID
 from sequencer.client import Client
 from sequencer.genesis import RollupConfig
-from sequencer.operator import BlockProver, L1Link, Operator
+from sequencer.operator import L1Link, Operator
 from sequencer.progress import Progress
+from sequencer.prover_worker import CircuitProvers
 from sequencer.store import Store
 
 USDC = 1_000_000
@@ -48,7 +50,7 @@ class RollupEnv:
     users: list[User]
     start_block: int
     store_path: Path
-    prover: BlockProver
+    provers: CircuitProvers
     progress: list[Progress] = field(default_factory=list)
     operator: Operator | None = None
 
@@ -83,7 +85,7 @@ class RollupEnv:
             self.operator.store.close()
         link = L1Link(self.w3, self.rollup, self.validator, self.start_block, confirmations=0)
         store = Store(self.store_path)
-        self.operator = Operator.open(self.config, store, link, self.prover, self.progress.append)
+        self.operator = Operator.open(self.config, store, link, self.provers, self.progress.append)
         return self.operator
 
     def client(self, user: User) -> Client:
@@ -99,29 +101,31 @@ class RollupEnv:
         return sealed
 
 
-def deploy_env(
-    w3: Web3,
-    tmp_path: Path,
-    verifiers: tuple[Artifact, Artifact],
-    prover: BlockProver,
-    preset: Preset = MINIMAL,
-    users: int = 3,
-) -> RollupEnv:
-    """A fresh rollup for ``preset`` with the given verifiers, and ``users`` users (accounts
-    3, 4, ...), the node's first account being the operator."""
-    validator, *addresses = chain.accounts(w3)
+@cache
+def get_provers(preset: Preset = MINIMAL, chain_id: int = CHAIN_ID) -> CircuitProvers:
+    """The block and exit circuits' provers (keys set up once, cached under build/keys)."""
+    return CircuitProvers.load(preset, chain_id, KEYS_DIR)
+
+
+def deploy_env(w3: Web3, tmp_path: Path, users: int = 3, preset: Preset = MINIMAL) -> RollupEnv:
+    """A fresh rollup for ``preset`` with the real verifiers of its block and exit circuits,
+    and ``users`` users (accounts 3, 4, ...); the node's first account is the operator."""
+    validator = chain.accounts(w3)[0]
     config = RollupConfig(preset, int(w3.eth.chain_id), bytes.fromhex(validator[2:]))
-    start = int(w3.eth.block_number) + 1
-    deployment = deploy_rollup(
-        w3, preset, *verifiers, genesis_state_root=config.compute_genesis_root()
-    )
-    artifacts = compile_project()
-    rollup = w3.eth.contract(address=deployment.rollup, abi=artifacts["Rollup"].abi)
-    token = w3.eth.contract(address=deployment.token, abi=artifacts["TestUSDC"].abi)
+    provers = get_provers(preset, config.chain_id)
+    deployment = deploy_with_circuits(w3, config, provers)
     cast = [
         User(address, 3 + i, SecretKey.from_seed(bytes([i + 1]) * 32))
-        for i, address in enumerate(addresses[:users])
+        for i, address in enumerate(chain.accounts(w3)[1 : 1 + users])
     ]
     return RollupEnv(
-        w3, config, rollup, token, validator, cast, start, tmp_path / "op.sqlite", prover
+        w3,
+        config,
+        deployment.get_rollup(w3),
+        deployment.get_token(w3),
+        validator,
+        cast,
+        deployment.start_block,
+        tmp_path / "op.sqlite",
+        provers,
     )

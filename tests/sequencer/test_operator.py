@@ -1,6 +1,6 @@
-"""The operator pipeline against the real contracts: every sealed block committed, proven,
-verified and executed, with progress reported; rejected transactions dropped with their error;
-a restarted operator rebuilt from its SQLite file, going on where L1 is."""
+"""The operator pipeline with real proofs against the real contracts: every sealed block
+committed, proven, verified and executed, with progress reported; rejected transactions dropped
+with their error; a restarted operator rebuilt from its SQLite file, going on where L1 is."""
 
 from __future__ import annotations
 
@@ -15,70 +15,54 @@ from sequencer.operator import Operator, OperatorError
 from sequencer.store import Store
 from sequencer.submitter import get_l1_progress, get_stored_info
 from tests.sequencer.rollup_env import USDC, RollupEnv, deploy_env
-from tests.sequencer.standin import StandInBlockProver
 
-pytestmark = pytest.mark.devnet
+pytestmark = [pytest.mark.devnet, pytest.mark.prove]
 
 
 @pytest.fixture
 def env(w3: Web3, tmp_path: Path) -> RollupEnv:
-    prover = StandInBlockProver()
-    return deploy_env(w3, tmp_path, prover.verifiers, prover, users=2)
+    return deploy_env(w3, tmp_path, users=2)
 
 
-def open_accounts(env: RollupEnv) -> Operator:
+def test_the_operator_settles_every_block_and_survives_a_restart(env: RollupEnv) -> None:
+    alice, bob = env.users
     operator = env.open_operator()
     for user in env.users:
         env.deposit(user, 10 * USDC)
         env.register_key(user)
-    assert env.run_operator() == 1
-    return operator
-
-
-def test_every_block_is_committed_verified_and_executed(env: RollupEnv) -> None:
-    alice, bob = env.users
-    operator = open_accounts(env)
-    env.client(alice).transfer(bob.account, 2 * USDC)
-    env.client(bob).withdraw(3 * USDC)
-    bad = operator.mempool.submit(replace(operator.mempool.get_pending_transactions()[0], amount=1))
-    assert env.run_operator() == 1
-    progress = get_l1_progress(env.rollup)
-    assert progress.committed == progress.verified == progress.executed == 2
-    assert env.rollup.functions.pendingBalances(bob.address).call() == 3 * USDC
-    assert env.rollup.functions.firstPriorityRequestId().call() == 4
-    assert operator.store.get_dropped()[bad].startswith("InvalidNonce")
-    stages = {(p.stage, p.batch) for p in env.progress}
-    assert {("build", 2), ("commit", 2), ("verify", 2), ("execute", 2)} <= stages
-    assert operator.mempool.get_pending() == []
-
-
-def test_a_restarted_operator_goes_on_where_l1_is(env: RollupEnv) -> None:
-    alice, bob = env.users
-    operator = open_accounts(env)
+    assert env.run_operator() == 1  # four requests, four slots
     env.client(alice).transfer(bob.account, USDC)
-    env.client(bob).transfer(alice.account, 4 * USDC)
-    sealed = operator.seal_block()
-    assert sealed is not None
+    env.client(bob).withdraw(3 * USDC)
+    forged = replace(operator.mempool.get_pending_transactions()[0], amount=2)
+    bad = operator.mempool.submit(forged)
+    sealed = operator.seal_block()  # block 2: sealed and committed, then the operator crashes
+    assert sealed is not None and sealed.dropped.keys() == {bad}
+    assert sealed.dropped[bad].startswith("InvalidNonce")
     operator.submitter.commit(
         get_stored_info(env.rollup, 1), 2, sealed.block.timestamp, sealed.state_root, sealed.pubdata
     )
-    env.client(alice).withdraw(USDC)  # acknowledged, then the operator crashes
+    env.client(alice).withdraw(USDC)  # acknowledged before the crash
     before = encode_state(operator.state)
 
     restarted = env.open_operator()  # replays its file: the sealed block, the pending withdraw
     assert encode_state(restarted.state) == before
     assert len(restarted.mempool) == 1
-    assert env.run_operator() == 1  # block 2 is verified and executed, block 3 goes through
+    assert env.run_operator() == 1  # block 2 is proven, verified, executed; block 3 goes through
     progress = get_l1_progress(env.rollup)
     assert progress.committed == progress.verified == progress.executed == 3
-    assert restarted.state.accounts[alice.account].collateral == 10 * USDC - USDC + 4 * USDC - USDC
+    assert env.rollup.functions.pendingBalances(bob.address).call() == 3 * USDC
+    assert env.rollup.functions.pendingBalances(alice.address).call() == USDC
+    assert env.rollup.functions.firstPriorityRequestId().call() == 4
+    assert restarted.state.accounts[alice.account].collateral == 8 * USDC
+    stages = {(p.stage, p.batch) for p in env.progress}
+    for stage in ("build", "commit", "witness", "prove", "verify", "execute"):
+        assert (stage, 3) in stages
+    assert restarted.mempool.get_pending() == []
 
 
 def test_a_store_of_another_deployment_is_refused(env: RollupEnv) -> None:
-    env.open_operator()
-    assert env.operator is not None
-    env.operator.store.close()
+    operator = env.open_operator()
+    operator.store.close()
     other = replace(env.config, chain_id=1)
-    link = env.operator.l1
     with pytest.raises(OperatorError, match="another deployment"):
-        Operator.open(other, Store(env.store_path), link, env.prover)
+        Operator.open(other, Store(env.store_path), operator.l1, env.provers)
