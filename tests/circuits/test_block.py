@@ -1,0 +1,462 @@
+"""The block circuit against the rules (``protocol.block.process_block``).
+
+- Differential: for random blocks of money-path operations, valid or not, the circuit's public
+  inputs equal the native old and new state roots and ``protocol.pubdata``'s commitment, and an
+  operation the rules refuse has no satisfying slot witness.
+- Refusals and tampering are rejected by the constraint check, which names the constraint.
+- Setup mode builds the same system; one real Groth16 run (``prove`` marker) shows that a proof
+  forced from a bad witness does not verify.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from circuits.block import PUBLIC_INPUTS, BlockWitness, build_block_circuit
+from circuits.ops.slot import OP_CIRCUITS, SlotWitness, get_dummy_signature
+from circuits.r1cs import UnsatisfiedConstraintError
+from protocol import jubjub, pubdata
+from protocol.block import Block, Operation, compute_record, process_block, process_block_header
+from protocol.commitment import update_state_root
+from protocol.errors import InvalidBlock, InvalidTransaction
+from protocol.events import Withdrawn
+from protocol.field import R
+from protocol.jubjub import compress
+from protocol.ops.deposit import Deposit
+from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.noop import Noop
+from protocol.ops.register_key import RegisterKey
+from protocol.ops.transfer import Transfer
+from protocol.ops.withdraw import Withdraw
+from protocol.params import MINIMAL
+from protocol.signing import sign_tx
+from protocol.state import State, make_genesis
+from sequencer.witness import (
+    build_block_inputs,
+    build_block_witness,
+    build_slot_witness,
+    capture_account,
+)
+from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
+
+PRESET = MINIMAL.with_overrides(ops_per_block=2)  # the minimal slot, two per block: quicker
+USERS = (3, 4, 5)
+START = 1_000_000  # each user's first deposit
+
+
+def _no_point_y() -> bytes:
+    """The smallest y with no curve point."""
+    for y in range(2, 100):
+        try:
+            jubjub.decompress(y.to_bytes(32, "big"))
+        except jubjub.PointError:
+            return y.to_bytes(32, "big")
+    raise AssertionError("every small y has a point")
+
+
+BAD_KEYS = {
+    "y_not_canonical": b"\xff" * 32,
+    "no_point": _no_point_y(),
+    "sign_with_zero_x": (1 << 255 | 1).to_bytes(32, "big"),
+    "identity": (1).to_bytes(32, "big"),
+    "order_4": bytes(32),
+    "not_in_subgroup": compress(jubjub.add(key_of(9).public_key, jubjub.Point(0, R - 1))),
+}
+
+
+def key_bytes(index: int) -> bytes:
+    return compress(key_of(index).public_key)
+
+
+def signed(op: Any, signer: int) -> Any:
+    return sign_tx(op, key_of(signer), CHAIN_ID)
+
+
+def new_state() -> State:
+    """Genesis, then users 3, 4, 5 funded with START and their keys registered (natively)."""
+    state = make_genesis(PRESET, CHAIN_ID, (), owner_of(0), owner_of(1))
+    ops: list[Operation] = []
+    for user in USERS:
+        ops += [
+            Deposit(user, owner_of(user), START),
+            RegisterKey(user, owner_of(user), key_bytes(user)),
+        ]
+    for n, start in enumerate(range(0, len(ops), PRESET.ops_per_block), start=1):
+        process_block(state, Block(n, 100 * n, tuple(ops[start : start + PRESET.ops_per_block])))
+    update_state_root(state)
+    return state
+
+
+def next_block(state: State, ops: list[Operation], dt: int = 10) -> Block:
+    return Block(state.block_number + 1, state.timestamp + dt, tuple(ops))
+
+
+def native_public_inputs(state: State, block: Block) -> list[int]:
+    """What the contract and the rules say: old root, new root, commitment."""
+    old = update_state_root(state)
+    result = process_block(state, block)
+    records = pubdata.compute_batch_pubdata(result.records, PRESET.ops_per_block)
+    return [old, update_state_root(state), pubdata.compute_commitment(block.timestamp, records)]
+
+
+def check_block(state: State, block: Block) -> None:
+    """The circuit proves ``block`` with the rules' public inputs (both states advance)."""
+    expected = native_public_inputs(copy.deepcopy(state), block)
+    cs, witness = build_block_inputs(state, block)
+    cs.check(witness)
+    assert cs.public_inputs(witness) == expected
+
+
+# -- forcing a slot the rules refuse ---------------------------------------------------------------
+
+
+def claimed_record(state: State, op: Operation) -> bytes:
+    """The record a cheating operator would post for ``op`` (the fields the operation names)."""
+    if isinstance(op, Withdraw):
+        account = state.accounts.get(op.account)
+        owner = pubdata.ADDRESS_BYTES * b"\0" if account is None else account.owner
+        return compute_record(op, (Withdrawn(op.account, owner, op.amount),))
+    return compute_record(op, ())
+
+
+def forced_witness(state: State, op: Operation, record: bytes | None = None) -> BlockWitness:
+    """A block of ``op`` then noops from ``state`` (clock already set), ``op``'s slot filled
+    as if the rules applied it. ``state`` is left as it was."""
+    scratch = copy.deepcopy(state)
+    circuit = next(c for c in OP_CIRCUITS if c.op_class is type(op))
+    a, b = (capture_account(scratch, i) for i in circuit.get_accounts(op))
+    expiry = getattr(op, "expiry", scratch.timestamp)
+    signature = getattr(op, "signature", None) or get_dummy_signature()[1]
+    slot = SlotWitness(record or claimed_record(scratch, op), a, b, expiry, signature)
+    noops = [build_slot_witness(scratch, Noop()) for _ in range(PRESET.ops_per_block - 1)]
+    assert scratch.trees is not None  # capture_account brought them up to date
+    books, markets = scratch.trees.books.root(), scratch.trees.markets.root()
+    return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops))
+
+
+def _keyless(x: int, y: int) -> list[int]:
+    """The EdDSA gadget's hint for ``Q = P / 8`` cannot divide the non-point (0, 0) (an account
+    without a key): any value does, the constraints then refuse it."""
+    if (x, y) == (0, 0):
+        return [0, 1]
+    return list(jubjub.scalar_mul(pow(8, -1, jubjub.ORDER), jubjub.Point(x, y)))
+
+
+def rejection(witness: BlockWitness) -> str:
+    """The name of the first constraint the block witness breaks (fails if none)."""
+    overrides = {"slot0/signature/eddsa/public_key/in_subgroup/eighth": _keyless}
+    cs, values = build_block_circuit(PRESET, CHAIN_ID, witness, overrides)
+    assert values is not None
+    with pytest.raises(UnsatisfiedConstraintError) as err:
+        cs.check(values)
+    return err.value.name
+
+
+def started_block(state: State, dt: int = 10) -> State:
+    """A copy of ``state`` with the next block's clock set."""
+    scratch = copy.deepcopy(state)
+    process_block_header(scratch, scratch.block_number + 1, scratch.timestamp + dt)
+    return scratch
+
+
+# -- shape -------------------------------------------------------------------------------------
+
+
+def test_setup_mode_builds_the_same_system() -> None:
+    state = new_state()
+    cs, _ = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
+    shape, none = build_block_circuit(PRESET, CHAIN_ID)
+    assert none is None
+    assert len(shape.constraints) < 2**15  # two minimal slots
+    assert shape == cs and shape.digest() == cs.digest()
+    assert cs.public_names == PUBLIC_INPUTS
+
+
+def test_the_chain_id_is_part_of_the_circuit() -> None:
+    a, _ = build_block_circuit(PRESET, CHAIN_ID)
+    b, _ = build_block_circuit(PRESET, CHAIN_ID + 1)
+    assert a.digest() != b.digest()
+
+
+# -- valid blocks ------------------------------------------------------------------------------
+
+
+def check_blocks(state: State, ops: list[Operation]) -> None:
+    """``ops`` in blocks of ``ops_per_block``, each proven with the rules' public inputs."""
+    for start in range(0, len(ops), PRESET.ops_per_block):
+        check_block(state, next_block(state, ops[start : start + PRESET.ops_per_block]))
+
+
+def test_every_operation_type_matches_the_rules() -> None:
+    state = new_state()
+    ops: list[Operation] = [
+        Deposit(6, owner_of(6), 77),  # creates account 6
+        Deposit(3, owner_of(9), 5),  # credits 3 whoever sends it
+        signed(Transfer(3, 0, FAR, 4, 250_000), 3),
+        signed(Withdraw(4, 0, FAR, 1_000), 4),
+        ForcedWithdraw(5, owner_of(5), 10**9),  # more than it has: all of it
+        ForcedWithdraw(3, owner_of(3), 3),
+        RegisterKey(6, owner_of(6), key_bytes(6)),
+        signed(Transfer(6, 0, FAR, 3, 77), 6),
+    ]
+    check_blocks(state, ops)
+    check_block(state, next_block(state, [], dt=0))  # all noops, same timestamp
+
+
+@pytest.mark.parametrize("name", sorted(BAD_KEYS))
+def test_an_unusable_key_is_consumed_with_status_0(name: str) -> None:
+    state = new_state()
+    check_block(state, next_block(state, [RegisterKey(3, owner_of(3), BAD_KEYS[name])]))
+
+
+def test_refused_priority_requests_are_consumed_as_noops() -> None:
+    state = new_state()
+    ops: list[Operation] = [
+        RegisterKey(4, owner_of(5), key_bytes(5)),  # not the owner
+        RegisterKey(9, owner_of(9), key_bytes(9)),  # no account
+        ForcedWithdraw(0, owner_of(0), 1),  # the insurance fund
+        ForcedWithdraw(5, owner_of(4), 1),  # not the owner
+        ForcedWithdraw(9, owner_of(9), 1),  # no account
+        ForcedWithdraw(3, owner_of(3), 0),  # nothing asked
+    ]
+    check_blocks(state, ops)
+
+
+# -- differential ------------------------------------------------------------------------------
+
+ACCOUNT = st.sampled_from([0, 2, 3, 4, 5, 6])
+AMOUNT = st.sampled_from([0, 1, 999, 300_000, START, 2**64 - 1])
+NONCE_SHIFT = st.sampled_from([0, 0, 0, -1, 1])
+SIGNER_SHIFT = st.sampled_from([0, 0, 0, 1])
+OP_SPEC = st.one_of(
+    st.tuples(st.just("deposit"), ACCOUNT, AMOUNT),
+    st.tuples(st.just("register"), ACCOUNT, st.sampled_from(["own", "other", *BAD_KEYS])),
+    st.tuples(st.just("transfer"), ACCOUNT, ACCOUNT, AMOUNT, NONCE_SHIFT, SIGNER_SHIFT),
+    st.tuples(st.just("withdraw"), ACCOUNT, AMOUNT, NONCE_SHIFT, SIGNER_SHIFT),
+    st.tuples(st.just("forced_withdraw"), ACCOUNT, st.booleans(), AMOUNT),
+)
+
+
+def make_op(state: State, spec: tuple[Any, ...], nonces: dict[int, int]) -> Operation:
+    """The operation ``spec`` describes, its nonce counted from the ones the block used."""
+    kind, account, *rest = spec
+    if kind == "deposit":
+        return Deposit(account, owner_of(account), rest[0])
+    if kind == "register":
+        key = {"own": key_bytes(account), "other": key_bytes(account + 1)}.get(rest[0])
+        return RegisterKey(account, owner_of(account), key or BAD_KEYS[rest[0]])
+    if kind == "forced_withdraw":
+        return ForcedWithdraw(account, owner_of(account if rest[0] else account + 1), rest[1])
+    existing = state.accounts.get(account)
+    nonce = nonces.get(account, 0 if existing is None else existing.nonce)
+    nonces[account] = nonce + 1
+    *fields, shift, signer = rest
+    if kind == "transfer":
+        op: Any = Transfer(account, max(0, nonce + shift), FAR, fields[0], fields[1])
+    else:
+        op = Withdraw(account, max(0, nonce + shift), FAR, fields[0])
+    return signed(op, account + signer)
+
+
+def first_refused(state: State, block: Block) -> tuple[State, Operation]:
+    """The state just before the block's first refused operation, and that operation."""
+    scratch = started_block(state, block.timestamp - state.timestamp)
+    for op in block.operations:
+        try:
+            build_slot_witness(scratch, op)
+        except InvalidTransaction:
+            return scratch, op
+    raise AssertionError("the block has no refused operation")
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(OP_SPEC, min_size=1, max_size=PRESET.ops_per_block), max_size=2))
+def test_the_circuit_proves_what_the_rules_do(blocks: list[list[tuple[Any, ...]]]) -> None:
+    state = new_state()
+    for specs in blocks:
+        nonces: dict[int, int] = {}
+        block = next_block(state, [make_op(state, spec, nonces) for spec in specs])
+        try:
+            native_public_inputs(copy.deepcopy(state), block)
+        except InvalidBlock:
+            rejection(forced_witness(*first_refused(state, block)))
+            continue
+        check_block(state, block)
+
+
+# -- refusals, named ---------------------------------------------------------------------------
+
+REFUSED: dict[str, tuple[Callable[[State], Operation], str]] = {
+    "transfer overdraft": (
+        lambda s: signed(Transfer(3, 0, FAR, 4, START + 1), 3),
+        "slot0/a_collateral/to_bits/bits_sum",
+    ),
+    "withdraw overdraft": (
+        lambda s: signed(Withdraw(3, 0, FAR, START + 1), 3),
+        "slot0/a_collateral/to_bits/bits_sum",
+    ),
+    "wrong signature": (
+        lambda s: signed(Transfer(3, 0, FAR, 4, 5), 4),
+        "slot0/signature/eddsa/s_g_is_r_plus_c_a_x",
+    ),
+    "nonce reuse": (
+        lambda s: signed(Transfer(3, 0, FAR, 4, 5), 3),  # after the nonce moved on (below)
+        "slot0/signature/eddsa/s_g_is_r_plus_c_a_x",
+    ),
+    "expired": (
+        lambda s: signed(Withdraw(3, 0, s.timestamp - 1, 5), 3),
+        "slot0/expiry/not_expired/range/bits_sum",
+    ),
+    "zero amount": (
+        lambda s: signed(Transfer(3, 0, FAR, 4, 0), 3),
+        "slot0/transfer/amount_positive",
+    ),
+    "transfer to oneself": (
+        lambda s: signed(Transfer(3, 0, FAR, 3, 5), 3),
+        "slot0/transfer/receiver_allowed",
+    ),
+    "transfer to the funding pool": (
+        lambda s: signed(Transfer(3, 0, FAR, 2, 5), 3),
+        "slot0/transfer/receiver_allowed",
+    ),
+    "transfer to no account": (
+        lambda s: signed(Transfer(3, 0, FAR, 9, 5), 3),
+        "slot0/transfer/receiver_exists",
+    ),
+    "insurance fund sends": (
+        lambda s: signed(Transfer(0, 0, FAR, 3, 5), 0),
+        "slot0/transfer/signer/not_rule_only",
+    ),
+    "withdraw from no account": (
+        lambda s: signed(Withdraw(9, 0, FAR, 5), 9),
+        "slot0/withdraw/signer/account_exists",
+    ),
+    "deposit of zero": (lambda s: Deposit(3, owner_of(3), 0), "slot0/deposit/amount_positive"),
+    "deposit overflow": (
+        lambda s: Deposit(3, owner_of(3), 2**64 - START),
+        "slot0/a_collateral/to_bits/bits_sum",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_operation_cannot_be_proven(case: str) -> None:
+    make, constraint = REFUSED[case]
+    state = new_state()
+    if case == "nonce reuse":
+        check_block(state, next_block(state, [signed(Withdraw(3, 0, FAR, 1), 3)]))
+    scratch = started_block(state)
+    op = make(scratch)
+    with pytest.raises(InvalidTransaction):
+        build_slot_witness(copy.deepcopy(scratch), op)
+    assert rejection(forced_witness(scratch, op)) == constraint
+
+
+def test_a_key_is_needed_to_sign() -> None:
+    scratch = started_block(new_state())
+    op = signed(Withdraw(1, 0, FAR, 5), 1)  # the fee account has no key
+    assert rejection(forced_witness(scratch, op)).startswith("slot0/signature/eddsa/public_key")
+
+
+# -- tampering with the record -----------------------------------------------------------------
+
+
+def _honest(ops: list[Operation]) -> tuple[State, BlockWitness, list[int]]:
+    """A state, the block witness of ``ops`` from it, and the rules' public inputs."""
+    state = new_state()
+    block = next_block(state, ops)
+    expected = native_public_inputs(copy.deepcopy(state), block)
+    return state, build_block_witness(state, block), expected
+
+
+def _with_record(
+    witness: BlockWitness, slot: int, edit: Callable[[bytearray], None]
+) -> BlockWitness:
+    record = bytearray(witness.slots[slot].record)
+    edit(record)
+    slots = list(witness.slots)
+    slots[slot] = replace(slots[slot], record=bytes(record))
+    return replace(witness, slots=tuple(slots))
+
+
+def _set(offset: int, value: int) -> Callable[[bytearray], None]:
+    def edit(record: bytearray) -> None:
+        record[offset] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("ops", "offset", "value", "constraint"),
+    [
+        ([ForcedWithdraw(3, owner_of(3), 5)], 42, 6, "slot0/forced_withdraw/withdrawn_field"),
+        (
+            [RegisterKey(3, owner_of(3), BAD_KEYS["no_point"])],
+            59,
+            1,
+            "slot0/register_key/status_field",
+        ),
+        ([RegisterKey(3, owner_of(3), key_bytes(7))], 59, 0, "slot0/register_key/status_field"),
+        ([Deposit(3, owner_of(3), 5)], 40, 1, "slot0/deposit/unused_bytes_zero"),
+        ([Deposit(3, owner_of(3), 5)], 26, 0, "commitment_is_public"),  # another depositor
+        (
+            [signed(Transfer(3, 0, FAR, 4, 5), 3)],
+            20,
+            6,
+            "slot0/signature/eddsa/s_g_is_r_plus_c_a_x",
+        ),
+    ],
+)
+def test_a_changed_record_byte_is_rejected(
+    ops: list[Operation], offset: int, value: int, constraint: str
+) -> None:
+    _, witness, expected = _honest(ops)
+    cs, values = build_block_circuit(
+        PRESET, CHAIN_ID, _with_record(witness, 0, _set(offset, value))
+    )
+    assert values is not None
+    values[1 : 1 + len(expected)] = expected  # the public inputs stay those of the posted batch
+    with pytest.raises(UnsatisfiedConstraintError) as err:
+        cs.check(values)
+    assert err.value.name == constraint
+
+
+def test_a_changed_old_root_is_rejected() -> None:
+    _, witness, expected = _honest([Deposit(3, owner_of(3), 5)])
+    cs, values = build_block_circuit(PRESET, CHAIN_ID, witness)
+    assert values is not None and cs.public_inputs(values) == expected
+    values[1] = (values[1] + 1) % R
+    with pytest.raises(UnsatisfiedConstraintError) as err:
+        cs.check(values)
+    assert err.value.name == "old_state_root_is_public"
+
+
+# -- Groth16 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.prove
+def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
+    from prover.groth16 import Prover, verify
+    from prover.setup import setup
+
+    state = new_state()
+    scratch = started_block(state)
+    bad = forced_witness(scratch, signed(Transfer(3, 0, FAR, 4, START + 1), 3))
+    cs, bad_values = build_block_circuit(PRESET, CHAIN_ID, bad)
+    assert bad_values is not None
+    prover = Prover(setup(cs))
+    with pytest.raises(UnsatisfiedConstraintError):
+        prover.prove(cs, bad_values)
+    forced = prover.assemble(cs, bad_values)
+    assert not verify(prover.pk.vk, cs.public_inputs(bad_values), forced)
+
+    honest_cs, values = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
+    proof = prover.prove(honest_cs, values)
+    assert verify(prover.pk.vk, honest_cs.public_inputs(values), proof)
