@@ -61,13 +61,15 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
     """One matching step of ``taker``; see the module docstring."""
     market = state.markets[taker.market]
     maker = market.book.best(not taker.is_ask)
-    if maker is not None and taker.remaining > 0 and is_crossing(taker, maker.price):
-        if maker.expiry and maker.expiry < state.timestamp:
-            cancel_order(state, market, maker, "expired", out)
-        elif maker.account == taker.account:
-            cancel_order(state, market, maker, "self-trade", out)
-        else:
-            match_one(state, market, taker, maker, out)
+    if maker is None or taker.remaining == 0 or not is_crossing(taker, maker.price):
+        finish_taker(state, taker, out)
+        return
+    if maker.expiry and maker.expiry < state.timestamp:
+        cancel_order(state, market, maker, "expired", out)
+    elif maker.account == taker.account:
+        cancel_order(state, market, maker, "self-trade", out)
+    else:
+        match_one(state, market, taker, maker, out)
     after = market.book.best(not taker.is_ask)
     if taker.remaining > 0 and after is not None and is_crossing(taker, after.price):
         if state.pending is not taker:
