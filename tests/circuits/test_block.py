@@ -35,7 +35,7 @@ from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
-from protocol.params import MINIMAL
+from protocol.params import MINIMAL, Preset
 from protocol.signing import sign_tx
 from protocol.state import State, make_genesis
 from sequencer.witness import (
@@ -79,17 +79,18 @@ def signed(op: Any, signer: int) -> Any:
     return sign_tx(op, key_of(signer), CHAIN_ID)
 
 
-def new_state() -> State:
+def new_state(preset: Preset = PRESET) -> State:
     """Genesis, then users 3, 4, 5 funded with START and their keys registered (natively)."""
-    state = make_genesis(PRESET, CHAIN_ID, (), owner_of(0), owner_of(1))
+    state = make_genesis(preset, CHAIN_ID, (), owner_of(0), owner_of(1))
     ops: list[Operation] = []
     for user in USERS:
         ops += [
             Deposit(user, owner_of(user), START),
             RegisterKey(user, owner_of(user), key_bytes(user)),
         ]
-    for n, start in enumerate(range(0, len(ops), PRESET.ops_per_block), start=1):
-        process_block(state, Block(n, 100 * n, tuple(ops[start : start + PRESET.ops_per_block])))
+    size = preset.ops_per_block
+    for n, start in enumerate(range(0, len(ops), size), start=1):
+        process_block(state, Block(n, 100 * n, tuple(ops[start : start + size])))
     update_state_root(state)
     return state
 
@@ -102,7 +103,7 @@ def native_public_inputs(state: State, block: Block) -> list[int]:
     """What the contract and the rules say: old root, new root, commitment."""
     old = update_state_root(state)
     result = process_block(state, block)
-    records = pubdata.compute_batch_pubdata(result.records, PRESET.ops_per_block)
+    records = pubdata.compute_batch_pubdata(result.records, state.preset.ops_per_block)
     return [old, update_state_root(state), pubdata.compute_commitment(block.timestamp, records)]
 
 
@@ -135,7 +136,7 @@ def forced_witness(state: State, op: Operation, record: bytes | None = None) -> 
     expiry = getattr(op, "expiry", scratch.timestamp)
     signature = getattr(op, "signature", None) or get_dummy_signature()[1]
     slot = SlotWitness(record or claimed_record(scratch, op), a, b, expiry, signature)
-    noops = [build_slot_witness(scratch, Noop()) for _ in range(PRESET.ops_per_block - 1)]
+    noops = [build_slot_witness(scratch, Noop()) for _ in range(scratch.preset.ops_per_block - 1)]
     assert scratch.trees is not None  # capture_account brought them up to date
     books, markets = scratch.trees.books.root(), scratch.trees.markets.root()
     return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops))
@@ -443,13 +444,14 @@ def test_a_changed_old_root_is_rejected() -> None:
 
 @pytest.mark.prove
 def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
+    """At the minimal preset itself: an honest block proves and verifies; a forced proof of an
+    overdraft does not."""
     from prover.groth16 import Prover, verify
     from prover.setup import setup
 
-    state = new_state()
-    scratch = started_block(state)
-    bad = forced_witness(scratch, signed(Transfer(3, 0, FAR, 4, START + 1), 3))
-    cs, bad_values = build_block_circuit(PRESET, CHAIN_ID, bad)
+    state = new_state(MINIMAL)
+    bad = forced_witness(started_block(state), signed(Transfer(3, 0, FAR, 4, START + 1), 3))
+    cs, bad_values = build_block_circuit(MINIMAL, CHAIN_ID, bad)
     assert bad_values is not None
     prover = Prover(setup(cs))
     with pytest.raises(UnsatisfiedConstraintError):
@@ -457,6 +459,9 @@ def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
     forced = prover.assemble(cs, bad_values)
     assert not verify(prover.pk.vk, cs.public_inputs(bad_values), forced)
 
-    honest_cs, values = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
-    proof = prover.prove(honest_cs, values)
-    assert verify(prover.pk.vk, honest_cs.public_inputs(values), proof)
+    ops: list[Operation] = [signed(Transfer(3, 0, FAR, 4, 5), 3), Deposit(6, owner_of(6), 9)]
+    block = next_block(state, ops)
+    expected = native_public_inputs(copy.deepcopy(state), block)
+    honest_cs, values = build_block_inputs(state, block)
+    assert honest_cs.public_inputs(values) == expected
+    assert verify(prover.pk.vk, expected, prover.prove(honest_cs, values))
