@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from protocol.types import AccountIndex, MarketIndex, SignedAmount
+
 INSURANCE_FUND = 0
 FEE_ACCOUNT = 1
 FUNDING_POOL = 2
@@ -42,9 +44,9 @@ class Position:
     (parts per million, 0 = the market's own).
     """
 
-    size: int = 0
-    entry_quote: int = 0
-    funding_index: int = 0
+    size: SignedAmount = 0
+    entry_quote: SignedAmount = 0
+    funding_index: SignedAmount = 0
     imf: int = 0
 
     def is_empty(self) -> bool:
@@ -56,12 +58,12 @@ class Account:
     """One account; ``orders`` indexes its resting and trigger orders (not part of the leaf,
     which only counts them in ``open_orders``)."""
 
-    index: int
+    index: AccountIndex
     owner: bytes = NO_ADDRESS
     pubkey: tuple[int, int] = NO_KEY
     nonce: int = 0
-    collateral: int = 0
-    positions: dict[int, Position] = field(default_factory=dict)
+    collateral: SignedAmount = 0
+    positions: dict[MarketIndex, Position] = field(default_factory=dict)
     open_orders: int = 0
     pool_shares: int = 0
     orders: dict[tuple[int, int, int], object] = field(default_factory=dict)

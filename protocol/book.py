@@ -20,20 +20,21 @@ from dataclasses import dataclass
 
 from protocol.errors import OrderBookFull
 from protocol.journal import Journal
+from protocol.types import AccountIndex, BaseAmount, MarketIndex, Price, Timestamp
 
 
 @dataclass(slots=True, eq=False)
 class Order:
     """A resting limit order (a leaf of its market's order-book tree)."""
 
-    market: int
+    market: MarketIndex
     key: int  # price << order_nonce_bits | nonce
-    price: int
-    account: int
+    price: Price
+    account: AccountIndex
     is_ask: bool
-    remaining: int  # base lots still open
+    remaining: BaseAmount  # lots still open
     reduce_only: bool
-    expiry: int  # unix seconds after which it may not fill; 0 = good till cancelled
+    expiry: Timestamp  # after which it may not fill; 0 = good till cancelled
 
 
 class OrderBook:

@@ -28,10 +28,6 @@ class ReservedAccount(InvalidTransaction):
     """The operation is not allowed on a reserved account (insurance fund, fee account)."""
 
 
-class NotOwner(InvalidTransaction):
-    """The L1 address does not own the account."""
-
-
 class KeyNotRegistered(InvalidTransaction):
     """A signed operation for an account that has no L2 key."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, TypeVar
 
+from protocol.types import AccountIndex, BaseAmount, MarketIndex, Price, QuoteAmount
+
 T = TypeVar("T")
 
 
@@ -123,15 +125,15 @@ class OrderReduced(NamedTuple):
 class Trade(NamedTuple):
     """One fill of a taker against one maker at the maker's price."""
 
-    market: int
-    price: int
-    size: int
-    taker: int
-    maker: int
+    market: MarketIndex
+    price: Price
+    size: BaseAmount
+    taker: AccountIndex
+    maker: AccountIndex
     maker_key: int
     taker_is_ask: bool
-    taker_fee: int
-    maker_fee: int
+    taker_fee: QuoteAmount
+    maker_fee: QuoteAmount
 
 
 @event

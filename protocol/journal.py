@@ -26,14 +26,6 @@ def restore_item(mapping: dict[Any, Any], key: object, old: object) -> None:
         mapping[key] = old
 
 
-def restore_discard(container: set[Any], item: object, was_present: bool) -> None:
-    """Undo of ``container.add`` / ``discard``: make membership what it was."""
-    if was_present:
-        container.add(item)
-    else:
-        container.discard(item)
-
-
 def _list_delete(items: list[Any], index: int, _: object) -> None:
     del items[index]
 
@@ -93,11 +85,3 @@ class Journal:
     def del_item(self, mapping: dict[Any, Any], key: object) -> None:
         """``del mapping[key]``, journaled (re-inserted at the end on undo)."""
         self.entries.append((restore_item, mapping, key, mapping.pop(key)))
-
-    def add_to_set(self, container: set[Any], item: object) -> None:
-        self.entries.append((restore_discard, container, item, item in container))
-        container.add(item)
-
-    def discard_from_set(self, container: set[Any], item: object) -> None:
-        self.entries.append((restore_discard, container, item, item in container))
-        container.discard(item)

@@ -10,22 +10,30 @@ from dataclasses import dataclass, field
 
 from protocol.book import OrderBook
 from protocol.errors import MalformedTransaction
-from protocol.types import PPM
+from protocol.types import (
+    PPM,
+    AccountIndex,
+    BaseAmount,
+    MarketIndex,
+    Price,
+    QuoteAmount,
+    SignedAmount,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class MarketParams:
     """A market's rules (part of the market leaf, fixed at genesis)."""
 
-    min_base_amount: int = 1  # smallest order, lots
+    min_base_amount: BaseAmount = 1  # smallest order, lots
     imf: int = 100_000  # initial margin fraction (10x max leverage), ppm
     mmf: int = 50_000  # maintenance margin fraction, ppm
     cmf: int = 25_000  # close-out margin fraction, ppm
     maker_fee: int = 0  # ppm of notional
     taker_fee: int = 500  # ppm of notional
     price_band: int = 100_000  # limit prices within +-10 % of the index, ppm
-    max_open_interest: int = 1 << 40  # lots, each side
-    impact_notional: int = 1_000_000_000  # quote walked for impact bid/ask (1,000 USDC)
+    max_open_interest: BaseAmount = 1 << 40  # lots, each side
+    impact_notional: QuoteAmount = 1_000_000_000  # quote walked for impact bid/ask (1,000 USDC)
     interest_rate: int = 1_250  # per hour, RATE_SCALE (0.01 % / 8)
     interest_clamp: int = 6_250  # per hour, RATE_SCALE (0.05 % / 8)
     funding_cap: int = 4_000_000  # hard cap per hour, RATE_SCALE (4 %)
@@ -52,11 +60,11 @@ class MarketParams:
 class MarketData:
     """What changes per block: prices, funding, open interest (public, in the market leaf)."""
 
-    index_price: int
-    mark_price: int
-    funding_index: int = 0  # cumulative, micro-USDC per lot x FUNDING_INDEX_SCALE
+    index_price: Price
+    mark_price: Price
+    funding_index: SignedAmount = 0  # cumulative, micro-USDC per lot x FUNDING_INDEX_SCALE
     funding_rate: int = 0  # the last hourly rate applied, RATE_SCALE
-    open_interest: int = 0  # lots long (== lots short)
+    open_interest: BaseAmount = 0  # lots long (== lots short)
     premium_sum: int = 0  # sum of this hour's premium samples, RATE_SCALE
     premium_samples: int = 0  # number of samples in premium_sum
     last_sample_minute: int = 0  # timestamp // 60 of the last premium sample
@@ -68,13 +76,13 @@ class MarketData:
 class TriggerOrder:
     """A stop-loss or take-profit order waiting for the mark price (reduce-only once live)."""
 
-    market: int
+    market: MarketIndex
     trigger_id: int
-    account: int
+    account: AccountIndex
     is_ask: bool
-    size: int
-    trigger_price: int
-    worst_price: int  # the market order it becomes never fills beyond this price
+    size: BaseAmount
+    trigger_price: Price
+    worst_price: Price  # the market order it becomes never fills beyond this price
     is_stop_loss: bool  # stop-loss: fires when the mark moves against the position
 
     def is_triggered(self, mark: int) -> bool:

@@ -56,9 +56,6 @@ class Risk(NamedTuple):
             return Health.FULL_LIQUIDATION
         return Health.BANKRUPT
 
-    def is_healthy(self) -> bool:
-        return self.tav >= self.imr
-
 
 def compute_unsettled_funding(position: Position, market: Market) -> int:
     """What settling the position's funding now would charge (negative: pay out)."""

@@ -28,7 +28,7 @@ from protocol.errors import AmountOutOfRange, MalformedTransaction, UnknownAccou
 from protocol.journal import Journal
 from protocol.markets import Market, MarketData, MarketParams
 from protocol.params import Preset
-from protocol.types import check_positive
+from protocol.types import AccountIndex, BaseAmount, MarketIndex, Price, Timestamp, check_positive
 
 if TYPE_CHECKING:
     from protocol.commitment import StateTrees
@@ -61,15 +61,15 @@ class Taker:
     """An order still matching: the step that created it found more crossing liquidity, so the
     next operation must be a claim (one maker per step)."""
 
-    account: int
-    market: int
+    account: AccountIndex
+    market: MarketIndex
     is_ask: bool
-    remaining: int
-    limit_price: int  # worst acceptable fill price
+    remaining: BaseAmount
+    limit_price: Price  # worst acceptable fill price
     rests: bool  # the remainder rests as a limit order when nothing crosses any more
     reduce_only: bool
-    expiry: int  # GTT expiry of the resting remainder, 0 = none
-    zero_price: int = 0  # liquidations: the price the liquidated account trades at, else 0
+    expiry: Timestamp  # GTT expiry of the resting remainder, 0 = none
+    zero_price: Price = 0  # liquidations: the price the liquidated account trades at, else 0
 
 
 def _restore_size(position: Position, size: int, entry_quote: int) -> None:

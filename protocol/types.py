@@ -1,7 +1,9 @@
 """Thin integer types with units, and the range checks every amount passes through.
 
-Every amount is a Python ``int``; the ``NewType`` wrappers below carry the unit for the reader
-and for mypy and cost nothing at run time. Widths come from ``protocol.params.Preset``:
+Every amount is a Python ``int``; the aliases below name its unit in every signature (they are
+aliases, not ``NewType``s, so that callers in every layer pass plain ints and the hot path
+pays nothing), and the ``check_*`` functions enforce the widths, which come from
+``protocol.params.Preset``:
 
 - ``Price``: an order or mark price in ticks, ``0 < price < 2^price_bits``;
 - ``BaseAmount``: a size in lots, ``0 <= size < 2^base_amount_bits``;
@@ -16,17 +18,17 @@ lot times ``FUNDING_INDEX_SCALE``.
 
 from __future__ import annotations
 
-from typing import NewType
+from typing import TypeAlias
 
 from protocol.errors import AmountOutOfRange
 
-Price = NewType("Price", int)
-BaseAmount = NewType("BaseAmount", int)
-QuoteAmount = NewType("QuoteAmount", int)
-SignedAmount = NewType("SignedAmount", int)
-AccountIndex = NewType("AccountIndex", int)
-MarketIndex = NewType("MarketIndex", int)
-Timestamp = NewType("Timestamp", int)
+Price: TypeAlias = int  # ticks
+BaseAmount: TypeAlias = int  # lots
+QuoteAmount: TypeAlias = int  # micro-USDC
+SignedAmount: TypeAlias = int  # signed lots, micro-USDC or funding index
+AccountIndex: TypeAlias = int
+MarketIndex: TypeAlias = int
+Timestamp: TypeAlias = int  # unix seconds
 
 PPM = 1_000_000
 RATE_SCALE = 100_000_000
@@ -52,8 +54,3 @@ def check_signed(value: int, bits: int, name: str) -> int:
     if type(value) is not int or not -(1 << bits) < value < 1 << bits:
         raise AmountOutOfRange(f"{name} = {value!r} is not a signed {bits}-bit integer")
     return value
-
-
-def ceil_div(a: int, b: int) -> int:
-    """``ceil(a / b)`` for ``b > 0`` (exact integer arithmetic, any sign of ``a``)."""
-    return -(-a // b)

@@ -43,7 +43,7 @@ from protocol.ops.records import (
 )
 from protocol.orders import add_trigger
 from protocol.state import State, Taker
-from protocol.types import PPM
+from protocol.types import PPM, BaseAmount, MarketIndex, Price, Timestamp
 
 
 class OrderKind(IntEnum):
@@ -66,15 +66,15 @@ class CreateOrder:
     account: int
     nonce: int
     expiry: int
-    market: int
+    market: MarketIndex
     is_ask: bool
-    size: int
-    price: int  # limit price; for market and trigger orders the worst fill price
+    size: BaseAmount
+    price: Price  # limit price; for market and trigger orders the worst fill price
     kind: int = OrderKind.LIMIT
     time_in_force: int = TimeInForce.GTC
     reduce_only: bool = False
-    trigger_price: int = 0
-    order_expiry: int = 0
+    trigger_price: Price = 0
+    order_expiry: Timestamp = 0
     signature: Signature | None = None
 
     def payload(self) -> tuple[int | bool, ...]:

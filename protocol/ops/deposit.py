@@ -14,7 +14,7 @@ from protocol import pubdata
 from protocol.errors import AmountOutOfRange
 from protocol.events import AccountCreated, Deposited, Event
 from protocol.state import State
-from protocol.types import check_positive
+from protocol.types import QuoteAmount, check_positive
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Deposit:
     OP_TYPE: ClassVar[int] = pubdata.OpType.DEPOSIT
     account: int
     owner: bytes  # 20-byte L1 address
-    amount: int
+    amount: QuoteAmount
 
 
 def process_deposit(state: State, op: Deposit) -> tuple[Event, ...]:

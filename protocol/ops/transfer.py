@@ -20,7 +20,7 @@ from protocol.events import Event, Transferred
 from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
 from protocol.risk import compute_risk
 from protocol.state import State
-from protocol.types import check_positive
+from protocol.types import AccountIndex, QuoteAmount, check_positive
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +29,8 @@ class Transfer:
     account: int
     nonce: int
     expiry: int
-    to: int
-    amount: int
+    to: AccountIndex
+    amount: QuoteAmount
     signature: Signature | None = None
 
     def payload(self) -> tuple[int, ...]:

@@ -17,7 +17,7 @@ from protocol.events import Event, Withdrawn
 from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
 from protocol.risk import compute_risk
 from protocol.state import State
-from protocol.types import check_positive
+from protocol.types import QuoteAmount, check_positive
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class Withdraw:
     account: int
     nonce: int
     expiry: int
-    amount: int
+    amount: QuoteAmount
     signature: Signature | None = None
 
     def payload(self) -> tuple[int, ...]:
