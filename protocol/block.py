@@ -101,5 +101,6 @@ def process_block(state: State, block: Block) -> BlockResult:
                     f"operation {position} ({type(op).__name__}): {error}"
                 ) from error
         check_block_end(state)
-    records = tuple(compute_record(op, ev) for op, ev in zip(block.operations, events, strict=True))
+        pairs = zip(block.operations, events, strict=True)
+        records = tuple(compute_record(op, ev) for op, ev in pairs)  # inside: all or nothing
     return BlockResult(tuple(events), records)
