@@ -4,6 +4,8 @@
 - ``merkle``: one leaf update in an account tree of the preset's depth; public old and new
   roots; private index, old and new leaves, and siblings.
 - ``signature``: one EdDSA verification; public key and message public, signature private.
+- ``block``: the block circuit (``circuits/block.py``) on a sample block of noops;
+- ``exit``: the exit circuit (``circuits/exit.py``) on a sample account.
 
 ``repeat=k`` chains ``k`` copies (permutations fed into each other, updates of successive
 leaves, independent signatures), so that the prover can be measured at chosen sizes.
@@ -18,6 +20,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from circuits.block import define_block, sample_block_witness
+from circuits.exit import define_exit, sample_exit_witness
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import permute
@@ -28,7 +32,7 @@ from protocol.field import R
 from protocol.params import Preset
 from protocol.smt import SparseMerkleTree
 
-CIRCUIT_NAMES = ("poseidon", "merkle", "signature")
+CIRCUIT_NAMES = ("poseidon", "merkle", "signature", "block", "exit")
 SEED = 2026  # the samples' random generator seed
 
 
@@ -156,12 +160,38 @@ def _signature(preset: Preset, repeat: int, rng: random.Random | None) -> Defini
     return define
 
 
+# -- block and exit (circuits/block.py, circuits/exit.py) ------------------------------------
+
+SAMPLE_CHAIN_ID = 31337  # the block circuit's signed messages name a chain: the devnet's (Anvil)
+
+
+def _no_repeat(name: str, repeat: int) -> None:
+    if repeat != 1:
+        raise ValueError(f"the {name} circuit does not repeat (its size comes from the preset)")
+
+
+def _block(preset: Preset, repeat: int, rng: random.Random | None) -> Definition:
+    """A block of noops over a tree of random leaves (``sample_block_witness``)."""
+    _no_repeat("block", repeat)
+    sample = None if rng is None else sample_block_witness(preset, rng)
+    return lambda cs: define_block(cs, preset, SAMPLE_CHAIN_ID, sample)
+
+
+def _exit(preset: Preset, repeat: int, rng: random.Random | None) -> Definition:
+    """The exit of a random account from a tree of random leaves (``sample_exit_witness``)."""
+    _no_repeat("exit", repeat)
+    sample = None if rng is None else sample_exit_witness(preset, rng)
+    return lambda cs: define_exit(cs, preset, sample)
+
+
 # -- the catalog -----------------------------------------------------------------------------
 
 _CATALOG: dict[str, Callable[[Preset, int, random.Random | None], Definition]] = {
     "poseidon": _poseidon,
     "merkle": _merkle,
     "signature": _signature,
+    "block": _block,
+    "exit": _exit,
 }
 
 

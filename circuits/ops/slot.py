@@ -287,8 +287,9 @@ def define_slot(
         b, b_siblings = _alloc_account(cs, depth, None if w is None else w.b)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, type_byte, a_bits, None if w is None else w.record)
-    owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
-    slot = SlotVars(preset, record, a, b, owner_matches, _is_rule_only(cs, a.index))
+    with cs.scope("a_checks"):
+        owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
+        slot = SlotVars(preset, record, a, b, owner_matches, _is_rule_only(cs, a.index))
     effects = _define_ops(cs, slot, selectors)
     effect = reduce(_add_effects, effects)
     expiry = _define_expiry(cs, preset, timestamp, w)
