@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from web3 import Web3
@@ -177,9 +178,9 @@ def escape(scene: Scene, config: RollupConfig) -> None:
 
 def report(scene: Scene, owned: dict[int, int]) -> bool:
     """The before/after table; True if every user got exactly what they own."""
-    table = Table(title="L1 USDC balances")
-    for column in ("user", "before", "deposited", "owned on L2", "withdrawn", "refunded",
-                   "after", "expected", ""):  # fmt: skip
+    table = Table(title="L1 USDC balances", box=box.SIMPLE, padding=(0, 1, 0, 0))
+    for column in ("user", "before", "deposited", "on L2", "withdrawn", "refunded", "after",
+                   "expected", "ok"):  # fmt: skip
         table.add_column(column, justify="right")
     ok = True
     for u in scene.users:
@@ -188,7 +189,7 @@ def report(scene: Scene, owned: dict[int, int]) -> bool:
         good = after == expected and u.exited == owned[u.account]
         ok &= good
         cells = (u.before, u.deposited, owned[u.account], u.withdrawn, u.refunded, after, expected)
-        table.add_row(u.name, *(f"{c / USDC:,.2f}" for c in cells), "✓" if good else "✗ WRONG")
+        table.add_row(u.name, *(f"{c / USDC:,.2f}" for c in cells), "✓" if good else "✗")
     console.print(table)
     return ok
 
@@ -220,15 +221,17 @@ def demo(
 
 
 def show_costs(scene: Scene, wall_s: float) -> None:
+    """L1 gas of each batch (commit + verify + execute) and the demo's wall time."""
     gas = scene.operator.submitter.gas
-    batches = len(gas.get("commit", []))
-    per_step = {step: sum(values) // max(1, len(values)) for step, values in gas.items()}
-    total = sum(per_step.values())
-    slots = scene.operator.config.preset.ops_per_block
-    console.print(
-        f"{batches} batches; gas per batch: "
-        + ", ".join(f"{step} {g:,}" for step, g in per_step.items())
-        + f" = {total:,} ({total // slots:,} per operation slot)"
-    )
+    table = Table(title="L1 gas per batch", box=box.SIMPLE, padding=(0, 1, 0, 0))
+    for column in ("batch", "operations", "commit", "verify", "execute", "total", "per op"):
+        table.add_column(column, justify="right")
+    for i, block in enumerate(scene.operator.store.get_blocks()):
+        ops = block.priority_count + len(block.l2_seqs)
+        steps = [gas[step][i] for step in ("commit", "verify", "execute")]
+        total = sum(steps)
+        table.add_row(str(block.number), str(ops), *(f"{g:,}" for g in (*steps, total)),
+                      f"{total // max(1, ops):,}")  # fmt: skip
+    console.print(table)
     phases = ", ".join(f"{name} {s:.0f} s" for name, s in scene.timings.items())
     console.print(f"wall time {wall_s:.0f} s ({phases})")
