@@ -18,6 +18,7 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from protocol import pubdata
 from protocol.state import State
 from scripts.reconstruct import Reconstruction
 
@@ -83,6 +84,22 @@ def refund_deposits(w3: Web3, rollup: Contract, sender: str) -> dict[str, int]:
         owner = event["args"]["owner"]
         refunded[owner] = refunded.get(owner, 0) + int(event["args"]["amount"])
     return refunded
+
+
+def execute_verified_batches(
+    w3: Web3, rollup: Contract, rebuilt: Reconstruction, sender: str
+) -> list[int]:
+    """Executes the verified batches L1 has not executed yet (their withdrawals are out of the
+    state exits prove against, so they are paid this way), with the pubdata the reconstruction
+    read; returns their numbers."""
+    done = int(rollup.functions.totalBatchesExecuted().call())
+    executed = []
+    for batch in rebuilt.batches[done:]:
+        withdrawals = pubdata.get_l1_withdrawals(batch.pubdata)
+        fn = rollup.functions.executeBatch(batch.info.as_tuple(), withdrawals)
+        send(w3, fn, sender, f"executeBatch {batch.info.batch_number}")
+        executed.append(batch.info.batch_number)
+    return executed
 
 
 def exit_account(

@@ -18,6 +18,7 @@ from scripts.commands.operator import DEPLOYMENT_FILE, KEYS_DIR, Deployment
 from scripts.exit import (
     ExitError,
     activate_desert_mode,
+    execute_verified_batches,
     exit_account,
     refund_deposits,
     withdraw_pending_balance,
@@ -57,6 +58,8 @@ def exit_command(
             rebuilt = reconstruct(w3, rollup, found.config)
         if account not in rebuilt.state.accounts:
             raise _fail(f"account {account} does not exist in batch {rebuilt.batch_number}")
+        for number in execute_verified_batches(w3, rollup, rebuilt, sender):
+            console.print(f"executed verified batch {number} (its withdrawals are paid so)")
         with console.status("proving the account's balance with the exit circuit"):
             prover = ExitCircuitProver.load(found.config.preset, KEYS_DIR)
             result = exit_account(w3, rollup, rebuilt, account, prover, sender)
