@@ -1,5 +1,5 @@
 """The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block`` on
-the money path (docs/PROTOCOL.md 8.7 and 9).
+the money path (docs/PROTOCOL.md 8.C and 9).
 
 Public inputs, in order: ``old_state_root``, ``new_state_root``, ``commitment``. Private: the
 timestamps before and of the block, the book and market roots (these operations leave them as

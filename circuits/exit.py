@@ -1,5 +1,5 @@
 """The exit (desert) circuit: what an account may take out of the rollup once it is frozen
-(docs/PROTOCOL.md 8.8; ``performDesert`` on L1).
+(docs/PROTOCOL.md 8.C; ``performDesert`` on L1).
 
 Public inputs, in order: ``state_root``, ``account_index``, ``owner``, ``amount``. Private: the
 account's leaf fields and Merkle siblings, and the book root, market root and timestamp of the

@@ -2,7 +2,7 @@
 signer's checks), of the account leaf of ``protocol/commitment.py`` and of the pubdata record
 layout of ``protocol/pubdata.py``.
 
-A slot is *generic* (docs/PROTOCOL.md section 8.7): it always runs the same heavy units — two
+A slot is *generic* (docs/PROTOCOL.md section 8.C): it always runs the same heavy units — two
 account-leaf updates (A: the operation's account; B: a transfer's receiver, else A again,
 unchanged), one L2 signature check and one key decoder — and each operation type adds only its
 own cheap arithmetic, enabled by its selector bit ``on`` (one-hot over the types). An operation

@@ -1,4 +1,4 @@
-"""One slot of the block circuit: any operation of ``OP_CIRCUITS`` (docs/PROTOCOL.md 8.7).
+"""One slot of the block circuit: any operation of ``OP_CIRCUITS`` (docs/PROTOCOL.md 8.C).
 
 In order (so that a refused operation fails at its own constraint, named, before a root check):
 
