@@ -46,6 +46,7 @@ from scripts.paths import BUILD, ROOT, SNARKJS
 
 KEYS = BUILD / "keys"
 SNARKJS_DIR = BUILD / "snarkjs"
+PTAU_POWER = 16  # the largest domain benchmarked; serves every smaller one too
 Circuit = tuple[ConstraintSystem, list[int]]
 
 
@@ -157,8 +158,9 @@ def snarkjs(*args: str) -> None:
     subprocess.run(["node", str(SNARKJS), *args], check=True, capture_output=True, cwd=ROOT)
 
 
-def powers_of_tau(power: int) -> Path:
-    """A BLS12-381 powers of tau with one local contribution, prepared for phase 2 (cached)."""
+def powers_of_tau(power: int = PTAU_POWER) -> Path:
+    """A BLS12-381 powers of tau with one local contribution, prepared for phase 2 (cached;
+    making the 2^16 one takes about half an hour on two busy cores)."""
     final = SNARKJS_DIR / f"pot{power}_final.ptau"
     if not final.exists():
         SNARKJS_DIR.mkdir(parents=True, exist_ok=True)
@@ -166,7 +168,8 @@ def powers_of_tau(power: int) -> Path:
         snarkjs("powersoftau", "new", "bls12-381", str(power), str(new))
         entropy = f"-e=zkperp bench {random.randrange(1 << 128)}"
         snarkjs("powersoftau", "contribute", str(new), str(mid), "--name=bench", entropy)
-        snarkjs("powersoftau", "prepare", "phase2", str(mid), str(final))
+        snarkjs("powersoftau", "prepare", "phase2", str(mid), str(final) + ".tmp")
+        Path(str(final) + ".tmp").replace(final)  # a run cut short leaves no half file behind
     return final
 
 
@@ -176,8 +179,8 @@ def snarkjs_files(cs: ConstraintSystem, witness: list[int]) -> tuple[Path, Path]
     r1cs, zkey, wtns = (stem.with_suffix(s) for s in (".r1cs", ".zkey", ".wtns"))
     if not zkey.exists():
         write_r1cs(cs, r1cs)
-        power = domain_for(cs).log_size
-        snarkjs("groth16", "setup", str(r1cs), str(powers_of_tau(max(power, 12))), str(zkey))
+        snarkjs("groth16", "setup", str(r1cs), str(powers_of_tau()), str(zkey) + ".tmp")
+        Path(str(zkey) + ".tmp").replace(zkey)
     write_wtns(witness, wtns)
     return zkey, wtns
 
