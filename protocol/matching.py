@@ -34,7 +34,7 @@ from protocol.events import Event, LiquidationFill, TakerDone, Trade
 from protocol.markets import Market
 from protocol.orders import cancel_order, remove_order, rest_order, set_order_remaining
 from protocol.positions import apply_fill
-from protocol.risk import Risk, compute_risk, is_valid_risk_change
+from protocol.risk import Risk, compute_free_margin, compute_risk, is_valid_risk_change
 from protocol.state import State, Taker
 from protocol.types import PPM
 
@@ -112,12 +112,11 @@ def is_side_valid(state: State, account: Account, before: Risk | None) -> bool:
     """The valid-risk-change rule for one side of a fill. Healthy afterwards passes whatever the
     before; otherwise ``before`` is needed, and without it ``_NeedsBefore`` asks for a redo (the
     common case so never computes the risk before the fill)."""
-    after = compute_risk(account, state.markets)
-    if after.tav >= after.imr:
+    if compute_free_margin(account, state.markets) >= 0:
         return True
     if before is None:
         raise _NeedsBefore
-    return is_valid_risk_change(before, after)
+    return is_valid_risk_change(before, compute_risk(account, state.markets))
 
 
 def fill(
@@ -187,11 +186,11 @@ def require_order_margin(
 ) -> None:
     """A resting order that may open exposure needs ``TAV >= IMR + its own initial margin``
     (other open orders are not counted: the fill-time risk check is the binding one)."""
-    risk = compute_risk(account, state.markets)
     position = account.positions.get(market.index)
     imf = max(market.params.imf, 0 if position is None else position.imf)
     margin = -(-price * size * imf // PPM)
-    if risk.tav < risk.imr + margin:
+    if compute_free_margin(account, state.markets) < margin:
+        risk = compute_risk(account, state.markets)
         raise RiskCheckFailed(
             f"account {account.index}: TAV {risk.tav} < IMR {risk.imr} + order margin {margin}"
         )

@@ -83,6 +83,24 @@ def compute_risk(account: Account, markets: list[Market]) -> Risk:
     return Risk(tav, imr, mmr, cmr)
 
 
+def compute_free_margin(account: Account, markets: list[Market]) -> int:
+    """``TAV - IMR`` of ``compute_risk``, exactly, without MMR, CMR or a ``Risk``: the hot
+    path's test (healthy iff ``>= 0``), about 3x cheaper. Subtracting a ceiling is adding the
+    floor of the negation, so ``-ceil(x / d) == (-x) // d`` below."""
+    free = account.collateral
+    for index, position in account.positions.items():
+        size = position.size
+        if size:
+            market = markets[index]
+            data, imf = market.data, market.params.imf
+            if position.imf > imf:
+                imf = position.imf
+            mark, delta = data.mark_price, data.funding_index - position.funding_index
+            notional = (size if size > 0 else -size) * mark
+            free += size * mark + (-size * delta) // FUNDING_INDEX_SCALE + (-notional * imf) // PPM
+    return free
+
+
 def is_valid_risk_change(before: Risk, after: Risk) -> bool:
     """The valid-risk-change rule of the module docstring."""
     if after.tav >= after.imr:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from protocol.accounts import Account, Position
+from protocol.book import OrderBook
 from protocol.errors import MalformedTransaction, RiskCheckFailed
+from protocol.markets import Market, MarketData, MarketParams
 from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
-from protocol.risk import Health, Risk, compute_risk, compute_zero_price, is_valid_risk_change
+from protocol.risk import (
+    Health,
+    Risk,
+    compute_free_margin,
+    compute_risk,
+    compute_zero_price,
+    is_valid_risk_change,
+)
 from tests.protocol.helpers import BTC, Env, assert_rejected
 
 BUY, SELL = False, True
@@ -95,3 +107,30 @@ def test_zero_price_keeps_tav_over_mmr() -> None:
     # selling q lots at the zero price: (4000 + q(zero - 10000)) / (5000 - 500 q) ~ 0.8
     q = 2
     assert abs((4_000 + q * (zero - 10_000)) * 5_000 - 4_000 * (5_000 - 500 * q)) <= 5_000 * q
+
+
+_signed = st.integers(-(1 << 60), 1 << 60)
+_position = st.builds(
+    Position, _signed, _signed, _signed, st.sampled_from([0, 50_000, 100_000, 333_333, 10**6])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    collateral=_signed,
+    marks=st.lists(st.integers(1, 1 << 40), min_size=3, max_size=3),
+    funding=st.lists(_signed, min_size=3, max_size=3),
+    positions=st.dictionaries(st.integers(0, 2), _position),
+)
+def test_free_margin_is_tav_minus_imr(
+    collateral: int, marks: list[int], funding: list[int], positions: dict[int, Position]
+) -> None:
+    """The hot path's ``compute_free_margin`` equals ``compute_risk``'s TAV - IMR exactly."""
+    params = MarketParams(imf=200_000, mmf=100_000, cmf=30_000)
+    markets = [
+        Market(i, params, MarketData(mark, mark, funding_index=f), OrderBook(8))
+        for i, (mark, f) in enumerate(zip(marks, funding, strict=True))
+    ]
+    account = Account(3, collateral=collateral, positions=positions)
+    risk = compute_risk(account, markets)
+    assert compute_free_margin(account, markets) == risk.tav - risk.imr
