@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eth_utils import keccak
+from typer.testing import CliRunner, Result
 from web3.exceptions import ContractCustomError
 
-from protocol.ops.transfer import Transfer
+from protocol.ops.withdraw import Withdraw
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
 from scripts import chain, devnet
+from scripts.cli import app
+from scripts.commands.operator import Deployment
 from scripts.devnet import CHAIN_ID
 from scripts.exit import (
     ExitError,
     activate_desert_mode,
+    execute_verified_batches,
     exit_account,
     refund_deposits,
     withdraw_pending_balance,
@@ -109,19 +114,18 @@ def test_every_batch_is_proven_and_the_state_rebuilt_from_l1_is_the_operators(
 
 
 def test_pubdata_changed_after_proving_is_rejected(env: RollupEnv) -> None:
-    alice, bob, _ = env.users
+    alice, bob, carol = env.users
     assert env.operator is not None
     live = reconstruct(env.w3, env.rollup, env.config).state  # two copies: one to build the
     proving = reconstruct(env.w3, env.rollup, env.config).state  # block on, one to prove it
     nonce = live.accounts[alice.account].nonce
-    tx = sign_tx(Transfer(alice.account, nonce, NEVER, bob.account, USDC), alice.key, CHAIN_ID)
+    tx = sign_tx(Withdraw(alice.account, nonce, NEVER, USDC), alice.key, CHAIN_ID)
     timestamp = int(env.w3.eth.get_block("latest")["timestamp"])
     sealed = build_block(live, 4, timestamp, [], [(1, encode_tx(tx))])
-    assert sealed.record.l2_seqs == (1,)
     proof = env.provers.prove_block(proving, sealed.block)
     last = get_stored_info(env.rollup, 3)
     honest = sealed.pubdata
-    tampered = honest[:13] + (2 * USDC).to_bytes(8, "big") + honest[21:]  # the amount, 1 -> 2
+    tampered = honest[:27] + (2 * USDC).to_bytes(8, "big") + honest[35:]  # withdraw 2, not 1
     submitter = env.operator.submitter
     info = submitter.commit(last, 4, timestamp, sealed.state_root, tampered)
     with reverts("InvalidProof"):
@@ -129,14 +133,25 @@ def test_pubdata_changed_after_proving_is_rejected(env: RollupEnv) -> None:
     env.send(env.rollup.functions.revertBatches([info.as_tuple()]), env.validator)
     info = submitter.commit(last, 4, timestamp, sealed.state_root, honest)
     submitter.verify(info, proof)  # the same proof, with the pubdata it was made for
-    assert env.rollup.functions.totalBatchesVerified().call() == 4
+    # the operator vanishes before executing batch 4: in desert mode anyone executes it
+    env.forced_withdraw(bob, USDC)
+    expire_and_activate(env, carol)
+    rebuilt = reconstruct(env.w3, env.rollup, env.config)
+    assert rebuilt.batch_number == 4
+    assert execute_verified_batches(env.w3, env.rollup, rebuilt, carol.address) == [4]
+    assert env.rollup.functions.pendingBalances(alice.address).call() == 3 * USDC + USDC
 
 
-def expire_and_activate(env: RollupEnv, sender: User) -> None:
+def expire_queue(env: RollupEnv) -> None:
+    """Time passes until the oldest unexecuted request is overdue."""
     head = env.rollup.functions.firstPriorityRequestId().call()
     expires = env.rollup.functions.priorityRequests(head).call()[1]
     now = env.w3.eth.get_block("latest")["timestamp"]
     chain.increase_time(env.w3, max(0, expires - now))
+
+
+def expire_and_activate(env: RollupEnv, sender: User) -> None:
+    expire_queue(env)
     assert activate_desert_mode(env.w3, env.rollup, sender.address)
 
 
@@ -188,3 +203,30 @@ def test_an_exit_proof_binds_the_account_the_owner_and_the_amount(env: RollupEnv
     env.send(perform(alice.account, alice.address, amount, proof), carol.address)
     with reverts("AlreadyExited"):
         perform(alice.account, alice.address, amount, proof).transact({"from": alice.address})
+
+
+def test_the_command_line_rebuilds_the_state_and_exits_an_account(
+    env: RollupEnv, tmp_path: Path
+) -> None:
+    alice, bob, _ = env.users
+    url = str(getattr(env.w3.provider, "endpoint_uri", ""))
+    path = tmp_path / "rollup.json"
+    Deployment(url, env.config, env.rollup.address, env.token.address, env.validator,
+               env.start_block).write(path)  # fmt: skip
+    runner = CliRunner()
+
+    def zkperp(*args: str) -> Result:
+        return runner.invoke(app, [*args, "--deployment", str(path)], env={"COLUMNS": "200"})
+
+    rebuilt = zkperp("reconstruct")
+    assert rebuilt.exit_code == 0 and "the contract's last verified root" in rebuilt.output
+    refused = zkperp("exit", "--account", str(alice.account))
+    assert refused.exit_code == 1 and "desert mode is not active" in refused.output
+    env.forced_withdraw(bob, USDC)
+    expire_queue(env)
+    assert "desert mode activated" in zkperp("desert", "activate").output
+    assert "no deposit to refund" in zkperp("desert", "refund").output
+    before = env.balance(alice)
+    done = zkperp("exit", "--account", str(alice.account), "--sender", alice.address)
+    assert done.exit_code == 0, done.output
+    assert env.balance(alice) == before + owned(env, alice) + 3 * USDC
