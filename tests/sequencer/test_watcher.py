@@ -13,21 +13,25 @@ from protocol import pubdata
 from scripts import chain
 from sequencer.store import Store
 from sequencer.watcher import CURSOR_KEY, L1Watcher, WatcherError
-from tests.contracts.support import USDC, Rollup, deploy
+from tests.sequencer.rollup_env import USDC, RollupEnv, deploy_env
 
 pytestmark = pytest.mark.devnet
 
 
 @pytest.fixture
-def env(w3: Web3) -> Rollup:
-    return deploy(w3)
+def env(w3: Web3, tmp_path: Path) -> RollupEnv:
+    return deploy_env(w3, tmp_path, users=2)
 
 
-def watcher(env: Rollup, path: Path, confirmations: int = 2) -> L1Watcher:
-    start = env.w3.eth.get_transaction_receipt(
-        env.rollup.events.BatchCommitted().get_logs(from_block=0)[0]["transactionHash"]
-    )["blockNumber"]
-    return L1Watcher(env.w3, env.rollup, Store(path), confirmations, start)
+def watcher(env: RollupEnv, confirmations: int) -> L1Watcher:
+    """A watcher on the operator's file (a new one each time: as after a restart)."""
+    return L1Watcher(env.w3, env.rollup, Store(env.store_path), confirmations, env.start_block)
+
+
+def queued(env: RollupEnv) -> list[bytes]:
+    """Every request the rollup queued, in id order, as its events carry them."""
+    logs = env.rollup.events.PriorityRequestQueued().get_logs(from_block=env.start_block)
+    return [bytes(e["args"]["request"]) for e in sorted(logs, key=lambda e: e["args"]["requestId"])]
 
 
 def mine(w3: Web3, blocks: int) -> None:
@@ -35,60 +39,59 @@ def mine(w3: Web3, blocks: int) -> None:
         chain.rpc(w3, "evm_mine")
 
 
-def test_requests_are_taken_after_confirmations_exactly_once(env: Rollup, tmp_path: Path) -> None:
-    alice, bob = env.users[:2]
-    w = watcher(env, tmp_path / "op.sqlite", confirmations=2)
-    env.deposit(alice, 3, 5 * USDC)
-    env.deposit(bob, 4, 7 * USDC)
-    # alice's deposit has bob's three transactions on top; bob's has none yet
+def test_requests_are_taken_after_confirmations_exactly_once(env: RollupEnv) -> None:
+    alice, bob = env.users
+    w = watcher(env, confirmations=2)
+    env.deposit(alice, 5 * USDC)
+    env.deposit(bob, 7 * USDC)
+    # alice's deposit has bob's mint, approve and deposit on top; bob's has nothing yet
     assert [r.id for r in w.poll()] == [0]
     mine(env.w3, 1)
     assert w.poll() == []
     mine(env.w3, 1)
     assert [r.id for r in w.poll()] == [1]
-    assert [r.request for r in w.store.get_requests(0)] == env.requests
-    assert w.poll() == [] and w.store.count_requests() == 2
+    assert [r.request for r in w.store.get_requests(0)] == queued(env)
     mine(env.w3, 5)
-    assert w.poll() == []
+    assert w.poll() == [] and w.store.count_requests() == 2
     assert w.cursor == env.w3.eth.block_number - 2
 
 
-def test_a_restarted_watcher_resumes_from_its_cursor(env: Rollup, tmp_path: Path) -> None:
-    path = tmp_path / "op.sqlite"
-    alice = env.users[0]
-    env.deposit(alice, 3, 5 * USDC)
+def test_a_restarted_watcher_resumes_from_its_cursor(env: RollupEnv) -> None:
+    alice, _ = env.users
+    env.deposit(alice, 5 * USDC)
     mine(env.w3, 1)
-    first = watcher(env, path, confirmations=1)
+    first = watcher(env, confirmations=1)
     assert [r.id for r in first.poll()] == [0]
     cursor = first.cursor
     first.store.close()
-    env.queue(env.rollup.functions.requestForcedWithdraw(3, USDC), alice)
-    env.deposit(alice, 3, 2 * USDC)
+    env.forced_withdraw(alice, USDC)
+    env.deposit(alice, 2 * USDC)
     mine(env.w3, 1)
-    again = watcher(env, path, confirmations=1)
+    again = watcher(env, confirmations=1)
     assert again.cursor == cursor  # persisted
     assert [r.id for r in again.poll()] == [1, 2]
     stored = again.store.get_requests(0)
-    assert [r.request for r in stored] == env.requests
-    assert stored[-1].chain_hash == pubdata.compute_priority_chain(env.requests)
+    assert [r.request for r in stored] == queued(env)
+    assert stored[-1].chain_hash == pubdata.compute_priority_chain(queued(env))
 
 
-def test_scanning_the_same_blocks_again_takes_nothing_twice(env: Rollup, tmp_path: Path) -> None:
-    w = watcher(env, tmp_path / "op.sqlite", confirmations=0)
-    env.deposit(env.users[0], 3, 5 * USDC)
-    env.deposit(env.users[1], 4, 5 * USDC)
+def test_scanning_the_same_blocks_again_takes_nothing_twice(env: RollupEnv) -> None:
+    w = watcher(env, confirmations=0)
+    for user in env.users:
+        env.deposit(user, 5 * USDC)
     assert len(w.poll()) == 2
     w.store.set_meta(CURSOR_KEY, str(w.start_block - 1))  # as if the cursor were lost
     assert w.poll() == []
     assert w.store.count_requests() == 2
 
 
-def test_a_request_off_the_hash_chain_stops_the_watcher(env: Rollup, tmp_path: Path) -> None:
-    w = watcher(env, tmp_path / "op.sqlite", confirmations=0)
-    env.deposit(env.users[0], 3, 5 * USDC)
+def test_a_request_off_the_hash_chain_stops_the_watcher(env: RollupEnv) -> None:
+    alice, _ = env.users
+    w = watcher(env, confirmations=0)
+    env.deposit(alice, 5 * USDC)
     w.poll()
     w.store.db.execute("UPDATE priority_requests SET chain_hash = ? WHERE id = 0", (bytes(32),))
-    env.deposit(env.users[0], 3, 5 * USDC)
+    env.deposit(alice, 5 * USDC)
     with pytest.raises(WatcherError, match="request 1"):
         w.poll()
     assert w.store.count_requests() == 1
