@@ -24,12 +24,13 @@ from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_s
 from protocol.field import inv
 from protocol.params import Preset
 from protocol.poseidon import SPONGE_RATE
+from protocol.pubdata import OP_BYTES
 from protocol.smt import empty_hashes
 
 LC = LinearCombination
 
 OWNER = (7, 20)  # (first byte, length) of the owner field in the records that carry one
-RECORD_BYTES = 64
+RECORD_BYTES = OP_BYTES
 BODY_BYTES = range(7, 60)  # bytes carried as boolean wires; 60..63 are zero in every record
 
 
