@@ -96,7 +96,9 @@ def test_point_checks_match_native(a: int, torsion: bool) -> None:
         subgroup.check()
 
 
-@pytest.mark.parametrize("p", [native.Point(1, 2), native.Point(5, native.GENERATOR.y)])
+@pytest.mark.parametrize(
+    "p", [native.Point(1, 2), native.Point(5, native.GENERATOR.y), native.Point(0, 0)]
+)
 def test_a_point_off_the_curve_is_rejected(p: native.Point) -> None:
     assert not native.is_on_curve(p)
     assert run_gadget(asserting(on_curve), list(p)).rejection() == "on_curve/curve_equation"
