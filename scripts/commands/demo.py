@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
@@ -77,8 +78,8 @@ class Scene:
     minter: str  # the operator's L1 account deployed the test token
     timings: dict[str, float] = field(default_factory=dict)
 
-    def send(self, fn: object, sender: str, what: str) -> None:
-        send(self.w3, fn, sender, what)  # type: ignore[arg-type]
+    def send(self, fn: ContractFunction, sender: str, what: str) -> None:
+        send(self.w3, fn, sender, what)
 
     def balance(self, user: User) -> int:
         return int(self.token.functions.balanceOf(user.address).call())

@@ -161,7 +161,9 @@ def open_operator(
 def run_command(
     deployment: Annotated[Path, typer.Option(help="The deployment file.")] = DEPLOYMENT_FILE,
     db: Annotated[Path, typer.Option(help="The operator's SQLite file.")] = OPERATOR_DB,
-    confirmations: Annotated[int, typer.Option(help="L1 blocks on top of a request.")] = 1,
+    confirmations: Annotated[
+        int, typer.Option(help="L1 blocks on top of a request (0 on an automining devnet).")
+    ] = 1,
     interval: Annotated[float, typer.Option(help="Seconds between idle polls.")] = 2.0,
     once: Annotated[bool, typer.Option(help="Stop when nothing is left to do.")] = False,
 ) -> None:
