@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from protocol.ops.withdraw import Withdraw
+from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
+from scripts.devnet import CHAIN_ID
+from sequencer.client import NEVER, submit_to_file
 from sequencer.operator import Operator, OperatorError
 from sequencer.store import Store
 from sequencer.submitter import get_l1_progress, get_stored_info
@@ -41,7 +45,9 @@ def test_the_operator_settles_every_block_and_survives_a_restart(env: RollupEnv)
     operator.submitter.commit(
         get_stored_info(env.rollup, 1), 2, sealed.block.timestamp, sealed.state_root, sealed.pubdata
     )
-    env.client(alice).withdraw(USDC)  # acknowledged before the crash
+    nonce = env.client(alice).get_next_nonce()
+    withdraw = sign_tx(Withdraw(alice.account, nonce, NEVER, USDC), alice.key, CHAIN_ID)
+    submit_to_file(env.store_path, withdraw)  # a wallet's own connection; then the crash
     before = encode_state(operator.state)
 
     restarted = env.open_operator()  # replays its file: the sealed block, the pending withdraw
