@@ -5,7 +5,8 @@ Every named mutator of the state records the inverse of what it does as one entr
 nest: ``begin`` marks the journal, ``rollback`` undoes back to the newest mark, ``commit`` drops
 it (the entries stay until the outermost commit, so an enclosing rollback still undoes them).
 Undoing restores values *and* positions (an order re-enters its price level where it was), so a
-rolled-back state encodes to the same bytes as before.
+rolled-back state encodes to the same bytes as before. The journal is also the context manager
+of ``State.transaction``: ``with`` begins, and commits or rolls back.
 """
 
 from __future__ import annotations
@@ -50,13 +51,29 @@ class Journal:
     def begin(self) -> None:
         self.marks.append(len(self.entries))
 
+    __enter__ = begin
+
     def commit(self) -> None:
-        self.marks.pop()
-        if not self.marks:
+        marks = self.marks
+        marks.pop()
+        if not marks:
+            self.entries.clear()
+
+    def __exit__(self, kind: type[BaseException] | None, value: object, trace: object) -> None:
+        if kind is not None:
+            self.rollback()
+            return
+        marks = self.marks  # commit's body inline: one call less per operation and per fill
+        marks.pop()
+        if not marks:
             self.entries.clear()
 
     def rollback(self) -> None:
-        mark = self.marks.pop()
+        self.rollback_to(self.marks.pop())
+
+    def rollback_to(self, mark: int) -> None:
+        """Undoes every entry after ``mark`` (a ``len(entries)`` taken earlier) without touching
+        the savepoints: a cheap inner savepoint for a step that an enclosing one also covers."""
         entries = self.entries
         while len(entries) > mark:
             undo, a, b, c = entries.pop()

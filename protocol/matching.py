@@ -93,27 +93,30 @@ def match_one(state: State, market: Market, taker: Taker, maker: Order, out: lis
             cancel_order(state, market, maker, "reduce-only", out)
             return
     parties = (maker_account, taker_account)
+    # the fill's own savepoint: a mark, undone here for a redo or a rejected maker (a failing
+    # taker raises on, to the operation's or the claim's savepoint); its events go with it
+    journal, mark, events = state.journal, len(state.journal.entries), len(out)
     try:
         try:
-            with state.transaction():
-                fill(state, market, taker, maker, parties, size, None, out)
+            fill(state, market, taker, maker, parties, size, None, out)
         except _NeedsBefore:  # a side ends unhealthy: redo, judging it against its risk before
+            journal.rollback_to(mark)
+            del out[events:]
             befores = (
                 compute_risk(maker_account, state.markets),
                 compute_risk(taker_account, state.markets),
             )
-            with state.transaction():
-                fill(state, market, taker, maker, parties, size, befores, out)
+            fill(state, market, taker, maker, parties, size, befores, out)
     except _MakerRejected:
+        journal.rollback_to(mark)
+        del out[events:]
         cancel_order(state, market, maker, "risk", out)
 
 
-def is_side_valid(state: State, account: Account, before: Risk | None) -> bool:
-    """The valid-risk-change rule for one side of a fill. Healthy afterwards passes whatever the
-    before; otherwise ``before`` is needed, and without it ``_NeedsBefore`` asks for a redo (the
-    common case so never computes the risk before the fill)."""
-    if compute_free_margin(account, state.markets) >= 0:
-        return True
+def is_unhealthy_side_valid(state: State, account: Account, before: Risk | None) -> bool:
+    """The valid-risk-change rule for a side of a fill that ends unhealthy (a healthy one
+    passes whatever the before): needs ``before``, and without it ``_NeedsBefore`` asks for a
+    redo (so the common case never computes the risk before the fill)."""
     if before is None:
         raise _NeedsBefore
     return is_valid_risk_change(before, compute_risk(account, state.markets))
@@ -132,11 +135,14 @@ def fill(
     """One fill: moves size, cash and fees, checks both sides and open interest, then updates
     the taker and the maker order; see match_one."""
     maker_account, taker_account = parties
-    oi_before = market.data.open_interest
-    taker_fee, maker_fee = move_fill(state, market, taker, maker.price, parties, size, out)
-    if not is_side_valid(state, maker_account, befores and befores[0]):
+    markets, oi_before = state.markets, market.data.open_interest
+    price, (maker_before, taker_before) = maker.price, befores or (None, None)
+    taker_fee, maker_fee = move_fill(state, market, taker, price, parties, size, out)
+    maker_ends_unhealthy = compute_free_margin(maker_account, markets) < 0
+    if maker_ends_unhealthy and not is_unhealthy_side_valid(state, maker_account, maker_before):
         raise _MakerRejected
-    if not taker.zero_price and not is_side_valid(state, taker_account, befores and befores[1]):
+    taker_ends_unhealthy = not taker.zero_price and compute_free_margin(taker_account, markets) < 0
+    if taker_ends_unhealthy and not is_unhealthy_side_valid(state, taker_account, taker_before):
         raise RiskCheckFailed(f"taker {taker.account} fails the valid-risk-change rule")
     oi, limit = market.data.open_interest, market.params.max_open_interest
     if oi > oi_before and oi > limit:
@@ -146,7 +152,7 @@ def fill(
         remove_order(state, market, maker)
     else:
         set_order_remaining(state, market, maker, maker.remaining - size)
-    trade = (maker.price, size, taker.account, maker.account, maker.key, taker.is_ask)
+    trade = (price, size, taker.account, maker.account, maker.key, taker.is_ask)
     out.append(Trade(market.index, *trade, taker_fee, maker_fee))
 
 

@@ -5,7 +5,8 @@ with parameters, per-block data, an order book and its trigger orders), the time
 block, and the taker still matching between steps, if any. Reading helpers are ``get_*``;
 everything that writes is a named mutator here (or in ``protocol.positions``) and records its
 inverse in the journal, so ``with state.transaction():`` either commits an operation whole or
-leaves the state exactly as before. Mutators also mark what they touched as dirty so that
+leaves the state exactly as before (the hot ones append the entry ``Journal.set_attr`` would
+themselves: a call less each). Mutators also mark what they touched as dirty so that
 ``protocol.commitment`` rehashes only that when a block is sealed; nothing here hashes.
 """
 
@@ -76,25 +77,6 @@ def _restore_size(position: Position, size: int, entry_quote: int) -> None:
     position.size, position.entry_quote = size, entry_quote
 
 
-class Savepoint:
-    """The context manager of ``State.transaction``: one per state, reusable and nestable,
-    because the journal keeps the stack of marks."""
-
-    __slots__ = ("journal",)
-
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
-
-    def __enter__(self) -> None:
-        self.journal.begin()
-
-    def __exit__(self, kind: type[BaseException] | None, value: object, trace: object) -> None:
-        if kind is None:
-            self.journal.commit()
-        else:
-            self.journal.rollback()
-
-
 class State:
     """The whole exchange state; see the module docstring."""
 
@@ -107,16 +89,15 @@ class State:
         self.block_number = 0
         self.pending: Taker | None = None
         self.journal = Journal()
-        self._savepoint = Savepoint(self.journal)
         self.dirty = Dirty()
         self.trees: StateTrees | None = None  # protocol.commitment's cache of the Merkle trees
 
     # -- transactions ---------------------------------------------------------------------------
 
-    def transaction(self) -> Savepoint:
+    def transaction(self) -> Journal:
         """``with state.transaction():`` commits what the body does, or rolls all of it back
-        if it raises (savepoints nest)."""
-        return self._savepoint
+        if it raises (savepoints nest: the journal keeps the stack of marks)."""
+        return self.journal
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -146,7 +127,8 @@ class State:
 
     def set_account_field(self, account: Account, name: str, value: object) -> None:
         """Sets one leaf field (``owner``, ``pubkey``, ``nonce``, ``open_orders``, ...)."""
-        self.journal.set_attr(account, name, value)
+        self.journal.entries.append((setattr, account, name, getattr(account, name)))
+        setattr(account, name, value)
         self.dirty.accounts.add(account.index)
 
     def increase_collateral(self, account: Account, amount: int) -> None:
@@ -164,7 +146,9 @@ class State:
         self.dirty.accounts.add(account.index)
 
     def increment_nonce(self, account: Account) -> None:
-        self.set_account_field(account, "nonce", account.nonce + 1)
+        self.journal.entries.append((setattr, account, "nonce", account.nonce))
+        account.nonce += 1
+        self.dirty.accounts.add(account.index)
 
     def ensure_position(self, account: Account, market: int) -> Position:
         """The account's position in ``market``, created empty (snapshotting the market's
@@ -177,7 +161,8 @@ class State:
 
     def set_position_field(self, account: Account, market: int, name: str, value: int) -> None:
         position = self.ensure_position(account, market)
-        self.journal.set_attr(position, name, value)
+        self.journal.entries.append((setattr, position, name, getattr(position, name)))
+        setattr(position, name, value)
         self.dirty.accounts.add(account.index)
         self.dirty.positions.add((account.index, market))
 
@@ -200,14 +185,18 @@ class State:
     # -- markets --------------------------------------------------------------------------------
 
     def set_market_data(self, market: Market, name: str, value: int) -> None:
-        self.journal.set_attr(market.data, name, value)
+        data = market.data
+        self.journal.entries.append((setattr, data, name, getattr(data, name)))
+        setattr(data, name, value)
         self.dirty.markets.add(market.index)
 
     def set_pending(self, taker: Taker | None) -> None:
-        self.journal.set_attr(self, "pending", taker)
+        self.journal.entries.append((setattr, self, "pending", self.pending))
+        self.pending = taker
 
     def set_taker_field(self, taker: Taker, name: str, value: int) -> None:
-        self.journal.set_attr(taker, name, value)
+        self.journal.entries.append((setattr, taker, name, getattr(taker, name)))
+        setattr(taker, name, value)
 
     def set_clock(self, timestamp: int, block_number: int) -> None:
         self.journal.set_attr(self, "timestamp", timestamp)

@@ -18,13 +18,14 @@ from protocol.errors import (
     RiskCheckFailed,
     UnknownOrder,
 )
-from protocol.events import OrderCancelled, OrderRested, TakerDone, Trade
+from protocol.events import FundingSettled, OrderCancelled, OrderRested, TakerDone, Trade
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.transfer import Transfer
+from protocol.ops.withdraw import Withdraw
 from tests.protocol.helpers import BTC, Env, assert_rejected
 
 BUY, SELL = False, True
@@ -171,6 +172,24 @@ def test_maker_failing_its_risk_check_is_cancelled(env: Env) -> None:
     cancelled = [e for e in events if isinstance(e, OrderCancelled)]
     assert [(c.account, c.reason) for c in cancelled] == [(3, "risk")]
     assert trades(events) == [(4, 10_001, 50)]
+
+
+def test_a_rejected_maker_leaves_no_event_of_its_undone_fill() -> None:
+    """The fill is tried, redone against the risk before, then undone: the funding it settled
+    on the way is undone too, and so are the events that reported it."""
+    env = Env()
+    env.open(3, 2_200)
+    env.open(4, 10**9)
+    env.place(4, BTC, SELL, 10_000, 1)
+    env.place(3, BTC, BUY, 10_000, 1)  # 3 long 1 at 10,000: IMR 1,000
+    env.place(3, BTC, BUY, 10_000, 1)  # rests
+    env.run(env.signed(Withdraw, 3, amount=600))  # a second lot would leave 3 unhealthy
+    env.state.markets[BTC].data.funding_index += 10**8  # both positions owe or earn 100
+    collateral = env.state.accounts[3].collateral
+    events = env.place(4, BTC, SELL, 10_000, 1)
+    assert [(e.account, e.reason) for e in events if isinstance(e, OrderCancelled)] == [(3, "risk")]
+    assert not trades(events) and env.state.accounts[3].collateral == collateral
+    assert not [e for e in events if isinstance(e, FundingSettled)]
 
 
 def test_cancel_cancel_all_and_modify(env: Env) -> None:
