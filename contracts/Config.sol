@@ -18,6 +18,7 @@ abstract contract Config is Errors {
         uint64 priorityExpirySeconds; // a priority request must be executed within this
         uint64 maxOpenPriorityRequests; // bound on requests queued and not yet executed
         uint64 minDeposit; // smallest deposit, USDC micro-units
+        bool tradingEnabled; // whether the block circuit proves trading (forced orders, ...)
     }
 
     /// @dev The BLS12-381 scalar field order r: every public input is < r.
@@ -43,6 +44,11 @@ abstract contract Config is Errors {
     uint64 internal immutable PRIORITY_EXPIRY;
     uint64 internal immutable MAX_OPEN_PRIORITY_REQUESTS;
     uint64 internal immutable MIN_DEPOSIT;
+    /// @notice Whether this deployment's block circuit proves the trading operations. Without
+    /// them no account can hold orders, positions or pool shares, so forced cancel-all, forced
+    /// order and forced burn have nothing to act on; they are refused on L1 rather than queued,
+    /// since a request the circuit cannot prove would stall the operator into desert mode.
+    bool public immutable tradingEnabled;
 
     constructor(Params memory p) {
         if (
@@ -58,5 +64,6 @@ abstract contract Config is Errors {
         PRIORITY_EXPIRY = p.priorityExpirySeconds;
         MAX_OPEN_PRIORITY_REQUESTS = p.maxOpenPriorityRequests;
         MIN_DEPOSIT = p.minDeposit;
+        tradingEnabled = p.tradingEnabled;
     }
 }

@@ -85,6 +85,7 @@ interface Errors {
     error PriorityQueueFull();
     error ForcedRequestPending();
     error InvalidOrder();
+    error TradingNotEnabled();
     error InvalidPubkey();
     error TokenTransferFailed();
     // -- batches --

@@ -86,6 +86,11 @@ contract Rollup is Config, Storage, Governance {
         _;
     }
 
+    modifier onlyTrading() {
+        if (!tradingEnabled) revert TradingNotEnabled();
+        _;
+    }
+
     modifier onlyDesert() {
         if (!desertMode) revert DesertModeInactive();
         _;
@@ -142,9 +147,10 @@ contract Rollup is Config, Storage, Governance {
         );
     }
 
-    /// @notice Forces the cancellation of every open order of the caller's account.
+    /// @notice Forces the cancellation of every open order of the caller's account. Reverts
+    /// with TradingNotEnabled where the deployment does not prove trading (Config).
     /// @param accountIndex An account the caller owns.
-    function requestForcedCancelAll(uint48 accountIndex) external notDesert {
+    function requestForcedCancelAll(uint48 accountIndex) external notDesert onlyTrading {
         _checkForcedRequest(accountIndex);
         _enqueue(
             Operations.FORCED_CANCEL_ALL,
@@ -154,7 +160,8 @@ contract Rollup is Config, Storage, Governance {
     }
 
     /// @notice Forces an order for the caller's account: a resting limit order, or with
-    /// ORDER_FLAG_MARKET an immediate-or-cancel order no worse than `price`.
+    /// ORDER_FLAG_MARKET an immediate-or-cancel order no worse than `price`. Reverts with
+    /// TradingNotEnabled where the deployment does not prove trading (Config).
     /// @param accountIndex An account the caller owns.
     /// @param market Market id (< 2**marketTreeDepth).
     /// @param flags ORDER_FLAG_ASK (sell) | ORDER_FLAG_MARKET; no other bit.
@@ -166,7 +173,7 @@ contract Rollup is Config, Storage, Governance {
         uint8 flags,
         uint32 price,
         uint48 size
-    ) external notDesert {
+    ) external notDesert onlyTrading {
         if (
             market >= MAX_MARKETS || flags & ~Operations.ORDER_FLAGS_MASK != 0 || price == 0
                 || price > MAX_PRICE || size == 0
@@ -180,9 +187,14 @@ contract Rollup is Config, Storage, Governance {
     }
 
     /// @notice Forces the burn of `shares` liquidity-pool shares of the caller's account.
+    /// Reverts with TradingNotEnabled where the deployment does not prove trading (Config).
     /// @param accountIndex An account the caller owns.
     /// @param shares Shares to burn (> 0); the rules credit the collateral they are worth.
-    function requestForcedBurn(uint48 accountIndex, uint64 shares) external notDesert {
+    function requestForcedBurn(uint48 accountIndex, uint64 shares)
+        external
+        notDesert
+        onlyTrading
+    {
         if (shares == 0) revert AmountOutOfRange();
         _checkForcedRequest(accountIndex);
         _enqueue(

@@ -45,9 +45,10 @@ class RollupDeployment:
 
 
 def compute_rollup_params(
-    preset: Preset, min_deposit: int = DEFAULT_MIN_DEPOSIT
+    preset: Preset, min_deposit: int = DEFAULT_MIN_DEPOSIT, trading_enabled: bool = False
 ) -> tuple[int, ...]:
-    """The constructor's ``Config.Params`` tuple for ``preset``."""
+    """The constructor's ``Config.Params`` tuple for ``preset``. ``trading_enabled`` only where
+    the block verifier proves the trading operations (PROTOCOL 9.2)."""
     return (
         preset.account_tree_depth,
         preset.market_tree_depth,
@@ -56,6 +57,7 @@ def compute_rollup_params(
         preset.priority_expiry_seconds,
         preset.max_open_priority_requests,
         min_deposit,
+        trading_enabled,
     )
 
 
@@ -71,6 +73,7 @@ def deploy_rollup(
     token: str | None = None,
     min_deposit: int = DEFAULT_MIN_DEPOSIT,
     reserved_owners: Sequence[str] = UNOWNED_RESERVED,
+    trading_enabled: bool = False,
     manifest: Path = DEVNET_MANIFEST,
 ) -> RollupDeployment:
     """Deploy the two verifiers, Poseidon, the token (a fresh TestUSDC unless ``token`` is
@@ -92,7 +95,7 @@ def deploy_rollup(
     rollup = chain.deploy(
         w3,
         artifacts["Rollup"],
-        compute_rollup_params(preset, min_deposit),
+        compute_rollup_params(preset, min_deposit, trading_enabled),
         token,
         block.address,
         exit_.address,

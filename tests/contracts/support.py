@@ -279,7 +279,8 @@ def deploy(
     operator, *users = chain.accounts(w3)
     token = chain.deploy(w3, artifacts[token_contract])
     block_prover, exit_prover = get_provers()
-    options: dict[str, Any] = {"reserved_owners": ()}  # every index claimable, unless asked
+    # every index claimable and every forced request accepted, unless asked otherwise
+    options: dict[str, Any] = {"reserved_owners": (), "trading_enabled": True}
     options.update(overrides)
     deployment = deploy_rollup(
         w3,

@@ -10,7 +10,7 @@ import pytest
 from web3.contract.contract import ContractFunction
 
 from protocol import pubdata
-from tests.contracts.support import USDC, Rollup, owner_bytes, reverts
+from tests.contracts.support import USDC, Rollup, deploy, owner_bytes, reverts
 
 pytestmark = pytest.mark.devnet
 
@@ -79,6 +79,25 @@ def test_forced_request_reverts(owned: Rollup, kind: str) -> None:
             other[0](functions, ACCOUNT).transact({"from": alice})
     owned.process(owned.records_for(1, 1))
     owned.queue(call(functions, ACCOUNT), alice)
+
+
+TRADING_KINDS = ("cancel_all", "order", "burn")
+
+
+def test_without_trading_the_trading_requests_are_refused(env: Rollup) -> None:
+    """A deployment whose circuit proves only the money path refuses forced requests that act
+    on orders, positions or shares (none can exist there): queued, they could not be proven
+    and would stall the operator into desert mode."""
+    money_path = deploy(env.w3, trading_enabled=False)
+    assert not money_path.rollup.functions.tradingEnabled().call()
+    assert env.rollup.functions.tradingEnabled().call()
+    alice = money_path.users[0]
+    money_path.deposit(alice, ACCOUNT, 10 * USDC)
+    money_path.process(money_path.records_for(0, 1))
+    for kind in TRADING_KINDS:
+        with reverts("TradingNotEnabled"):
+            KINDS[kind][0](money_path.rollup.functions, ACCOUNT).transact({"from": alice})
+    money_path.queue(KINDS["withdraw"][0](money_path.rollup.functions, ACCOUNT), alice)
 
 
 def test_committing_is_not_executing_for_spam_protection(owned: Rollup) -> None:

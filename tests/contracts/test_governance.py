@@ -74,8 +74,8 @@ def test_the_constructor_checks_its_arguments(w3: Web3) -> None:
         (*params[:2], 33, *params[3:]),  # prices are u32
         (*params[:3], 0, *params[4:]),  # no operation per block
         (*params[:4], 0, *params[5:]),  # no expiry
-        (*params[:5], 0, params[6]),  # no room in the queue
-        (*params[:6], 0),  # no minimum deposit
+        (*params[:5], 0, *params[6:]),  # no room in the queue
+        (*params[:6], 0, *params[7:]),  # no minimum deposit
     ]
     for bad in bad_params:
         with reverts("InvalidParams"):
