@@ -96,35 +96,65 @@ class OrderBook:
     # -- mutators -------------------------------------------------------------------------------
 
     def insert(self, order: Order, journal: Journal) -> None:
-        """Rests ``order`` (its key from ``get_next_nonce``) and advances the side's counter."""
-        nonce = order.key & ((1 << self.nonce_bits) - 1)
+        """Rests ``order`` (its key from ``get_next_nonce``) and advances the side's counter
+        (one journal entry, undone by ``_undo_insert``)."""
+        nonce, price = order.key & ((1 << self.nonce_bits) - 1), order.price
+        journal.entries.append((_undo_insert, self, order, (self.ask_nonce, self.bid_nonce)))
         if order.is_ask:
             levels, prices = self.asks, self.ask_prices
-            journal.set_attr(self, "ask_nonce", nonce + 1)
+            self.ask_nonce = nonce + 1
         else:
             levels, prices = self.bids, self.bid_prices
-            journal.set_attr(self, "bid_nonce", nonce - 1)
-        level = levels.get(order.price)
+            self.bid_nonce = nonce - 1
+        level = levels.get(price)
         if level is None:
-            level = []
-            journal.set_item(levels, order.price, level)
-            journal.list_insert(prices, bisect_left(prices, order.price), order.price)
-        journal.list_insert(level, len(level), order)
-        journal.set_item(self.orders, order.key, order)
+            level = levels[price] = []
+            prices.insert(bisect_left(prices, price), price)
+        level.append(order)
+        self.orders[order.key] = order
 
     def remove(self, order: Order, journal: Journal) -> None:
-        """Takes ``order`` off the book (filled or cancelled)."""
-        if order.is_ask:
-            levels, prices = self.asks, self.ask_prices
-        else:
-            levels, prices = self.bids, self.bid_prices
-        level = levels[order.price]
-        journal.list_delete(level, level.index(order))
+        """Takes ``order`` off the book, filled or cancelled (one journal entry, undone by
+        ``_undo_remove``)."""
+        price = order.price
+        levels, prices = (
+            (self.asks, self.ask_prices) if order.is_ask else (self.bids, self.bid_prices)
+        )
+        level = levels[price]
+        index = level.index(order)
+        del level[index]
         if not level:
-            journal.del_item(levels, order.price)
-            journal.list_delete(prices, bisect_left(prices, order.price))
-        journal.del_item(self.orders, order.key)
+            del levels[price]
+            del prices[bisect_left(prices, price)]
+        del self.orders[order.key]
+        journal.entries.append((_undo_remove, self, order, (level, index)))
 
     def set_remaining(self, order: Order, remaining: int, journal: Journal) -> None:
         """A partial fill or a size reduction that keeps the order's place."""
         journal.set_attr(order, "remaining", remaining)
+
+
+# Undo entries run newest first, so each finds its part of the book exactly as its mutator
+# left it: the inserted order still last in its level, a removed order's level (the same list,
+# emptied or not) still without it.
+
+
+def _undo_insert(book: OrderBook, order: Order, nonces: tuple[int, int]) -> None:
+    book.ask_nonce, book.bid_nonce = nonces
+    levels, prices = (book.asks, book.ask_prices) if order.is_ask else (book.bids, book.bid_prices)
+    level = levels[order.price]
+    level.pop()
+    if not level:
+        del levels[order.price]
+        del prices[bisect_left(prices, order.price)]
+    del book.orders[order.key]
+
+
+def _undo_remove(book: OrderBook, order: Order, place: tuple[list[Order], int]) -> None:
+    levels, prices = (book.asks, book.ask_prices) if order.is_ask else (book.bids, book.bid_prices)
+    level, index = place
+    if not level:
+        levels[order.price] = level
+        prices.insert(bisect_left(prices, order.price), order.price)
+    level.insert(index, order)
+    book.orders[order.key] = order
