@@ -64,18 +64,22 @@ def apply_fill(
     """One party of a fill: ``delta`` lots (positive buys) for ``quote`` micro-USDC paid
     (negative: received), plus ``fee``. Settles funding first; updates size, cost basis,
     collateral and the market's open interest."""
-    settle_funding(state, account, market, out)
-    position = state.ensure_position(account, market.index)
+    index, data = market.index, market.data
+    position = account.positions.get(index)
+    if position is None:  # a new position starts at the market's funding index: nothing owed
+        position = state.ensure_position(account, index)
+    elif position.funding_index != data.funding_index:
+        settle_funding(state, account, market, out)
     size = position.size
     new = size + delta
-    bits = state.preset.base_amount_bits
-    if not -(1 << bits) < new < 1 << bits:
+    limit = 1 << state.preset.base_amount_bits
+    if not -limit < new < limit:
         raise AmountOutOfRange(f"position size {new} overflows")
     entry = compute_entry_quote(size, position.entry_quote, delta, quote)
-    state.set_position_size(account, market.index, position, new, entry)
+    state.set_position_size(account, index, position, new, entry)
     state.set_collateral(account, account.collateral - quote - fee)
     long_change = (new if new > 0 else 0) - (size if size > 0 else 0)
     if long_change:
-        state.set_market_data(market, "open_interest", market.data.open_interest + long_change)
+        state.set_market_data(market, "open_interest", data.open_interest + long_change)
     if new == 0 and entry == 0 and position.imf == 0:
-        state.drop_empty_position(account, market.index)
+        state.drop_empty_position(account, index)

@@ -116,15 +116,11 @@ _KINDS = frozenset(OrderKind)
 _TIMES_IN_FORCE = frozenset(TimeInForce)
 
 
-def parse_kind(op: CreateOrder) -> tuple[int, int]:
-    """The order's kind and time in force, checked (plain ints on the hot path)."""
-    if op.kind not in _KINDS or op.time_in_force not in _TIMES_IN_FORCE:
-        raise MalformedTransaction(f"unknown kind {op.kind} / time in force {op.time_in_force}")
-    return op.kind, op.time_in_force
-
-
-def check_order(state: State, market: Market, op: CreateOrder, kind: int, tif: int) -> None:
+def check_order(state: State, market: Market, op: CreateOrder) -> None:
     """Every static check of the module docstring (nothing is written)."""
+    kind, tif = op.kind, op.time_in_force
+    if kind not in _KINDS or tif not in _TIMES_IN_FORCE:
+        raise MalformedTransaction(f"unknown kind {kind} / time in force {tif}")
     preset = state.preset
     size, price, trigger, expiry = op.size, op.price, op.trigger_price, op.order_expiry
     if not (0 < size < 1 << preset.base_amount_bits and 0 < price < 1 << preset.price_bits):
@@ -147,9 +143,10 @@ def check_order(state: State, market: Market, op: CreateOrder, kind: int, tif: i
         low, high = compute_band(market)
         if not low <= price <= high:
             raise PriceOutOfBand(f"price {price} outside [{low}, {high}]")
-    account = state.accounts[op.account]
-    if op.reduce_only and compute_reducible(account, market.index, op.is_ask) == 0:
-        raise ReduceOnlyViolation("reduce-only order without an opposite position")
+    if op.reduce_only:
+        account = state.accounts[op.account]
+        if compute_reducible(account, market.index, op.is_ask) == 0:
+            raise ReduceOnlyViolation("reduce-only order without an opposite position")
 
 
 def process_create_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
@@ -162,8 +159,8 @@ def process_create_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
 def place_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
     """Checks and places an order for ``op.account`` (signature and nonce already handled)."""
     market = state.get_market(op.market)
-    kind, tif = parse_kind(op)
-    check_order(state, market, op, kind, tif)
+    check_order(state, market, op)
+    kind, tif = op.kind, op.time_in_force
     out: list[Event] = []
     if kind >= _STOP_LOSS:
         place_trigger(state, market, op, out)
