@@ -76,8 +76,8 @@ def apply_fill(
     if not -limit < new < limit:
         raise AmountOutOfRange(f"position size {new} overflows")
     entry = compute_entry_quote(size, position.entry_quote, delta, quote)
-    state.set_position_size(account, index, position, new, entry)
-    state.set_collateral(account, account.collateral - quote - fee)
+    collateral = account.collateral - quote - fee
+    state.set_traded_position(account, index, position, new, entry, collateral)
     long_change = (new if new > 0 else 0) - (size if size > 0 else 0)
     if long_change:
         state.set_market_data(market, "open_interest", data.open_interest + long_change)

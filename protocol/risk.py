@@ -97,7 +97,9 @@ def compute_free_margin(account: Account, markets: list[Market]) -> int:
                 imf = position.imf
             mark, delta = data.mark_price, data.funding_index - position.funding_index
             notional = (size if size > 0 else -size) * mark
-            free += size * mark + (-size * delta) // FUNDING_INDEX_SCALE + (-notional * imf) // PPM
+            free += size * mark + (-notional * imf) // PPM
+            if delta:
+                free += (-size * delta) // FUNDING_INDEX_SCALE
     return free
 
 

@@ -73,8 +73,8 @@ class Taker:
     zero_price: Price = 0  # liquidations: the price the liquidated account trades at, else 0
 
 
-def _restore_size(position: Position, size: int, entry_quote: int) -> None:
-    position.size, position.entry_quote = size, entry_quote
+def _restore_traded(position: Position, account: Account, old: tuple[int, int, int]) -> None:
+    position.size, position.entry_quote, account.collateral = old
 
 
 class State:
@@ -166,13 +166,24 @@ class State:
         self.dirty.accounts.add(account.index)
         self.dirty.positions.add((account.index, market))
 
-    def set_position_size(
-        self, account: Account, market: int, position: Position, size: int, entry_quote: int
+    def set_traded_position(
+        self,
+        account: Account,
+        market: int,
+        position: Position,
+        size: int,
+        entry_quote: int,
+        collateral: int,
     ) -> None:
-        """A trade's change of the size and cost basis of ``position``, which is
-        ``account.positions[market]`` (one journal entry)."""
-        self.journal.entries.append((_restore_size, position, position.size, position.entry_quote))
-        position.size, position.entry_quote = size, entry_quote
+        """What a trade changes in one account: the size and cost basis of ``position``, which
+        is ``account.positions[market]``, and the collateral, checked as ``set_collateral``
+        does (one journal entry)."""
+        bits = self.preset.collateral_bits
+        if not -(1 << bits) < collateral < 1 << bits:
+            raise AmountOutOfRange(f"collateral {collateral} of account {account.index} overflows")
+        old = (position.size, position.entry_quote, account.collateral)
+        self.journal.entries.append((_restore_traded, position, account, old))
+        position.size, position.entry_quote, account.collateral = size, entry_quote, collateral
         self.dirty.accounts.add(account.index)
         self.dirty.positions.add((account.index, market))
 
