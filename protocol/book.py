@@ -69,6 +69,15 @@ class OrderBook:
             return self.asks[self.ask_prices[0]][0] if self.ask_prices else None
         return self.bids[self.bid_prices[-1]][0] if self.bid_prices else None
 
+    def best_within(self, is_ask: bool, limit: int) -> Order | None:
+        """The best order of a side if a taker with this limit price crosses it (an ask at or
+        below ``limit``, a bid at or above), else None."""
+        if is_ask:
+            prices = self.ask_prices
+            return self.asks[prices[0]][0] if prices and prices[0] <= limit else None
+        prices = self.bid_prices
+        return self.bids[prices[-1]][0] if prices and prices[-1] >= limit else None
+
     def iter_side(self, is_ask: bool) -> Iterator[Order]:
         """A side's orders in priority order (best first)."""
         if is_ask:

@@ -38,6 +38,10 @@ from protocol.risk import Risk, compute_free_margin, compute_risk, is_valid_risk
 from protocol.state import State, Taker
 from protocol.types import PPM
 
+# builds a named-tuple event from a tuple of its fields without the Python-level __new__ of
+# named tuples: the same object at half the cost (the two events of every order)
+_new_event = tuple.__new__
+
 
 class _MakerRejected(Exception):
     """The maker side of a fill failed its checks: the maker order is cancelled instead."""
@@ -60,8 +64,9 @@ def compute_reducible(account: Account, market: int, is_ask: bool) -> int:
 def run_step(state: State, taker: Taker, out: list[Event]) -> None:
     """One matching step of ``taker``; see the module docstring."""
     market = state.markets[taker.market]
-    maker = market.book.best(not taker.is_ask)
-    if maker is None or taker.remaining == 0 or not is_crossing(taker, maker.price):
+    book, side = market.book, not taker.is_ask
+    maker = book.best_within(side, taker.limit_price)
+    if maker is None or taker.remaining == 0:
         finish_taker(state, taker, out)
         return
     if maker.expiry and maker.expiry < state.timestamp:
@@ -70,8 +75,7 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
         cancel_order(state, market, maker, "self-trade", out)
     else:
         match_one(state, market, taker, maker, out)
-    after = market.book.best(not taker.is_ask)
-    if taker.remaining > 0 and after is not None and is_crossing(taker, after.price):
+    if taker.remaining > 0 and book.best_within(side, taker.limit_price) is not None:
         if state.pending is not taker:
             state.set_pending(taker)
     else:
@@ -152,8 +156,8 @@ def fill(
         remove_order(state, market, maker)
     else:
         set_order_remaining(state, market, maker, maker.remaining - size)
-    trade = (price, size, taker.account, maker.account, maker.key, taker.is_ask)
-    out.append(Trade(market.index, *trade, taker_fee, maker_fee))
+    trade = (market.index, price, size, taker.account, maker.account, maker.key, taker.is_ask)
+    out.append(_new_event(Trade, (*trade, taker_fee, maker_fee)))
 
 
 def move_fill(
@@ -183,7 +187,8 @@ def move_fill(
         taker_quote, taker_fee = quote, -(-quote * params.taker_fee // PPM)
     apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out, taker_fee)
     if maker_fee or taker_fee:
-        state.increase_collateral(state.accounts[FEE_ACCOUNT], maker_fee + taker_fee)
+        fee_account = state.accounts[FEE_ACCOUNT]
+        state.set_collateral(fee_account, fee_account.collateral + maker_fee + taker_fee)
     return taker_fee, maker_fee
 
 
@@ -226,7 +231,7 @@ def finish_taker(state: State, taker: Taker, out: list[Event]) -> None:
         outcome = "rested"
     else:
         outcome = "cancelled"
-    out.append(TakerDone(taker.account, taker.market, taker.remaining, outcome))
+    out.append(_new_event(TakerDone, (taker.account, taker.market, taker.remaining, outcome)))
 
 
 def end_taker(state: State, taker: Taker, error: InvalidTransaction, out: list[Event]) -> None:
