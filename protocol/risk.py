@@ -15,7 +15,8 @@ Health: healthy (TAV >= IMR), pre-liquidation (MMR <= TAV < IMR), partial liquid
 
 Valid risk change (every trade, transfer, withdrawal, leverage change): a healthy account must
 be healthy afterwards; an unhealthy one may change only if afterwards it is healthy, or its MMR
-did not grow and its TAV / MMR did not fall.
+did not grow and its TAV / MMR did not fall. With no margin before (MMR = 0: an account with
+negative value and no position) the ratio means nothing, and its TAV may only grow.
 """
 
 from __future__ import annotations
@@ -107,9 +108,11 @@ def is_valid_risk_change(before: Risk, after: Risk) -> bool:
     """The valid-risk-change rule of the module docstring."""
     if after.tav >= after.imr:
         return True
-    if before.tav >= before.imr:
+    if before.tav >= before.imr or after.mmr > before.mmr:
         return False
-    return after.mmr <= before.mmr and after.tav * before.mmr >= before.tav * after.mmr
+    if before.mmr == 0:
+        return after.tav >= before.tav
+    return after.tav * before.mmr >= before.tav * after.mmr
 
 
 def compute_zero_price(risk: Risk, market: Market, is_long: bool) -> int:

@@ -82,6 +82,17 @@ def test_unhealthy_account_may_only_reduce_risk(env: Env) -> None:
     assert after.mmr < before.mmr and is_valid_risk_change(before, after)
 
 
+def test_negative_value_without_a_position_may_only_grow(env: Env) -> None:
+    """TAV < 0 with no margin at all: TAV / MMR is 0 / 0, so the ratio cannot be the test."""
+    in_debt = Risk(tav=-5, imr=0, mmr=0, cmr=0)
+    assert not is_valid_risk_change(in_debt, in_debt._replace(tav=-105))
+    assert is_valid_risk_change(in_debt, in_debt._replace(tav=-3))
+    assert not is_valid_risk_change(in_debt, Risk(tav=-5, imr=10, mmr=5, cmr=2))
+    env.state.accounts[5].collateral = -5  # as a bankruptcy the insurance fund absorbed leaves it
+    assert_rejected(env, env.signed(Withdraw, 5, amount=100), RiskCheckFailed)
+    assert_rejected(env, env.signed(Transfer, 5, to=4, amount=1), RiskCheckFailed)
+
+
 def test_set_leverage_raises_the_initial_margin(env: Env) -> None:
     env.run(env.signed(SetLeverage, 3, market=BTC, imf=200_000))  # 5x: IMR 20,000 = TAV
     assert risk_of(env, 3).imr == 20_000
