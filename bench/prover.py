@@ -6,8 +6,8 @@ our prover and in snarkjs alike), two circuits: a dense synthetic one (random fu
 values, three terms per linear combination) and the toolkit's Merkle-update circuit repeated to
 size. Both provers prove the same constraint system and witness: snarkjs reads them from the
 iden3 .r1cs / .wtns export, with a BLS12-381 powers of tau made here (never downloaded) and
-cached under build/snarkjs/. snarkjs is timed inside one node process (key and witness already
-in memory), as ours is timed with the key already decoded.
+cached under build/snarkjs/. snarkjs is timed inside a node process after a warm-up proof (key
+and witness in memory), as ours is timed with the key already decoded; the two take turns.
 
     .venv/bin/python bench/prover.py [--sizes 12 14 16] [--repeat 3] [--no-snarkjs] [--gas]
 """
@@ -25,6 +25,7 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import argparse
 import json
 import random
+import statistics
 import subprocess
 import time
 from collections.abc import Callable
@@ -185,14 +186,27 @@ def snarkjs_files(cs: ConstraintSystem, witness: list[int]) -> tuple[Path, Path]
     return zkey, wtns
 
 
-def snarkjs_median(cs: ConstraintSystem, witness: list[int], repeat: int) -> float:
-    zkey, wtns = snarkjs_files(cs, witness)
+def snarkjs_prove_seconds(zkey: Path, wtns: Path) -> float:
+    """One snarkjs proof, timed in a node process after one warm-up proof."""
     script = ["node", "-e", NODE_PROVE, str(ROOT / "node_modules/snarkjs/build/main.cjs")]
     out = subprocess.run(
-        [*script, str(zkey), str(wtns), str(repeat)], check=True, capture_output=True, text=True
+        [*script, str(zkey), str(wtns), "1"], check=True, capture_output=True, text=True
     )
-    times = sorted(json.loads(out.stdout.strip().splitlines()[-1]))
-    return float(times[len(times) // 2])
+    return float(json.loads(out.stdout.strip().splitlines()[-1])[0])
+
+
+def compare(
+    prover: Prover, cs: ConstraintSystem, witness: list[int], repeat: int
+) -> tuple[float, float]:
+    """Medians of ours and snarkjs's proving times, the two taken in turns so that the load
+    of this shared machine weighs on both alike."""
+    zkey, wtns = snarkjs_files(cs, witness)
+    prover.prove(cs, witness)  # warm-up
+    ours, peer = [], []
+    for _ in range(repeat):
+        ours.append(timed(lambda: prover.prove(cs, witness)))
+        peer.append(snarkjs_prove_seconds(zkey, wtns))
+    return statistics.median(ours), statistics.median(peer)
 
 
 # -- verifier gas ------------------------------------------------------------------------------
@@ -234,8 +248,10 @@ def bench_circuit(
         flush=True,
     )
     prover = Prover(pk, get_backend())
-    ours = median_seconds(lambda: prover.prove(cs, witness), repeat=args.repeat)
-    peer = None if args.no_snarkjs else snarkjs_median(cs, witness, args.repeat)
+    if args.no_snarkjs:
+        ours, peer = median_seconds(lambda: prover.prove(cs, witness), args.repeat), None
+    else:
+        ours, peer = compare(prover, cs, witness, args.repeat)
     print_row(f"{label} prove (ours vs snarkjs)", ours, "s", peer)
     for phase, seconds in profile(prover, cs, witness).items():
         print_row(f"  {phase}", seconds, "s")
