@@ -94,7 +94,8 @@ def test_hash_to_g2_agrees() -> None:
     assert ARK.g2_to_bytes(ARK.hash_to_g2(msg, dst)) == REF.g2_to_bytes(REF.hash_to_g2(msg, dst))
 
 
-def _g1_off_subgroup() -> bytes:
+def g1_off_subgroup() -> bytes:
+    """A point on the G1 curve outside the prime-order subgroup."""
     x = 1
     while True:
         x += 1
@@ -110,7 +111,7 @@ def _invalid_g1() -> dict[str, bytes]:
         "short": g[:-1],
         "off_curve": g[:-1] + bytes([g[-1] ^ 1]),
         "x_not_below_p": (int.from_bytes(g[:48], "big") + P).to_bytes(48, "big") + g[48:],
-        "off_subgroup": _g1_off_subgroup(),
+        "off_subgroup": g1_off_subgroup(),
     }
 
 

@@ -14,6 +14,7 @@ from prover.encoding import MalformedEncodingError, proof_from_bytes, proof_to_b
 from prover.groth16 import Proof, Prover, prove, verify
 from prover.keys import KeyMismatchError, ProvingKey
 from tests.prover.circuits import toy
+from tests.prover.test_backends import g1_off_subgroup
 
 pytestmark = pytest.mark.prove
 BACKENDS = ["arkworks", "py_ecc"]
@@ -68,6 +69,7 @@ def test_malformed_proofs_are_rejected_cleanly(
         replace(proof, a=proof.a[:50]),
         replace(proof, b=proof.b + b"\0"),
         replace(proof, a=off_curve),
+        replace(proof, c=g1_off_subgroup()),
         replace(proof, c=bytes(96)),
         replace(proof, a=proof.c, c=proof.a),
     ):

@@ -10,7 +10,7 @@ from web3.contract import Contract
 from circuits.r1cs import ConstraintSystem
 from protocol.field import R
 from prover.backend import P
-from prover.encoding import proof_to_bytes
+from prover.encoding import proof_to_bytes, to_eip2537
 from prover.groth16 import prove
 from prover.keys import ProvingKey, VerifyingKey
 from prover.setup import setup
@@ -18,6 +18,7 @@ from prover.solidity import generate_verifier
 from scripts import chain
 from scripts.compile import compile_sources
 from tests.prover.circuits import toy
+from tests.prover.test_backends import g1_off_subgroup
 
 pytestmark = [pytest.mark.prove, pytest.mark.devnet]
 Circuit = tuple[ConstraintSystem, list[int]]
@@ -54,7 +55,8 @@ def test_the_verifier_accepts_and_rejects(
 
 
 def malformed(proof: bytes) -> list[bytes]:
-    """Truncated, extended, bad padding, a coordinate >= p, off the curve, A and C swapped."""
+    """Truncated, extended, bad padding, a coordinate >= p, off the curve, off the subgroup,
+    A and C swapped, all zeros."""
     x_plus_p = (int.from_bytes(proof[16:64], "big") + P).to_bytes(64, "big")
     return [
         proof[:-1],
@@ -63,6 +65,7 @@ def malformed(proof: bytes) -> list[bytes]:
         proof[:15] + b"\1" + proof[16:],
         x_plus_p + proof[64:],
         proof[:127] + bytes([proof[127] ^ 1]) + proof[128:],
+        to_eip2537(g1_off_subgroup()) + proof[128:],
         proof[384:] + proof[128:384] + proof[:128],
         bytes(512),
     ]
