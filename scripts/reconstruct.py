@@ -27,10 +27,8 @@ from web3.contract import Contract
 from protocol import pubdata
 from protocol.block import Block, Operation, process_block
 from protocol.commitment import update_state_root
-from protocol.ops.deposit import Deposit
-from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
-from protocol.ops.register_key import RegisterKey
+from protocol.ops.registry import get_priority_operation
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.state import State
@@ -175,10 +173,7 @@ def _signed_operation(
 def _unsigned_operation(op: pubdata.Operation) -> Operation:
     if isinstance(op, pubdata.Noop):
         return Noop()
-    if isinstance(op, pubdata.Deposit):
-        return Deposit(op.account, op.owner, op.amount)
-    if isinstance(op, pubdata.RegisterKey):
-        return RegisterKey(op.account, op.owner, op.pubkey)
-    if isinstance(op, pubdata.ForcedWithdraw):
-        return ForcedWithdraw(op.account, op.owner, op.requested)
-    raise ReconstructionError(f"{type(op).__name__} records are not in the money-path circuit")
+    try:
+        return get_priority_operation(op)
+    except pubdata.PubdataError as e:
+        raise ReconstructionError(str(e)) from None

@@ -18,11 +18,12 @@ from protocol.eddsa import Signature
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
+from protocol.ops.registry import get_priority_operation
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 
 L2Transaction = Transfer | Withdraw
-PriorityOperation = Deposit | RegisterKey | ForcedWithdraw
+ProvableRequest = Deposit | RegisterKey | ForcedWithdraw  # the money-path circuit proves these
 
 L2_TYPES: dict[int, type[L2Transaction]] = {
     pubdata.OpType.TRANSFER: Transfer,
@@ -68,17 +69,15 @@ def decode_tx(data: bytes) -> L2Transaction:
     return cls(**body)
 
 
-def decode_priority_request(request: bytes) -> PriorityOperation:
+def decode_priority_request(request: bytes) -> ProvableRequest:
     """The protocol operation an L1 request asks for (``PriorityRequestQueued.request``).
 
     Raises CodecError for the request types the block circuit does not prove yet (forced
     cancel-all, forced order, forced burn): an operator cannot include them, so it must stop
     rather than skip them (the queue is consumed strictly in order)."""
-    op = pubdata.decode_request(request)
-    if isinstance(op, pubdata.Deposit):
-        return Deposit(op.account, op.owner, op.amount)
-    if isinstance(op, pubdata.RegisterKey):
-        return RegisterKey(op.account, op.owner, op.pubkey)
-    if isinstance(op, pubdata.ForcedWithdraw):
-        return ForcedWithdraw(op.account, op.owner, op.requested)
-    raise CodecError(f"priority request type {request[0]} is not in the money-path block circuit")
+    op = get_priority_operation(pubdata.decode_request(request))
+    if not isinstance(op, ProvableRequest):
+        raise CodecError(
+            f"priority request type {request[0]} is not in the money-path block circuit"
+        )
+    return op

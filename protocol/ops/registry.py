@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from protocol import pubdata
 from protocol.events import Event
 from protocol.ops.burn_shares import BurnShares, compute_burn_shares_record, process_burn_shares
 from protocol.ops.cancel_all import CancelAll, compute_cancel_all_record, process_cancel_all
@@ -105,3 +106,27 @@ HANDLERS: dict[type, Handler] = {
     MintShares: (process_mint_shares, compute_mint_shares_record),
     BurnShares: (process_burn_shares, compute_burn_shares_record),
 }
+
+PriorityOperation = (
+    Deposit | RegisterKey | ForcedWithdraw | ForcedCancelAll | ForcedOrder | ForcedBurn
+)
+
+
+def get_priority_operation(request: pubdata.Operation) -> PriorityOperation:
+    """The operation an L1 priority request asks for (a request, or its record in pubdata).
+
+    Raises PubdataError for a record of a type that is not a priority request."""
+    match request:
+        case pubdata.Deposit(account, owner, amount):
+            return Deposit(account, owner, amount)
+        case pubdata.RegisterKey(account, owner, pubkey):
+            return RegisterKey(account, owner, pubkey)
+        case pubdata.ForcedWithdraw(account, owner, requested):
+            return ForcedWithdraw(account, owner, requested)
+        case pubdata.ForcedCancelAll(account, owner):
+            return ForcedCancelAll(account, owner)
+        case pubdata.ForcedOrder(account, owner, market, flags, price, size):
+            return ForcedOrder(account, owner, market, flags, price, size)
+        case pubdata.ForcedBurn(account, owner, shares):
+            return ForcedBurn(account, owner, shares)
+    raise pubdata.PubdataError(f"a {type(request).__name__} record is not a priority request")
