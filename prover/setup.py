@@ -9,13 +9,14 @@ that one honest contributor suffices for the delta part.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from circuits.r1cs import ConstraintSystem
 from protocol.field import R
-from prover.backend import Backend, get_backend
+from prover.backend import Backend, Point, get_backend
 from prover.keys import ProvingKey, VerifyingKey, read_key, write_key
-from prover.ntt import GENERATOR
+from prover.ntt import GENERATOR, Domain
 from prover.qap import coset_lagrange_at, domain_for, wire_polynomials_at
 
 
@@ -44,23 +45,43 @@ def keys_from_secrets(
     gamma_inv, delta_inv = pow(gamma, R - 2, R), pow(delta, R - 2, R)
     k = [(beta * ui + alpha * vi + wi) % R for ui, vi, wi in zip(u, v, w, strict=True)]
     public = cs.num_public + 1
+    ic = [x * gamma_inv % R for x in k[:public]]
+    c = [x * delta_inv % R for x in k[public:]]
+    g1 = _batches(
+        backend.g1_fixed_base,
+        backend.g1_to_bytes,
+        [[alpha, beta, delta], u, v, ic, c, h_query_scalars(domain, tau, delta_inv)],
+    )
+    g2 = _batches(backend.g2_fixed_base, backend.g2_to_bytes, [[beta, gamma, delta], v])
+    (alpha1, beta1, delta1), a_query, b_g1_query, ic_query, c_query, h_query = g1
+    (beta2, gamma2, delta2), b_g2_query = g2
+    vk = VerifyingKey(alpha1, beta2, gamma2, delta2, ic_query)
+    return ProvingKey(
+        cs.digest(), domain.log_size, cs.num_wires, vk, beta1, delta1,
+        a_query, b_g1_query, b_g2_query, c_query, h_query,
+    )  # fmt: skip
+
+
+def h_query_scalars(domain: Domain, tau: int, delta_inv: int) -> list[int]:
+    """The coset Lagrange basis at tau, times ``Z(tau) / (delta * (7^n - 1))`` (prover.qap)."""
     n = domain.size
     z_tau = (pow(tau, n, R) - 1) % R
-    h_scale = z_tau * delta_inv * pow(pow(GENERATOR, n, R) - 1, R - 2, R) % R
-    h = [x * h_scale % R for x in coset_lagrange_at(domain, tau)]
-    g1_scalars = [alpha, beta, delta, *u, *v, *(x * gamma_inv % R for x in k[:public])]
-    g1_scalars += [x * delta_inv % R for x in k[public:]] + h
-    g1 = [backend.g1_to_bytes(p) for p in backend.g1_fixed_base(g1_scalars)]
-    g2 = [backend.g2_to_bytes(p) for p in backend.g2_fixed_base([beta, gamma, delta, *v])]
-    m = cs.num_wires
-    a_query, b_g1_query = tuple(g1[3 : 3 + m]), tuple(g1[3 + m : 3 + 2 * m])
-    ic, rest = g1[3 + 2 * m : 3 + 2 * m + public], g1[3 + 2 * m + public :]
-    vk = VerifyingKey(g1[0], g2[0], g2[1], g2[2], tuple(ic))
-    c_query, h_query = tuple(rest[: m - public]), tuple(rest[m - public :])
-    return ProvingKey(
-        cs.digest(), domain.log_size, m, vk, g1[1], g1[2],
-        a_query, b_g1_query, tuple(g2[3:]), c_query, h_query,
-    )  # fmt: skip
+    scale = z_tau * delta_inv * pow(pow(GENERATOR, n, R) - 1, R - 2, R) % R
+    return [x * scale % R for x in coset_lagrange_at(domain, tau)]
+
+
+def _batches(
+    fixed_base: Callable[[list[int]], list[Point]],
+    to_bytes: Callable[[Point], bytes],
+    groups: list[list[int]],
+) -> list[tuple[bytes, ...]]:
+    """``k * G`` for every scalar of every group, in one batch, split back into the groups."""
+    points = [to_bytes(p) for p in fixed_base([k for group in groups for k in group])]
+    out, start = [], 0
+    for group in groups:
+        out.append(tuple(points[start : start + len(group)]))
+        start += len(group)
+    return out
 
 
 def key_path(cache_dir: Path, name: str, preset: str, cs: ConstraintSystem) -> Path:

@@ -18,6 +18,8 @@ from prover.backend import (
     UnknownBackendError,
     get_backend,
 )
+from prover.setup import keys_from_secrets
+from tests.prover.circuits import toy
 
 ARK = get_backend("arkworks")
 REF = get_backend("py_ecc")
@@ -143,3 +145,12 @@ def test_invalid_g2_points_are_refused(backend: Backend, case: str) -> None:
 def test_unknown_backend() -> None:
     with pytest.raises(UnknownBackendError, match="arkworks"):
         get_backend("gnark")
+
+
+@pytest.mark.prove
+def test_setup_from_the_same_secrets_agrees_byte_for_byte() -> None:
+    cs, _ = toy(num_public=1)
+    secrets = (11, 22, 33, 44, 55)
+    ark, ref = (keys_from_secrets(cs, be, *secrets) for be in (ARK, REF))
+    assert ark == ref
+    assert ark.vk.alpha_g1 == ARK.g1_to_bytes(ARK.g1_fixed_base([22])[0])
