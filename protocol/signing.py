@@ -16,7 +16,7 @@ signature is EdDSA over Jubjub (``protocol.eddsa``) under the account's register
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from protocol import eddsa
 from protocol.accounts import Account
@@ -33,7 +33,8 @@ DOMAIN_L2_TX = int.from_bytes(b"zkp.l2tx", "big")
 class SignedOp(Protocol):
     """What every L2-signed operation carries besides its payload."""
 
-    OP_TYPE: ClassVar[int]
+    @classmethod
+    def op_type(cls) -> int: ...
 
     @property
     def account(self) -> int: ...
@@ -59,7 +60,7 @@ def to_field(value: int | bool | bytes) -> int:
 
 def compute_tx_message(chain_id: int, op: SignedOp) -> int:
     """The field element the account's key signs for ``op``."""
-    head = [chain_id, op.OP_TYPE, op.account, op.nonce, op.expiry]
+    head = [chain_id, op.op_type(), op.account, op.nonce, op.expiry]
     return sponge(
         [*(to_field(v) for v in head), *(to_field(v) for v in op.payload())], DOMAIN_L2_TX
     )

@@ -43,7 +43,7 @@ def encode_tx(tx: L2Transaction) -> bytes:
     for f in fields(tx):
         value = getattr(tx, f.name)
         body[f.name] = value.to_bytes().hex() if isinstance(value, Signature) else value
-    return bytes([tx.OP_TYPE]) + json.dumps(body, sort_keys=True).encode()
+    return bytes([tx.op_type()]) + json.dumps(body, sort_keys=True).encode()
 
 
 def decode_tx(data: bytes) -> L2Transaction:

@@ -147,7 +147,7 @@ class Effect:
 class OpCircuit:
     """One operation type in the block circuit (one per module of ``circuits/ops``)."""
 
-    op_class: Any  # the protocol dataclass, whose OP_TYPE is the record's type byte
+    op_class: Any  # the protocol dataclass, whose op_type() is the record's type byte
     name: str
     fields: tuple[tuple[int, int], ...]  # the record bytes it uses besides byte 0
     define: Callable[[Builder, SlotVars, LC], Effect]
@@ -156,7 +156,7 @@ class OpCircuit:
 
     @property
     def op_type(self) -> int:
-        return int(self.op_class.OP_TYPE)
+        return int(self.op_class.op_type())
 
 
 # -- small checks --------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ the insurance fund must keep ``TAV >= MMR`` afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.events import Event, SharesBurned
@@ -20,7 +19,6 @@ from protocol.types import check_positive
 
 @dataclass(frozen=True, slots=True)
 class BurnShares:
-    OP_TYPE: ClassVar[int] = 28
     account: int
     nonce: int
     expiry: int
@@ -29,6 +27,10 @@ class BurnShares:
 
     def payload(self) -> tuple[int, ...]:
         return (self.shares,)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 28
 
 
 def process_burn_shares(state: State, op: BurnShares) -> tuple[Event, ...]:
@@ -42,4 +44,4 @@ def process_burn_shares(state: State, op: BurnShares) -> tuple[Event, ...]:
 
 def compute_burn_shares_record(op: BurnShares, events: tuple[Event, ...]) -> bytes:
     (paid,) = (e.amount for e in events if isinstance(e, SharesBurned))
-    return encode_record(op.OP_TYPE, [(op.account, ACCOUNT), (op.shares, AMOUNT), (paid, AMOUNT)])
+    return encode_record(op.op_type(), [(op.account, ACCOUNT), (op.shares, AMOUNT), (paid, AMOUNT)])

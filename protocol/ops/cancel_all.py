@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.events import Event
@@ -16,7 +15,6 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class CancelAll:
-    OP_TYPE: ClassVar[int] = 19
     account: int
     nonce: int
     expiry: int
@@ -24,6 +22,10 @@ class CancelAll:
 
     def payload(self) -> tuple[int, ...]:
         return ()
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 19
 
 
 def process_cancel_all(state: State, op: CancelAll) -> tuple[Event, ...]:
@@ -35,4 +37,4 @@ def process_cancel_all(state: State, op: CancelAll) -> tuple[Event, ...]:
 
 
 def compute_cancel_all_record(op: CancelAll, events: tuple[Event, ...]) -> bytes:
-    return encode_record(op.OP_TYPE, [(op.account, ACCOUNT), (len(events), 2)])
+    return encode_record(op.op_type(), [(op.account, ACCOUNT), (len(events), 2)])

@@ -8,7 +8,6 @@ Checks: signature; the market exists; the order exists (``UnknownOrder``) and is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.errors import NotOrderOwner, UnknownOrder
@@ -21,7 +20,6 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
-    OP_TYPE: ClassVar[int] = 18
     account: int
     nonce: int
     expiry: int
@@ -32,6 +30,10 @@ class CancelOrder:
 
     def payload(self) -> tuple[int | bool, ...]:
         return (self.market, self.key, self.is_trigger)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 18
 
 
 def process_cancel_order(state: State, op: CancelOrder) -> tuple[Event, ...]:
@@ -53,4 +55,4 @@ def process_cancel_order(state: State, op: CancelOrder) -> tuple[Event, ...]:
 
 def compute_cancel_order_record(op: CancelOrder, events: tuple[Event, ...]) -> bytes:
     fields = [(op.account, ACCOUNT), (op.market, MARKET), (op.key, 8), (int(op.is_trigger), 1)]
-    return encode_record(op.OP_TYPE, fields)
+    return encode_record(op.op_type(), fields)

@@ -10,7 +10,6 @@ claim: it ends the taker, cancelling its remainder, so matching can never get st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.errors import InvalidTransaction, PendingTaker
 from protocol.events import Event, OrderCancelled, TakerDone, Trade
@@ -21,8 +20,11 @@ from protocol.state import State, Taker
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    OP_TYPE: ClassVar[int] = 17
     account: int  # the pending taker's account
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 17
 
 
 def run_step_or_end(state: State, taker: Taker, out: list[Event]) -> None:
@@ -49,4 +51,4 @@ def process_claim(state: State, op: Claim) -> tuple[Event, ...]:
 def compute_claim_record(op: Claim, events: tuple[Event, ...]) -> bytes:
     market = next(e.market for e in events if isinstance(e, TakerDone | Trade | OrderCancelled))
     fields = [(op.account, ACCOUNT), (market, MARKET), *compute_fill_fields(events)]
-    return encode_record(op.OP_TYPE, fields)
+    return encode_record(op.op_type(), fields)

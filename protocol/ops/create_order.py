@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.errors import (
@@ -62,7 +61,6 @@ class TimeInForce(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class CreateOrder:
-    OP_TYPE: ClassVar[int] = 16
     account: int
     nonce: int
     expiry: int
@@ -95,6 +93,10 @@ class CreateOrder:
         return (
             int(self.is_ask) | int(self.reduce_only) << 1 | self.kind << 2 | self.time_in_force << 4
         )
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 16
 
 
 def compute_band(market: Market) -> tuple[int, int]:
@@ -207,4 +209,4 @@ def compute_create_order_record(op: CreateOrder, events: tuple[Event, ...]) -> b
         (op.trigger_price, PRICE),
         (op.order_expiry, TIME),
     ]
-    return encode_record(op.OP_TYPE, inputs + compute_fill_fields(events))
+    return encode_record(op.op_type(), inputs + compute_fill_fields(events))

@@ -13,7 +13,6 @@ picks counterparties in ``liquidation.compute_adl_ranking`` order; the rules che
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.accounts import FUNDING_POOL, RESERVED_ACCOUNTS
 from protocol.errors import DeleverageNotAllowed
@@ -28,11 +27,14 @@ from protocol.types import check_positive
 
 @dataclass(frozen=True, slots=True)
 class Deleverage:
-    OP_TYPE: ClassVar[int] = 26
     account: int
     counterparty: int
     market: int
     size: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 26
 
 
 def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
@@ -66,4 +68,4 @@ def compute_deleverage_record(op: Deleverage, events: tuple[Event, ...]) -> byte
         (op.market, MARKET),
         (op.size, SIZE),
     ]
-    return encode_record(op.OP_TYPE, fields)
+    return encode_record(op.op_type(), fields)

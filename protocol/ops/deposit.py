@@ -8,7 +8,6 @@ it). Invariant: collateral of ``account`` grows by exactly ``amount``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.errors import AmountOutOfRange
@@ -19,10 +18,13 @@ from protocol.types import QuoteAmount, check_positive
 
 @dataclass(frozen=True, slots=True)
 class Deposit:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.DEPOSIT
     account: int
     owner: bytes  # 20-byte L1 address
     amount: QuoteAmount
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.DEPOSIT
 
 
 def process_deposit(state: State, op: Deposit) -> tuple[Event, ...]:

@@ -7,7 +7,6 @@ Applied (status 1) when ``owner`` owns the account and the burn passes the rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.errors import InvalidTransaction
@@ -20,23 +19,26 @@ from protocol.types import check_unsigned
 
 @dataclass(frozen=True, slots=True)
 class ForcedBurn:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.FORCED_BURN
     account: int
     owner: bytes
     shares: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.FORCED_BURN
 
 
 def process_forced_burn(state: State, op: ForcedBurn) -> tuple[Event, ...]:
     check_unsigned(op.shares, state.preset.pool_share_bits, "shares")
     account = state.accounts.get(op.account)
     if account is None or account.owner != op.owner or op.account in RULE_ONLY_ACCOUNTS:
-        return (RequestRejected(op.OP_TYPE, op.account, "not the owner"),)
+        return (RequestRejected(op.op_type(), op.account, "not the owner"),)
     out: list[Event] = []
     try:
         with state.transaction():
             burn_shares(state, account, op.shares, out)
     except InvalidTransaction as error:
-        return (RequestRejected(op.OP_TYPE, op.account, type(error).__name__),)
+        return (RequestRejected(op.op_type(), op.account, type(error).__name__),)
     return tuple(out)
 
 

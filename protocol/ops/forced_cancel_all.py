@@ -4,7 +4,6 @@ through L1. Applied (status 1) when ``owner`` owns the account, else a no-op (st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.events import Event, RequestRejected
@@ -14,15 +13,18 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class ForcedCancelAll:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.FORCED_CANCEL_ALL
     account: int
     owner: bytes
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.FORCED_CANCEL_ALL
 
 
 def process_forced_cancel_all(state: State, op: ForcedCancelAll) -> tuple[Event, ...]:
     account = state.accounts.get(op.account)
     if account is None or account.owner != op.owner:
-        return (RequestRejected(op.OP_TYPE, op.account, "not the owner"),)
+        return (RequestRejected(op.op_type(), op.account, "not the owner"),)
     out: list[Event] = []
     cancel_all_orders(state, account, "forced", out)
     return tuple(out)

@@ -12,7 +12,6 @@ taker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.errors import InvalidTransaction
@@ -24,7 +23,6 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class ForcedOrder:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.FORCED_ORDER
     account: int
     owner: bytes
     market: int
@@ -46,18 +44,22 @@ class ForcedOrder:
             time_in_force=TimeInForce.IOC if is_market else TimeInForce.GTC,
         )
 
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.FORCED_ORDER
+
 
 def process_forced_order(state: State, op: ForcedOrder) -> tuple[Event, ...]:
     account = state.accounts.get(op.account)
     if account is None or account.owner != op.owner or op.account in RULE_ONLY_ACCOUNTS:
-        return (RequestRejected(op.OP_TYPE, op.account, "not the owner"),)
+        return (RequestRejected(op.op_type(), op.account, "not the owner"),)
     if op.flags & ~pubdata.ORDER_FLAGS_MASK:
-        return (RequestRejected(op.OP_TYPE, op.account, "unknown flags"),)
+        return (RequestRejected(op.op_type(), op.account, "unknown flags"),)
     try:
         with state.transaction():
             return place_order(state, op.as_order())
     except InvalidTransaction as error:
-        return (RequestRejected(op.OP_TYPE, op.account, type(error).__name__),)
+        return (RequestRejected(op.op_type(), op.account, type(error).__name__),)
 
 
 def compute_forced_order_record(op: ForcedOrder, events: tuple[Event, ...]) -> bytes:

@@ -9,7 +9,6 @@ a forced request must always be consumable, or it could block the priority queue
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.events import Event, RequestRejected, Withdrawn
@@ -20,20 +19,23 @@ from protocol.types import check_unsigned
 
 @dataclass(frozen=True, slots=True)
 class ForcedWithdraw:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.FORCED_WITHDRAW
     account: int
     owner: bytes
     requested: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.FORCED_WITHDRAW
 
 
 def process_forced_withdraw(state: State, op: ForcedWithdraw) -> tuple[Event, ...]:
     check_unsigned(op.requested, state.preset.amount_bits, "requested")
     account = state.accounts.get(op.account)
     if account is None or account.owner != op.owner or op.account in RULE_ONLY_ACCOUNTS:
-        return (RequestRejected(op.OP_TYPE, op.account, "not the owner"),)
+        return (RequestRejected(op.op_type(), op.account, "not the owner"),)
     amount = min(op.requested, compute_max_withdrawable(state, account))
     if amount == 0:
-        return (RequestRejected(op.OP_TYPE, op.account, "nothing withdrawable"),)
+        return (RequestRejected(op.op_type(), op.account, "nothing withdrawable"),)
     state.decrease_collateral(account, amount)
     return (Withdrawn(op.account, op.owner, amount),)
 

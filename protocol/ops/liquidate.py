@@ -11,7 +11,6 @@ liquidation fee) goes to the insurance fund. Claims continue it like any taker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.accounts import RESERVED_ACCOUNTS
 from protocol.errors import LiquidationNotAllowed
@@ -26,10 +25,13 @@ from protocol.types import check_positive
 
 @dataclass(frozen=True, slots=True)
 class Liquidate:
-    OP_TYPE: ClassVar[int] = 24
     account: int
     market: int
     size: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 24
 
 
 def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
@@ -54,4 +56,4 @@ def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
 
 def compute_liquidate_record(op: Liquidate, events: tuple[Event, ...]) -> bytes:
     fields = [(op.account, ACCOUNT), (op.market, MARKET), (op.size, SIZE)]
-    return encode_record(op.OP_TYPE, [*fields, *compute_fill_fields(events)])
+    return encode_record(op.op_type(), [*fields, *compute_fill_fields(events)])

@@ -7,7 +7,6 @@ afterwards (a healthy account stays healthy); the pool must be solvent; at least
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.events import Event, SharesMinted
@@ -21,7 +20,6 @@ from protocol.types import check_positive
 
 @dataclass(frozen=True, slots=True)
 class MintShares:
-    OP_TYPE: ClassVar[int] = 27
     account: int
     nonce: int
     expiry: int
@@ -30,6 +28,10 @@ class MintShares:
 
     def payload(self) -> tuple[int, ...]:
         return (self.amount,)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 27
 
 
 def process_mint_shares(state: State, op: MintShares) -> tuple[Event, ...]:
@@ -46,4 +48,6 @@ def process_mint_shares(state: State, op: MintShares) -> tuple[Event, ...]:
 
 def compute_mint_shares_record(op: MintShares, events: tuple[Event, ...]) -> bytes:
     (minted,) = (e.shares for e in events if isinstance(e, SharesMinted))
-    return encode_record(op.OP_TYPE, [(op.account, ACCOUNT), (op.amount, AMOUNT), (minted, AMOUNT)])
+    return encode_record(
+        op.op_type(), [(op.account, ACCOUNT), (op.amount, AMOUNT), (minted, AMOUNT)]
+    )

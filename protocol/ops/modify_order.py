@@ -11,7 +11,6 @@ and an order that may open exposure needs its initial margin as a new order does
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.errors import (
@@ -33,7 +32,6 @@ from protocol.types import check_positive
 
 @dataclass(frozen=True, slots=True)
 class ModifyOrder:
-    OP_TYPE: ClassVar[int] = 20
     account: int
     nonce: int
     expiry: int
@@ -45,6 +43,10 @@ class ModifyOrder:
 
     def payload(self) -> tuple[int, ...]:
         return (self.market, self.key, self.price, self.size)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 20
 
 
 def process_modify_order(state: State, op: ModifyOrder) -> tuple[Event, ...]:
@@ -96,4 +98,4 @@ def compute_modify_order_record(op: ModifyOrder, events: tuple[Event, ...]) -> b
         (op.price, PRICE),
         (op.size, SIZE),
     ]
-    return encode_record(op.OP_TYPE, fields)
+    return encode_record(op.op_type(), fields)

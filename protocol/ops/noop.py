@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.events import Event
@@ -12,7 +11,9 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class Noop:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.NOOP
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.NOOP
 
 
 def process_noop(state: State, op: Noop) -> tuple[Event, ...]:

@@ -11,7 +11,6 @@ to the cumulative funding index, and the samples restart. Formulas: ``protocol.f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.events import Event, FundingApplied, IndexUpdated, PremiumSampled
 from protocol.funding import (
@@ -28,9 +27,12 @@ from protocol.types import check_positive, check_signed
 
 @dataclass(frozen=True, slots=True)
 class PreExecution:
-    OP_TYPE: ClassVar[int] = 23
     market: int
     index_price: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 23
 
 
 def sample_premium(state: State, market: Market, out: list[Event]) -> None:
@@ -75,4 +77,6 @@ def process_pre_execution(state: State, op: PreExecution) -> tuple[Event, ...]:
 
 def compute_pre_execution_record(op: PreExecution, events: tuple[Event, ...]) -> bytes:
     (mark,) = (e.mark_price for e in events if isinstance(e, IndexUpdated))
-    return encode_record(op.OP_TYPE, [(op.market, MARKET), (op.index_price, PRICE), (mark, PRICE)])
+    return encode_record(
+        op.op_type(), [(op.market, MARKET), (op.index_price, PRICE), (mark, PRICE)]
+    )

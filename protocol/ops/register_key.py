@@ -9,7 +9,6 @@ Replacing a key keeps the nonce, so transactions signed under the old key cannot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.events import Event, KeyRegistered, RequestRejected
@@ -19,10 +18,13 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class RegisterKey:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.REGISTER_KEY
     account: int
     owner: bytes
     pubkey: bytes  # 32-byte compressed Jubjub point
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.REGISTER_KEY
 
 
 def decode_pubkey(data: bytes) -> Point | None:
@@ -39,10 +41,10 @@ def decode_pubkey(data: bytes) -> Point | None:
 def process_register_key(state: State, op: RegisterKey) -> tuple[Event, ...]:
     account = state.accounts.get(op.account)
     if account is None or account.owner != op.owner:
-        return (RequestRejected(op.OP_TYPE, op.account, "not the owner"),)
+        return (RequestRejected(op.op_type(), op.account, "not the owner"),)
     point = decode_pubkey(op.pubkey)
     if point is None:
-        return (RequestRejected(op.OP_TYPE, op.account, "invalid public key"),)
+        return (RequestRejected(op.op_type(), op.account, "invalid public key"),)
     key = (point.x, point.y)
     state.set_account_field(account, "pubkey", key)
     return (KeyRegistered(op.account, key),)

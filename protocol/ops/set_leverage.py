@@ -9,7 +9,6 @@ margin checks from now on; the maintenance and close-out fractions stay the mark
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.errors import MalformedTransaction
@@ -23,7 +22,6 @@ from protocol.types import PPM
 
 @dataclass(frozen=True, slots=True)
 class SetLeverage:
-    OP_TYPE: ClassVar[int] = 21
     account: int
     nonce: int
     expiry: int
@@ -33,6 +31,10 @@ class SetLeverage:
 
     def payload(self) -> tuple[int, ...]:
         return (self.market, self.imf)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 21
 
 
 def process_set_leverage(state: State, op: SetLeverage) -> tuple[Event, ...]:
@@ -50,4 +52,4 @@ def process_set_leverage(state: State, op: SetLeverage) -> tuple[Event, ...]:
 
 
 def compute_set_leverage_record(op: SetLeverage, events: tuple[Event, ...]) -> bytes:
-    return encode_record(op.OP_TYPE, [(op.account, ACCOUNT), (op.market, MARKET), (op.imf, 3)])
+    return encode_record(op.op_type(), [(op.account, ACCOUNT), (op.market, MARKET), (op.imf, 3)])

@@ -12,7 +12,6 @@ with no position. Its remaining equity, if any, was the fund's liquidation rewar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.accounts import INSURANCE_FUND, RESERVED_ACCOUNTS
 from protocol.errors import LiquidationNotAllowed
@@ -26,8 +25,11 @@ from protocol.state import State
 
 @dataclass(frozen=True, slots=True)
 class Takeover:
-    OP_TYPE: ClassVar[int] = 25
     account: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 25
 
 
 def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
@@ -60,5 +62,5 @@ def compute_takeover_record(op: Takeover, events: tuple[Event, ...]) -> bytes:
     moved = [e for e in events if isinstance(e, PositionTakenOver)]
     quote = sum(e.quote for e in moved)
     return encode_record(
-        op.OP_TYPE, [(op.account, ACCOUNT), (len(moved), 2), (quote % (1 << 64), AMOUNT)]
+        op.op_type(), [(op.account, ACCOUNT), (len(moved), 2), (quote % (1 << 64), AMOUNT)]
     )

@@ -10,7 +10,6 @@ collateral balances is unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.accounts import FUNDING_POOL
@@ -25,7 +24,6 @@ from protocol.types import AccountIndex, QuoteAmount, check_positive
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.TRANSFER
     account: int
     nonce: int
     expiry: int
@@ -35,6 +33,10 @@ class Transfer:
 
     def payload(self) -> tuple[int, ...]:
         return (self.to, self.amount)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.TRANSFER
 
 
 def process_transfer(state: State, op: Transfer) -> tuple[Event, ...]:

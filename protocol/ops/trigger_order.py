@@ -11,7 +11,6 @@ left to reduce, risk) only cancels it: the trigger is consumed either way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol.errors import TriggerNotReached, UnknownOrder
 from protocol.events import Event
@@ -24,9 +23,12 @@ from protocol.state import State, Taker
 
 @dataclass(frozen=True, slots=True)
 class FireTrigger:
-    OP_TYPE: ClassVar[int] = 22
     market: int
     trigger_id: int
+
+    @classmethod
+    def op_type(cls) -> int:
+        return 22
 
 
 def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
@@ -49,4 +51,4 @@ def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
 
 def compute_trigger_order_record(op: FireTrigger, events: tuple[Event, ...]) -> bytes:
     fields = [(op.market, MARKET), (op.trigger_id, 4), *compute_fill_fields(events)]
-    return encode_record(op.OP_TYPE, fields)
+    return encode_record(op.op_type(), fields)

@@ -9,7 +9,6 @@ Invariant: deposits - withdrawals = the sum of all collateral.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from protocol import pubdata
 from protocol.eddsa import Signature
@@ -22,7 +21,6 @@ from protocol.types import QuoteAmount, check_positive
 
 @dataclass(frozen=True, slots=True)
 class Withdraw:
-    OP_TYPE: ClassVar[int] = pubdata.OpType.WITHDRAW
     account: int
     nonce: int
     expiry: int
@@ -31,6 +29,10 @@ class Withdraw:
 
     def payload(self) -> tuple[int, ...]:
         return (self.amount,)
+
+    @classmethod
+    def op_type(cls) -> int:
+        return pubdata.OpType.WITHDRAW
 
 
 def process_withdraw(state: State, op: Withdraw) -> tuple[Event, ...]:

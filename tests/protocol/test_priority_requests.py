@@ -25,7 +25,7 @@ def test_a_request_becomes_its_operation(request_record: pubdata.Operation) -> N
     decoded = pubdata.decode_request(pubdata.request_of(pubdata.encode_op(request_record)))
     op = get_priority_operation(decoded)
     assert type(op).__name__ == type(request_record).__name__
-    assert pubdata.encode_op(request_record)[0] == op.OP_TYPE
+    assert pubdata.encode_op(request_record)[0] == op.op_type()
     assert astuple(op) == astuple(request_record)[: len(astuple(op))]
 
 

@@ -48,7 +48,7 @@ def test_every_field_changes_the_message(op: Any) -> None:
 
 def test_message_layout_and_chain_separation() -> None:
     op = Transfer(3, 7, 99, 4, 250)
-    expected = sponge([CHAIN_ID, int(Transfer.OP_TYPE), 3, 7, 99, 4, 250], DOMAIN_L2_TX)
+    expected = sponge([CHAIN_ID, int(Transfer.op_type()), 3, 7, 99, 4, 250], DOMAIN_L2_TX)
     assert compute_tx_message(CHAIN_ID, op) == expected
     assert compute_tx_message(CHAIN_ID + 1, op) != expected
     # the same fields under another operation type are another message
