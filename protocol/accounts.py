@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from protocol.types import AccountIndex, MarketIndex, SignedAmount
 
 INSURANCE_FUND = 0
@@ -33,6 +35,7 @@ NO_ADDRESS = bytes(20)
 NO_KEY = (0, 0)  # not a curve point: the leaf value of "no L2 key registered"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 @dataclass(slots=True, eq=False)
 class Position:
     """One market's position of one account (a leaf of the account's position subtree).
@@ -53,6 +56,7 @@ class Position:
         return self.size == 0 and self.entry_quote == 0 and self.imf == 0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class Account:
     """One account; ``orders`` indexes its resting and trigger orders (not part of the leaf,

@@ -18,11 +18,14 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from protocol.errors import OrderBookFull
 from protocol.journal import Journal
 from protocol.types import AccountIndex, BaseAmount, MarketIndex, Price, Timestamp
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 @dataclass(slots=True, eq=False)
 class Order:
     """A resting limit order (a leaf of its market's order-book tree)."""
@@ -37,6 +40,7 @@ class Order:
     expiry: Timestamp  # after which it may not fill; 0 = good till cancelled
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class OrderBook:
     """One market's resting orders, both sides, with the side nonce counters."""
 

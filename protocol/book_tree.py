@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from mypy_extensions import mypyc_attr
+
 from protocol.poseidon import hash4
 
 Sums = tuple[int, int, int, int]  # ask base, ask quote, bid base, bid quote
@@ -65,6 +67,7 @@ def compute_book_root(leaf: Node, key: int, siblings: list[Node], quote_shift: i
     return node
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 class OrderBookTree:
     """The tree of one market's book; see the module docstring."""
 

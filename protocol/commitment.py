@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import astuple
 
+from mypy_extensions import mypyc_attr
+
 from protocol.accounts import Account, Position
 from protocol.book import Order
 from protocol.book_tree import OrderBookTree
@@ -74,6 +76,7 @@ def compute_quote_shift(preset: Preset) -> int:
     return preset.quote_amount_bits + preset.order_tree_depth
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 class StateTrees:
     """The Merkle trees behind the state root, kept up to date from the state's dirty sets."""
 

@@ -27,14 +27,14 @@ def is_canonical(x: object) -> bool:
     return type(x) is int and 0 <= x < R
 
 
-def require_canonical(x: int) -> int:
-    """``x`` itself when canonical; raises FieldError otherwise."""
-    if not is_canonical(x):
+def require_canonical(x: object) -> int:
+    """``x`` itself when canonical; raises FieldError otherwise (for any value)."""
+    if type(x) is not int or not 0 <= x < R:
         raise FieldError(f"not a canonical field element: {x!r}")
     return x
 
 
-def to_bytes(x: int) -> bytes:
+def to_bytes(x: object) -> bytes:
     """The 32-byte big-endian encoding of a canonical element."""
     return require_canonical(x).to_bytes(BYTES, "big")
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 _MISSING: Any = object()
 
 Undo = tuple[Callable[[Any, Any, Any], object], Any, Any, Any]
@@ -35,6 +37,7 @@ def _list_insert(items: list[Any], index: int, item: object) -> None:
     items.insert(index, item)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 class Journal:
     """A list of undo entries and a stack of savepoints into it."""
 
@@ -51,7 +54,8 @@ class Journal:
     def begin(self) -> None:
         self.marks.append(len(self.entries))
 
-    __enter__ = begin
+    def __enter__(self) -> None:  # begin's body inline, as __exit__ has commit's
+        self.marks.append(len(self.entries))
 
     def commit(self) -> None:
         marks = self.marks

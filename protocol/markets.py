@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from protocol.book import OrderBook
 from protocol.errors import MalformedTransaction
 from protocol.types import (
@@ -18,6 +20,7 @@ from protocol.types import (
     Price,
     QuoteAmount,
     SignedAmount,
+    reduce_frozen,
 )
 
 
@@ -55,7 +58,11 @@ class MarketParams:
         if min(positive) <= 0 or min(self.interest_clamp, self.funding_cap) < 0:
             raise MalformedTransaction("market parameters must be positive")
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return reduce_frozen(self)
 
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class MarketData:
     """What changes per block: prices, funding, open interest (public, in the market leaf)."""
@@ -72,6 +79,7 @@ class MarketData:
     trigger_nonce: int = 0  # id of the next stop-loss / take-profit order
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class TriggerOrder:
     """A stop-loss or take-profit order waiting for the mark price (reduce-only once live)."""
@@ -91,6 +99,7 @@ class TriggerOrder:
         return mark <= self.trigger_price if fires_below else mark >= self.trigger_price
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class Market:
     index: int

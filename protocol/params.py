@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from protocol.types import reduce_frozen
+
 
 class UnknownPresetError(ValueError):
     """Raised for a preset name that does not exist."""
@@ -66,6 +68,9 @@ class Preset:
         if unknown:
             raise UnknownPresetError(f"unknown preset fields: {sorted(unknown)}")
         return replace(self, **changes)
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return reduce_frozen(self)
 
 
 _COMMON: dict[str, int] = {

@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from mypy_extensions import mypyc_attr
+
 from protocol.field import is_canonical, require_canonical
 from protocol.poseidon import hash2
 
@@ -61,6 +63,7 @@ def verify_proof(root: int, proof: MerkleProof) -> bool:
     return compute_root(proof.leaf, proof.index, proof.siblings) == root
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 class SparseMerkleTree:
     """A sparse Merkle tree of ``depth`` levels; see the module docstring."""
 

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from protocol.accounts import (
     FEE_ACCOUNT,
     FUNDING_POOL,
@@ -29,7 +31,15 @@ from protocol.errors import AmountOutOfRange, MalformedTransaction, UnknownAccou
 from protocol.journal import Journal
 from protocol.markets import Market, MarketData, MarketParams
 from protocol.params import Preset
-from protocol.types import AccountIndex, BaseAmount, MarketIndex, Price, Timestamp, check_positive
+from protocol.types import (
+    AccountIndex,
+    BaseAmount,
+    MarketIndex,
+    Price,
+    Timestamp,
+    check_positive,
+    reduce_frozen,
+)
 
 if TYPE_CHECKING:
     from protocol.commitment import StateTrees
@@ -44,7 +54,11 @@ class Config:
     chain_id: int
     check_signatures: bool = True
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return reduce_frozen(self)
 
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True)
 class Dirty:
     """What changed since the last seal (a superset is harmless; never journaled)."""
@@ -57,6 +71,7 @@ class Dirty:
     triggers: set[tuple[int, int]] = field(default_factory=set)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class Taker:
     """An order still matching: the step that created it found more crossing liquidity, so the
@@ -77,6 +92,7 @@ def _restore_traded(position: Position, account: Account, old: tuple[int, int, i
     position.size, position.entry_quote, account.collateral = old
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class State:
     """The whole exchange state; see the module docstring."""
 

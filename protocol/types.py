@@ -18,7 +18,8 @@ lot times ``FUNDING_INDEX_SCALE``.
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from dataclasses import fields
+from typing import Any, TypeAlias
 
 from protocol.errors import AmountOutOfRange
 
@@ -54,3 +55,18 @@ def check_signed(value: int, bits: int, name: str) -> int:
     if type(value) is not int or not -(1 << bits) < value < 1 << bits:
         raise AmountOutOfRange(f"{name} = {value!r} is not a signed {bits}-bit integer")
     return value
+
+
+# Copying the state when the engine is compiled (``protocol/__init__.py``): ``copy.deepcopy`` and
+# ``pickle`` make an object without calling ``__init__`` and then set its attributes. A compiled
+# class's ``__new__`` calls ``__init__`` unless the class is marked to allow interpreted
+# subclasses, so every mutable class of the state carries
+# ``@mypyc_attr(allow_interpreted_subclasses=True)`` (mypyc's ``serializable=True`` would say it
+# better, but in mypyc 2.4 it leaves ``__init__`` uncalled when Python code creates the object),
+# and a frozen one rebuilds itself through its constructor with ``reduce_frozen``.
+
+
+def reduce_frozen(value: Any) -> tuple[type, tuple[object, ...]]:
+    """``__reduce__`` of a frozen dataclass: copies and unpickles call its constructor (the
+    compiled engine's generic copy would assign to frozen fields)."""
+    return type(value), tuple(getattr(value, f.name) for f in fields(value))

@@ -46,9 +46,9 @@ def test_from_bytes_rejects_other_lengths(length: int) -> None:
 def test_non_canonical_values_are_rejected(value: object) -> None:
     assert not field.is_canonical(value)
     with pytest.raises(FieldError):
-        field.require_canonical(value)  # type: ignore[arg-type]
+        field.require_canonical(value)
     with pytest.raises(FieldError):
-        field.to_bytes(value)  # type: ignore[arg-type]
+        field.to_bytes(value)
 
 
 @settings(max_examples=50)

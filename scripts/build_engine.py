@@ -1,0 +1,108 @@
+"""Compile the rules (``protocol``) to C with mypyc: the engine the sequencer and the benchmark run.
+
+    python -m scripts.build_engine [--force]
+
+Every module of ``protocol`` is compiled except the two package ``__init__`` files (they pick
+the build at import), ``poseidon_constants`` (tables of numbers, nothing to gain) and ``events``
+(named tuples, which stay Python classes when compiled, and whose comparison methods are
+assigned after the class is made: a compiled function assigned so would not bind ``self``). The result
+goes to ``build/engine/<digest>`` (``protocol.compute_source_digest``): built in a temporary
+directory next to it and renamed into place, so a failed or interrupted build leaves nothing a
+later import could load; older builds are removed. Nothing is done when the current build
+exists. Needs a C compiler and the Python headers; without them this prints why and exits 1,
+and the rules keep running interpreted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import protocol
+from scripts.paths import ROOT
+
+SKIPPED = {"__init__.py", "poseidon_constants.py", "events.py"}
+GROUP = "protocol._engine"  # the shared library is protocol/_engine__mypyc.<abi>.so
+
+
+def compiled_sources() -> list[str]:
+    """The modules to compile, as paths relative to the repository root."""
+    return sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in protocol.SOURCE_DIR.rglob("*.py")
+        if path.name not in SKIPPED
+    )
+
+
+def build(target: Path) -> None:
+    """mypyc + the C compiler, output under ``target`` (``target/protocol/...``)."""
+    from mypyc.build import mypycify  # the compiler is needed only here
+    from setuptools import Distribution
+    from setuptools.command.build_ext import build_ext
+
+    scratch = target / "scratch"
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # mypyc names modules by their path from here
+    try:
+        extensions = mypycify(
+            compiled_sources(),
+            opt_level="3",
+            group_name=GROUP,
+            target_dir=str(scratch / "c"),
+        )
+        command = build_ext(Distribution({"ext_modules": extensions, "script_name": "engine"}))
+        command.build_lib = str(target)
+        command.build_temp = str(scratch / "obj")
+        command.ensure_finalized()
+        command.run()
+    finally:
+        os.chdir(cwd)
+    shutil.rmtree(scratch)
+
+
+def build_engine(force: bool = False) -> Path:
+    """Builds the engine for the current sources unless it exists; returns its directory."""
+    digest = protocol.compute_source_digest()
+    final = protocol.ENGINE_BUILDS / digest
+    if (final / "protocol").is_dir() and not force:
+        print(f"compiled engine up to date: {final.relative_to(ROOT)}")
+        return final
+    protocol.ENGINE_BUILDS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    temporary = Path(tempfile.mkdtemp(prefix=".partial-", dir=protocol.ENGINE_BUILDS))
+    try:
+        build(temporary)
+        shutil.rmtree(final, ignore_errors=True)
+        temporary.rename(final)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    for old in protocol.ENGINE_BUILDS.iterdir():
+        if old != final:
+            shutil.rmtree(old, ignore_errors=True)
+    seconds = time.monotonic() - started
+    print(f"compiled engine built in {seconds:.0f} s: {final.relative_to(ROOT)}")
+    return final
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    args = parser.parse_args()
+    try:
+        build_engine(args.force)
+    except Exception as error:  # the compiler's own output is above; say what it means
+        print(
+            f"could not compile the engine ({type(error).__name__}: {error}); "
+            "the rules run interpreted (slower, same results)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
