@@ -12,6 +12,10 @@ verification), exactly as the sequencer's API does. Nothing on this path hashes.
 Sealing (the witness stage) is timed apart: ``update_state_root`` over the leaves a block of the
 workload dirtied, reported as leaf updates per second and blocks sealed per second.
 
+The engine is the compiled one when ``make setup`` built it for these sources, else the
+interpreted rules; ``ZKPERP_ENGINE=pure`` or ``compiled`` chooses (``protocol/__init__.py``), and
+the first line printed says which ran.
+
 Orders per second count the CPU time spent inside the engine (``time.process_time``, less the
 timer's own system call), which is what one dedicated core gives; latencies are wall clock, so
 on a shared machine their tail includes time the process waited for a core. Prints figures,
@@ -21,10 +25,12 @@ then, last, ``orders/s: N``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
 
+import protocol
 from bench.common import print_row, rate
 from protocol.accounts import FIRST_USER_ACCOUNT
 from protocol.block import (
@@ -185,6 +191,8 @@ def main() -> None:
     args = parser.parse_args()
     runs = sorted((measure(args.orders, 2 * r + 1) for r in range(args.repeat)), key=lambda r: r[0])
     speed, latencies, rejected, resting = runs[len(runs) // 2]  # the median run
+    engine = f"compiled ({protocol.ENGINE.name})" if protocol.ENGINE else "interpreted"
+    print(f"engine: {engine} (ZKPERP_ENGINE={os.environ.get('ZKPERP_ENGINE', 'auto')})")
     print_row(f"orders per run ({ACCOUNTS:,} accounts, {MARKETS} markets)", args.orders, "orders")
     print_row("orders rejected by the rules (median run)", rejected, "orders")
     print_row("resting orders at the end (median run)", resting, "orders")

@@ -5,12 +5,12 @@
 Every module of ``protocol`` is compiled except the two package ``__init__`` files (they pick
 the build at import), ``poseidon_constants`` (tables of numbers, nothing to gain) and ``events``
 (named tuples, which stay Python classes when compiled, and whose comparison methods are
-assigned after the class is made: a compiled function assigned so would not bind ``self``). The result
-goes to ``build/engine/<digest>`` (``protocol.compute_source_digest``): built in a temporary
-directory next to it and renamed into place, so a failed or interrupted build leaves nothing a
-later import could load; older builds are removed. Nothing is done when the current build
-exists. Needs a C compiler and the Python headers; without them this prints why and exits 1,
-and the rules keep running interpreted.
+assigned after the class is made: a compiled function assigned so would not bind ``self``).
+The result goes to ``build/engine/<digest>`` (``protocol.compute_source_digest``): built in a
+temporary directory next to it and renamed into place, so a failed or interrupted build leaves
+nothing a later import could load; older builds are removed. Nothing is done when the current
+build exists. The compiler's output goes to ``build/engine.log``. Needs a C compiler and the
+Python headers; without them this prints why and exits 1, and the rules run interpreted.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import protocol
 from scripts.paths import ROOT
 
 SKIPPED = {"__init__.py", "poseidon_constants.py", "events.py"}
+LOG = ROOT / "build" / "engine.log"  # the compiler's output of the last build
 GROUP = "protocol._engine"  # the shared library is protocol/_engine__mypyc.<abi>.so
 
 
@@ -65,6 +68,26 @@ def build(target: Path) -> None:
     shutil.rmtree(scratch)
 
 
+@contextmanager
+def output_to(path: Path) -> Iterator[None]:
+    """Sends this process's stdout and stderr, the C compiler's included, to ``path``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with path.open("w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def build_engine(force: bool = False) -> Path:
     """Builds the engine for the current sources unless it exists; returns its directory."""
     digest = protocol.compute_source_digest()
@@ -76,7 +99,8 @@ def build_engine(force: bool = False) -> Path:
     started = time.monotonic()
     temporary = Path(tempfile.mkdtemp(prefix=".partial-", dir=protocol.ENGINE_BUILDS))
     try:
-        build(temporary)
+        with output_to(LOG):
+            build(temporary)
         shutil.rmtree(final, ignore_errors=True)
         temporary.rename(final)
     finally:
@@ -95,10 +119,11 @@ def main() -> None:
     args = parser.parse_args()
     try:
         build_engine(args.force)
-    except Exception as error:  # the compiler's own output is above; say what it means
+    except Exception as error:
         print(
-            f"could not compile the engine ({type(error).__name__}: {error}); "
-            "the rules run interpreted (slower, same results)",
+            f"could not compile the engine ({type(error).__name__}: {error}; the compiler's "
+            f"output is in {LOG.relative_to(ROOT)}); without a build for these sources the "
+            "rules run interpreted (slower, same results)",
             file=sys.stderr,
         )
         sys.exit(1)
