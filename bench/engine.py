@@ -25,6 +25,7 @@ then, last, ``orders/s: N``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -176,7 +177,9 @@ def measure(orders: int, seed: int) -> tuple[float, list[int], int, int]:
     measured; returns orders/s, sorted per-order latencies (ns), rejections, resting orders."""
     state = make_state(ACCOUNTS)
     run_orders(state, 20_000, seed)
+    gc.freeze()  # as `zkperp operator run` does once its state is rebuilt
     seconds, latencies, rejected = run_orders(state, orders, seed + 1)
+    gc.unfreeze()
     resting = sum(len(m.book.orders) for m in state.markets)
     return rate(orders, seconds), sorted(latencies), rejected, resting
 

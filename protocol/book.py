@@ -144,7 +144,8 @@ class OrderBook:
 
     def set_remaining(self, order: Order, remaining: int, journal: Journal) -> None:
         """A partial fill or a size reduction that keeps the order's place."""
-        journal.set_attr(order, "remaining", remaining)
+        journal.entries.append((setattr, order, "remaining", order.remaining))
+        order.remaining = remaining
 
 
 # Undo entries run newest first, so each finds its part of the book exactly as its mutator

@@ -151,7 +151,7 @@ def fill(
     oi, limit = market.data.open_interest, market.params.max_open_interest
     if oi > oi_before and oi > limit:
         raise OpenInterestLimit(f"open interest {oi} over {limit}")
-    state.set_taker_field(taker, "remaining", taker.remaining - size)
+    state.set_taker_remaining(taker, taker.remaining - size)
     if maker.remaining == size:
         remove_order(state, market, maker)
     else:

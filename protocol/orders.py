@@ -19,12 +19,12 @@ def add_open_order(
     if account.open_orders >= state.preset.max_open_orders_per_account:
         raise TooManyOpenOrders(f"account {account.index} has {account.open_orders} open orders")
     state.journal.set_item(account.orders, ref, order)
-    state.set_account_field(account, "open_orders", account.open_orders + 1)
+    state.set_open_orders(account, account.open_orders + 1)
 
 
 def drop_open_order(state: State, account: Account, ref: tuple[int, int, int]) -> None:
     state.journal.del_item(account.orders, ref)
-    state.set_account_field(account, "open_orders", account.open_orders - 1)
+    state.set_open_orders(account, account.open_orders - 1)
 
 
 def rest_order(

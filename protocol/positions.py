@@ -80,6 +80,6 @@ def apply_fill(
     state.set_traded_position(account, index, position, new, entry, collateral)
     long_change = (new if new > 0 else 0) - (size if size > 0 else 0)
     if long_change:
-        state.set_market_data(market, "open_interest", data.open_interest + long_change)
+        state.set_open_interest(market, data.open_interest + long_change)
     if new == 0 and entry == 0 and position.imf == 0:
         state.drop_empty_position(account, index)

@@ -161,6 +161,13 @@ class State:
         account.collateral = value
         self.dirty.accounts.add(account.index)
 
+    def set_open_orders(self, account: Account, value: int) -> None:
+        """``set_account_field(account, "open_orders", value)``, on the hot path: a named field
+        is a direct read and write when the engine is compiled, ``getattr`` by name is not."""
+        self.journal.entries.append((setattr, account, "open_orders", account.open_orders))
+        account.open_orders = value
+        self.dirty.accounts.add(account.index)
+
     def increment_nonce(self, account: Account) -> None:
         self.journal.entries.append((setattr, account, "nonce", account.nonce))
         account.nonce += 1
@@ -217,13 +224,21 @@ class State:
         setattr(data, name, value)
         self.dirty.markets.add(market.index)
 
+    def set_open_interest(self, market: Market, value: int) -> None:
+        """``set_market_data(market, "open_interest", value)`` on the hot path (as
+        ``set_open_orders``)."""
+        data = market.data
+        self.journal.entries.append((setattr, data, "open_interest", data.open_interest))
+        data.open_interest = value
+        self.dirty.markets.add(market.index)
+
     def set_pending(self, taker: Taker | None) -> None:
         self.journal.entries.append((setattr, self, "pending", self.pending))
         self.pending = taker
 
-    def set_taker_field(self, taker: Taker, name: str, value: int) -> None:
-        self.journal.entries.append((setattr, taker, name, getattr(taker, name)))
-        setattr(taker, name, value)
+    def set_taker_remaining(self, taker: Taker, value: int) -> None:
+        self.journal.entries.append((setattr, taker, "remaining", taker.remaining))
+        taker.remaining = value
 
     def set_clock(self, timestamp: int, block_number: int) -> None:
         self.journal.set_attr(self, "timestamp", timestamp)
