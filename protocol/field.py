@@ -8,6 +8,8 @@ never alias. Signed quantities ``v`` are carried as ``v mod R`` (``from_signed``
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 BYTES = 32  # canonical encoding: 32 bytes, big-endian
 HALF = (R - 1) // 2  # the largest magnitude a signed value may have
@@ -22,14 +24,14 @@ class FieldError(ValueError):
     """A value that is not a canonical field element, or an operation undefined on it."""
 
 
-def is_canonical(x: object) -> bool:
+def is_canonical(x: object) -> TypeGuard[int]:
     """True for an int in ``[0, R)`` (bools are not field elements)."""
     return type(x) is int and 0 <= x < R
 
 
 def require_canonical(x: object) -> int:
     """``x`` itself when canonical; raises FieldError otherwise (for any value)."""
-    if type(x) is not int or not 0 <= x < R:
+    if not is_canonical(x):
         raise FieldError(f"not a canonical field element: {x!r}")
     return x
 
