@@ -101,6 +101,8 @@ def build_engine(force: bool = False) -> Path:
     try:
         with output_to(LOG):
             build(temporary)
+        if protocol.compute_source_digest() != digest:
+            raise RuntimeError("protocol/ changed during the build; run it again")
         shutil.rmtree(final, ignore_errors=True)
         temporary.rename(final)
     finally:
