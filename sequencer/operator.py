@@ -10,10 +10,24 @@ first); then take every sealed block that L1 has not executed through commit -> 
 verify -> execute. The store records each sealed block (and each proof) before it is sent, and
 the contract's counters say which step a batch needs next, so ``Operator.open`` on the same
 file after a crash rebuilds the same states and goes on where L1 is.
+
+A sealed block that cannot be settled as it is gets taken back, with every block after it, and
+sealed again from the same log (``retake_blocks``):
+
+- a block not yet committed whose timestamp ``commitBatch`` would refuse as too old (the
+  operator was down for a day): nothing of it is on L1, so it is re-sealed with a fresh time;
+- a block whose proof failed (the prover raised, or ``verifyBatch`` refused the proof): the
+  committed, unverified batches from it on are reverted on L1 (``revertBatches``) and re-sealed.
+  A block that fails again after that loses its L2 transactions (dropped, with the proof's
+  error), so one transaction the circuit cannot prove never stalls the rollup.
+
+Each stage of a batch is logged (``zkperp.operator``, ``zkperp.prover``): sealed, dropped
+transactions, witness, proved, committed, verified, executed, reverted, re-sealed.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,14 +42,36 @@ from sequencer.genesis import RollupConfig
 from sequencer.mempool import Mempool
 from sequencer.progress import Progress, ProgressCallback, ignore_progress
 from sequencer.store import Store
-from sequencer.submitter import StoredBatchInfo, Submitter, get_l1_progress, get_stored_info
+from sequencer.submitter import (
+    BATCH_TIMESTAMP_MAX_AGE_S,
+    StoredBatchInfo,
+    SubmitError,
+    Submitter,
+    get_l1_progress,
+    get_stored_info,
+)
 from sequencer.watcher import L1Watcher
 
 CONFIG_KEY = "rollup.config"
+STALE_MARGIN_S = 15 * 60  # re-seal a block this long before commitBatch would refuse its time
+MAX_PROOF_ATTEMPTS = 2  # a block that fails this often is re-sealed without its L2 transactions
+
+log = logging.getLogger("zkperp.operator")
 
 
 class OperatorError(RuntimeError):
     """The operator's store, the rules and L1 disagree; the message says where."""
+
+
+class RetakeBlock(Exception):
+    """Block ``number`` cannot be settled as sealed; it and the blocks after it are taken back
+    and sealed again (``proof_failed``: because its proof failed)."""
+
+    def __init__(self, number: int, reason: str, proof_failed: bool) -> None:
+        super().__init__(f"block {number}: {reason}")
+        self.number = number
+        self.reason = reason
+        self.proof_failed = proof_failed
 
 
 class BlockProver(Protocol):
@@ -75,6 +111,7 @@ class Operator:
         self.state = config.make_genesis()
         self.proving_state = config.make_genesis()
         self.unfinished: list[SealedBlock] = []  # sealed, not yet executed on L1
+        self.proof_failures: dict[int, int] = {}  # block number -> failed proofs in a row
 
     @classmethod
     def open(
@@ -107,6 +144,14 @@ class Operator:
             else:
                 self.unfinished.append(sealed)
 
+    def rebuild(self) -> None:
+        """Both states again from genesis and the store, as a restarted operator has them
+        (after blocks were taken back, or a step failed half-way)."""
+        self.state = self.config.make_genesis()
+        self.proving_state = self.config.make_genesis()
+        self.unfinished = []
+        self.replay()
+
     # -- one step -------------------------------------------------------------------------------
 
     @property
@@ -124,7 +169,7 @@ class Operator:
         self.settle()
         return sealed
 
-    def seal_block(self) -> SealedBlock | None:
+    def seal_block(self, verb: str = "sealed") -> SealedBlock | None:
         """Builds, applies and records the next block, if there is anything to put in it."""
         slots = self.config.preset.ops_per_block
         requests = self.store.get_requests(self.next_request_id, slots)
@@ -139,23 +184,31 @@ class Operator:
         used = slots - sum(1 for r in sealed.records if r[0] == 0)
         message = f"{used}/{slots} slots, {len(sealed.dropped)} dropped"
         self.report(Progress("build", number, 1, 1, message))
+        log.info(
+            "block %d %s at %d: %d L1 request(s), %d L2 transaction(s), %d dropped",
+            number, verb, timestamp, sealed.priority_count, len(sealed.record.l2_seqs),
+            len(sealed.dropped),
+        )  # fmt: skip
+        for seq, error in sorted(sealed.dropped.items()):
+            log.warning("block %d dropped transaction #%d: %s", number, seq, error)
         return sealed
 
     def settle(self) -> None:
-        """commit -> prove -> verify -> execute every unfinished block, oldest first."""
+        """commit -> prove -> verify -> execute every unfinished block, oldest first; a block
+        that cannot be settled as sealed is taken back and sealed again."""
         while self.unfinished:
-            self._settle(self.unfinished[0])
+            try:
+                self._settle(self.unfinished[0])
+            except RetakeBlock as failure:
+                self.retake_blocks(failure)
+                continue
             self.unfinished.pop(0)
 
     def _settle(self, sealed: SealedBlock) -> None:
         n = sealed.number
         l1 = get_l1_progress(self.l1.rollup)
         if n > l1.committed:
-            last = get_stored_info(self.l1.rollup, n - 1)
-            self.report(Progress("commit", n, 0, 1, "commitBatch"))
-            data = sealed.pubdata
-            self.submitter.commit(last, n, sealed.block.timestamp, sealed.state_root, data)
-            self.report(Progress("commit", n, 1, 1, "committed"))
+            self._commit(sealed)
         info = get_stored_info(self.l1.rollup, n)
         if n > l1.verified:
             self._verify(sealed, info)
@@ -164,20 +217,93 @@ class Operator:
         if n > l1.executed:
             self.submitter.execute(info, sealed.pubdata)
             self.report(Progress("execute", n, 1, 1, "executed"))
+            log.info("block %d executed", n)
+
+    def _commit(self, sealed: SealedBlock) -> None:
+        n = sealed.number
+        now = self._get_l1_time()
+        if sealed.block.timestamp + BATCH_TIMESTAMP_MAX_AGE_S < now + STALE_MARGIN_S:
+            age = now - sealed.block.timestamp
+            raise RetakeBlock(n, f"sealed {age} s ago, too old for commitBatch", False)
+        last = get_stored_info(self.l1.rollup, n - 1)
+        self.report(Progress("commit", n, 0, 1, "commitBatch"))
+        self.submitter.commit(last, n, sealed.block.timestamp, sealed.state_root, sealed.pubdata)
+        self.report(Progress("commit", n, 1, 1, "committed"))
+        log.info("block %d committed", n)
 
     def _verify(self, sealed: SealedBlock, info: StoredBatchInfo) -> None:
         n = sealed.number
         proof = self.store.get_proof(n)
         if proof is None:
-            proof = self.prover.prove_block(self.proving_state, sealed.block, self.report)
-            self.store.set_proof(n, proof)
+            proof = self._prove(sealed)
         else:
             process_block(self.proving_state, sealed.block)
         if update_state_root(self.proving_state) != sealed.state_root:
             raise OperatorError(f"block {n}: the proven state's root is not the sealed root")
         self.report(Progress("verify", n, 0, 1, "verifyBatch"))
-        self.submitter.verify(info, proof)
+        try:
+            self.submitter.verify(info, proof)
+        except SubmitError as e:
+            raise RetakeBlock(n, f"L1 refused its proof: {e}", True) from e
+        self.proof_failures.pop(n, None)
         self.report(Progress("verify", n, 1, 1, "verified"))
+        log.info("block %d verified", n)
+
+    def _prove(self, sealed: SealedBlock) -> bytes:
+        """The block's proof (stored once made); a prover that fails, whatever the reason,
+        makes the block be taken back."""
+        try:
+            proof = self.prover.prove_block(self.proving_state, sealed.block, self.report)
+        except Exception as e:
+            reason = f"the prover failed: {type(e).__name__}: {e}"
+            raise RetakeBlock(sealed.number, reason, True) from e
+        self.store.set_proof(sealed.number, proof)
+        return proof
+
+    # -- taking blocks back ---------------------------------------------------------------------
+
+    def retake_blocks(self, failure: RetakeBlock) -> None:
+        """Takes back block ``failure.number`` and every block after it (reverting those
+        committed on L1), then seals as many blocks again from the same log and queue."""
+        n = failure.number
+        log.log(
+            logging.ERROR if failure.proof_failed else logging.WARNING,
+            "block %d taken back: %s", n, failure.reason,
+        )  # fmt: skip
+        l1 = get_l1_progress(self.l1.rollup)
+        if l1.verified >= n:  # someone else proved it meanwhile: nothing to take back
+            self.rebuild()
+            return
+        if l1.committed >= n:
+            self._revert_on_l1(n, l1.committed, failure.reason)
+        taken = self.store.discard_blocks_from(n)
+        if failure.proof_failed:
+            self._count_proof_failure(n, taken[0].l2_seqs if taken else (), failure.reason)
+        self.rebuild()
+        for _ in taken:
+            if self.seal_block("re-sealed") is None:
+                break
+
+    def _revert_on_l1(self, first: int, last: int, reason: str) -> None:
+        infos = [get_stored_info(self.l1.rollup, k) for k in range(last, first - 1, -1)]
+        self.report(Progress("revert", first, 0, 1, "revertBatches"))
+        self.submitter.revert(infos)
+        self.report(Progress("revert", first, 1, 1, "reverted"))
+        log.warning("batches %d..%d reverted on L1 (%s)", first, last, reason)
+
+    def _count_proof_failure(self, n: int, l2_seqs: tuple[int, ...], reason: str) -> None:
+        """After MAX_PROOF_ATTEMPTS failed proofs of block ``n``, drops its L2 transactions;
+        a block of priority requests alone cannot be changed, so that stops the step."""
+        failures = self.proof_failures[n] = self.proof_failures.get(n, 0) + 1
+        if failures < MAX_PROOF_ATTEMPTS:
+            return
+        if not l2_seqs:
+            raise OperatorError(f"block {n} of L1 requests alone failed {failures} proofs")
+        self.proof_failures.pop(n)
+        self.store.drop_txs(l2_seqs, n, f"ProofFailed: {reason}")
+        for seq in l2_seqs:
+            log.warning("block %d dropped transaction #%d: its block failed %d proofs",
+                        n, seq, failures)  # fmt: skip
 
     def _get_l1_time(self) -> int:
         return int(self.l1.w3.eth.get_block("latest")["timestamp"])

@@ -11,6 +11,7 @@ proof is checked with ``prover.groth16.verify`` before it goes to L1.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from sequencer.progress import Progress, ProgressCallback, heartbeat, ignore_pro
 from sequencer.witness import build_block_inputs, build_exit_witness
 
 SECONDS_PER_DOMAIN_POINT = 2e-4  # first-proof estimate on this 2-core machine, refined after
+
+log = logging.getLogger("zkperp.prover")
 
 
 class ProofError(RuntimeError):
@@ -60,9 +63,11 @@ class CircuitProver:
         start = time.monotonic()
         with heartbeat(report, "prove", batch, self.get_expected_seconds()):
             proof = self.prover.prove(cs, witness)
-        self._record_time(time.monotonic() - start)
+        seconds = time.monotonic() - start
+        self._record_time(seconds)
         if not verify(self.key.vk, cs.public_inputs(witness), proof):
             raise ProofError(f"the {self.name} proof does not verify")
+        log.info("%s proof of batch %d made in %.1f s", self.name, batch, seconds)
         return proof_to_bytes(proof)
 
     def _read_timings(self) -> dict[str, float]:
@@ -132,4 +137,5 @@ class CircuitProvers:
         report(Progress("witness", n, 0, 1, f"{len(block.operations)} operations"))
         cs, witness = build_block_inputs(state, block)
         report(Progress("witness", n, 1, 1, f"{cs.num_wires:,} wires"))
+        log.info("block %d witness built: %d wires", n, cs.num_wires)
         return self.block.prove(cs, witness, report, n)

@@ -14,6 +14,11 @@ Everything the operator has acknowledged or decided is written here before it is
 
 Replaying ``blocks`` from genesis rebuilds the operator's state; the mempool is what ``l2_log``
 holds beyond what the blocks included or dropped. L1 is the truth for what was submitted.
+
+A sealed block that L1 does not hold (never committed, or reverted there) can be taken back
+(``discard_blocks_from``): its transactions return to the mempool in log order, its requests to
+the queue, and a new block is sealed from them. A drop is final: a transaction once dropped is
+never taken again, whatever block it was dropped from.
 """
 
 from __future__ import annotations
@@ -194,6 +199,25 @@ class Store:
             db.executemany(
                 "INSERT INTO dropped VALUES (?, ?, ?)",
                 [(seq, record.number, error) for seq, error in sorted(dropped.items())],
+            )
+
+    def discard_blocks_from(self, number: int) -> list[BlockRecord]:
+        """Takes back the sealed blocks ``number``, ``number + 1``, ... and their proofs,
+        atomically; their transactions are pending again (those they dropped stay dropped).
+        Returns the blocks taken back."""
+        taken = [r for r in self.get_blocks() if r.number >= number]
+        with self.transaction() as db:
+            db.execute("DELETE FROM proofs WHERE number >= ?", (number,))
+            db.execute("DELETE FROM block_txs WHERE block >= ?", (number,))
+            db.execute("DELETE FROM blocks WHERE number >= ?", (number,))
+        return taken
+
+    def drop_txs(self, seqs: Sequence[int], block: int, error: str) -> None:
+        """Marks logged transactions as dropped for good, with ``error`` (none may be in a
+        sealed block)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO dropped VALUES (?, ?, ?)", [(seq, block, error) for seq in seqs]
             )
 
     def get_blocks(self) -> list[BlockRecord]:

@@ -21,6 +21,9 @@ from web3.types import TxReceipt
 from protocol import pubdata
 
 STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,bytes32)"
+# ``commitBatch`` refuses a batch whose timestamp lags the L1 block's by more than this
+# (contracts/Config.sol, BATCH_TIMESTAMP_MAX_AGE).
+BATCH_TIMESTAMP_MAX_AGE_S = 24 * 3600
 
 
 class SubmitError(RuntimeError):
@@ -124,6 +127,12 @@ class Submitter:
         withdrawals = pubdata.get_l1_withdrawals(batch_pubdata)
         fn = self.rollup.functions.executeBatch(info.as_tuple(), withdrawals)
         return self._send("execute", info.batch_number, fn)
+
+    def revert(self, infos: list[StoredBatchInfo]) -> TxReceipt:
+        """Drops committed, unverified batches from L1: ``infos`` newest first, starting with
+        the last committed batch."""
+        fn = self.rollup.functions.revertBatches([info.as_tuple() for info in infos])
+        return self._send("revert", infos[-1].batch_number, fn)
 
     def _send(self, step: str, number: int, fn: ContractFunction) -> TxReceipt:
         try:

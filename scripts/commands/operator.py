@@ -5,15 +5,21 @@ exit circuits on the manifest's devnet, and the operator pipeline against it.
 generates and compiles their EIP-2537 verifiers, deploys the rollup with the genesis root of the
 deployment's ``RollupConfig`` and writes build/rollup.json, which ``run``, ``status``,
 ``zkperp reconstruct`` and ``zkperp exit`` read. ``run`` steps the operator (L1 watcher, block
-builder, prover, submitter) with rich progress bars until stopped (or once with ``--once``).
+builder, prover, submitter) with rich progress bars until stopped (or once with ``--once``),
+and logs every stage of every batch to stderr and to a rotating file (build/operator.log, or
+``--log-file``), so an unattended operator leaves a record; a step that fails is logged with
+its traceback, the operator's states are rebuilt from its store, and it tries again.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
+import sys
 import time
 from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +44,12 @@ from sequencer.submitter import get_l1_progress
 DEPLOYMENT_FILE = BUILD / "rollup.json"
 OPERATOR_DB = BUILD / "operator.sqlite"
 KEYS_DIR = BUILD / "keys"
+LOG_FILE = BUILD / "operator.log"
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LOG_MAX_BYTES = 10 << 20  # then operator.log.1, ... .5
+LOG_BACKUPS = 5
+
+log = logging.getLogger("zkperp.operator")
 
 app = typer.Typer(help="Deploy the rollup with its circuits' verifiers and run the operator.")
 console = Console()
@@ -127,6 +139,42 @@ class ProgressView:
         self.view.update(task, completed=p.done, total=p.total, note=p.message)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (while rich draws its bars on a
+    terminal, that is its proxy, which prints the line above the bars)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
+def configure_logging(
+    log_file: Path, level: int = logging.INFO, max_bytes: int = LOG_MAX_BYTES
+) -> None:
+    """The ``zkperp`` loggers write to stderr and to ``log_file``, rotated at ``max_bytes``
+    (replacing what an earlier call set up)."""
+    logger = logging.getLogger("zkperp")
+    for old in [h for h in logger.handlers if getattr(h, "zkperp", False)]:
+        logger.removeHandler(old)
+        old.close()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [
+        StderrHandler(),
+        RotatingFileHandler(
+            log_file, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8"
+        ),
+    ]
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.zkperp = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
 @app.command("deploy")
 def deploy_command(
     preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
@@ -167,22 +215,52 @@ def run_command(
     ] = 1,
     interval: Annotated[float, typer.Option(help="Seconds between idle polls.")] = 2.0,
     once: Annotated[bool, typer.Option(help="Stop when nothing is left to do.")] = False,
+    log_file: Annotated[
+        Path, typer.Option(help="The log (also on stderr), rotated at 10 MiB, 5 kept.")
+    ] = LOG_FILE,
+    log_level: Annotated[str, typer.Option(help="DEBUG | INFO | WARNING | ERROR")] = "INFO",
 ) -> None:
     """Run the operator: watch L1, build, prove and submit blocks, until Ctrl-C."""
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        console.print(f"[red]error:[/red] no log level {log_level!r}")
+        raise typer.Exit(1)
     found = Deployment.read(deployment)
+    configure_logging(log_file, level)
     with ProgressView.make() as view:
         operator = open_operator(found, db, confirmations, ProgressView(view))
+        log.info("operator started on %s: %d block(s) in %s", found.rollup,
+                 operator.state.block_number, db)  # fmt: skip
         # The state just rebuilt lives as long as the process: keep the garbage collector from
         # scanning it again and again (about 10 % of the engine's time; docs/PERFORMANCE.md).
         gc.freeze()
+        outcome = "busy"
         try:
             while True:
-                if operator.step() is None:
-                    if once:
-                        break
+                outcome = run_step(operator, rebuild=outcome == "failed")
+                if once and outcome != "busy":
+                    break
+                if outcome != "busy":
                     time.sleep(interval)
         except KeyboardInterrupt:
+            log.info("stopped; the operator's state is in %s", db)
             console.print("stopped; the operator's state is in " + str(db))
+            return
+    if outcome == "failed":
+        raise typer.Exit(1)
+
+
+def run_step(operator: Operator, rebuild: bool) -> str:
+    """One step, after rebuilding the operator's states from its store if ``rebuild`` (the
+    last step failed half-way): "busy" if it sealed a block, "idle" if there was nothing to
+    do, "failed" if it raised (logged with the traceback)."""
+    try:
+        if rebuild:
+            operator.rebuild()
+        return "idle" if operator.step() is None else "busy"
+    except Exception:
+        log.exception("the step failed; the next one starts from the store, as after a restart")
+        return "failed"
 
 
 @app.command("status")
