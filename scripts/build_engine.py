@@ -1,6 +1,6 @@
 """Compile the rules (``protocol``) to C with mypyc: the engine the sequencer and the benchmark run.
 
-    python -m scripts.build_engine [--force]
+    python -m scripts.build_engine [--force] [--best-effort]
 
 Every module of ``protocol`` is compiled except the two package ``__init__`` files (they pick
 the build at import), ``poseidon_constants`` (tables of numbers, nothing to gain) and ``events``
@@ -11,6 +11,9 @@ temporary directory next to it and renamed into place, so a failed or interrupte
 nothing a later import could load; older builds are removed. Nothing is done when the current
 build exists. The compiler's output goes to ``build/engine.log``. Needs a C compiler and the
 Python headers; without them this prints why and exits 1, and the rules run interpreted.
+``--best-effort`` (what ``make setup`` runs) exits 0 after such a failure, except in CI (``CI``
+set to anything but empty, ``0`` or ``false``): there the compiled engine must be built, so
+the differential test ``tests/protocol/test_compiled_engine.py`` runs rather than skips.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ from scripts.paths import ROOT
 SKIPPED = {"__init__.py", "poseidon_constants.py", "events.py"}
 LOG = ROOT / "build" / "engine.log"  # the compiler's output of the last build
 GROUP = "protocol._engine"  # the shared library is protocol/_engine__mypyc.<abi>.so
+
+
+def is_ci() -> bool:
+    """Whether this runs in continuous integration (``CI``, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
 
 
 def compiled_sources() -> list[str]:
@@ -118,6 +126,9 @@ def build_engine(force: bool = False) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument(
+        "--best-effort", action="store_true", help="exit 0 after a failed build, unless CI is set"
+    )
     args = parser.parse_args()
     try:
         build_engine(args.force)
@@ -128,6 +139,10 @@ def main() -> None:
             "rules run interpreted (slower, same results)",
             file=sys.stderr,
         )
+        if args.best_effort and not is_ci():
+            return
+        if is_ci():
+            print("CI is set: the compiled engine must build here", file=sys.stderr)
         sys.exit(1)
 
 
