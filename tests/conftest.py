@@ -1,4 +1,6 @@
-"""Shared fixtures: a session-wide Anvil devnet, and per-test chain isolation by snapshot/revert."""
+"""Shared fixtures: a session-wide Anvil devnet, and per-test chain isolation by snapshot/revert.
+A test that uses the devnet (through any fixture) must carry the ``devnet`` marker, so that
+``-m "not devnet"`` runs without Anvil: collection stops with the list of those that do not."""
 
 from __future__ import annotations
 
@@ -8,6 +10,19 @@ import pytest
 from web3 import Web3
 
 from scripts import chain, devnet
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "devnet_session" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("devnet") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests use the devnet without @pytest.mark.devnet: " + ", ".join(unmarked)
+        )
 
 
 @pytest.fixture(scope="session")

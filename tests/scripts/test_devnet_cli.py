@@ -26,6 +26,7 @@ def zkperp(build: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.devnet
 def test_up_status_down(tmp_path: Path) -> None:
     up = zkperp(tmp_path, "devnet", "up")
     assert up.returncode == 0, up.stdout + up.stderr
@@ -49,6 +50,7 @@ def test_up_status_down(tmp_path: Path) -> None:
     assert zkperp(tmp_path, "devnet", "status").returncode == 1
 
 
+@pytest.mark.devnet
 def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind((HOST, 0))

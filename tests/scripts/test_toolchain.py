@@ -16,6 +16,7 @@ from scripts.compile import CompileError, compile_sources, project_sources
 PAIRING = Web3.to_checksum_address("0x" + "0f".rjust(40, "0"))
 
 
+@pytest.mark.devnet
 def test_compile_deploy_and_call(w3: Web3) -> None:
     artifacts = compile_sources(
         {k: v for k, v in project_sources().items() if k.endswith("Counter.sol")}
@@ -68,6 +69,7 @@ def _pairing(w3: Web3, data: bytes) -> int:
     return int.from_bytes(w3.eth.call({"to": PAIRING, "data": data}), "big")
 
 
+@pytest.mark.devnet
 def test_eip2537_pairing_precompile(w3: Web3) -> None:
     p, q = multiply(G1, 5), multiply(G2, 7)
     # e(5G1, 7G2) * e(-35G1, G2) == 1
