@@ -44,7 +44,10 @@ def test_to_bits_canonical_matches_python(x: int) -> None:
 
 @pytest.mark.parametrize("x", [0, 1, R - 1, 2**254, 2**255 - R - 1])
 def test_to_bits_canonical_edges(x: int) -> None:
-    run_gadget(lambda cs, ins: to_bits_canonical(cs, ins[0]), [x]).check()
+    run = run_gadget(lambda cs, ins: to_bits_canonical(cs, ins[0]), [x])
+    run.check()
+    assert run.outputs == native_bits(x, FIELD_BITS)
+    assert sum(bit << i for i, bit in enumerate(run.outputs)) == x
 
 
 @pytest.mark.parametrize("x", [0, 5, 2**255 - R - 1])

@@ -100,7 +100,7 @@ def test_linear_operations_make_no_constraints() -> None:
 def test_product_of_combinations_goes_through_the_builder() -> None:
     cs = Builder(witness=True)
     x = cs.private("x", 5)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="unsupported operand type"):
         x * x  # type: ignore[operator]
 
 

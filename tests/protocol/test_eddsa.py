@@ -91,7 +91,7 @@ def test_s_at_or_above_the_order_is_rejected() -> None:
 
 def test_message_must_be_a_field_element() -> None:
     assert not verify(PK, MSG + R, SIG)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"not a canonical field element: {R}$"):
         sign(KEY, R)
 
 

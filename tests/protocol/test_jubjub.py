@@ -110,9 +110,9 @@ def test_scalar_multiplication(a: int, k: int) -> None:
 def test_scalar_multiplication_edges() -> None:
     assert scalar_mul(0, GENERATOR) == base_mul(0) == IDENTITY
     assert scalar_mul(1, GENERATOR) == base_mul(1) == GENERATOR
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="scalar must be non-negative"):
         scalar_mul(-1, GENERATOR)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"scalar must be in \[0, 2\^256\)"):
         base_mul(2**256)
 
 

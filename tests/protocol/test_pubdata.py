@@ -123,7 +123,7 @@ def test_requests_stop_at_the_first_result_field(
 def test_a_request_reads_back_with_its_results_zero(op: Any) -> None:
     record = pubdata.encode_op(op)
     if not pubdata.is_priority_type(record[0]):
-        with pytest.raises(PubdataError):
+        with pytest.raises(PubdataError, match=f"type {record[0]} is not a priority operation"):
             pubdata.request_of(record)
         return
     request = pubdata.request_of(record)
@@ -135,8 +135,13 @@ def test_a_request_reads_back_with_its_results_zero(op: Any) -> None:
 
 def test_requests_of_the_wrong_length_are_refused() -> None:
     request = pubdata.request_of(pubdata.encode_op(Deposit(1, OWNER, 5)))
-    for bad in (request[:-1], request + b"\0", b"", b"\x03" + request[1:]):
-        with pytest.raises(PubdataError):
+    for bad, error in [
+        (request[:-1], "a type 1 request is 35 bytes, got 34"),
+        (request + b"\0", "a type 1 request is 35 bytes, got 36"),
+        (b"", "not a priority request"),
+        (b"\x03" + request[1:], "not a priority request"),
+    ]:
+        with pytest.raises(PubdataError, match=error):
             pubdata.decode_request(bad)
 
 
@@ -204,11 +209,11 @@ def test_batches_pad_with_noops_and_expose_requests_and_withdrawals() -> None:
     assert pubdata.split_records(data)[4:] == [bytes(64)] * 2
     assert pubdata.get_priority_requests(data) == [deposit[:35], forced[:35]]
     assert pubdata.get_l1_withdrawals(data) == withdraw + forced
-    with pytest.raises(PubdataError):
+    with pytest.raises(PubdataError, match="3 records do not fit 2 slots"):
         pubdata.compute_batch_pubdata([deposit] * 3, 2)
-    with pytest.raises(PubdataError):
+    with pytest.raises(PubdataError, match="a record is 64 bytes, got 63"):
         pubdata.compute_batch_pubdata([deposit[:63]], 2)
-    with pytest.raises(PubdataError):
+    with pytest.raises(PubdataError, match="pubdata length 383 is not a multiple of 64"):
         pubdata.split_records(data[:-1])
 
 

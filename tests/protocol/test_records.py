@@ -19,11 +19,11 @@ def test_encode_decode_round_trip_and_strictness() -> None:
     record = encode_record(16, [(6, ACCOUNT), (1, MARKET), (0x2D, 1), (10_010, PRICE)])
     assert len(record) == OP_BYTES and record[:14].hex() == "100000000000060001" + "2d" + "0000271a"
     assert decode_record(record, 16, [ACCOUNT, MARKET, 1, PRICE]) == [6, 1, 0x2D, 10_010]
-    with pytest.raises(PubdataError):
+    with pytest.raises(PubdataError, match="not a 64-byte record of type 17"):
         decode_record(record, 17, [ACCOUNT])
-    with pytest.raises(PubdataError):
+    with pytest.raises(PubdataError, match="non-zero padding after byte 7"):
         decode_record(record, 16, [ACCOUNT])  # non-zero bytes left over
-    with pytest.raises(PubdataError):
+    with pytest.raises(PubdataError, match=f"{1 << 48} does not fit in 6 bytes"):
         encode_record(16, [(1 << 48, ACCOUNT)])
 
 

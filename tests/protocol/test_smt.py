@@ -184,11 +184,11 @@ def test_a_deep_sparse_tree_stores_only_what_is_set() -> None:
 
 def test_bad_writes_are_rejected() -> None:
     tree = SparseMerkleTree(DEPTH)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=rf"leaf index {2**DEPTH} outside a tree of depth"):
         tree.set(2**DEPTH, 1)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="leaf index -1 outside a tree of depth"):
         tree.get(-1)
-    with pytest.raises(FieldError):
+    with pytest.raises(FieldError, match=f"not a canonical field element: {R}$"):
         tree.set(0, R)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tree depth must be at least 1, got 0"):
         SparseMerkleTree(0)

@@ -52,5 +52,5 @@ def test_domain_sizes() -> None:
     assert Domain.at_least(5).size == 8
     assert Domain.at_least(8).size == 8
     assert Domain.at_least(1).size == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="power-of-two length of at least 2, got 3"):
         ntt([1, 2, 3])
