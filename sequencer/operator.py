@@ -277,12 +277,21 @@ class Operator:
         if l1.committed >= n:
             self._revert_on_l1(n, l1.committed, failure.reason)
         taken = self.store.discard_blocks_from(n)
-        if failure.proof_failed:
-            self._count_proof_failure(n, taken[0].l2_seqs if taken else (), failure.reason)
+        hopeless = failure.proof_failed and self._count_proof_failure(n)
+        l2_seqs = taken[0].l2_seqs if taken else ()
+        if hopeless and l2_seqs:
+            self.store.drop_txs(l2_seqs, n, f"ProofFailed: {failure.reason}")
+            for seq in l2_seqs:
+                log.warning("block %d dropped transaction #%d: its block failed %d proofs",
+                            n, seq, MAX_PROOF_ATTEMPTS)  # fmt: skip
         self.rebuild()
         for _ in taken:
             if self.seal_block("re-sealed") is None:
                 break
+        if hopeless and not l2_seqs:  # the same requests must come first: try again later
+            raise OperatorError(
+                f"block {n} of L1 requests alone failed {MAX_PROOF_ATTEMPTS} proofs"
+            )
 
     def _revert_on_l1(self, first: int, last: int, reason: str) -> None:
         infos = [get_stored_info(self.l1.rollup, k) for k in range(last, first - 1, -1)]
@@ -291,19 +300,14 @@ class Operator:
         self.report(Progress("revert", first, 1, 1, "reverted"))
         log.warning("batches %d..%d reverted on L1 (%s)", first, last, reason)
 
-    def _count_proof_failure(self, n: int, l2_seqs: tuple[int, ...], reason: str) -> None:
-        """After MAX_PROOF_ATTEMPTS failed proofs of block ``n``, drops its L2 transactions;
-        a block of priority requests alone cannot be changed, so that stops the step."""
+    def _count_proof_failure(self, n: int) -> bool:
+        """Counts a failed proof of block ``n``; True once it failed MAX_PROOF_ATTEMPTS times
+        in a row (the count starts again)."""
         failures = self.proof_failures[n] = self.proof_failures.get(n, 0) + 1
         if failures < MAX_PROOF_ATTEMPTS:
-            return
-        if not l2_seqs:
-            raise OperatorError(f"block {n} of L1 requests alone failed {failures} proofs")
-        self.proof_failures.pop(n)
-        self.store.drop_txs(l2_seqs, n, f"ProofFailed: {reason}")
-        for seq in l2_seqs:
-            log.warning("block %d dropped transaction #%d: its block failed %d proofs",
-                        n, seq, failures)  # fmt: skip
+            return False
+        del self.proof_failures[n]
+        return True
 
     def _get_l1_time(self) -> int:
         return int(self.l1.w3.eth.get_block("latest")["timestamp"])

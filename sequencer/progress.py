@@ -2,7 +2,8 @@
 
 Stages, in the order a batch goes through them: ``watch`` (L1 requests taken), ``build`` (a
 block sealed), ``witness`` (per operation), ``prove`` (heartbeats while the Groth16 prover
-runs, with the elapsed time against the expected time), ``commit``, ``verify``, ``execute``.
+runs, with the elapsed time against the expected time), ``commit``, ``verify``, ``execute``;
+and ``revert`` when batches are reverted on L1 to be sealed again (``sequencer.operator``).
 The CLI draws them as rich progress bars; tests collect them in a list.
 """
 
