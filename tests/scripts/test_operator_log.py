@@ -15,7 +15,7 @@ from web3 import Web3
 
 from protocol.ops.transfer import Transfer
 from protocol.signing import sign_tx
-from scripts.commands.operator import LOG_FILE, Deployment, configure_logging
+from scripts.commands.operator import LOG_FILE, Deployment, configure_logging, run_step
 from scripts.paths import BUILD, ROOT
 from sequencer.client import NEVER, submit_to_file
 from tests.sequencer.rollup_env import USDC, deploy_env
@@ -49,6 +49,35 @@ def test_the_log_goes_to_stderr_and_a_rotating_file(
     assert "WARNING zkperp.operator: block 11 dropped transaction #3" in err
     assert (tmp_path / "logs" / "operator.log.1").exists()  # rotated at 400 bytes
     assert "WARNING" in path.read_text()
+
+
+class FlakyOperator:
+    """Stands in for the operator in ``run_step``: a step that fails once, then works."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def step(self) -> object:
+        self.calls.append("step")
+        if self.calls.count("step") == 1:
+            raise ConnectionError("the L1 node went away")
+        return None
+
+    def rebuild(self) -> None:
+        self.calls.append("rebuild")
+
+
+def test_a_failed_step_is_logged_and_the_next_starts_from_the_store(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    operator = FlakyOperator()
+    with caplog.at_level(logging.INFO, logger="zkperp"):
+        assert run_step(operator, rebuild=False) == "failed"  # type: ignore[arg-type]
+        assert run_step(operator, rebuild=True) == "idle"  # type: ignore[arg-type]
+    assert operator.calls == ["step", "rebuild", "step"]
+    (record,) = caplog.records
+    assert record.levelname == "ERROR" and "the step failed" in record.message
+    assert record.exc_info is not None and "the L1 node went away" in caplog.text
 
 
 @pytest.mark.devnet
