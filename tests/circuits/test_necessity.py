@@ -1,0 +1,771 @@
+"""Every named constraint of a slot is necessary: for each, a witness that it alone refuses.
+
+For each constraint of the operations' own circuits (``circuits/ops/<op>.py``) and of the slot's
+shared checks (``circuits/ops/slot.py``, ``common.py``), ``CASES`` builds a witness of a
+one-slot block that breaks that constraint and no other, so the circuit without it would
+accept the witness: a cheating prover's. Each starts from a forced slot
+(``tests/circuits/forced.py``) and replaces what a prover free of that constraint would
+replace: an input (an account's fields, a record, a signature), a hint, or the wire the
+constraint defines (``tests/circuits/tracing.py`` recomputes the rest, and B's fields or path
+follow A's new leaf, as in a real slot).
+
+``GUARDED`` lists the constraints that no witness breaks alone today, with the witness that
+shows which other constraints guard the same thing; ``EXEMPT`` the gadgets' own constraints,
+whose tampering tests live beside each gadget. ``test_every_constraint_has_a_case`` fails for a
+new constraint that is in none of them.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
+from itertools import count
+
+import pytest
+
+from circuits.block import BlockWitness, build_block_circuit, define_block
+from circuits.ops.common import BODY_BYTES, OpCircuit
+from circuits.ops.slot import OP_CIRCUITS, AccountWitness, get_dummy_signature
+from circuits.r1cs import HintFn
+from protocol import eddsa, pubdata
+from protocol.block import Operation, compute_record
+from protocol.events import Withdrawn
+from protocol.field import R, inv, is_square
+from protocol.ops.deposit import Deposit
+from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.noop import Noop
+from protocol.ops.register_key import RegisterKey
+from protocol.ops.transfer import Transfer
+from protocol.ops.withdraw import Withdraw
+from protocol.params import MINIMAL
+from protocol.poseidon import get_params
+from protocol.signing import compute_tx_message
+from protocol.state import State
+from sequencer.witness import build_block_witness, build_slot_witness, capture_account
+from tests.circuits.forced import compute_leaf, forced_witness, get_circuit
+from tests.circuits.test_block import (
+    BAD_KEYS,
+    START,
+    key_bytes,
+    new_state,
+    next_block,
+    signed,
+    started_block,
+)
+from tests.circuits.tracing import Trace, TracingBuilder, WireFn, unsatisfied
+from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
+
+PRESET = MINIMAL.with_overrides(ops_per_block=1)
+ACCOUNT_FIELDS = (
+    *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
+    *("positions_root", "open_orders", "pool_shares"),
+)
+SIGNATURE_INPUTS = ("r_x", "r_y", "s")
+ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
+
+
+@cache
+def _state() -> State:
+    return new_state(PRESET)
+
+
+def started() -> State:
+    """Users 3, 4, 5 funded and keyed; the next block's clock set."""
+    return started_block(_state())
+
+
+@cache
+def get_trace() -> Trace:
+    """The one-slot block circuit, traced once (a transfer); every case replays it."""
+    state = copy.deepcopy(_state())
+    witness = build_block_witness(state, next_block(state, [transfer()]))
+    cs = TracingBuilder()
+    define_block(cs, PRESET, CHAIN_ID, witness)
+    return cs.trace()
+
+
+# -- a block witness as the circuit's inputs, by name ------------------------------------------
+
+
+def account_inputs(side: str, w: AccountWitness) -> dict[str, int]:
+    fields = dict(zip(ACCOUNT_FIELDS, w.values(), strict=True))
+    siblings = {f"sibling{i}": s for i, s in enumerate(w.siblings)}
+    return {f"slot0/{side}/{name}": v for name, v in (fields | siblings).items()}
+
+
+def record_inputs(record: bytes) -> dict[str, int]:
+    return {
+        f"slot0/record/byte{k}_bit{j}": record[k] >> j & 1 for k in BODY_BYTES for j in range(8)
+    }
+
+
+def signature_inputs(sig: eddsa.Signature) -> dict[str, int]:
+    values = (sig.R.x, sig.R.y, sig.s)
+    return {f"slot0/signature/{n}": v for n, v in zip(SIGNATURE_INPUTS, values, strict=True)}
+
+
+def block_inputs(w: BlockWitness) -> dict[str, int]:
+    """Every input wire of the one-slot block circuit for ``w``."""
+    (slot,) = w.slots
+    header = ("old_timestamp", "timestamp", "book_root", "market_root")
+    values = (w.old_timestamp, w.timestamp, w.book_root, w.market_root)
+    inputs = {f"header/{n}": v for n, v in zip(header, values, strict=True)}
+    inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
+    inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
+    inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
+    return inputs | {"slot0/expiry/expiry": slot.expiry}
+
+
+# -- a violation: a forced slot and what the prover replaces -------------------------------------
+
+Read = Callable[[str], int]  # a wire's value in the replayed witness
+
+
+@dataclass
+class Violation:
+    scratch: State  # the state before the slot: its account tree gives B's path
+    witness: BlockWitness
+    inputs: dict[str, int] = field(default_factory=dict)
+    hints: dict[str, HintFn] = field(default_factory=dict)
+    wires: dict[str, WireFn] = field(default_factory=dict)
+    record_from: Callable[[Read], bytes] | None = None  # a record that follows the wires
+    settle: bool = True  # B's fields or path follow A's new leaf
+
+
+def violation(
+    op: Operation,
+    record: bytes | None = None,
+    edit_a: Callable[[AccountWitness], AccountWitness] | None = None,
+    prepare: Callable[[State], None] | None = None,
+    **kwargs: object,
+) -> Violation:
+    """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``)."""
+    scratch = started()
+    if prepare is not None:
+        prepare(scratch)
+    a = None
+    if edit_a is not None:
+        a = edit_a(capture_account(scratch, get_circuit(op).get_accounts(op)[0]))
+    return Violation(scratch, forced_witness(scratch, op, record, a), **kwargs)  # type: ignore[arg-type]
+
+
+def _a_new_fields(trace: Trace, values: list[int]) -> dict[str, int]:
+    """A's fields after the slot, read where the circuit hashes them."""
+    fields = {"exists": trace.evaluate(values, "slot0/a/new/leaf/exists_times_hash")}
+    for half, names in (
+        ("identity", ("owner", "pubkey_x", "pubkey_y", "nonce")),
+        ("balance", ("collateral", "positions_root", "open_orders", "pool_shares")),
+    ):
+        for lane, name in enumerate(names, start=1):
+            step = f"slot0/a/new/{half}/poseidon/round0/lane{lane}_x2"
+            fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
+    return fields
+
+
+def _settle_b(
+    v: Violation, trace: Trace, values: list[int], inputs: dict[str, int]
+) -> dict[str, int]:
+    """B as a real slot has it: A's new fields when B is A, else B's path after A's update."""
+    a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
+    if a == b:
+        return {f"slot0/b/{n}": x for n, x in _a_new_fields(trace, values).items()}
+    assert v.scratch.trees is not None
+    tree = copy.deepcopy(v.scratch.trees.accounts)
+    tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
+    return {f"slot0/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
+
+
+def replay(v: Violation) -> list[int]:
+    """The violating witness: the forced slot's inputs with the prover's changes, replayed until
+    the record and B follow the wires they depend on."""
+    trace = get_trace()
+    inputs = block_inputs(v.witness) | v.inputs
+    for _ in range(4):
+        values = trace.replay(inputs, v.hints, v.wires)
+        follow: dict[str, int] = {}
+        if v.record_from is not None:
+            follow |= record_inputs(v.record_from(partial(trace.value, values)))
+        if v.settle:
+            follow |= _settle_b(v, trace, values, inputs)
+        changed = {k: x for k, x in follow.items() if inputs[k] != x}
+        if not changed:
+            return values
+        inputs |= changed
+    raise AssertionError("the record and B do not settle")
+
+
+# -- operations and records ---------------------------------------------------------------------
+
+
+def transfer(to: int = 4, amount: int = 5, signer: int = 3, account: int = 3) -> Transfer:
+    op: Transfer = signed(Transfer(account, 0, FAR, to, amount), signer)
+    return op
+
+
+def withdraw(amount: int = 5, account: int = 3, expiry: int = FAR) -> Withdraw:
+    op: Withdraw = signed(Withdraw(account, 0, expiry, amount), account)
+    return op
+
+
+def sign_as(op: Operation, signer: int) -> dict[str, int]:
+    """The signature inputs of ``op`` signed by ``signer``'s key."""
+    return signature_inputs(signed(op, signer).signature)
+
+
+def real_record(op: Operation) -> bytes:
+    return build_slot_witness(started(), op).record
+
+
+def with_unused_byte(circuit: OpCircuit, record: bytes) -> bytes:
+    """``record`` with 1 in the first body byte that ``circuit`` does not use."""
+    used = {k for start, length in circuit.fields for k in range(start, start + length)}
+    edited = bytearray(record)
+    edited[next(k for k in BODY_BYTES if k not in used)] = 1
+    return bytes(edited)
+
+
+def forced_withdraw_record(op: ForcedWithdraw) -> Callable[[Read], bytes]:
+    """The record whose ``withdrawn`` is the slot's (as the rules would write it)."""
+    wire = "slot0/forced_withdraw/withdrawn"
+    return lambda read: pubdata.encode_forced_withdraw(
+        pubdata.ForcedWithdraw(op.account, op.owner, op.requested, read(wire))
+    )
+
+
+def register_key_record(op: RegisterKey) -> Callable[[Read], bytes]:
+    """The record whose status is the slot's."""
+    wire = "slot0/register_key/status"
+    return lambda read: pubdata.encode_register_key(
+        pubdata.RegisterKey(op.account, op.owner, op.pubkey, read(wire))
+    )
+
+
+def add(n: int) -> WireFn:
+    return lambda v: v + n
+
+
+def flip(v: int) -> int:
+    return 1 - v
+
+
+def to(n: int) -> WireFn:
+    return lambda v: n
+
+
+def edit(**fields: object) -> Callable[[AccountWitness], AccountWitness]:
+    return lambda w: replace(w, **fields)  # type: ignore[arg-type]
+
+
+def keyed(index: int) -> Callable[[AccountWitness], AccountWitness]:
+    """An account with ``index``'s key and START collateral (exists as it is)."""
+    point = key_of(index).public_key
+    return edit(pubkey=(point.x, point.y), collateral=START)
+
+
+def _owner(index: int) -> int:
+    return int.from_bytes(owner_of(index), "big")
+
+
+def _rich(account: int, collateral: int) -> Callable[[State], None]:
+    def prepare(state: State) -> None:
+        state.set_collateral(state.get_account(account), collateral)
+
+    return prepare
+
+
+def _signed_by_negated_key() -> Violation:
+    """The key's x coordinate negated: -A, whose secret key is -a, signs."""
+    op = transfer()
+    sk = key_of(3)
+    negated = eddsa.SecretKey(-sk.scalar % eddsa.ORDER, sk.nonce_key)
+    dummy = get_dummy_signature()[0]
+    a_x = sk.public_key.x
+    signature = eddsa.sign(negated, compute_tx_message(CHAIN_ID, op))
+    return violation(
+        op, inputs=signature_inputs(signature), wires={"slot0/signature/key_x": to(-a_x - dummy.x)}
+    )
+
+
+def _digest_tampered() -> Violation:
+    op = transfer()
+    signature = eddsa.sign(key_of(3), compute_tx_message(CHAIN_ID, op) + 1)
+    return violation(
+        op,
+        inputs=signature_inputs(signature),
+        wires={"slot0/signature/digest_after_block1": add(1)},
+    )
+
+
+def _selectors(**values: int) -> dict[str, int]:
+    return {f"slot0/type/is_{name}": v for name, v in values.items()}
+
+
+def _stale_b_path() -> Violation:
+    v = violation(transfer())
+    b = capture_account(v.scratch, 4)  # B's path before A's update
+    return replace(v, inputs=account_inputs("b", b), settle=False)
+
+
+def _old_leaf_kept(side: str, index: int) -> Violation:
+    """A field changed while the old leaf stays the tree's: the fields are free."""
+    scratch = started()
+    leaf = compute_leaf(capture_account(scratch, index))
+    collateral = scratch.get_account(index).collateral + 1000
+    return violation(
+        transfer(),
+        inputs={f"slot0/{side}/collateral": collateral},
+        wires={f"slot0/{side}/old/leaf/exists_times_hash": to(leaf)},
+    )
+
+
+def _record_bit_not_boolean() -> Violation:
+    op = Deposit(3, owner_of(9), 5)
+    record = compute_record(op, ())
+    k, j = next((k, j) for k in BODY_BYTES for j in range(8) if not record[k] >> j & 1)
+    return violation(op, inputs={f"slot0/record/byte{k}_bit{j}": 2})
+
+
+def shifted(name: str, change: Callable[[list[int]], list[int]]) -> dict[str, HintFn]:
+    """The hint ``name`` with its honest values changed by ``change``."""
+    step = next(s for s in get_trace().steps if s.name == name)
+    assert step.fn is not None
+    honest = step.fn
+    return {name: lambda *args: change([v % R for v in honest(*args)])}
+
+
+def _torsion_bits(i: int) -> list[int]:
+    return [i & 1, i >> 1 & 1, i >> 2 & 1]
+
+
+def _decomposed_as(index: Callable[[int], int]) -> Callable[[list[int]], list[int]]:
+    """``P = 8Q + T`` claimed as ``8(-Q) + torsion[index(i)]``."""
+
+    def change(values: list[int]) -> list[int]:
+        q_x, q_y, *bits = values
+        i = bits[0] + 2 * bits[1] + 4 * bits[2]
+        return [-q_x % R, q_y, *_torsion_bits(index(i) % 8)]
+
+    return change
+
+
+def register(
+    key: bytes,
+    wires: dict[str, WireFn] | None = None,
+    hints: dict[str, HintFn] | None = None,
+) -> Violation:
+    """Account 3 registers ``key``, its record's status the slot's (``wires`` named in the
+    decoder's scope)."""
+    op = RegisterKey(3, owner_of(3), key)
+    prefix = "slot0/register_key/decode_key/"
+    return violation(
+        op,
+        wires={prefix + k: f for k, f in (wires or {}).items()},
+        hints=hints or {},
+        record_from=register_key_record(op),
+    )
+
+
+def _next_non_square(values: list[int]) -> list[int]:
+    return [next(u for u in count(values[0] + 1) if not is_square(u % R))]
+
+
+def _decode(name: str) -> str:
+    return "slot0/register_key/decode_key/" + name
+
+
+DEPOSIT = Deposit(3, owner_of(3), 5)
+CREATION = Deposit(6, owner_of(6), 5)
+REGISTER = RegisterKey(3, owner_of(3), key_bytes(7))
+FORCED = ForcedWithdraw(3, owner_of(3), 5)
+NEW_ACCOUNT_FIELDS = {
+    "owner": edit(owner=1),
+    "pubkey_x": edit(pubkey=(1, 0)),
+    "pubkey_y": edit(pubkey=(0, 1)),
+    "nonce": edit(nonce=1),
+    "collateral": edit(collateral=1),
+    "positions": edit(positions_root=1),
+    "open_orders": edit(open_orders=1),
+    "pool_shares": edit(pool_shares=1),
+}
+
+
+CASES: dict[str, Callable[[], Violation]] = {
+    # noop
+    "noop/unused_bytes_zero": lambda: violation(
+        Noop(), record=with_unused_byte(get_circuit(Noop()), bytes(pubdata.OP_BYTES))
+    ),
+    # deposit
+    "deposit/amount_positive": lambda: violation(Deposit(3, owner_of(3), 0)),
+    "deposit/creates_account": lambda: violation(
+        CREATION, wires={"slot0/deposit/creates_account": to(0)}
+    ),
+    "deposit/credit": lambda: violation(DEPOSIT, wires={"slot0/deposit/credit": add(1)}),
+    "deposit/new_owner": lambda: violation(
+        CREATION, wires={"slot0/deposit/new_owner": to(_owner(9))}
+    ),
+    **{
+        f"deposit/new_account_{name}": partial(violation, CREATION, edit_a=e)
+        for name, e in NEW_ACCOUNT_FIELDS.items()
+    },
+    "deposit/unused_bytes_zero": lambda: violation(
+        DEPOSIT, record=with_unused_byte(get_circuit(DEPOSIT), compute_record(DEPOSIT, ()))
+    ),
+    # register key
+    "register_key/status_field": lambda: violation(
+        REGISTER, record=register_key_record(REGISTER)(lambda _: 0)
+    ),
+    "register_key/owned": lambda: violation(
+        replace(REGISTER, owner=owner_of(9)),
+        wires={"slot0/register_key/owned": to(1)},
+        record_from=register_key_record(replace(REGISTER, owner=owner_of(9))),
+    ),
+    "register_key/status": lambda: violation(
+        replace(REGISTER, pubkey=BAD_KEYS["no_point"]),
+        wires={"slot0/register_key/status": to(1)},
+        record_from=register_key_record(replace(REGISTER, pubkey=BAD_KEYS["no_point"])),
+    ),
+    "register_key/applied": lambda: violation(
+        REGISTER, record=real_record(REGISTER), wires={"slot0/register_key/applied": to(0)}
+    ),
+    "register_key/key_x": lambda: violation(
+        REGISTER, record=real_record(REGISTER), wires={"slot0/register_key/key_x": add(1)}
+    ),
+    "register_key/key_y": lambda: violation(
+        REGISTER, record=real_record(REGISTER), wires={"slot0/register_key/key_y": add(1)}
+    ),
+    # register key: the decoder
+    "register_key/decode_key/yy": lambda: register(BAD_KEYS["y_not_canonical"], {"yy": add(1)}),
+    "register_key/decode_key/u_times_denominator": lambda: register(
+        key_bytes(7),
+        hints=shifted(_decode("u"), _next_non_square),  # a valid key refused
+    ),
+    "register_key/decode_key/xx": lambda: register(
+        key_bytes(7),
+        {"xx": lambda v: 7 * v},  # x^2 = 7u, as when u has no root
+        shifted(_decode("has_root"), lambda v: [0]),
+    ),
+    "register_key/decode_key/x_squared": lambda: register(
+        BAD_KEYS["no_point"], hints=shifted(_decode("x"), lambda v: [v[0] + 2])
+    ),
+    "register_key/decode_key/root_has_sign_parity": lambda: register(
+        key_bytes(7), hints=shifted(_decode("x"), lambda v: [-v[0]])
+    ),
+    "register_key/decode_key/parity_and_sign": lambda: register(
+        BAD_KEYS["no_point"], {"parity_and_sign": add(1)}
+    ),
+    "register_key/decode_key/zero_root": lambda: register(key_bytes(7), {"zero_root": add(1)}),
+    "register_key/decode_key/below_r/equal_then_less": lambda: register(
+        BAD_KEYS["y_not_canonical"], {"below_r/equal_then_less": add(1)}
+    ),
+    **{
+        f"register_key/decode_key/{name}": partial(register, key_bytes(7), {name: flip})
+        for name in ("canonical_root", "ok", "prime_order", "usable")
+    },
+    "register_key/decode_key/point_x": lambda: register(key_bytes(7), {"point_x": lambda v: -v}),
+    "register_key/decode_key/point_y": lambda: register(
+        key_bytes(7),
+        {"point_y": lambda v: -v - 2},  # (x, -y): P plus the point of order 2
+    ),
+    "register_key/decode_key/subgroup/is_8q_plus_t_x": lambda: register(
+        key_bytes(7), hints=shifted(_decode("subgroup/decomposition"), _decomposed_as(lambda i: -i))
+    ),
+    "register_key/decode_key/subgroup/is_8q_plus_t_y": lambda: register(
+        key_bytes(7),
+        hints=shifted(_decode("subgroup/decomposition"), _decomposed_as(lambda i: 4 - i)),
+    ),
+    # transfer
+    "transfer/amount_positive": lambda: violation(transfer(amount=0)),
+    "transfer/moved": lambda: violation(
+        transfer(), inputs=sign_as(transfer(amount=6), 3), wires={"slot0/transfer/moved": add(1)}
+    ),
+    "transfer/receiver_allowed": lambda: violation(transfer(to=2)),  # the funding pool
+    "transfer/receiver_exists": lambda: violation(transfer(to=9)),
+    "transfer/receiver_is_b": lambda: violation(
+        transfer(to=5), inputs=account_inputs("b", capture_account(started(), 4))
+    ),
+    "transfer/receiver_self_or_pool": lambda: violation(
+        transfer(to=2), wires={"slot0/transfer/receiver_self_or_pool": to(1)}
+    ),
+    "transfer/signed_to": lambda: violation(
+        transfer(to=4), inputs=sign_as(transfer(to=5), 3), wires={"slot0/transfer/signed_to": to(5)}
+    ),
+    "transfer/signer/account_exists": lambda: violation(
+        transfer(account=9, signer=9), edit_a=keyed(9)
+    ),
+    "transfer/signer/not_rule_only": lambda: violation(
+        transfer(account=0, signer=0), edit_a=keyed(0)
+    ),
+    "transfer/signer/no_positions": lambda: violation(transfer(), edit_a=edit(positions_root=1)),
+    "transfer/unused_bytes_zero": lambda: violation(
+        transfer(), record=with_unused_byte(get_circuit(transfer()), real_record(transfer()))
+    ),
+    # withdraw
+    "withdraw/amount_positive": lambda: violation(withdraw(amount=0)),
+    "withdraw/moved": lambda: violation(
+        withdraw(), inputs=sign_as(withdraw(amount=6), 3), wires={"slot0/withdraw/moved": add(1)}
+    ),
+    "withdraw/receiver_is_owner": lambda: violation(
+        withdraw(), record=compute_record(withdraw(), (Withdrawn(3, owner_of(9), 5),))
+    ),
+    "withdraw/signer/account_exists": lambda: violation(withdraw(account=9), edit_a=keyed(9)),
+    "withdraw/signer/not_rule_only": lambda: violation(withdraw(account=0), edit_a=keyed(0)),
+    "withdraw/signer/no_positions": lambda: violation(withdraw(), edit_a=edit(positions_root=1)),
+    "withdraw/unused_bytes_zero": lambda: violation(
+        withdraw(), record=with_unused_byte(get_circuit(withdraw()), real_record(withdraw()))
+    ),
+    # forced withdraw
+    "forced_withdraw/withdrawn_field": lambda: violation(
+        FORCED, record=forced_withdraw_record(FORCED)(lambda _: 6)
+    ),
+    "forced_withdraw/owned": lambda: violation(
+        replace(FORCED, owner=owner_of(9)),
+        wires={"slot0/forced_withdraw/owned": to(1)},
+        record_from=forced_withdraw_record(replace(FORCED, owner=owner_of(9))),
+    ),
+    "forced_withdraw/eligible": lambda: violation(
+        ForcedWithdraw(0, owner_of(0), 5),
+        edit_a=edit(collateral=START),
+        wires={"slot0/forced_withdraw/eligible": to(1)},
+        record_from=forced_withdraw_record(ForcedWithdraw(0, owner_of(0), 5)),
+    ),
+    "forced_withdraw/withdrawn": lambda: violation(
+        FORCED,
+        wires={"slot0/forced_withdraw/withdrawn": add(1)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/valued": lambda: violation(
+        FORCED,
+        edit_a=edit(positions_root=1),
+        wires={"slot0/forced_withdraw/valued": to(0)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/no_positions": lambda: violation(
+        FORCED, edit_a=edit(positions_root=1), record_from=forced_withdraw_record(FORCED)
+    ),
+    "forced_withdraw/debit": lambda: violation(
+        FORCED,
+        wires={"slot0/forced_withdraw/debit": add(1)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/withdrawable/max_zero": lambda: violation(
+        replace(FORCED, requested=START + 5),
+        wires={"slot0/forced_withdraw/withdrawable/max_zero": add(10)},
+        record_from=forced_withdraw_record(replace(FORCED, requested=START + 5)),
+    ),
+    "forced_withdraw/withdrawable/select": lambda: violation(
+        FORCED,
+        wires={"slot0/forced_withdraw/withdrawable/select": add(1)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/unused_bytes_zero": lambda: violation(
+        FORCED, record=with_unused_byte(get_circuit(FORCED), real_record(FORCED))
+    ),
+    # the slot's shared checks
+    "type/one_type": lambda: violation(
+        Deposit(3, owner_of(9), 5), inputs=_selectors(forced_withdraw=1)
+    ),
+    "type/is_noop_boolean": lambda: violation(
+        Noop(), inputs=_selectors(noop=-1, register_key=1, forced_withdraw=1)
+    ),
+    "type/is_register_key_boolean": lambda: violation(
+        Noop(), inputs=_selectors(register_key=-1, noop=1, forced_withdraw=1)
+    ),
+    "type/is_forced_withdraw_boolean": lambda: violation(
+        Noop(), inputs=_selectors(forced_withdraw=-1, noop=1, register_key=1)
+    ),
+    "type/is_deposit_boolean": lambda: violation(
+        Deposit(0, bytes(pubdata.ADDRESS_BYTES), 5),
+        inputs=_selectors(deposit=-1, register_key=1, forced_withdraw=1),
+        hints={"slot0/deposit/amount_positive_inverse": lambda on, v: [-inv(v)]},
+    ),
+    "a/exists_boolean": lambda: violation(CREATION, inputs={"slot0/a/exists": 2}),
+    "a_checks/rule_only_2": lambda: violation(
+        withdraw(account=0), edit_a=keyed(0), wires={"slot0/a_checks/rule_only_2": to(1)}
+    ),
+    "a_collateral/to_bits/bits_sum": lambda: violation(transfer(amount=START + 1)),
+    "b_collateral/range/bits_sum": lambda: violation(transfer(), prepare=_rich(4, 2**64 - 3)),
+    "expiry/range/bits_sum": lambda: violation(withdraw(expiry=1 << PRESET.timestamp_bits)),
+    "expiry/not_expired/range/bits_sum": lambda: violation(
+        withdraw(expiry=started().timestamp - 1)
+    ),
+    "signature/key_x": _signed_by_negated_key,
+    "signature/digest_after_block1": _digest_tampered,
+    "record/byte#_bit#_boolean": _record_bit_not_boolean,
+    "a/old/leaf/exists_times_hash": lambda: _old_leaf_kept("a", 3),
+    "b/old/leaf/exists_times_hash": lambda: _old_leaf_kept("b", 4),
+    "a/new/leaf/exists_times_hash": lambda: violation(
+        transfer(), wires={"slot0/a/new/leaf/exists_times_hash": add(1)}
+    ),
+    "b/new/leaf/exists_times_hash": lambda: violation(
+        transfer(), wires={"slot0/b/new/leaf/exists_times_hash": add(1)}
+    ),
+    "b/follows_a": _stale_b_path,
+}
+
+# Constraints that no known witness breaks alone: the witness tried and the other constraints
+# that refuse it too. Each is kept as the direct statement of its rule, not left to the others:
+# - the type selectors of the signed operations: a selector -1 moves the key off A's and
+#   breaks the collateral range (a_collateral's bits), so only the noop-like types show alone;
+# - B's exists: a transfer requires B exists, and any other B is A, pinned by its leaf;
+# - the key's y: the only other y with the same x is a point outside the subgroup;
+# - A's collateral below 2^64 after a risk-checked operation: it only falls there, and A's
+#   collateral before is range-checked by forced_withdraw's comparison in every slot;
+# - the decoder's torsion bits and their products: a wrong torsion point breaks 8Q + T = P
+#   (whether some product of bits could pick another curve point on the line the table's
+#   interpolation draws is not shown either way).
+_NEG_INVERSE: HintFn = lambda on, v: [-inv(v)]  # noqa: E731
+_EIGHT_Q = {
+    "register_key/decode_key/subgroup/is_8q_plus_t_x",
+    "register_key/decode_key/subgroup/is_8q_plus_t_y",
+}
+_FOREIGN_KEY = {
+    "signature/eddsa/public_key/in_subgroup/is_8q_x",
+    "signature/eddsa/public_key/in_subgroup/is_8q_y",
+    "signature/eddsa/s_g_is_r_plus_c_a_x",
+    "signature/eddsa/s_g_is_r_plus_c_a_y",
+}
+
+
+def _torsion_bit(bit: int) -> Callable[[], Violation]:
+    def change(values: list[int]) -> list[int]:
+        values = list(values)
+        values[2 + bit] = 2
+        return values
+
+    return lambda: register(key_bytes(7), hints=shifted(_decode("subgroup/decomposition"), change))
+
+
+def _negated_key_y() -> Violation:
+    a_y, dummy_y = key_of(3).public_key.y, get_dummy_signature()[0].y
+    return violation(transfer(), wires={"slot0/signature/key_y": to(-a_y - dummy_y)})
+
+
+GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
+    "type/is_transfer_boolean": (
+        lambda: violation(
+            transfer(),
+            inputs=_selectors(transfer=-1, register_key=1, forced_withdraw=1),
+            hints={
+                "slot0/transfer/amount_positive_inverse": _NEG_INVERSE,
+                "slot0/transfer/receiver_allowed_inverse": _NEG_INVERSE,
+            },
+        ),
+        {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
+    ),
+    "type/is_withdraw_boolean": (
+        lambda: violation(
+            withdraw(),
+            inputs=_selectors(withdraw=-1, deposit=1, register_key=1),
+            hints={"slot0/withdraw/amount_positive_inverse": _NEG_INVERSE},
+        ),
+        {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
+    ),
+    "b/exists_boolean": (
+        lambda: violation(transfer(), inputs={"slot0/b/exists": 2}),
+        {"b/follows_a", "transfer/receiver_exists"},
+    ),
+    "signature/key_y": (_negated_key_y, _FOREIGN_KEY),
+    "a_collateral/nonnegative": (
+        lambda: violation(transfer(), edit_a=edit(collateral=2**64 + 10)),
+        {"forced_withdraw/withdrawable/less_than/to_bits/bits_sum"},
+    ),
+    "register_key/decode_key/has_root_boolean": (
+        lambda: violation(
+            RegisterKey(3, owner_of(3), BAD_KEYS["no_point"]),
+            hints=shifted(_decode("has_root"), lambda v: [2]),
+        ),
+        {
+            "register_key/status_field",
+            "register_key/decode_key/x_squared",
+            "register_key/decode_key/subgroup/on_curve/curve_equation",
+            *_EIGHT_Q,
+        },
+    ),
+    **{
+        f"register_key/decode_key/subgroup/torsion_bit{bit}": (_torsion_bit(bit), _EIGHT_Q)
+        for bit in range(3)
+    },
+    **{
+        f"register_key/decode_key/subgroup/{name}": (
+            partial(register, key_bytes(7), {f"subgroup/{name}": add(1)}),
+            _EIGHT_Q,
+        )
+        for name in ("b0b1", "b0b2", "b1b2", "b0b1b2")
+    },
+}
+
+FAMILIES = {"record/byte#_bit#_boolean"}  # one case stands for constraints alike but for digits
+
+# The gadgets' own constraints: each gadget's test file has a tampered-witness test.
+EXEMPT = {
+    r"/poseidon/": "Poseidon rounds: tests/circuits/test_poseidon.py",
+    r"/eddsa/": "EdDSA verification: tests/circuits/test_eddsa.py",
+    r"/merkle_update/": "Merkle path update: tests/circuits/test_smt.py",
+    r"/(to_bits|to_bits_canonical|range)/bit\d+_boolean$": "bit decomposition: test_bits.py",
+    r"/(to_bits|to_bits_canonical|range)/bits_sum$": "bit decomposition: test_bits.py",
+    r"/canonical/": "canonical bits (below r): tests/circuits/test_bits.py",
+    r"/is_zero/": "is_zero / is_equal: tests/circuits/test_equality.py",
+    r"/less_than/": "comparison: tests/circuits/test_compare.py",
+    r"/subgroup/(on_curve|double\d|add)/": "Jubjub arithmetic: tests/circuits/test_jubjub.py",
+}
+
+# A constraint that can never fail: register_key's fields cover every body byte, so the sum of
+# the bytes it leaves unused is the constant 0.
+VACUOUS = {"register_key/unused_bytes_zero"}
+
+
+def _family(name: str) -> str:
+    return re.sub(r"\d+", "#", name)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_constraint_alone_refuses_its_witness(name: str) -> None:
+    """The witness breaks ``name`` and nothing else: without it, the circuit accepts."""
+    trace = get_trace()
+    broken = unsatisfied(trace.system, replay(CASES[name]()))
+    expected = f"slot0/{name}"
+    if name in FAMILIES:
+        assert {f"slot0/{_family(n.removeprefix('slot0/'))}" for n in broken} == {expected}
+        assert len(broken) == 1
+    else:
+        assert broken == {expected}
+
+
+@pytest.mark.parametrize("name", sorted(GUARDED))
+def test_a_guarded_constraint_is_refused_with_others(name: str) -> None:
+    make, others = GUARDED[name]
+    broken = unsatisfied(get_trace().system, replay(make()))
+    assert broken == {f"slot0/{n}" for n in {name, *others}}
+
+
+def test_every_constraint_has_a_case() -> None:
+    """Each named constraint of a slot has a case, or is a gadget's (tested beside it)."""
+    names = {con.name for con in get_trace().system.constraints}
+    missing = set()
+    for full in sorted(n for n in names if n.startswith("slot0/")):
+        name = full.removeprefix("slot0/")
+        covered = name in CASES or name in GUARDED or name in VACUOUS or _family(name) in FAMILIES
+        if not covered and not any(re.search(p, full) for p in EXEMPT):
+            missing.add(name)
+    assert not missing, sorted(missing)
+    stale = {n for n in [*CASES, *GUARDED, *VACUOUS] if f"slot0/{n}" not in names}
+    assert not stale - FAMILIES, stale
+
+
+def test_a_vacuous_constraint_is_vacuous() -> None:
+    for con in get_trace().system.constraints:
+        if con.name.removeprefix("slot0/") in VACUOUS:
+            assert not con.b, con.name  # ``on * 0 == 0``
+
+
+def test_the_inputs_are_the_witness_builders() -> None:
+    """``block_inputs`` names every input, and replaying them gives the builder's witness."""
+    trace = get_trace()
+    state = copy.deepcopy(_state())
+    witness = build_block_witness(state, next_block(state, [CREATION]))
+    assert set(block_inputs(witness)) == trace.input_names()
+    _, values = build_block_circuit(PRESET, CHAIN_ID, witness)
+    assert trace.replay(block_inputs(witness)) == values
