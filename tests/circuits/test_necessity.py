@@ -9,10 +9,11 @@ replace: an input (an account's fields, a record, a signature), a hint, or the w
 constraint defines (``tests/circuits/tracing.py`` recomputes the rest, and B's fields or path
 follow A's new leaf, as in a real slot).
 
-``GUARDED`` lists the constraints that no witness breaks alone today, with the witness that
-shows which other constraints guard the same thing; ``EXEMPT`` the gadgets' own constraints,
-whose tampering tests live beside each gadget. ``test_every_constraint_has_a_case`` fails for a
-new constraint that is in none of them.
+``GUARDED`` lists the few constraints for which no such witness is known (others refuse the
+same witnesses today; each is kept as the direct statement of its rule), with a witness and
+exactly which constraints refuse it; ``EXEMPT`` the gadgets' own constraints, whose tampering
+tests live beside each gadget; ``VACUOUS`` one that cannot fail. A new constraint in none of
+them fails ``test_every_constraint_has_a_case``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ import pytest
 
 from circuits.block import BlockWitness, build_block_circuit, define_block
 from circuits.ops.common import BODY_BYTES, OpCircuit
+from circuits.ops.register_key import TORSION_SCALAR, get_torsion_points
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, get_dummy_signature
 from circuits.r1cs import HintFn
-from protocol import eddsa, pubdata
+from protocol import eddsa, jubjub, pubdata
 from protocol.block import Operation, compute_record
 from protocol.events import Withdrawn
 from protocol.field import R, inv, is_square
@@ -45,6 +47,7 @@ from protocol.poseidon import get_params
 from protocol.signing import compute_tx_message
 from protocol.state import State
 from sequencer.witness import build_block_witness, build_slot_witness, capture_account
+from tests.circuits import roots as roots_poly
 from tests.circuits.forced import compute_leaf, forced_witness, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
@@ -376,6 +379,92 @@ def _decode(name: str) -> str:
     return "slot0/register_key/decode_key/" + name
 
 
+# -- the decoder's torsion lookup: another curve point on the line of one free wire -------------
+
+MONOMIALS = {"b0b1": 0b011, "b0b2": 0b101, "b1b2": 0b110, "b0b1b2": 0b111}
+
+
+@cache
+def _lookup_coefficients() -> tuple[tuple[int, ...], ...]:
+    """Per monomial (a set of bits), its coefficient point in the lookup's interpolation."""
+    points = get_torsion_points()
+    return tuple(
+        tuple(
+            sum((-1) ** bin(s ^ t).count("1") * p[t] for t in range(8) if t & s == t) % R
+            for p in zip(*points, strict=True)
+        )
+        for s in range(8)
+    )
+
+
+def _monomial(s: int, bits: list[int]) -> int:
+    return int(all(bits[i] for i in range(3) if s >> i & 1))
+
+
+def _line(free: str, bits: list[int]) -> tuple[list[int], list[int]]:
+    """The lookup as ``base + m * direction`` where ``m`` is the free wire's value."""
+    c = _lookup_coefficients()
+    if free in MONOMIALS:  # its own coefficient times m; the others at their products
+        chosen = MONOMIALS[free]
+        terms = [(c[s], s == chosen, 1 if s == chosen else _monomial(s, bits)) for s in range(8)]
+    else:  # bit i is m: each monomial with it is m times the product of its other bits
+        i = int(free.removeprefix("torsion_bit"))
+        terms = [(c[s], bool(s >> i & 1), _monomial(s & ~(1 << i), bits)) for s in range(8)]
+    base = [sum(p[k] * m for p, free_, m in terms if not free_) % R for k in (0, 1)]
+    direction = [sum(p[k] * m for p, free_, m in terms if free_) % R for k in (0, 1)]
+    return base, direction
+
+
+def _curve_points_on_line(base: list[int], direction: list[int]) -> list[int]:
+    """The ``m`` where ``base + m * direction`` is on the curve ``-x^2 + y^2 = 1 + d x^2 y^2``."""
+    x, y = [base[0], direction[0]], [base[1], direction[1]]
+    xx, yy = roots_poly.mul(x, x), roots_poly.mul(y, y)
+    equation = roots_poly.add(roots_poly.add(roots_poly.scale(R - 1, xx), yy), [R - 1])
+    equation = roots_poly.add(equation, roots_poly.scale(-jubjub.D % R, roots_poly.mul(xx, yy)))
+    return roots_poly.roots(equation)
+
+
+def _torsion_index(p: jubjub.Point) -> int:
+    return get_torsion_points().index(jubjub.scalar_mul(TORSION_SCALAR, p))
+
+
+def _other_torsion_point(free: str) -> Violation:
+    """With ``free`` (a torsion bit or a product of them) unconstrained, the lookup can give a
+    curve point outside the table: with the bits all 0 (the key claimed in the subgroup) one of
+    non-zero torsion, so a key outside the subgroup is applied; or with some bit set, one in the
+    subgroup, so a valid key is refused."""
+    for index in range(8):
+        bits = _torsion_bits(index)
+        base, direction = _line(free, bits)
+        for m in _curve_points_on_line(base, direction):
+            point = jubjub.Point((base[0] + m * direction[0]) % R, (base[1] + m * direction[1]) % R)
+            claimed = (
+                bits
+                if free in MONOMIALS
+                else [*bits[: int(free[-1])], m, *bits[int(free[-1]) + 1 :]]
+            )
+            in_subgroup = sum(claimed) % R == 0
+            honest = _monomial(MONOMIALS[free], bits) if free in MONOMIALS else None
+            if m in (0, 1) if honest is None else m == honest:
+                continue
+            t = _torsion_index(point)
+            if in_subgroup == (t != 0):
+                return _register_with_lookup(free, claimed, m, point, t)
+    raise AssertionError(f"no other curve point on the line of {free}")
+
+
+def _register_with_lookup(
+    free: str, bits: list[int], m: int, lookup: jubjub.Point, t: int
+) -> Violation:
+    """Account 3 registers ``G + torsion[t]``, decomposed as ``8Q + lookup``."""
+    key = jubjub.add(key_of(7).public_key, get_torsion_points()[t])
+    rest = jubjub.add(key, jubjub.neg(lookup))
+    q = jubjub.scalar_mul(pow(8, -1, jubjub.ORDER), rest)
+    hints: dict[str, HintFn] = {_decode("subgroup/decomposition"): lambda *_: [q.x, q.y, *bits]}
+    wires = {f"subgroup/{free}": to(m)} if free in MONOMIALS else {}
+    return register(jubjub.compress(key), wires, hints)
+
+
 DEPOSIT = Deposit(3, owner_of(3), 5)
 CREATION = Deposit(6, owner_of(6), 5)
 REGISTER = RegisterKey(3, owner_of(3), key_bytes(7))
@@ -476,6 +565,10 @@ CASES: dict[str, Callable[[], Violation]] = {
         key_bytes(7),
         hints=shifted(_decode("subgroup/decomposition"), _decomposed_as(lambda i: 4 - i)),
     ),
+    **{
+        f"register_key/decode_key/subgroup/{free}": partial(_other_torsion_point, free)
+        for free in (*MONOMIALS, "torsion_bit0")
+    },
     # transfer
     "transfer/amount_positive": lambda: violation(transfer(amount=0)),
     "transfer/moved": lambda: violation(
@@ -613,9 +706,10 @@ CASES: dict[str, Callable[[], Violation]] = {
 # - the key's y: the only other y with the same x is a point outside the subgroup;
 # - A's collateral below 2^64 after a risk-checked operation: it only falls there, and A's
 #   collateral before is range-checked by forced_withdraw's comparison in every slot;
-# - the decoder's torsion bits and their products: a wrong torsion point breaks 8Q + T = P
-#   (whether some product of bits could pick another curve point on the line the table's
-#   interpolation draws is not shown either way).
+# - the decoder's has_root: any other value puts the decoded point off the curve;
+# - the decoder's torsion bits 1 and 2: no curve point lies on the line that such a bit, set
+#   free with the others boolean, draws through the lookup (bit 0 and the bits' products have
+#   one: their cases), so a wrong bit breaks ``8Q + T = P``.
 _NEG_INVERSE: HintFn = lambda on, v: [-inv(v)]  # noqa: E731
 _EIGHT_Q = {
     "register_key/decode_key/subgroup/is_8q_plus_t_x",
@@ -629,11 +723,9 @@ _FOREIGN_KEY = {
 }
 
 
-def _torsion_bit(bit: int) -> Callable[[], Violation]:
+def _torsion_bit_two(bit: int) -> Callable[[], Violation]:
     def change(values: list[int]) -> list[int]:
-        values = list(values)
-        values[2 + bit] = 2
-        return values
+        return [*values[: 2 + bit], 2, *values[3 + bit :]]
 
     return lambda: register(key_bytes(7), hints=shifted(_decode("subgroup/decomposition"), change))
 
@@ -685,15 +777,8 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
         },
     ),
     **{
-        f"register_key/decode_key/subgroup/torsion_bit{bit}": (_torsion_bit(bit), _EIGHT_Q)
-        for bit in range(3)
-    },
-    **{
-        f"register_key/decode_key/subgroup/{name}": (
-            partial(register, key_bytes(7), {f"subgroup/{name}": add(1)}),
-            _EIGHT_Q,
-        )
-        for name in ("b0b1", "b0b2", "b1b2", "b0b1b2")
+        f"register_key/decode_key/subgroup/torsion_bit{bit}": (_torsion_bit_two(bit), _EIGHT_Q)
+        for bit in (1, 2)
     },
 }
 
