@@ -3,8 +3,8 @@
 For each constraint of the operations' own circuits (``circuits/ops/<op>.py``) and of the slot's
 shared checks (``circuits/ops/slot.py``, ``common.py``), ``CASES`` builds a witness of a
 one-slot block that breaks that constraint and no other, so the circuit without it would
-accept the witness: a cheating prover's. Each starts from a forced slot
-(``tests/circuits/forced.py``) and replaces what a prover free of that constraint would
+accept the witness: a cheating prover's (``tests/circuits/violations.py``). Each starts from a
+forced slot (``tests/circuits/forced.py``) and replaces what a prover free of that constraint would
 replace: an input (an account's fields, a record, a signature), a hint, or the wire the
 constraint defines (``tests/circuits/tracing.py`` recomputes the rest, and B's fields or path
 follow A's new leaf, as in a real slot).
@@ -21,251 +21,67 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import cache, partial
-from itertools import count
+from dataclasses import replace
+from functools import partial
 
 import pytest
 
-from circuits.block import BlockWitness, build_block_circuit, define_block
-from circuits.ops.common import BODY_BYTES, OpCircuit
-from circuits.ops.register_key import TORSION_SCALAR, get_torsion_points
-from circuits.ops.slot import OP_CIRCUITS, AccountWitness, get_dummy_signature
+from circuits.block import build_block_circuit
+from circuits.ops.common import BODY_BYTES
+from circuits.ops.register_key import get_torsion_points
+from circuits.ops.slot import get_dummy_signature
 from circuits.r1cs import HintFn
 from protocol import eddsa, jubjub, pubdata
-from protocol.block import Operation, compute_record
+from protocol.block import compute_record
 from protocol.events import Withdrawn
-from protocol.field import R, inv, is_square
+from protocol.field import R, inv
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
-from protocol.ops.transfer import Transfer
-from protocol.ops.withdraw import Withdraw
-from protocol.params import MINIMAL
-from protocol.poseidon import get_params
 from protocol.signing import compute_tx_message
 from protocol.state import State
-from sequencer.witness import build_block_witness, build_slot_witness, capture_account
-from tests.circuits import roots as roots_poly
-from tests.circuits.forced import compute_leaf, forced_witness, get_circuit
+from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
     START,
     key_bytes,
-    new_state,
     next_block,
-    signed,
-    started_block,
 )
-from tests.circuits.tracing import Trace, TracingBuilder, WireFn, unsatisfied
-from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
-
-PRESET = MINIMAL.with_overrides(ops_per_block=1)
-ACCOUNT_FIELDS = (
-    *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("positions_root", "open_orders", "pool_shares"),
+from tests.circuits.torsion_lines import MONOMIALS, find_other_torsion_point, torsion_bits
+from tests.circuits.tracing import unsatisfied
+from tests.circuits.violations import (
+    PRESET,
+    Violation,
+    account_inputs,
+    add,
+    block_inputs,
+    decoder_wire,
+    edit,
+    flip,
+    forced_withdraw_record,
+    get_state,
+    get_trace,
+    keyed,
+    next_non_square,
+    real_record,
+    register,
+    register_key_record,
+    replay,
+    shifted,
+    sign_as,
+    signature_inputs,
+    started,
+    to,
+    transfer,
+    violation,
+    with_unused_byte,
+    withdraw,
 )
-SIGNATURE_INPUTS = ("r_x", "r_y", "s")
-ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
+from tests.protocol.helpers import CHAIN_ID, key_of, owner_of
 
-
-@cache
-def _state() -> State:
-    return new_state(PRESET)
-
-
-def started() -> State:
-    """Users 3, 4, 5 funded and keyed; the next block's clock set."""
-    return started_block(_state())
-
-
-@cache
-def get_trace() -> Trace:
-    """The one-slot block circuit, traced once (a transfer); every case replays it."""
-    state = copy.deepcopy(_state())
-    witness = build_block_witness(state, next_block(state, [transfer()]))
-    cs = TracingBuilder()
-    define_block(cs, PRESET, CHAIN_ID, witness)
-    return cs.trace()
-
-
-# -- a block witness as the circuit's inputs, by name ------------------------------------------
-
-
-def account_inputs(side: str, w: AccountWitness) -> dict[str, int]:
-    fields = dict(zip(ACCOUNT_FIELDS, w.values(), strict=True))
-    siblings = {f"sibling{i}": s for i, s in enumerate(w.siblings)}
-    return {f"slot0/{side}/{name}": v for name, v in (fields | siblings).items()}
-
-
-def record_inputs(record: bytes) -> dict[str, int]:
-    return {
-        f"slot0/record/byte{k}_bit{j}": record[k] >> j & 1 for k in BODY_BYTES for j in range(8)
-    }
-
-
-def signature_inputs(sig: eddsa.Signature) -> dict[str, int]:
-    values = (sig.R.x, sig.R.y, sig.s)
-    return {f"slot0/signature/{n}": v for n, v in zip(SIGNATURE_INPUTS, values, strict=True)}
-
-
-def block_inputs(w: BlockWitness) -> dict[str, int]:
-    """Every input wire of the one-slot block circuit for ``w``."""
-    (slot,) = w.slots
-    header = ("old_timestamp", "timestamp", "book_root", "market_root")
-    values = (w.old_timestamp, w.timestamp, w.book_root, w.market_root)
-    inputs = {f"header/{n}": v for n, v in zip(header, values, strict=True)}
-    inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
-    inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
-    inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
-    return inputs | {"slot0/expiry/expiry": slot.expiry}
-
-
-# -- a violation: a forced slot and what the prover replaces -------------------------------------
-
-Read = Callable[[str], int]  # a wire's value in the replayed witness
-
-
-@dataclass
-class Violation:
-    scratch: State  # the state before the slot: its account tree gives B's path
-    witness: BlockWitness
-    inputs: dict[str, int] = field(default_factory=dict)
-    hints: dict[str, HintFn] = field(default_factory=dict)
-    wires: dict[str, WireFn] = field(default_factory=dict)
-    record_from: Callable[[Read], bytes] | None = None  # a record that follows the wires
-    settle: bool = True  # B's fields or path follow A's new leaf
-
-
-def violation(
-    op: Operation,
-    record: bytes | None = None,
-    edit_a: Callable[[AccountWitness], AccountWitness] | None = None,
-    prepare: Callable[[State], None] | None = None,
-    **kwargs: object,
-) -> Violation:
-    """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``)."""
-    scratch = started()
-    if prepare is not None:
-        prepare(scratch)
-    a = None
-    if edit_a is not None:
-        a = edit_a(capture_account(scratch, get_circuit(op).get_accounts(op)[0]))
-    return Violation(scratch, forced_witness(scratch, op, record, a), **kwargs)  # type: ignore[arg-type]
-
-
-def _a_new_fields(trace: Trace, values: list[int]) -> dict[str, int]:
-    """A's fields after the slot, read where the circuit hashes them."""
-    fields = {"exists": trace.evaluate(values, "slot0/a/new/leaf/exists_times_hash")}
-    for half, names in (
-        ("identity", ("owner", "pubkey_x", "pubkey_y", "nonce")),
-        ("balance", ("collateral", "positions_root", "open_orders", "pool_shares")),
-    ):
-        for lane, name in enumerate(names, start=1):
-            step = f"slot0/a/new/{half}/poseidon/round0/lane{lane}_x2"
-            fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
-    return fields
-
-
-def _settle_b(
-    v: Violation, trace: Trace, values: list[int], inputs: dict[str, int]
-) -> dict[str, int]:
-    """B as a real slot has it: A's new fields when B is A, else B's path after A's update."""
-    a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
-    if a == b:
-        return {f"slot0/b/{n}": x for n, x in _a_new_fields(trace, values).items()}
-    assert v.scratch.trees is not None
-    tree = copy.deepcopy(v.scratch.trees.accounts)
-    tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
-    return {f"slot0/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
-
-
-def replay(v: Violation) -> list[int]:
-    """The violating witness: the forced slot's inputs with the prover's changes, replayed until
-    the record and B follow the wires they depend on."""
-    trace = get_trace()
-    inputs = block_inputs(v.witness) | v.inputs
-    for _ in range(4):
-        values = trace.replay(inputs, v.hints, v.wires)
-        follow: dict[str, int] = {}
-        if v.record_from is not None:
-            follow |= record_inputs(v.record_from(partial(trace.value, values)))
-        if v.settle:
-            follow |= _settle_b(v, trace, values, inputs)
-        changed = {k: x for k, x in follow.items() if inputs[k] != x}
-        if not changed:
-            return values
-        inputs |= changed
-    raise AssertionError("the record and B do not settle")
-
-
-# -- operations and records ---------------------------------------------------------------------
-
-
-def transfer(to: int = 4, amount: int = 5, signer: int = 3, account: int = 3) -> Transfer:
-    op: Transfer = signed(Transfer(account, 0, FAR, to, amount), signer)
-    return op
-
-
-def withdraw(amount: int = 5, account: int = 3, expiry: int = FAR) -> Withdraw:
-    op: Withdraw = signed(Withdraw(account, 0, expiry, amount), account)
-    return op
-
-
-def sign_as(op: Operation, signer: int) -> dict[str, int]:
-    """The signature inputs of ``op`` signed by ``signer``'s key."""
-    return signature_inputs(signed(op, signer).signature)
-
-
-def real_record(op: Operation) -> bytes:
-    return build_slot_witness(started(), op).record
-
-
-def with_unused_byte(circuit: OpCircuit, record: bytes) -> bytes:
-    """``record`` with 1 in the first body byte that ``circuit`` does not use."""
-    used = {k for start, length in circuit.fields for k in range(start, start + length)}
-    edited = bytearray(record)
-    edited[next(k for k in BODY_BYTES if k not in used)] = 1
-    return bytes(edited)
-
-
-def forced_withdraw_record(op: ForcedWithdraw) -> Callable[[Read], bytes]:
-    """The record whose ``withdrawn`` is the slot's (as the rules would write it)."""
-    wire = "slot0/forced_withdraw/withdrawn"
-    return lambda read: pubdata.encode_forced_withdraw(
-        pubdata.ForcedWithdraw(op.account, op.owner, op.requested, read(wire))
-    )
-
-
-def register_key_record(op: RegisterKey) -> Callable[[Read], bytes]:
-    """The record whose status is the slot's."""
-    wire = "slot0/register_key/status"
-    return lambda read: pubdata.encode_register_key(
-        pubdata.RegisterKey(op.account, op.owner, op.pubkey, read(wire))
-    )
-
-
-def add(n: int) -> WireFn:
-    return lambda v: v + n
-
-
-def flip(v: int) -> int:
-    return 1 - v
-
-
-def to(n: int) -> WireFn:
-    return lambda v: n
-
-
-def edit(**fields: object) -> Callable[[AccountWitness], AccountWitness]:
-    return lambda w: replace(w, **fields)  # type: ignore[arg-type]
-
-
-def keyed(index: int) -> Callable[[AccountWitness], AccountWitness]:
-    """An account with ``index``'s key and START collateral (exists as it is)."""
-    point = key_of(index).public_key
-    return edit(pubkey=(point.x, point.y), collateral=START)
+DECOMPOSITION = decoder_wire("subgroup/decomposition")  # the hint of Q and the torsion bits
 
 
 def _owner(index: int) -> int:
@@ -331,126 +147,22 @@ def _record_bit_not_boolean() -> Violation:
     return violation(op, inputs={f"slot0/record/byte{k}_bit{j}": 2})
 
 
-def shifted(name: str, change: Callable[[list[int]], list[int]]) -> dict[str, HintFn]:
-    """The hint ``name`` with its honest values changed by ``change``."""
-    step = next(s for s in get_trace().steps if s.name == name)
-    assert step.fn is not None
-    honest = step.fn
-    return {name: lambda *args: change([v % R for v in honest(*args)])}
-
-
-def _torsion_bits(i: int) -> list[int]:
-    return [i & 1, i >> 1 & 1, i >> 2 & 1]
-
-
 def _decomposed_as(index: Callable[[int], int]) -> Callable[[list[int]], list[int]]:
     """``P = 8Q + T`` claimed as ``8(-Q) + torsion[index(i)]``."""
 
     def change(values: list[int]) -> list[int]:
         q_x, q_y, *bits = values
         i = bits[0] + 2 * bits[1] + 4 * bits[2]
-        return [-q_x % R, q_y, *_torsion_bits(index(i) % 8)]
+        return [-q_x % R, q_y, *torsion_bits(index(i) % 8)]
 
     return change
 
 
-def register(
-    key: bytes,
-    wires: dict[str, WireFn] | None = None,
-    hints: dict[str, HintFn] | None = None,
-) -> Violation:
-    """Account 3 registers ``key``, its record's status the slot's (``wires`` named in the
-    decoder's scope)."""
-    op = RegisterKey(3, owner_of(3), key)
-    prefix = "slot0/register_key/decode_key/"
-    return violation(
-        op,
-        wires={prefix + k: f for k, f in (wires or {}).items()},
-        hints=hints or {},
-        record_from=register_key_record(op),
-    )
-
-
-def _next_non_square(values: list[int]) -> list[int]:
-    return [next(u for u in count(values[0] + 1) if not is_square(u % R))]
-
-
-def _decode(name: str) -> str:
-    return "slot0/register_key/decode_key/" + name
-
-
-# -- the decoder's torsion lookup: another curve point on the line of one free wire -------------
-
-MONOMIALS = {"b0b1": 0b011, "b0b2": 0b101, "b1b2": 0b110, "b0b1b2": 0b111}
-
-
-@cache
-def _lookup_coefficients() -> tuple[tuple[int, ...], ...]:
-    """Per monomial (a set of bits), its coefficient point in the lookup's interpolation."""
-    points = get_torsion_points()
-    return tuple(
-        tuple(
-            sum((-1) ** bin(s ^ t).count("1") * p[t] for t in range(8) if t & s == t) % R
-            for p in zip(*points, strict=True)
-        )
-        for s in range(8)
-    )
-
-
-def _monomial(s: int, bits: list[int]) -> int:
-    return int(all(bits[i] for i in range(3) if s >> i & 1))
-
-
-def _line(free: str, bits: list[int]) -> tuple[list[int], list[int]]:
-    """The lookup as ``base + m * direction`` where ``m`` is the free wire's value."""
-    c = _lookup_coefficients()
-    if free in MONOMIALS:  # its own coefficient times m; the others at their products
-        chosen = MONOMIALS[free]
-        terms = [(c[s], s == chosen, 1 if s == chosen else _monomial(s, bits)) for s in range(8)]
-    else:  # bit i is m: each monomial with it is m times the product of its other bits
-        i = int(free.removeprefix("torsion_bit"))
-        terms = [(c[s], bool(s >> i & 1), _monomial(s & ~(1 << i), bits)) for s in range(8)]
-    base = [sum(p[k] * m for p, free_, m in terms if not free_) % R for k in (0, 1)]
-    direction = [sum(p[k] * m for p, free_, m in terms if free_) % R for k in (0, 1)]
-    return base, direction
-
-
-def _curve_points_on_line(base: list[int], direction: list[int]) -> list[int]:
-    """The ``m`` where ``base + m * direction`` is on the curve ``-x^2 + y^2 = 1 + d x^2 y^2``."""
-    x, y = [base[0], direction[0]], [base[1], direction[1]]
-    xx, yy = roots_poly.mul(x, x), roots_poly.mul(y, y)
-    equation = roots_poly.add(roots_poly.add(roots_poly.scale(R - 1, xx), yy), [R - 1])
-    equation = roots_poly.add(equation, roots_poly.scale(-jubjub.D % R, roots_poly.mul(xx, yy)))
-    return roots_poly.roots(equation)
-
-
-def _torsion_index(p: jubjub.Point) -> int:
-    return get_torsion_points().index(jubjub.scalar_mul(TORSION_SCALAR, p))
-
-
 def _other_torsion_point(free: str) -> Violation:
-    """With ``free`` (a torsion bit or a product of them) unconstrained, the lookup can give a
-    curve point outside the table: with the bits all 0 (the key claimed in the subgroup) one of
-    non-zero torsion, so a key outside the subgroup is applied; or with some bit set, one in the
-    subgroup, so a valid key is refused."""
-    for index in range(8):
-        bits = _torsion_bits(index)
-        base, direction = _line(free, bits)
-        for m in _curve_points_on_line(base, direction):
-            point = jubjub.Point((base[0] + m * direction[0]) % R, (base[1] + m * direction[1]) % R)
-            claimed = (
-                bits
-                if free in MONOMIALS
-                else [*bits[: int(free[-1])], m, *bits[int(free[-1]) + 1 :]]
-            )
-            in_subgroup = sum(claimed) % R == 0
-            honest = _monomial(MONOMIALS[free], bits) if free in MONOMIALS else None
-            if m in (0, 1) if honest is None else m == honest:
-                continue
-            t = _torsion_index(point)
-            if in_subgroup == (t != 0):
-                return _register_with_lookup(free, claimed, m, point, t)
-    raise AssertionError(f"no other curve point on the line of {free}")
+    """With ``free`` unconstrained, the lookup gives another curve point: a key outside the
+    subgroup applied, or a valid key refused (``torsion_lines.find_other_torsion_point``)."""
+    bits, m, point, t = find_other_torsion_point(free)
+    return _register_with_lookup(free, bits, m, point, t)
 
 
 def _register_with_lookup(
@@ -460,7 +172,7 @@ def _register_with_lookup(
     key = jubjub.add(key_of(7).public_key, get_torsion_points()[t])
     rest = jubjub.add(key, jubjub.neg(lookup))
     q = jubjub.scalar_mul(pow(8, -1, jubjub.ORDER), rest)
-    hints: dict[str, HintFn] = {_decode("subgroup/decomposition"): lambda *_: [q.x, q.y, *bits]}
+    hints: dict[str, HintFn] = {DECOMPOSITION: lambda *_: [q.x, q.y, *bits]}
     wires = {f"subgroup/{free}": to(m)} if free in MONOMIALS else {}
     return register(jubjub.compress(key), wires, hints)
 
@@ -529,18 +241,18 @@ CASES: dict[str, Callable[[], Violation]] = {
     "register_key/decode_key/yy": lambda: register(BAD_KEYS["y_not_canonical"], {"yy": add(1)}),
     "register_key/decode_key/u_times_denominator": lambda: register(
         key_bytes(7),
-        hints=shifted(_decode("u"), _next_non_square),  # a valid key refused
+        hints=shifted(decoder_wire("u"), next_non_square),  # a valid key refused
     ),
     "register_key/decode_key/xx": lambda: register(
         key_bytes(7),
         {"xx": lambda v: 7 * v},  # x^2 = 7u, as when u has no root
-        shifted(_decode("has_root"), lambda v: [0]),
+        shifted(decoder_wire("has_root"), lambda v: [0]),
     ),
     "register_key/decode_key/x_squared": lambda: register(
-        BAD_KEYS["no_point"], hints=shifted(_decode("x"), lambda v: [v[0] + 2])
+        BAD_KEYS["no_point"], hints=shifted(decoder_wire("x"), lambda v: [v[0] + 2])
     ),
     "register_key/decode_key/root_has_sign_parity": lambda: register(
-        key_bytes(7), hints=shifted(_decode("x"), lambda v: [-v[0]])
+        key_bytes(7), hints=shifted(decoder_wire("x"), lambda v: [-v[0]])
     ),
     "register_key/decode_key/parity_and_sign": lambda: register(
         BAD_KEYS["no_point"], {"parity_and_sign": add(1)}
@@ -559,11 +271,12 @@ CASES: dict[str, Callable[[], Violation]] = {
         {"point_y": lambda v: -v - 2},  # (x, -y): P plus the point of order 2
     ),
     "register_key/decode_key/subgroup/is_8q_plus_t_x": lambda: register(
-        key_bytes(7), hints=shifted(_decode("subgroup/decomposition"), _decomposed_as(lambda i: -i))
+        key_bytes(7),
+        hints=shifted(DECOMPOSITION, _decomposed_as(lambda i: -i)),
     ),
     "register_key/decode_key/subgroup/is_8q_plus_t_y": lambda: register(
         key_bytes(7),
-        hints=shifted(_decode("subgroup/decomposition"), _decomposed_as(lambda i: 4 - i)),
+        hints=shifted(DECOMPOSITION, _decomposed_as(lambda i: 4 - i)),
     ),
     **{
         f"register_key/decode_key/subgroup/{free}": partial(_other_torsion_point, free)
@@ -727,7 +440,7 @@ def _torsion_bit_two(bit: int) -> Callable[[], Violation]:
     def change(values: list[int]) -> list[int]:
         return [*values[: 2 + bit], 2, *values[3 + bit :]]
 
-    return lambda: register(key_bytes(7), hints=shifted(_decode("subgroup/decomposition"), change))
+    return lambda: register(key_bytes(7), hints=shifted(DECOMPOSITION, change))
 
 
 def _negated_key_y() -> Violation:
@@ -767,7 +480,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     "register_key/decode_key/has_root_boolean": (
         lambda: violation(
             RegisterKey(3, owner_of(3), BAD_KEYS["no_point"]),
-            hints=shifted(_decode("has_root"), lambda v: [2]),
+            hints=shifted(decoder_wire("has_root"), lambda v: [2]),
         ),
         {
             "register_key/status_field",
@@ -849,7 +562,7 @@ def test_a_vacuous_constraint_is_vacuous() -> None:
 def test_the_inputs_are_the_witness_builders() -> None:
     """``block_inputs`` names every input, and replaying them gives the builder's witness."""
     trace = get_trace()
-    state = copy.deepcopy(_state())
+    state = copy.deepcopy(get_state())
     witness = build_block_witness(state, next_block(state, [CREATION]))
     assert set(block_inputs(witness)) == trace.input_names()
     _, values = build_block_circuit(PRESET, CHAIN_ID, witness)
