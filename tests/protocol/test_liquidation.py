@@ -95,7 +95,7 @@ def test_bankrupt_takeover_charges_the_fund(env: Env) -> None:
 
 def test_deleverage_when_the_fund_cannot_absorb(env: Env) -> None:
     env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
-    env.set_index(BTC, 7_900)
+    env.set_index(BTC, 7_901)  # TAV -990: the zero price 7,999 would leave a debt of 10
     assert not is_takeover_possible(env.state, env.state.accounts[3])
     assert_rejected(env, Takeover(3), LiquidationNotAllowed)
     assert_rejected(env, Deleverage(3, 5, BTC, 1), DeleverageNotAllowed)  # 5: no position
@@ -106,9 +106,26 @@ def test_deleverage_when_the_fund_cannot_absorb(env: Env) -> None:
     (event,) = [e for e in events if isinstance(e, Deleveraged)]
     assert event.size == 10 and not env.state.accounts[3].positions
     assert env.state.accounts[4].get_size(BTC) == 0
-    assert -10 <= tav(env, 3) <= 0  # the deficit moved to the counterparty (up to rounding)
-    assert tav(env, 4) - before[4] == before[3] - tav(env, 3)
+    # the last position goes at the bankruptcy price, 7,901 + 99 = 8,000: no debt is left
+    assert event.quote == 10 * 8_000
+    assert env.state.accounts[3].collateral == tav(env, 3) == 0
+    assert tav(env, 4) - before[4] == before[3] - tav(env, 3)  # the counterparty bears it
     assert tav(env, 5) == before[5]  # no position, never charged
+
+
+def test_deleverage_of_a_short_with_negative_cash_leaves_the_rest_to_the_fund(env: Env) -> None:
+    """No price >= 0 covers a short whose cash is negative: the fund pays what is left."""
+    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
+    short = env.state.accounts[4]  # short 10 at 10,000
+    env.state.set_collateral(short, -1_000)
+    total = sum(a.collateral for a in env.state.accounts.values())
+    assert tav(env, 4) == -101_000 and not is_takeover_possible(env.state, short)
+    events = env.run(Deleverage(4, 3, BTC, 10))
+    (event,) = [e for e in events if isinstance(e, Deleveraged)]
+    assert event.quote == 0  # bought back at the floor price 0
+    assert short.collateral == 0 and not short.positions
+    assert env.state.accounts[INSURANCE_FUND].collateral == -1_000
+    assert sum(a.collateral for a in env.state.accounts.values()) == total
 
 
 def test_deleverage_needs_a_bankrupt_account(env: Env) -> None:
