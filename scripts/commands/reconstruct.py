@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from scripts import chain
-from scripts.commands.operator import DEPLOYMENT_FILE, Deployment
+from scripts.commands.common import cli_errors
+from scripts.deployment import DEPLOYMENT_FILE, Deployment
 from scripts.reconstruct import Reconstruction, ReconstructionError, reconstruct
 
 console = Console()
@@ -37,6 +38,7 @@ def show_accounts(rebuilt: Reconstruction) -> Table:
     return table
 
 
+@cli_errors
 def reconstruct_command(deployment: DeploymentOption = DEPLOYMENT_FILE) -> None:
     """Rebuild the state of the last verified batch from L1 data and check its root."""
     found = Deployment.read(deployment)
