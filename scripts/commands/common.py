@@ -50,6 +50,12 @@ def cli_errors(command: Callable[P, T]) -> Callable[P, T]:
             raise fail(str(chain.describe_revert("the call", e))) from None
         except Web3Exception as e:
             raise fail(f"the Ethereum node refused: {e}") from None
+        except RuntimeError as e:  # e.g. the operator's SubmitError: a revert behind it?
+            what = str(e).split(" would revert")[0].split(" reverted")[0]
+            revert = chain.describe_revert(what, e)
+            if revert is None:
+                raise
+            raise fail(str(revert)) from None
 
     return run
 

@@ -8,17 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from eth_utils import keccak
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 from web3 import Web3
 
+from protocol import pubdata
 from protocol.params import MINIMAL
 from scripts import chain
 from scripts.cli import app
+from scripts.commands.common import cli_errors
 from scripts.deploy import ZERO_ADDRESS
 from scripts.deployment import Deployment
 from sequencer.genesis import RollupConfig
+from sequencer.submitter import SubmitError
 from tests.contracts.support import USDC, Rollup, deploy
 
 SELECTOR = re.compile(r"0x[0-9a-f]{8}\b")
@@ -209,3 +213,34 @@ def test_arguments_are_decoded_by_name() -> None:
     assert decoded is not None and decoded.advice == ""
     assert str(decoded) == f"TooLate(deadline=7, who={Web3.to_checksum_address('0x' + '11' * 20)})"
     assert chain.decode_error(data[:-1], table) is None  # truncated arguments
+
+
+@pytest.mark.devnet
+def test_a_revert_behind_the_operators_error_is_named(w3: Web3) -> None:
+    """The operator's SubmitError wraps web3's raw error; the command prints the decoded one."""
+    env = deploy(w3)
+    stale = env.now()  # the genesis batch's time, then two days pass: too old to commit
+    chain.increase_time(w3, 2 * 24 * 3600)
+    info = (1, stale, 7, pubdata.compute_batch_pubdata([], env.preset.ops_per_block))
+    fn = env.rollup.functions.commitBatch(env.batches[0], info)
+    try:
+        fn.transact({"from": env.operator})
+    except Exception as raw:  # whatever web3 raises, as the submitter meets it
+        error = SubmitError(f"commit of batch 1 would revert: {raw}")
+        error.__cause__ = raw
+    else:
+        raise AssertionError("a stale batch was committed")
+    assert SELECTOR.search(str(error))  # what the operator's message says today
+
+    @cli_errors
+    def operator_step() -> None:
+        raise error
+
+    with pytest.raises(typer.Exit):
+        operator_step()
+    revert = chain.describe_revert("commit of batch 1", error)
+    assert revert is not None and str(revert).startswith(
+        "commit of batch 1 reverted with TimestampOutOfRange() — the batch's timestamp is too old"
+    )
+    with pytest.raises(chain.RevertedError, match=r"TimestampOutOfRange\(\) — .*re-seal"):
+        chain.send(w3, fn, env.operator, "commitBatch")
