@@ -149,6 +149,12 @@ def rollup_file(w3: Web3, tmp_path: Path) -> tuple[Rollup, Path, str]:
     path = tmp_path / "rollup.json"
     start = int(env.rollup.functions.deploymentBlock().call())
     Deployment(url, config, env.rollup.address, env.token.address, operator, start).write(path)
+    rebuilt = Deployment.from_chain(w3, url, env.rollup.address)  # the file, from L1 alone
+    assert (rebuilt.config, rebuilt.token, rebuilt.start_block) == (
+        config,
+        env.token.address,
+        start,
+    )
     return env, path, url
 
 
