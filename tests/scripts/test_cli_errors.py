@@ -3,7 +3,11 @@ contract's revert is printed by its name and what to do, never as a raw selector
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +20,11 @@ from web3 import Web3
 
 from protocol import pubdata
 from protocol.params import MINIMAL
-from scripts import chain
+from scripts import chain, devnet
 from scripts.cli import app
 from scripts.commands.common import cli_errors
 from scripts.deploy import ZERO_ADDRESS
-from scripts.deployment import Deployment
+from scripts.deployment import KEYS_DIR, Deployment
 from sequencer.genesis import RollupConfig
 from sequencer.submitter import SubmitError
 from tests.contracts.support import USDC, Rollup, deploy
@@ -250,3 +254,44 @@ def test_a_revert_behind_the_operators_error_is_named(w3: Web3) -> None:
     )
     with pytest.raises(chain.RevertedError, match=r"TimestampOutOfRange\(\) — .*re-seal"):
         chain.send(w3, fn, env.operator, "commitBatch")
+
+
+# -- operator deploy publishes what exits need ----------------------------------------------------
+
+
+def run_zkperp(build: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ZKPERP_BUILD_DIR": str(build), "COLUMNS": "300"}
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.cli", *args],
+        capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.devnet
+@pytest.mark.prove  # sets the minimal circuits' keys up unless build/keys has them
+def test_operator_deploy_publishes_the_exit_key_and_the_fee_owner(
+    w3: Web3, devnet_session: devnet.Devnet, tmp_path: Path
+) -> None:
+    devnet.write_manifest(devnet_session, tmp_path / "devnet.json")
+    if KEYS_DIR.is_dir():  # the cached keys, not a setup per test
+        shutil.copytree(KEYS_DIR, tmp_path / "keys")
+    out = tmp_path / "rollup.json"
+    done = run_zkperp(tmp_path, "operator", "deploy", "--preset", "minimal", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    deployment = Deployment.read(out)
+    rollup = deployment.get_rollup(w3)
+    key = tmp_path / "rollup.exit-key"
+    digest = keccak(key.read_bytes())
+    assert bytes(rollup.functions.exitProvingKeyHash().call()) == digest
+    assert (tmp_path / "rollup.exit-key.keccak256").read_text().strip() == "0x" + digest.hex()
+    operator = chain.accounts(w3)[0]
+    assert [rollup.functions.accountOwners(i).call() for i in range(3)] == [
+        ZERO_ADDRESS,
+        operator,
+        ZERO_ADDRESS,
+    ]
+    assert Deployment.from_chain(w3, deployment.rpc_url, deployment.rollup).config == (
+        deployment.config
+    )
+    not_yet = run_zkperp(tmp_path, "exit", "--account", "3", "--deployment", str(out))
+    assert not_yet.returncode == 1 and "desert mode is not active" in not_yet.stderr
