@@ -4,7 +4,8 @@ exit circuits on the manifest's devnet, and the operator pipeline against it.
 ``deploy`` sets the circuits' keys up once (cached under build/keys, named by circuit digest),
 generates and compiles their EIP-2537 verifiers, deploys the rollup with the genesis root of the
 deployment's ``RollupConfig`` and writes build/rollup.json, which ``run``, ``status``,
-``zkperp reconstruct`` and ``zkperp exit`` read. ``run`` steps the operator (L1 watcher, block
+``zkperp reconstruct`` and ``zkperp exit`` read, and beside it the exit circuit's proving key,
+whose hash the rollup records (``scripts.deployment``: users exit with it). ``run`` steps the operator (L1 watcher, block
 builder, prover, submitter) with rich progress bars until stopped (or once with ``--once``).
 """
 
