@@ -1,12 +1,14 @@
 """What every command shares: bad input and contract reverts end in one clear line on stderr and
 a non-zero exit, never a traceback (``cli_errors``); addresses given on the command line are
-checked before anything is sent (``parse_sender``)."""
+checked before anything is sent (``parse_sender``); the escape-hatch commands find their
+deployment in its file or, with ``--rollup ADDRESS --rpc URL``, on L1 alone (``locate``)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,12 +17,22 @@ from web3.exceptions import ContractLogicError, Web3Exception
 
 from protocol.params import UnknownPresetError
 from scripts import chain
-from scripts.deployment import DeploymentFileError, ExitKeyError
+from scripts.deployment import DEPLOYMENT_FILE, Deployment, DeploymentFileError, ExitKeyError
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 errors = Console(stderr=True)
+
+DeploymentOption = Annotated[
+    Path | None,
+    typer.Option(help="The deployment file (default build/rollup.json, unless --rollup)."),
+]
+RollupOption = Annotated[
+    str | None,
+    typer.Option(help="The rollup's address: read the deployment from L1 (with --rpc)."),
+]
+RpcOption = Annotated[str | None, typer.Option(help="The Ethereum node's URL (with --rollup).")]
 
 
 class CommandError(RuntimeError):
@@ -74,3 +86,20 @@ def parse_sender(w3: Web3, sender: str | None) -> str:
     if address not in accounts:
         raise CommandError(f"--sender {address} is not an account the node at hand can sign for")
     return address
+
+
+def locate(deployment: Path | None, rollup: str | None, rpc: str | None) -> Deployment:
+    """The deployment from ``--rollup``/``--rpc`` (L1 alone) or from its file."""
+    if rollup is not None or rpc is not None:
+        if rollup is None or rpc is None:
+            raise CommandError("--rollup and --rpc go together")
+        if deployment is not None:
+            raise CommandError("give either --deployment or --rollup and --rpc, not both")
+        return Deployment.from_chain(chain.connect(rpc), rpc, rollup)
+    path = deployment or DEPLOYMENT_FILE
+    try:
+        return Deployment.read(path)
+    except DeploymentFileError as e:
+        raise CommandError(
+            f"{e}; to use the rollup's public data instead: --rollup ADDRESS --rpc URL"
+        ) from None

@@ -17,13 +17,16 @@ import typer
 from rich.console import Console
 
 from scripts import chain
-from scripts.commands.common import CommandError, cli_errors, parse_sender
-from scripts.deployment import (
-    DEPLOYMENT_FILE,
-    Deployment,
-    DeploymentFileError,
-    load_exit_prover,
+from scripts.commands.common import (
+    CommandError,
+    DeploymentOption,
+    RollupOption,
+    RpcOption,
+    cli_errors,
+    locate,
+    parse_sender,
 )
+from scripts.deployment import DEPLOYMENT_FILE, load_exit_prover
 from scripts.exit import (
     ExitError,
     activate_desert_mode,
@@ -38,36 +41,10 @@ from scripts.reconstruct import ReconstructionError, reconstruct
 console = Console()
 desert_app = typer.Typer(help="Desert mode: activate it once a request is overdue, refund.")
 
-DeploymentOption = Annotated[
-    Path | None,
-    typer.Option(help="The deployment file (default build/rollup.json, unless --rollup)."),
-]
-RollupOption = Annotated[
-    str | None,
-    typer.Option(help="The rollup's address: read the deployment from L1 (with --rpc)."),
-]
-RpcOption = Annotated[str | None, typer.Option(help="The Ethereum node's URL (with --rollup).")]
 SenderOption = Annotated[
     str | None, typer.Option(help="The node account that sends (default: its first one).")
 ]
 USDC = 1_000_000
-
-
-def locate(deployment: Path | None, rollup: str | None, rpc: str | None) -> Deployment:
-    """The deployment from ``--rollup``/``--rpc`` (L1 alone) or from its file."""
-    if rollup is not None or rpc is not None:
-        if rollup is None or rpc is None:
-            raise CommandError("--rollup and --rpc go together")
-        if deployment is not None:
-            raise CommandError("give either --deployment or --rollup and --rpc, not both")
-        return Deployment.from_chain(chain.connect(rpc), rpc, rollup)
-    path = deployment or DEPLOYMENT_FILE
-    try:
-        return Deployment.read(path)
-    except DeploymentFileError as e:
-        raise CommandError(
-            f"{e}; to use the rollup's public data instead: --rollup ADDRESS --rpc URL"
-        ) from None
 
 
 @cli_errors

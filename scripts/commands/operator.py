@@ -5,8 +5,9 @@ exit circuits on the manifest's devnet, and the operator pipeline against it.
 generates and compiles their EIP-2537 verifiers, deploys the rollup with the genesis root of the
 deployment's ``RollupConfig`` and writes build/rollup.json, which ``run``, ``status``,
 ``zkperp reconstruct`` and ``zkperp exit`` read, and beside it the exit circuit's proving key,
-whose hash the rollup records (``scripts.deployment``: users exit with it). ``run`` steps the operator (L1 watcher, block
-builder, prover, submitter) with rich progress bars until stopped (or once with ``--once``).
+whose hash the rollup records (``scripts.deployment``: users exit with it). ``run`` steps the
+operator (L1 watcher, block builder, prover, submitter) with rich progress bars until stopped
+(or once with ``--once``).
 """
 
 from __future__ import annotations

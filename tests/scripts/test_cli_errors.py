@@ -120,7 +120,7 @@ def test_a_bad_deployment_file_is_one_line(
         path.write_text(content)
     result = zkperp(*words, "--deployment", str(path))
     assert_refused(result, phrase)
-    if words[0] in ("exit", "desert"):  # the escape hatch needs no file: say so
+    if words[0] in ("exit", "desert", "reconstruct"):  # these need no file: say so
         assert "--rollup ADDRESS --rpc URL" in result.output
 
 
@@ -192,6 +192,8 @@ def test_bad_senders_and_desert_mode_errors_are_one_line(
     assert_refused(zkperp("exit", "--account", "3", *from_l1), "no exit proving key with")
     not_a_rollup = ("--rollup", env.token.address, "--rpc", url)
     assert_refused(zkperp("desert", "refund", *not_a_rollup), "not a zkperp rollup")
+    # the stand-in rollup's genesis root is no real genesis: refused, in one line
+    assert_refused(zkperp("reconstruct", *from_l1), "not deployed with this genesis")
     refunded = zkperp("desert", "refund", *from_l1)
     assert refunded.exit_code == 0 and "refunded 1.000000 USDC" in refunded.output
 
