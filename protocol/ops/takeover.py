@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from protocol.accounts import INSURANCE_FUND, RESERVED_ACCOUNTS
 from protocol.errors import LiquidationNotAllowed
 from protocol.events import Event, PositionTakenOver
-from protocol.liquidation import is_takeover_possible, transfer_position
+from protocol.liquidation import absorb_deficit, is_takeover_possible, transfer_position
 from protocol.ops.records import ACCOUNT, AMOUNT, encode_record
 from protocol.orders import cancel_all_orders
 from protocol.risk import compute_risk, compute_zero_price
@@ -52,9 +52,7 @@ def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
         zero = compute_zero_price(risk, market, size > 0)
         quote = transfer_position(state, account, fund, market, size, zero, out)
         out.append(PositionTakenOver(account.index, m, size, quote))
-    if account.collateral < 0:
-        state.decrease_collateral(fund, -account.collateral)
-        state.set_collateral(account, 0)
+    absorb_deficit(state, account)
     return tuple(out)
 
 

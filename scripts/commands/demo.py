@@ -34,6 +34,7 @@ from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.params import get_preset
 from scripts import chain, devnet
+from scripts.commands.common import cli_errors
 from scripts.commands.operator import KEYS_DIR, ProgressView, deploy_with_circuits
 from scripts.exit import (
     activate_desert_mode,
@@ -195,6 +196,7 @@ def report(scene: Scene, owned: dict[int, int]) -> bool:
     return ok
 
 
+@cli_errors
 def demo(
     preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
 ) -> None:

@@ -4,21 +4,21 @@ exit circuits on the manifest's devnet, and the operator pipeline against it.
 ``deploy`` sets the circuits' keys up once (cached under build/keys, named by circuit digest),
 generates and compiles their EIP-2537 verifiers, deploys the rollup with the genesis root of the
 deployment's ``RollupConfig`` and writes build/rollup.json, which ``run``, ``status``,
-``zkperp reconstruct`` and ``zkperp exit`` read. ``run`` steps the operator (L1 watcher, block
-builder, prover, submitter) with rich progress bars until stopped (or once with ``--once``),
-and logs every stage of every batch to stderr and to a rotating file (build/operator.log, or
-``--log-file``), so an unattended operator leaves a record; a step that fails is logged with
-its traceback, the operator's states are rebuilt from its store, and it tries again.
+``zkperp reconstruct`` and ``zkperp exit`` read, and beside it the exit circuit's proving key,
+whose hash the rollup records (``scripts.deployment``: users exit with it). ``run`` steps the
+operator (L1 watcher, block builder, prover, submitter) with rich progress bars until stopped
+(or once with ``--once``), and logs every stage of every batch to stderr and to a rotating file
+(build/operator.log, or ``--log-file``), so an unattended operator leaves a record; a step that
+fails is logged with its traceback, the operator's states are rebuilt from its store, and it
+tries again.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import sys
 import time
-from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Annotated
@@ -26,13 +26,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from web3 import Web3
-from web3.contract import Contract
 
 from protocol.params import get_preset
 from scripts import chain, devnet
-from scripts.compile import compile_project, compile_sources
-from scripts.deploy import deploy_rollup
+from scripts.commands.common import cli_errors
+from scripts.deployment import (
+    DEPLOYMENT_FILE,
+    KEYS_DIR,
+    Deployment,
+    deploy_with_circuits,
+    export_exit_key,
+)
 from scripts.paths import BUILD
 from sequencer import progress as reports
 from sequencer.genesis import RollupConfig
@@ -41,9 +45,7 @@ from sequencer.prover_worker import CircuitProvers
 from sequencer.store import Store
 from sequencer.submitter import get_l1_progress
 
-DEPLOYMENT_FILE = BUILD / "rollup.json"
 OPERATOR_DB = BUILD / "operator.sqlite"
-KEYS_DIR = BUILD / "keys"
 LOG_FILE = BUILD / "operator.log"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_MAX_BYTES = 10 << 20  # then operator.log.1, ... .5
@@ -53,64 +55,6 @@ log = logging.getLogger("zkperp.operator")
 
 app = typer.Typer(help="Deploy the rollup with its circuits' verifiers and run the operator.")
 console = Console()
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What build/rollup.json records of a deployment."""
-
-    rpc_url: str
-    config: RollupConfig
-    rollup: str
-    token: str
-    validator: str
-    start_block: int  # the first L1 block the rollup's events can be in
-
-    def write(self, path: Path = DEPLOYMENT_FILE) -> None:
-        body = {
-            "rpc_url": self.rpc_url,
-            "config": json.loads(self.config.to_json()),
-            "rollup": self.rollup,
-            "token": self.token,
-            "validator": self.validator,
-            "start_block": self.start_block,
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(body, indent=2))
-
-    @classmethod
-    def read(cls, path: Path = DEPLOYMENT_FILE) -> Deployment:
-        if not path.exists():
-            console.print(f"[red]error:[/red] no {path}; run `zkperp operator deploy` first")
-            raise typer.Exit(1)
-        body = json.loads(path.read_text())
-        config = RollupConfig.from_json(json.dumps(body.pop("config")))
-        return cls(config=config, **body)
-
-    def get_rollup(self, w3: Web3) -> Contract:
-        abi = compile_project()["Rollup"].abi
-        return w3.eth.contract(address=Web3.to_checksum_address(self.rollup), abi=abi)
-
-    def get_token(self, w3: Web3) -> Contract:
-        abi = compile_project()["TestUSDC"].abi
-        return w3.eth.contract(address=Web3.to_checksum_address(self.token), abi=abi)
-
-
-def deploy_with_circuits(w3: Web3, config: RollupConfig, provers: CircuitProvers) -> Deployment:
-    """Deploys the rollup for ``config`` with the real verifiers of ``provers``' circuits."""
-    sources = provers.generate_verifiers()
-    artifacts = compile_sources({f"{name}.sol": text for name, text in sources.items()})
-    validator = chain.accounts(w3)[0]
-    start = int(w3.eth.block_number) + 1
-    deployed = deploy_rollup(
-        w3,
-        config.preset,
-        artifacts["BlockVerifier"],
-        artifacts["ExitVerifier"],
-        genesis_state_root=config.compute_genesis_root(),
-    )
-    url = str(getattr(w3.provider, "endpoint_uri", ""))
-    return Deployment(url, config, deployed.rollup, deployed.token, validator, start)
 
 
 class ProgressView:
@@ -176,6 +120,7 @@ def configure_logging(
 
 
 @app.command("deploy")
+@cli_errors
 def deploy_command(
     preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
     out: Annotated[Path, typer.Option(help="Where to write the deployment.")] = DEPLOYMENT_FILE,
@@ -192,7 +137,9 @@ def deploy_command(
         provers = CircuitProvers.load(config.preset, config.chain_id, KEYS_DIR)
     deployment = deploy_with_circuits(w3, config, provers)
     deployment.write(out)
+    key = export_exit_key(provers, out)
     console.print(f"rollup ({preset}) at {deployment.rollup}, USDC at {deployment.token} -> {out}")
+    console.print(f"exit proving key (public; users exit with it) -> {key}")
 
 
 def open_operator(
@@ -207,6 +154,7 @@ def open_operator(
 
 
 @app.command("run")
+@cli_errors
 def run_command(
     deployment: Annotated[Path, typer.Option(help="The deployment file.")] = DEPLOYMENT_FILE,
     db: Annotated[Path, typer.Option(help="The operator's SQLite file.")] = OPERATOR_DB,
@@ -264,6 +212,7 @@ def run_step(operator: Operator, rebuild: bool) -> str:
 
 
 @app.command("status")
+@cli_errors
 def status_command(
     deployment: Annotated[Path, typer.Option(help="The deployment file.")] = DEPLOYMENT_FILE,
     db: Annotated[Path, typer.Option(help="The operator's SQLite file.")] = OPERATOR_DB,
