@@ -257,9 +257,32 @@ def test_a_remainder_that_crosses_nothing_is_accepted(preset: str, is_ask: bool)
     limit = best.price + 1 if is_ask else best.price - 1  # one tick short of crossing
     key = book.compute_key(limit, book.get_next_nonce(is_ask))  # its own (empty) key
     run_crossing(env, is_ask, limit, key).check()
-    # any key at the limit does, occupied or not (a cancelled remainder has none of its own)
-    for other in [o for o in side_in_priority(env, is_ask) if o.price == limit][:1]:
-        run_crossing(env, is_ask, limit, other.key).check()
+
+
+@pytest.mark.parametrize("is_ask", [True, False])
+def test_any_key_at_the_limit_proves_it_occupied_or_not(is_ask: bool) -> None:
+    """A cancelled remainder has no key of its own: the leaf of the best order of its own side
+    (occupied) or any other nonce at that price does as well."""
+    env = sample_book(PRESETS["minimal"], 19, orders=16)
+    book = env.state.markets[BTC].book
+    own_best = side_in_priority(env, is_ask)[0]
+    limit = own_best.price  # the book is not crossed, so the own side's best crosses nothing
+    for key in (own_best.key, book.compute_key(limit, 0), book.compute_key(limit, 77)):
+        run_crossing(env, is_ask, limit, key).check()
+
+
+@pytest.mark.parametrize("is_ask", [True, False])
+def test_the_crossing_order_in_the_leaf_itself_is_seen(is_ask: bool) -> None:
+    """The cheat proves "no crossing" on the very leaf of the opposite best order, the only
+    order at its price: every sibling is clean, the leaf's own lane is what refuses."""
+    env = Env(preset=PRESETS["minimal"])
+    accounts = env.open_many(2, 10**12)
+    for offset in (1, 2):
+        env.place(accounts[0], BTC, True, MID + offset, 5)
+        env.place(accounts[1], BTC, False, MID - offset, 5)
+    update_state_root(env.state)
+    best = side_in_priority(env, not is_ask)[0]
+    assert failing(run_crossing(env, is_ask, best.price, best.key)) == ["crossing/no_crossing"]
 
 
 @pytest.mark.parametrize("preset", PRESET_NAMES)
