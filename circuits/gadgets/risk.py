@@ -104,14 +104,22 @@ def _sign_and_magnitude(v: int) -> list[int]:
     return [int(s < 0), abs(s)]
 
 
-def compute_magnitude(cs: Builder, size: LC, bits: int) -> LC:
-    """``|size|`` for a signed ``size``, proving ``|size| < 2^bits``: ``bits + 3`` constraints."""
+def compute_sign_magnitude(cs: Builder, x: LC, bits: int) -> tuple[LC, LC]:
+    """``(negative, |x|)`` for a signed ``x``, proving ``|x| < 2^bits``: ``bits + 3``
+    constraints. ``negative`` is 1 for ``x < 0`` and 0 for ``x > 0``; at ``x = 0`` either
+    satisfies ``x = |x| - 2 * negative * |x|``, so a caller that needs the sign of zero pins it
+    (``positions.compute_sign``)."""
     with cs.scope("magnitude"):
-        neg, magnitude = cs.hints("sign_and_magnitude", 2, _sign_and_magnitude, size)
-        assert_boolean(cs, neg, "sign_boolean")
-        cs.assert_equal(magnitude - 2 * cs.mul(neg, magnitude, "negated"), size, "is_size")
+        negative, magnitude = cs.hints("sign_and_magnitude", 2, _sign_and_magnitude, x)
+        assert_boolean(cs, negative, "sign_boolean")
+        cs.assert_equal(magnitude - 2 * cs.mul(negative, magnitude, "negated"), x, "is_size")
         assert_range(cs, magnitude, bits)
-    return magnitude
+    return negative, magnitude
+
+
+def compute_magnitude(cs: Builder, size: LC, bits: int) -> LC:
+    """``|size|`` for a signed ``size``, proving ``|size| < 2^bits``."""
+    return compute_sign_magnitude(cs, size, bits)[1]
 
 
 def compute_unsettled_funding(
