@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from circuits.gadgets import book_tree, division, matching, poseidon, risk, smt
+from circuits.gadgets import book_tree, matching, poseidon, positions, risk, smt
 from circuits.gadgets.conditional import select
 from circuits.r1cs import Builder, LinearCombination
 from protocol.params import PRESETS, Preset
@@ -124,10 +124,10 @@ def traded_market_select(cs: Builder, p: Preset, w: Wires) -> None:
             select(cs, w[m], w[10 + field], w[20 + field])
 
 
-def entry_quote(cs: Builder, p: Preset, w: Wires) -> object:
-    """compute_entry_quote's pro-rata scaling: one division of a quote by a size (estimate)."""
-    quote_bits = p.quote_amount_bits + p.base_amount_bits
-    return division.div_rem(cs, w[0], w[1], quote_bits, p.base_amount_bits)
+def fill_side(cs: Builder, p: Preset, w: Wires) -> object:
+    """One side of a fill applied to its position (cost basis, new size, long-side growth)."""
+    position = positions.PositionLeafVars(*w[:4])
+    return positions.apply_fill(cs, p, position, w[4], w[5], w[6], w[7], w[8])
 
 
 UNITS: list[tuple[str, Unit]] = [
@@ -140,6 +140,7 @@ UNITS: list[tuple[str, Unit]] = [
     ("risk.compute_risk (every market)", risk_all),
     ("risk.is_valid_risk_change", risk_rule),
     ("matching.compute_fill", fill),
+    ("positions.apply_fill (one side)", fill_side),
 ]
 
 CLAIM_STEP: list[tuple[str, Unit, int]] = [  # (part, unit, how many)
@@ -149,7 +150,7 @@ CLAIM_STEP: list[tuple[str, Unit, int]] = [  # (part, unit, how many)
     ("fill arithmetic", fill, 1),
     ("maker account leaf update", account_update, 1),
     ("maker positions: every leaf, root, traded leaf rewritten", positions_update, 1),
-    ("cost basis of both sides (estimate)", entry_quote, 2),
+    ("both sides' positions: cost basis, size, long-side growth", fill_side, 2),
     ("traded market picked, both sides (estimate)", traded_market_select, 2),
     ("risk before: the maker's, every market (the taker's is carried)", risk_all, 1),
     ("risk after, both sides: the traded market's new share", risk_share, 2),

@@ -50,7 +50,7 @@ class SignVars:
 
 
 def compute_sign(cs: Builder, x: LC, bits: int, name: str) -> SignVars:
-    """``|x| < 2^bits`` proven, and the sign of ``x``: ``bits + 6`` constraints."""
+    """``|x| < 2^bits`` proven, and the sign of ``x``: ``bits + 7`` constraints."""
     with cs.scope(name):
         negative, magnitude = compute_sign_magnitude(cs, x, bits)
         zero = is_zero(cs, x)

@@ -105,7 +105,7 @@ def _sign_and_magnitude(v: int) -> list[int]:
 
 
 def compute_sign_magnitude(cs: Builder, x: LC, bits: int) -> tuple[LC, LC]:
-    """``(negative, |x|)`` for a signed ``x``, proving ``|x| < 2^bits``: ``bits + 3``
+    """``(negative, |x|)`` for a signed ``x``, proving ``|x| < 2^bits``: ``bits + 4``
     constraints. ``negative`` is 1 for ``x < 0`` and 0 for ``x > 0``; at ``x = 0`` either
     satisfies ``x = |x| - 2 * negative * |x|``, so a caller that needs the sign of zero pins it
     (``positions.compute_sign``)."""
