@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from circuits.gadgets import book_tree, matching, poseidon, positions, risk, smt
+from circuits.gadgets import book_tree, commitment, matching, poseidon, positions, risk, smt
 from circuits.gadgets.conditional import select
 from circuits.r1cs import Builder, LinearCombination
 from protocol.params import PRESETS, Preset
@@ -107,12 +107,13 @@ def account_update(cs: Builder, p: Preset, w: Wires) -> None:
 
 def positions_update(cs: Builder, p: Preset, w: Wires) -> None:
     """All of an account's position leaves hashed into its positions root (the risk reads every
-    position), then the traded one rewritten along its path."""
-    leaves = [poseidon.hash4(cs, *w[4 * m : 4 * m + 4]) for m in range(p.max_markets)]
-    while len(leaves) > 1:
-        leaves = [poseidon.hash2(cs, a, b) for a, b in zip(leaves[::2], leaves[1::2], strict=True)]
-    new_leaf = poseidon.hash4(cs, *w[100:104])
-    smt.compute_root(cs, new_leaf, w[104], w[105 : 105 + p.market_tree_depth])
+    position), then the traded one rewritten (picked one-hot) and the root hashed again."""
+    held = [positions.PositionLeafVars(*w[4 * m : 4 * m + 4]) for m in range(p.max_markets)]
+    leaves = [commitment.compute_position_leaf(cs, x) for x in held]
+    commitment.compute_positions_root(cs, leaves)
+    traded = commitment.compute_position_leaf(cs, positions.PositionLeafVars(*w[1000:1004]))
+    after = [select(cs, w[1100 + m], traded, leaf) for m, leaf in enumerate(leaves)]
+    commitment.compute_positions_root(cs, after)
 
 
 def traded_market_select(cs: Builder, p: Preset, w: Wires) -> None:
@@ -141,6 +142,10 @@ UNITS: list[tuple[str, Unit]] = [
     ("risk.is_valid_risk_change", risk_rule),
     ("matching.compute_fill", fill),
     ("positions.apply_fill (one side)", fill_side),
+    (
+        "commitment.compute_position_leaf",
+        lambda cs, p, w: commitment.compute_position_leaf(cs, positions.PositionLeafVars(*w[:4])),
+    ),
 ]
 
 CLAIM_STEP: list[tuple[str, Unit, int]] = [  # (part, unit, how many)
@@ -149,7 +154,11 @@ CLAIM_STEP: list[tuple[str, Unit, int]] = [  # (part, unit, how many)
     ("book: priority (best maker)", best_maker, 1),
     ("fill arithmetic", fill, 1),
     ("maker account leaf update", account_update, 1),
-    ("maker positions: every leaf, root, traded leaf rewritten", positions_update, 1),
+    (
+        "maker positions: every leaf, root; the traded leaf rewritten, root again",
+        positions_update,
+        1,
+    ),
     ("both sides' positions: cost basis, size, long-side growth", fill_side, 2),
     ("traded market picked, both sides (estimate)", traded_market_select, 2),
     ("risk before: the maker's, every market (the taker's is carried)", risk_all, 1),
