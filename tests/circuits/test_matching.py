@@ -8,12 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.gadgets.matching import MakerVars, TakerVars, compute_fill
+from circuits.gadgets.matching import MakerVars, TakerVars, compute_fill, compute_reducible
+from circuits.gadgets.positions import compute_sign
 from circuits.r1cs import Builder, LinearCombination
-from protocol.accounts import FEE_ACCOUNT
+from protocol.accounts import FEE_ACCOUNT, Account, Position
 from protocol.events import Trade
 from protocol.field import R, to_signed
 from protocol.markets import MarketParams
+from protocol.matching import compute_reducible as native_reducible
 from protocol.params import Preset
 from tests.circuits.harness import Gadget, Run, run_gadget
 from tests.circuits.trading_samples import MID, PRESETS, failing
@@ -163,3 +165,64 @@ def test_amounts_are_signed_field_elements() -> None:
     run = run_fill("minimal", (True, MID, 3), (MID, 5), (MID, 3), (0, 0))
     run.check()
     assert run.outputs[5] == R - 3  # the ask taker sells 3 lots
+
+
+# -- reduce-only ---------------------------------------------------------------------------------
+
+
+def reducible_gadget(cs: Builder, ins: Wires) -> Wires:
+    sign = compute_sign(cs, ins[0], PRESETS["devnet"].base_amount_bits, "position")
+    return [compute_reducible(cs, sign, ins[1])]
+
+
+@pytest.mark.parametrize("size", [-7, 0, 7])
+@pytest.mark.parametrize("is_ask", [True, False])
+def test_reducible_lots_match_the_rules(size: int, is_ask: bool) -> None:
+    account = Account(5, positions={BTC: Position(size)})
+    run = run_gadget(reducible_gadget, [size % R, int(is_ask)])
+    run.check()
+    assert run.outputs == [native_reducible(account, BTC, is_ask)]
+
+
+@pytest.mark.parametrize("reduce_only_side", ["taker", "maker"])
+@pytest.mark.parametrize("taker_is_ask", [True, False])
+def test_a_reduce_only_side_caps_the_fill_as_the_engine_does(
+    reduce_only_side: str, taker_is_ask: bool
+) -> None:
+    env = Env()
+    env.open_many(3, 10**12)
+    reducer = MAKER if reduce_only_side == "maker" else TAKER
+    # the reducer holds 4 lots on the side its order will reduce (its order sells a long when
+    # it is an ask); account 5 is its counterparty
+    reducer_is_ask = (not taker_is_ask) if reducer == MAKER else taker_is_ask
+    env.place(5, BTC, reducer_is_ask, MID, 4)
+    env.place(reducer, BTC, not reducer_is_ask, MID, 4)
+    held = env.state.accounts[reducer].get_size(BTC)
+    maker_ro, taker_ro = reducer == MAKER, reducer == TAKER
+    env.place(MAKER, BTC, not taker_is_ask, MID, 10, reduce_only=maker_ro)
+    events = env.run(env.order(TAKER, BTC, taker_is_ask, MID, 10, reduce_only=taker_ro))
+    (trade,) = [e for e in events if isinstance(e, Trade)]
+    assert trade.size == 4  # capped
+
+    def vars_for(account: int, is_ask: bool) -> list[int]:
+        size = held if account == reducer else 0
+        return [size % R, int(is_ask), int(account == reducer)]
+
+    def gadget(cs: Builder, ins: Wires) -> Wires:
+        preset = PRESETS["devnet"]
+        caps = []
+        for offset in (0, 3):
+            with cs.scope(f"side{offset}"):
+                sign = compute_sign(cs, ins[offset], preset.base_amount_bits, "position")
+                caps.append(compute_reducible(cs, sign, ins[offset + 1]))
+        taker = TakerVars(ins[1], ins[6], ins[7], ins[2], caps[0])
+        maker = MakerVars(ins[4], ins[8], ins[9], ins[5], caps[1])
+        fill = compute_fill(cs, preset, taker, maker, (ins[10], ins[11]), ins[12], ins[13])
+        return [fill.size]
+
+    inputs = [*vars_for(TAKER, taker_is_ask), *vars_for(MAKER, not taker_is_ask)]
+    inputs += [MID, 10, MID, 10, 500, 200, MID, trade.size]
+    run = run_gadget(gadget, inputs)
+    run.check()
+    inputs[-1] = trade.size + 1  # the cheat fills past the reduce-only cap
+    assert failing(run_gadget(gadget, inputs)) == ["fill/size_is_min"]
