@@ -43,8 +43,8 @@ they have another price. So, from the path of one key ``K = L ‖ n`` alone (``L
   the leaf's own ask lane (for a bid taker; mirrored for an ask taker), and all must be zero.
   Counting both sides of the key within the price matters: ask and bid nonces are separate
   counters, so an ask at ``L`` may sit above a bid taker's own key ``L ‖ n`` when many asks and
-  bids rested since their sides last emptied; the empty leaf at the taker's own key alone
-  proves nothing about those.
+  bids rested since their sides last emptied; a check of the keys below the taker's own
+  (empty) key alone would miss those.
 
 Soundness rests on the tree being well formed (every leaf's lanes those of its order), which
 holds by induction: the only leaves a circuit writes come from ``compute_order_node``.
