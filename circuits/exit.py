@@ -1,48 +1,97 @@
 """The exit (desert) circuit: what an account may take out of the rollup once it is frozen
-(docs/PROTOCOL.md 8.C; ``performDesert`` on L1).
+(docs/PROTOCOL.md 8.C and 9.4; ``performDesert`` on L1), the twin of
+``protocol.exits.compute_exit_amount`` for an account without pool shares.
 
 Public inputs, in order: ``state_root``, ``account_index``, ``owner``, ``amount``. Private: the
-account's leaf fields and Merkle siblings, and the book root, market root and timestamp of the
-state root. It proves that the leaf at ``account_index`` — opened against the account root,
-which with the three private values hashes to ``state_root`` — is owned by ``owner`` and holds
-a collateral of ``amount``, with ``0 <= amount < 2^collateral_bits``.
+account's leaf fields and Merkle siblings, its position in every market, every market leaf's
+parameter digest and data fields (or its absence), the book root and the timestamp. It proves:
 
-For now the account must have no open positions (its positions root is the empty root), so its
-value is its collateral. Trading extends this: the positions are opened against the positions
-root and valued at the last published mark prices, with their unsettled funding, from the
-market leaves (``amount = max(0, TAV)``).
+- the account leaf, whose positions root is the full tree over its position leaves
+  (``gadgets.commitment``), opens at ``account_index`` against the account root; the market
+  root is the full tree over the market leaves ``hash2(params digest, sponge(data))``
+  (``protocol.commitment.compute_market_leaf``; 0 for an absent market, which holds no
+  position: ``no_position_without_market``); with the book root and the timestamp they hash to
+  ``state_root``. The marks and funding indexes are thus the committed state's, never free;
+- ``owner`` is the leaf's owner, and the account is neither the insurance fund (0) nor the
+  funding pool (2) (``not_reserved``: they never exit, PROTOCOL 9.4);
+- ``amount = max(0, TAV)`` with ``TAV = collateral + sum_m (s_m * P_m - ceil(s_m * (F_m - f_m)
+  / FUNDING_INDEX_SCALE))`` at the state's marks ``P_m`` and funding indexes ``F_m`` (the risk
+  unit's value and unsettled funding, ``gadgets.risk``), and ``amount < 2^collateral_bits``
+  (``performDesert`` takes a ``uint64``).
+
+A pool-share holder's part of the insurance fund is not proven yet: the circuit proves its own
+TAV only (PROTOCOL 9.4).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 
 from circuits.gadgets.bits import assert_range
+from circuits.gadgets.boolean import assert_boolean
+from circuits.gadgets.commitment import compute_position_leaf, compute_positions_root
 from circuits.gadgets.jubjub import PointVar
-from circuits.gadgets.poseidon import hash2, hash4
+from circuits.gadgets.poseidon import hash2, hash4, sponge
+from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.risk import (
+    MarketRiskVars,
+    PositionVars,
+    RiskWidths,
+    compute_sign_magnitude,
+    compute_unsettled_funding,
+)
 from circuits.gadgets.smt import compute_root
 from circuits.ops.common import (
     AccountVars,
     alloc_private,
+    assert_nonzero_if,
     compute_balance_hash,
     compute_identity_hash,
-    empty_positions_root,
 )
 from circuits.ops.slot import AccountWitness
-from circuits.r1cs import ONE, Builder, ConstraintSystem, HintFn, constant
-from protocol.accounts import FIRST_USER_ACCOUNT, Account
-from protocol.commitment import compute_account_leaf
-from protocol.field import R
+from circuits.r1cs import (
+    ONE,
+    ZERO,
+    Builder,
+    ConstraintSystem,
+    HintFn,
+    LinearCombination,
+    weighted_sum,
+)
+from protocol.accounts import FIRST_USER_ACCOUNT, FUNDING_POOL, INSURANCE_FUND, Account, Position
+from protocol.commitment import DOMAIN_MARKET_DATA, DOMAIN_MARKET_PARAMS, update_state_root
+from protocol.field import from_signed
+from protocol.markets import MarketData, MarketParams
 from protocol.params import Preset
-from protocol.smt import SparseMerkleTree
+from protocol.poseidon import sponge as native_sponge
+from protocol.state import State, make_genesis
 
+LC = LinearCombination
 PUBLIC_INPUTS = ("state_root", "account_index", "owner", "amount")
 _FIELDS = (
     *("index", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("positions_root", "open_orders", "pool_shares"),
+    *("open_orders", "pool_shares"),
 )
+_LEAF_FIELDS = (0, 2, 3, 4, 5, 6, 8, 9)  # AccountWitness.values() less exists, positions_root
+POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
+MARKET_DATA_FIELDS = tuple(f.name for f in fields(MarketData))
+_MARK, _FUNDING_INDEX = (MARKET_DATA_FIELDS.index(n) for n in ("mark_price", "funding_index"))
+
+
+@dataclass(frozen=True)
+class MarketWitness:
+    """One market leaf as the exit circuit opens it: absent (leaf 0), or its parameters'
+    digest and its data fields (signed ones as ``v mod r``)."""
+
+    exists: bool
+    params_digest: int
+    data: tuple[int, ...]  # MARKET_DATA_FIELDS
+
+    @classmethod
+    def absent(cls) -> MarketWitness:
+        return cls(False, 0, (0,) * len(MARKET_DATA_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -50,33 +99,128 @@ class ExitWitness:
     """The exit circuit's private inputs (``sequencer.witness.build_exit_witness``)."""
 
     account: AccountWitness  # an existing account
+    positions: tuple[tuple[int, ...], ...]  # per market: POSITION_FIELDS as v mod r (0s: none)
+    markets: tuple[MarketWitness, ...]  # per market of the preset
     book_root: int
-    market_root: int
     timestamp: int
+
+
+def get_exit_witness(state: State, account: AccountWitness, book_root: int) -> ExitWitness:
+    """The exit witness of ``account`` (captured with its siblings) in ``state``: its positions
+    and the market leaves read from the state."""
+    held = state.accounts[account.index].positions
+    positions, markets = [], []
+    for m in range(state.preset.max_markets):
+        position = held.get(m, Position())
+        positions.append(tuple(from_signed(v) for v in astuple(position)))
+        if m < len(state.markets):
+            market = state.markets[m]
+            digest = native_sponge(list(astuple(market.params)), DOMAIN_MARKET_PARAMS)
+            data = tuple(from_signed(v) for v in astuple(market.data))
+            markets.append(MarketWitness(True, digest, data))
+        else:
+            markets.append(MarketWitness.absent())
+    return ExitWitness(account, tuple(positions), tuple(markets), book_root, state.timestamp)
+
+
+@dataclass(frozen=True)
+class _MarketVars:
+    exists: LC
+    leaf: LC
+    risk: MarketRiskVars
+
+
+def _alloc_market(cs: Builder, w: MarketWitness | None) -> _MarketVars:
+    """One market leaf from its private fields: ``exists * hash2(params digest, data digest)``."""
+    names = ("exists", "params_digest", *MARKET_DATA_FIELDS)
+    values = None if w is None else (int(w.exists), w.params_digest, *w.data)
+    exists, params_digest, *data = alloc_private(cs, names, values)
+    assert_boolean(cs, exists, "exists_boolean")
+    digest = hash2(cs, params_digest, sponge(cs, data, DOMAIN_MARKET_DATA))
+    leaf = cs.mul(exists, digest, "leaf")
+    risk = MarketRiskVars(data[_MARK], data[_FUNDING_INDEX], ZERO, ZERO)  # margins not read
+    return _MarketVars(exists, leaf, risk)
+
+
+def _alloc_position(cs: Builder, w: tuple[int, ...] | None) -> PositionLeafVars:
+    return PositionLeafVars(*alloc_private(cs, POSITION_FIELDS, w))
+
+
+def compute_position_value(
+    cs: Builder, widths: RiskWidths, position: PositionLeafVars, market: MarketRiskVars
+) -> LC:
+    """One market's part of TAV: ``s * P - unsettled funding`` (``protocol.risk``)."""
+    owned = PositionVars(position.size, position.funding_index, position.imf)
+    owed = compute_unsettled_funding(cs, widths, owned, market)
+    return cs.mul(position.size, market.mark_price, "value") - owed
+
+
+def compute_exit_amount(cs: Builder, preset: Preset, tav: LC) -> LC:
+    """``max(0, TAV)``, proven below ``2^collateral_bits``."""
+    with cs.scope("amount"):
+        negative, _ = compute_sign_magnitude(cs, tav, RiskWidths.of(preset).tav)
+        amount = cs.mul(1 - negative, tav, "positive_part")
+        assert_range(cs, amount, preset.collateral_bits)
+    return amount
+
+
+def assert_not_reserved(cs: Builder, index: LC) -> None:
+    """``index`` is neither the insurance fund nor the funding pool (``NEVER_EXIT``)."""
+    product = cs.mul(index - INSURANCE_FUND, index - FUNDING_POOL, "reserved_product")
+    assert_nonzero_if(cs, ONE, product, "not_reserved")
+
+
+def _define_markets(
+    cs: Builder, preset: Preset, w: ExitWitness | None
+) -> tuple[LC, list[LC], list[LC]]:
+    """The market root, the account's position leaves and each market's part of its TAV."""
+    widths = RiskWidths.of(preset)
+    markets, leaves, values = [], [], []
+    for m in range(preset.max_markets):
+        with cs.scope(f"market{m}"):
+            market = _alloc_market(cs, None if w is None else w.markets[m])
+            position = _alloc_position(cs, None if w is None else w.positions[m])
+            leaf = compute_position_leaf(cs, position)
+            cs.assert_mul(1 - market.exists, leaf, ZERO, "no_position_without_market")
+            values.append(compute_position_value(cs, widths, position, market.risk))
+            markets.append(market.leaf)
+            leaves.append(leaf)
+    with cs.scope("markets"):
+        market_root = compute_positions_root(cs, markets)  # the same full tree, over markets
+    return market_root, leaves, values
+
+
+def _define_account(
+    cs: Builder, preset: Preset, w: AccountWitness | None, positions: list[LC]
+) -> tuple[AccountVars, LC]:
+    """The account's fields and the account root its leaf opens to."""
+    with cs.scope("account"):
+        values = None if w is None else [w.values()[i] for i in _LEAF_FIELDS]
+        index, owner, pk_x, pk_y, nonce, collateral, orders, shares = alloc_private(
+            cs, _FIELDS, values
+        )
+        names = [f"sibling{i}" for i in range(preset.account_tree_depth)]
+        siblings = alloc_private(cs, names, None if w is None else w.siblings)
+        root = compute_positions_root(cs, positions)
+        pubkey = PointVar(pk_x, pk_y)
+        a = AccountVars(index, ONE, owner, pubkey, nonce, collateral, root, orders, shares)
+        leaf = hash2(cs, compute_identity_hash(cs, a), compute_balance_hash(cs, a))
+        account_root = compute_root(cs, leaf, index, siblings)
+        assert_not_reserved(cs, index)
+    return a, account_root
 
 
 def define_exit(cs: Builder, preset: Preset, w: ExitWitness | None) -> None:
     """The exit circuit, built into ``cs`` (``w`` None in setup mode)."""
-    depth = preset.account_tree_depth
-    with cs.scope("account"):
-        values = None if w is None else [v for i, v in enumerate(w.account.values()) if i != 1]
-        index, owner, pk_x, pk_y, nonce, collateral, *rest = alloc_private(cs, _FIELDS, values)
-        siblings = alloc_private(
-            cs, [f"sibling{i}" for i in range(depth)], None if w is None else w.account.siblings
-        )
-        a = AccountVars(index, ONE, owner, PointVar(pk_x, pk_y), nonce, collateral, *rest)
-        leaf = hash2(cs, compute_identity_hash(cs, a), compute_balance_hash(cs, a))
-        account_root = compute_root(cs, leaf, index, siblings)
-        empty = empty_positions_root(preset)
-        cs.assert_equal(a.positions_root, constant(empty), "no_positions")
-        with cs.scope("amount"):
-            assert_range(cs, collateral, preset.collateral_bits)
+    market_root, positions, values = _define_markets(cs, preset, w)
+    a, account_root = _define_account(cs, preset, None if w is None else w.account, positions)
+    tav = a.collateral + weighted_sum([1] * len(values), values)
+    amount = compute_exit_amount(cs, preset, tav)
     with cs.scope("state"):
-        names = ("book_root", "market_root", "timestamp")
-        roots = None if w is None else (w.book_root, w.market_root, w.timestamp)
-        book, market, timestamp = alloc_private(cs, names, roots)
-        state_root = hash4(cs, account_root, book, market, timestamp)
-    for name, value in zip(PUBLIC_INPUTS, (state_root, index, owner, collateral), strict=True):
+        roots = None if w is None else (w.book_root, w.timestamp)
+        book, timestamp = alloc_private(cs, ("book_root", "timestamp"), roots)
+        state_root = hash4(cs, account_root, book, market_root, timestamp)
+    for name, value in zip(PUBLIC_INPUTS, (state_root, a.index, a.owner, amount), strict=True):
         cs.expose(name, value)
 
 
@@ -92,27 +236,29 @@ def build_exit_circuit(
 
 
 def sample_exit_witness(preset: Preset, rng: random.Random) -> ExitWitness:
-    """A valid exit of a random account from a tree of random leaves (the catalog's sample)."""
-    depth = preset.account_tree_depth
-    tree = SparseMerkleTree(depth)
-    for _ in range(8):
-        tree.set(rng.randrange(1 << depth), rng.randrange(1, R))
-    index = rng.randrange(FIRST_USER_ACCOUNT, 1 << depth)
-    account = Account(index, rng.randbytes(20), nonce=rng.randrange(100))
-    account.collateral = rng.randrange(1 << preset.collateral_bits)
-    empty = empty_positions_root(preset)
-    tree.set(index, compute_account_leaf(account, empty))
+    """A valid exit of a random account holding a random position in every market (the
+    catalog's sample), from a genesis state with every market of the preset."""
+    markets = [(MarketParams(), rng.randrange(1, 1 << 16)) for _ in range(preset.max_markets)]
+    state = make_genesis(preset, 1, markets)
+    index = rng.randrange(FIRST_USER_ACCOUNT, 1 << preset.account_tree_depth)
+    state.accounts[index] = account = Account(index, rng.randbytes(20))
+    state.set_collateral(account, rng.randrange(1 << 40))
+    for m in range(preset.max_markets):
+        state.set_position_field(account, m, "size", rng.randrange(-1000, 1000))
+        state.set_position_field(account, m, "funding_index", rng.randrange(-(10**9), 10**9))
+    update_state_root(state)
+    trees = state.trees
+    assert trees is not None
     witness = AccountWitness(
         index,
-        tuple(tree.proof(index).siblings),
+        tuple(trees.accounts.proof(index).siblings),
         True,
         int.from_bytes(account.owner, "big"),
         account.pubkey,
         account.nonce,
         account.collateral,
-        empty,
-        0,
-        0,
+        trees.get_positions_tree(index).root(),
+        account.open_orders,
+        account.pool_shares,
     )
-    timestamp = rng.randrange(1 << preset.timestamp_bits)
-    return ExitWitness(witness, rng.randrange(R), rng.randrange(R), timestamp)
+    return get_exit_witness(state, witness, trees.books.root())

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import cast
 
 from circuits.block import BlockWitness, build_block_circuit
-from circuits.exit import ExitWitness
+from circuits.exit import ExitWitness, get_exit_witness
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import ConstraintSystem
@@ -160,5 +160,4 @@ def build_exit_witness(state: State, index: int) -> ExitWitness:
     if state.accounts.get(index) is None:
         raise UnknownAccount(f"no account {index}")
     account = capture_account(state, index)
-    trees = _get_trees(state)
-    return ExitWitness(account, trees.books.root(), trees.markets.root(), state.timestamp)
+    return get_exit_witness(state, account, _get_trees(state).books.root())
