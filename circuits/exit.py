@@ -26,12 +26,14 @@ TAV only (PROTOCOL 9.4).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import compute_position_leaf, compute_positions_root
+from circuits.gadgets.division import div_rem
+from circuits.gadgets.equality import is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, sponge
 from circuits.gadgets.positions import PositionLeafVars
@@ -58,6 +60,7 @@ from circuits.r1cs import (
     ConstraintSystem,
     HintFn,
     LinearCombination,
+    constant,
     weighted_sum,
 )
 from protocol.accounts import FIRST_USER_ACCOUNT, FUNDING_POOL, INSURANCE_FUND, Account, Position
@@ -94,33 +97,52 @@ class MarketWitness:
         return cls(False, 0, (0,) * len(MARKET_DATA_FIELDS))
 
 
+PositionsWitness = tuple[tuple[int, ...], ...]  # per market: POSITION_FIELDS as v mod r
+
+
 @dataclass(frozen=True)
 class ExitWitness:
     """The exit circuit's private inputs (``sequencer.witness.build_exit_witness``)."""
 
     account: AccountWitness  # an existing account
-    positions: tuple[tuple[int, ...], ...]  # per market: POSITION_FIELDS as v mod r (0s: none)
+    positions: PositionsWitness  # its position in every market (0s: none)
+    fund: AccountWitness  # the insurance fund (account 0): what a pool share is worth
+    fund_positions: PositionsWitness
     markets: tuple[MarketWitness, ...]  # per market of the preset
     book_root: int
     timestamp: int
 
 
-def get_exit_witness(state: State, account: AccountWitness, book_root: int) -> ExitWitness:
-    """The exit witness of ``account`` (captured with its siblings) in ``state``: its positions
-    and the market leaves read from the state."""
-    held = state.accounts[account.index].positions
-    positions, markets = [], []
-    for m in range(state.preset.max_markets):
-        position = held.get(m, Position())
-        positions.append(tuple(from_signed(v) for v in astuple(position)))
-        if m < len(state.markets):
-            market = state.markets[m]
-            digest = native_sponge(list(astuple(market.params)), DOMAIN_MARKET_PARAMS)
-            data = tuple(from_signed(v) for v in astuple(market.data))
-            markets.append(MarketWitness(True, digest, data))
-        else:
-            markets.append(MarketWitness.absent())
-    return ExitWitness(account, tuple(positions), tuple(markets), book_root, state.timestamp)
+def _get_positions(state: State, index: int) -> PositionsWitness:
+    held = state.accounts[index].positions
+    return tuple(
+        tuple(from_signed(v) for v in astuple(held.get(m, Position())))
+        for m in range(state.preset.max_markets)
+    )
+
+
+def _get_market(state: State, m: int) -> MarketWitness:
+    if m >= len(state.markets):
+        return MarketWitness.absent()
+    market = state.markets[m]
+    digest = native_sponge(list(astuple(market.params)), DOMAIN_MARKET_PARAMS)
+    return MarketWitness(True, digest, tuple(from_signed(v) for v in astuple(market.data)))
+
+
+def get_exit_witness(
+    state: State, account: AccountWitness, fund: AccountWitness, book_root: int
+) -> ExitWitness:
+    """The exit witness of ``account`` in ``state``, given it and the insurance fund captured
+    with their Merkle siblings: their positions and the market leaves, read from the state."""
+    return ExitWitness(
+        account,
+        _get_positions(state, account.index),
+        fund,
+        _get_positions(state, INSURANCE_FUND),
+        tuple(_get_market(state, m) for m in range(state.preset.max_markets)),
+        book_root,
+        state.timestamp,
+    )
 
 
 @dataclass(frozen=True)
@@ -142,8 +164,17 @@ def _alloc_market(cs: Builder, w: MarketWitness | None) -> _MarketVars:
     return _MarketVars(exists, leaf, risk)
 
 
-def _alloc_position(cs: Builder, w: tuple[int, ...] | None) -> PositionLeafVars:
-    return PositionLeafVars(*alloc_private(cs, POSITION_FIELDS, w))
+def _define_markets(
+    cs: Builder, preset: Preset, w: ExitWitness | None
+) -> tuple[list[_MarketVars], LC]:
+    """Every market leaf of the preset, and the market root over them."""
+    markets = []
+    for m in range(preset.max_markets):
+        with cs.scope(f"market{m}"):
+            markets.append(_alloc_market(cs, None if w is None else w.markets[m]))
+    with cs.scope("markets"):
+        root = compute_positions_root(cs, [m.leaf for m in markets])  # the same full tree
+    return markets, root
 
 
 def compute_position_value(
@@ -155,11 +186,91 @@ def compute_position_value(
     return cs.mul(position.size, market.mark_price, "value") - owed
 
 
-def compute_exit_amount(cs: Builder, preset: Preset, tav: LC) -> LC:
-    """``max(0, TAV)``, proven below ``2^collateral_bits``."""
+def _define_positions(
+    cs: Builder, preset: Preset, markets: list[_MarketVars], w: PositionsWitness | None
+) -> tuple[LC, LC]:
+    """An account's positions root and the positions' part of its TAV, at the markets'
+    marks with their unsettled funding."""
+    widths = RiskWidths.of(preset)
+    leaves, values = [], []
+    for m, market in enumerate(markets):
+        with cs.scope(f"position{m}"):
+            position = PositionLeafVars(
+                *alloc_private(cs, POSITION_FIELDS, None if w is None else w[m])
+            )
+            leaf = compute_position_leaf(cs, position)
+            cs.assert_mul(1 - market.exists, leaf, ZERO, "no_position_without_market")
+            values.append(compute_position_value(cs, widths, position, market.risk))
+            leaves.append(leaf)
+    return compute_positions_root(cs, leaves), weighted_sum([1] * len(values), values)
+
+
+@dataclass(frozen=True)
+class _OpenedAccount:
+    fields: AccountVars
+    account_root: LC  # the root its leaf opens to
+    tav: LC
+
+
+def _open_account(
+    cs: Builder,
+    preset: Preset,
+    markets: list[_MarketVars],
+    w: AccountWitness | None,
+    positions: PositionsWitness | None,
+    index: LC | None,
+) -> _OpenedAccount:
+    """An account leaf from its private fields and positions, opened at ``index`` (a private
+    input when None), and its TAV."""
+    values = None if w is None else [w.values()[i] for i in _LEAF_FIELDS]
+    names: Sequence[str] = _FIELDS if index is None else _FIELDS[1:]
+    inputs = alloc_private(cs, names, values if index is None or values is None else values[1:])
+    index = inputs.pop(0) if index is None else index
+    owner, pk_x, pk_y, nonce, collateral, orders, shares = inputs
+    names = [f"sibling{i}" for i in range(preset.account_tree_depth)]
+    siblings = alloc_private(cs, names, None if w is None else w.siblings)
+    positions_root, value = _define_positions(cs, preset, markets, positions)
+    pubkey = PointVar(pk_x, pk_y)
+    a = AccountVars(index, ONE, owner, pubkey, nonce, collateral, positions_root, orders, shares)
+    leaf = hash2(cs, compute_identity_hash(cs, a), compute_balance_hash(cs, a))
+    if index.is_constant:  # the fund: account 0, a left child at every level
+        root = leaf
+        with cs.scope("merkle"):
+            for sibling in siblings:
+                root = hash2(cs, root, sibling)
+    else:
+        root = compute_root(cs, leaf, index, siblings)
+    return _OpenedAccount(a, root, collateral + value)
+
+
+def compute_positive_part(cs: Builder, preset: Preset, x: LC) -> LC:
+    """``max(0, x)`` for ``|x| < 2^RiskWidths.tav``."""
+    negative, _ = compute_sign_magnitude(cs, x, RiskWidths.of(preset).tav)
+    return cs.mul(1 - negative, x, "positive_part")
+
+
+def compute_pool_share(cs: Builder, preset: Preset, shares: LC, fund: _OpenedAccount) -> LC:
+    """``floor(shares * max(0, TAV_fund) / supply)`` (0 without shares; no shares without a
+    supply)."""
+    with cs.scope("pool_share"):
+        supply = fund.fields.pool_shares
+        value = compute_positive_part(cs, preset, fund.tav)
+        with cs.scope("no_supply"):
+            no_supply = is_zero(cs, supply)
+        cs.assert_mul(no_supply, shares, ZERO, "no_shares_without_supply")
+        numerator = cs.mul(shares, value, "shares_times_value")
+        bits = RiskWidths.of(preset).tav
+        share, _ = div_rem(cs, numerator, supply + no_supply, bits, preset.pool_share_bits)
+    return share
+
+
+def compute_exit_amount(cs: Builder, preset: Preset, a: _OpenedAccount, fund: _OpenedAccount) -> LC:
+    """``protocol.exits.compute_exit_amount``: ``max(0, TAV)`` plus the pool share, proven
+    below ``2^collateral_bits``."""
     with cs.scope("amount"):
-        negative, _ = compute_sign_magnitude(cs, tav, RiskWidths.of(preset).tav)
-        amount = cs.mul(1 - negative, tav, "positive_part")
+        own = compute_positive_part(cs, preset, a.tav)
+    amount = own + compute_pool_share(cs, preset, a.fields.pool_shares, fund)
+    with cs.scope("amount"):
         assert_range(cs, amount, preset.collateral_bits)
     return amount
 
@@ -170,57 +281,24 @@ def assert_not_reserved(cs: Builder, index: LC) -> None:
     assert_nonzero_if(cs, ONE, product, "not_reserved")
 
 
-def _define_markets(
-    cs: Builder, preset: Preset, w: ExitWitness | None
-) -> tuple[LC, list[LC], list[LC]]:
-    """The market root, the account's position leaves and each market's part of its TAV."""
-    widths = RiskWidths.of(preset)
-    markets, leaves, values = [], [], []
-    for m in range(preset.max_markets):
-        with cs.scope(f"market{m}"):
-            market = _alloc_market(cs, None if w is None else w.markets[m])
-            position = _alloc_position(cs, None if w is None else w.positions[m])
-            leaf = compute_position_leaf(cs, position)
-            cs.assert_mul(1 - market.exists, leaf, ZERO, "no_position_without_market")
-            values.append(compute_position_value(cs, widths, position, market.risk))
-            markets.append(market.leaf)
-            leaves.append(leaf)
-    with cs.scope("markets"):
-        market_root = compute_positions_root(cs, markets)  # the same full tree, over markets
-    return market_root, leaves, values
-
-
-def _define_account(
-    cs: Builder, preset: Preset, w: AccountWitness | None, positions: list[LC]
-) -> tuple[AccountVars, LC]:
-    """The account's fields and the account root its leaf opens to."""
-    with cs.scope("account"):
-        values = None if w is None else [w.values()[i] for i in _LEAF_FIELDS]
-        index, owner, pk_x, pk_y, nonce, collateral, orders, shares = alloc_private(
-            cs, _FIELDS, values
-        )
-        names = [f"sibling{i}" for i in range(preset.account_tree_depth)]
-        siblings = alloc_private(cs, names, None if w is None else w.siblings)
-        root = compute_positions_root(cs, positions)
-        pubkey = PointVar(pk_x, pk_y)
-        a = AccountVars(index, ONE, owner, pubkey, nonce, collateral, root, orders, shares)
-        leaf = hash2(cs, compute_identity_hash(cs, a), compute_balance_hash(cs, a))
-        account_root = compute_root(cs, leaf, index, siblings)
-        assert_not_reserved(cs, index)
-    return a, account_root
-
-
 def define_exit(cs: Builder, preset: Preset, w: ExitWitness | None) -> None:
     """The exit circuit, built into ``cs`` (``w`` None in setup mode)."""
-    market_root, positions, values = _define_markets(cs, preset, w)
-    a, account_root = _define_account(cs, preset, None if w is None else w.account, positions)
-    tav = a.collateral + weighted_sum([1] * len(values), values)
-    amount = compute_exit_amount(cs, preset, tav)
+    markets, market_root = _define_markets(cs, preset, w)
+    with cs.scope("account"):
+        account, positions = (None, None) if w is None else (w.account, w.positions)
+        a = _open_account(cs, preset, markets, account, positions, None)
+        assert_not_reserved(cs, a.fields.index)
+    with cs.scope("fund"):
+        account, positions = (None, None) if w is None else (w.fund, w.fund_positions)
+        fund = _open_account(cs, preset, markets, account, positions, constant(INSURANCE_FUND))
+        cs.assert_equal(fund.account_root, a.account_root, "same_account_root")
+    amount = compute_exit_amount(cs, preset, a, fund)
     with cs.scope("state"):
         roots = None if w is None else (w.book_root, w.timestamp)
         book, timestamp = alloc_private(cs, ("book_root", "timestamp"), roots)
-        state_root = hash4(cs, account_root, book, market_root, timestamp)
-    for name, value in zip(PUBLIC_INPUTS, (state_root, a.index, a.owner, amount), strict=True):
+        state_root = hash4(cs, a.account_root, book, market_root, timestamp)
+    public = (state_root, a.fields.index, a.fields.owner, amount)
+    for name, value in zip(PUBLIC_INPUTS, public, strict=True):
         cs.expose(name, value)
 
 
@@ -249,7 +327,16 @@ def sample_exit_witness(preset: Preset, rng: random.Random) -> ExitWitness:
     update_state_root(state)
     trees = state.trees
     assert trees is not None
-    witness = AccountWitness(
+    opened = [_capture_account(state, i) for i in (index, INSURANCE_FUND)]
+    return get_exit_witness(state, opened[0], opened[1], trees.books.root())
+
+
+def _capture_account(state: State, index: int) -> AccountWitness:
+    """Account ``index`` of ``state``, whose trees are up to date, with its Merkle siblings."""
+    trees = state.trees
+    assert trees is not None
+    account = state.accounts[index]
+    return AccountWitness(
         index,
         tuple(trees.accounts.proof(index).siblings),
         True,
@@ -261,4 +348,3 @@ def sample_exit_witness(preset: Preset, rng: random.Random) -> ExitWitness:
         account.open_orders,
         account.pool_shares,
     )
-    return get_exit_witness(state, witness, trees.books.root())

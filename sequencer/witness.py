@@ -23,6 +23,7 @@ from circuits.exit import ExitWitness, get_exit_witness
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import ConstraintSystem
+from protocol.accounts import INSURANCE_FUND
 from protocol.block import (
     Block,
     Operation,
@@ -159,5 +160,5 @@ def build_exit_witness(state: State, index: int) -> ExitWitness:
     """The exit circuit's private inputs for account ``index`` of ``state``."""
     if state.accounts.get(index) is None:
         raise UnknownAccount(f"no account {index}")
-    account = capture_account(state, index)
-    return get_exit_witness(state, account, _get_trees(state).books.root())
+    account, fund = capture_account(state, index), capture_account(state, INSURANCE_FUND)
+    return get_exit_witness(state, account, fund, _get_trees(state).books.root())

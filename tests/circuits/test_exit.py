@@ -7,6 +7,7 @@ would make (``tests/circuits/tracing.py``)."""
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from protocol.commitment import update_state_root
 from protocol.exits import compute_exit_amount
 from protocol.jubjub import compress
 from protocol.ops.deposit import Deposit
+from protocol.ops.mint_shares import MintShares
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
 from protocol.params import DEVNET, MINIMAL, Preset
@@ -116,12 +118,13 @@ def test_another_accounts_index_is_rejected() -> None:
     state = funded_state()
     witness = build_exit_witness(state, 3)
     assert rejection_with_public(witness, 1, 4) == "account_index_is_public"
-    # account 3's leaf at index 4 (with account 4's path) makes another root than the state's
+    # account 3's leaf at index 4 (with account 4's path) makes another account root than the
+    # state's, which the fund's leaf, opened against the same root, refuses first
     moved = replace(
         witness.account, index=4, siblings=build_exit_witness(state, 4).account.siblings
     )
     forged = replace(witness, account=moved)
-    assert rejection_with_public(forged, 0, update_state_root(state)) == "state_root_is_public"
+    assert rejection_with_public(forged, 0, update_state_root(state)) == "fund/same_account_root"
 
 
 def test_another_owner_is_rejected() -> None:
@@ -130,7 +133,7 @@ def test_another_owner_is_rejected() -> None:
     other = int.from_bytes(owner_of(4), "big")
     assert rejection_with_public(witness, 2, other) == "owner_is_public"
     forged = replace(witness, account=replace(witness.account, owner=other))  # another leaf
-    assert rejection_with_public(forged, 0, update_state_root(state)) == "state_root_is_public"
+    assert rejection_with_public(forged, 0, update_state_root(state)) == "fund/same_account_root"
 
 
 def test_a_negative_collateral_exits_with_nothing() -> None:
@@ -145,11 +148,14 @@ def test_a_negative_collateral_exits_with_nothing() -> None:
 
 
 def trading_state(preset: Preset, seed: int) -> Env:
-    """Users 3..6 trade both markets at random prices (long, short, several markets), then the
-    marks and funding indexes move and some collateral falls (a negative TAV among them)."""
+    """Users 3..6 trade both markets at random prices (long, short, several markets), two of
+    them holding pool shares; then the marks and funding indexes move, some collateral falls (a
+    negative TAV among them) and the fund holds a position (as a takeover leaves it)."""
     rng = random.Random(seed)
     env = Env(preset=preset)
     users = env.open_many(4, 10**9)
+    for user in users[:2]:
+        env.run(env.signed(MintShares, user, amount=rng.randrange(1, 10**7)))
     for _ in range(6):
         market = rng.choice((BTC, ETH))
         maker, taker = rng.sample(users, 2)
@@ -165,6 +171,8 @@ def trading_state(preset: Preset, seed: int) -> Env:
         state.set_market_data(m, "funding_index", rng.randrange(-(10**10), 10**10))
     for user in rng.sample(users, 2):
         state.set_collateral(state.accounts[user], rng.randrange(-(10**6), 10**6))
+    fund = state.accounts[INSURANCE_FUND]
+    state.set_position_field(fund, rng.choice((BTC, ETH)), "size", rng.randrange(-100, 100))
     update_state_root(state)
     return env
 
@@ -179,23 +187,41 @@ def run_at(preset: Preset, witness: ExitWitness) -> tuple[list[int], str | None]
     return cs.public_inputs(values), None
 
 
-@pytest.mark.parametrize(
-    ("preset", "seed"), [(PRESET, 1), (PRESET, 2), (PRESET, 3), (DEVNET_PRESET, 4)]
-)
-def test_the_amount_is_the_rules_for_accounts_with_positions(preset: Preset, seed: int) -> None:
-    state = trading_state(preset, seed).state
+def assert_the_rules_amounts(preset: Preset, state: State) -> list[int]:
+    """Every user and the fee account exit with the rules' amount; returns the amounts."""
     root = update_state_root(state)
-    users = [i for i in state.accounts if i >= FIRST_USER_ACCOUNT]
-    positions = [len([p for p in state.accounts[i].positions.values() if p.size]) for i in users]
-    assert max(positions) >= 1
     amounts = []
-    for index in users:
+    for index in [FEE_ACCOUNT, *(i for i in state.accounts if i >= FIRST_USER_ACCOUNT)]:
         public, broken = run_at(preset, build_exit_witness(state, index))
         assert broken is None
         owner = int.from_bytes(state.accounts[index].owner, "big")
         assert public == [root, index, owner, compute_exit_amount(state, index)]
         amounts.append(public[3])
+    return amounts
+
+
+@pytest.mark.parametrize(
+    ("preset", "seed"), [(PRESET, 1), (PRESET, 2), (PRESET, 3), (DEVNET_PRESET, 4)]
+)
+def test_the_amount_is_the_rules_for_accounts_with_positions(preset: Preset, seed: int) -> None:
+    state = trading_state(preset, seed).state
+    users = [a for i, a in state.accounts.items() if i >= FIRST_USER_ACCOUNT]
+    assert any(p.size for a in users for p in a.positions.values())
+    assert any(a.pool_shares for a in users)
+    amounts = assert_the_rules_amounts(preset, state)
     assert amounts.count(0) < len(amounts)
+
+
+def test_a_fund_worth_nothing_pays_no_share() -> None:
+    state = trading_state(PRESET, 9).state
+    fund = state.accounts[INSURANCE_FUND]
+    state.set_collateral(fund, -(10**12))
+    assert compute_risk(fund, state.markets).tav < 0
+    holders = [i for i, a in state.accounts.items() if a.pool_shares and i != INSURANCE_FUND]
+    assert holders and assert_the_rules_amounts(PRESET, state)
+    for index in holders:
+        own = compute_risk(state.accounts[index], state.markets).tav
+        assert compute_exit_amount(state, index) == max(0, own)
 
 
 def test_long_short_funding_and_negative_value() -> None:
@@ -231,12 +257,6 @@ def test_the_fund_and_the_funding_pool_have_no_exit(index: int) -> None:
     assert unsatisfied(cs, values) == {"account/not_reserved"}
 
 
-def test_the_fee_account_exits_like_a_user() -> None:
-    state = trading_state(PRESET, 6).state
-    public, broken = run_at(PRESET, build_exit_witness(state, FEE_ACCOUNT))
-    assert broken is None and public[3] == compute_exit_amount(state, FEE_ACCOUNT) > 0
-
-
 def test_setup_mode_builds_the_same_system_with_positions() -> None:
     state = trading_state(DEVNET_PRESET, 7).state
     cs, _ = build_exit_circuit(DEVNET_PRESET, build_exit_witness(state, FIRST_USER_ACCOUNT))
@@ -255,6 +275,9 @@ class Traced:
     def amount(self, witness: list[int]) -> int:
         return witness[4]  # 1, state_root, account_index, owner, amount
 
+    def honest_amount(self) -> int:
+        return compute_exit_amount(self.state, self.index)
+
 
 def traced(state: State, index: int) -> Traced:
     cs = TracingBuilder()
@@ -264,15 +287,20 @@ def traced(state: State, index: int) -> Traced:
 
 @cache
 def honest() -> Traced:
-    """User 3 with a position in both markets and a positive TAV."""
+    """User 3: a position in both markets, unsettled funding, pool shares and a positive TAV;
+    the fund holds a position too."""
     env = Env()
     env.open_many(2, 10**9)
+    env.run(env.signed(MintShares, 3, amount=10**6))
+    env.run(env.signed(MintShares, 4, amount=3 * 10**6))
     env.place(3, BTC, True, 10_000, 5)
     env.place(4, BTC, False, 10_000, 5)
     env.place(3, ETH, False, 1_000, 3)
     env.place(4, ETH, True, 1_000, 3)
-    env.state.set_market_data(env.state.markets[BTC], "funding_index", 3_000_000)
-    return traced(env.state, 3)
+    state = env.state
+    state.set_market_data(state.markets[BTC], "funding_index", 3_000_000)
+    state.set_position_field(state.accounts[INSURANCE_FUND], ETH, "size", 2)
+    return traced(state, 3)
 
 
 def _alone(t: Traced, name: str, **changes: Any) -> list[int]:
@@ -280,6 +308,11 @@ def _alone(t: Traced, name: str, **changes: Any) -> list[int]:
     witness = t.trace.replay(**changes)
     assert unsatisfied(t.trace.system, witness) == {name}
     return witness
+
+
+def _wire(t: Traced, name: str, change: Callable[[int], int]) -> list[int]:
+    """The wire ``name`` (a product) changed, its constraint alone broken."""
+    return _alone(t, name, wires={name: change})
 
 
 def case_not_reserved() -> None:
@@ -293,31 +326,36 @@ def case_not_reserved() -> None:
 
 def case_reserved_product() -> None:
     t = traced(trading_state(PRESET, 8).state, FUNDING_POOL)
-    _alone(t, "account/reserved_product", wires={"account/reserved_product": lambda v: 1})
+    _wire(t, "account/reserved_product", lambda v: 1)
 
 
 def case_positive_part() -> None:
     t = honest()
-    witness = _alone(t, "amount/positive_part", wires={"amount/positive_part": lambda v: v + 1})
-    assert t.amount(witness) == compute_exit_amount(t.state, t.index) + 1
+    witness = _wire(t, "amount/positive_part", lambda v: v + 1)
+    assert t.amount(witness) == t.honest_amount() + 1
 
 
-def case_value() -> None:
-    t = honest()
-    witness = _alone(t, "market0/value", wires={"market0/value": lambda v: v + 10**6})
-    assert t.amount(witness) == compute_exit_amount(t.state, t.index) + 10**6
+def case_value(side: str) -> Callable[[], None]:
+    def case() -> None:
+        t = honest()
+        witness = _wire(t, f"{side}/position0/value", lambda v: v + 10**9)
+        assert t.amount(witness) > t.honest_amount()
+
+    return case
 
 
-def case_size_times_delta() -> None:
-    t = honest()
-    more = {"market0/size_times_delta": lambda v: v - 10**12}
-    witness = _alone(t, "market0/size_times_delta", wires=more)
-    assert t.amount(witness) == compute_exit_amount(t.state, t.index) + 10**6
+def case_size_times_delta(side: str) -> Callable[[], None]:
+    def case() -> None:
+        t = honest()
+        witness = _wire(t, f"{side}/position0/size_times_delta", lambda v: v - 10**15)
+        assert t.amount(witness) > t.honest_amount()
+
+    return case
 
 
 def case_leaf() -> None:
     # market 0's leaf claimed empty: the market root (and the public state root) follow
-    _alone(honest(), "market0/leaf", wires={"market0/leaf": lambda v: 0})
+    _wire(honest(), "market0/leaf", lambda v: 0)
 
 
 def case_exists_boolean() -> None:
@@ -327,37 +365,91 @@ def case_exists_boolean() -> None:
     _alone(t, "market0/exists_boolean", inputs={"market0/exists": 2})
 
 
-def case_no_position_without_market() -> None:
-    """A position in a market the state does not have (market 1 of one; the rules never make
-    one, so it is written by hand): without the constraint its mark would be free."""
+def _position_without_market(index: int) -> State:
+    """A position of ``index`` in a market the state does not have (market 1 of one; the rules
+    never make one, so it is written by hand)."""
     state = funded_state(with_market=True)
-    state.accounts[3].positions[1] = Position(size=5)
-    state.dirty.positions.add((3, 1))
+    state.accounts[index].positions[1] = Position(size=5)
+    state.dirty.positions.add((index, 1))
     update_state_root(state)
-    t = traced(state, 3)
-    name = "market1/no_position_without_market"
+    return state
+
+
+def case_no_position_without_market() -> None:
+    """Without the constraint the position's mark would be free."""
+    t = traced(_position_without_market(3), 3)
+    name = "account/position1/no_position_without_market"
     witness = _alone(t, name, inputs={"market1/mark_price": 10**6})
     assert t.amount(witness) == 750_000 + 5 * 10**6
+
+
+def case_fund_no_position_without_market() -> None:
+    state = _position_without_market(INSURANCE_FUND)
+    state.set_account_field(state.accounts[INSURANCE_FUND], "pool_shares", 1)
+    state.set_account_field(state.accounts[3], "pool_shares", 1)  # all of them
+    update_state_root(state)
+    t = traced(state, 3)
+    name = "fund/position1/no_position_without_market"
+    witness = _alone(t, name, inputs={"market1/mark_price": 10**6})
+    assert t.amount(witness) == 750_000 + 5 * 10**6
+
+
+def case_same_account_root() -> None:
+    """Another fund leaf (more collateral) than the state's: a larger share."""
+    t = honest()
+    fund = t.state.accounts[INSURANCE_FUND].collateral
+    witness = _alone(t, "fund/same_account_root", inputs={"fund/collateral": fund + 10**9})
+    assert t.amount(witness) > t.honest_amount()
+
+
+def case_no_shares_without_supply() -> None:
+    """Shares with no supply (the fund's written by hand): the share would be shares x value."""
+    state = copy.deepcopy(honest().state)
+    state.set_account_field(state.accounts[INSURANCE_FUND], "pool_shares", 0)
+    update_state_root(state)
+    t = traced(state, 3)
+    _alone(t, "pool_share/no_shares_without_supply")
+
+
+def case_pool_positive_part() -> None:
+    t = honest()
+    witness = _wire(t, "pool_share/positive_part", lambda v: v * 2)
+    assert t.amount(witness) > t.honest_amount()
+
+
+def case_shares_times_value() -> None:
+    t = honest()
+    witness = _wire(t, "pool_share/shares_times_value", lambda v: v * 2)
+    assert t.amount(witness) > t.honest_amount()
 
 
 CASES: dict[str, Callable[[], None]] = {
     "account/not_reserved": case_not_reserved,
     "account/reserved_product": case_reserved_product,
     "amount/positive_part": case_positive_part,
-    "market#/value": case_value,
-    "market#/size_times_delta": case_size_times_delta,
+    "account/position#/value": case_value("account"),
+    "fund/position#/value": case_value("fund"),
+    "account/position#/size_times_delta": case_size_times_delta("account"),
+    "fund/position#/size_times_delta": case_size_times_delta("fund"),
     "market#/leaf": case_leaf,
     "market#/exists_boolean": case_exists_boolean,
-    "market#/no_position_without_market": case_no_position_without_market,
+    "account/position#/no_position_without_market": case_no_position_without_market,
+    "fund/position#/no_position_without_market": case_fund_no_position_without_market,
+    "fund/same_account_root": case_same_account_root,
+    "pool_share/no_shares_without_supply": case_no_shares_without_supply,
+    "pool_share/positive_part": case_pool_positive_part,
+    "pool_share/shares_times_value": case_shares_times_value,
 }
 # Gadgets' own constraints, tested beside each gadget; the public copies by the tests above.
 EXEMPT = (
     r"/poseidon/",
     r"/merkle/",
     r"/(to_bits|range|signed_range)/(bit#_boolean|bits_sum)$",
-    r"^market#/position_leaf/",  # tests/circuits/test_commitment.py
-    r"^market#/unsettled_funding/",  # tests/circuits/test_rounding.py, test_risk.py
-    r"^amount/magnitude/",  # tests/circuits/test_risk.py
+    r"/position_leaf/",  # tests/circuits/test_commitment.py
+    r"/unsettled_funding/",  # tests/circuits/test_rounding.py, test_risk.py
+    r"/magnitude/",  # tests/circuits/test_risk.py
+    r"/is_zero/",  # tests/circuits/test_equality.py
+    r"/div_rem/",  # tests/circuits/test_division.py
     r"^(state_root|account_index|owner|amount)_is_public$",
 )
 
@@ -380,7 +472,7 @@ def test_an_exit_with_a_position_proves_and_verifies_only_for_its_own_inputs() -
     from prover.groth16 import Prover, verify
     from prover.setup import setup
 
-    state = honest().state  # user 3: a position in both markets, unsettled funding
+    state = honest().state  # user 3: a position in both markets, unsettled funding, shares
     assert all(p.size for p in state.accounts[3].positions.values())
     cs, values = build_exit_circuit(PRESET, build_exit_witness(state, 3))
     assert values is not None
