@@ -1,32 +1,32 @@
 """The exit (desert) circuit: what an account may take out of the rollup once it is frozen
 (docs/PROTOCOL.md 8.C and 9.4; ``performDesert`` on L1), the twin of
-``protocol.exits.compute_exit_amount`` for an account without pool shares.
+``protocol.exits.compute_exit_amount``.
 
 Public inputs, in order: ``state_root``, ``account_index``, ``owner``, ``amount``. Private: the
-account's leaf fields and Merkle siblings, its position in every market, every market leaf's
-parameter digest and data fields (or its absence), the book root and the timestamp. It proves:
+account's and the insurance fund's leaf fields, Merkle siblings and positions in every market,
+every market leaf's parameter digest and data fields (or its absence), the book root and the
+timestamp. It proves:
 
-- the account leaf, whose positions root is the full tree over its position leaves
-  (``gadgets.commitment``), opens at ``account_index`` against the account root; the market
-  root is the full tree over the market leaves ``hash2(params digest, sponge(data))``
-  (``protocol.commitment.compute_market_leaf``; 0 for an absent market, which holds no
-  position: ``no_position_without_market``); with the book root and the timestamp they hash to
-  ``state_root``. The marks and funding indexes are thus the committed state's, never free;
-- ``owner`` is the leaf's owner, and the account is neither the insurance fund (0) nor the
+- the state: each account leaf, whose positions root is the full tree over its position leaves
+  (``gadgets.commitment``), opens to the account root (the account at ``account_index``, the
+  fund at 0: ``same_account_root``); the market root is the full tree over the market leaves
+  ``hash2(params digest, sponge(data))`` (``protocol.commitment.compute_market_leaf``; 0 for an
+  absent market, which holds no position: ``no_position_without_market``); with the book root
+  and the timestamp they hash to ``state_root``. The marks and funding indexes are thus the
+  committed state's, never free inputs;
+- who: ``owner`` is the leaf's owner, and the account is neither the insurance fund (0) nor the
   funding pool (2) (``not_reserved``: they never exit, PROTOCOL 9.4);
-- ``amount = max(0, TAV)`` with ``TAV = collateral + sum_m (s_m * P_m - ceil(s_m * (F_m - f_m)
-  / FUNDING_INDEX_SCALE))`` at the state's marks ``P_m`` and funding indexes ``F_m`` (the risk
-  unit's value and unsettled funding, ``gadgets.risk``), and ``amount < 2^collateral_bits``
-  (``performDesert`` takes a ``uint64``).
-
-A pool-share holder's part of the insurance fund is not proven yet: the circuit proves its own
-TAV only (PROTOCOL 9.4).
+- how much: ``amount = max(0, TAV) + floor(shares * max(0, TAV_fund) / supply)`` with ``TAV =
+  collateral + sum_m (s_m * P_m - ceil(s_m * (F_m - f_m) / FUNDING_INDEX_SCALE))`` at the
+  state's marks ``P_m`` and funding indexes ``F_m`` (the risk unit's value and unsettled
+  funding, ``gadgets.risk``), the supply being the fund's ``pool_shares``; and ``amount <
+  2^collateral_bits`` (``performDesert`` takes a ``uint64``).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import astuple, dataclass, fields
 
 from circuits.gadgets.bits import assert_range
@@ -212,6 +212,20 @@ class _OpenedAccount:
     tav: LC
 
 
+def _compute_account_root(cs: Builder, leaf: LC, index: LC, siblings: list[LC]) -> LC:
+    """The root ``leaf`` opens to at ``index``; for the fund's constant index 0, a left child at
+    every level, the path needs no index bits."""
+    if not index.is_constant:
+        return compute_root(cs, leaf, index, siblings)
+    if index.constant_value != 0:
+        raise ValueError("only account 0 is opened at a constant index")
+    with cs.scope("merkle"):
+        for level, sibling in enumerate(siblings):
+            with cs.scope(f"level{level}"):
+                leaf = hash2(cs, leaf, sibling)
+    return leaf
+
+
 def _open_account(
     cs: Builder,
     preset: Preset,
@@ -223,23 +237,18 @@ def _open_account(
     """An account leaf from its private fields and positions, opened at ``index`` (a private
     input when None), and its TAV."""
     values = None if w is None else [w.values()[i] for i in _LEAF_FIELDS]
-    names: Sequence[str] = _FIELDS if index is None else _FIELDS[1:]
-    inputs = alloc_private(cs, names, values if index is None or values is None else values[1:])
-    index = inputs.pop(0) if index is None else index
-    owner, pk_x, pk_y, nonce, collateral, orders, shares = inputs
+    if index is None:
+        index = cs.private("index", None if values is None else values[0])
+    owner, pk_x, pk_y, nonce, collateral, orders, shares = alloc_private(
+        cs, _FIELDS[1:], None if values is None else values[1:]
+    )
     names = [f"sibling{i}" for i in range(preset.account_tree_depth)]
     siblings = alloc_private(cs, names, None if w is None else w.siblings)
     positions_root, value = _define_positions(cs, preset, markets, positions)
     pubkey = PointVar(pk_x, pk_y)
     a = AccountVars(index, ONE, owner, pubkey, nonce, collateral, positions_root, orders, shares)
     leaf = hash2(cs, compute_identity_hash(cs, a), compute_balance_hash(cs, a))
-    if index.is_constant:  # the fund: account 0, a left child at every level
-        root = leaf
-        with cs.scope("merkle"):
-            for sibling in siblings:
-                root = hash2(cs, root, sibling)
-    else:
-        root = compute_root(cs, leaf, index, siblings)
+    root = _compute_account_root(cs, leaf, index, siblings)
     return _OpenedAccount(a, root, collateral + value)
 
 
