@@ -10,7 +10,8 @@ include A's new one, which is what the circuit's second update starts from). The
 are filled with noops.
 
 ``build_block_inputs`` adds the circuit: the (ConstraintSystem, witness) pair the prover takes.
-``build_exit_witness(state, index)`` opens one account in the state for the exit circuit.
+``build_exit_witness(state, index)`` opens one account, and the insurance fund (for the pool
+share), with their positions and the market leaves, for the exit circuit.
 """
 
 from __future__ import annotations
