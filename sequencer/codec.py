@@ -18,7 +18,7 @@ from protocol.eddsa import Signature
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
-from protocol.ops.registry import get_priority_operation
+from protocol.ops.registry import decode_request, get_priority_operation
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 
@@ -75,7 +75,7 @@ def decode_priority_request(request: bytes) -> ProvableRequest:
     Raises CodecError for the request types the block circuit does not prove yet (forced
     cancel-all, forced order, forced burn): an operator cannot include them, so it must stop
     rather than skip them (the queue is consumed strictly in order)."""
-    op = get_priority_operation(pubdata.decode_request(request))
+    op = get_priority_operation(decode_request(request))
     if not isinstance(op, ProvableRequest):
         raise CodecError(
             f"priority request type {request[0]} is not in the money-path block circuit"
