@@ -7,7 +7,8 @@ What is read, all from the RPC: the contract's counters and ``lastVerifiedStateR
 commitment. Nothing comes from the operator.
 
 The pubdata is then replayed into a fresh genesis state with the protocol's own
-``process_block``: each record becomes the operation it records (signed operations get the
+``process_block``: each record becomes the operation it records, by its type's descriptor
+(``protocol.ops.registry.get_operation``; signed operations get the
 account's next nonce and the block's time as expiry; the records carry no signatures, so the
 replay does not check them — the block proofs did), the replayed block must give back exactly
 the posted records (statuses and forced-withdrawal amounts included) and each batch's state root
@@ -157,4 +158,3 @@ def compute_operations(
 def _get_nonce(state: State, account: int) -> int:
     found = state.accounts.get(account)
     return 0 if found is None else found.nonce
-
