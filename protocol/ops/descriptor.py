@@ -54,10 +54,9 @@ class Descriptor:
         values: dict[str, Any] = record.inputs()
         if self.origin == Origin.L2_SIGNED:
             values["nonce"], values["expiry"] = nonce, expiry
-        declared = {f.name: f.type for f in fields(self.op_class)}
-        for name, annotation in declared.items():
-            if name in values and annotation == "bool":
-                values[name] = bool(values[name])
+        for f in fields(self.op_class):  # a flag is a 0 / 1 byte in the record
+            if f.name in values and (f.type is bool or f.type == "bool"):  # compiled, interpreted
+                values[f.name] = bool(values[f.name])
         return self.op_class(**values)
 
 
