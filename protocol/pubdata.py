@@ -147,9 +147,10 @@ class Layout:
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    def encode(self, values: Sequence[int | bytes]) -> bytes:
+    def encode(self, values: Sequence[object]) -> bytes:
         """The record of ``values``, one per field in order; PubdataError for a value that is
-        not in its field's range."""
+        not in its field's range (``object``: the compiled engine would raise TypeError for a
+        value of another type before the check could name it)."""
         if len(values) != len(self.fields):
             raise PubdataError(f"type {self.op_type} has {len(self.fields)} fields")
         body = bytearray([self.op_type])
@@ -157,7 +158,7 @@ class Layout:
             body += encode_field(f, value)
         return bytes(body.ljust(OP_BYTES, b"\0"))
 
-    def make(self, **values: int | bytes) -> Record:
+    def make(self, **values: object) -> Record:
         """A record of this layout by field name (omitted result fields are 0)."""
         unknown = set(values) - set(self.names())
         if unknown:
@@ -165,7 +166,10 @@ class Layout:
         out: list[int | bytes] = []
         for f in self.fields:
             if f.name in values:
-                out.append(values[f.name])
+                value = values[f.name]
+                if not isinstance(value, int | bytes):
+                    raise PubdataError(f"{f.name} = {value!r} is neither an integer nor bytes")
+                out.append(value)
             elif f.result:
                 out.append(0)
             else:

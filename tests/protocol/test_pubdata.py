@@ -190,7 +190,6 @@ def test_requests_of_the_wrong_length_are_refused() -> None:
         (RegisterKey(1, OWNER, PUBKEY[:31]), "pubkey"),
         (RegisterKey(1, OWNER, PUBKEY, 2), "status"),
         (Transfer(1, -1, 1), "to"),
-        (Transfer(1, 2, "1"), "amount"),  # type: ignore[arg-type]
         (ForcedOrder(1, OWNER, 2**16, 0, 1, 1), "market"),
         (ForcedOrder(1, OWNER, 0, 4, 1, 1), "flags"),
         (ForcedOrder(1, OWNER, 0, 0, 2**32, 1), "price"),
@@ -201,6 +200,15 @@ def test_requests_of_the_wrong_length_are_refused() -> None:
 def test_encoders_refuse_values_out_of_their_width(op: Record, name: str) -> None:
     with pytest.raises(PubdataError, match=name):
         op.encode()
+
+
+def test_values_of_another_type_are_refused_by_name() -> None:
+    with pytest.raises(PubdataError, match="amount"):
+        transfer.RECORD.encode((1, 2, "1"))
+    with pytest.raises(PubdataError, match="amount"):
+        transfer.RECORD.make(account=1, to=2, amount=1.0)
+    with pytest.raises(PubdataError, match="owner"):
+        deposit.RECORD.encode((1, "0x" + "11" * 20, 1))
 
 
 def test_decoders_are_strict() -> None:
