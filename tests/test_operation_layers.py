@@ -17,6 +17,7 @@ import random
 import re
 from collections.abc import Collection
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -158,3 +159,15 @@ PROVEN_L2 = [d for d in DESCRIPTORS if d.origin == Origin.L2_SIGNED and d.op_typ
 def test_the_mempool_codec_knows_every_field_of_a_proven_l2_type(d: Descriptor) -> None:
     bounds = codec.compute_field_bounds(d)
     assert set(bounds) == {f.name for f in fields(d.op_class)} - {"signature"}
+
+
+def test_the_trading_table_of_protocol_md_is_the_layouts() -> None:
+    """docs/PROTOCOL.md 8.16's table of records 16..28: each field's width, in order."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "PROTOCOL.md").read_text()
+    rows = dict(re.findall(r"^\| (\d+) [a-z -]+ \| (.+) \|$", text, flags=re.MULTILINE))
+    for d in DESCRIPTORS:
+        if d.op_type < pubdata.OpType.CREATE_ORDER:
+            continue
+        described = re.sub(r"\([^)]*\)", "", rows[str(d.op_type)])
+        widths = [int(w) for w in re.findall(r"(\d+)\s*(?=,|\\\||$)", described)]
+        assert widths == [f.nbytes for f in d.layout.fields], d.name

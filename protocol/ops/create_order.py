@@ -157,7 +157,7 @@ RECORD = Layout(
     (
         RecordField("account", RECORD_ACCOUNT_BYTES),
         RecordField("market", RECORD_MARKET_BYTES),
-        RecordField("flags", RECORD_FLAGS_BYTES, bound=1 << 6),  # CreateOrder.flags
+        RecordField("flags", RECORD_FLAGS_BYTES, bound=1 << 6),  # CreateOrder.flags: 6 bits
         RecordField("price", RECORD_PRICE_BYTES),
         RecordField("size", RECORD_SIZE_BYTES),
         RecordField("trigger_price", RECORD_PRICE_BYTES),

@@ -73,7 +73,8 @@ def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
 def compute_takeover_record(op: Takeover, events: tuple[Event, ...]) -> bytes:
     moved = [e for e in events if isinstance(e, PositionTakenOver)]
     quote = sum(e.quote for e in moved)
-    return RECORD.encode((op.account, len(moved), quote % (1 << 64)))
+    two_complement = quote % (1 << 8 * RECORD_AMOUNT_BYTES)  # the quote may be negative
+    return RECORD.encode((op.account, len(moved), two_complement))
 
 
 DESCRIPTOR = Descriptor(
