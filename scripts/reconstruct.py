@@ -8,11 +8,11 @@ commitment. Nothing comes from the operator.
 
 The pubdata is then replayed into a fresh genesis state with the protocol's own
 ``process_block``: each record becomes the operation it records, by its type's descriptor
-(``protocol.ops.registry.get_operation``; signed operations get the
-account's next nonce and the block's time as expiry; the records carry no signatures, so the
-replay does not check them — the block proofs did), the replayed block must give back exactly
-the posted records (statuses and forced-withdrawal amounts included) and each batch's state root
-must come out. The final root must equal the contract's last verified root.
+(``protocol.ops.registry.get_operation``; signed operations get the account's next nonce and
+the block's time as expiry; the records carry no signatures, so the replay does not check
+them — the block proofs did), the replayed block must give back exactly the posted records
+(statuses and forced-withdrawal amounts included) and each batch's state root must come out.
+The final root must equal the contract's last verified root.
 """
 
 from __future__ import annotations
