@@ -44,7 +44,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from protocol.events import Trade
 from sequencer.api_feed import Connection, Feed
 from sequencer.api_models import TxModel, make_tx_adapter
-from sequencer.api_service import Ack, ApiError, ApiService
+from sequencer.api_service import Ack, ApiError, ApiService, L1View
 from sequencer.builder import SealedBlock
 from sequencer.operator import Operator
 from sequencer.progress import Progress
@@ -399,3 +399,20 @@ class ServedOperator(Operator):
         if sealed is not None:
             self.server.publish_block(sealed.number)
         return sealed
+
+
+def serve_operator(operator: ServedOperator, host: str, port: int) -> ApiServer:
+    """Starts the API over ``operator``'s live state, store and L1, and feeds it the
+    operator's blocks and progress."""
+    l1 = L1View(operator.l1.w3, operator.l1.rollup, operator.l1.start_block)
+    service = ApiService(operator.state, operator.store.path, l1=l1)
+    server = ApiServer(service, host, port).start()
+    report = operator.report
+
+    def tee(p: Progress) -> None:
+        report(p)
+        server.on_progress(p)
+
+    operator.report = tee
+    operator.server = server
+    return server

@@ -29,6 +29,7 @@ from scripts.compile import compile_project, compile_sources
 from scripts.deploy import deploy_rollup
 from scripts.paths import BUILD
 from sequencer import progress as reports
+from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
 from sequencer.prover_worker import CircuitProvers
@@ -38,6 +39,8 @@ from sequencer.submitter import get_l1_progress
 DEPLOYMENT_FILE = BUILD / "rollup.json"
 OPERATOR_DB = BUILD / "operator.sqlite"
 KEYS_DIR = BUILD / "keys"
+API_FILE = BUILD / "api.json"
+API_PORT = 8700
 
 app = typer.Typer(help="Deploy the rollup with its circuits' verifiers and run the operator.")
 console = Console()
@@ -148,14 +151,18 @@ def deploy_command(
 
 
 def open_operator(
-    deployment: Deployment, db: Path, confirmations: int, report: reports.ProgressCallback
+    deployment: Deployment,
+    db: Path,
+    confirmations: int,
+    report: reports.ProgressCallback,
+    cls: type[Operator] = Operator,
 ) -> Operator:
     w3 = chain.connect(deployment.rpc_url)
     link = L1Link(
         w3, deployment.get_rollup(w3), deployment.validator, deployment.start_block, confirmations
     )
     provers = CircuitProvers.load(deployment.config.preset, deployment.config.chain_id, KEYS_DIR)
-    return Operator.open(deployment.config, Store(db), link, provers, report)
+    return cls.open(deployment.config, Store(db), link, provers, report)
 
 
 @app.command("run")
@@ -167,11 +174,17 @@ def run_command(
     ] = 1,
     interval: Annotated[float, typer.Option(help="Seconds between idle polls.")] = 2.0,
     once: Annotated[bool, typer.Option(help="Stop when nothing is left to do.")] = False,
+    api: Annotated[bool, typer.Option(help="Serve the HTTP/WebSocket API and explorer.")] = True,
+    api_host: Annotated[str, typer.Option(help="The API's address (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    api_port: Annotated[int, typer.Option(help="The API's port (0: any free one).")] = API_PORT,
 ) -> None:
     """Run the operator: watch L1, build, prove and submit blocks, until Ctrl-C."""
     found = Deployment.read(deployment)
     with ProgressView.make() as view:
-        operator = open_operator(found, db, confirmations, ProgressView(view))
+        operator = open_operator(found, db, confirmations, ProgressView(view), ServedOperator)
+        server = start_api(operator, api_host, api_port) if api else None
         # The state just rebuilt lives as long as the process: keep the garbage collector from
         # scanning it again and again (about 10 % of the engine's time; docs/PERFORMANCE.md).
         gc.freeze()
@@ -183,6 +196,21 @@ def run_command(
                     time.sleep(interval)
         except KeyboardInterrupt:
             console.print("stopped; the operator's state is in " + str(db))
+        finally:
+            if server is not None:
+                server.stop()
+                API_FILE.unlink(missing_ok=True)
+
+
+def start_api(operator: Operator, host: str, port: int) -> ApiServer:
+    """Serves the API over ``operator``, prints its URL and records it in build/api.json
+    (where the command line's wallet commands find it)."""
+    assert isinstance(operator, ServedOperator)
+    server = serve_operator(operator, host, port)
+    API_FILE.parent.mkdir(parents=True, exist_ok=True)
+    API_FILE.write_text(json.dumps({"url": server.url}))
+    console.print(f"API at {server.url}  (explorer {server.url}/, OpenAPI {server.url}/docs)")
+    return server
 
 
 @app.command("status")
