@@ -396,6 +396,8 @@ class ServedOperator(Operator):
             return super().seal_block()
         with self.server.service.lock:
             sealed = super().seal_block()
+            if sealed is not None:  # a dropped transaction frees its nonce for the next one
+                self.server.service.refresh_nonces()
         if sealed is not None:
             self.server.publish_block(sealed.number)
         return sealed
