@@ -42,13 +42,15 @@ class Connection:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:  # a client that does not read is dropped, not waited for
             self.subs.clear()
-            self.queue = asyncio.Queue(1)
+            while not self.queue.empty():
+                self.queue.get_nowait()
             self.queue.put_nowait(None)
 
     async def pump(self) -> None:
-        """Sends the queued messages until told to stop (None)."""
+        """Sends the queued messages; closes the socket of a client that fell too far behind."""
         while (message := await self.queue.get()) is not None:
             await self.ws.send_json(message)
+        await self.ws.close(code=1013, reason="too far behind: subscribe again")
 
 
 @dataclass

@@ -12,12 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.transfer import Transfer
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
+from sequencer import api_feed
 from sequencer.api_models import to_wire
 from sequencer.api_service import RateLimiter
 from tests.sequencer.api_env import PRESET, ApiEnv, start_api_env
@@ -255,3 +257,23 @@ def test_one_accounts_flood_is_rate_limited_without_starving_another(
     assert "too many requests" in flood[-1].json()["message"]
     other = http.post("/v1/transactions", json=to_wire(transfer(4, 0, 3, 1)))
     assert other.status_code == 200
+
+
+def test_a_client_that_falls_behind_is_disconnected_and_the_others_go_on(
+    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api_feed, "QUEUE_LIMIT", 2)
+    with connect(env.ws_url) as slow, connect(env.ws_url) as fine:
+        subscribe(slow, "account", account=3)
+        subscribe(slow, "account", account=4)
+        subscribe(slow, "book", market=0)
+        subscribe(fine, "book", market=0)
+        # one block, three messages at once for the slow one (the book, two accounts)
+        env.trade(env.order(3, True, 10_100, 3), env.order(4, False, 9_900, 1))
+        assert recv(fine)["seq"] == 1
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                recv(slow)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        env.trade(env.order(5, False, 9_000, 1))
+        assert recv(fine)["seq"] == 2
