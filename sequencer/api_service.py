@@ -29,7 +29,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from circuits.ops.slot import OP_CIRCUITS
-from protocol import eddsa
+from protocol import eddsa, pubdata
 from protocol.accounts import Account
 from protocol.errors import UnknownAccount, UnknownMarket
 from protocol.funding import compute_mark_price
@@ -43,7 +43,7 @@ from sequencer.api_models import WIRE_NAME, TxModel, to_operation
 from sequencer.codec import L2_TYPES, CodecError, decode_priority_request, decode_tx
 from sequencer.mempool import Mempool
 from sequencer.progress import Progress
-from sequencer.store import Store
+from sequencer.store import QueuedRequest, Store
 from sequencer.submitter import L1Progress, get_l1_progress
 
 # Operations the operator can include: the codec logs them and the block circuit proves them.
@@ -109,6 +109,26 @@ class L1View:
 
     def get_first_request(self) -> int:
         return int(self.rollup.functions.firstPriorityRequestId().call())
+
+    def get_queue(self) -> list[QueuedRequest]:
+        """The requests L1 still holds: not executed, and in desert mode not cancelled."""
+        f = self.rollup.functions
+        first, total = int(f.firstPriorityRequestId().call()), int(f.totalPriorityRequests().call())
+        if self.is_desert():
+            first = max(first, int(f.desertRefundCursor().call()))
+        if first >= total:
+            return []
+        logs = self.rollup.events.PriorityRequestQueued().get_logs(from_block=self.start_block)
+        queue = []
+        for event in logs:
+            args = event["args"]
+            if first <= int(args["requestId"]) < total:
+                queue.append(QueuedRequest(
+                    int(args["requestId"]), bytes(args["request"]), bytes(args["chainHash"]),
+                    int(args["expiresAt"]), int(event["blockNumber"]),
+                    "0x" + bytes(event["transactionHash"]).hex(),
+                ))  # fmt: skip
+        return sorted(queue, key=lambda r: r.id)
 
     def get_batch_tx(self, step: str, number: int) -> dict[str, Any] | None:
         """The L1 transaction of ``step`` (commit, verify, execute) of a batch, with its gas."""
@@ -388,17 +408,24 @@ class ApiService:
         return {int(r[0]) for r in rows}
 
     def get_priority_queue(self) -> dict[str, Any]:
+        """The requests not executed yet (from L1 where there is a link, else as the operator
+        took them), each with its deadline and whether a sealed batch holds it already."""
         consumed = sum(b.priority_count for b in self.store.get_blocks())
-        now = self.l1.get_time() if self.l1 else None
+        if self.l1 is not None:
+            now: int | None = self.l1.get_time()
+            requests = self.l1.get_queue()
+        else:
+            now, requests = None, self.store.get_requests(consumed)
         queue = [
             {
                 "id": r.id,
-                "operation": describe(decode_priority_request(r.request)),
+                "operation": describe(pubdata.decode_request(r.request)),
                 "deadline": r.expires_at,
                 "overdue": now is not None and now >= r.expires_at,
+                "in_sealed_batch": r.id < consumed,
                 "l1_tx": r.tx_hash,
             }
-            for r in self.store.get_requests(consumed)
+            for r in requests
         ]
         return {"next_request": consumed, "l1_time": now, "pending": queue}
 

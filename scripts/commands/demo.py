@@ -266,11 +266,14 @@ def show_costs(scene: Scene, wall_s: float) -> None:
 
 
 def keep_running(scene: Scene, rpc_url: str) -> None:
-    """The devnet, the operator and its explorer stay up until Ctrl-C."""
-    console.print(f"kept running: explorer {scene.api.url}/, devnet {rpc_url}; Ctrl-C stops")
+    """The devnet and the operator's API and explorer stay up until Ctrl-C (the rollup is in
+    desert mode now: the operator serves what it knows and settles nothing more)."""
+    console.print(
+        f"kept running: explorer {scene.api.url}/, devnet {rpc_url} (desert mode: nothing "
+        "more is settled); Ctrl-C stops"
+    )
     try:
         while True:
-            if scene.operator.step() is None:
-                time.sleep(1.0)
+            time.sleep(1.0)
     except KeyboardInterrupt:
         console.print("stopped")

@@ -77,7 +77,8 @@ async function refreshStatus() {
     cell(row, r.id);
     cell(row, `${r.operation.type} (account ${r.operation.account})`);
     cell(row, new Date(r.deadline * 1000).toISOString());
-    cell(row, r.overdue ? "overdue" : "", r.overdue ? "overdue" : "");
+    cell(row, r.overdue ? "overdue" : r.in_sealed_batch ? "in a sealed batch" : "waiting",
+      r.overdue ? "overdue" : "");
   }
 }
 

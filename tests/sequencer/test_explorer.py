@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web3 import Web3
@@ -59,6 +60,10 @@ def batch_status(driver: WebDriver, number: int) -> str | None:
     return rows[0].get_attribute("data-status") if rows else None
 
 
+def queue_rows(driver: WebDriver) -> list[Any]:
+    return driver.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
+
+
 def is_live(driver: WebDriver) -> bool:
     return driver.find_element(By.ID, "live").text == "live"
 
@@ -105,9 +110,12 @@ def test_the_page_finds_the_proven_batch_and_sees_the_next_land(
         for user in rollup.users:
             rollup.deposit(user, 10 * USDC)
             rollup.register_key(user)
+        browser.get(server.url + "/")  # the requests are on L1; the operator has not run
+        wait(browser, "the queue from L1", lambda d: len(queue_rows(d)) == 4)
+        assert "deposit (account 3)" in queue_rows(browser)[0].text
         while operator.step() is not None:
             pass
-        browser.get(server.url + "/")
+        browser.refresh()
         wait(browser, "the live badge", is_live)
         wait(browser, "batch 1 proven and executed", lambda d: batch_status(d, 1) == "executed")
         row = browser.find_element(By.CSS_SELECTOR, '#batches tr[data-batch="1"]')
@@ -116,6 +124,7 @@ def test_the_page_finds_the_proven_batch_and_sees_the_next_land(
         while operator.step() is not None:
             pass
         wait(browser, "batch 2 live", lambda d: batch_status(d, 2) == "executed", 120)
+        assert queue_rows(browser) == []  # executed: nothing left in L1's queue
         assert "executed 2" in browser.find_element(By.ID, "status").text
     finally:
         server.stop()
