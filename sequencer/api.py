@@ -44,7 +44,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from protocol.events import Trade
 from sequencer.api_feed import Connection, Feed
 from sequencer.api_models import TxModel, make_tx_adapter
-from sequencer.api_service import Ack, ApiError, ApiService, L1View
+from sequencer.api_service import Ack, ApiError, ApiService
+from sequencer.api_views import L1View
 from sequencer.builder import SealedBlock
 from sequencer.operator import Operator
 from sequencer.progress import Progress
