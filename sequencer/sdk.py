@@ -16,7 +16,7 @@ server's status, code and message.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,7 +129,9 @@ class ApiClient:
 
     # -- the WebSocket --------------------------------------------------------------------------
 
-    def stream(self, *subscriptions: dict[str, Any], timeout: float | None = None) -> Iterator[Any]:
+    def stream(
+        self, *subscriptions: dict[str, Any], timeout: float | None = None
+    ) -> Generator[Any, None, None]:
         """Subscribes (``{"channel": "book", "market": 0}``, ...) and yields every message,
         the snapshots first; ``timeout`` bounds the wait for each message."""
         with connect(self.url.replace("http", "ws", 1) + "/v1/ws") as ws:
