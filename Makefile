@@ -7,9 +7,9 @@ STAMP_NPM := node_modules/.installed
 PRESET  ?= devnet
 PYTEST_ARGS ?=
 
-.PHONY: setup engine test test-all demo bench lint clean
+.PHONY: setup engine browser test test-all demo bench lint clean
 
-setup: $(STAMP_PY) $(STAMP_NPM) engine
+setup: $(STAMP_PY) $(STAMP_NPM) engine browser
 
 $(STAMP_PY): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -26,6 +26,14 @@ $(STAMP_NPM): package.json package-lock.json
 # set, a failed build fails the run (the compiled-engine differential test must not skip).
 engine: $(STAMP_PY)
 	$(VPY) -m scripts.build_engine --best-effort
+
+# Debian's headless Chromium and its driver, for the explorer's browser test (apt, where
+# missing and where apt can install as root); without them that test skips and says why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "no chromium: the explorer's browser test will skip"
 
 # The tests at the `minimal` preset; full prove/verify runs are the `prove` marker's smaller set.
 test: setup
