@@ -27,10 +27,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from protocol.field import R
 
 LC = dict[int, int]  # wire index -> coefficient mod r; wire 0 is the constant 1
+Rows = tuple[list[int], list[int], list[int]]  # <a_j,w>, <b_j,w>, <c_j,w> per constraint j
 HintFn = Callable[..., Sequence[int]]
 
 
@@ -61,11 +63,22 @@ class UnconstrainedWireError(ValueError):
     """A wire (an input or a hint) that no constraint mentions."""
 
 
-def _dot(lc: LC, w: Sequence[int]) -> int:
-    total = 0
-    for k, c in lc.items():
-        total += c * w[k]
-    return total
+def _column(lcs: Sequence[LC], w: Sequence[int]) -> list[int]:
+    """``<lc, w> mod r`` for each combination; a lone unit term (most of them) is read as is."""
+    out: list[int] = []
+    append = out.append
+    for lc in lcs:
+        if len(lc) == 1:
+            for k, c in lc.items():
+                append(w[k] if c == 1 else c * w[k] % R)
+        elif lc:
+            total = 0
+            for k, c in lc.items():
+                total += c * w[k]
+            append(total % R)
+        else:
+            append(0)
+    return out
 
 
 def _encode_lc(lc: LC) -> bytes:
@@ -86,10 +99,28 @@ class ConstraintSystem:
 
     def check(self, witness: Sequence[int]) -> None:
         """Raise UnsatisfiedConstraintError for the first constraint ``witness`` breaks."""
+        self.checked_rows(witness)
+
+    def checked_rows(self, witness: Sequence[int]) -> Rows:
+        """``(<a_j,w>, <b_j,w>, <c_j,w>)`` for every constraint j, reduced mod r, after checking
+        that every row holds (UnsatisfiedConstraintError names the first that does not): the
+        check and the prover's constraint evaluations are one pass."""
         self._check_shape(witness)
-        for i, con in enumerate(self.constraints):
-            if (_dot(con.a, witness) * _dot(con.b, witness) - _dot(con.c, witness)) % R:
-                raise UnsatisfiedConstraintError(i, con.name)
+        a, b, c = self.rows(witness)
+        for i, (x, y, z) in enumerate(zip(a, b, c, strict=True)):
+            if x * y % R != z:
+                raise UnsatisfiedConstraintError(i, self.constraints[i].name)
+        return a, b, c
+
+    def rows(self, witness: Sequence[int]) -> Rows:
+        """``(<a_j,w>, <b_j,w>, <c_j,w>)`` for every constraint j, reduced mod r, unchecked."""
+        a, b, c = self._matrices
+        return _column(a, witness), _column(b, witness), _column(c, witness)
+
+    @cached_property
+    def _matrices(self) -> tuple[list[LC], list[LC], list[LC]]:
+        cons = self.constraints
+        return [k.a for k in cons], [k.b for k in cons], [k.c for k in cons]
 
     def _check_shape(self, witness: Sequence[int]) -> None:
         if len(witness) != self.num_wires:
@@ -105,7 +136,12 @@ class ConstraintSystem:
         return list(witness[1 : 1 + self.num_public])
 
     def digest(self) -> bytes:
-        """SHA-256 of the shape: counts and every constraint (names are left out)."""
+        """SHA-256 of the shape: counts and every constraint (names are left out); computed
+        once per system (a system is never changed once finalized)."""
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> bytes:
         h = hashlib.sha256(b"zkperp-r1cs-v1")
         for n in (self.num_public, self.num_wires, len(self.constraints)):
             h.update(n.to_bytes(8, "big"))
