@@ -30,9 +30,12 @@ def bench_poseidon(hashes: int = HASHES) -> None:
     for width, name in ((3, "hash2"), (5, "hash4")):
         states = [[RNG.randrange(R) for _ in range(width)] for _ in range(hashes)]
         plain = permutation_rate(poseidon.permute_plain, states)
+        ints = permutation_rate(poseidon.permute_int, states)
         fast = permutation_rate(poseidon.permute, states)
+        number = "gmpy2" if poseidon.GMP else "int"
         print_row(f"poseidon t={width} ({name}) permute_plain", plain, "perm/s")
-        print_row(f"poseidon t={width} ({name}) permute, vs plain", fast, "perm/s", peer=plain)
+        print_row(f"poseidon t={width} ({name}) permute_int, vs plain", ints, "perm/s", peer=plain)
+        print_row(f"poseidon t={width} ({name}) permute ({number}), vs int", fast, "perm/s", ints)
 
 
 def timed_updates(depth: int, count: int, batched: bool) -> float:
