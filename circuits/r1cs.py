@@ -9,7 +9,12 @@ of its inputs. The same function runs in two modes:
 - *witness mode* (``Builder(witness=True)``): every wire also gets its value.
 
 Both modes produce the same :class:`ConstraintSystem`, because circuit code never branches on a
-value. Witness values that constraints do not define by themselves come from *hints*
+value. A third, *values-only* mode (``Builder(witness=True, values_only=True)``) computes the
+same witness without recording constraints: a block's witness needs no new system when the
+system of its preset is built once and cached; gadgets may take a faster path there
+(``circuits.gadgets.poseidon``), and tests require both modes to give the same witness.
+
+Witness values that constraints do not define by themselves come from *hints*
 (``cs.hint(name, fn, *inputs)``): ``fn`` computes the value from the inputs' values, and the
 code must constrain the hinted wire right after. :meth:`Builder.finalize` refuses a circuit with
 a wire that appears in no constraint, so a forgotten hint cannot slip through.
@@ -254,9 +259,16 @@ class Builder:
     """
 
     def __init__(
-        self, *, witness: bool, hint_overrides: Mapping[str, HintFn] | None = None
+        self,
+        *,
+        witness: bool,
+        hint_overrides: Mapping[str, HintFn] | None = None,
+        values_only: bool = False,
     ) -> None:
+        if values_only and not witness:
+            raise ValueError("a values-only builder computes a witness: witness=True")
         self.witness_mode = witness
+        self.values_only = values_only
         self._overrides = dict(hint_overrides or {})
         self._prefix = ""
         self._public_names: list[str] = []
@@ -268,6 +280,10 @@ class Builder:
     @property
     def num_constraints(self) -> int:
         return len(self._constraints)
+
+    @property
+    def has_hint_overrides(self) -> bool:
+        return bool(self._overrides)
 
     @contextmanager
     def scope(self, name: str) -> Iterator[None]:
@@ -305,6 +321,13 @@ class Builder:
         self._private_names.append(full_name)
         return LinearCombination({-len(self._private_names): 1}, value)
 
+    def values_wire(self, value: int) -> LinearCombination:
+        """A new private wire holding ``value`` (reduced), for a gadget's values-only twin that
+        allocates its wires in the order of its constrained path (values-only builders)."""
+        if not self.values_only:
+            raise ValueError("values_wire is for values-only builders")
+        return self._new_private("", value)
+
     def hints(
         self, name: str, count: int, fn: HintFn, *inputs: LinearCombination
     ) -> list[LinearCombination]:
@@ -330,7 +353,9 @@ class Builder:
     def assert_mul(
         self, a: LinearCombination, b: LinearCombination, c: LinearCombination, name: str
     ) -> None:
-        """Constrain ``a * b == c``."""
+        """Constrain ``a * b == c`` (recorded unless values-only)."""
+        if self.values_only:
+            return
         self._constraints.append((a.terms, b.terms, c.terms, sys.intern(self._prefix + name)))
 
     def assert_equal(self, a: LinearCombination, b: LinearCombination, name: str) -> None:
@@ -358,9 +383,17 @@ class Builder:
         return pub
 
     # -- finishing -----------------------------------------------------------------------------
+    def witness_values(self) -> list[int]:
+        """The witness, in the iden3 wire order (witness and values-only modes)."""
+        if not self.witness_mode:
+            raise ValueError("a setup-mode builder has no witness")
+        return [1, *self._public_values, *self._private_values]
+
     def finalize(self) -> tuple[ConstraintSystem, list[int] | None]:
         """The constraint system (wires renumbered to the iden3 order) and, in witness mode,
         the witness. Raises UnconstrainedWireError for a wire no constraint mentions."""
+        if self.values_only:
+            raise ValueError("a values-only builder has no constraint system: witness_values()")
         self._check_all_wires_used()
         offset = len(self._public_names)
         num_wires = 1 + offset + len(self._private_names)
@@ -385,7 +418,7 @@ class Builder:
         )
         if not self.witness_mode:
             return system, None
-        return system, [1, *self._public_values, *self._private_values]
+        return system, self.witness_values()
 
     def _check_all_wires_used(self) -> None:
         used: set[int] = set()
