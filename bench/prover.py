@@ -41,7 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import median_seconds, print_row
-from circuits.catalog import build_circuit
+from circuits.catalog import build_circuit, build_witness
 from circuits.iden3 import write_r1cs, write_wtns
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol.field import R
@@ -52,6 +52,7 @@ from prover.groth16 import Prover
 from prover.ntt import Domain
 from prover.qap import constraint_evaluations, domain_for
 from prover.setup import load_or_setup
+from prover.transform import get_transform
 from scripts.paths import BUILD, ROOT, SNARKJS
 
 KEYS = BUILD / "keys"
@@ -294,7 +295,9 @@ def bench_circuit(
     print_profile(profile(prover, cs, witness), ours)
 
 
-def bench_block(preset_name: str, repeat: int, name: str = "block") -> None:
+def bench_block(
+    preset_name: str, repeat: int, name: str = "block", reference: bool = False
+) -> None:
     """A catalog circuit (the block) at ``preset_name``: witness, proof, phases, the proof
     against its MSMs, and witness plus proof in constraints/s."""
     preset = get_preset(preset_name)
@@ -307,10 +310,17 @@ def bench_block(preset_name: str, repeat: int, name: str = "block") -> None:
         f"domain 2^{pk.log_size} (key ready in {time.perf_counter() - t0:.1f} s)",
         flush=True,
     )
-    build = median_seconds(lambda: build_circuit(name, preset), repeat, warmup=0)
+    whole = median_seconds(lambda: build_circuit(name, preset), repeat, warmup=0)
+    build = median_seconds(lambda: build_witness(name, preset), repeat, warmup=0)
+    assert build_witness(name, preset) == witness
     prover = Prover(pk, get_backend())
     proof = median_seconds(lambda: prover.prove(cs, witness), repeat)
-    print_row("witness (the circuit built with values)", build, "s")
+    print_row("witness, the circuit built whole with values", whole, "s")
+    print_row("witness, values only (the system cached)", build, "s", whole)
+    if reference:
+        pure = Prover(pk, get_backend(), get_transform("pure"))
+        before = median_seconds(lambda: pure.prove(cs, witness), 1, warmup=0)
+        print_row("proof with the pure-Python NTT (reference)", before, "s")
     print_row("proof (check, transforms, MSMs)", proof, "s")
     print_profile(profile(prover, cs, witness), proof)
     speed = len(cs.constraints) / (build + proof)
@@ -320,7 +330,8 @@ def bench_block(preset_name: str, repeat: int, name: str = "block") -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--block", default="devnet", help="the block circuit's preset, or none")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[12, 14, 16])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[12, 14, 16])
+    parser.add_argument("--reference", action="store_true", help="also prove on the pure NTT")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--circuits", nargs="+", default=["dense", "merkle"])
     parser.add_argument("--no-snarkjs", action="store_true")
@@ -336,7 +347,7 @@ def main() -> None:
             print_row(f"verifyProof gas, {n} public input(s)", verifier_gas(n), "gas")
         return
     if args.block != "none":
-        bench_block(args.block, args.repeat, block)
+        bench_block(args.block, args.repeat, block, args.reference)
     builders = {"dense": dense_circuit, "merkle": merkle_circuit}
     for log in args.sizes:
         for kind in args.circuits:
