@@ -30,8 +30,10 @@ from protocol.liquidation import (
     is_takeover_possible,
     transfer_position,
 )
-from protocol.ops.records import ACCOUNT, MARKET, SIZE, encode_record
+from protocol.ops.descriptor import Descriptor
 from protocol.orders import cancel_all_orders
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk, compute_zero_price
 from protocol.state import State
 from protocol.types import check_positive
@@ -46,7 +48,18 @@ class Deleverage:
 
     @classmethod
     def op_type(cls) -> int:
-        return 26
+        return OpType.DELEVERAGE
+
+
+RECORD = Layout(
+    OpType.DELEVERAGE,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("counterparty", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("size", RECORD_SIZE_BYTES),
+    ),
+)
 
 
 def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
@@ -81,10 +94,18 @@ def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
 
 
 def compute_deleverage_record(op: Deleverage, events: tuple[Event, ...]) -> bytes:
-    fields = [
-        (op.account, ACCOUNT),
-        (op.counterparty, ACCOUNT),
-        (op.market, MARKET),
-        (op.size, SIZE),
-    ]
-    return encode_record(op.op_type(), fields)
+    return RECORD.encode((op.account, op.counterparty, op.market, op.size))
+
+
+def get_deleverage_accounts(op: Deleverage) -> tuple[int, ...]:
+    return op.account, op.counterparty
+
+
+DESCRIPTOR = Descriptor(
+    Deleverage,
+    RECORD,
+    Origin.SEQUENCER,
+    process_deleverage,
+    compute_deleverage_record,
+    get_deleverage_accounts,
+)

@@ -16,6 +16,7 @@ tries again.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import sys
 import time
@@ -39,6 +40,7 @@ from scripts.deployment import (
 )
 from scripts.paths import BUILD
 from sequencer import progress as reports
+from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
 from sequencer.prover_worker import CircuitProvers
@@ -50,6 +52,8 @@ LOG_FILE = BUILD / "operator.log"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_MAX_BYTES = 10 << 20  # then operator.log.1, ... .5
 LOG_BACKUPS = 5
+API_FILE = BUILD / "api.json"
+API_PORT = 8700
 
 log = logging.getLogger("zkperp.operator")
 
@@ -143,14 +147,18 @@ def deploy_command(
 
 
 def open_operator(
-    deployment: Deployment, db: Path, confirmations: int, report: reports.ProgressCallback
+    deployment: Deployment,
+    db: Path,
+    confirmations: int,
+    report: reports.ProgressCallback,
+    cls: type[Operator] = Operator,
 ) -> Operator:
     w3 = chain.connect(deployment.rpc_url)
     link = L1Link(
         w3, deployment.get_rollup(w3), deployment.validator, deployment.start_block, confirmations
     )
     provers = CircuitProvers.load(deployment.config.preset, deployment.config.chain_id, KEYS_DIR)
-    return Operator.open(deployment.config, Store(db), link, provers, report)
+    return cls.open(deployment.config, Store(db), link, provers, report)
 
 
 @app.command("run")
@@ -167,6 +175,11 @@ def run_command(
         Path, typer.Option(help="The log (also on stderr), rotated at 10 MiB, 5 kept.")
     ] = LOG_FILE,
     log_level: Annotated[str, typer.Option(help="DEBUG | INFO | WARNING | ERROR")] = "INFO",
+    api: Annotated[bool, typer.Option(help="Serve the HTTP/WebSocket API and explorer.")] = True,
+    api_host: Annotated[str, typer.Option(help="The API's address (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    api_port: Annotated[int, typer.Option(help="The API's port (0: any free one).")] = API_PORT,
 ) -> None:
     """Run the operator: watch L1, build, prove and submit blocks, until Ctrl-C."""
     level = logging.getLevelName(log_level.upper())
@@ -176,9 +189,10 @@ def run_command(
     found = Deployment.read(deployment)
     configure_logging(log_file, level)
     with ProgressView.make() as view:
-        operator = open_operator(found, db, confirmations, ProgressView(view))
+        operator = open_operator(found, db, confirmations, ProgressView(view), ServedOperator)
         log.info("operator started on %s: %d block(s) in %s", found.rollup,
                  operator.state.block_number, db)  # fmt: skip
+        server = start_api(operator, api_host, api_port) if api else None
         # The state just rebuilt lives as long as the process: keep the garbage collector from
         # scanning it again and again (about 10 % of the engine's time; docs/PERFORMANCE.md).
         gc.freeze()
@@ -194,6 +208,10 @@ def run_command(
             log.info("stopped; the operator's state is in %s", db)
             console.print("stopped; the operator's state is in " + str(db))
             return
+        finally:
+            if server is not None:
+                server.stop()
+                API_FILE.unlink(missing_ok=True)
     if outcome == "failed":
         raise typer.Exit(1)
 
@@ -209,6 +227,17 @@ def run_step(operator: Operator, rebuild: bool) -> str:
     except Exception:
         log.exception("the step failed; the next one starts from the store, as after a restart")
         return "failed"
+
+
+def start_api(operator: Operator, host: str, port: int) -> ApiServer:
+    """Serves the API over ``operator``, prints its URL and records it in build/api.json
+    (where the command line's wallet commands find it)."""
+    assert isinstance(operator, ServedOperator)
+    server = serve_operator(operator, host, port)
+    API_FILE.parent.mkdir(parents=True, exist_ok=True)
+    API_FILE.write_text(json.dumps({"url": server.url}))
+    console.print(f"API at {server.url}  (explorer {server.url}/, OpenAPI {server.url}/docs)")
+    return server
 
 
 @app.command("status")

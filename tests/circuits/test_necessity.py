@@ -27,9 +27,8 @@ from functools import partial
 import pytest
 
 from circuits.block import build_block_circuit
-from circuits.ops.common import BODY_BYTES
 from circuits.ops.register_key import get_torsion_points
-from circuits.ops.slot import get_dummy_signature
+from circuits.ops.slot import BODY_BYTES, get_dummy_signature
 from circuits.r1cs import HintFn
 from protocol import eddsa, jubjub, pubdata
 from protocol.block import compute_record

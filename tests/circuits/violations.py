@@ -17,12 +17,13 @@ from functools import cache, partial
 from itertools import count
 
 from circuits.block import BlockWitness, define_block
-from circuits.ops.common import BODY_BYTES, OpCircuit
-from circuits.ops.slot import OP_CIRCUITS, AccountWitness
+from circuits.ops.common import OpCircuit
+from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.r1cs import HintFn
-from protocol import eddsa, pubdata
+from protocol import eddsa
 from protocol.block import Operation
 from protocol.field import R, is_square
+from protocol.ops import forced_withdraw, register_key
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
@@ -214,17 +215,15 @@ def with_unused_byte(circuit: OpCircuit, record: bytes) -> bytes:
 def forced_withdraw_record(op: ForcedWithdraw) -> Callable[[Read], bytes]:
     """The record whose ``withdrawn`` is the slot's (as the rules would write it)."""
     wire = "slot0/forced_withdraw/withdrawn"
-    return lambda read: pubdata.encode_forced_withdraw(
-        pubdata.ForcedWithdraw(op.account, op.owner, op.requested, read(wire))
+    return lambda read: forced_withdraw.RECORD.encode(
+        (op.account, op.owner, op.requested, read(wire))
     )
 
 
 def register_key_record(op: RegisterKey) -> Callable[[Read], bytes]:
     """The record whose status is the slot's."""
     wire = "slot0/register_key/status"
-    return lambda read: pubdata.encode_register_key(
-        pubdata.RegisterKey(op.account, op.owner, op.pubkey, read(wire))
-    )
+    return lambda read: register_key.RECORD.encode((op.account, op.owner, op.pubkey, read(wire)))
 
 
 def add(n: int) -> WireFn:
