@@ -2,8 +2,9 @@
 
 It keeps two states. The *live* state is where the builder applies each new block as soon as it
 is sealed (what users see); the *proving* state lags behind it, after the last block whose
-witness was built, and is what the witness builder reads the Merkle paths from. Both start from the same genesis and
-replay the same blocks, and every proven block's root must equal the one the builder sealed.
+witness was built, and is what the witness builder reads the Merkle paths from. Both start
+from the same genesis and replay the same blocks, and every proven block's root must equal the
+one the builder sealed.
 
 A step: take confirmed L1 requests; seal a block if anything is waiting (priority requests
 first; as many blocks as the prover proves at once, ``ProofPool.capacity``); then take every
@@ -25,9 +26,9 @@ sealed again from the same log (``retake_blocks``):
 Proofs run ahead of L1 (``sequencer.proof_pool``): the witnesses of the next ``capacity`` blocks
 are built one after another on the proving state, which runs ahead of L1 by as many blocks, and
 their proofs run side by side (on Ray workers, ``sequencer.ray_pool``), while L1 still sees
-each batch committed, verified and executed in order, once. A block's witness is built while
-the proof of the one before it runs. Proofs in flight belong to the blocks as sealed: taking
-blocks back (or rebuilding after a failed step) forgets them.
+each batch committed, verified and executed in order, once. On a pool of workers, a block's
+witness is built while the proof of the one before it runs. Proofs in flight belong to the
+blocks as sealed: taking blocks back (or rebuilding after a failed step) forgets them.
 
 Each stage of a batch is logged (``zkperp.operator``, ``zkperp.prover``): sealed, dropped
 transactions, witness, proved, committed, verified, executed, reverted, re-sealed.
@@ -182,10 +183,12 @@ class Operator:
         new = self.watcher.poll()
         if new:
             self.report(Progress("watch", 0, len(new), len(new), f"{len(new)} L1 request(s)"))
-        sealed = last = self.seal_block()
-        while last is not None and len(self.unfinished) < self.pool.capacity:
-            last = self.seal_block()
-            sealed = last or sealed
+        sealed = self.seal_block()
+        while sealed is not None and len(self.unfinished) < self.pool.capacity:
+            more = self.seal_block()
+            if more is None:
+                break
+            sealed = more
         self.settle()
         return sealed
 
