@@ -9,6 +9,7 @@ file appears, so the order in which proofs finish is set by the test, not by the
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -22,6 +23,7 @@ from web3 import Web3
 
 from scripts.commands.operator import KEYS_DIR
 from sequencer.operator import Operator
+from sequencer.prover_worker import ProofError
 from sequencer.ray_pool import BlockProofWorker, ProofDone, RayProofPool
 from sequencer.submitter import get_l1_progress
 from tests.sequencer.rollup_env import USDC, RollupEnv, deploy_env
@@ -50,6 +52,17 @@ class OutOfOrderWorker(BlockProofWorker):
         done = super().prove(batch, witness)
         (flags / f"proved-{batch}").touch()
         return done
+
+
+class FailingOnceWorker(BlockProofWorker):
+    """Fails its first proof of block 2 the way the prover's own check does."""
+
+    def prove(self, batch: int, witness: list[int]) -> ProofDone:
+        flag = Path(os.environ[FLAGS_ENV]) / "failed-2"
+        if batch == 2 and not flag.exists():
+            flag.touch()
+            raise ProofError("the block proof does not verify")
+        return super().prove(batch, witness)
 
 
 class HoldingWorker(BlockProofWorker):
@@ -176,3 +189,36 @@ def test_a_killed_worker_has_its_block_proven_on_the_other(
         assert proved[death.batch].pid != killed[0]
         assert proved[death.batch].worker != death.worker
     assert_on_l1_once_in_order(env, operator)
+
+
+def test_a_proof_failing_on_a_worker_is_reverted_and_resealed_with_the_blocks_after_it(
+    w3: Web3, tmp_path: Path, flags: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clear(flags)
+    env = deploy_env(w3, tmp_path, users=2)
+    pool = RayProofPool(env.provers, "minimal", KEYS_DIR, 2, FailingOnceWorker)
+    caplog.set_level(logging.INFO, logger="zkperp")
+    try:
+        operator = seal_three_blocks(env)
+        operator.prover = pool
+        operator.settle()
+    finally:
+        pool.close()
+
+    assert "block 2 taken back: the prover failed: ProofError" in caplog.text
+    events = env.rollup.events
+    reverted = events.BatchesReverted().get_logs(from_block=env.start_block)
+    assert [(e["args"]["totalBatchesCommitted"], e["args"]["reverted"]) for e in reverted] == [
+        (1, 1)
+    ]
+    # blocks 2 and 3 were taken back; their two requests fit one block, sealed again as 2
+    assert [b.number for b in operator.store.get_blocks()] == [1, 2]
+    for event in (events.BatchVerified, events.BatchExecuted):
+        numbers = [e["args"]["batchNumber"] for e in event().get_logs(from_block=env.start_block)]
+        assert numbers == [1, 2], event.event_name
+    progress = get_l1_progress(env.rollup)
+    assert progress.committed == progress.verified == progress.executed == 2
+    assert operator.unfinished == [] and operator.proofs == {}
+    alice, bob = env.users
+    assert operator.state.accounts[bob.account].collateral == 5 * USDC
+    assert operator.state.accounts[alice.account].has_key()
