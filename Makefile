@@ -7,9 +7,9 @@ STAMP_NPM := node_modules/.installed
 PRESET  ?= devnet
 PYTEST_ARGS ?=
 
-.PHONY: setup engine test test-all demo bench lint clean
+.PHONY: setup engine browser test test-all demo bench bench-quick lint clean
 
-setup: $(STAMP_PY) $(STAMP_NPM) engine
+setup: $(STAMP_PY) $(STAMP_NPM) engine browser
 
 $(STAMP_PY): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -27,6 +27,14 @@ $(STAMP_NPM): package.json package-lock.json
 engine: $(STAMP_PY)
 	$(VPY) -m scripts.build_engine --best-effort
 
+# Debian's headless Chromium and its driver, for the explorer's browser test (apt, where
+# missing and where apt can install as root); without them that test skips and says why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "no chromium: the explorer's browser test will skip"
+
 # The tests at the `minimal` preset; full prove/verify runs are the `prove` marker's smaller set.
 test: setup
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
@@ -35,7 +43,11 @@ demo: setup
 	$(VENV)/bin/zkperp demo --preset $(PRESET)
 
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done
+	for b in bench/[!_]*.py; do [ $$b = bench/common.py ] || { echo "== $$b"; $(VPY) $$b || exit 1; }; done
+
+# Every benchmark on small inputs (what tests/bench runs, from an empty build directory).
+bench-quick: setup
+	for b in bench/[!_]*.py; do [ $$b = bench/common.py ] || { echo "== $$b"; $(VPY) $$b --quick || exit 1; }; done
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,9 @@ abstract contract Config is Errors {
     uint256 internal constant CHUNK_BYTES = 31;
     /// @dev The sponge domain of the batch commitment: the bytes "pubdata" as an integer.
     uint256 internal constant DOMAIN_PUBDATA = 0x70756264617461;
+    /// @dev The reserved accounts nobody owns (protocol/accounts.py): they never exit.
+    uint48 internal constant INSURANCE_FUND = 0;
+    uint48 internal constant FUNDING_POOL = 2;
     /// @dev Batch timestamps are < 2**TIMESTAMP_BITS (protocol/params.py, every preset).
     uint256 internal constant TIMESTAMP_BITS = 40;
     /// @dev A batch timestamp may run this far ahead of the L1 block's.

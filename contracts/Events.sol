@@ -110,6 +110,7 @@ interface Errors {
     error WrongRequestCount();
     error RequestMismatch();
     error AlreadyExited();
+    error ReservedAccount();
     // -- misc --
     error Reentrancy();
 }

@@ -24,6 +24,14 @@ contract Rollup is Config, Storage, Governance {
     Poseidon public immutable poseidon;
     /// @notice Accounts below this index are reserved (created at genesis, never claimed).
     uint48 public immutable firstUserAccount;
+    /// @notice keccak256 of the exit circuit's proving key file: the public artefact a user needs
+    /// to prove an exit in desert mode (`zkperp operator deploy` publishes the file beside the
+    /// deployment; `zkperp exit` refuses a key with another hash). Zero: none recorded.
+    bytes32 public immutable exitProvingKeyHash;
+    /// @notice The L1 block this rollup was deployed in (its events start there).
+    uint256 public immutable deploymentBlock;
+    /// @notice The name of the preset (protocol/params.py) the deployment was made for.
+    string public preset;
 
     /// @param params The preset's sizes (scripts/deploy.py fills them from protocol/params.py).
     /// @param token_ The collateral token.
@@ -33,8 +41,11 @@ contract Rollup is Config, Storage, Governance {
     /// @param genesisStateRoot The state root of the empty exchange (batch 0).
     /// @param reservedOwners The owners of the reserved accounts 0 .. n-1 that the genesis state
     /// creates (address(0): nobody may deposit into it or force requests on it).
+    /// The insurance fund (0) and the funding pool (2), when reserved, must have none.
     /// @param owner_ The governor.
     /// @param validators_ The initial validator set.
+    /// @param preset_ The preset's name, for tools that rebuild the deployment from L1.
+    /// @param exitProvingKeyHash_ keccak256 of the exit circuit's proving key file.
     constructor(
         Params memory params,
         IERC20 token_,
@@ -44,7 +55,9 @@ contract Rollup is Config, Storage, Governance {
         uint256 genesisStateRoot,
         address[] memory reservedOwners,
         address owner_,
-        address[] memory validators_
+        address[] memory validators_,
+        string memory preset_,
+        bytes32 exitProvingKeyHash_
     ) Config(params) Governance(owner_, validators_) {
         if (
             address(token_).code.length == 0 || address(blockVerifier_).code.length == 0
@@ -54,9 +67,13 @@ contract Rollup is Config, Storage, Governance {
         if (reservedOwners.length >= MAX_ACCOUNTS) revert InvalidParams();
         firstUserAccount = uint48(reservedOwners.length);
         for (uint48 i = 0; i < reservedOwners.length; ++i) {
+            if (_isUnownable(i) && reservedOwners[i] != address(0)) revert InvalidParams();
             accountOwners[i] = reservedOwners[i];
             emit AccountCreated(i, reservedOwners[i]);
         }
+        exitProvingKeyHash = exitProvingKeyHash_;
+        deploymentBlock = block.number;
+        preset = preset_;
         token = token_;
         blockVerifier = blockVerifier_;
         exitVerifier = exitVerifier_;
@@ -386,7 +403,9 @@ contract Rollup is Config, Storage, Governance {
 
     /// @notice Desert mode: exits account `accountIndex`, crediting `amount` to `owner`'s
     /// pending balance, on an exit proof against the last verified state root. Once per
-    /// account; anyone may submit (the funds only ever go to `owner`).
+    /// account; anyone may submit (the funds only ever go to `owner`). The insurance fund and
+    /// the funding pool never exit (ReservedAccount): the fund's value belongs to its share
+    /// holders, the pool's balance backs the unsettled funding users' TAVs count (section 9.4).
     /// @param accountIndex The account.
     /// @param owner Its L1 owner, as the state records it.
     /// @param amount What the exit circuit computed the account is owed.
@@ -397,6 +416,7 @@ contract Rollup is Config, Storage, Governance {
         onlyDesert
     {
         if (accountIndex >= MAX_ACCOUNTS) revert AccountIndexOutOfRange();
+        if (_isUnownable(accountIndex)) revert ReservedAccount();
         if (exited[accountIndex]) revert AlreadyExited();
         uint256[] memory inputs = new uint256[](4);
         inputs[0] = lastVerifiedStateRoot;
@@ -413,7 +433,13 @@ contract Rollup is Config, Storage, Governance {
     // Internals
     // =========================================================================================
 
-    function _claimOrCheckOwner(uint48 accountIndex) private {
+    /// @dev The reserved accounts that nobody owns: the insurance fund and the funding pool.
+    function _isUnownable(uint48 accountIndex) private view returns (bool) {
+        return accountIndex < firstUserAccount
+            && (accountIndex == INSURANCE_FUND || accountIndex == FUNDING_POOL);
+    }
+
+        function _claimOrCheckOwner(uint48 accountIndex) private {
         if (accountIndex >= MAX_ACCOUNTS) revert AccountIndexOutOfRange();
         address current = accountOwners[accountIndex];
         if (current == address(0) && accountIndex >= firstUserAccount) {

@@ -3,7 +3,12 @@ insurance fund would look like after a takeover, and the auto-deleveraging ranki
 
 Zero price (``risk.compute_zero_price``): closing part of a position at it leaves TAV / MMR of
 the account unchanged. Partial liquidations sell (buy) at it through the book; the LLP takes
-positions over at it; deleveraging moves positions at it to the opposite side.
+positions over at it; deleveraging moves positions at it to the opposite side, except the
+deleverage that closes an account's last position, which uses the bankruptcy price (below).
+
+No liquidation path leaves a debt behind: an account that ends with no position ends with
+collateral >= 0 (takeover and that last deleverage; ``absorb_deficit``), so the balances users
+can exit with never add up to more than the rollup holds.
 """
 
 from __future__ import annotations
@@ -35,6 +40,32 @@ def transfer_position(
     apply_fill(state, source, market, -size, -quote, out)
     apply_fill(state, target, market, size, quote, out)
     return quote
+
+
+def compute_bankruptcy_price(risk: Risk, market: Market, size: int) -> int:
+    """The price at which closing ``size`` lots (signed, as held), the account's last position,
+    leaves its collateral at zero or just above: its TAV is then its collateral after funding
+    plus ``size * mark``, so selling a long at ``mark + ceil(-TAV / size)`` or buying a short
+    back at ``mark + floor(TAV / |size|)`` (not below 0) pays the deficit exactly, rounded so
+    that less than one micro-USDC per lot is left over rather than a debt. This is the zero
+    price without the rounding up of MMR: the counterparty bears the account's deficit."""
+    mark = market.data.mark_price
+    if size > 0:
+        return mark - risk.tav // size
+    return max(0, mark + risk.tav // -size)
+
+
+def is_last_position(account: Account, market: int) -> bool:
+    """Whether ``market`` is the only market where ``account`` holds a position."""
+    return all(m == market or p.size == 0 for m, p in account.positions.items())
+
+
+def absorb_deficit(state: State, account: Account) -> None:
+    """An account left with negative collateral and no position is brought to zero by the
+    insurance fund, so no debt is left that nobody covers (PROTOCOL 7.4)."""
+    if account.collateral < 0:
+        state.decrease_collateral(state.accounts[INSURANCE_FUND], -account.collateral)
+        state.set_collateral(account, 0)
 
 
 def compute_takeover_risk(state: State, account: Account) -> Risk:

@@ -138,3 +138,21 @@ def get_preset(name: str) -> Preset:
         raise UnknownPresetError(
             f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}"
         ) from None
+
+
+# -- pubdata record fields, in bytes (PROTOCOL section 8) ---------------------------------------
+# Fixed for every preset (the L1 contract reads records by these offsets), so each is wide
+# enough for the largest preset's width; tests/protocol/test_params.py checks it.
+RECORD_ACCOUNT_BYTES = 6  # account index: account_tree_depth bits
+RECORD_ADDRESS_BYTES = 20  # an L1 address
+RECORD_PUBKEY_BYTES = 32  # a compressed Jubjub point
+RECORD_AMOUNT_BYTES = 8  # amount_bits, collateral_bits, pool_share_bits
+RECORD_MARKET_BYTES = 2  # market index: market_tree_depth bits
+RECORD_PRICE_BYTES = 4  # price_bits
+RECORD_SIZE_BYTES = 6  # base_amount_bits
+RECORD_TIME_BYTES = 5  # timestamp_bits
+RECORD_ORDER_KEY_BYTES = 8  # an order key (order_tree_depth bits) or a trigger id
+RECORD_TRIGGER_ID_BYTES = 4  # order_nonce_bits
+RECORD_RATE_BYTES = 3  # a fraction in parts per million (fee_rate_bits)
+RECORD_COUNT_BYTES = 2  # a count of events (orders cancelled, positions moved)
+RECORD_FLAGS_BYTES = 1  # bit flags

@@ -74,12 +74,15 @@ def deploy_rollup(
     min_deposit: int = DEFAULT_MIN_DEPOSIT,
     reserved_owners: Sequence[str] = UNOWNED_RESERVED,
     trading_enabled: bool = False,
+    exit_key_hash: bytes = bytes(32),
     manifest: Path = DEVNET_MANIFEST,
 ) -> RollupDeployment:
     """Deploy the two verifiers, Poseidon, the token (a fresh TestUSDC unless ``token`` is
     given) and the Rollup for ``preset``. ``owner`` and ``validators`` default to the node's
     first account. ``reserved_owners`` are the L1 owners of the genesis accounts 0 .. n-1
     (protocol/accounts.py; the zero address for none), as the genesis state records them.
+    ``exit_key_hash`` is the keccak256 of the exit circuit's proving key file, recorded on L1
+    (``exitProvingKeyHash``) so that exits check the key they prove with.
     The deployment is recorded in ``manifest`` when that manifest's devnet is the node ``w3``
     talks to.
     """
@@ -104,6 +107,8 @@ def deploy_rollup(
         list(reserved_owners),
         owner or deployer,
         list(validators) if validators is not None else [deployer],
+        preset.name,
+        exit_key_hash,
     )
     deployment = RollupDeployment(
         rollup=rollup.address,

@@ -14,12 +14,13 @@ from typing import Protocol
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from protocol import pubdata
+from protocol.accounts import FUNDING_POOL, INSURANCE_FUND
 from protocol.state import State
+from scripts import chain
 from scripts.reconstruct import Reconstruction
 
 
@@ -43,15 +44,12 @@ class ExitResult:
 
 
 def send(w3: Web3, fn: ContractFunction, sender: str, what: str) -> TxReceipt:
-    """Sends ``fn`` from ``sender``; ExitError if it would revert or reverted."""
+    """Sends ``fn`` from ``sender``; ExitError naming the contract's error (decoded by
+    ``chain.send``) and what to do, if it would revert or reverted."""
     try:
-        tx_hash = fn.transact({"from": sender})
-    except ContractLogicError as e:
-        raise ExitError(f"{what} would revert: {e}") from e
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
-    if receipt["status"] != 1:
-        raise ExitError(f"{what} reverted (tx {tx_hash.to_0x_hex()})")
-    return receipt
+        return chain.send(w3, fn, sender, what)
+    except chain.RevertedError as e:
+        raise ExitError(str(e)) from e
 
 
 def activate_desert_mode(w3: Web3, rollup: Contract, sender: str) -> bool:
@@ -102,6 +100,21 @@ def execute_verified_batches(
     return executed
 
 
+def check_exit_allowed(account: int) -> None:
+    """ExitError for the accounts that never exit: the insurance fund and the funding pool
+    (protocol/exits.py; the contract refuses them too, with ReservedAccount)."""
+    if account == INSURANCE_FUND:
+        raise ExitError(
+            "account 0 is the insurance fund: it never exits; its value belongs to the "
+            "pool-share holders (PROTOCOL 9.4)"
+        )
+    if account == FUNDING_POOL:
+        raise ExitError(
+            "account 2 is the funding pool: it never exits; its balance backs the unsettled "
+            "funding the users' exit amounts count (PROTOCOL 9.4)"
+        )
+
+
 def exit_account(
     w3: Web3,
     rollup: Contract,
@@ -111,6 +124,7 @@ def exit_account(
     sender: str,
 ) -> ExitResult:
     """Proves ``account``'s balance in the reconstructed state and submits performDesert."""
+    check_exit_allowed(account)
     if int(rollup.functions.lastVerifiedStateRoot().call()) != rebuilt.state_root:
         raise ExitError("the reconstruction is not of the last verified state")
     owner_bytes, amount, proof = prover.prove_exit(rebuilt.state, account)

@@ -7,11 +7,12 @@ What is read, all from the RPC: the contract's counters and ``lastVerifiedStateR
 commitment. Nothing comes from the operator.
 
 The pubdata is then replayed into a fresh genesis state with the protocol's own
-``process_block``: each record becomes the operation it records (signed operations get the
-account's next nonce and the block's time as expiry; the records carry no signatures, so the
-replay does not check them — the block proofs did), the replayed block must give back exactly
-the posted records (statuses and forced-withdrawal amounts included) and each batch's state root
-must come out. The final root must equal the contract's last verified root.
+``process_block``: each record becomes the operation it records, by its type's descriptor
+(``protocol.ops.registry.get_operation``; signed operations get the account's next nonce and
+the block's time as expiry; the records carry no signatures, so the replay does not check
+them — the block proofs did), the replayed block must give back exactly the posted records
+(statuses and forced-withdrawal amounts included) and each batch's state root must come out.
+The final root must equal the contract's last verified root.
 """
 
 from __future__ import annotations
@@ -27,10 +28,7 @@ from web3.contract import Contract
 from protocol import pubdata
 from protocol.block import Block, Operation, process_block
 from protocol.commitment import update_state_root
-from protocol.ops.noop import Noop
-from protocol.ops.registry import get_priority_operation
-from protocol.ops.transfer import Transfer
-from protocol.ops.withdraw import Withdraw
+from protocol.ops.registry import BY_TYPE, decode_op, get_operation
 from protocol.state import State
 from sequencer.genesis import RollupConfig
 from sequencer.submitter import StoredBatchInfo
@@ -144,36 +142,19 @@ def compute_operations(
     ops: list[Operation] = []
     for record in records:
         try:
-            op = pubdata.decode_op(record)
-        except pubdata.PubdataError as e:
-            raise ReconstructionError(f"block at {timestamp}: {e}") from e
-        if isinstance(op, pubdata.Transfer | pubdata.Withdraw):
-            account = op.from_account if isinstance(op, pubdata.Transfer) else op.account
+            decoded = decode_op(record)
+            if BY_TYPE[decoded.op_type].origin != pubdata.Origin.L2_SIGNED:
+                ops.append(get_operation(decoded))
+                continue
+            account = decoded.get_int("account")
             nonce = _get_nonce(state, account) + used[account]
             used[account] += 1
-            ops.append(_signed_operation(op, nonce, timestamp))
-        else:
-            ops.append(_unsigned_operation(op))
+            ops.append(get_operation(decoded, nonce, timestamp))
+        except (pubdata.PubdataError, TypeError) as e:
+            raise ReconstructionError(f"block at {timestamp}: {e}") from e
     return tuple(ops)
 
 
 def _get_nonce(state: State, account: int) -> int:
     found = state.accounts.get(account)
     return 0 if found is None else found.nonce
-
-
-def _signed_operation(
-    op: pubdata.Transfer | pubdata.Withdraw, nonce: int, expiry: int
-) -> Operation:
-    if isinstance(op, pubdata.Transfer):
-        return Transfer(op.from_account, nonce, expiry, op.to_account, op.amount)
-    return Withdraw(op.account, nonce, expiry, op.amount)
-
-
-def _unsigned_operation(op: pubdata.Operation) -> Operation:
-    if isinstance(op, pubdata.Noop):
-        return Noop()
-    try:
-        return get_priority_operation(op)
-    except pubdata.PubdataError as e:
-        raise ReconstructionError(str(e)) from None

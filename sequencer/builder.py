@@ -2,8 +2,10 @@
 
 Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests
 first, in queue order, then L2 transactions in arrival order, then noops up to the preset's
-slots. Each operation runs through ``protocol.block.process_operation``; an L2 transaction the
-rules reject is dropped with its error and leaves the state as it was. A priority request can
+slots. Each operation runs through ``protocol.block.process_operation`` and gets its record at
+once. An L2 transaction that fails in any way (the codec refuses it, the rules reject it, or
+anything else goes wrong with it) is dropped with the reason and leaves the state as it was:
+one transaction can never stop the builder. A priority request can
 never be rejected (the rules consume a refused one with status 0); one the rules cannot process
 at all stops the builder, since the queue must be consumed in order.
 """
@@ -24,7 +26,6 @@ from protocol.block import (
 )
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidTransaction
-from protocol.events import Event
 from protocol.ops.noop import Noop
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
@@ -60,20 +61,23 @@ class SealedBlock:
 
 
 class _Draft:
-    """The operations taken so far, with their events."""
+    """The operations taken so far, with their records."""
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
         self.ops: list[Operation] = []
-        self.events: list[tuple[Event, ...]] = []
+        self.records: list[bytes] = []
 
     @property
     def full(self) -> bool:
         return len(self.ops) >= self.slots
 
-    def add(self, op: Operation, events: tuple[Event, ...]) -> None:
+    def apply(self, state: State, op: Operation) -> None:
+        """Applies ``op`` and computes its record, both or neither (the state as it was)."""
+        with state.transaction():
+            record = compute_record(op, process_operation(state, op))
         self.ops.append(op)
-        self.events.append(events)
+        self.records.append(record)
 
 
 def build_block(
@@ -100,8 +104,8 @@ def build_block(
                 dropped[seq] = error
         check_block_end(state)
         while not draft.full:
-            draft.add(Noop(), process_operation(state, Noop()))
-    records = tuple(compute_record(op, ev) for op, ev in zip(draft.ops, draft.events, strict=True))
+            draft.apply(state, Noop())
+    records = tuple(draft.records)
     first = requests[0].id if requests else 0
     root = update_state_root(state)
     record = BlockRecord(number, timestamp, first, taken, tuple(included), root)
@@ -114,8 +118,7 @@ def _add_requests(state: State, draft: _Draft, requests: Sequence[QueuedRequest]
         if draft.full:
             break
         try:
-            op = decode_priority_request(request.request)
-            draft.add(op, process_operation(state, op))
+            draft.apply(state, decode_priority_request(request.request))
         except (CodecError, pubdata.PubdataError, InvalidTransaction) as e:
             raise BuilderError(f"priority request {request.id} cannot be processed: {e}") from e
         taken += 1
@@ -123,11 +126,15 @@ def _add_requests(state: State, draft: _Draft, requests: Sequence[QueuedRequest]
 
 
 def _try_tx(state: State, draft: _Draft, data: bytes) -> str | None:
-    """Applies one L2 transaction; the error (state unchanged) if the rules reject it."""
+    """Applies one L2 transaction; if anything about it fails, the reason (state unchanged).
+
+    Every exception counts, not only the codec's and the rules' own: a transaction that makes
+    anything else raise (a value no check foresaw) is still only that transaction's failure,
+    while a crash would stop the operator on every restart, with honest transactions queued
+    behind it."""
     try:
-        op = decode_tx(data)
-        draft.add(op, process_operation(state, op))
-    except (CodecError, InvalidTransaction) as e:
+        draft.apply(state, decode_tx(data))
+    except Exception as e:
         return f"{type(e).__name__}: {e}"
     return None
 

@@ -1,5 +1,6 @@
-"""A user's side of L2 for now (an HTTP API can come later): sign a transaction with the
-account's L2 key and hand it to the operator's mempool, which acknowledges it once logged.
+"""A user's side of L2 inside the operator's process (tests; a user's program goes through the
+API, ``sequencer.sdk``): sign a transaction with the account's L2 key and hand it to the
+operator's mempool, which acknowledges it once logged.
 
 ``Client`` works against an operator in the same process; ``submit_to_file`` hands a signed
 transaction to an operator running elsewhere on the same machine through its SQLite file (the

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from circuits.block import build_block_circuit
 from circuits.exit import build_exit_circuit
 from circuits.r1cs import ConstraintSystem
 from protocol.block import Block
@@ -28,7 +27,7 @@ from prover.keys import ProvingKey
 from prover.setup import load_or_setup
 from prover.solidity import generate_verifier
 from sequencer.progress import Progress, ProgressCallback, heartbeat, ignore_progress
-from sequencer.witness import build_block_inputs, build_exit_witness
+from sequencer.witness import build_block_inputs, build_exit_witness, get_block_system
 
 SECONDS_PER_DOMAIN_POINT = 2e-4  # first-proof estimate on this 2-core machine, refined after
 
@@ -123,8 +122,7 @@ class CircuitProvers:
     @classmethod
     def load(cls, preset: Preset, chain_id: int, keys_dir: Path) -> CircuitProvers:
         """Loads both keys from ``keys_dir``, setting up (and caching) any that is missing."""
-        block_cs, _ = build_block_circuit(preset, chain_id)
-        block = CircuitProver.load(block_cs, "block", preset, keys_dir)
+        block = CircuitProver.load(get_block_system(preset, chain_id), "block", preset, keys_dir)
         return cls(chain_id, block, ExitCircuitProver.load(preset, keys_dir))
 
     def generate_verifiers(self) -> dict[str, str]:

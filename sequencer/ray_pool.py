@@ -30,7 +30,6 @@ from typing import Any
 import ray
 from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 
-from circuits.block import build_block_circuit
 from protocol.block import Block
 from protocol.params import get_preset
 from protocol.state import State
@@ -39,6 +38,7 @@ from prover.keys import read_key
 from prover.setup import key_path
 from sequencer.progress import ProgressCallback, heartbeat
 from sequencer.prover_worker import CircuitProvers, prove_checked
+from sequencer.witness import get_block_system
 
 MAX_WORKER_DEATHS = 3  # deaths of the worker proving one block before the block fails
 LOCAL_OBJECT_STORE_BYTES = 256 << 20  # witnesses only (a devnet one is a few MiB)
@@ -65,7 +65,7 @@ class BlockProofWorker:
     """A Ray actor: the block circuit of ``preset``/``chain_id`` and the prover on its key."""
 
     def __init__(self, preset: str, chain_id: int, keys_dir: str) -> None:
-        cs, _ = build_block_circuit(get_preset(preset), chain_id)
+        cs = get_block_system(get_preset(preset), chain_id)
         path = key_path(Path(keys_dir), "block", preset, cs)
         self.cs = cs
         self.prover = Prover(read_key(path, cs.digest()))

@@ -25,6 +25,7 @@ from protocol.snapshot import encode_state
 from scripts import chain, devnet
 from scripts.cli import app
 from scripts.commands.operator import Deployment
+from scripts.deployment import export_exit_key
 from scripts.devnet import CHAIN_ID
 from scripts.exit import (
     ExitError,
@@ -230,3 +231,18 @@ def test_the_command_line_rebuilds_the_state_and_exits_an_account(
     done = zkperp("exit", "--account", str(alice.account), "--sender", alice.address)
     assert done.exit_code == 0, done.output
     assert env.balance(alice) == before + owned(env, alice) + 3 * USDC
+    # bob leaves with public data only: the rollup's address, a node, the published exit key
+    key = export_exit_key(env.provers, path)  # what `zkperp operator deploy` publishes
+    assert keccak(key.read_bytes()) == env.rollup.functions.exitProvingKeyHash().call()
+    path.unlink()
+    public = ["--rollup", env.rollup.address, "--rpc", url, "--sender", bob.address]
+    wrong = tmp_path / "other.exit-key"
+    wrong.write_bytes(key.read_bytes()[:-1] + b"\0")
+    refused = runner.invoke(app, ["exit", "--account", str(bob.account), *public,
+                                  "--exit-key", str(wrong)])  # fmt: skip
+    assert refused.exit_code == 1 and "not the deployment's" in refused.output
+    before = env.balance(bob)
+    done = runner.invoke(app, ["exit", "--account", str(bob.account), *public,
+                               "--exit-key", str(key)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert env.balance(bob) == before + owned(env, bob)

@@ -22,16 +22,20 @@ from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.field import inv
+from protocol.ops import deposit
+from protocol.ops.descriptor import Descriptor
 from protocol.params import Preset
 from protocol.poseidon import SPONGE_RATE
-from protocol.pubdata import OP_BYTES
+from protocol.pubdata import OP_BYTES, Origin
 from protocol.smt import empty_hashes
 
 LC = LinearCombination
 
-OWNER = (7, 20)  # (first byte, length) of the owner field in the records that carry one
+# (first byte, length) of the fields every record that has them carries at the same place
+# (tests/protocol/test_operation_layers.py checks it): A's index, and its owner.
+ACCOUNT = deposit.RECORD.offset("account")
+OWNER = deposit.RECORD.offset("owner")
 RECORD_BYTES = OP_BYTES
-BODY_BYTES = range(7, 60)  # bytes carried as boolean wires; 60..63 are zero in every record
 
 
 def empty_positions_root(preset: Preset) -> int:
@@ -145,18 +149,40 @@ class Effect:
 
 @dataclass(frozen=True)
 class OpCircuit:
-    """One operation type in the block circuit (one per module of ``circuits/ops``)."""
+    """One operation type in the block circuit (one per module of ``circuits/ops``): its
+    descriptor (``protocol/ops/<op>.py``: type, record layout, origin, accounts) and its
+    constraints."""
 
-    op_class: Any  # the protocol dataclass, whose op_type() is the record's type byte
-    name: str
-    fields: tuple[tuple[int, int], ...]  # the record bytes it uses besides byte 0
+    descriptor: Descriptor
     define: Callable[[Builder, SlotVars, LC], Effect]
-    get_accounts: Callable[[Any], tuple[int, int]]  # (A, B) of an operation, B = A if unused
-    signed: bool = False  # an L2 transaction: carries nonce, expiry and signature
+
+    @property
+    def op_class(self) -> Any:
+        return self.descriptor.op_class
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
 
     @property
     def op_type(self) -> int:
-        return int(self.op_class.op_type())
+        return int(self.descriptor.op_type)
+
+    @property
+    def fields(self) -> tuple[tuple[int, int], ...]:
+        """``(first byte, length)`` of every record field (the bytes it uses besides byte 0)."""
+        return self.descriptor.layout.offsets()
+
+    @property
+    def signed(self) -> bool:
+        """An L2 transaction: carries nonce, expiry and signature."""
+        return self.descriptor.origin == Origin.L2_SIGNED
+
+    def get_accounts(self, op: Any) -> tuple[int, int]:
+        """(A, B) of an operation: the first and last account it names; B = A when it names
+        one, and account 0 for both when it names none (the noop)."""
+        accounts = self.descriptor.get_accounts(op)
+        return (accounts[0], accounts[-1]) if accounts else (0, 0)
 
 
 # -- small checks --------------------------------------------------------------------------------

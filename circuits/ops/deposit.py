@@ -18,9 +18,9 @@ from circuits.ops.common import (
     empty_positions_root,
 )
 from circuits.r1cs import ZERO, Builder, LinearCombination
-from protocol.ops.deposit import Deposit
+from protocol.ops import deposit
 
-AMOUNT = (27, 8)
+AMOUNT = deposit.RECORD.offset("amount")
 
 
 def define_deposit(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
@@ -47,10 +47,4 @@ def define_deposit(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect
     )
 
 
-def get_deposit_accounts(op: Deposit) -> tuple[int, int]:
-    return op.account, op.account
-
-
-CIRCUIT = OpCircuit(
-    Deposit, "deposit", ((1, 6), OWNER, AMOUNT), define_deposit, get_deposit_accounts
-)
+CIRCUIT = OpCircuit(deposit.DESCRIPTOR, define_deposit)

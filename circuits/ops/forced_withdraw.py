@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from circuits.gadgets.compare import less_than, signed_less_than
 from circuits.gadgets.conditional import select
-from circuits.ops.common import OWNER, Effect, OpCircuit, SlotVars, empty_positions_root
+from circuits.ops.common import Effect, OpCircuit, SlotVars, empty_positions_root
 from circuits.r1cs import ZERO, Builder, LinearCombination
-from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops import forced_withdraw
 
-REQUESTED = (27, 8)
-WITHDRAWN = (35, 8)
+REQUESTED = forced_withdraw.RECORD.offset("requested")
+WITHDRAWN = forced_withdraw.RECORD.offset("withdrawn")
 
 
 def _compute_withdrawable(
@@ -44,14 +44,4 @@ def define_forced_withdraw(cs: Builder, slot: SlotVars, on: LinearCombination) -
     return Effect(a_collateral=-cs.mul(on, withdrawn, "debit"))
 
 
-def get_forced_withdraw_accounts(op: ForcedWithdraw) -> tuple[int, int]:
-    return op.account, op.account
-
-
-CIRCUIT = OpCircuit(
-    ForcedWithdraw,
-    "forced_withdraw",
-    ((1, 6), OWNER, REQUESTED, WITHDRAWN),
-    define_forced_withdraw,
-    get_forced_withdraw_accounts,
-)
+CIRCUIT = OpCircuit(forced_withdraw.DESCRIPTOR, define_forced_withdraw)

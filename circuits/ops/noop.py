@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from circuits.ops.common import Effect, OpCircuit, SlotVars
 from circuits.r1cs import Builder, LinearCombination
-from protocol.ops.noop import Noop
+from protocol.ops import noop
 
 
 def define_noop(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
     return Effect()
 
 
-def get_noop_accounts(op: Noop) -> tuple[int, int]:
-    return 0, 0
-
-
-CIRCUIT = OpCircuit(Noop, "noop", (), define_noop, get_noop_accounts)
+CIRCUIT = OpCircuit(noop.DESCRIPTOR, define_noop)

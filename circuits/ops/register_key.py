@@ -34,15 +34,15 @@ from circuits.gadgets.jubjub import (
     assert_on_curve,
     double,
 )
-from circuits.ops.common import OWNER, Effect, OpCircuit, SlotVars
+from circuits.ops.common import Effect, OpCircuit, SlotVars
 from circuits.r1cs import ONE, ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol import jubjub
 from protocol.field import R, inv, is_square, sqrt
-from protocol.ops.register_key import RegisterKey
+from protocol.ops import register_key
 
 LC = LinearCombination
-PUBKEY = (27, 32)
-STATUS = (59, 1)
+PUBKEY = register_key.RECORD.offset("pubkey")
+STATUS = register_key.RECORD.offset("status")
 NON_SQUARE = 7
 # k * P is P's component of order dividing 8: k = 1 mod 8 and k = 0 mod ORDER.
 TORSION_SCALAR = jubjub.ORDER * pow(jubjub.ORDER, -1, 8)
@@ -164,14 +164,4 @@ def define_register_key(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     )
 
 
-def get_register_key_accounts(op: RegisterKey) -> tuple[int, int]:
-    return op.account, op.account
-
-
-CIRCUIT = OpCircuit(
-    RegisterKey,
-    "register_key",
-    ((1, 6), OWNER, PUBKEY, STATUS),
-    define_register_key,
-    get_register_key_accounts,
-)
+CIRCUIT = OpCircuit(register_key.DESCRIPTOR, define_register_key)

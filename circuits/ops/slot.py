@@ -26,7 +26,7 @@ from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import deposit, forced_withdraw, noop, register_key, transfer, withdraw
 from circuits.ops.common import (
-    BODY_BYTES,
+    ACCOUNT,
     OWNER,
     RECORD_BYTES,
     AccountVars,
@@ -47,12 +47,28 @@ from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.params import Preset
 from protocol.poseidon import SPONGE_RATE, sponge_tag
+from protocol.pubdata import OpType
 from protocol.signing import DOMAIN_L2_TX
 
 LC = LinearCombination
 OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
     m.CIRCUIT for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw)
 )
+# The operation types the block circuit does not prove yet: the operator refuses them
+# (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
+NOT_PROVEN_YET = frozenset(
+    {
+        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
+        *(OpType.CREATE_ORDER, OpType.CLAIM, OpType.CANCEL_ORDER, OpType.CANCEL_ALL),
+        *(OpType.MODIFY_ORDER, OpType.SET_LEVERAGE, OpType.TRIGGER_ORDER),
+        *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
+        *(OpType.MINT_SHARES, OpType.BURN_SHARES),
+    }
+)
+PROVEN_TYPES = frozenset(op.op_type for op in OP_CIRCUITS)
+# Record bytes carried as boolean wires: after A's index (bytes 1..6, A's index bits) up to the
+# end of the longest record of an operation proven here; the bytes after it are zero.
+BODY_BYTES = range(sum(ACCOUNT), max(op.descriptor.layout.end for op in OP_CIRCUITS))
 DUMMY_SEED = b"zkperp: the unsigned slots' key!"  # 32 bytes
 MESSAGE_HEAD = 5  # chain_id, type, account, nonce, expiry
 
@@ -142,12 +158,13 @@ def _alloc_selectors(cs: Builder, op_type: int | None) -> dict[int, LC]:
 def _alloc_record(
     cs: Builder, type_byte: LC, account_bits: list[LC], record: bytes | None
 ) -> RecordVars:
-    """Bytes 1..6 from A's index bits (the bits above the tree depth are 0), 7..59 as bit
-    wires, 60..63 zero."""
-    account = [*account_bits, *[ZERO] * (48 - len(account_bits))]
+    """The account field (bytes 1..6) from A's index bits (the bits above the tree depth are
+    0), ``BODY_BYTES`` (7..59) as bit wires, the rest zero."""
+    start, length = ACCOUNT
+    account = [*account_bits, *[ZERO] * (8 * length - len(account_bits))]
     bits: list[list[LC]] = [[] for _ in range(RECORD_BYTES)]
-    for k in range(1, 7):
-        bits[k] = account[8 * (6 - k) : 8 * (7 - k)]
+    for k in range(start, start + length):
+        bits[k] = account[8 * (start + length - 1 - k) : 8 * (start + length - k)]
     with cs.scope("record"):
         for k in BODY_BYTES:
             bits[k] = []

@@ -19,10 +19,10 @@ from circuits.ops.common import (
 )
 from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.accounts import FUNDING_POOL
-from protocol.ops.transfer import Transfer
+from protocol.ops import transfer
 
-TO = (7, 6)
-AMOUNT = (13, 8)
+TO = transfer.RECORD.offset("to")
+AMOUNT = transfer.RECORD.offset("amount")
 
 
 def define_transfer(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
@@ -43,10 +43,4 @@ def define_transfer(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effec
     )
 
 
-def get_transfer_accounts(op: Transfer) -> tuple[int, int]:
-    return op.account, op.to
-
-
-CIRCUIT = OpCircuit(
-    Transfer, "transfer", ((1, 6), TO, AMOUNT), define_transfer, get_transfer_accounts, signed=True
-)
+CIRCUIT = OpCircuit(transfer.DESCRIPTOR, define_transfer)

@@ -9,7 +9,6 @@ collateral falls by ``amount`` and its nonce grows by one.
 from __future__ import annotations
 
 from circuits.ops.common import (
-    OWNER,
     Effect,
     OpCircuit,
     SignedPayload,
@@ -18,9 +17,9 @@ from circuits.ops.common import (
     define_signer_checks,
 )
 from circuits.r1cs import ZERO, Builder, LinearCombination
-from protocol.ops.withdraw import Withdraw
+from protocol.ops import withdraw
 
-AMOUNT = (27, 8)
+AMOUNT = withdraw.RECORD.offset("amount")
 
 
 def define_withdraw(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
@@ -34,15 +33,4 @@ def define_withdraw(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effec
     )
 
 
-def get_withdraw_accounts(op: Withdraw) -> tuple[int, int]:
-    return op.account, op.account
-
-
-CIRCUIT = OpCircuit(
-    Withdraw,
-    "withdraw",
-    ((1, 6), OWNER, AMOUNT),
-    define_withdraw,
-    get_withdraw_accounts,
-    signed=True,
-)
+CIRCUIT = OpCircuit(withdraw.DESCRIPTOR, define_withdraw)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from protocol.eddsa import Signature
 from protocol.events import Event, SharesBurned
 from protocol.ops.common import get_signer
-from protocol.ops.records import ACCOUNT, AMOUNT, encode_record
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES
 from protocol.pool import burn_shares
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
 from protocol.types import check_positive
 
@@ -30,7 +32,17 @@ class BurnShares:
 
     @classmethod
     def op_type(cls) -> int:
-        return 28
+        return OpType.BURN_SHARES
+
+
+RECORD = Layout(
+    OpType.BURN_SHARES,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("shares", RECORD_AMOUNT_BYTES),
+        RecordField("paid", RECORD_AMOUNT_BYTES, result=True),
+    ),
+)
 
 
 def process_burn_shares(state: State, op: BurnShares) -> tuple[Event, ...]:
@@ -44,4 +56,14 @@ def process_burn_shares(state: State, op: BurnShares) -> tuple[Event, ...]:
 
 def compute_burn_shares_record(op: BurnShares, events: tuple[Event, ...]) -> bytes:
     (paid,) = (e.amount for e in events if isinstance(e, SharesBurned))
-    return encode_record(op.op_type(), [(op.account, ACCOUNT), (op.shares, AMOUNT), (paid, AMOUNT)])
+    return RECORD.encode((op.account, op.shares, paid))
+
+
+DESCRIPTOR = Descriptor(
+    BurnShares,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_burn_shares,
+    compute_burn_shares_record,
+    get_single_account,
+)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from protocol.eddsa import Signature
 from protocol.events import Event
 from protocol.ops.common import get_signer
-from protocol.ops.records import ACCOUNT, encode_record
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_all_orders
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_COUNT_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
 
 
@@ -25,7 +27,16 @@ class CancelAll:
 
     @classmethod
     def op_type(cls) -> int:
-        return 19
+        return OpType.CANCEL_ALL
+
+
+RECORD = Layout(
+    OpType.CANCEL_ALL,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("cancelled", RECORD_COUNT_BYTES, result=True),
+    ),
+)
 
 
 def process_cancel_all(state: State, op: CancelAll) -> tuple[Event, ...]:
@@ -37,4 +48,14 @@ def process_cancel_all(state: State, op: CancelAll) -> tuple[Event, ...]:
 
 
 def compute_cancel_all_record(op: CancelAll, events: tuple[Event, ...]) -> bytes:
-    return encode_record(op.op_type(), [(op.account, ACCOUNT), (len(events), 2)])
+    return RECORD.encode((op.account, len(events)))
+
+
+DESCRIPTOR = Descriptor(
+    CancelAll,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_cancel_all,
+    compute_cancel_all_record,
+    get_single_account,
+)

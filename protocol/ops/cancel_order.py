@@ -13,8 +13,15 @@ from protocol.eddsa import Signature
 from protocol.errors import NotOrderOwner, UnknownOrder
 from protocol.events import Event
 from protocol.ops.common import get_signer
-from protocol.ops.records import ACCOUNT, MARKET, encode_record
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_order, remove_trigger
+from protocol.params import (
+    RECORD_ACCOUNT_BYTES,
+    RECORD_FLAGS_BYTES,
+    RECORD_MARKET_BYTES,
+    RECORD_ORDER_KEY_BYTES,
+)
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
 
 
@@ -33,7 +40,18 @@ class CancelOrder:
 
     @classmethod
     def op_type(cls) -> int:
-        return 18
+        return OpType.CANCEL_ORDER
+
+
+RECORD = Layout(
+    OpType.CANCEL_ORDER,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("key", RECORD_ORDER_KEY_BYTES),
+        RecordField("is_trigger", RECORD_FLAGS_BYTES, bound=2),
+    ),
+)
 
 
 def process_cancel_order(state: State, op: CancelOrder) -> tuple[Event, ...]:
@@ -54,5 +72,14 @@ def process_cancel_order(state: State, op: CancelOrder) -> tuple[Event, ...]:
 
 
 def compute_cancel_order_record(op: CancelOrder, events: tuple[Event, ...]) -> bytes:
-    fields = [(op.account, ACCOUNT), (op.market, MARKET), (op.key, 8), (int(op.is_trigger), 1)]
-    return encode_record(op.op_type(), fields)
+    return RECORD.encode((op.account, op.market, op.key, int(op.is_trigger)))
+
+
+DESCRIPTOR = Descriptor(
+    CancelOrder,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_cancel_order,
+    compute_cancel_order_record,
+    get_single_account,
+)

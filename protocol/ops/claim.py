@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from protocol.errors import InvalidTransaction, PendingTaker
 from protocol.events import Event, OrderCancelled, TakerDone, Trade
 from protocol.matching import end_taker, run_step
-from protocol.ops.records import ACCOUNT, MARKET, compute_fill_fields, encode_record
+from protocol.ops.common import FILL_FIELDS, compute_fill
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State, Taker
 
 
@@ -24,7 +27,7 @@ class Claim:
 
     @classmethod
     def op_type(cls) -> int:
-        return 17
+        return OpType.CLAIM
 
 
 def run_step_or_end(state: State, taker: Taker, out: list[Event]) -> None:
@@ -39,6 +42,16 @@ def run_step_or_end(state: State, taker: Taker, out: list[Event]) -> None:
         out.extend(step)
 
 
+RECORD = Layout(
+    OpType.CLAIM,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES, result=True),
+        *FILL_FIELDS,
+    ),
+)
+
+
 def process_claim(state: State, op: Claim) -> tuple[Event, ...]:
     taker = state.pending
     if taker is None or taker.account != op.account:
@@ -50,5 +63,14 @@ def process_claim(state: State, op: Claim) -> tuple[Event, ...]:
 
 def compute_claim_record(op: Claim, events: tuple[Event, ...]) -> bytes:
     market = next(e.market for e in events if isinstance(e, TakerDone | Trade | OrderCancelled))
-    fields = [(op.account, ACCOUNT), (market, MARKET), *compute_fill_fields(events)]
-    return encode_record(op.op_type(), fields)
+    return RECORD.encode((op.account, market, *compute_fill(events)))
+
+
+DESCRIPTOR = Descriptor(
+    Claim,
+    RECORD,
+    Origin.SEQUENCER,
+    process_claim,
+    compute_claim_record,
+    get_single_account,
+)

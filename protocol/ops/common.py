@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from protocol.accounts import FUNDING_POOL, INSURANCE_FUND, Account
 from protocol.errors import ReservedAccount, RiskCheckFailed
+from protocol.events import Event, Trade
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_SIZE_BYTES
+from protocol.pubdata import RecordField
 from protocol.risk import Risk, compute_risk, is_valid_risk_change
 from protocol.signing import SignedOp, check_signed_tx
 from protocol.state import State
@@ -39,3 +44,17 @@ def compute_max_withdrawable(state: State, account: Account) -> int:
     """The most collateral that can leave while the account stays healthy (rounded down)."""
     risk = compute_risk(account, state.markets)
     return max(0, risk.tav - risk.imr)
+
+
+# The result fields of a matching step's record: the maker it filled against and the size.
+FILL_FIELDS = (
+    RecordField("maker", RECORD_ACCOUNT_BYTES, result=True),
+    RecordField("filled", RECORD_SIZE_BYTES, result=True),
+)
+
+
+def compute_fill(events: Sequence[Event]) -> tuple[int, int]:
+    """A matching step's maker account and size filled (0, 0 if none)."""
+    trades = [e for e in events if isinstance(e, Trade)]
+    maker = trades[0].maker if trades else 0
+    return maker, sum(t.size for t in trades)

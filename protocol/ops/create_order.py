@@ -30,17 +30,18 @@ from protocol.errors import (
 from protocol.events import Event
 from protocol.markets import Market, TriggerOrder
 from protocol.matching import compute_reducible, finish_taker, is_crossing, run_step
-from protocol.ops.common import get_signer, require_not_rule_only
-from protocol.ops.records import (
-    ACCOUNT,
-    MARKET,
-    PRICE,
-    SIZE,
-    TIME,
-    compute_fill_fields,
-    encode_record,
-)
+from protocol.ops.common import FILL_FIELDS, compute_fill, get_signer, require_not_rule_only
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import add_trigger
+from protocol.params import (
+    RECORD_ACCOUNT_BYTES,
+    RECORD_FLAGS_BYTES,
+    RECORD_MARKET_BYTES,
+    RECORD_PRICE_BYTES,
+    RECORD_SIZE_BYTES,
+    RECORD_TIME_BYTES,
+)
+from protocol.pubdata import Layout, OpType, Origin, Record, RecordField
 from protocol.state import State, Taker
 from protocol.types import PPM, BaseAmount, MarketIndex, Price, Timestamp
 
@@ -96,7 +97,7 @@ class CreateOrder:
 
     @classmethod
     def op_type(cls) -> int:
-        return 16
+        return OpType.CREATE_ORDER
 
 
 def compute_band(market: Market) -> tuple[int, int]:
@@ -151,6 +152,21 @@ def check_order(state: State, market: Market, op: CreateOrder) -> None:
             raise ReduceOnlyViolation("reduce-only order without an opposite position")
 
 
+RECORD = Layout(
+    OpType.CREATE_ORDER,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("flags", RECORD_FLAGS_BYTES, bound=1 << 6),  # CreateOrder.flags: 6 bits
+        RecordField("price", RECORD_PRICE_BYTES),
+        RecordField("size", RECORD_SIZE_BYTES),
+        RecordField("trigger_price", RECORD_PRICE_BYTES),
+        RecordField("order_expiry", RECORD_TIME_BYTES),
+        *FILL_FIELDS,
+    ),
+)
+
+
 def process_create_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
     account = get_signer(state, op)
     require_not_rule_only(account)
@@ -200,13 +216,45 @@ def place_trigger(state: State, market: Market, op: CreateOrder, out: list[Event
 
 
 def compute_create_order_record(op: CreateOrder, events: tuple[Event, ...]) -> bytes:
-    inputs = [
-        (op.account, ACCOUNT),
-        (op.market, MARKET),
-        (op.flags, 1),
-        (op.price, PRICE),
-        (op.size, SIZE),
-        (op.trigger_price, PRICE),
-        (op.order_expiry, TIME),
-    ]
-    return encode_record(op.op_type(), inputs + compute_fill_fields(events))
+    return RECORD.encode(
+        (
+            op.account,
+            op.market,
+            op.flags,
+            op.price,
+            op.size,
+            op.trigger_price,
+            op.order_expiry,
+            *compute_fill(events),
+        )
+    )
+
+
+def get_create_order(record: Record, nonce: int, expiry: int) -> CreateOrder:
+    """The order a record records (its flags split back into their fields)."""
+    flags = record.get_int("flags")
+    return CreateOrder(
+        account=record.get_int("account"),
+        nonce=nonce,
+        expiry=expiry,
+        market=record.get_int("market"),
+        is_ask=bool(flags & 1),
+        size=record.get_int("size"),
+        price=record.get_int("price"),
+        kind=flags >> 2 & 3,
+        time_in_force=flags >> 4 & 3,
+        reduce_only=bool(flags >> 1 & 1),
+        trigger_price=record.get_int("trigger_price"),
+        order_expiry=record.get_int("order_expiry"),
+    )
+
+
+DESCRIPTOR = Descriptor(
+    CreateOrder,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_create_order,
+    compute_create_order_record,
+    get_single_account,
+    get_create_order,
+)

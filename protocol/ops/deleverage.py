@@ -2,11 +2,17 @@
 fund cannot absorb.
 
 Allowed when the account is bankrupt (``TAV < 0``) and a takeover is impossible
-(``liquidation.is_takeover_possible`` is false). ``size`` lots of its position in ``market``
+(``liquidation.is_takeover_possible`` is false), and for the insurance fund itself once it is
+bankrupt (nothing can take it over; left alone, its debt would make the users' balances add up
+to more than the rollup holds). ``size`` lots of its position in ``market``
 move to ``counterparty``, which must hold an *opposite* position of at least ``size`` lots
 (both positions shrink; an account with no position there can never be charged), at the
 bankrupt account's zero price (rounded against it): the counterparty closes part of its
-profitable position at a worse price than the mark, which socialises the deficit. The sequencer
+profitable position at a worse price than the mark, which socialises the deficit. The
+deleverage that closes the account's last position is priced at its bankruptcy price instead
+(``liquidation.compute_bankruptcy_price``), so the account ends with collateral >= 0 and no
+debt is left behind; where even a price of 0 cannot cover it (a short with negative cash) the
+insurance fund pays the rest (``liquidation.absorb_deficit``). The sequencer
 picks counterparties in ``liquidation.compute_adl_ranking`` order; the rules check eligibility.
 """
 
@@ -14,12 +20,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.accounts import FUNDING_POOL, RESERVED_ACCOUNTS
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.errors import DeleverageNotAllowed
 from protocol.events import Deleveraged, Event
-from protocol.liquidation import is_takeover_possible, transfer_position
-from protocol.ops.records import ACCOUNT, MARKET, SIZE, encode_record
+from protocol.liquidation import (
+    absorb_deficit,
+    compute_bankruptcy_price,
+    is_last_position,
+    is_takeover_possible,
+    transfer_position,
+)
+from protocol.ops.descriptor import Descriptor
 from protocol.orders import cancel_all_orders
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk, compute_zero_price
 from protocol.state import State
 from protocol.types import check_positive
@@ -34,7 +48,18 @@ class Deleverage:
 
     @classmethod
     def op_type(cls) -> int:
-        return 26
+        return OpType.DELEVERAGE
+
+
+RECORD = Layout(
+    OpType.DELEVERAGE,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("counterparty", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("size", RECORD_SIZE_BYTES),
+    ),
+)
 
 
 def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
@@ -42,10 +67,11 @@ def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
     other = state.get_account(op.counterparty)
     market = state.get_market(op.market)
     check_positive(op.size, state.preset.base_amount_bits, "size")
-    if account.index in RESERVED_ACCOUNTS or other.index in (account.index, FUNDING_POOL):
+    if account.index in (FEE_ACCOUNT, FUNDING_POOL) or other.index in (account.index, FUNDING_POOL):
         raise DeleverageNotAllowed("invalid account pair")
+    is_fund = account.index == INSURANCE_FUND
     risk = compute_risk(account, state.markets)
-    if risk.tav >= 0 or is_takeover_possible(state, account):
+    if risk.tav >= 0 or (not is_fund and is_takeover_possible(state, account)):
         raise DeleverageNotAllowed(f"account {op.account} is not bankrupt beyond the fund")
     size, opposite = account.get_size(market.index), other.get_size(market.index)
     if size == 0 or opposite == 0 or (size > 0) == (opposite > 0):
@@ -54,18 +80,32 @@ def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
         raise DeleverageNotAllowed(f"size {op.size} exceeds a position")
     out: list[Event] = []
     cancel_all_orders(state, account, "liquidation", out)
-    zero = compute_zero_price(risk, market, size > 0)
+    closes_account = op.size == abs(size) and is_last_position(account, market.index)
+    if closes_account:
+        price = compute_bankruptcy_price(risk, market, size)
+    else:
+        price = compute_zero_price(risk, market, size > 0)
     moved = op.size if size > 0 else -op.size
-    quote = transfer_position(state, account, other, market, moved, zero, out)
+    quote = transfer_position(state, account, other, market, moved, price, out)
+    if closes_account and not is_fund:
+        absorb_deficit(state, account)
     out.append(Deleveraged(account.index, other.index, market.index, moved, quote))
     return tuple(out)
 
 
 def compute_deleverage_record(op: Deleverage, events: tuple[Event, ...]) -> bytes:
-    fields = [
-        (op.account, ACCOUNT),
-        (op.counterparty, ACCOUNT),
-        (op.market, MARKET),
-        (op.size, SIZE),
-    ]
-    return encode_record(op.op_type(), fields)
+    return RECORD.encode((op.account, op.counterparty, op.market, op.size))
+
+
+def get_deleverage_accounts(op: Deleverage) -> tuple[int, ...]:
+    return op.account, op.counterparty
+
+
+DESCRIPTOR = Descriptor(
+    Deleverage,
+    RECORD,
+    Origin.SEQUENCER,
+    process_deleverage,
+    compute_deleverage_record,
+    get_deleverage_accounts,
+)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.errors import AmountOutOfRange
 from protocol.events import AccountCreated, Deposited, Event
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_AMOUNT_BYTES
+from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField
 from protocol.state import State
 from protocol.types import QuoteAmount, check_positive
 
@@ -24,12 +26,22 @@ class Deposit:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.DEPOSIT
+        return OpType.DEPOSIT
+
+
+RECORD = Layout(
+    OpType.DEPOSIT,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("owner", RECORD_ADDRESS_BYTES, RAW),
+        RecordField("amount", RECORD_AMOUNT_BYTES),
+    ),
+)
 
 
 def process_deposit(state: State, op: Deposit) -> tuple[Event, ...]:
     check_positive(op.amount, state.preset.amount_bits, "amount")
-    if len(op.owner) != pubdata.ADDRESS_BYTES:
+    if len(op.owner) != RECORD_ADDRESS_BYTES:
         raise AmountOutOfRange("owner must be a 20-byte address")
     events: list[Event] = []
     account = state.accounts.get(op.account)
@@ -42,4 +54,9 @@ def process_deposit(state: State, op: Deposit) -> tuple[Event, ...]:
 
 
 def compute_deposit_record(op: Deposit, events: tuple[Event, ...]) -> bytes:
-    return pubdata.encode_deposit(pubdata.Deposit(op.account, op.owner, op.amount))
+    return RECORD.encode((op.account, op.owner, op.amount))
+
+
+DESCRIPTOR = Descriptor(
+    Deposit, RECORD, Origin.L1, process_deposit, compute_deposit_record, get_single_account
+)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.errors import InvalidTransaction
 from protocol.events import Event, RequestRejected, SharesBurned
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_AMOUNT_BYTES
 from protocol.pool import burn_shares
+from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField, status_field
 from protocol.state import State
 from protocol.types import check_unsigned
 
@@ -25,7 +27,19 @@ class ForcedBurn:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.FORCED_BURN
+        return OpType.FORCED_BURN
+
+
+RECORD = Layout(
+    OpType.FORCED_BURN,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("owner", RECORD_ADDRESS_BYTES, RAW),
+        RecordField("shares", RECORD_AMOUNT_BYTES),
+        RecordField("collateral_out", RECORD_AMOUNT_BYTES, result=True),
+        status_field(),
+    ),
+)
 
 
 def process_forced_burn(state: State, op: ForcedBurn) -> tuple[Event, ...]:
@@ -45,5 +59,14 @@ def process_forced_burn(state: State, op: ForcedBurn) -> tuple[Event, ...]:
 def compute_forced_burn_record(op: ForcedBurn, events: tuple[Event, ...]) -> bytes:
     paid = [e.amount for e in events if isinstance(e, SharesBurned)]
     status = int(bool(paid))
-    record = pubdata.ForcedBurn(op.account, op.owner, op.shares, sum(paid), status)
-    return pubdata.encode_forced_burn(record)
+    return RECORD.encode((op.account, op.owner, op.shares, sum(paid), status))
+
+
+DESCRIPTOR = Descriptor(
+    ForcedBurn,
+    RECORD,
+    Origin.L1,
+    process_forced_burn,
+    compute_forced_burn_record,
+    get_single_account,
+)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.events import Event, RequestRejected
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_all_orders
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES
+from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField, status_field
 from protocol.state import State
 
 
@@ -18,7 +20,17 @@ class ForcedCancelAll:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.FORCED_CANCEL_ALL
+        return OpType.FORCED_CANCEL_ALL
+
+
+RECORD = Layout(
+    OpType.FORCED_CANCEL_ALL,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("owner", RECORD_ADDRESS_BYTES, RAW),
+        status_field(),
+    ),
+)
 
 
 def process_forced_cancel_all(state: State, op: ForcedCancelAll) -> tuple[Event, ...]:
@@ -32,4 +44,14 @@ def process_forced_cancel_all(state: State, op: ForcedCancelAll) -> tuple[Event,
 
 def compute_forced_cancel_all_record(op: ForcedCancelAll, events: tuple[Event, ...]) -> bytes:
     status = int(not any(isinstance(e, RequestRejected) for e in events))
-    return pubdata.encode_forced_cancel_all(pubdata.ForcedCancelAll(op.account, op.owner, status))
+    return RECORD.encode((op.account, op.owner, status))
+
+
+DESCRIPTOR = Descriptor(
+    ForcedCancelAll,
+    RECORD,
+    Origin.L1,
+    process_forced_cancel_all,
+    compute_forced_cancel_all_record,
+    get_single_account,
+)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.events import Event, RequestRejected, Withdrawn
 from protocol.ops.common import RULE_ONLY_ACCOUNTS, compute_max_withdrawable
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_AMOUNT_BYTES
+from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField
 from protocol.state import State
 from protocol.types import check_unsigned
 
@@ -25,7 +27,18 @@ class ForcedWithdraw:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.FORCED_WITHDRAW
+        return OpType.FORCED_WITHDRAW
+
+
+RECORD = Layout(
+    OpType.FORCED_WITHDRAW,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("owner", RECORD_ADDRESS_BYTES, RAW),
+        RecordField("requested", RECORD_AMOUNT_BYTES),
+        RecordField("withdrawn", RECORD_AMOUNT_BYTES, result=True),
+    ),
+)
 
 
 def process_forced_withdraw(state: State, op: ForcedWithdraw) -> tuple[Event, ...]:
@@ -42,6 +55,14 @@ def process_forced_withdraw(state: State, op: ForcedWithdraw) -> tuple[Event, ..
 
 def compute_forced_withdraw_record(op: ForcedWithdraw, events: tuple[Event, ...]) -> bytes:
     withdrawn = sum(e.amount for e in events if isinstance(e, Withdrawn))
-    return pubdata.encode_forced_withdraw(
-        pubdata.ForcedWithdraw(op.account, op.owner, op.requested, withdrawn)
-    )
+    return RECORD.encode((op.account, op.owner, op.requested, withdrawn))
+
+
+DESCRIPTOR = Descriptor(
+    ForcedWithdraw,
+    RECORD,
+    Origin.L1,
+    process_forced_withdraw,
+    compute_forced_withdraw_record,
+    get_single_account,
+)

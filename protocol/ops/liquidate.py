@@ -16,8 +16,11 @@ from protocol.accounts import RESERVED_ACCOUNTS
 from protocol.errors import LiquidationNotAllowed
 from protocol.events import Event
 from protocol.matching import run_step
-from protocol.ops.records import ACCOUNT, MARKET, SIZE, compute_fill_fields, encode_record
+from protocol.ops.common import FILL_FIELDS, compute_fill
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_all_orders
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import Health, compute_risk, compute_zero_price
 from protocol.state import State, Taker
 from protocol.types import check_positive
@@ -31,7 +34,18 @@ class Liquidate:
 
     @classmethod
     def op_type(cls) -> int:
-        return 24
+        return OpType.LIQUIDATE
+
+
+RECORD = Layout(
+    OpType.LIQUIDATE,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("size", RECORD_SIZE_BYTES),
+        *FILL_FIELDS,
+    ),
+)
 
 
 def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
@@ -55,5 +69,14 @@ def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
 
 
 def compute_liquidate_record(op: Liquidate, events: tuple[Event, ...]) -> bytes:
-    fields = [(op.account, ACCOUNT), (op.market, MARKET), (op.size, SIZE)]
-    return encode_record(op.op_type(), [*fields, *compute_fill_fields(events)])
+    return RECORD.encode((op.account, op.market, op.size, *compute_fill(events)))
+
+
+DESCRIPTOR = Descriptor(
+    Liquidate,
+    RECORD,
+    Origin.SEQUENCER,
+    process_liquidate,
+    compute_liquidate_record,
+    get_single_account,
+)

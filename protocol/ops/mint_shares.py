@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from protocol.eddsa import Signature
 from protocol.events import Event, SharesMinted
 from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
-from protocol.ops.records import ACCOUNT, AMOUNT, encode_record
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES
 from protocol.pool import mint_shares
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk
 from protocol.state import State
 from protocol.types import check_positive
@@ -31,7 +33,17 @@ class MintShares:
 
     @classmethod
     def op_type(cls) -> int:
-        return 27
+        return OpType.MINT_SHARES
+
+
+RECORD = Layout(
+    OpType.MINT_SHARES,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("amount", RECORD_AMOUNT_BYTES),
+        RecordField("minted", RECORD_AMOUNT_BYTES, result=True),
+    ),
+)
 
 
 def process_mint_shares(state: State, op: MintShares) -> tuple[Event, ...]:
@@ -48,6 +60,14 @@ def process_mint_shares(state: State, op: MintShares) -> tuple[Event, ...]:
 
 def compute_mint_shares_record(op: MintShares, events: tuple[Event, ...]) -> bytes:
     (minted,) = (e.shares for e in events if isinstance(e, SharesMinted))
-    return encode_record(
-        op.op_type(), [(op.account, ACCOUNT), (op.amount, AMOUNT), (minted, AMOUNT)]
-    )
+    return RECORD.encode((op.account, op.amount, minted))
+
+
+DESCRIPTOR = Descriptor(
+    MintShares,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_mint_shares,
+    compute_mint_shares_record,
+    get_single_account,
+)

@@ -24,8 +24,16 @@ from protocol.events import Event, OrderReduced
 from protocol.matching import require_order_margin
 from protocol.ops.common import get_signer
 from protocol.ops.create_order import compute_band
-from protocol.ops.records import ACCOUNT, MARKET, PRICE, SIZE, encode_record
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_order, rest_order, set_order_remaining
+from protocol.params import (
+    RECORD_ACCOUNT_BYTES,
+    RECORD_MARKET_BYTES,
+    RECORD_ORDER_KEY_BYTES,
+    RECORD_PRICE_BYTES,
+    RECORD_SIZE_BYTES,
+)
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
 from protocol.types import check_positive
 
@@ -46,7 +54,19 @@ class ModifyOrder:
 
     @classmethod
     def op_type(cls) -> int:
-        return 20
+        return OpType.MODIFY_ORDER
+
+
+RECORD = Layout(
+    OpType.MODIFY_ORDER,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("key", RECORD_ORDER_KEY_BYTES),
+        RecordField("price", RECORD_PRICE_BYTES),
+        RecordField("size", RECORD_SIZE_BYTES),
+    ),
+)
 
 
 def process_modify_order(state: State, op: ModifyOrder) -> tuple[Event, ...]:
@@ -91,11 +111,14 @@ def process_modify_order(state: State, op: ModifyOrder) -> tuple[Event, ...]:
 
 
 def compute_modify_order_record(op: ModifyOrder, events: tuple[Event, ...]) -> bytes:
-    fields = [
-        (op.account, ACCOUNT),
-        (op.market, MARKET),
-        (op.key, 8),
-        (op.price, PRICE),
-        (op.size, SIZE),
-    ]
-    return encode_record(op.op_type(), fields)
+    return RECORD.encode((op.account, op.market, op.key, op.price, op.size))
+
+
+DESCRIPTOR = Descriptor(
+    ModifyOrder,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_modify_order,
+    compute_modify_order_record,
+    get_single_account,
+)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.events import Event
+from protocol.ops.descriptor import Descriptor, get_no_accounts
+from protocol.pubdata import Layout, OpType, Origin
 from protocol.state import State
 
 
@@ -13,7 +14,10 @@ from protocol.state import State
 class Noop:
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.NOOP
+        return OpType.NOOP
+
+
+RECORD = Layout(OpType.NOOP, ())
 
 
 def process_noop(state: State, op: Noop) -> tuple[Event, ...]:
@@ -21,4 +25,9 @@ def process_noop(state: State, op: Noop) -> tuple[Event, ...]:
 
 
 def compute_noop_record(op: Noop, events: tuple[Event, ...]) -> bytes:
-    return pubdata.encode_noop(pubdata.Noop())
+    return RECORD.encode(())
+
+
+DESCRIPTOR = Descriptor(
+    Noop, RECORD, Origin.SEQUENCER, process_noop, compute_noop_record, get_no_accounts
+)

@@ -20,7 +20,9 @@ from protocol.funding import (
     compute_premium,
 )
 from protocol.markets import Market
-from protocol.ops.records import MARKET, PRICE, encode_record
+from protocol.ops.descriptor import Descriptor, get_no_accounts
+from protocol.params import RECORD_MARKET_BYTES, RECORD_PRICE_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
 from protocol.types import check_positive, check_signed
 
@@ -32,7 +34,7 @@ class PreExecution:
 
     @classmethod
     def op_type(cls) -> int:
-        return 23
+        return OpType.PRE_EXECUTION
 
 
 def sample_premium(state: State, market: Market, out: list[Event]) -> None:
@@ -63,6 +65,16 @@ def apply_funding(state: State, market: Market, out: list[Event]) -> None:
     out.append(FundingApplied(market.index, rate, index))
 
 
+RECORD = Layout(
+    OpType.PRE_EXECUTION,
+    (
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("index_price", RECORD_PRICE_BYTES),
+        RecordField("mark_price", RECORD_PRICE_BYTES, result=True),
+    ),
+)
+
+
 def process_pre_execution(state: State, op: PreExecution) -> tuple[Event, ...]:
     market = state.get_market(op.market)
     check_positive(op.index_price, state.preset.price_bits, "index price")
@@ -77,6 +89,14 @@ def process_pre_execution(state: State, op: PreExecution) -> tuple[Event, ...]:
 
 def compute_pre_execution_record(op: PreExecution, events: tuple[Event, ...]) -> bytes:
     (mark,) = (e.mark_price for e in events if isinstance(e, IndexUpdated))
-    return encode_record(
-        op.op_type(), [(op.market, MARKET), (op.index_price, PRICE), (mark, PRICE)]
-    )
+    return RECORD.encode((op.market, op.index_price, mark))
+
+
+DESCRIPTOR = Descriptor(
+    PreExecution,
+    RECORD,
+    Origin.SEQUENCER,
+    process_pre_execution,
+    compute_pre_execution_record,
+    get_no_accounts,
+)

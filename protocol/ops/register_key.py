@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.events import Event, KeyRegistered, RequestRejected
 from protocol.jubjub import Point, PointError, decompress, is_in_subgroup, is_small_order
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_PUBKEY_BYTES
+from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField, status_field
 from protocol.state import State
 
 
@@ -24,7 +26,18 @@ class RegisterKey:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.REGISTER_KEY
+        return OpType.REGISTER_KEY
+
+
+RECORD = Layout(
+    OpType.REGISTER_KEY,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("owner", RECORD_ADDRESS_BYTES, RAW),
+        RecordField("pubkey", RECORD_PUBKEY_BYTES, RAW),
+        status_field(),
+    ),
+)
 
 
 def decode_pubkey(data: bytes) -> Point | None:
@@ -52,4 +65,14 @@ def process_register_key(state: State, op: RegisterKey) -> tuple[Event, ...]:
 
 def compute_register_key_record(op: RegisterKey, events: tuple[Event, ...]) -> bytes:
     status = int(any(isinstance(e, KeyRegistered) for e in events))
-    return pubdata.encode_register_key(pubdata.RegisterKey(op.account, op.owner, op.pubkey, status))
+    return RECORD.encode((op.account, op.owner, op.pubkey, status))
+
+
+DESCRIPTOR = Descriptor(
+    RegisterKey,
+    RECORD,
+    Origin.L1,
+    process_register_key,
+    compute_register_key_record,
+    get_single_account,
+)

@@ -1,10 +1,11 @@
-"""Every operation type, by class: its process function and its pubdata record function.
+"""Every operation, from its descriptor (``protocol/ops/<op>.py``): the one table the other
+layers derive theirs from.
 
-Type bytes: 0 noop, 1 deposit, 2 register key, 3 transfer, 4 withdraw, 5 forced withdraw,
-6 forced cancel-all, 7 forced order, 8 forced burn (the L1 and money-path types of
-``protocol.pubdata``); 16 create order, 17 claim, 18 cancel order, 19 cancel all, 20 modify
-order, 21 set leverage, 22 trigger order, 23 pre-execution, 24 liquidate, 25 takeover,
-26 deleverage, 27 mint shares, 28 burn shares.
+``DESCRIPTORS`` holds one descriptor per ``pubdata.OpType`` member, in type order; a test
+(tests/protocol/test_operation_layers.py) checks that every layer covers every one. The
+record codec of any type (``decode_op``), the priority requests (``request_of``,
+``decode_request``) and the operation an L1 request asks for (``get_priority_operation``) are
+read from them.
 """
 
 from __future__ import annotations
@@ -12,46 +13,55 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from protocol import pubdata
 from protocol.events import Event
-from protocol.ops.burn_shares import BurnShares, compute_burn_shares_record, process_burn_shares
-from protocol.ops.cancel_all import CancelAll, compute_cancel_all_record, process_cancel_all
-from protocol.ops.cancel_order import CancelOrder, compute_cancel_order_record, process_cancel_order
-from protocol.ops.claim import Claim, compute_claim_record, process_claim
-from protocol.ops.create_order import CreateOrder, compute_create_order_record, process_create_order
-from protocol.ops.deleverage import Deleverage, compute_deleverage_record, process_deleverage
-from protocol.ops.deposit import Deposit, compute_deposit_record, process_deposit
-from protocol.ops.forced_burn import ForcedBurn, compute_forced_burn_record, process_forced_burn
-from protocol.ops.forced_cancel_all import (
-    ForcedCancelAll,
-    compute_forced_cancel_all_record,
-    process_forced_cancel_all,
+from protocol.ops import (
+    burn_shares,
+    cancel_all,
+    cancel_order,
+    claim,
+    create_order,
+    deleverage,
+    deposit,
+    forced_burn,
+    forced_cancel_all,
+    forced_order,
+    forced_withdraw,
+    liquidate,
+    mint_shares,
+    modify_order,
+    noop,
+    pre_execution,
+    register_key,
+    set_leverage,
+    takeover,
+    transfer,
+    trigger_order,
+    withdraw,
 )
-from protocol.ops.forced_order import ForcedOrder, compute_forced_order_record, process_forced_order
-from protocol.ops.forced_withdraw import (
-    ForcedWithdraw,
-    compute_forced_withdraw_record,
-    process_forced_withdraw,
-)
-from protocol.ops.liquidate import Liquidate, compute_liquidate_record, process_liquidate
-from protocol.ops.mint_shares import MintShares, compute_mint_shares_record, process_mint_shares
-from protocol.ops.modify_order import ModifyOrder, compute_modify_order_record, process_modify_order
-from protocol.ops.noop import Noop, compute_noop_record, process_noop
-from protocol.ops.pre_execution import (
-    PreExecution,
-    compute_pre_execution_record,
-    process_pre_execution,
-)
-from protocol.ops.register_key import RegisterKey, compute_register_key_record, process_register_key
-from protocol.ops.set_leverage import SetLeverage, compute_set_leverage_record, process_set_leverage
-from protocol.ops.takeover import Takeover, compute_takeover_record, process_takeover
-from protocol.ops.transfer import Transfer, compute_transfer_record, process_transfer
-from protocol.ops.trigger_order import (
-    FireTrigger,
-    compute_trigger_order_record,
-    process_trigger_order,
-)
-from protocol.ops.withdraw import Withdraw, compute_withdraw_record, process_withdraw
+from protocol.ops.burn_shares import BurnShares
+from protocol.ops.cancel_all import CancelAll
+from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.claim import Claim
+from protocol.ops.create_order import CreateOrder
+from protocol.ops.deleverage import Deleverage
+from protocol.ops.deposit import Deposit
+from protocol.ops.descriptor import Descriptor
+from protocol.ops.forced_burn import ForcedBurn
+from protocol.ops.forced_cancel_all import ForcedCancelAll
+from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.liquidate import Liquidate
+from protocol.ops.mint_shares import MintShares
+from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.noop import Noop
+from protocol.ops.pre_execution import PreExecution
+from protocol.ops.register_key import RegisterKey
+from protocol.ops.set_leverage import SetLeverage
+from protocol.ops.takeover import Takeover
+from protocol.ops.transfer import Transfer
+from protocol.ops.trigger_order import FireTrigger
+from protocol.ops.withdraw import Withdraw
+from protocol.pubdata import OP_BYTES, Origin, PubdataError, Record, split_records
 from protocol.state import State
 
 Operation = (
@@ -78,55 +88,92 @@ Operation = (
     | MintShares
     | BurnShares
 )
-
-Handler = tuple[
-    Callable[[State, Any], tuple[Event, ...]], Callable[[Any, tuple[Event, ...]], bytes]
-]
-HANDLERS: dict[type, Handler] = {
-    Noop: (process_noop, compute_noop_record),
-    Deposit: (process_deposit, compute_deposit_record),
-    RegisterKey: (process_register_key, compute_register_key_record),
-    Transfer: (process_transfer, compute_transfer_record),
-    Withdraw: (process_withdraw, compute_withdraw_record),
-    ForcedWithdraw: (process_forced_withdraw, compute_forced_withdraw_record),
-    ForcedCancelAll: (process_forced_cancel_all, compute_forced_cancel_all_record),
-    ForcedOrder: (process_forced_order, compute_forced_order_record),
-    ForcedBurn: (process_forced_burn, compute_forced_burn_record),
-    CreateOrder: (process_create_order, compute_create_order_record),
-    Claim: (process_claim, compute_claim_record),
-    CancelOrder: (process_cancel_order, compute_cancel_order_record),
-    CancelAll: (process_cancel_all, compute_cancel_all_record),
-    ModifyOrder: (process_modify_order, compute_modify_order_record),
-    SetLeverage: (process_set_leverage, compute_set_leverage_record),
-    FireTrigger: (process_trigger_order, compute_trigger_order_record),
-    PreExecution: (process_pre_execution, compute_pre_execution_record),
-    Liquidate: (process_liquidate, compute_liquidate_record),
-    Takeover: (process_takeover, compute_takeover_record),
-    Deleverage: (process_deleverage, compute_deleverage_record),
-    MintShares: (process_mint_shares, compute_mint_shares_record),
-    BurnShares: (process_burn_shares, compute_burn_shares_record),
-}
-
 PriorityOperation = (
     Deposit | RegisterKey | ForcedWithdraw | ForcedCancelAll | ForcedOrder | ForcedBurn
 )
 
+DESCRIPTORS: tuple[Descriptor, ...] = tuple(
+    sorted(
+        (
+            m.DESCRIPTOR
+            for m in (
+                *(noop, deposit, register_key, transfer, withdraw, forced_withdraw),
+                *(forced_cancel_all, forced_order, forced_burn, create_order, claim),
+                *(cancel_order, cancel_all, modify_order, set_leverage, trigger_order),
+                *(pre_execution, liquidate, takeover, deleverage, mint_shares, burn_shares),
+            )
+        ),
+        key=lambda d: d.op_type,
+    )
+)
+BY_TYPE: dict[int, Descriptor] = {d.op_type: d for d in DESCRIPTORS}
+BY_CLASS: dict[type, Descriptor] = {d.op_class: d for d in DESCRIPTORS}
 
-def get_priority_operation(request: pubdata.Operation) -> PriorityOperation:
+Handler = tuple[
+    Callable[[State, Any], tuple[Event, ...]], Callable[[Any, tuple[Event, ...]], bytes]
+]
+HANDLERS: dict[type, Handler] = {d.op_class: (d.process, d.compute_record) for d in DESCRIPTORS}
+
+# Length of the L1 request of each priority operation (its record up to the first result field).
+REQUEST_BYTES: dict[int, int] = {
+    d.op_type: d.layout.request_bytes for d in DESCRIPTORS if d.origin == Origin.L1
+}
+PRIORITY_TYPES = frozenset(REQUEST_BYTES)
+
+
+def get_descriptor(op_type: int) -> Descriptor:
+    """The descriptor of type ``op_type``; PubdataError for a type that does not exist."""
+    found = BY_TYPE.get(op_type)
+    if found is None:
+        raise PubdataError(f"type {op_type} is not an operation type")
+    return found
+
+
+def decode_op(record: bytes) -> Record:
+    """The fields of any operation's record (strict: see ``protocol.pubdata``)."""
+    if not record:
+        raise PubdataError("empty record")
+    return get_descriptor(record[0]).layout.decode(record)
+
+
+def is_priority_type(op_type: int) -> bool:
+    return op_type in PRIORITY_TYPES
+
+
+def request_of(record: bytes) -> bytes:
+    """The L1 request a priority record answers: its prefix up to the first result field."""
+    if not record or not is_priority_type(record[0]):
+        raise PubdataError(f"type {record[:1].hex()} is not a priority operation")
+    return record[: REQUEST_BYTES[record[0]]]
+
+
+def decode_request(request: bytes) -> Record:
+    """The record of an L1 request (as the contract's event carries it), result fields 0."""
+    if not request or not is_priority_type(request[0]):
+        raise PubdataError("not a priority request")
+    expected = REQUEST_BYTES[request[0]]
+    if len(request) != expected:
+        raise PubdataError(f"a type {request[0]} request is {expected} bytes, got {len(request)}")
+    return decode_op(request.ljust(OP_BYTES, b"\0"))
+
+
+def get_priority_requests(pubdata: bytes) -> list[bytes]:
+    """The L1 requests a batch consumes, in order."""
+    return [request_of(r) for r in split_records(pubdata) if is_priority_type(r[0])]
+
+
+def get_priority_operation(request: Record) -> PriorityOperation:
     """The operation an L1 priority request asks for (a request, or its record in pubdata).
 
     Raises PubdataError for a record of a type that is not a priority request."""
-    match request:
-        case pubdata.Deposit(account, owner, amount):
-            return Deposit(account, owner, amount)
-        case pubdata.RegisterKey(account, owner, pubkey):
-            return RegisterKey(account, owner, pubkey)
-        case pubdata.ForcedWithdraw(account, owner, requested):
-            return ForcedWithdraw(account, owner, requested)
-        case pubdata.ForcedCancelAll(account, owner):
-            return ForcedCancelAll(account, owner)
-        case pubdata.ForcedOrder(account, owner, market, flags, price, size):
-            return ForcedOrder(account, owner, market, flags, price, size)
-        case pubdata.ForcedBurn(account, owner, shares):
-            return ForcedBurn(account, owner, shares)
-    raise pubdata.PubdataError(f"a {type(request).__name__} record is not a priority request")
+    if not is_priority_type(request.op_type):
+        raise PubdataError(f"a type {request.op_type} record is not a priority request")
+    op: PriorityOperation = BY_TYPE[request.op_type].get_operation(request)
+    return op
+
+
+def get_operation(record: Record, nonce: int = 0, expiry: int = 0) -> Operation:
+    """The operation a record records; an L2-signed one gets ``nonce`` and ``expiry`` (its
+    signature is not in the record)."""
+    op: Operation = get_descriptor(record.op_type).get_operation(record, nonce, expiry)
+    return op

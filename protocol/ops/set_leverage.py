@@ -14,7 +14,9 @@ from protocol.eddsa import Signature
 from protocol.errors import MalformedTransaction
 from protocol.events import Event, LeverageSet
 from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
-from protocol.ops.records import ACCOUNT, MARKET, encode_record
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_RATE_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk
 from protocol.state import State
 from protocol.types import PPM
@@ -34,7 +36,17 @@ class SetLeverage:
 
     @classmethod
     def op_type(cls) -> int:
-        return 21
+        return OpType.SET_LEVERAGE
+
+
+RECORD = Layout(
+    OpType.SET_LEVERAGE,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("imf", RECORD_RATE_BYTES),
+    ),
+)
 
 
 def process_set_leverage(state: State, op: SetLeverage) -> tuple[Event, ...]:
@@ -52,4 +64,14 @@ def process_set_leverage(state: State, op: SetLeverage) -> tuple[Event, ...]:
 
 
 def compute_set_leverage_record(op: SetLeverage, events: tuple[Event, ...]) -> bytes:
-    return encode_record(op.op_type(), [(op.account, ACCOUNT), (op.market, MARKET), (op.imf, 3)])
+    return RECORD.encode((op.account, op.market, op.imf))
+
+
+DESCRIPTOR = Descriptor(
+    SetLeverage,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_set_leverage,
+    compute_set_leverage_record,
+    get_single_account,
+)

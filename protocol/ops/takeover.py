@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from protocol.accounts import INSURANCE_FUND, RESERVED_ACCOUNTS
 from protocol.errors import LiquidationNotAllowed
 from protocol.events import Event, PositionTakenOver
-from protocol.liquidation import is_takeover_possible, transfer_position
-from protocol.ops.records import ACCOUNT, AMOUNT, encode_record
+from protocol.liquidation import absorb_deficit, is_takeover_possible, transfer_position
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_all_orders
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES, RECORD_COUNT_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk, compute_zero_price
 from protocol.state import State
 
@@ -29,7 +31,17 @@ class Takeover:
 
     @classmethod
     def op_type(cls) -> int:
-        return 25
+        return OpType.TAKEOVER
+
+
+RECORD = Layout(
+    OpType.TAKEOVER,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("positions", RECORD_COUNT_BYTES, result=True),
+        RecordField("quote", RECORD_AMOUNT_BYTES, result=True),
+    ),
+)
 
 
 def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
@@ -52,15 +64,22 @@ def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
         zero = compute_zero_price(risk, market, size > 0)
         quote = transfer_position(state, account, fund, market, size, zero, out)
         out.append(PositionTakenOver(account.index, m, size, quote))
-    if account.collateral < 0:
-        state.decrease_collateral(fund, -account.collateral)
-        state.set_collateral(account, 0)
+    absorb_deficit(state, account)
     return tuple(out)
 
 
 def compute_takeover_record(op: Takeover, events: tuple[Event, ...]) -> bytes:
     moved = [e for e in events if isinstance(e, PositionTakenOver)]
     quote = sum(e.quote for e in moved)
-    return encode_record(
-        op.op_type(), [(op.account, ACCOUNT), (len(moved), 2), (quote % (1 << 64), AMOUNT)]
-    )
+    two_complement = quote % (1 << 8 * RECORD_AMOUNT_BYTES)  # the quote may be negative
+    return RECORD.encode((op.account, len(moved), two_complement))
+
+
+DESCRIPTOR = Descriptor(
+    Takeover,
+    RECORD,
+    Origin.SEQUENCER,
+    process_takeover,
+    compute_takeover_record,
+    get_single_account,
+)

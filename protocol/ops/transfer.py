@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.accounts import FUNDING_POOL
 from protocol.eddsa import Signature
 from protocol.errors import MalformedTransaction, ReservedAccount
 from protocol.events import Event, Transferred
 from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
+from protocol.ops.descriptor import Descriptor
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk
 from protocol.state import State
 from protocol.types import AccountIndex, QuoteAmount, check_positive
@@ -36,7 +38,17 @@ class Transfer:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.TRANSFER
+        return OpType.TRANSFER
+
+
+RECORD = Layout(
+    OpType.TRANSFER,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("to", RECORD_ACCOUNT_BYTES),
+        RecordField("amount", RECORD_AMOUNT_BYTES),
+    ),
+)
 
 
 def process_transfer(state: State, op: Transfer) -> tuple[Event, ...]:
@@ -57,4 +69,18 @@ def process_transfer(state: State, op: Transfer) -> tuple[Event, ...]:
 
 
 def compute_transfer_record(op: Transfer, events: tuple[Event, ...]) -> bytes:
-    return pubdata.encode_transfer(pubdata.Transfer(op.account, op.to, op.amount))
+    return RECORD.encode((op.account, op.to, op.amount))
+
+
+def get_transfer_accounts(op: Transfer) -> tuple[int, ...]:
+    return op.account, op.to
+
+
+DESCRIPTOR = Descriptor(
+    Transfer,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_transfer,
+    compute_transfer_record,
+    get_transfer_accounts,
+)

@@ -15,9 +15,15 @@ from dataclasses import dataclass
 from protocol.errors import TriggerNotReached, UnknownOrder
 from protocol.events import Event
 from protocol.ops.claim import run_step_or_end
+from protocol.ops.common import FILL_FIELDS, compute_fill
 from protocol.ops.create_order import compute_market_limit
-from protocol.ops.records import MARKET, compute_fill_fields, encode_record
+from protocol.ops.descriptor import Descriptor, get_no_accounts
 from protocol.orders import remove_trigger
+from protocol.params import (
+    RECORD_MARKET_BYTES,
+    RECORD_TRIGGER_ID_BYTES,
+)
+from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State, Taker
 
 
@@ -28,7 +34,17 @@ class FireTrigger:
 
     @classmethod
     def op_type(cls) -> int:
-        return 22
+        return OpType.TRIGGER_ORDER
+
+
+RECORD = Layout(
+    OpType.TRIGGER_ORDER,
+    (
+        RecordField("market", RECORD_MARKET_BYTES),
+        RecordField("trigger_id", RECORD_TRIGGER_ID_BYTES),
+        *FILL_FIELDS,
+    ),
+)
 
 
 def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
@@ -50,5 +66,14 @@ def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
 
 
 def compute_trigger_order_record(op: FireTrigger, events: tuple[Event, ...]) -> bytes:
-    fields = [(op.market, MARKET), (op.trigger_id, 4), *compute_fill_fields(events)]
-    return encode_record(op.op_type(), fields)
+    return RECORD.encode((op.market, op.trigger_id, *compute_fill(events)))
+
+
+DESCRIPTOR = Descriptor(
+    FireTrigger,
+    RECORD,
+    Origin.SEQUENCER,
+    process_trigger_order,
+    compute_trigger_order_record,
+    get_no_accounts,
+)

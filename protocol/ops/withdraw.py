@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import pubdata
 from protocol.eddsa import Signature
 from protocol.events import Event, Withdrawn
 from protocol.ops.common import get_signer, require_not_rule_only, require_valid_risk_change
+from protocol.ops.descriptor import Descriptor, get_single_account
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_AMOUNT_BYTES
+from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk
 from protocol.state import State
 from protocol.types import QuoteAmount, check_positive
@@ -32,7 +34,17 @@ class Withdraw:
 
     @classmethod
     def op_type(cls) -> int:
-        return pubdata.OpType.WITHDRAW
+        return OpType.WITHDRAW
+
+
+RECORD = Layout(
+    OpType.WITHDRAW,
+    (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
+        RecordField("owner", RECORD_ADDRESS_BYTES, RAW, result=True),  # the L1 receiver
+        RecordField("amount", RECORD_AMOUNT_BYTES),
+    ),
+)
 
 
 def process_withdraw(state: State, op: Withdraw) -> tuple[Event, ...]:
@@ -48,4 +60,14 @@ def process_withdraw(state: State, op: Withdraw) -> tuple[Event, ...]:
 
 def compute_withdraw_record(op: Withdraw, events: tuple[Event, ...]) -> bytes:
     (event,) = (e for e in events if isinstance(e, Withdrawn))
-    return pubdata.encode_withdraw(pubdata.Withdraw(op.account, event.owner, op.amount))
+    return RECORD.encode((op.account, event.owner, op.amount))
+
+
+DESCRIPTOR = Descriptor(
+    Withdraw,
+    RECORD,
+    Origin.L2_SIGNED,
+    process_withdraw,
+    compute_withdraw_record,
+    get_single_account,
+)

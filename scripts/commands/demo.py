@@ -4,13 +4,18 @@
    build/keys) and the rollup is deployed with their real Groth16 verifiers.
 2. Four users deposit USDC and register L2 keys (L1 priority requests); the operator proves and
    settles the batches (commit -> verify -> execute), with progress bars.
-3. They transfer and withdraw on L2 through the operator's mempool; more batches.
+3. They transfer and withdraw on L2 through the operator's HTTP API (``sequencer.sdk``), as a
+   user's program would; more batches. The explorer (served by the operator's API) shows it
+   all live at the URL printed at the start.
 4. The operator stops for good. A user asks for a forced withdrawal and another deposits more;
    time passes the deadline, anyone activates desert mode, the queued deposit is refunded, and
    every user rebuilds the state from L1 alone and exits with a proof.
 5. A table of every user's L1 balance before and after; the demo fails (exit code 1) unless each
    got exactly what they own: what the operator's last verified state held, plus their L2
    withdrawals and refunded deposits.
+
+``--keep`` leaves the devnet, the operator and its API / explorer running afterwards, until
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.params import get_preset
 from scripts import chain, devnet
+from scripts.commands.common import cli_errors
 from scripts.commands.operator import KEYS_DIR, ProgressView, deploy_with_circuits
 from scripts.exit import (
     activate_desert_mode,
@@ -43,10 +49,12 @@ from scripts.exit import (
     withdraw_pending_balance,
 )
 from scripts.reconstruct import reconstruct
-from sequencer.client import Client
+from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
+from sequencer.progress import Progress, ProgressCallback
 from sequencer.prover_worker import CircuitProvers
+from sequencer.sdk import ApiClient, Wallet
 from sequencer.store import Store
 
 console = Console()
@@ -76,6 +84,7 @@ class Scene:
     provers: CircuitProvers
     users: list[User]
     minter: str  # the operator's L1 account deployed the test token
+    api: ApiServer
     timings: dict[str, float] = field(default_factory=dict)
 
     def send(self, fn: ContractFunction, sender: str, what: str) -> None:
@@ -91,16 +100,26 @@ class Scene:
         self.send(self.rollup.functions.deposit(user.account, amount), user.address, "deposit")
         user.deposited += amount
 
-    def client(self, user: User) -> Client:
-        return Client(self.operator, user.account, user.key)
+    def client(self, user: User) -> Wallet:
+        """The user's wallet on the operator's API, over HTTP."""
+        return Wallet(
+            ApiClient(self.api.url), user.account, user.key, self.operator.config.chain_id
+        )
 
     def settle(self, title: str) -> None:
         start = time.monotonic()
         with ProgressView.make() as view:
-            self.operator.report = ProgressView(view)
+            self.operator.report = self.api_report(ProgressView(view))
             while self.operator.step() is not None:
                 pass
         self.timings[title] = time.monotonic() - start
+
+    def api_report(self, view: ProgressView) -> ProgressCallback:
+        def report(p: Progress) -> None:
+            view(p)
+            self.api.on_progress(p)
+
+        return report
 
 
 def setup_scene(w3: Web3, config: RollupConfig, workdir: Path) -> Scene:
@@ -111,14 +130,17 @@ def setup_scene(w3: Web3, config: RollupConfig, workdir: Path) -> Scene:
     deployment = deploy_with_circuits(w3, config, provers)
     rollup, token = deployment.get_rollup(w3), deployment.get_token(w3)
     link = L1Link(w3, rollup, deployment.validator, deployment.start_block, confirmations=0)
-    operator = Operator.open(config, Store(workdir / "operator.sqlite"), link, provers)
+    operator = ServedOperator.open(config, Store(workdir / "operator.sqlite"), link, provers)
+    assert isinstance(operator, ServedOperator)
+    api = serve_operator(operator, "127.0.0.1", 0)
+    console.print(f"explorer: {api.url}/  (API docs at {api.url}/docs)")
     addresses = chain.accounts(w3)[1 : 1 + len(NAMES)]
     users = [
         User(name, address, 3 + i, SecretKey.from_seed(secrets.token_bytes(32)))
         for i, (name, address) in enumerate(zip(NAMES, addresses, strict=True))
     ]
     console.print(f"rollup at {rollup.address} with the real block and exit verifiers")
-    scene = Scene(w3, rollup, token, operator, provers, users, deployment.validator)
+    scene = Scene(w3, rollup, token, operator, provers, users, deployment.validator, api)
     scene.timings["keys"] = keys_s
     scene.timings["deploy"] = time.monotonic() - start - keys_s
     return scene
@@ -195,8 +217,12 @@ def report(scene: Scene, owned: dict[int, int]) -> bool:
     return ok
 
 
+@cli_errors
 def demo(
     preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
+    keep: Annotated[
+        bool, typer.Option(help="Leave the devnet, operator and explorer running (Ctrl-C).")
+    ] = False,
 ) -> None:
     """Deposits, transfers and withdrawals proven on L1; then every user exits in desert mode."""
     params = get_preset(preset)
@@ -215,6 +241,9 @@ def demo(
         escape(scene, config)
         ok = report(scene, owned)
         show_costs(scene, time.monotonic() - start)
+        if keep:
+            keep_running(scene, net.rpc_url)
+        scene.api.stop()
     if not ok:
         console.print("[red]some user did not get exactly what they own[/red]")
         raise typer.Exit(1)
@@ -236,3 +265,17 @@ def show_costs(scene: Scene, wall_s: float) -> None:
     console.print(table)
     phases = ", ".join(f"{name} {s:.0f} s" for name, s in scene.timings.items())
     console.print(f"wall time {wall_s:.0f} s ({phases})")
+
+
+def keep_running(scene: Scene, rpc_url: str) -> None:
+    """The devnet and the operator's API and explorer stay up until Ctrl-C (the rollup is in
+    desert mode now: the operator serves what it knows and settles nothing more)."""
+    console.print(
+        f"kept running: explorer {scene.api.url}/, devnet {rpc_url} (desert mode: nothing "
+        "more is settled); Ctrl-C stops"
+    )
+    try:
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        console.print("stopped")

@@ -1,8 +1,11 @@
 """`zkperp exit --account N` and `zkperp desert activate | refund`: the escape hatch.
 
-``exit`` rebuilds the last verified state from L1 alone (``scripts.reconstruct``), proves the
-account's balance with the exit circuit (its key set up once, cached under build/keys), submits
-``performDesert`` and pulls the owner's pending balance with ``withdrawPendingBalance``.
+Each reads the deployment from its file (``--deployment``, build/rollup.json by default) or, with
+``--rollup ADDRESS --rpc URL``, from L1 alone. ``exit`` rebuilds the last verified state from L1
+(``scripts.reconstruct``), proves the account's balance with the exit circuit, using the
+deployment's published exit proving key (checked against the hash the rollup records; never a
+fresh setup), submits ``performDesert`` and pulls the owner's pending balance with
+``withdrawPendingBalance``.
 """
 
 from __future__ import annotations
@@ -14,58 +17,75 @@ import typer
 from rich.console import Console
 
 from scripts import chain
-from scripts.commands.operator import DEPLOYMENT_FILE, KEYS_DIR, Deployment
+from scripts.commands.common import (
+    CommandError,
+    DeploymentOption,
+    RollupOption,
+    RpcOption,
+    cli_errors,
+    locate,
+    parse_sender,
+)
+from scripts.deployment import DEPLOYMENT_FILE, load_exit_prover
 from scripts.exit import (
     ExitError,
     activate_desert_mode,
+    check_exit_allowed,
     execute_verified_batches,
     exit_account,
     refund_deposits,
     withdraw_pending_balance,
 )
 from scripts.reconstruct import ReconstructionError, reconstruct
-from sequencer.prover_worker import ExitCircuitProver
 
 console = Console()
 desert_app = typer.Typer(help="Desert mode: activate it once a request is overdue, refund.")
 
-DeploymentOption = Annotated[Path, typer.Option(help="The deployment file.")]
 SenderOption = Annotated[
     str | None, typer.Option(help="The node account that sends (default: its first one).")
 ]
 USDC = 1_000_000
 
 
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
-
-
+@cli_errors
 def exit_command(
-    account: Annotated[int, typer.Option(help="The L2 account to exit.")],
-    deployment: DeploymentOption = DEPLOYMENT_FILE,
+    account: Annotated[int, typer.Option(help="The L2 account to exit.", min=0)],
+    deployment: DeploymentOption = None,
+    rollup: RollupOption = None,
+    rpc: RpcOption = None,
+    exit_key: Annotated[
+        Path | None,
+        typer.Option(help="The exit proving key published with the deployment (*.exit-key)."),
+    ] = None,
     sender: SenderOption = None,
 ) -> None:
     """Exit ACCOUNT in desert mode: rebuild the state from L1, prove, performDesert, withdraw."""
-    found = Deployment.read(deployment)
+    try:
+        check_exit_allowed(account)
+    except ExitError as e:
+        raise CommandError(str(e)) from None
+    found = locate(deployment, rollup, rpc)
     w3 = chain.connect(found.rpc_url)
-    rollup = found.get_rollup(w3)
-    if not rollup.functions.desertMode().call():
-        raise _fail("desert mode is not active (`zkperp desert activate` once a request expires)")
-    sender = sender or chain.accounts(w3)[0]
+    contract = found.get_rollup(w3)
+    sender = parse_sender(w3, sender)
+    if not contract.functions.desertMode().call():
+        raise CommandError(
+            "desert mode is not active (`zkperp desert activate` once a request expires)"
+        )
+    key_home = None if rollup is not None else (deployment or DEPLOYMENT_FILE)
+    prover = load_exit_prover(found.config, contract, exit_key, key_home)
     try:
         with console.status("rebuilding the last verified state from L1"):
-            rebuilt = reconstruct(w3, rollup, found.config)
+            rebuilt = reconstruct(w3, contract, found.config)
         if account not in rebuilt.state.accounts:
-            raise _fail(f"account {account} does not exist in batch {rebuilt.batch_number}")
-        for number in execute_verified_batches(w3, rollup, rebuilt, sender):
+            raise CommandError(f"account {account} does not exist in batch {rebuilt.batch_number}")
+        for number in execute_verified_batches(w3, contract, rebuilt, sender):
             console.print(f"executed verified batch {number} (its withdrawals are paid so)")
         with console.status("proving the account's balance with the exit circuit"):
-            prover = ExitCircuitProver.load(found.config.preset, KEYS_DIR)
-            result = exit_account(w3, rollup, rebuilt, account, prover, sender)
-        paid = withdraw_pending_balance(w3, rollup, result.owner, sender)
+            result = exit_account(w3, contract, rebuilt, account, prover, sender)
+        paid = withdraw_pending_balance(w3, contract, result.owner, sender)
     except (ExitError, ReconstructionError) as e:
-        raise _fail(str(e)) from None
+        raise CommandError(str(e)) from None
     console.print(
         f"account {account} exited with {result.amount / USDC:,.6f} USDC for {result.owner} "
         f"(performDesert: {result.gas:,} gas); {paid / USDC:,.6f} USDC paid out on L1"
@@ -73,30 +93,47 @@ def exit_command(
 
 
 @desert_app.command("activate")
+@cli_errors
 def activate_command(
-    deployment: DeploymentOption = DEPLOYMENT_FILE, sender: SenderOption = None
+    deployment: DeploymentOption = None,
+    rollup: RollupOption = None,
+    rpc: RpcOption = None,
+    sender: SenderOption = None,
 ) -> None:
     """Freeze the rollup for good, once the oldest unexecuted priority request has expired."""
-    found = Deployment.read(deployment)
+    found = locate(deployment, rollup, rpc)
     w3 = chain.connect(found.rpc_url)
+    contract = found.get_rollup(w3)
+    sender = parse_sender(w3, sender)
     try:
-        started = activate_desert_mode(w3, found.get_rollup(w3), sender or chain.accounts(w3)[0])
+        started = activate_desert_mode(w3, contract, sender)
     except ExitError as e:
-        raise _fail(str(e)) from None
-    console.print("desert mode activated" if started else "desert mode was already active")
+        raise CommandError(str(e)) from None
+    if not started:
+        raise CommandError(
+            "desert mode is already active: nothing to activate; refund queued deposits with "
+            "`zkperp desert refund` and exit with `zkperp exit --account N`"
+        )
+    console.print("desert mode activated")
 
 
 @desert_app.command("refund")
+@cli_errors
 def refund_command(
-    deployment: DeploymentOption = DEPLOYMENT_FILE, sender: SenderOption = None
+    deployment: DeploymentOption = None,
+    rollup: RollupOption = None,
+    rpc: RpcOption = None,
+    sender: SenderOption = None,
 ) -> None:
     """Cancel the requests no verified batch consumed; refund their deposits (pending balances)."""
-    found = Deployment.read(deployment)
+    found = locate(deployment, rollup, rpc)
     w3 = chain.connect(found.rpc_url)
+    contract = found.get_rollup(w3)
+    sender = parse_sender(w3, sender)
     try:
-        refunded = refund_deposits(w3, found.get_rollup(w3), sender or chain.accounts(w3)[0])
+        refunded = refund_deposits(w3, contract, sender)
     except ExitError as e:
-        raise _fail(str(e)) from None
+        raise CommandError(str(e)) from None
     for owner, amount in refunded.items():
         console.print(f"refunded {amount / USDC:,.6f} USDC to {owner} (pending balance)")
     if not refunded:

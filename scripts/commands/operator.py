@@ -4,11 +4,13 @@ exit circuits on the manifest's devnet, and the operator pipeline against it.
 ``deploy`` sets the circuits' keys up once (cached under build/keys, named by circuit digest),
 generates and compiles their EIP-2537 verifiers, deploys the rollup with the genesis root of the
 deployment's ``RollupConfig`` and writes build/rollup.json, which ``run``, ``status``,
-``zkperp reconstruct`` and ``zkperp exit`` read. ``run`` steps the operator (L1 watcher, block
-builder, prover, submitter) with rich progress bars until stopped (or once with ``--once``),
-and logs every stage of every batch to stderr and to a rotating file (build/operator.log, or
-``--log-file``), so an unattended operator leaves a record; a step that fails is logged with
-its traceback, the operator's states are rebuilt from its store, and it tries again.
+``zkperp reconstruct`` and ``zkperp exit`` read, and beside it the exit circuit's proving key,
+whose hash the rollup records (``scripts.deployment``: users exit with it). ``run`` steps the
+operator (L1 watcher, block builder, prover, submitter) with rich progress bars until stopped
+(or once with ``--once``), and logs every stage of every batch to stderr and to a rotating file
+(build/operator.log, or ``--log-file``), so an unattended operator leaves a record; a step that
+fails is logged with its traceback, the operator's states are rebuilt from its store, and it
+tries again.
 
 ``run`` proves in its own process, one block at a time, unless asked for more: ``--provers N``
 (N > 1) proves N consecutive blocks at once on Ray workers, Ray embedded in the operator's
@@ -23,7 +25,6 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Annotated
@@ -31,15 +32,20 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from web3 import Web3
-from web3.contract import Contract
 
 from protocol.params import get_preset
 from scripts import chain, devnet
-from scripts.compile import compile_project, compile_sources
-from scripts.deploy import deploy_rollup
+from scripts.commands.common import cli_errors
+from scripts.deployment import (
+    DEPLOYMENT_FILE,
+    KEYS_DIR,
+    Deployment,
+    deploy_with_circuits,
+    export_exit_key,
+)
 from scripts.paths import BUILD
 from sequencer import progress as reports
+from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
 from sequencer.proof_pool import BlockProver, ProofPool
@@ -47,76 +53,18 @@ from sequencer.prover_worker import CircuitProvers
 from sequencer.store import Store
 from sequencer.submitter import get_l1_progress
 
-DEPLOYMENT_FILE = BUILD / "rollup.json"
 OPERATOR_DB = BUILD / "operator.sqlite"
-KEYS_DIR = BUILD / "keys"
 LOG_FILE = BUILD / "operator.log"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_MAX_BYTES = 10 << 20  # then operator.log.1, ... .5
 LOG_BACKUPS = 5
+API_FILE = BUILD / "api.json"
+API_PORT = 8700
 
 log = logging.getLogger("zkperp.operator")
 
 app = typer.Typer(help="Deploy the rollup with its circuits' verifiers and run the operator.")
 console = Console()
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What build/rollup.json records of a deployment."""
-
-    rpc_url: str
-    config: RollupConfig
-    rollup: str
-    token: str
-    validator: str
-    start_block: int  # the first L1 block the rollup's events can be in
-
-    def write(self, path: Path = DEPLOYMENT_FILE) -> None:
-        body = {
-            "rpc_url": self.rpc_url,
-            "config": json.loads(self.config.to_json()),
-            "rollup": self.rollup,
-            "token": self.token,
-            "validator": self.validator,
-            "start_block": self.start_block,
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(body, indent=2))
-
-    @classmethod
-    def read(cls, path: Path = DEPLOYMENT_FILE) -> Deployment:
-        if not path.exists():
-            console.print(f"[red]error:[/red] no {path}; run `zkperp operator deploy` first")
-            raise typer.Exit(1)
-        body = json.loads(path.read_text())
-        config = RollupConfig.from_json(json.dumps(body.pop("config")))
-        return cls(config=config, **body)
-
-    def get_rollup(self, w3: Web3) -> Contract:
-        abi = compile_project()["Rollup"].abi
-        return w3.eth.contract(address=Web3.to_checksum_address(self.rollup), abi=abi)
-
-    def get_token(self, w3: Web3) -> Contract:
-        abi = compile_project()["TestUSDC"].abi
-        return w3.eth.contract(address=Web3.to_checksum_address(self.token), abi=abi)
-
-
-def deploy_with_circuits(w3: Web3, config: RollupConfig, provers: CircuitProvers) -> Deployment:
-    """Deploys the rollup for ``config`` with the real verifiers of ``provers``' circuits."""
-    sources = provers.generate_verifiers()
-    artifacts = compile_sources({f"{name}.sol": text for name, text in sources.items()})
-    validator = chain.accounts(w3)[0]
-    start = int(w3.eth.block_number) + 1
-    deployed = deploy_rollup(
-        w3,
-        config.preset,
-        artifacts["BlockVerifier"],
-        artifacts["ExitVerifier"],
-        genesis_state_root=config.compute_genesis_root(),
-    )
-    url = str(getattr(w3.provider, "endpoint_uri", ""))
-    return Deployment(url, config, deployed.rollup, deployed.token, validator, start)
 
 
 class ProgressView:
@@ -182,6 +130,7 @@ def configure_logging(
 
 
 @app.command("deploy")
+@cli_errors
 def deploy_command(
     preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
     out: Annotated[Path, typer.Option(help="Where to write the deployment.")] = DEPLOYMENT_FILE,
@@ -198,15 +147,22 @@ def deploy_command(
         provers = CircuitProvers.load(config.preset, config.chain_id, KEYS_DIR)
     deployment = deploy_with_circuits(w3, config, provers)
     deployment.write(out)
+    key = export_exit_key(provers, out)
     console.print(f"rollup ({preset}) at {deployment.rollup}, USDC at {deployment.token} -> {out}")
+    console.print(f"exit proving key (public; users exit with it) -> {key}")
 
 
 def open_operator(
-    deployment: Deployment, db: Path, confirmations: int, report: reports.ProgressCallback,
-    provers: int = 1, ray_address: str | None = None,
-) -> Operator:  # fmt: skip
-    """The operator on ``db``, proving in this process, or on ``provers`` Ray workers (on
-    Ray embedded here, or on the cluster at ``ray_address``)."""
+    deployment: Deployment,
+    db: Path,
+    confirmations: int,
+    report: reports.ProgressCallback,
+    cls: type[Operator] = Operator,
+    provers: int = 1,
+    ray_address: str | None = None,
+) -> Operator:
+    """The operator (a ``cls``) on ``db``, proving in this process, or on ``provers`` Ray
+    workers (on Ray embedded here, or on the cluster at ``ray_address``)."""
     w3 = chain.connect(deployment.rpc_url)
     link = L1Link(
         w3, deployment.get_rollup(w3), deployment.validator, deployment.start_block, confirmations
@@ -222,10 +178,11 @@ def open_operator(
         else:
             prover = RayProofPool.join(ray_address, circuits, preset.name, KEYS_DIR, provers)
         log.info("proving on %d Ray worker(s) %s", provers, ray_address or "on this machine")
-    return Operator.open(deployment.config, Store(db), link, prover, report)
+    return cls.open(deployment.config, Store(db), link, prover, report)
 
 
 @app.command("run")
+@cli_errors
 def run_command(
     deployment: Annotated[Path, typer.Option(help="The deployment file.")] = DEPLOYMENT_FILE,
     db: Annotated[Path, typer.Option(help="The operator's SQLite file.")] = OPERATOR_DB,
@@ -244,6 +201,11 @@ def run_command(
     ray_address: Annotated[
         str | None, typer.Option(help="Prove on the Ray cluster at HOST:PORT (--provers workers).")
     ] = None,
+    api: Annotated[bool, typer.Option(help="Serve the HTTP/WebSocket API and explorer.")] = True,
+    api_host: Annotated[str, typer.Option(help="The API's address (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    api_port: Annotated[int, typer.Option(help="The API's port (0: any free one).")] = API_PORT,
 ) -> None:
     """Run the operator: watch L1, build, prove and submit blocks, until Ctrl-C."""
     level = logging.getLevelName(log_level.upper())
@@ -256,9 +218,12 @@ def run_command(
     found = Deployment.read(deployment)
     configure_logging(log_file, level)
     with ProgressView.make() as view:
-        operator = open_operator(found, db, confirmations, ProgressView(view), provers, ray_address)
+        operator = open_operator(
+            found, db, confirmations, ProgressView(view), ServedOperator, provers, ray_address
+        )
         log.info("operator started on %s: %d block(s) in %s", found.rollup,
                  operator.state.block_number, db)  # fmt: skip
+        server = start_api(operator, api_host, api_port) if api else None
         # The state just rebuilt lives as long as the process: keep the garbage collector from
         # scanning it again and again (about 10 % of the engine's time; docs/PERFORMANCE.md).
         gc.freeze()
@@ -274,6 +239,10 @@ def run_command(
             log.info("stopped; the operator's state is in %s", db)
             console.print("stopped; the operator's state is in " + str(db))
             return
+        finally:
+            if server is not None:
+                server.stop()
+                API_FILE.unlink(missing_ok=True)
     if outcome == "failed":
         raise typer.Exit(1)
 
@@ -291,7 +260,19 @@ def run_step(operator: Operator, rebuild: bool) -> str:
         return "failed"
 
 
+def start_api(operator: Operator, host: str, port: int) -> ApiServer:
+    """Serves the API over ``operator``, prints its URL and records it in build/api.json
+    (where the command line's wallet commands find it)."""
+    assert isinstance(operator, ServedOperator)
+    server = serve_operator(operator, host, port)
+    API_FILE.parent.mkdir(parents=True, exist_ok=True)
+    API_FILE.write_text(json.dumps({"url": server.url}))
+    console.print(f"API at {server.url}  (explorer {server.url}/, OpenAPI {server.url}/docs)")
+    return server
+
+
 @app.command("status")
+@cli_errors
 def status_command(
     deployment: Annotated[Path, typer.Option(help="The deployment file.")] = DEPLOYMENT_FILE,
     db: Annotated[Path, typer.Option(help="The operator's SQLite file.")] = OPERATOR_DB,

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
-import typer
 from rich.console import Console
 from rich.table import Table
 
 from scripts import chain
-from scripts.commands.operator import DEPLOYMENT_FILE, Deployment
+from scripts.commands.common import (
+    CommandError,
+    DeploymentOption,
+    RollupOption,
+    RpcOption,
+    cli_errors,
+    locate,
+)
 from scripts.reconstruct import Reconstruction, ReconstructionError, reconstruct
 
 console = Console()
-
-DeploymentOption = Annotated[
-    Path, typer.Option(help="The deployment file `zkperp operator deploy` wrote.")
-]
 
 
 def show_accounts(rebuilt: Reconstruction) -> Table:
@@ -37,15 +36,17 @@ def show_accounts(rebuilt: Reconstruction) -> Table:
     return table
 
 
-def reconstruct_command(deployment: DeploymentOption = DEPLOYMENT_FILE) -> None:
+@cli_errors
+def reconstruct_command(
+    deployment: DeploymentOption = None, rollup: RollupOption = None, rpc: RpcOption = None
+) -> None:
     """Rebuild the state of the last verified batch from L1 data and check its root."""
-    found = Deployment.read(deployment)
+    found = locate(deployment, rollup, rpc)
     w3 = chain.connect(found.rpc_url)
     try:
         rebuilt = reconstruct(w3, found.get_rollup(w3), found.config)
     except ReconstructionError as e:
-        console.print(f"[red]reconstruction failed:[/red] {e}")
-        raise typer.Exit(1) from None
+        raise CommandError(f"reconstruction failed: {e}") from None
     console.print(show_accounts(rebuilt))
     console.print(
         f"replayed {len(rebuilt.batches)} batch(es) from L1 calldata; state root "

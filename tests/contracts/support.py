@@ -27,6 +27,7 @@ from web3.types import TxReceipt
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol import pubdata
 from protocol.field import R
+from protocol.ops import deposit, withdraw
 from protocol.params import MINIMAL, Preset
 from prover.backend import get_backend
 from prover.encoding import proof_from_bytes, proof_to_bytes
@@ -303,8 +304,8 @@ def owner_bytes(address: str) -> bytes:
 
 
 def deposit_record(account: int, owner: str, amount: int) -> bytes:
-    return pubdata.encode_deposit(pubdata.Deposit(account, owner_bytes(owner), amount))
+    return deposit.RECORD.encode((account, owner_bytes(owner), amount))
 
 
 def withdraw_record(account: int, owner: str, amount: int) -> bytes:
-    return pubdata.encode_withdraw(pubdata.Withdraw(account, owner_bytes(owner), amount))
+    return withdraw.RECORD.encode((account, owner_bytes(owner), amount))

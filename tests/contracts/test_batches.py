@@ -12,6 +12,7 @@ from web3 import Web3
 
 from protocol import pubdata
 from protocol.field import R
+from protocol.ops import forced_withdraw
 from scripts import chain
 from tests.contracts.support import (
     USDC,
@@ -34,8 +35,7 @@ def hash_info(info: tuple[int, int, int, int, int, bytes]) -> bytes:
 
 
 def forced_withdraw_record(account: int, owner: str, requested: int, withdrawn: int) -> bytes:
-    op = pubdata.ForcedWithdraw(account, owner_bytes(owner), requested, withdrawn)
-    return pubdata.encode_forced_withdraw(op)
+    return forced_withdraw.RECORD.encode((account, owner_bytes(owner), requested, withdrawn))
 
 
 @pytest.fixture

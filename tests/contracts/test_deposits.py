@@ -7,6 +7,8 @@ import pytest
 from web3 import Web3
 
 from protocol import pubdata
+from protocol.ops import deposit
+from protocol.ops.registry import decode_request
 from scripts import chain
 from scripts.deploy import ZERO_ADDRESS
 from tests.contracts.support import USDC, Rollup, deploy, owner_bytes, reverts
@@ -22,7 +24,7 @@ def test_a_deposit_queues_its_request_and_claims_the_account(env: Rollup) -> Non
     (created,) = env.events(receipt, "AccountCreated")
     assert (created["accountIndex"], created["owner"]) == (3, alice)
     (queued,) = env.events(receipt, "PriorityRequestQueued")
-    request = pubdata.encode_deposit(pubdata.Deposit(3, owner_bytes(alice), 5 * USDC))[:35]
+    request = deposit.RECORD.encode((3, owner_bytes(alice), 5 * USDC))[:35]
     assert bytes(queued["request"]) == request
     assert (queued["requestId"], queued["opType"], queued["accountIndex"]) == (0, 1, 3)
     assert queued["owner"] == alice
@@ -77,9 +79,7 @@ def test_a_fee_on_transfer_token_credits_what_arrived(w3: Web3) -> None:
     arrived = 10 * USDC - 10 * USDC // 100
     assert env.balance(env.rollup.address) == arrived
     (queued,) = env.events(receipt, "PriorityRequestQueued")
-    assert pubdata.decode_request(bytes(queued["request"])) == pubdata.Deposit(
-        2, owner_bytes(alice), arrived
-    )
+    assert decode_request(bytes(queued["request"])).values == (2, owner_bytes(alice), arrived)
     env.fund(alice, USDC)
     with reverts("DepositTooSmall"):  # 1 USDC asked, 0.99 arrived: below the minimum
         env.rollup.functions.deposit(2, USDC).transact({"from": alice})

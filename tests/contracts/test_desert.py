@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from web3 import Web3
 
 from scripts import chain
+from scripts.deploy import ZERO_ADDRESS
 from tests.contracts.support import (
     USDC,
     Rollup,
+    deploy,
     rerandomize,
     reverted_with,
     reverts,
@@ -173,3 +176,31 @@ def test_refunds_and_exits_wait_for_desert_mode(env: Rollup) -> None:
     proof = env.exit_proof(1, alice, USDC)
     with reverts("DesertModeInactive"):
         f.performDesert(1, alice, USDC, proof).transact({"from": alice})
+
+
+def test_the_fund_and_the_funding_pool_never_exit_the_fee_account_does(w3: Web3) -> None:
+    """With the reserved accounts of a real deployment (0 fund, 1 fee account owned by the
+    operator, 2 funding pool), exits of 0 and 2 are refused whatever the proof; 1 pays its
+    genesis owner, who may also force-withdraw before desert mode."""
+    operator = chain.accounts(w3)[0]
+    env = deploy(w3, reserved_owners=(ZERO_ADDRESS, operator, ZERO_ADDRESS))
+    f, alice, stranger = env.rollup.functions, env.users[0], env.users[5]
+    assert [f.accountOwners(i).call() for i in range(3)] == [ZERO_ADDRESS, operator, ZERO_ADDRESS]
+    env.queue(f.requestForcedWithdraw(1, USDC), operator)  # the fee account's owner may
+    with reverts("NotAccountOwner"):
+        f.requestForcedWithdraw(0, USDC).transact({"from": alice})
+    env.expire_and_activate()
+    for reserved in (0, 2):
+        proof = env.exit_proof(reserved, ZERO_ADDRESS, 0)
+        with reverts("ReservedAccount"):
+            f.performDesert(reserved, ZERO_ADDRESS, 0, proof).transact({"from": stranger})
+        assert not f.exited(reserved).call()
+    env.send(f.performDesert(1, operator, 5, env.exit_proof(1, operator, 5)), stranger)
+    assert env.pending(operator) == 5
+
+
+def test_the_fund_and_the_funding_pool_cannot_be_given_an_owner(w3: Web3) -> None:
+    operator = chain.accounts(w3)[0]
+    for owners in ((operator, operator, ZERO_ADDRESS), (ZERO_ADDRESS, operator, operator)):
+        with reverts("InvalidParams"):
+            deploy(w3, reserved_owners=owners)

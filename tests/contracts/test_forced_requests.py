@@ -10,6 +10,7 @@ import pytest
 from web3.contract.contract import ContractFunction
 
 from protocol import pubdata
+from protocol.ops.registry import decode_request
 from tests.contracts.support import USDC, Rollup, deploy, owner_bytes, reverts
 
 pytestmark = pytest.mark.devnet
@@ -21,23 +22,23 @@ PUBKEY = bytes(range(1, 33))
 KINDS: dict[str, tuple[Callable[[Any, int], ContractFunction], Callable[[bytes], Any]]] = {
     "register_key": (
         lambda f, a: f.registerL2Key(a, PUBKEY),
-        lambda o: pubdata.RegisterKey(ACCOUNT, o, PUBKEY),
+        lambda o: (ACCOUNT, o, PUBKEY, 0),
     ),
     "withdraw": (
         lambda f, a: f.requestForcedWithdraw(a, 5 * USDC),
-        lambda o: pubdata.ForcedWithdraw(ACCOUNT, o, 5 * USDC),
+        lambda o: (ACCOUNT, o, 5 * USDC, 0),
     ),
     "cancel_all": (
         lambda f, a: f.requestForcedCancelAll(a),
-        lambda o: pubdata.ForcedCancelAll(ACCOUNT, o),
+        lambda o: (ACCOUNT, o, 0),
     ),
     "order": (
         lambda f, a: f.requestForcedOrder(a, 1, pubdata.ORDER_FLAG_ASK, 2**16 - 1, 7),
-        lambda o: pubdata.ForcedOrder(ACCOUNT, o, 1, pubdata.ORDER_FLAG_ASK, 2**16 - 1, 7),
+        lambda o: (ACCOUNT, o, 1, pubdata.ORDER_FLAG_ASK, 2**16 - 1, 7, 0),
     ),
     "burn": (
         lambda f, a: f.requestForcedBurn(a, 9),
-        lambda o: pubdata.ForcedBurn(ACCOUNT, o, 9),
+        lambda o: (ACCOUNT, o, 9, 0, 0),
     ),
 }
 
@@ -56,7 +57,7 @@ def test_a_forced_request_queues_what_section_8_says(owned: Rollup, kind: str) -
     alice = owned.users[0]
     receipt = owned.queue(call(owned.rollup.functions, ACCOUNT), alice)
     (event,) = owned.events(receipt, "PriorityRequestQueued")
-    assert pubdata.decode_request(bytes(event["request"])) == expected(owner_bytes(alice))
+    assert decode_request(bytes(event["request"])).values == expected(owner_bytes(alice))
     assert (event["requestId"], event["accountIndex"], event["owner"]) == (1, ACCOUNT, alice)
 
 

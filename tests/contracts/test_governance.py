@@ -58,6 +58,8 @@ def _construct(w3: Web3, **changes: Any) -> None:
         "reserved": [],
         "owner": chain.accounts(w3)[0],
         "validators": [chain.accounts(w3)[0]],
+        "preset": "minimal",
+        "exit_key_hash": bytes(32),
     }
     args.update(changes)
     factory = w3.eth.contract(abi=artifacts["Rollup"].abi, bytecode=artifacts["Rollup"].bytecode)
@@ -127,6 +129,13 @@ def test_deploy_records_itself_in_its_devnet_manifest(
     assert rollup.functions.token().call() == deployed.token
     assert rollup.functions.blockVerifier().call() == deployed.block_verifier
     assert rollup.functions.lastVerifiedStateRoot().call() == 1
+    assert rollup.functions.preset().call() == "minimal"
+    assert (
+        rollup.functions.deploymentBlock().call()
+        == w3.eth.get_transaction_receipt(
+            rollup.events.BatchCommitted().get_logs(from_block=0)[-1]["transactionHash"]
+        )["blockNumber"]
+    )
 
 
 def test_test_usdc(env: Rollup) -> None:

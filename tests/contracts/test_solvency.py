@@ -26,6 +26,8 @@ from hypothesis.stateful import (
 from web3 import Web3
 
 from protocol import pubdata
+from protocol.ops import withdraw
+from protocol.ops.registry import decode_request
 from scripts import chain
 from tests.contracts.support import USDC, Rollup, StoredBatchInfo, deploy, owner_bytes
 
@@ -106,22 +108,21 @@ def make_machine(base: Rollup) -> type[RuleBasedStateMachine]:
             requests = env.requests[m.next_request : m.next_request + min(take, ops)]
             records, payout = [], 0
             for request in requests:
-                op = pubdata.decode_request(request)
-                if isinstance(op, pubdata.Deposit):
-                    m.collateral[op.account] = m.collateral.get(op.account, 0) + op.amount
+                op = decode_request(request)
+                account = op.get_int("account")
+                if op.op_type == pubdata.OpType.DEPOSIT:
+                    m.collateral[account] = m.collateral.get(account, 0) + op.get_int("amount")
                     records.append(request.ljust(pubdata.OP_BYTES, b"\0"))
                 else:
-                    assert isinstance(op, pubdata.ForcedWithdraw)
-                    paid = min(op.requested, m.collateral.get(op.account, 0))
-                    m.collateral[op.account] = m.collateral.get(op.account, 0) - paid
-                    records.append(pubdata.encode_op(replace(op, withdrawn=paid)))
+                    assert op.op_type == pubdata.OpType.FORCED_WITHDRAW
+                    paid = min(op.get_int("requested"), m.collateral.get(account, 0))
+                    m.collateral[account] = m.collateral.get(account, 0) - paid
+                    records.append(op.layout.encode((*op.values[:-1], paid)))
                     payout += paid
             for i, amount in withdrawals[: ops - len(records)]:
                 paid = min(amount * USDC, m.collateral.get(i + 1, 0))
                 m.collateral[i + 1] = m.collateral.get(i + 1, 0) - paid
-                records.append(
-                    pubdata.encode_op(pubdata.Withdraw(i + 1, owner_bytes(self.user(i)), paid))
-                )
+                records.append(withdraw.RECORD.encode((i + 1, owner_bytes(self.user(i)), paid)))
                 payout += paid
             batch = env.commit(records)
             env.verify(batch)
@@ -178,9 +179,9 @@ def make_machine(base: Rollup) -> type[RuleBasedStateMachine]:
             collateral = sum(v for a, v in m.collateral.items() if a not in m.exited)
             start = m.refunded_to if self.desert else m.next_request
             queued = sum(
-                op.amount
-                for op in map(pubdata.decode_request, env.requests[start:])
-                if isinstance(op, pubdata.Deposit)
+                op.get_int("amount")
+                for op in map(decode_request, env.requests[start:])
+                if op.op_type == pubdata.OpType.DEPOSIT
             )
             assert vault >= pending + collateral + queued
             unpaid = sum(payout for _, payout in m.unexecuted)

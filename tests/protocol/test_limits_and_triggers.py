@@ -23,6 +23,7 @@ from protocol.markets import MarketParams
 from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.ops.forced_cancel_all import ForcedCancelAll
 from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.registry import decode_op
 from protocol.ops.trigger_order import FireTrigger
 from tests.protocol.helpers import BTC, PRESET, Env, assert_rejected, owner_of
 
@@ -147,9 +148,9 @@ def test_forced_order_and_forced_cancel_all(env: Env) -> None:
     op = ForcedOrder(4, owner_of(4), BTC, flags, 10_100, 1)
     events = env.run(op)
     assert any(isinstance(e, Trade) for e in events)
-    assert pubdata.decode_forced_order(compute_record(op, events)).status == 1
+    assert decode_op(compute_record(op, events)).get("status") == 1
     env.place(4, BTC, BUY, 9_000, 1)
     cancel = ForcedCancelAll(4, owner_of(4))
     events = env.run(cancel)
     assert env.state.accounts[4].open_orders == 0
-    assert pubdata.decode_forced_cancel_all(compute_record(cancel, events)).status == 1
+    assert decode_op(compute_record(cancel, events)).get("status") == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from protocol import pubdata
 from protocol.accounts import INSURANCE_FUND
 from protocol.block import compute_record, process_operation_with_claims
 from protocol.errors import (
@@ -14,12 +13,14 @@ from protocol.errors import (
     RiskCheckFailed,
 )
 from protocol.events import Deleveraged, LiquidationFill, OrderCancelled, PositionTakenOver, Trade
+from protocol.exits import compute_exit_amount
 from protocol.liquidation import compute_adl_ranking, is_takeover_possible
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.deleverage import Deleverage
 from protocol.ops.forced_burn import ForcedBurn
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
+from protocol.ops.registry import decode_op
 from protocol.ops.takeover import Takeover
 from protocol.ops.transfer import Transfer
 from protocol.risk import Health, compute_risk
@@ -95,7 +96,7 @@ def test_bankrupt_takeover_charges_the_fund(env: Env) -> None:
 
 def test_deleverage_when_the_fund_cannot_absorb(env: Env) -> None:
     env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
-    env.set_index(BTC, 7_900)
+    env.set_index(BTC, 7_901)  # TAV -990: the zero price 7,999 would leave a debt of 10
     assert not is_takeover_possible(env.state, env.state.accounts[3])
     assert_rejected(env, Takeover(3), LiquidationNotAllowed)
     assert_rejected(env, Deleverage(3, 5, BTC, 1), DeleverageNotAllowed)  # 5: no position
@@ -106,9 +107,26 @@ def test_deleverage_when_the_fund_cannot_absorb(env: Env) -> None:
     (event,) = [e for e in events if isinstance(e, Deleveraged)]
     assert event.size == 10 and not env.state.accounts[3].positions
     assert env.state.accounts[4].get_size(BTC) == 0
-    assert -10 <= tav(env, 3) <= 0  # the deficit moved to the counterparty (up to rounding)
-    assert tav(env, 4) - before[4] == before[3] - tav(env, 3)
+    # the last position goes at the bankruptcy price, 7,901 + 99 = 8,000: no debt is left
+    assert event.quote == 10 * 8_000
+    assert env.state.accounts[3].collateral == tav(env, 3) == 0
+    assert tav(env, 4) - before[4] == before[3] - tav(env, 3)  # the counterparty bears it
     assert tav(env, 5) == before[5]  # no position, never charged
+
+
+def test_deleverage_of_a_short_with_negative_cash_leaves_the_rest_to_the_fund(env: Env) -> None:
+    """No price >= 0 covers a short whose cash is negative: the fund pays what is left."""
+    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
+    short = env.state.accounts[4]  # short 10 at 10,000
+    env.state.set_collateral(short, -1_000)
+    total = sum(a.collateral for a in env.state.accounts.values())
+    assert tav(env, 4) == -101_000 and not is_takeover_possible(env.state, short)
+    events = env.run(Deleverage(4, 3, BTC, 10))
+    (event,) = [e for e in events if isinstance(e, Deleveraged)]
+    assert event.quote == 0  # bought back at the floor price 0
+    assert short.collateral == 0 and not short.positions
+    assert env.state.accounts[INSURANCE_FUND].collateral == -1_000
+    assert sum(a.collateral for a in env.state.accounts.values()) == total
 
 
 def test_deleverage_needs_a_bankrupt_account(env: Env) -> None:
@@ -135,9 +153,49 @@ def test_burn_may_not_leave_the_fund_under_maintenance(env: Env) -> None:
     assert_rejected(env, env.signed(BurnShares, 6, shares=shares), RiskCheckFailed)
     op = ForcedBurn(6, owner_of(6), shares)
     events = env.run(op)
-    assert pubdata.decode_forced_burn(compute_record(op, events)).status == 0
+    assert decode_op(compute_record(op, events)).get("status") == 0
     op = ForcedBurn(6, owner_of(6), shares // 2)
     events = env.run(op)
-    record = pubdata.decode_forced_burn(compute_record(op, events))
-    assert record.status == 1 and record.collateral_out > 0
+    record = decode_op(compute_record(op, events)).as_dict()
+    assert record["status"] == 1 and record["collateral_out"] > 0  # type: ignore[operator]
     assert not any(isinstance(e, Trade) for e in events)
+
+
+def test_a_bankrupt_insurance_fund_is_deleveraged(env: Env) -> None:
+    """The fund took a long over and the price kept falling: nothing can take the fund over, so
+    its position is deleveraged at its bankruptcy price and it ends with no debt."""
+    env.run(env.signed(BurnShares, 6, shares=10_000_000 - 5_000))  # the fund keeps 5,000
+    env.set_index(BTC, 8_100)  # 3: TAV 1,000 < CMR
+    env.run(Takeover(3))
+    assert env.state.accounts[INSURANCE_FUND].get_size(BTC) == 10
+    env.set_index(BTC, 7_000)
+    fund_tav = tav(env, INSURANCE_FUND)
+    assert fund_tav == 6_000 - 10 * 1_100
+    assert_rejected(env, Takeover(INSURANCE_FUND), LiquidationNotAllowed)
+    events = env.run(Deleverage(INSURANCE_FUND, 4, BTC, 10))
+    (event,) = [e for e in events if isinstance(e, Deleveraged)]
+    assert event.quote == 10 * (7_000 + 500)  # the bankruptcy price: mark + 5,000 / 10
+    fund = env.state.accounts[INSURANCE_FUND]
+    assert fund.collateral == 0 and not any(p.size for p in fund.positions.values())
+
+
+def test_exit_amounts_in_desert_mode(env: Env) -> None:
+    """Each account exits with max(0, TAV); share holders with their part of the fund's value;
+    the fund and the funding pool with nothing of their own (PROTOCOL 9.4)."""
+    state = env.state
+    env.run(env.signed(Transfer, 5, to=INSURANCE_FUND, amount=5_000_001))  # fund: 15,000,001
+    env.run(env.signed(MintShares, 5, amount=3_000_000))  # 1,999,999 shares (rounded down)
+    supply, fund_value = state.accounts[INSURANCE_FUND].pool_shares, tav(env, INSURANCE_FUND)
+    held = state.accounts[5].pool_shares
+    assert (supply, fund_value, held) == (11_999_999, 18_000_001, 1_999_999)
+    assert compute_exit_amount(state, INSURANCE_FUND) == compute_exit_amount(state, 2) == 0
+    assert compute_exit_amount(state, 3) == tav(env, 3) == 20_000
+    assert compute_exit_amount(state, 5) == tav(env, 5) + held * fund_value // supply
+    assert compute_exit_amount(state, 6) == tav(env, 6) + 10_000_000 * fund_value // supply
+    env.set_index(BTC, 7_000)  # 3 is bankrupt: it exits with nothing, not a debt
+    assert compute_exit_amount(state, 3) == 0
+    held_usdc = sum(a.collateral for a in state.accounts.values())
+    total = sum(compute_exit_amount(state, i) for i in state.accounts)
+    assert held_usdc < total <= held_usdc + 10_000  # 3's debt of 10,000: liquidate first
+    env.run(Takeover(3))  # the fund absorbs it
+    assert sum(compute_exit_amount(state, i) for i in state.accounts) <= held_usdc

@@ -7,31 +7,48 @@ from dataclasses import astuple
 import pytest
 
 from protocol import pubdata
-from protocol.ops.registry import get_priority_operation
+from protocol.ops import (
+    deposit,
+    forced_burn,
+    forced_cancel_all,
+    forced_order,
+    forced_withdraw,
+    noop,
+    register_key,
+    transfer,
+    withdraw,
+)
+from protocol.ops.registry import decode_request, get_priority_operation, request_of
 
 OWNER = bytes(range(20))
-REQUESTS: list[pubdata.Operation] = [
-    pubdata.Deposit(3, OWNER, 7),
-    pubdata.RegisterKey(4, OWNER, bytes(range(32))),
-    pubdata.ForcedWithdraw(5, OWNER, 9),
-    pubdata.ForcedCancelAll(6, OWNER),
-    pubdata.ForcedOrder(7, OWNER, 1, pubdata.ORDER_FLAG_ASK, 100, 3),
-    pubdata.ForcedBurn(8, OWNER, 11),
+REQUESTS: list[pubdata.Record] = [
+    deposit.RECORD.make(account=3, owner=OWNER, amount=7),
+    register_key.RECORD.make(account=4, owner=OWNER, pubkey=bytes(range(32))),
+    forced_withdraw.RECORD.make(account=5, owner=OWNER, requested=9),
+    forced_cancel_all.RECORD.make(account=6, owner=OWNER),
+    forced_order.RECORD.make(
+        account=7, owner=OWNER, market=1, flags=pubdata.ORDER_FLAG_ASK, price=100, size=3
+    ),
+    forced_burn.RECORD.make(account=8, owner=OWNER, shares=11),
 ]
 
 
-@pytest.mark.parametrize("request_record", REQUESTS, ids=lambda r: type(r).__name__)
-def test_a_request_becomes_its_operation(request_record: pubdata.Operation) -> None:
-    decoded = pubdata.decode_request(pubdata.request_of(pubdata.encode_op(request_record)))
+@pytest.mark.parametrize("request_record", REQUESTS, ids=lambda r: str(r.op_type))
+def test_a_request_becomes_its_operation(request_record: pubdata.Record) -> None:
+    decoded = decode_request(request_of(request_record.encode()))
     op = get_priority_operation(decoded)
-    assert type(op).__name__ == type(request_record).__name__
-    assert pubdata.encode_op(request_record)[0] == op.op_type()
-    assert astuple(op) == astuple(request_record)[: len(astuple(op))]
+    assert request_record.op_type == op.op_type()
+    assert astuple(op) == request_record.values[: len(astuple(op))]
 
 
 @pytest.mark.parametrize(
-    "record", [pubdata.Noop(), pubdata.Transfer(3, 4, 5), pubdata.Withdraw(3, OWNER, 5)]
+    "record",
+    [
+        noop.RECORD.make(),
+        transfer.RECORD.make(account=3, to=4, amount=5),
+        withdraw.RECORD.make(account=3, owner=OWNER, amount=5),
+    ],
 )
-def test_other_records_are_not_requests(record: pubdata.Operation) -> None:
+def test_other_records_are_not_requests(record: pubdata.Record) -> None:
     with pytest.raises(pubdata.PubdataError, match="not a priority request"):
         get_priority_operation(record)

@@ -3,79 +3,119 @@ their keccak chain, the 31-byte chunking and the batch commitment of section 9."
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import poseidon, pubdata
+from protocol import params, poseidon, pubdata
 from protocol.field import R
-from protocol.params import PRESETS
-from protocol.pubdata import (
-    Deposit,
-    ForcedBurn,
-    ForcedCancelAll,
-    ForcedOrder,
-    ForcedWithdraw,
-    Noop,
-    OpType,
-    PubdataError,
-    RegisterKey,
-    Transfer,
-    Withdraw,
+from protocol.ops import (
+    deposit,
+    forced_burn,
+    forced_cancel_all,
+    forced_order,
+    forced_withdraw,
+    noop,
+    register_key,
+    transfer,
+    withdraw,
 )
+from protocol.ops.registry import (
+    DESCRIPTORS,
+    REQUEST_BYTES,
+    decode_op,
+    decode_request,
+    get_priority_requests,
+    is_priority_type,
+    request_of,
+)
+from protocol.params import PRESETS
+from protocol.pubdata import RAW, Layout, PubdataError, Record, RecordField
 
 OWNER = bytes.fromhex("11" * 20)
 PUBKEY = bytes(range(32))
 
-accounts = st.integers(0, 2**48 - 1)
-owners = st.binary(min_size=20, max_size=20)
-u64 = st.integers(0, 2**64 - 1)
-statuses = st.integers(0, 1)
 
-operations = st.one_of(
-    st.just(Noop()),
-    st.builds(Deposit, accounts, owners, u64),
-    st.builds(RegisterKey, accounts, owners, st.binary(min_size=32, max_size=32), statuses),
-    st.builds(Transfer, accounts, accounts, u64),
-    st.builds(Withdraw, accounts, owners, u64),
-    st.builds(ForcedWithdraw, accounts, owners, u64, u64),
-    st.builds(ForcedCancelAll, accounts, owners, statuses),
-    st.builds(
-        ForcedOrder,
-        accounts,
-        owners,
-        st.integers(0, 2**16 - 1),
-        st.integers(0, pubdata.ORDER_FLAGS_MASK),
-        st.integers(0, 2**32 - 1),
-        st.integers(0, 2**48 - 1),
-        statuses,
-    ),
-    st.builds(ForcedBurn, accounts, owners, u64, u64, statuses),
-)
+def field_values(f: RecordField) -> st.SearchStrategy[int | bytes]:
+    if f.kind == RAW:
+        return st.binary(min_size=f.nbytes, max_size=f.nbytes)
+    return st.integers(0, f.limit - 1)
+
+
+def records_of(layout: Layout) -> st.SearchStrategy[Record]:
+    values = st.tuples(*(field_values(f) for f in layout.fields))
+    return values.map(lambda v: Record(layout, v))
+
+
+records = st.one_of(*(records_of(d.layout) for d in DESCRIPTORS))
+
+
+def Deposit(account: int, owner: bytes, amount: int) -> Record:
+    return deposit.RECORD.make(account=account, owner=owner, amount=amount)
+
+
+def RegisterKey(account: int, owner: bytes, pubkey: bytes, status: int = 0) -> Record:
+    return register_key.RECORD.make(account=account, owner=owner, pubkey=pubkey, status=status)
+
+
+def Transfer(account: int, to: int, amount: int) -> Record:
+    return transfer.RECORD.make(account=account, to=to, amount=amount)
+
+
+def Withdraw(account: int, owner: bytes, amount: int) -> Record:
+    return withdraw.RECORD.make(account=account, owner=owner, amount=amount)
+
+
+def ForcedWithdraw(account: int, owner: bytes, requested: int, withdrawn: int = 0) -> Record:
+    layout = forced_withdraw.RECORD
+    return layout.make(account=account, owner=owner, requested=requested, withdrawn=withdrawn)
+
+
+def ForcedCancelAll(account: int, owner: bytes, status: int = 0) -> Record:
+    return forced_cancel_all.RECORD.make(account=account, owner=owner, status=status)
+
+
+def ForcedOrder(*values: int | bytes) -> Record:
+    names = forced_order.RECORD.names()
+    return forced_order.RECORD.make(**dict(zip(names, values, strict=False)))
+
+
+def ForcedBurn(*values: int | bytes) -> Record:
+    names = forced_burn.RECORD.names()
+    return forced_burn.RECORD.make(**dict(zip(names, values, strict=False)))
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_the_layout_carries_every_preset(preset: str) -> None:
     p = PRESETS[preset]
-    assert p.account_tree_depth <= 8 * pubdata.ACCOUNT_BYTES
-    assert max(p.amount_bits, p.collateral_bits, p.pool_share_bits) <= 64  # u64 fields
-    assert p.market_tree_depth <= 16 and p.price_bits <= 32 and p.base_amount_bits <= 48
+    widths = {
+        params.RECORD_ACCOUNT_BYTES: [p.account_tree_depth],
+        params.RECORD_AMOUNT_BYTES: [p.amount_bits, p.collateral_bits, p.pool_share_bits],
+        params.RECORD_MARKET_BYTES: [p.market_tree_depth],
+        params.RECORD_PRICE_BYTES: [p.price_bits],
+        params.RECORD_SIZE_BYTES: [p.base_amount_bits],
+        params.RECORD_TIME_BYTES: [p.timestamp_bits],
+        params.RECORD_ORDER_KEY_BYTES: [p.order_tree_depth],
+        params.RECORD_TRIGGER_ID_BYTES: [p.order_nonce_bits],
+        params.RECORD_RATE_BYTES: [p.fee_rate_bits],
+        params.RECORD_COUNT_BYTES: [(p.max_open_orders_per_account + 1).bit_length()],
+    }
+    for nbytes, bits in widths.items():
+        assert max(bits) <= 8 * nbytes
 
 
-@given(operations)
-def test_every_record_round_trips(op: Any) -> None:
-    record = pubdata.encode_op(op)
+@given(records)
+def test_every_record_round_trips(op: Record) -> None:
+    record = op.encode()
     assert len(record) == pubdata.OP_BYTES
-    assert pubdata.decode_op(record) == op
+    assert decode_op(record) == op
 
 
 # One example per operation, byte for byte as section 8 lays it out.
 EXAMPLES = [
     (Deposit(5, OWNER, 1_000_000), "01" + "000000000005" + "11" * 20 + "00000000000f4240"),
     (RegisterKey(5, OWNER, PUBKEY, 1), "02" + "000000000005" + "11" * 20 + PUBKEY.hex() + "01"),
+    (noop.RECORD.make(), ""),
     (Transfer(5, 9, 7), "03" + "000000000005" + "000000000009" + "0000000000000007"),
     (Withdraw(5, OWNER, 7), "04" + "000000000005" + "11" * 20 + "0000000000000007"),
     (
@@ -95,8 +135,8 @@ EXAMPLES = [
 
 
 @pytest.mark.parametrize(("op", "hex_prefix"), EXAMPLES)
-def test_examples_match_the_layout(op: Any, hex_prefix: str) -> None:
-    record = pubdata.encode_op(op)
+def test_examples_match_the_layout(op: Record, hex_prefix: str) -> None:
+    record = op.encode()
     assert record.hex() == hex_prefix.ljust(128, "0")
 
 
@@ -112,29 +152,30 @@ def test_examples_match_the_layout(op: Any, hex_prefix: str) -> None:
     ],
 )
 def test_requests_stop_at_the_first_result_field(
-    op: Any, results: dict[str, int], length: int
+    op: Record, results: dict[str, int], length: int
 ) -> None:
-    request = pubdata.request_of(pubdata.encode_op(op))
-    assert len(request) == length == pubdata.REQUEST_BYTES[OpType(request[0])]
-    assert pubdata.request_of(pubdata.encode_op(replace(op, **results))) == request
+    request = request_of(op.encode())
+    assert len(request) == length == REQUEST_BYTES[request[0]] == op.layout.request_bytes
+    changed = op.layout.make(**{**op.as_dict(), **results})
+    assert request_of(changed.encode()) == request
 
 
-@given(operations)
-def test_a_request_reads_back_with_its_results_zero(op: Any) -> None:
-    record = pubdata.encode_op(op)
-    if not pubdata.is_priority_type(record[0]):
-        with pytest.raises(PubdataError, match=f"type {record[0]} is not a priority operation"):
-            pubdata.request_of(record)
+@given(records)
+def test_a_request_reads_back_with_its_results_zero(op: Record) -> None:
+    record = op.encode()
+    if not is_priority_type(record[0]):
+        with pytest.raises(PubdataError, match="is not a priority operation"):
+            request_of(record)
         return
-    request = pubdata.request_of(record)
+    request = request_of(record)
     assert record.startswith(request)
-    back = pubdata.decode_request(request)
+    back = decode_request(request)
     result_free = record[: len(request)].ljust(pubdata.OP_BYTES, b"\0")
-    assert pubdata.encode_op(back) == result_free
+    assert back.encode() == result_free
 
 
 def test_requests_of_the_wrong_length_are_refused() -> None:
-    request = pubdata.request_of(pubdata.encode_op(Deposit(1, OWNER, 5)))
+    request = request_of(Deposit(1, OWNER, 5).encode())
     for bad, error in [
         (request[:-1], "a type 1 request is 35 bytes, got 34"),
         (request + b"\0", "a type 1 request is 35 bytes, got 36"),
@@ -142,7 +183,7 @@ def test_requests_of_the_wrong_length_are_refused() -> None:
         (b"\x03" + request[1:], "not a priority request"),
     ]:
         with pytest.raises(PubdataError, match=error):
-            pubdata.decode_request(bad)
+            decode_request(bad)
 
 
 @pytest.mark.parametrize(
@@ -153,7 +194,7 @@ def test_requests_of_the_wrong_length_are_refused() -> None:
         (Deposit(1, OWNER[:19], 1), "owner"),
         (RegisterKey(1, OWNER, PUBKEY[:31]), "pubkey"),
         (RegisterKey(1, OWNER, PUBKEY, 2), "status"),
-        (Transfer(1, -1, 1), "to_account"),
+        (Transfer(1, -1, 1), "to"),
         (ForcedOrder(1, OWNER, 2**16, 0, 1, 1), "market"),
         (ForcedOrder(1, OWNER, 0, 4, 1, 1), "flags"),
         (ForcedOrder(1, OWNER, 0, 0, 2**32, 1), "price"),
@@ -161,34 +202,41 @@ def test_requests_of_the_wrong_length_are_refused() -> None:
         (ForcedBurn(1, OWNER, 1, 2**64), "collateral_out"),
     ],
 )
-def test_encoders_refuse_values_out_of_their_width(op: Any, name: str) -> None:
+def test_encoders_refuse_values_out_of_their_width(op: Record, name: str) -> None:
     with pytest.raises(PubdataError, match=name):
-        pubdata.encode_op(op)
+        op.encode()
+
+
+def test_values_of_another_type_are_refused_by_name() -> None:
+    with pytest.raises(PubdataError, match="amount"):
+        transfer.RECORD.encode((1, 2, "1"))
+    with pytest.raises(PubdataError, match="amount"):
+        transfer.RECORD.make(account=1, to=2, amount=1.0)
+    with pytest.raises(PubdataError, match="owner"):
+        deposit.RECORD.encode((1, "0x" + "11" * 20, 1))
 
 
 def test_decoders_are_strict() -> None:
-    good = pubdata.encode_op(ForcedOrder(5, OWNER, 1, 3, 9, 9, 1))
+    good = ForcedOrder(5, OWNER, 1, 3, 9, 9, 1).encode()
+    decode = forced_order.RECORD.decode
     with pytest.raises(PubdataError, match="64 bytes"):
-        pubdata.decode_forced_order(good[:-1])
+        decode(good[:-1])
     with pytest.raises(PubdataError, match="expected type 7"):
-        pubdata.decode_forced_order(b"\x06" + good[1:])
+        decode(b"\x06" + good[1:])
     with pytest.raises(PubdataError, match="padding"):
-        pubdata.decode_forced_order(good[:-1] + b"\x01")
+        decode(good[:-1] + b"\x01")
     with pytest.raises(PubdataError, match="status"):
-        pubdata.decode_forced_order(good[:40] + b"\x02" + good[41:])
+        decode(good[:40] + b"\x02" + good[41:])
     with pytest.raises(PubdataError, match="flags"):
-        pubdata.decode_forced_order(good[:29] + b"\x04" + good[30:])
-    with pytest.raises(PubdataError, match="money-path"):
-        pubdata.decode_op(b"\x10" + bytes(63))
+        decode(good[:29] + b"\x04" + good[30:])
+    with pytest.raises(PubdataError, match="not an operation type"):
+        decode_op(b"\x09" + bytes(63))
     with pytest.raises(PubdataError, match="empty"):
-        pubdata.decode_op(b"")
+        decode_op(b"")
 
 
 def test_priority_chain_is_a_keccak_prefix_hash() -> None:
-    requests = [
-        pubdata.request_of(pubdata.encode_op(op))
-        for op in (Deposit(1, OWNER, 5), ForcedCancelAll(1, OWNER))
-    ]
+    requests = [request_of(op.encode()) for op in (Deposit(1, OWNER, 5), ForcedCancelAll(1, OWNER))]
     h1 = pubdata.keccak256(bytes(32) + requests[0])
     h2 = pubdata.keccak256(h1 + requests[1])
     assert pubdata.compute_priority_hash(pubdata.ZERO_HASH, requests[0]) == h1
@@ -200,14 +248,19 @@ def test_priority_chain_is_a_keccak_prefix_hash() -> None:
 
 
 def test_batches_pad_with_noops_and_expose_requests_and_withdrawals() -> None:
-    deposit = pubdata.encode_op(Deposit(1, OWNER, 5))
-    withdraw = pubdata.encode_op(Withdraw(1, OWNER, 2))
-    forced = pubdata.encode_op(ForcedWithdraw(1, OWNER, 9, 3))
-    transfer = pubdata.encode_op(Transfer(1, 2, 1))
+    deposit, withdraw, forced, transfer = (
+        op.encode()
+        for op in (
+            Deposit(1, OWNER, 5),
+            Withdraw(1, OWNER, 2),
+            ForcedWithdraw(1, OWNER, 9, 3),
+            Transfer(1, 2, 1),
+        )
+    )
     data = pubdata.compute_batch_pubdata([deposit, withdraw, transfer, forced], 6)
     assert len(data) == 6 * 64
     assert pubdata.split_records(data)[4:] == [bytes(64)] * 2
-    assert pubdata.get_priority_requests(data) == [deposit[:35], forced[:35]]
+    assert get_priority_requests(data) == [deposit[:35], forced[:35]]
     assert pubdata.get_l1_withdrawals(data) == withdraw + forced
     with pytest.raises(PubdataError, match="3 records do not fit 2 slots"):
         pubdata.compute_batch_pubdata([deposit] * 3, 2)
@@ -228,7 +281,7 @@ def test_chunks_are_31_byte_big_endian_right_padded(data: bytes) -> None:
 
 
 def test_commitment_is_the_sponge_of_timestamp_and_chunks() -> None:
-    data = pubdata.compute_batch_pubdata([pubdata.encode_op(Deposit(1, OWNER, 5))], 4)
+    data = pubdata.compute_batch_pubdata([Deposit(1, OWNER, 5).encode()], 4)
     chunks = pubdata.compute_chunks(data)
     assert len(chunks) == 9  # 256 bytes = 8 * 31 + 8
     assert chunks[-1] == int.from_bytes(data[248:] + bytes(23), "big")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from protocol.accounts import Account, Position
 from protocol.book import OrderBook
-from protocol.errors import MalformedTransaction, RiskCheckFailed
+from protocol.errors import AmountOutOfRange, MalformedTransaction, RiskCheckFailed
 from protocol.markets import Market, MarketData, MarketParams
 from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
@@ -145,3 +145,45 @@ def test_free_margin_is_tav_minus_imr(
     account = Account(3, collateral=collateral, positions=positions)
     risk = compute_risk(account, markets)
     assert compute_free_margin(account, markets) == risk.tav - risk.imr
+
+
+# -- boundaries a mutation of the rules must not get past (issue 12, item 9) -----------------
+
+
+def test_a_withdrawal_of_zero_is_refused(env: Env) -> None:
+    """``0 < amount``: a withdrawal of nothing is malformed, not a no-op that bumps the nonce."""
+    assert_rejected(env, env.signed(Withdraw, 5, amount=0), AmountOutOfRange)
+    env.run(env.signed(Withdraw, 5, amount=1))
+
+
+def test_an_unchanged_tav_over_mmr_ratio_is_a_valid_change() -> None:
+    """``TAV/MMR`` may stay equal (``>=``, not ``>``): halving an unhealthy position at the
+    zero price keeps the ratio exactly, and must be allowed (partial liquidation relies on it)."""
+    before = Risk(tav=4_000, imr=10_000, mmr=5_000, cmr=2_500)
+    same_ratio = Risk(tav=2_000, imr=5_000, mmr=2_500, cmr=1_250)
+    assert is_valid_risk_change(before, same_ratio)
+    assert not is_valid_risk_change(before, same_ratio._replace(tav=1_999))
+
+
+def test_an_unhealthy_account_may_trade_at_exactly_its_ratio(env: Env) -> None:
+    """The same boundary through the rules: account 3 sells 1 of its 10 lots at a price that
+    leaves TAV / MMR exactly where it was, taker fee included."""
+    env.set_index(BTC, 8_800)  # TAV 8,000, IMR 8,800, MMR 4,400: pre-liquidation
+    before = risk_of(env, 3)
+    assert (before.tav, before.mmr) == (8_000, 4_400)
+    # selling 1 at 8,005: TAV 8,000 - 795 - fee 5 = 7,200, MMR 3,960: 7,200 / 3,960 = 8,000 / 4,400
+    env.place(5, BTC, BUY, 8_005, 1)
+    env.place(3, BTC, SELL, 8_005, 1, time_in_force=2)
+    after = risk_of(env, 3)
+    assert (after.tav, after.mmr) == (7_200, 3_960)
+    assert env.state.accounts[3].get_size(BTC) == 9
+
+
+def test_no_margin_and_an_unchanged_value_is_a_valid_change(env: Env) -> None:
+    """With MMR = 0 before, TAV may stay where it is (``>=``): e.g. choosing leverage on an
+    empty position while in debt."""
+    in_debt = Risk(tav=-5, imr=0, mmr=0, cmr=0)
+    assert is_valid_risk_change(in_debt, in_debt)
+    env.state.accounts[5].collateral = -5
+    env.run(env.signed(SetLeverage, 5, market=BTC, imf=500_000))
+    assert env.state.accounts[5].positions[BTC].imf == 500_000

@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from protocol.accounts import FUNDING_POOL
+from protocol.accounts import FUNDING_POOL, INSURANCE_FUND
 from protocol.errors import InvalidTransaction
 from protocol.events import Deleveraged, Deposited, Event, PositionTakenOver, Trade, Withdrawn
+from protocol.exits import compute_exit_amount
 from protocol.liquidation import compute_adl_ranking, is_takeover_possible
 from protocol.markets import MarketParams
 from protocol.ops.burn_shares import BurnShares
@@ -201,6 +202,14 @@ class Exchange(RuleBasedStateMachine):
 
     @rule()
     def liquidations(self) -> None:
+        """The sequencer's liquidation passes, until one changes nothing."""
+        for _ in range(8):
+            before = self.env.snapshot()
+            self.liquidation_pass()
+            if self.env.snapshot() == before:
+                return
+
+    def liquidation_pass(self) -> None:
         for user in USERS:
             health = self.health(user)
             account = self.env.state.accounts[user]
@@ -213,14 +222,16 @@ class Exchange(RuleBasedStateMachine):
                 assert self.apply(Takeover(user))
             elif health == Health.BANKRUPT:
                 self.deleverage(user)
+        if self.health(INSURANCE_FUND) == Health.BANKRUPT:  # the fund's positions, once it is
+            self.deleverage(INSURANCE_FUND)  # bankrupt, are deleveraged like any account's
 
     def deleverage(self, user: int) -> None:
         state = self.env.state
         account = state.accounts[user]
         for market in sorted(m for m, p in account.positions.items() if p.size):
             for other in compute_adl_ranking(state, market, account.get_size(market) > 0):
-                if compute_risk(account, state.markets).tav >= 0 or is_takeover_possible(
-                    state, account
+                if compute_risk(account, state.markets).tav >= 0 or (
+                    user != INSURANCE_FUND and is_takeover_possible(state, account)
                 ):
                     return
                 size = min(
@@ -276,6 +287,19 @@ class Exchange(RuleBasedStateMachine):
                 unsettled += Fraction(position.size * delta, FUNDING_INDEX_SCALE)
         dust = state.accounts[FUNDING_POOL].collateral + unsettled
         assert 0 <= dust <= self.settlements
+
+    @invariant()
+    def exits_never_exceed_the_rollups_usdc(self) -> None:
+        """With every liquidation done, what all accounts could exit with in desert mode
+        (PROTOCOL 9.4) adds up to no more than the rollup holds: no debt is left behind."""
+        state = self.env.state
+        for account in state.accounts.values():
+            if account.index != FUNDING_POOL and not any(
+                p.size for p in account.positions.values()
+            ):
+                assert account.collateral >= 0, f"{account.index} owes {account.collateral}"
+        total = sum(compute_exit_amount(state, index) for index in state.accounts)
+        assert total <= self.deposited - self.withdrawn
 
     def teardown(self) -> None:
         assert encode_state(self.env.replay()) == encode_state(self.env.state)

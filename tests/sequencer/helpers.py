@@ -8,6 +8,8 @@ import hashlib
 from protocol import pubdata
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
+from protocol.ops import deposit, forced_withdraw, register_key
+from protocol.ops.registry import request_of
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL
@@ -32,19 +34,19 @@ def key_of(account: int) -> SecretKey:
 
 
 def deposit_request(account: int, amount: int) -> bytes:
-    record = pubdata.encode_deposit(pubdata.Deposit(account, owner_of(account), amount))
-    return pubdata.request_of(record)
+    record = deposit.RECORD.make(account=account, owner=owner_of(account), amount=amount)
+    return request_of(record.encode())
 
 
 def register_request(account: int) -> bytes:
     pubkey = compress(key_of(account).public_key)
-    record = pubdata.encode_register_key(pubdata.RegisterKey(account, owner_of(account), pubkey))
-    return pubdata.request_of(record)
+    record = register_key.RECORD.make(account=account, owner=owner_of(account), pubkey=pubkey)
+    return request_of(record.encode())
 
 
 def forced_withdraw_request(account: int, amount: int) -> bytes:
-    op = pubdata.ForcedWithdraw(account, owner_of(account), amount)
-    return pubdata.request_of(pubdata.encode_forced_withdraw(op))
+    op = forced_withdraw.RECORD.make(account=account, owner=owner_of(account), requested=amount)
+    return request_of(op.encode())
 
 
 def chain_requests(

@@ -1,0 +1,172 @@
+"""A bounded load test of the operator's API on loopback: N WebSocket clients, each with its own
+account, submit pre-signed transactions one after another (the next when the previous is
+acknowledged); reported: acknowledgements per second and the p50 / p99 latency from send to
+acknowledgement.
+
+What an acknowledgement is today (``sequencer.api_service``): for a **transfer**, the full
+admission (wire model, account, nonce, expiry, EdDSA signature, all under the state's lock,
+the signature outside it) and the fsynced append to the write-ahead log; for an **order**,
+the refusal that the block circuit cannot prove trading yet (checks of the shape, the account
+and the market, no signature check, nothing logged). Signing happens before the clock starts.
+
+    .venv/bin/python bench/api_load.py [--clients 8] [--per-client 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from protocol import pubdata
+from protocol.eddsa import SecretKey
+from protocol.jubjub import compress
+from protocol.markets import MarketParams
+from protocol.ops import deposit, register_key
+from protocol.ops.create_order import CreateOrder
+from protocol.ops.registry import request_of
+from protocol.ops.transfer import Transfer
+from protocol.params import MINIMAL
+from protocol.signing import sign_tx
+from protocol.state import make_genesis
+from sequencer.api import ApiServer
+from sequencer.api_models import to_wire
+from sequencer.api_service import ApiService
+from sequencer.builder import build_block
+from sequencer.store import QueuedRequest, Store
+
+CHAIN_ID = 31337
+FAR = (1 << 40) - 1
+PRESET = MINIMAL.with_overrides(account_tree_depth=8, ops_per_block=256)
+FIRST = 3
+
+
+def key_of(account: int) -> SecretKey:
+    return SecretKey.from_seed(account.to_bytes(32, "big"))
+
+
+def owner_of(account: int) -> bytes:
+    return (0xA0 + account).to_bytes(20, "big")
+
+
+def open_requests(accounts: range) -> list[QueuedRequest]:
+    """A deposit and a key registration per account, chained as the contract chains them."""
+    requests = []
+    for a in accounts:
+        requests.append(deposit.RECORD.encode((a, owner_of(a), 10**12)))
+        pubkey = compress(key_of(a).public_key)
+        requests.append(register_key.RECORD.encode((a, owner_of(a), pubkey, 0)))
+    out, prev = [], pubdata.ZERO_HASH
+    for i, record in enumerate(requests):
+        request = request_of(record)
+        prev = pubdata.compute_priority_hash(prev, request)
+        out.append(QueuedRequest(i, request, prev, FAR, 1, "0x" + "00" * 32))
+    return out
+
+
+def start_server(folder: Path, clients: int) -> ApiServer:
+    """A live state with ``clients`` funded accounts with keys, one market, and its API."""
+    state = make_genesis(PRESET, CHAIN_ID, [(MarketParams(), 10_000)])
+    store = Store(folder / "op.sqlite")
+    requests = open_requests(range(FIRST, FIRST + clients))
+    store.add_requests(requests, "cursor", 1)
+    sealed = build_block(state, 1, 1_000, requests, [])
+    store.add_block(sealed.record, sealed.dropped)
+    store.close()
+    return ApiServer(ApiService(state, folder / "op.sqlite")).start()
+
+
+def sign_workload(kind: str, clients: int, per_client: int) -> list[list[dict[str, Any]]]:
+    work = []
+    for c in range(clients):
+        a = FIRST + c
+        if kind == "transfer":
+            ops: list[Any] = [
+                Transfer(a, n, FAR, FIRST + (c + 1) % clients, 1) for n in range(per_client)
+            ]
+        else:
+            ops = [CreateOrder(a, n, FAR, 0, n % 2 == 0, 1, 10_000) for n in range(per_client)]
+        work.append([to_wire(sign_tx(op, key_of(a), CHAIN_ID)) for op in ops])
+    return work
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    acks: int
+    refusals: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return (self.acks + self.refusals) / self.seconds
+
+    def percentile(self, p: float) -> float:
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1]
+
+
+async def _client(
+    url: str, txs: list[dict[str, Any]], out: list[tuple[float, dict[str, Any]]]
+) -> None:
+    async with websockets.connect(url) as ws:
+        for i, tx in enumerate(txs):
+            start = time.perf_counter()
+            await ws.send(json.dumps({"op": "submit", "id": i, "tx": tx}))
+            reply = json.loads(await ws.recv())
+            out.append((time.perf_counter() - start, reply))
+
+
+def run_load(url: str, work: list[list[dict[str, Any]]]) -> tuple[LoadResult, list[dict[str, Any]]]:
+    """Runs the clients against ``url`` (``ws://.../v1/ws``); the figures and every reply."""
+    replies: list[dict[str, Any]] = []
+
+    async def main() -> LoadResult:
+        out: list[tuple[float, dict[str, Any]]] = []
+        start = time.perf_counter()
+        await asyncio.gather(*(_client(url, txs, out) for txs in work))
+        replies.extend(r for _, r in out)
+        acks = sum(1 for _, r in out if r["type"] == "ack")
+        return LoadResult(acks, len(out) - acks, time.perf_counter() - start, [t for t, _ in out])
+
+    return asyncio.run(main()), replies
+
+
+def report(label: str, result: LoadResult) -> None:
+    print(
+        f"{label:<30} {result.acks:>5} acks {result.refusals:>4} refused in {result.seconds:6.2f} s"
+        f"  {result.per_second:8.1f} /s  p50 {result.percentile(50) * 1e3:7.1f} ms"
+        f"  p99 {result.percentile(99) * 1e3:7.1f} ms",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument("--quick", action="store_true", help="2 clients x 5 (what the tests run)")
+    args = parser.parse_args()
+    if args.quick:
+        args.clients, args.per_client = 2, 5
+    with tempfile.TemporaryDirectory() as folder:
+        for kind in ("transfer", "order"):
+            server = start_server(Path(folder) / kind, args.clients)
+            try:
+                work = sign_workload(kind, args.clients, args.per_client)
+                url = server.url.replace("http", "ws") + "/v1/ws"
+                result, _ = run_load(url, work)
+                report(f"{kind}s, {args.clients} clients x {args.per_client}", result)
+            finally:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""The order-book tree in constraints: the twin of ``protocol.book_tree`` (nodes with subtree
+sums, a leaf's path and its update) and of ``protocol.commitment.compute_order_leaf``, plus the
+price-time-priority proofs that ``protocol.matching`` relies on.
+
+**Nodes as lanes.** A native node is ``(hash, ask_base, ask_quote, bid_base, bid_quote)`` and
+hashes ``hash4(left, right, ask_base << Q | ask_quote, bid_base << Q | bid_quote)``. Here a node
+is ``(hash, ask, bid)`` with the two *packed lanes* ``ask = ask_base * 2^Q + ask_quote`` and
+``bid`` likewise: exactly the values the parent hashes. A subtree's quote sum stays below
+``2^Q`` (``Q = quote_amount_bits + order_tree_depth``), so packing is additive: a parent's lane
+is the sum of its children's, a linear combination, and a level of a path costs one select (the
+left child's hash) and one ``hash4``. The sibling lanes are private inputs bound by the root's
+hash like the sibling hashes, so they are the true sums of the true tree (a lie changes the
+root). A lane is zero exactly when its subtree holds no order of that side (every resting
+order has at least one lot), and lanes are non-negative integers far below ``r`` (under
+``2^(base_amount_bits + Q + order_tree_depth)``), so a sum of a path's lanes is zero exactly
+when each of them is.
+
+**Keys and priority.** ``key = price << order_nonce_bits | nonce``: the path's bit ``i`` is bit
+``i`` of the key, levels ``0 .. order_nonce_bits - 1`` are the nonce, the levels above the
+price. Asks take nonces counting up and bids counting down (``protocol.book``), so the best
+ask is the smallest ask key and the best bid the largest bid key; within a price the earlier
+order has the higher priority in both cases. At level ``i`` the sibling of a path that is a
+right child (bit 1) holds only smaller keys, the sibling of a left child only larger ones; at a
+level below ``order_nonce_bits`` the sibling's keys share the path's price, at a level above
+they have another price. So, from the path of one key ``K = L ‖ n`` alone (``Liquidity``):
+
+- asks at a lower price than ``L``: the ask lanes of left siblings above the nonce levels;
+- asks at ``L`` with a key below / above ``K``: left / right siblings' ask lanes in the nonce
+  levels; bids at a higher price, and at ``L`` above / below ``K``, symmetrically.
+
+**What the matching proves with it.**
+
+- *A fill takes the best maker* (``assert_best_maker``): for an ask maker at ``K``, no ask at
+  a lower price (``no_better_price``) and none at its price with a smaller key, i.e. an earlier
+  nonce (``no_earlier_at_price``); for a bid maker, no bid at a higher price and none at its
+  price with a larger key (bids count down: a larger nonce is earlier). Checked on the maker's
+  own update path, so it costs ``2 * depth + 2`` constraints and no hash.
+- *A remainder that rests or is cancelled crosses nothing* (``assert_no_crossing``): a bid
+  taker with limit ``L`` would cross every ask at a price ``<= L``, an ask taker every bid at
+  ``>= L``. Take the path of any key at price ``L`` (the resting order's own insertion path,
+  or for a cancelled remainder the leaf at ``L ‖ n`` for any ``n``, empty or not): the
+  crossing liquidity is the lower-price asks, the same-price asks on both sides of the key and
+  the leaf's own ask lane (for a bid taker; mirrored for an ask taker), and all must be zero.
+  Counting both sides of the key within the price matters: ask and bid nonces are separate
+  counters, so an ask at ``L`` may sit above a bid taker's own key ``L ‖ n`` when many asks and
+  bids rested since their sides last emptied; a check of the keys below the taker's own
+  (empty) key alone would miss those.
+
+Soundness rests on the tree being well formed (every leaf's lanes those of its order), which
+holds by induction: the only leaves a circuit writes come from ``compute_order_node``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from circuits.gadgets.bits import from_bits, to_bits
+from circuits.gadgets.boolean import assert_boolean
+from circuits.gadgets.conditional import select
+from circuits.gadgets.equality import is_zero
+from circuits.gadgets.poseidon import hash4
+from circuits.r1cs import ZERO, Builder, LinearCombination, weighted_sum
+from protocol import book_tree as native
+
+LC = LinearCombination
+
+
+@dataclass(frozen=True)
+class BookNodeVars:
+    """A node (or leaf) of the book tree: its hash and its two packed lanes."""
+
+    hash: LC
+    ask: LC  # ask_base << Q | ask_quote of the subtree
+    bid: LC  # bid_base << Q | bid_quote
+
+
+def pack_node(node: native.Node, quote_shift: int) -> tuple[int, int, int]:
+    """Witness side: ``(hash, ask lane, bid lane)`` of a native node."""
+    h, ab, aq, bb, bq = node
+    return h, ab << quote_shift | aq, bb << quote_shift | bq
+
+
+def compute_node(cs: Builder, left: BookNodeVars, right: BookNodeVars) -> BookNodeVars:
+    """``protocol.book_tree.compute_node``: one ``hash4``, the lanes add up."""
+    ask, bid = left.ask + right.ask, left.bid + right.bid
+    return BookNodeVars(hash4(cs, left.hash, right.hash, ask, bid), ask, bid)
+
+
+# -- leaves --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderVars:
+    """The fields of an order leaf (``protocol.book.Order``); ``remaining == 0`` is no order."""
+
+    account: LC
+    remaining: LC  # lots, range-checked by whoever writes it
+    is_ask: LC  # boolean
+    reduce_only: LC  # boolean
+    expiry: LC
+
+
+def compute_order_node(cs: Builder, order: OrderVars, price: LC, quote_shift: int) -> BookNodeVars:
+    """The leaf of ``order`` at ``price``: ``compute_order_leaf`` (0 when ``remaining`` is 0)
+    and the lanes of ``protocol.commitment.StateTrees.update_books``: ``b << Q | p * b`` on the
+    order's side; ``is_ask`` and ``reduce_only`` proven boolean (else the packed flags would
+    let a prover pick any ``is_ask``). 7 constraints besides the ``hash4``."""
+    with cs.scope("order_leaf"):
+        assert_boolean(cs, order.is_ask, "is_ask_boolean")
+        assert_boolean(cs, order.reduce_only, "reduce_only_boolean")
+        flags = order.is_ask + 2 * order.reduce_only
+        digest = hash4(cs, order.account, order.remaining, flags, order.expiry)
+        live = 1 - is_zero(cs, order.remaining)
+        leaf = cs.mul(live, digest, "empty_when_no_remaining")
+        quote = cs.mul(price, order.remaining, "quote")
+        lane = order.remaining * (1 << quote_shift) + quote
+        ask = cs.mul(order.is_ask, lane, "ask_lane")
+    return BookNodeVars(leaf, ask, lane - ask)
+
+
+EMPTY_LEAF = BookNodeVars(ZERO, ZERO, ZERO)
+
+
+# -- paths ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookPathVars:
+    """A key's path: its bits (little-endian, bit ``i`` = level ``i``) and sibling nodes."""
+
+    bits: list[LC]
+    siblings: list[BookNodeVars]
+    nonce_bits: int
+
+    @property
+    def price(self) -> LC:
+        return from_bits(self.bits[self.nonce_bits :])
+
+    @property
+    def nonce(self) -> LC:
+        return from_bits(self.bits[: self.nonce_bits])
+
+
+def alloc_path(
+    cs: Builder, key: LC, siblings: Sequence[BookNodeVars], nonce_bits: int
+) -> BookPathVars:
+    """The path of ``key`` through ``siblings``; proves ``0 <= key < 2^len(siblings)``."""
+    with cs.scope("key"):
+        bits = to_bits(cs, key, len(siblings))
+    return BookPathVars(bits, list(siblings), nonce_bits)
+
+
+def _root_from_path(cs: Builder, leaf: BookNodeVars, path: BookPathVars) -> BookNodeVars:
+    node = leaf
+    for level, (bit, sibling) in enumerate(zip(path.bits, path.siblings, strict=True)):
+        with cs.scope(f"level{level}"):
+            left_hash = select(cs, bit, sibling.hash, node.hash)
+            right_hash = node.hash + sibling.hash - left_hash
+            ask, bid = node.ask + sibling.ask, node.bid + sibling.bid
+            node = BookNodeVars(hash4(cs, left_hash, right_hash, ask, bid), ask, bid)
+    return node
+
+
+def compute_book_root(cs: Builder, leaf: BookNodeVars, path: BookPathVars) -> BookNodeVars:
+    """``protocol.book_tree.compute_book_root``: the root node reached from ``leaf``."""
+    with cs.scope("book_path"):
+        return _root_from_path(cs, leaf, path)
+
+
+def update_book_leaf(
+    cs: Builder, path: BookPathVars, old_leaf: BookNodeVars, new_leaf: BookNodeVars
+) -> tuple[BookNodeVars, BookNodeVars]:
+    """``(old_root, new_root)`` through the same path: the tree's ``set`` then ``root``. A caller
+    that constrains ``old_root`` to the current root gets the root after the write (sums
+    recomputed up the path) as ``new_root``."""
+    with cs.scope("book_update"):
+        with cs.scope("old"):
+            old_root = _root_from_path(cs, old_leaf, path)
+        with cs.scope("new"):
+            new_root = _root_from_path(cs, new_leaf, path)
+    return old_root, new_root
+
+
+def assert_root(cs: Builder, node: BookNodeVars, root_hash: LC, name: str) -> None:
+    """The root node's hash is ``root_hash`` (its lanes follow: the hash binds them)."""
+    cs.assert_equal(node.hash, root_hash, name)
+
+
+# -- liquidity around a key ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Liquidity:
+    """The packed lanes of the orders around a key ``L ‖ n``, read off its path's siblings."""
+
+    asks_cheaper: LC  # asks at a price below L
+    asks_at_price_below: LC  # asks at L with a smaller key (earlier asks)
+    asks_at_price_above: LC  # asks at L with a larger key
+    bids_dearer: LC  # bids at a price above L
+    bids_at_price_above: LC  # bids at L with a larger key (earlier bids)
+    bids_at_price_below: LC  # bids at L with a smaller key
+
+
+def compute_liquidity(cs: Builder, path: BookPathVars) -> Liquidity:
+    """``2 * depth`` constraints: each level's sibling lanes times the path bit."""
+    nonce_bits = path.nonce_bits
+    with cs.scope("liquidity"):
+        asks_left, bids_left = [], []  # the lanes of left siblings (smaller keys), else 0
+        for level, (bit, sibling) in enumerate(zip(path.bits, path.siblings, strict=True)):
+            asks_left.append(cs.mul(bit, sibling.ask, f"level{level}_asks_left"))
+            bids_left.append(cs.mul(bit, sibling.bid, f"level{level}_bids_left"))
+    asks = [s.ask for s in path.siblings]
+    bids = [s.bid for s in path.siblings]
+
+    def total(lanes: Sequence[LC]) -> LC:
+        return weighted_sum([1] * len(lanes), lanes)
+
+    def right(lanes: Sequence[LC], lefts: Sequence[LC]) -> LC:
+        return total(lanes) - total(lefts)
+
+    n = nonce_bits
+    return Liquidity(
+        asks_cheaper=total(asks_left[n:]),
+        asks_at_price_below=total(asks_left[:n]),
+        asks_at_price_above=right(asks[:n], asks_left[:n]),
+        bids_dearer=right(bids[n:], bids_left[n:]),
+        bids_at_price_above=right(bids[:n], bids_left[:n]),
+        bids_at_price_below=total(bids_left[:n]),
+    )
+
+
+def assert_best_maker(cs: Builder, liquidity: Liquidity, maker_is_ask: LC) -> None:
+    """The order at the path's key is the best of its side (``OrderBook.best``): nothing of its
+    side at a better price, nothing earlier at its price. Two constraints."""
+    with cs.scope("priority"):
+        m, q = maker_is_ask, liquidity
+        # m * asks + (1 - m) * bids == 0, as m * (asks - bids) == -bids
+        cs.assert_mul(m, q.asks_cheaper - q.bids_dearer, -q.bids_dearer, "no_better_price")
+        cs.assert_mul(
+            m,
+            q.asks_at_price_below - q.bids_at_price_above,
+            -q.bids_at_price_above,
+            "no_earlier_at_price",
+        )
+
+
+def assert_no_crossing(
+    cs: Builder,
+    path: BookPathVars,
+    liquidity: Liquidity,
+    leaf: BookNodeVars,
+    taker_is_ask: LC,
+    limit_price: LC,
+) -> None:
+    """No opposite order crosses ``limit_price`` (``OrderBook.best_within`` is None): the path's
+    key is at the limit and ``leaf`` is the leaf there before the step. Two constraints."""
+    q = liquidity
+    asks = q.asks_cheaper + q.asks_at_price_below + q.asks_at_price_above + leaf.ask
+    bids = q.bids_dearer + q.bids_at_price_above + q.bids_at_price_below + leaf.bid
+    with cs.scope("crossing"):
+        cs.assert_equal(path.price, limit_price, "key_at_limit")
+        # a bid taker crosses asks at <= L, an ask taker bids at >= L
+        cs.assert_mul(taker_is_ask, bids - asks, -asks, "no_crossing")

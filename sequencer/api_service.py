@@ -1,0 +1,370 @@
+"""What the API serves, apart from HTTP: admission of signed transactions and JSON views of the
+operator's live state, its store and L1.
+
+Admission (``submit``) does every check that needs no block: the wire model (types, widths,
+fields), then against the live state the account and market exist, the key is registered, the
+nonce is the account's next one (its state nonce plus its transactions still pending), the
+transaction has not expired, the signature verifies, the operation is one the block circuit
+proves; only then is it appended to the write-ahead log (``Mempool.submit``), and the log's
+sequence number is the acknowledgement. A refusal raises ``ApiError`` (status, code, message)
+and logs nothing. The rules still run when the block is built (a transfer larger than the
+collateral is dropped there, with its error).
+
+The live state is shared with the operator's thread: every read and the admission's checks
+hold ``lock``, which the operator holds while it seals a block (``ServedOperator``). Signatures
+(the slow part) are checked outside it, and the nonce is checked again before the append.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from circuits.ops.slot import OP_CIRCUITS
+from protocol import eddsa
+from protocol.accounts import Account
+from protocol.errors import UnknownAccount, UnknownMarket
+from protocol.jubjub import Point
+from protocol.markets import Market
+from protocol.ops.registry import decode_request
+from protocol.risk import compute_risk, compute_unsettled_funding
+from protocol.signing import compute_tx_message
+from protocol.state import State
+from sequencer.api_models import WIRE_NAME, TxModel, to_operation
+from sequencer.api_views import L1View, compute_levels, describe, describe_market, describe_order
+from sequencer.codec import L2_TYPES, CodecError, decode_priority_request, decode_tx
+from sequencer.mempool import Mempool
+from sequencer.progress import Progress
+from sequencer.store import Store
+from sequencer.submitter import L1Progress
+
+# Operations the operator can include: the codec logs them and the block circuit proves them.
+PROVABLE = frozenset(c.op_class for c in OP_CIRCUITS) & frozenset(L2_TYPES.values())
+
+
+class ApiError(Exception):
+    """A refused request: the HTTP status, a short code and a message for the user."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A logged transaction: its write-ahead-log sequence number and the client's order id."""
+
+    seq: int
+    type: str
+    account: int
+    nonce: int
+    client_order_id: str | None
+
+
+class RateLimiter:
+    """A token bucket per key (an account, a connection): ``rate`` per second, ``burst`` deep.
+    One key's flood empties its own bucket only."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[object, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key: object, n: int = 1) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            ok = tokens >= n
+            self.buckets[key] = (tokens - n if ok else tokens, now)
+        return ok
+
+
+class ApiService:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        state: State,
+        store_path: Path,
+        lock: threading.RLock | None = None,
+        l1: L1View | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.state = state
+        self.store_path = store_path
+        self.lock = lock or threading.RLock()
+        self.l1 = l1
+        self.limiter = limiter or RateLimiter(rate=1_000.0, burst=2_000.0)
+        self.local = threading.local()
+        self.next_nonces: dict[int, int] = {}
+        self.proving: dict[int, dict[str, float]] = {}  # batch -> stage start / end times
+        with self.lock:
+            self.refresh_nonces()
+
+    @property
+    def store(self) -> Store:
+        """This thread's connection to the operator's SQLite file."""
+        store = getattr(self.local, "store", None)
+        if store is None:
+            store = self.local.store = Store(self.store_path)
+        return store
+
+    # -- admission ------------------------------------------------------------------------------
+
+    def refresh_nonces(self) -> None:
+        """Next nonces of the accounts with pending transactions (call holding the lock)."""
+        nonces: dict[int, int] = {}
+        for _, data in Mempool(self.store).get_pending():
+            tx = decode_tx(data)
+            nonces[tx.account] = max(nonces.get(tx.account, 0), tx.nonce + 1)
+        self.next_nonces = nonces
+
+    def get_next_nonce(self, account: Account) -> int:
+        return max(account.nonce, self.next_nonces.get(account.index, 0))
+
+    def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
+        """Checks every transaction, then logs them all in order; all or nothing."""
+        ops = [self._decode(m) for m in models]
+        for op in ops:
+            if not self.limiter.take(("account", op.account)) or (
+                client is not None and not self.limiter.take(("client", client))
+            ):
+                raise ApiError(429, "rate_limited", f"account {op.account}: too many requests")
+        with self.lock:
+            keys = self._check(ops)
+        for op, key in zip(ops, keys, strict=True):
+            if not eddsa.verify(
+                key, compute_tx_message(self.state.config.chain_id, op), op.signature
+            ):
+                raise ApiError(401, "bad_signature", f"bad signature for account {op.account}")
+        with self.lock:
+            self._check(ops)  # nothing else took these nonces meanwhile
+            acks = []
+            for op, model in zip(ops, models, strict=True):
+                try:
+                    seq = Mempool(self.store).submit(op)
+                except (CodecError, ValueError) as e:
+                    raise ApiError(400, "malformed", str(e)) from None
+                self.next_nonces[op.account] = op.nonce + 1
+                acks.append(Ack(seq, model.type, op.account, op.nonce, model.client_order_id))  # type: ignore[attr-defined]
+        return acks
+
+    @staticmethod
+    def _decode(model: TxModel) -> Any:
+        try:
+            return to_operation(model)
+        except ValueError as e:
+            raise ApiError(400, "malformed_signature", f"malformed signature: {e}") from None
+
+    def _check(self, ops: Sequence[Any]) -> list[Point]:
+        """State checks of a batch (nonces counted through it); the signers' keys."""
+        planned: dict[int, int] = {}
+        keys = []
+        for op in ops:
+            account = self._get_account(op.account)
+            for name in ("to",):
+                if hasattr(op, name):
+                    self._get_account(getattr(op, name))
+            if hasattr(op, "market"):
+                self._get_market(op.market)
+            if type(op) not in PROVABLE:
+                raise ApiError(
+                    422,
+                    "unprovable_operation",
+                    f"{WIRE_NAME[type(op)]}: the block circuit does not prove "
+                    f"{type(op).__name__} yet, so the operator cannot include it; not logged",
+                )
+            if not account.has_key():
+                raise ApiError(403, "key_not_registered", f"account {op.account} has no L2 key")
+            expected = planned.get(op.account, self.get_next_nonce(account))
+            if op.nonce != expected:
+                what = "was used already" if op.nonce < expected else "is ahead"
+                message = f"nonce {op.nonce} of account {op.account} {what}; next is {expected}"
+                raise ApiError(409, "bad_nonce", message)
+            planned[op.account] = expected + 1
+            if op.expiry < self.state.timestamp:
+                raise ApiError(422, "expired", f"expired at {op.expiry}, L2 time is later")
+            keys.append(Point(*account.pubkey))
+        return keys
+
+    def _get_account(self, index: int) -> Account:
+        try:
+            return self.state.get_account(index)
+        except UnknownAccount:
+            raise ApiError(404, "unknown_account", f"no account {index}") from None
+
+    def _get_market(self, index: int) -> Market:
+        try:
+            return self.state.get_market(index)
+        except UnknownMarket:
+            raise ApiError(404, "unknown_market", f"no market {index}") from None
+
+    # -- views of the state ---------------------------------------------------------------------
+
+    def get_account(self, index: int) -> dict[str, Any]:
+        with self.lock:
+            account = self._get_account(index)
+            markets = self.state.markets
+            risk = compute_risk(account, markets)
+            positions = [
+                {
+                    "market": m,
+                    "size": p.size,
+                    "entry_quote": p.entry_quote,
+                    "unsettled_funding": compute_unsettled_funding(p, markets[m]),
+                    "imf": p.imf,
+                }
+                for m, p in sorted(account.positions.items())
+                if not p.is_empty()
+            ]
+            orders = [describe_order(ref, order) for ref, order in account.orders.items()]
+            return {
+                "index": index,
+                "owner": "0x" + account.owner.hex(),
+                "key_registered": account.has_key(),
+                "nonce": account.nonce,
+                "next_nonce": self.get_next_nonce(account),
+                "collateral": account.collateral,
+                "positions": positions,
+                "open_orders": orders,
+                "pool_shares": account.pool_shares,
+                "tav": risk.tav,
+                "imr": risk.imr,
+                "mmr": risk.mmr,
+                "cmr": risk.cmr,
+                "health": risk.health.name.lower(),
+            }
+
+    def list_accounts(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {
+                    "index": a.index,
+                    "owner": "0x" + a.owner.hex(),
+                    "collateral": a.collateral,
+                    "nonce": a.nonce,
+                    "open_orders": a.open_orders,
+                }
+                for _, a in sorted(self.state.accounts.items())
+            ]
+
+    def list_markets(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [describe_market(m) for m in self.state.markets]
+
+    def get_market(self, index: int) -> dict[str, Any]:
+        with self.lock:
+            return describe_market(self._get_market(index))
+
+    def get_levels(self) -> list[dict[str, list[list[int]]]]:
+        """Every market's book as price levels (the feed's source)."""
+        with self.lock:
+            return [compute_levels(m) for m in self.state.markets]
+
+    # -- batches, the priority queue, L1 --------------------------------------------------------
+
+    def on_progress(self, p: Progress) -> None:
+        """Times each batch's proving from the operator's progress reports."""
+        times = self.proving.setdefault(p.batch, {})
+        if p.stage in ("witness", "prove"):
+            times.setdefault("start", time.monotonic())
+        elif p.stage == "verify" and "start" in times:
+            times.setdefault("end", time.monotonic())
+
+    def get_batches(self, limit: int = 50) -> list[dict[str, Any]]:
+        blocks = self.store.get_blocks()[-limit:]
+        l1 = self.l1.get_progress() if self.l1 else None
+        return [self._describe_block(b, l1, with_ops=False) for b in reversed(blocks)]
+
+    def get_batch(self, number: int) -> dict[str, Any]:
+        blocks = [b for b in self.store.get_blocks() if b.number == number]
+        if not blocks:
+            raise ApiError(404, "unknown_batch", f"no batch {number}")
+        l1 = self.l1.get_progress() if self.l1 else None
+        return self._describe_block(blocks[0], l1, with_ops=True)
+
+    def _describe_block(self, b: Any, l1: L1Progress | None, with_ops: bool) -> dict[str, Any]:
+        status, steps = "sealed", {}
+        if l1 is not None and self.l1 is not None:
+            for step, reached in (
+                ("commit", l1.committed),
+                ("verify", l1.verified),
+                ("execute", l1.executed),
+            ):
+                if b.number <= reached:
+                    status = {"commit": "committed", "verify": "verified"}.get(step, "executed")
+                    steps[step] = self.l1.get_batch_tx(step, b.number)
+        times = self.proving.get(b.number, {})
+        body: dict[str, Any] = {
+            "number": b.number,
+            "timestamp": b.timestamp,
+            "status": status,
+            "state_root": hex(b.state_root),
+            "priority_requests": b.priority_count,
+            "l2_transactions": len(b.l2_seqs),
+            "l1": steps,
+            "proving_seconds": times["end"] - times["start"] if "end" in times else None,
+        }
+        if with_ops:
+            requests = self.store.get_requests(b.priority_first, b.priority_count)
+            ops: list[Any] = [decode_priority_request(r.request) for r in requests]
+            ops += [decode_tx(self.store.get_tx(seq)) for seq in b.l2_seqs]
+            body["operations"] = [describe(op) for op in ops]
+            dropped = self.store.get_dropped()
+            body["dropped"] = [
+                {"seq": s, "error": e}
+                for s, e in sorted(dropped.items())
+                if s in self._dropped_in(b.number)
+            ]
+        return body
+
+    def _dropped_in(self, number: int) -> set[int]:
+        rows = self.store.db.execute("SELECT seq FROM dropped WHERE block = ?", (number,))
+        return {int(r[0]) for r in rows}
+
+    def get_priority_queue(self) -> dict[str, Any]:
+        """The requests not executed yet (from L1 where there is a link, else as the operator
+        took them), each with its deadline and whether a sealed batch holds it already."""
+        consumed = sum(b.priority_count for b in self.store.get_blocks())
+        if self.l1 is not None:
+            now: int | None = self.l1.get_time()
+            requests = self.l1.get_queue()
+        else:
+            now, requests = None, self.store.get_requests(consumed)
+        queue = [
+            {
+                "id": r.id,
+                "operation": describe(decode_request(r.request)),
+                "deadline": r.expires_at,
+                "overdue": now is not None and now >= r.expires_at,
+                "in_sealed_batch": r.id < consumed,
+                "l1_tx": r.tx_hash,
+            }
+            for r in requests
+        ]
+        return {"next_request": consumed, "l1_time": now, "pending": queue}
+
+    def get_status(self) -> dict[str, Any]:
+        with self.lock:
+            block, timestamp = self.state.block_number, self.state.timestamp
+        body: dict[str, Any] = {
+            "chain_id": self.state.config.chain_id,
+            "preset": self.state.preset.name,
+            "l2_block": block,
+            "l2_time": timestamp,
+            "mempool": len(Mempool(self.store)),
+            "desert_mode": None,
+            "l1": None,
+        }
+        if self.l1 is not None:
+            body["desert_mode"] = self.l1.is_desert()
+            body["l1"] = asdict(self.l1.get_progress())
+        return body

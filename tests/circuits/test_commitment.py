@@ -1,0 +1,69 @@
+"""Position leaves and the positions root against ``protocol.commitment``: the engine's own
+trees after real trades (minimal and devnet), empty positions as 0 whatever their snapshot,
+and a leaf passed off as empty refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from circuits.gadgets.commitment import compute_position_leaf, compute_positions_root
+from circuits.gadgets.positions import PositionLeafVars
+from circuits.r1cs import Builder, LinearCombination
+from protocol.accounts import Position
+from protocol.commitment import compute_position_leaf as native_leaf
+from protocol.commitment import update_state_root
+from protocol.field import from_signed
+from tests.circuits.harness import run_gadget
+from tests.circuits.trading_samples import MID, PRESETS, failing
+from tests.protocol.helpers import BTC, ETH, Env
+
+Wires = list[LinearCombination]
+
+
+def positions_gadget(cs: Builder, ins: Wires) -> Wires:
+    positions = [PositionLeafVars(*ins[i : i + 4]) for i in range(0, len(ins), 4)]
+    leaves = []
+    for m, position in enumerate(positions):
+        with cs.scope(f"market{m}"):
+            leaves.append(compute_position_leaf(cs, position))
+    return [*leaves, compute_positions_root(cs, leaves)]
+
+
+def position_inputs(positions: list[Position]) -> list[int]:
+    return [
+        from_signed(v) for p in positions for v in (p.size, p.entry_quote, p.funding_index, p.imf)
+    ]
+
+
+@pytest.mark.parametrize("preset", ["minimal", "devnet"])
+def test_the_positions_root_is_the_engines(preset: str) -> None:
+    env = Env(preset=PRESETS[preset])
+    env.open_many(2, 10**12)
+    env.place(3, BTC, True, MID, 7)
+    env.place(4, BTC, False, MID + 5, 9)  # 4 long 7 BTC, 2 lots resting
+    env.place(3, ETH, False, 1_000, 3)
+    env.place(4, ETH, True, 990, 3)  # 3 long 3 ETH
+    update_state_root(env.state)
+    trees = env.state.trees
+    assert trees is not None
+    for account in (3, 4):
+        held = env.state.accounts[account].positions
+        positions = [held.get(m, Position()) for m in range(PRESETS[preset].max_markets)]
+        run = run_gadget(positions_gadget, position_inputs(positions))
+        run.check()
+        assert run.outputs[:-1] == [native_leaf(p) for p in positions]
+        assert run.outputs[-1] == trees.get_positions_tree(account).root()
+
+
+def test_an_empty_position_is_zero_whatever_its_snapshot() -> None:
+    positions = [Position(0, 0, -12345, 0), Position(0, 0, 0, 200_000)]
+    run = run_gadget(positions_gadget, position_inputs(positions))
+    run.check()
+    assert run.outputs[:2] == [0, native_leaf(positions[1])] and run.outputs[1] != 0
+
+
+def test_a_position_passed_off_as_empty_is_refused() -> None:
+    """A prover claiming the size is zero (to drop the leaf) is caught at the is-zero."""
+    cheat = {"market0/position_leaf/size/is_zero/inverse": lambda v: [0]}
+    run = run_gadget(positions_gadget, position_inputs([Position(5, 0, 0, 0), Position()]), cheat)
+    assert failing(run) == ["market0/position_leaf/size/is_zero/x_times_out_is_zero"]

@@ -1,0 +1,568 @@
+"""Every named constraint of a slot is necessary: for each, a witness that it alone refuses.
+
+For each constraint of the operations' own circuits (``circuits/ops/<op>.py``) and of the slot's
+shared checks (``circuits/ops/slot.py``, ``common.py``), ``CASES`` builds a witness of a
+one-slot block that breaks that constraint and no other, so the circuit without it would
+accept the witness: a cheating prover's (``tests/circuits/violations.py``). Each starts from a
+forced slot (``tests/circuits/forced.py``) and replaces what a prover free of that constraint would
+replace: an input (an account's fields, a record, a signature), a hint, or the wire the
+constraint defines (``tests/circuits/tracing.py`` recomputes the rest, and B's fields or path
+follow A's new leaf, as in a real slot).
+
+``GUARDED`` lists the few constraints for which no such witness is known (others refuse the
+same witnesses today; each is kept as the direct statement of its rule), with a witness and
+exactly which constraints refuse it; ``EXEMPT`` the gadgets' own constraints, whose tampering
+tests live beside each gadget; ``VACUOUS`` one that cannot fail. A new constraint in none of
+them fails ``test_every_constraint_has_a_case``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
+import pytest
+
+from circuits.block import build_block_circuit
+from circuits.ops.register_key import get_torsion_points
+from circuits.ops.slot import BODY_BYTES, get_dummy_signature
+from circuits.r1cs import HintFn
+from protocol import eddsa, jubjub, pubdata
+from protocol.block import compute_record
+from protocol.events import Withdrawn
+from protocol.field import R, inv
+from protocol.ops.deposit import Deposit
+from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.noop import Noop
+from protocol.ops.register_key import RegisterKey
+from protocol.signing import compute_tx_message
+from protocol.state import State
+from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.forced import compute_leaf, get_circuit
+from tests.circuits.test_block import (
+    BAD_KEYS,
+    START,
+    key_bytes,
+    next_block,
+)
+from tests.circuits.torsion_lines import MONOMIALS, find_other_torsion_point, torsion_bits
+from tests.circuits.tracing import unsatisfied
+from tests.circuits.violations import (
+    PRESET,
+    Violation,
+    account_inputs,
+    add,
+    block_inputs,
+    decoder_wire,
+    edit,
+    flip,
+    forced_withdraw_record,
+    get_state,
+    get_trace,
+    keyed,
+    next_non_square,
+    real_record,
+    register,
+    register_key_record,
+    replay,
+    shifted,
+    sign_as,
+    signature_inputs,
+    started,
+    to,
+    transfer,
+    violation,
+    with_unused_byte,
+    withdraw,
+)
+from tests.protocol.helpers import CHAIN_ID, key_of, owner_of
+
+DECOMPOSITION = decoder_wire("subgroup/decomposition")  # the hint of Q and the torsion bits
+
+
+def _owner(index: int) -> int:
+    return int.from_bytes(owner_of(index), "big")
+
+
+def _rich(account: int, collateral: int) -> Callable[[State], None]:
+    def prepare(state: State) -> None:
+        state.set_collateral(state.get_account(account), collateral)
+
+    return prepare
+
+
+def _signed_by_negated_key() -> Violation:
+    """The key's x coordinate negated: -A, whose secret key is -a, signs."""
+    op = transfer()
+    sk = key_of(3)
+    negated = eddsa.SecretKey(-sk.scalar % eddsa.ORDER, sk.nonce_key)
+    dummy = get_dummy_signature()[0]
+    a_x = sk.public_key.x
+    signature = eddsa.sign(negated, compute_tx_message(CHAIN_ID, op))
+    return violation(
+        op, inputs=signature_inputs(signature), wires={"slot0/signature/key_x": to(-a_x - dummy.x)}
+    )
+
+
+def _digest_tampered() -> Violation:
+    op = transfer()
+    signature = eddsa.sign(key_of(3), compute_tx_message(CHAIN_ID, op) + 1)
+    return violation(
+        op,
+        inputs=signature_inputs(signature),
+        wires={"slot0/signature/digest_after_block1": add(1)},
+    )
+
+
+def _selectors(**values: int) -> dict[str, int]:
+    return {f"slot0/type/is_{name}": v for name, v in values.items()}
+
+
+def _stale_b_path() -> Violation:
+    v = violation(transfer())
+    b = capture_account(v.scratch, 4)  # B's path before A's update
+    return replace(v, inputs=account_inputs("b", b), settle=False)
+
+
+def _old_leaf_kept(side: str, index: int) -> Violation:
+    """A field changed while the old leaf stays the tree's: the fields are free."""
+    scratch = started()
+    leaf = compute_leaf(capture_account(scratch, index))
+    collateral = scratch.get_account(index).collateral + 1000
+    return violation(
+        transfer(),
+        inputs={f"slot0/{side}/collateral": collateral},
+        wires={f"slot0/{side}/old/leaf/exists_times_hash": to(leaf)},
+    )
+
+
+def _record_bit_not_boolean() -> Violation:
+    op = Deposit(3, owner_of(9), 5)
+    record = compute_record(op, ())
+    k, j = next((k, j) for k in BODY_BYTES for j in range(8) if not record[k] >> j & 1)
+    return violation(op, inputs={f"slot0/record/byte{k}_bit{j}": 2})
+
+
+def _decomposed_as(index: Callable[[int], int]) -> Callable[[list[int]], list[int]]:
+    """``P = 8Q + T`` claimed as ``8(-Q) + torsion[index(i)]``."""
+
+    def change(values: list[int]) -> list[int]:
+        q_x, q_y, *bits = values
+        i = bits[0] + 2 * bits[1] + 4 * bits[2]
+        return [-q_x % R, q_y, *torsion_bits(index(i) % 8)]
+
+    return change
+
+
+def _other_torsion_point(free: str) -> Violation:
+    """With ``free`` unconstrained, the lookup gives another curve point: a key outside the
+    subgroup applied, or a valid key refused (``torsion_lines.find_other_torsion_point``)."""
+    bits, m, point, t = find_other_torsion_point(free)
+    return _register_with_lookup(free, bits, m, point, t)
+
+
+def _register_with_lookup(
+    free: str, bits: list[int], m: int, lookup: jubjub.Point, t: int
+) -> Violation:
+    """Account 3 registers ``G + torsion[t]``, decomposed as ``8Q + lookup``."""
+    key = jubjub.add(key_of(7).public_key, get_torsion_points()[t])
+    rest = jubjub.add(key, jubjub.neg(lookup))
+    q = jubjub.scalar_mul(pow(8, -1, jubjub.ORDER), rest)
+    hints: dict[str, HintFn] = {DECOMPOSITION: lambda *_: [q.x, q.y, *bits]}
+    wires = {f"subgroup/{free}": to(m)} if free in MONOMIALS else {}
+    return register(jubjub.compress(key), wires, hints)
+
+
+DEPOSIT = Deposit(3, owner_of(3), 5)
+CREATION = Deposit(6, owner_of(6), 5)
+REGISTER = RegisterKey(3, owner_of(3), key_bytes(7))
+FORCED = ForcedWithdraw(3, owner_of(3), 5)
+NEW_ACCOUNT_FIELDS = {
+    "owner": edit(owner=1),
+    "pubkey_x": edit(pubkey=(1, 0)),
+    "pubkey_y": edit(pubkey=(0, 1)),
+    "nonce": edit(nonce=1),
+    "collateral": edit(collateral=1),
+    "positions": edit(positions_root=1),
+    "open_orders": edit(open_orders=1),
+    "pool_shares": edit(pool_shares=1),
+}
+
+
+CASES: dict[str, Callable[[], Violation]] = {
+    # noop
+    "noop/unused_bytes_zero": lambda: violation(
+        Noop(), record=with_unused_byte(get_circuit(Noop()), bytes(pubdata.OP_BYTES))
+    ),
+    # deposit
+    "deposit/amount_positive": lambda: violation(Deposit(3, owner_of(3), 0)),
+    "deposit/creates_account": lambda: violation(
+        CREATION, wires={"slot0/deposit/creates_account": to(0)}
+    ),
+    "deposit/credit": lambda: violation(DEPOSIT, wires={"slot0/deposit/credit": add(1)}),
+    "deposit/new_owner": lambda: violation(
+        CREATION, wires={"slot0/deposit/new_owner": to(_owner(9))}
+    ),
+    **{
+        f"deposit/new_account_{name}": partial(violation, CREATION, edit_a=e)
+        for name, e in NEW_ACCOUNT_FIELDS.items()
+    },
+    "deposit/unused_bytes_zero": lambda: violation(
+        DEPOSIT, record=with_unused_byte(get_circuit(DEPOSIT), compute_record(DEPOSIT, ()))
+    ),
+    # register key
+    "register_key/status_field": lambda: violation(
+        REGISTER, record=register_key_record(REGISTER)(lambda _: 0)
+    ),
+    "register_key/owned": lambda: violation(
+        replace(REGISTER, owner=owner_of(9)),
+        wires={"slot0/register_key/owned": to(1)},
+        record_from=register_key_record(replace(REGISTER, owner=owner_of(9))),
+    ),
+    "register_key/status": lambda: violation(
+        replace(REGISTER, pubkey=BAD_KEYS["no_point"]),
+        wires={"slot0/register_key/status": to(1)},
+        record_from=register_key_record(replace(REGISTER, pubkey=BAD_KEYS["no_point"])),
+    ),
+    "register_key/applied": lambda: violation(
+        REGISTER, record=real_record(REGISTER), wires={"slot0/register_key/applied": to(0)}
+    ),
+    "register_key/key_x": lambda: violation(
+        REGISTER, record=real_record(REGISTER), wires={"slot0/register_key/key_x": add(1)}
+    ),
+    "register_key/key_y": lambda: violation(
+        REGISTER, record=real_record(REGISTER), wires={"slot0/register_key/key_y": add(1)}
+    ),
+    # register key: the decoder
+    "register_key/decode_key/yy": lambda: register(BAD_KEYS["y_not_canonical"], {"yy": add(1)}),
+    "register_key/decode_key/u_times_denominator": lambda: register(
+        key_bytes(7),
+        hints=shifted(decoder_wire("u"), next_non_square),  # a valid key refused
+    ),
+    "register_key/decode_key/xx": lambda: register(
+        key_bytes(7),
+        {"xx": lambda v: 7 * v},  # x^2 = 7u, as when u has no root
+        shifted(decoder_wire("has_root"), lambda v: [0]),
+    ),
+    "register_key/decode_key/x_squared": lambda: register(
+        BAD_KEYS["no_point"], hints=shifted(decoder_wire("x"), lambda v: [v[0] + 2])
+    ),
+    "register_key/decode_key/root_has_sign_parity": lambda: register(
+        key_bytes(7), hints=shifted(decoder_wire("x"), lambda v: [-v[0]])
+    ),
+    "register_key/decode_key/parity_and_sign": lambda: register(
+        BAD_KEYS["no_point"], {"parity_and_sign": add(1)}
+    ),
+    "register_key/decode_key/zero_root": lambda: register(key_bytes(7), {"zero_root": add(1)}),
+    "register_key/decode_key/below_r/equal_then_less": lambda: register(
+        BAD_KEYS["y_not_canonical"], {"below_r/equal_then_less": add(1)}
+    ),
+    **{
+        f"register_key/decode_key/{name}": partial(register, key_bytes(7), {name: flip})
+        for name in ("canonical_root", "ok", "prime_order", "usable")
+    },
+    "register_key/decode_key/point_x": lambda: register(key_bytes(7), {"point_x": lambda v: -v}),
+    "register_key/decode_key/point_y": lambda: register(
+        key_bytes(7),
+        {"point_y": lambda v: -v - 2},  # (x, -y): P plus the point of order 2
+    ),
+    "register_key/decode_key/subgroup/is_8q_plus_t_x": lambda: register(
+        key_bytes(7),
+        hints=shifted(DECOMPOSITION, _decomposed_as(lambda i: -i)),
+    ),
+    "register_key/decode_key/subgroup/is_8q_plus_t_y": lambda: register(
+        key_bytes(7),
+        hints=shifted(DECOMPOSITION, _decomposed_as(lambda i: 4 - i)),
+    ),
+    **{
+        f"register_key/decode_key/subgroup/{free}": partial(_other_torsion_point, free)
+        for free in (*MONOMIALS, "torsion_bit0")
+    },
+    # transfer
+    "transfer/amount_positive": lambda: violation(transfer(amount=0)),
+    "transfer/moved": lambda: violation(
+        transfer(), inputs=sign_as(transfer(amount=6), 3), wires={"slot0/transfer/moved": add(1)}
+    ),
+    "transfer/receiver_allowed": lambda: violation(transfer(to=2)),  # the funding pool
+    "transfer/receiver_exists": lambda: violation(transfer(to=9)),
+    "transfer/receiver_is_b": lambda: violation(
+        transfer(to=5), inputs=account_inputs("b", capture_account(started(), 4))
+    ),
+    "transfer/receiver_self_or_pool": lambda: violation(
+        transfer(to=2), wires={"slot0/transfer/receiver_self_or_pool": to(1)}
+    ),
+    "transfer/signed_to": lambda: violation(
+        transfer(to=4), inputs=sign_as(transfer(to=5), 3), wires={"slot0/transfer/signed_to": to(5)}
+    ),
+    "transfer/signer/account_exists": lambda: violation(
+        transfer(account=9, signer=9), edit_a=keyed(9)
+    ),
+    "transfer/signer/not_rule_only": lambda: violation(
+        transfer(account=0, signer=0), edit_a=keyed(0)
+    ),
+    "transfer/signer/no_positions": lambda: violation(transfer(), edit_a=edit(positions_root=1)),
+    "transfer/unused_bytes_zero": lambda: violation(
+        transfer(), record=with_unused_byte(get_circuit(transfer()), real_record(transfer()))
+    ),
+    # withdraw
+    "withdraw/amount_positive": lambda: violation(withdraw(amount=0)),
+    "withdraw/moved": lambda: violation(
+        withdraw(), inputs=sign_as(withdraw(amount=6), 3), wires={"slot0/withdraw/moved": add(1)}
+    ),
+    "withdraw/receiver_is_owner": lambda: violation(
+        withdraw(), record=compute_record(withdraw(), (Withdrawn(3, owner_of(9), 5),))
+    ),
+    "withdraw/signer/account_exists": lambda: violation(withdraw(account=9), edit_a=keyed(9)),
+    "withdraw/signer/not_rule_only": lambda: violation(withdraw(account=0), edit_a=keyed(0)),
+    "withdraw/signer/no_positions": lambda: violation(withdraw(), edit_a=edit(positions_root=1)),
+    "withdraw/unused_bytes_zero": lambda: violation(
+        withdraw(), record=with_unused_byte(get_circuit(withdraw()), real_record(withdraw()))
+    ),
+    # forced withdraw
+    "forced_withdraw/withdrawn_field": lambda: violation(
+        FORCED, record=forced_withdraw_record(FORCED)(lambda _: 6)
+    ),
+    "forced_withdraw/owned": lambda: violation(
+        replace(FORCED, owner=owner_of(9)),
+        wires={"slot0/forced_withdraw/owned": to(1)},
+        record_from=forced_withdraw_record(replace(FORCED, owner=owner_of(9))),
+    ),
+    "forced_withdraw/eligible": lambda: violation(
+        ForcedWithdraw(0, owner_of(0), 5),
+        edit_a=edit(collateral=START),
+        wires={"slot0/forced_withdraw/eligible": to(1)},
+        record_from=forced_withdraw_record(ForcedWithdraw(0, owner_of(0), 5)),
+    ),
+    "forced_withdraw/withdrawn": lambda: violation(
+        FORCED,
+        wires={"slot0/forced_withdraw/withdrawn": add(1)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/valued": lambda: violation(
+        FORCED,
+        edit_a=edit(positions_root=1),
+        wires={"slot0/forced_withdraw/valued": to(0)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/no_positions": lambda: violation(
+        FORCED, edit_a=edit(positions_root=1), record_from=forced_withdraw_record(FORCED)
+    ),
+    "forced_withdraw/debit": lambda: violation(
+        FORCED,
+        wires={"slot0/forced_withdraw/debit": add(1)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/withdrawable/max_zero": lambda: violation(
+        replace(FORCED, requested=START + 5),
+        wires={"slot0/forced_withdraw/withdrawable/max_zero": add(10)},
+        record_from=forced_withdraw_record(replace(FORCED, requested=START + 5)),
+    ),
+    "forced_withdraw/withdrawable/select": lambda: violation(
+        FORCED,
+        wires={"slot0/forced_withdraw/withdrawable/select": add(1)},
+        record_from=forced_withdraw_record(FORCED),
+    ),
+    "forced_withdraw/unused_bytes_zero": lambda: violation(
+        FORCED, record=with_unused_byte(get_circuit(FORCED), real_record(FORCED))
+    ),
+    # the slot's shared checks
+    "type/one_type": lambda: violation(
+        Deposit(3, owner_of(9), 5), inputs=_selectors(forced_withdraw=1)
+    ),
+    "type/is_noop_boolean": lambda: violation(
+        Noop(), inputs=_selectors(noop=-1, register_key=1, forced_withdraw=1)
+    ),
+    "type/is_register_key_boolean": lambda: violation(
+        Noop(), inputs=_selectors(register_key=-1, noop=1, forced_withdraw=1)
+    ),
+    "type/is_forced_withdraw_boolean": lambda: violation(
+        Noop(), inputs=_selectors(forced_withdraw=-1, noop=1, register_key=1)
+    ),
+    "type/is_deposit_boolean": lambda: violation(
+        Deposit(0, bytes(pubdata.ADDRESS_BYTES), 5),
+        inputs=_selectors(deposit=-1, register_key=1, forced_withdraw=1),
+        hints={"slot0/deposit/amount_positive_inverse": lambda on, v: [-inv(v)]},
+    ),
+    "a/exists_boolean": lambda: violation(CREATION, inputs={"slot0/a/exists": 2}),
+    "a_checks/rule_only_2": lambda: violation(
+        withdraw(account=0), edit_a=keyed(0), wires={"slot0/a_checks/rule_only_2": to(1)}
+    ),
+    "a_collateral/to_bits/bits_sum": lambda: violation(transfer(amount=START + 1)),
+    "b_collateral/range/bits_sum": lambda: violation(transfer(), prepare=_rich(4, 2**64 - 3)),
+    "expiry/range/bits_sum": lambda: violation(withdraw(expiry=1 << PRESET.timestamp_bits)),
+    "expiry/not_expired/range/bits_sum": lambda: violation(
+        withdraw(expiry=started().timestamp - 1)
+    ),
+    "signature/key_x": _signed_by_negated_key,
+    "signature/digest_after_block1": _digest_tampered,
+    "record/byte#_bit#_boolean": _record_bit_not_boolean,
+    "a/old/leaf/exists_times_hash": lambda: _old_leaf_kept("a", 3),
+    "b/old/leaf/exists_times_hash": lambda: _old_leaf_kept("b", 4),
+    "a/new/leaf/exists_times_hash": lambda: violation(
+        transfer(), wires={"slot0/a/new/leaf/exists_times_hash": add(1)}
+    ),
+    "b/new/leaf/exists_times_hash": lambda: violation(
+        transfer(), wires={"slot0/b/new/leaf/exists_times_hash": add(1)}
+    ),
+    "b/follows_a": _stale_b_path,
+}
+
+# Constraints that no known witness breaks alone: the witness tried and the other constraints
+# that refuse it too. Each is kept as the direct statement of its rule, not left to the others:
+# - the type selectors of the signed operations: a selector -1 moves the key off A's and
+#   breaks the collateral range (a_collateral's bits), so only the noop-like types show alone;
+# - B's exists: a transfer requires B exists, and any other B is A, pinned by its leaf;
+# - the key's y: the only other y with the same x is a point outside the subgroup;
+# - A's collateral below 2^64 after a risk-checked operation: it only falls there, and A's
+#   collateral before is range-checked by forced_withdraw's comparison in every slot;
+# - the decoder's has_root: any other value puts the decoded point off the curve;
+# - the decoder's torsion bits 1 and 2: no curve point lies on the line that such a bit, set
+#   free with the others boolean, draws through the lookup (bit 0 and the bits' products have
+#   one: their cases), so a wrong bit breaks ``8Q + T = P``.
+_NEG_INVERSE: HintFn = lambda on, v: [-inv(v)]  # noqa: E731
+_EIGHT_Q = {
+    "register_key/decode_key/subgroup/is_8q_plus_t_x",
+    "register_key/decode_key/subgroup/is_8q_plus_t_y",
+}
+_FOREIGN_KEY = {
+    "signature/eddsa/public_key/in_subgroup/is_8q_x",
+    "signature/eddsa/public_key/in_subgroup/is_8q_y",
+    "signature/eddsa/s_g_is_r_plus_c_a_x",
+    "signature/eddsa/s_g_is_r_plus_c_a_y",
+}
+
+
+def _torsion_bit_two(bit: int) -> Callable[[], Violation]:
+    def change(values: list[int]) -> list[int]:
+        return [*values[: 2 + bit], 2, *values[3 + bit :]]
+
+    return lambda: register(key_bytes(7), hints=shifted(DECOMPOSITION, change))
+
+
+def _negated_key_y() -> Violation:
+    a_y, dummy_y = key_of(3).public_key.y, get_dummy_signature()[0].y
+    return violation(transfer(), wires={"slot0/signature/key_y": to(-a_y - dummy_y)})
+
+
+GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
+    "type/is_transfer_boolean": (
+        lambda: violation(
+            transfer(),
+            inputs=_selectors(transfer=-1, register_key=1, forced_withdraw=1),
+            hints={
+                "slot0/transfer/amount_positive_inverse": _NEG_INVERSE,
+                "slot0/transfer/receiver_allowed_inverse": _NEG_INVERSE,
+            },
+        ),
+        {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
+    ),
+    "type/is_withdraw_boolean": (
+        lambda: violation(
+            withdraw(),
+            inputs=_selectors(withdraw=-1, deposit=1, register_key=1),
+            hints={"slot0/withdraw/amount_positive_inverse": _NEG_INVERSE},
+        ),
+        {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
+    ),
+    "b/exists_boolean": (
+        lambda: violation(transfer(), inputs={"slot0/b/exists": 2}),
+        {"b/follows_a", "transfer/receiver_exists"},
+    ),
+    "signature/key_y": (_negated_key_y, _FOREIGN_KEY),
+    "a_collateral/nonnegative": (
+        lambda: violation(transfer(), edit_a=edit(collateral=2**64 + 10)),
+        {"forced_withdraw/withdrawable/less_than/to_bits/bits_sum"},
+    ),
+    "register_key/decode_key/has_root_boolean": (
+        lambda: violation(
+            RegisterKey(3, owner_of(3), BAD_KEYS["no_point"]),
+            hints=shifted(decoder_wire("has_root"), lambda v: [2]),
+        ),
+        {
+            "register_key/status_field",
+            "register_key/decode_key/x_squared",
+            "register_key/decode_key/subgroup/on_curve/curve_equation",
+            *_EIGHT_Q,
+        },
+    ),
+    **{
+        f"register_key/decode_key/subgroup/torsion_bit{bit}": (_torsion_bit_two(bit), _EIGHT_Q)
+        for bit in (1, 2)
+    },
+}
+
+FAMILIES = {"record/byte#_bit#_boolean"}  # one case stands for constraints alike but for digits
+
+# The gadgets' own constraints: each gadget's test file has a tampered-witness test.
+EXEMPT = {
+    r"/poseidon/": "Poseidon rounds: tests/circuits/test_poseidon.py",
+    r"/eddsa/": "EdDSA verification: tests/circuits/test_eddsa.py",
+    r"/merkle_update/": "Merkle path update: tests/circuits/test_smt.py",
+    r"/(to_bits|to_bits_canonical|range)/bit\d+_boolean$": "bit decomposition: test_bits.py",
+    r"/(to_bits|to_bits_canonical|range)/bits_sum$": "bit decomposition: test_bits.py",
+    r"/canonical/": "canonical bits (below r): tests/circuits/test_bits.py",
+    r"/is_zero/": "is_zero / is_equal: tests/circuits/test_equality.py",
+    r"/less_than/": "comparison: tests/circuits/test_compare.py",
+    r"/subgroup/(on_curve|double\d|add)/": "Jubjub arithmetic: tests/circuits/test_jubjub.py",
+}
+
+# A constraint that can never fail: register_key's fields cover every body byte, so the sum of
+# the bytes it leaves unused is the constant 0.
+VACUOUS = {"register_key/unused_bytes_zero"}
+
+
+def _family(name: str) -> str:
+    return re.sub(r"\d+", "#", name)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_constraint_alone_refuses_its_witness(name: str) -> None:
+    """The witness breaks ``name`` and nothing else: without it, the circuit accepts."""
+    trace = get_trace()
+    broken = unsatisfied(trace.system, replay(CASES[name]()))
+    expected = f"slot0/{name}"
+    if name in FAMILIES:
+        assert {f"slot0/{_family(n.removeprefix('slot0/'))}" for n in broken} == {expected}
+        assert len(broken) == 1
+    else:
+        assert broken == {expected}
+
+
+@pytest.mark.parametrize("name", sorted(GUARDED))
+def test_a_guarded_constraint_is_refused_with_others(name: str) -> None:
+    make, others = GUARDED[name]
+    broken = unsatisfied(get_trace().system, replay(make()))
+    assert broken == {f"slot0/{n}" for n in {name, *others}}
+
+
+def test_every_constraint_has_a_case() -> None:
+    """Each named constraint of a slot has a case, or is a gadget's (tested beside it)."""
+    names = {con.name for con in get_trace().system.constraints}
+    missing = set()
+    for full in sorted(n for n in names if n.startswith("slot0/")):
+        name = full.removeprefix("slot0/")
+        covered = name in CASES or name in GUARDED or name in VACUOUS or _family(name) in FAMILIES
+        if not covered and not any(re.search(p, full) for p in EXEMPT):
+            missing.add(name)
+    assert not missing, sorted(missing)
+    stale = {n for n in [*CASES, *GUARDED, *VACUOUS] if f"slot0/{n}" not in names}
+    assert not stale - FAMILIES, stale
+
+
+def test_a_vacuous_constraint_is_vacuous() -> None:
+    for con in get_trace().system.constraints:
+        if con.name.removeprefix("slot0/") in VACUOUS:
+            assert not con.b, con.name  # ``on * 0 == 0``
+
+
+def test_the_inputs_are_the_witness_builders() -> None:
+    """``block_inputs`` names every input, and replaying them gives the builder's witness."""
+    trace = get_trace()
+    state = copy.deepcopy(get_state())
+    witness = build_block_witness(state, next_block(state, [CREATION]))
+    assert set(block_inputs(witness)) == trace.input_names()
+    _, values = build_block_circuit(PRESET, CHAIN_ID, witness)
+    assert trace.replay(block_inputs(witness)) == values

@@ -1,0 +1,196 @@
+"""Witnesses with chosen values, recomputed without rebuilding the circuit.
+
+Circuit code never branches on a value (``circuits/r1cs.py``), so a witness is a fixed program:
+each wire is an input (``private``/``public``), a hint's output (its function of the inputs'
+values), a product (``mul``) or an exposed combination (``expose``). :class:`TracingBuilder`
+records that program while it builds; :meth:`Trace.replay` runs it again with some values
+replaced and everything downstream recomputed, in a fraction of a build's time:
+
+- an input by its full name (``slot0/a/collateral``): another witness's value;
+- a hint by its full name without the index (as ``Builder(hint_overrides=...)``);
+- any wire by its full name, with a function of the value it would have had: a product whose
+  constraint is dropped is free, and this is how a prover would set it.
+
+The replayed witness is judged by the real :class:`ConstraintSystem` (``unsatisfied``), so a
+wrong replay could only make a test fail, never pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from circuits.r1cs import LC, Builder, ConstraintSystem, HintFn, LinearCombination
+from protocol.field import R
+
+WireFn = Callable[[int], int]
+
+
+def _dot(lc: LC, values: Mapping[int, int]) -> int:
+    return sum(c * values[k] for k, c in lc.items() if k) + lc.get(0, 0)
+
+
+@dataclass(frozen=True)
+class _Step:
+    kind: str  # "input", "hint", "mul", "copy"
+    name: str  # the wire's full name (a hint's without the index)
+    wires: tuple[int, ...]  # the builder's indices of the wires it defines
+    wire_names: tuple[str, ...]  # their full names (a hint's with the index)
+    value: int = 0  # an input's value
+    fn: HintFn | None = None
+    operands: tuple[LC, ...] = ()
+
+
+class TracingBuilder(Builder):
+    """A witness-mode Builder that records how each wire's value is computed."""
+
+    def __init__(self, *, hint_overrides: Mapping[str, HintFn] | None = None) -> None:
+        super().__init__(witness=True, hint_overrides=hint_overrides)
+        self.steps: list[_Step] = []
+
+    def _full(self, name: str) -> str:
+        return self._prefix + name
+
+    def public(self, name: str, value: int | None) -> LinearCombination:
+        out = super().public(name, value)
+        self._add("input", self._full(name), [out], value=out.value or 0)
+        return out
+
+    def private(self, name: str, value: int | None) -> LinearCombination:
+        out = super().private(name, value)
+        self._add("input", self._full(name), [out], value=out.value or 0)
+        return out
+
+    def hints(
+        self, name: str, count: int, fn: HintFn, *inputs: LinearCombination
+    ) -> list[LinearCombination]:
+        outs = super().hints(name, count, fn, *inputs)
+        fn = self._overrides.get(self._full(name), fn)
+        self._add("hint", self._full(name), outs, fn=fn, operands=tuple(x.terms for x in inputs))
+        return outs
+
+    def mul(self, a: LinearCombination, b: LinearCombination, name: str) -> LinearCombination:
+        out = super().mul(a, b, name)
+        if not (a.is_constant or b.is_constant):
+            self._add("mul", self._full(name), [out], operands=(a.terms, b.terms))
+        return out
+
+    def expose(self, name: str, x: LinearCombination) -> LinearCombination:
+        n = len(self.steps)
+        pub = super().expose(name, x)
+        del self.steps[n:]  # the input step ``public`` recorded: its value is x's
+        self._add("copy", self._full(name), [pub], operands=(x.terms,))
+        return pub
+
+    def _add(
+        self,
+        kind: str,
+        name: str,
+        outs: Sequence[LinearCombination],
+        value: int = 0,
+        fn: HintFn | None = None,
+        operands: tuple[LC, ...] = (),
+    ) -> None:
+        wires = tuple(next(iter(out.terms)) for out in outs)  # each a single new wire
+        names = (name,) if kind != "hint" else tuple(f"{name}[{i}]" for i in range(len(outs)))
+        self.steps.append(_Step(kind, name, wires, names, value, fn, operands))
+
+    def trace(self) -> Trace:
+        system, witness = self.finalize()
+        assert witness is not None
+        return Trace(system, witness, self.steps, len(self._public_names))
+
+
+@dataclass
+class Trace:
+    """A finished system, the witness it was built with, and the program of that witness."""
+
+    system: ConstraintSystem
+    witness: list[int]
+    steps: list[_Step]
+    num_public: int
+    names: set[str] = field(init=False)
+
+    memo: dict[tuple[int, tuple[int, ...]], list[int]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.names = {s.name for s in self.steps} | {n for s in self.steps for n in s.wire_names}
+
+    def input_names(self) -> set[str]:
+        return {s.name for s in self.steps if s.kind == "input"}
+
+    def replay(
+        self,
+        inputs: Mapping[str, int] | None = None,
+        hints: Mapping[str, HintFn] | None = None,
+        wires: Mapping[str, WireFn] | None = None,
+    ) -> list[int]:
+        """The witness with ``inputs`` (by name), ``hints`` and ``wires`` replaced."""
+        inputs, hints, wires = inputs or {}, hints or {}, wires or {}
+        unknown = (set(inputs) | set(hints) | set(wires)) - self.names
+        if unknown:
+            raise KeyError(f"no such wires: {sorted(unknown)}")
+        values: dict[int, int] = {}
+        for n, step in enumerate(self.steps):
+            if step.kind == "input":
+                out = [inputs.get(step.name, step.value) % R]
+            elif step.kind == "hint":
+                args = tuple(_dot(x, values) % R for x in step.operands)
+                if step.name in hints:
+                    out = [v % R for v in hints[step.name](*args)]
+                else:
+                    out = self._run_hint(n, step, args)
+            elif step.kind == "mul":
+                a, b = step.operands
+                out = [_dot(a, values) * _dot(b, values) % R]
+            else:
+                out = [_dot(step.operands[0], values) % R]
+            out = [
+                wires[n](v) % R if n in wires else v
+                for n, v in zip(step.wire_names, out, strict=True)
+            ]
+            values.update(zip(step.wires, out, strict=True))
+        return self._renumber(values)
+
+    def _run_hint(self, n: int, step: _Step, args: tuple[int, ...]) -> list[int]:
+        """The hint's values, remembered (the inverses in hints cost most of a replay)."""
+        out = self.memo.get((n, args))
+        if out is None:
+            assert step.fn is not None
+            out = self.memo[n, args] = [v % R for v in step.fn(*args)]
+        return out
+
+    def evaluate(self, witness: Sequence[int], step_name: str, operand: int = 0) -> int:
+        """The value in ``witness`` of an operand of the step ``step_name`` (e.g. a product's
+        first factor)."""
+        step = next(s for s in self.steps if s.name == step_name)
+        lc = step.operands[operand]
+        return sum(c * witness[self._iden3(k)] for k, c in lc.items()) % R
+
+    def value(self, witness: Sequence[int], wire_name: str) -> int:
+        """The value in ``witness`` of the wire ``wire_name``."""
+        step = next(s for s in self.steps if wire_name in s.wire_names)
+        return witness[self._iden3(step.wires[step.wire_names.index(wire_name)])]
+
+    def _iden3(self, k: int) -> int:
+        return k if k >= 0 else self.num_public - k
+
+    def _renumber(self, values: Mapping[int, int]) -> list[int]:
+        """The builder's indices (public +i, private -i) in the iden3 order."""
+        private = len(self.witness) - 1 - self.num_public
+        return [
+            1,
+            *(values[i] for i in range(1, self.num_public + 1)),
+            *(values[-i] for i in range(1, private + 1)),
+        ]
+
+
+def unsatisfied(system: ConstraintSystem, witness: Sequence[int]) -> set[str]:
+    """The names of every constraint ``witness`` breaks (``check`` stops at the first)."""
+    broken = set()
+    for con in system.constraints:
+        a = sum(c * witness[k] for k, c in con.a.items())
+        b = sum(c * witness[k] for k, c in con.b.items())
+        if (a * b - sum(c * witness[k] for k, c in con.c.items())) % R:
+            broken.add(con.name)
+    return broken

@@ -1,0 +1,281 @@
+"""Witnesses a cheating prover would make for the one-slot block circuit (``test_necessity``).
+
+A :class:`Violation` is a forced slot (``tests/circuits/forced.py``: an operation filled in as
+the circuit applies it) and what the prover replaces: inputs by name (an account's fields, the
+record, the signature), hints, or the wire a dropped constraint would have defined. ``replay``
+runs the traced circuit (``tests/circuits/tracing.py``) with them, and lets the record and B
+follow as in a real slot: a record field the circuit computes, B's fields when B is A, else
+B's Merkle path after A's new leaf.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
+from itertools import count
+
+from circuits.block import BlockWitness, define_block
+from circuits.ops.common import OpCircuit
+from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
+from circuits.r1cs import HintFn
+from protocol import eddsa
+from protocol.block import Operation
+from protocol.field import R, is_square
+from protocol.ops import forced_withdraw, register_key
+from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.register_key import RegisterKey
+from protocol.ops.transfer import Transfer
+from protocol.ops.withdraw import Withdraw
+from protocol.params import MINIMAL
+from protocol.poseidon import get_params
+from protocol.state import State
+from sequencer.witness import build_block_witness, build_slot_witness, capture_account
+from tests.circuits.forced import forced_witness, get_circuit
+from tests.circuits.test_block import (
+    START,
+    new_state,
+    next_block,
+    signed,
+    started_block,
+)
+from tests.circuits.tracing import Trace, TracingBuilder, WireFn
+from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
+
+PRESET = MINIMAL.with_overrides(ops_per_block=1)
+ACCOUNT_FIELDS = (
+    *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
+    *("positions_root", "open_orders", "pool_shares"),
+)
+SIGNATURE_INPUTS = ("r_x", "r_y", "s")
+ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
+
+
+@cache
+def get_state() -> State:
+    return new_state(PRESET)
+
+
+def started() -> State:
+    """Users 3, 4, 5 funded and keyed; the next block's clock set."""
+    return started_block(get_state())
+
+
+@cache
+def get_trace() -> Trace:
+    """The one-slot block circuit, traced once (a transfer); every case replays it."""
+    state = copy.deepcopy(get_state())
+    witness = build_block_witness(state, next_block(state, [signed(Transfer(3, 0, FAR, 4, 5), 3)]))
+    cs = TracingBuilder()
+    define_block(cs, PRESET, CHAIN_ID, witness)
+    return cs.trace()
+
+
+# -- a block witness as the circuit's inputs, by name ------------------------------------------
+
+
+def account_inputs(side: str, w: AccountWitness) -> dict[str, int]:
+    fields = dict(zip(ACCOUNT_FIELDS, w.values(), strict=True))
+    siblings = {f"sibling{i}": s for i, s in enumerate(w.siblings)}
+    return {f"slot0/{side}/{name}": v for name, v in (fields | siblings).items()}
+
+
+def record_inputs(record: bytes) -> dict[str, int]:
+    return {
+        f"slot0/record/byte{k}_bit{j}": record[k] >> j & 1 for k in BODY_BYTES for j in range(8)
+    }
+
+
+def signature_inputs(sig: eddsa.Signature) -> dict[str, int]:
+    values = (sig.R.x, sig.R.y, sig.s)
+    return {f"slot0/signature/{n}": v for n, v in zip(SIGNATURE_INPUTS, values, strict=True)}
+
+
+def block_inputs(w: BlockWitness) -> dict[str, int]:
+    """Every input wire of the one-slot block circuit for ``w``."""
+    (slot,) = w.slots
+    header = ("old_timestamp", "timestamp", "book_root", "market_root")
+    values = (w.old_timestamp, w.timestamp, w.book_root, w.market_root)
+    inputs = {f"header/{n}": v for n, v in zip(header, values, strict=True)}
+    inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
+    inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
+    inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
+    return inputs | {"slot0/expiry/expiry": slot.expiry}
+
+
+# -- a violation: a forced slot and what the prover replaces -------------------------------------
+
+Read = Callable[[str], int]  # a wire's value in the replayed witness
+
+
+@dataclass
+class Violation:
+    scratch: State  # the state before the slot: its account tree gives B's path
+    witness: BlockWitness
+    inputs: dict[str, int] = field(default_factory=dict)
+    hints: dict[str, HintFn] = field(default_factory=dict)
+    wires: dict[str, WireFn] = field(default_factory=dict)
+    record_from: Callable[[Read], bytes] | None = None  # a record that follows the wires
+    settle: bool = True  # B's fields or path follow A's new leaf
+
+
+def violation(
+    op: Operation,
+    record: bytes | None = None,
+    edit_a: Callable[[AccountWitness], AccountWitness] | None = None,
+    prepare: Callable[[State], None] | None = None,
+    **kwargs: object,
+) -> Violation:
+    """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``)."""
+    scratch = started()
+    if prepare is not None:
+        prepare(scratch)
+    a = None
+    if edit_a is not None:
+        a = edit_a(capture_account(scratch, get_circuit(op).get_accounts(op)[0]))
+    return Violation(scratch, forced_witness(scratch, op, record, a), **kwargs)  # type: ignore[arg-type]
+
+
+def _a_new_fields(trace: Trace, values: list[int]) -> dict[str, int]:
+    """A's fields after the slot, read where the circuit hashes them."""
+    fields = {"exists": trace.evaluate(values, "slot0/a/new/leaf/exists_times_hash")}
+    for half, names in (
+        ("identity", ("owner", "pubkey_x", "pubkey_y", "nonce")),
+        ("balance", ("collateral", "positions_root", "open_orders", "pool_shares")),
+    ):
+        for lane, name in enumerate(names, start=1):
+            step = f"slot0/a/new/{half}/poseidon/round0/lane{lane}_x2"
+            fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
+    return fields
+
+
+def _settle_b(
+    v: Violation, trace: Trace, values: list[int], inputs: dict[str, int]
+) -> dict[str, int]:
+    """B as a real slot has it: A's new fields when B is A, else B's path after A's update."""
+    a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
+    if a == b:
+        return {f"slot0/b/{n}": x for n, x in _a_new_fields(trace, values).items()}
+    assert v.scratch.trees is not None
+    tree = copy.deepcopy(v.scratch.trees.accounts)
+    tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
+    return {f"slot0/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
+
+
+def replay(v: Violation) -> list[int]:
+    """The violating witness: the forced slot's inputs with the prover's changes, replayed until
+    the record and B follow the wires they depend on."""
+    trace = get_trace()
+    inputs = block_inputs(v.witness) | v.inputs
+    for _ in range(4):
+        values = trace.replay(inputs, v.hints, v.wires)
+        follow: dict[str, int] = {}
+        if v.record_from is not None:
+            follow |= record_inputs(v.record_from(partial(trace.value, values)))
+        if v.settle:
+            follow |= _settle_b(v, trace, values, inputs)
+        changed = {k: x for k, x in follow.items() if inputs[k] != x}
+        if not changed:
+            return values
+        inputs |= changed
+    raise AssertionError("the record and B do not settle")
+
+
+# -- operations and records ---------------------------------------------------------------------
+
+
+def transfer(to: int = 4, amount: int = 5, signer: int = 3, account: int = 3) -> Transfer:
+    op: Transfer = signed(Transfer(account, 0, FAR, to, amount), signer)
+    return op
+
+
+def withdraw(amount: int = 5, account: int = 3, expiry: int = FAR) -> Withdraw:
+    op: Withdraw = signed(Withdraw(account, 0, expiry, amount), account)
+    return op
+
+
+def sign_as(op: Operation, signer: int) -> dict[str, int]:
+    """The signature inputs of ``op`` signed by ``signer``'s key."""
+    return signature_inputs(signed(op, signer).signature)
+
+
+def real_record(op: Operation) -> bytes:
+    return build_slot_witness(started(), op).record
+
+
+def with_unused_byte(circuit: OpCircuit, record: bytes) -> bytes:
+    """``record`` with 1 in the first body byte that ``circuit`` does not use."""
+    used = {k for start, length in circuit.fields for k in range(start, start + length)}
+    edited = bytearray(record)
+    edited[next(k for k in BODY_BYTES if k not in used)] = 1
+    return bytes(edited)
+
+
+def forced_withdraw_record(op: ForcedWithdraw) -> Callable[[Read], bytes]:
+    """The record whose ``withdrawn`` is the slot's (as the rules would write it)."""
+    wire = "slot0/forced_withdraw/withdrawn"
+    return lambda read: forced_withdraw.RECORD.encode(
+        (op.account, op.owner, op.requested, read(wire))
+    )
+
+
+def register_key_record(op: RegisterKey) -> Callable[[Read], bytes]:
+    """The record whose status is the slot's."""
+    wire = "slot0/register_key/status"
+    return lambda read: register_key.RECORD.encode((op.account, op.owner, op.pubkey, read(wire)))
+
+
+def add(n: int) -> WireFn:
+    return lambda v: v + n
+
+
+def flip(v: int) -> int:
+    return 1 - v
+
+
+def to(n: int) -> WireFn:
+    return lambda v: n
+
+
+def edit(**fields: object) -> Callable[[AccountWitness], AccountWitness]:
+    return lambda w: replace(w, **fields)  # type: ignore[arg-type]
+
+
+def keyed(index: int) -> Callable[[AccountWitness], AccountWitness]:
+    """An account with ``index``'s key and START collateral (exists as it is)."""
+    point = key_of(index).public_key
+    return edit(pubkey=(point.x, point.y), collateral=START)
+
+
+def shifted(name: str, change: Callable[[list[int]], list[int]]) -> dict[str, HintFn]:
+    """The hint ``name`` with its honest values changed by ``change``."""
+    step = next(s for s in get_trace().steps if s.name == name)
+    assert step.fn is not None
+    honest = step.fn
+    return {name: lambda *args: change([v % R for v in honest(*args)])}
+
+
+def register(
+    key: bytes,
+    wires: dict[str, WireFn] | None = None,
+    hints: dict[str, HintFn] | None = None,
+) -> Violation:
+    """Account 3 registers ``key``, its record's status the slot's (``wires`` named in the
+    decoder's scope)."""
+    op = RegisterKey(3, owner_of(3), key)
+    prefix = "slot0/register_key/decode_key/"
+    return violation(
+        op,
+        wires={prefix + k: f for k, f in (wires or {}).items()},
+        hints=hints or {},
+        record_from=register_key_record(op),
+    )
+
+
+def next_non_square(values: list[int]) -> list[int]:
+    return [next(u for u in count(values[0] + 1) if not is_square(u % R))]
+
+
+def decoder_wire(name: str) -> str:
+    return "slot0/register_key/decode_key/" + name
