@@ -61,23 +61,31 @@ class CircuitProver:
         """The proof (EIP-2537 bytes) of ``witness``, checked against the verifying key."""
         start = time.monotonic()
         with heartbeat(report, "prove", batch, self.get_expected_seconds()):
-            proof = self.prover.prove(cs, witness)
+            proof = prove_checked(self.prover, cs, witness, self.name)
         seconds = time.monotonic() - start
-        self._record_time(seconds)
-        if not verify(self.key.vk, cs.public_inputs(witness), proof):
-            raise ProofError(f"the {self.name} proof does not verify")
+        self.record_time(seconds)
         log.info("%s proof of batch %d made in %.1f s", self.name, batch, seconds)
-        return proof_to_bytes(proof)
+        return proof
 
     def _read_timings(self) -> dict[str, float]:
         return json.loads(self.timings.read_text()) if self.timings.exists() else {}
 
-    def _record_time(self, seconds: float) -> None:
+    def record_time(self, seconds: float) -> None:
+        """Remembers ``seconds`` as the time of this circuit's last proof."""
         timings = self._read_timings()
         timings[self.key.circuit_digest.hex()] = round(seconds, 2)
         tmp = self.timings.with_suffix(".tmp")
         tmp.write_text(json.dumps(timings, indent=1))
         tmp.replace(self.timings)
+
+
+def prove_checked(prover: Prover, cs: ConstraintSystem, witness: list[int], name: str) -> bytes:
+    """The proof (EIP-2537 bytes) of ``witness``, refused (ProofError) unless it verifies
+    against the key's verifying key: what goes to L1 has been checked where it was made."""
+    proof = prover.prove(cs, witness)
+    if not verify(prover.pk.vk, cs.public_inputs(witness), proof):
+        raise ProofError(f"the {name} proof does not verify")
+    return proof_to_bytes(proof)
 
 
 class ExitCircuitProver:
@@ -131,9 +139,17 @@ class CircuitProvers:
         self, state: State, block: Block, report: ProgressCallback = ignore_progress
     ) -> bytes:
         """Applies ``block`` to ``state`` (the state before it) and proves it."""
+        cs, witness = self.build_block_witness(state, block, report)
+        return self.block.prove(cs, witness, report, block.number)
+
+    def build_block_witness(
+        self, state: State, block: Block, report: ProgressCallback = ignore_progress
+    ) -> tuple[ConstraintSystem, list[int]]:
+        """Applies ``block`` to ``state`` (the state before it) and returns the block circuit
+        with its witness: the serial half of a proof (``sequencer.ray_pool`` ships the rest)."""
         n = block.number
         report(Progress("witness", n, 0, 1, f"{len(block.operations)} operations"))
         cs, witness = build_block_inputs(state, block)
         report(Progress("witness", n, 1, 1, f"{cs.num_wires:,} wires"))
         log.info("block %d witness built: %d wires", n, cs.num_wires)
-        return self.block.prove(cs, witness, report, n)
+        return cs, witness
