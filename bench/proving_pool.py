@@ -9,7 +9,7 @@ execute are serial and measured apart (docs/PERFORMANCE.md). It also times the w
 alone, the serial part of proving: with proofs spread over enough workers, one block per
 witness time is the most the operator proves.
 
-    .venv/bin/python bench/proving_pool.py [--preset minimal] [--blocks 4] [--workers 1 2]
+    .venv/bin/python bench/proving_pool.py [--preset minimal] [--blocks 4] [--workers 1 2] [--quick]
 """
 
 from __future__ import annotations
@@ -80,7 +80,12 @@ def main() -> None:
     parser.add_argument("--preset", default="minimal")
     parser.add_argument("--blocks", type=int, default=4)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument(
+        "--quick", action="store_true", help="one minimal block, in process (what the tests run)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.preset, args.blocks, args.workers = "minimal", 1, []
     preset = get_preset(args.preset)
     provers = CircuitProvers.load(preset, CHAIN_ID, KEYS_DIR)
     blocks = make_blocks(preset, args.blocks)
