@@ -20,6 +20,7 @@ pubdata on the calldata path) and the roots and timestamp it commits to.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from hashlib import sha256
 
 from protocol.field import R
@@ -32,6 +33,13 @@ BLOB_DATA_BYTES = FIELD_ELEMENTS_PER_BLOB * CHUNK_BYTES  # pubdata bytes one blo
 PRIMITIVE_ROOT_OF_UNITY = 7  # EIP-4844
 VERSIONED_HASH_VERSION_KZG = 0x01
 LOG2_N = FIELD_ELEMENTS_PER_BLOB.bit_length() - 1
+
+
+class DataAvailability(StrEnum):
+    """Where a deployment posts its batches' pubdata (one flag, fixed at deployment)."""
+
+    BLOBS = "blobs"  # EIP-4844 blobs of a type-3 commitBatch; z from the versioned hash
+    CALLDATA = "calldata"  # commitBatch's calldata; z from its keccak (chains without blobs)
 
 
 class BlobError(ValueError):

@@ -17,7 +17,14 @@ from typing import Any
 import ckzg
 import eth_account
 
-from protocol.blob import BlobError, compute_blob, compute_challenge, compute_versioned_hash
+from protocol.blob import (
+    BlobError,
+    DataAvailability,
+    compute_blob,
+    compute_calldata_hash,
+    compute_challenge,
+    compute_versioned_hash,
+)
 
 TRUSTED_SETUP = (
     Path(eth_account.__file__).parent / "typed_transactions/blob_transactions/kzg_trusted_setup.txt"
@@ -83,3 +90,18 @@ def check_blob(blob: bytes, versioned_hash: bytes) -> None:
     """Raises BlobError unless ``blob`` is the blob of ``versioned_hash``."""
     if compute_versioned_hash(compute_commitment(blob)) != versioned_hash:
         raise BlobError(f"the blob does not match versioned hash 0x{versioned_hash.hex()}")
+
+
+def compute_data_hash(mode: DataAvailability, pubdata: bytes) -> bytes:
+    """What the contract derives ``z`` from: the blob's versioned hash, or keccak256 of the
+    pubdata posted as calldata."""
+    if mode is DataAvailability.BLOBS:
+        return compute_versioned_hash(compute_commitment(compute_blob(pubdata)))
+    return compute_calldata_hash(pubdata)
+
+
+def compute_batch_challenge(
+    mode: DataAvailability, pubdata: bytes, old_root: int, new_root: int, timestamp: int
+) -> int:
+    """The challenge ``z`` the contract derives for this batch."""
+    return compute_challenge(compute_data_hash(mode, pubdata), old_root, new_root, timestamp)
