@@ -13,8 +13,9 @@ fields and Merkle siblings), the signed expiry and the signature.
 - Data (``protocol.blob``): the records cut into 31-byte chunks are the blob's field elements
   (combinations of the records' bit wires, free); ``blob_y`` is the blob polynomial's value at
   ``blob_z`` (``circuits/gadgets/blob.py``: one constraint per element, plus 13). The contract
-  derives ``z`` from the blob's versioned hash (or the calldata's keccak), the roots and the
-  timestamp, and checks ``y`` with the point-evaluation precompile (or computes it).
+  derives ``z`` from the data hash (the calldata's keccak; on the blob path, still to come on
+  L1, the blob's versioned hash), the roots and the timestamp, and computes ``y`` from the
+  calldata (the blob path checks it with the point-evaluation precompile).
 """
 
 from __future__ import annotations
