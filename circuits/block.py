@@ -1,21 +1,17 @@
 """The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block`` on
 the money path (docs/PROTOCOL.md 8.C and 9).
 
-Public inputs, in order: ``old_state_root``, ``new_state_root``, ``timestamp``, ``blob_z``,
-``blob_y``. Private: the timestamp before the block, the book and market roots (these
-operations leave them as they are), the challenge ``z`` (exposed), and per slot a
-:class:`SlotWitness`: its 64-byte record, accounts A and B as they are before the slot (leaf
-fields and Merkle siblings), the signed expiry and the signature.
+Public inputs, in order: ``old_state_root``, ``new_state_root``, ``commitment``. Private: the
+timestamps before and of the block, the book and market roots (these operations leave them as
+they are), and per slot a :class:`SlotWitness`: its 64-byte record, accounts A and B as they
+are before the slot (leaf fields and Merkle siblings), the signed expiry and the signature.
 
 - State roots: ``hash4(account_root, book_root, market_root, timestamp)``; the account root
   goes from slot to slot (``circuits/ops/slot.py``).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
-- Data (``protocol.blob``): the records cut into 31-byte chunks are the blob's field elements
-  (combinations of the records' bit wires, free); ``blob_y`` is the blob polynomial's value at
-  ``blob_z`` (``circuits/gadgets/blob.py``: one constraint per element, plus 13). The contract
-  derives ``z`` from the data hash (the calldata's keccak; on the blob path, still to come on
-  L1, the blob's versioned hash), the roots and the timestamp, and computes ``y`` from the
-  calldata (the blob path checks it with the point-evaluation precompile).
+- Commitment (``protocol.pubdata.compute_commitment``): ``sponge([timestamp, c_0, ...],
+  DOMAIN_PUBDATA)`` over the records cut into 31-byte chunks; the chunks are combinations of
+  the records' bit wires, so they cost nothing but the sponge.
 """
 
 from __future__ import annotations
@@ -25,8 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
-from circuits.gadgets.blob import evaluate_blob
-from circuits.gadgets.poseidon import hash4
+from circuits.gadgets.poseidon import hash4, sponge
 from circuits.ops.common import RecordVars, alloc_private, empty_positions_root
 from circuits.ops.slot import (
     OP_CIRCUITS,
@@ -38,7 +33,7 @@ from circuits.ops.slot import (
 from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination, weighted_sum
 from protocol.field import R
 from protocol.params import Preset
-from protocol.pubdata import CHUNK_BYTES, OP_BYTES
+from protocol.pubdata import CHUNK_BYTES, DOMAIN_PUBDATA, OP_BYTES
 from protocol.smt import SparseMerkleTree
 
 __all__ = [
@@ -52,7 +47,7 @@ __all__ = [
     "sample_block_witness",
 ]
 
-PUBLIC_INPUTS = ("old_state_root", "new_state_root", "timestamp", "blob_z", "blob_y")
+PUBLIC_INPUTS = ("old_state_root", "new_state_root", "commitment")
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,6 @@ class BlockWitness:
     book_root: int
     market_root: int
     slots: tuple[SlotWitness, ...]  # exactly ops_per_block, padded with noops
-    blob_z: int  # the contract's challenge (protocol.blob.compute_challenge)
 
 
 def _check_preset(preset: Preset) -> None:
@@ -123,10 +117,11 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
     with cs.scope("state_roots"):
         old_state_root = hash4(cs, first_root, book, market, old_ts)
         new_state_root = hash4(cs, root, book, market, ts)
-    with cs.scope("blob"):
-        (z,) = alloc_private(cs, ("z",), None if w is None else (w.blob_z,))
-        y = evaluate_blob(cs, compute_chunks(records), z)
-    for name, value in zip(PUBLIC_INPUTS, (old_state_root, new_state_root, ts, z, y), strict=True):
+    with cs.scope("commitment"):
+        commitment = sponge(cs, [ts, *compute_chunks(records)], DOMAIN_PUBDATA)
+    for name, value in zip(
+        PUBLIC_INPUTS, (old_state_root, new_state_root, commitment), strict=True
+    ):
         cs.expose(name, value)
 
 
@@ -159,5 +154,4 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
         rng.randrange(R),
         rng.randrange(R),
         (noop,) * preset.ops_per_block,
-        rng.randrange(R),
     )

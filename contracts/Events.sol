@@ -29,9 +29,7 @@ interface Events {
         uint64 timestamp,
         uint64 priorityRequests,
         uint256 stateRoot,
-        bytes32 dataHash,
-        uint256 challenge,
-        uint256 evaluation,
+        uint256 commitment,
         bytes32 withdrawalsHash,
         bytes pubdata
     );

@@ -30,7 +30,6 @@ from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol.accounts import INSURANCE_FUND
-from protocol.blob import DataAvailability
 from protocol.block import (
     Block,
     Operation,
@@ -43,10 +42,8 @@ from protocol.commitment import StateTrees, update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
 from protocol.ops.noop import Noop
 from protocol.params import Preset
-from protocol.pubdata import compute_batch_pubdata
 from protocol.signing import SignedOp
 from protocol.state import State
-from sequencer.kzg import compute_batch_challenge
 
 _CIRCUIT_OF = {circuit.op_class: circuit for circuit in OP_CIRCUITS}
 
@@ -112,12 +109,9 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1])
 
 
-def build_block_witness(
-    state: State, block: Block, data: DataAvailability = DataAvailability.CALLDATA
-) -> BlockWitness:
+def build_block_witness(state: State, block: Block) -> BlockWitness:
     """Applies ``block`` to ``state`` as ``process_block`` does (all or nothing: InvalidBlock
-    names the first invalid operation) and returns the block circuit's private inputs, with
-    the challenge the contract derives when the batch is posted as ``data``.
+    names the first invalid operation) and returns the block circuit's private inputs.
 
     Raises UnprovableOperationError, leaving the state as it was, for a block the circuit
     cannot prove."""
@@ -127,7 +121,6 @@ def build_block_witness(
     for op in block.operations:
         _get_circuit(state, op)
     trees = _get_trees(state)
-    old_root = update_state_root(state)
     old_timestamp, book_root, market_root = (
         state.timestamp,
         trees.books.root(),
@@ -142,10 +135,7 @@ def build_block_witness(
         _mark_touched_dirty(state, block)
         raise
     padding = [build_slot_witness(state, Noop()) for _ in range(preset.ops_per_block - len(slots))]
-    batch = compute_batch_pubdata([s.record for s in slots], preset.ops_per_block)
-    z = compute_batch_challenge(data, batch, old_root, update_state_root(state), block.timestamp)
-    all_slots = (*slots, *padding)
-    return BlockWitness(old_timestamp, block.timestamp, book_root, market_root, all_slots, z)
+    return BlockWitness(old_timestamp, block.timestamp, book_root, market_root, (*slots, *padding))
 
 
 def _build_nth_slot(state: State, position: int, op: Operation) -> SlotWitness:
@@ -163,13 +153,11 @@ def _mark_touched_dirty(state: State, block: Block) -> None:
         state.dirty.accounts.update(i for i in touched if state.is_valid_account_index(i))
 
 
-def build_block_inputs(
-    state: State, block: Block, data: DataAvailability = DataAvailability.CALLDATA
-) -> tuple[ConstraintSystem, list[int]]:
+def build_block_inputs(state: State, block: Block) -> tuple[ConstraintSystem, list[int]]:
     """Applies ``block`` and returns the block circuit and its witness (what
     ``prover.groth16.Prover.prove`` takes); the public inputs are
-    ``old_state_root, new_state_root, timestamp, blob_z, blob_y``."""
-    witness = build_block_witness(state, block, data)
+    ``old_state_root, new_state_root, commitment``."""
+    witness = build_block_witness(state, block)
     cs = get_block_system(state.preset, state.config.chain_id)
     values = compute_block_values(state.preset, state.config.chain_id, witness)
     if len(values) != cs.num_wires:

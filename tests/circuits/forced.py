@@ -164,5 +164,4 @@ def forced_witness(
     noops = [_noop_slot(scratch, after) for _ in range(scratch.preset.ops_per_block - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), scratch.trees.markets.root()
-    z = 5  # any challenge off the domain: these blocks are refused before their data is read
-    return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops), z)
+    return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops))
