@@ -7,7 +7,7 @@ STAMP_NPM := node_modules/.installed
 PRESET  ?= devnet
 PYTEST_ARGS ?=
 
-.PHONY: setup engine browser test test-all demo bench lint clean
+.PHONY: setup engine browser test test-all demo bench bench-quick lint clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) engine browser
 
@@ -43,7 +43,11 @@ demo: setup
 	$(VENV)/bin/zkperp demo --preset $(PRESET)
 
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done
+	for b in bench/[!_]*.py; do [ $$b = bench/common.py ] || { echo "== $$b"; $(VPY) $$b || exit 1; }; done
+
+# Every benchmark on small inputs (what tests/bench runs, from an empty build directory).
+bench-quick: setup
+	for b in bench/[!_]*.py; do [ $$b = bench/common.py ] || { echo "== $$b"; $(VPY) $$b --quick || exit 1; }; done
 
 lint: setup
 	$(VENV)/bin/ruff check .

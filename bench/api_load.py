@@ -152,7 +152,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument("--quick", action="store_true", help="2 clients x 5 (what the tests run)")
     args = parser.parse_args()
+    if args.quick:
+        args.clients, args.per_client = 2, 5
     with tempfile.TemporaryDirectory() as folder:
         for kind in ("transfer", "order"):
             server = start_server(Path(folder) / kind, args.clients)

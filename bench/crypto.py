@@ -1,10 +1,12 @@
 """Native cryptographic core: Poseidon (plain vs optimized), sparse-Merkle updates, EdDSA.
 
-Run: ``.venv/bin/python bench/crypto.py`` (results in docs/PERFORMANCE.md).
+Run: ``.venv/bin/python bench/crypto.py [--quick]`` (results in docs/PERFORMANCE.md; ``--quick``
+is a small run of every part, what the tests run).
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 from collections.abc import Callable
 
@@ -24,13 +26,16 @@ def permutation_rate(perm: Callable[[list[int]], list[int]], states: list[list[i
     return rate(len(states), median_seconds(lambda: [perm(s) for s in states]))
 
 
-def bench_poseidon() -> None:
+def bench_poseidon(hashes: int = HASHES) -> None:
     for width, name in ((3, "hash2"), (5, "hash4")):
-        states = [[RNG.randrange(R) for _ in range(width)] for _ in range(HASHES)]
+        states = [[RNG.randrange(R) for _ in range(width)] for _ in range(hashes)]
         plain = permutation_rate(poseidon.permute_plain, states)
+        ints = permutation_rate(poseidon.permute_int, states)
         fast = permutation_rate(poseidon.permute, states)
+        number = "gmpy2" if poseidon.GMP else "int"
         print_row(f"poseidon t={width} ({name}) permute_plain", plain, "perm/s")
-        print_row(f"poseidon t={width} ({name}) permute, vs plain", fast, "perm/s", peer=plain)
+        print_row(f"poseidon t={width} ({name}) permute_int, vs plain", ints, "perm/s", peer=plain)
+        print_row(f"poseidon t={width} ({name}) permute ({number}), vs int", fast, "perm/s", ints)
 
 
 def timed_updates(depth: int, count: int, batched: bool) -> float:
@@ -49,18 +54,18 @@ def timed_updates(depth: int, count: int, batched: bool) -> float:
     return median_seconds(run, repeat=3)
 
 
-def bench_smt() -> None:
+def bench_smt(batch: int = BATCH) -> None:
     for preset in PRESETS.values():
         depth = preset.account_tree_depth
-        count = min(BATCH, 1 << depth)
+        count = min(batch, 1 << depth)
         batched = rate(count, timed_updates(depth, count, batched=True))
         single = rate(count, timed_updates(depth, count, batched=False))
         print_row(f"smt {preset.name} (depth {depth}) batch of {count}", batched, "updates/s")
         print_row(f"smt {preset.name} (depth {depth}) root after each", single, "updates/s")
 
 
-def bench_eddsa() -> None:
-    keys = [eddsa.SecretKey.from_seed(RNG.randbytes(32)) for _ in range(SIGNATURES)]
+def bench_eddsa(signatures: int = SIGNATURES) -> None:
+    keys = [eddsa.SecretKey.from_seed(RNG.randbytes(32)) for _ in range(signatures)]
     jobs = [(k, RNG.randrange(R)) for k in keys]
     signed = [(k.public_key, m, eddsa.sign(k, m)) for k, m in jobs]
     signing = median_seconds(lambda: [eddsa.sign(k, m) for k, m in jobs])
@@ -69,7 +74,14 @@ def bench_eddsa() -> None:
     print_row("eddsa verify", rate(len(signed), verifying), "sig/s")
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run (what the tests run)")
+    quick = parser.parse_args().quick
+    bench_poseidon(20 if quick else HASHES)
+    bench_smt(16 if quick else BATCH)
+    bench_eddsa(2 if quick else SIGNATURES)
+
+
 if __name__ == "__main__":
-    bench_poseidon()
-    bench_smt()
-    bench_eddsa()
+    main()

@@ -191,7 +191,11 @@ def main() -> None:
     parser.add_argument("--seal-accounts", type=int, default=100)
     parser.add_argument("--seal-blocks", type=int, default=3)
     parser.add_argument("--seal-block-orders", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="a small run (what the tests run)")
     args = parser.parse_args()
+    if args.quick:
+        args.orders, args.repeat = 2_000, 1
+        args.seal_accounts, args.seal_blocks, args.seal_block_orders = 20, 1, 20
     runs = sorted((measure(args.orders, 2 * r + 1) for r in range(args.repeat)), key=lambda r: r[0])
     speed, latencies, rejected, resting = runs[len(runs) // 2]  # the median run
     engine = f"compiled ({protocol.ENGINE.name})" if protocol.ENGINE else "interpreted"

@@ -1,5 +1,10 @@
-"""Prover benchmark: Groth16 proving time against snarkjs 0.7.6, where the time goes, and the
-gas of the generated Solidity verifier.
+"""Prover benchmark: the block circuit's witness and proof phase by phase, Groth16 proving time
+against snarkjs 0.7.6, and the gas of the generated Solidity verifier.
+
+The block (``--block devnet``, the default): the catalog's sample block at the preset, its
+witness built, then proved; every phase of the proof is then run alone (the constraint rows with
+the check, the QAP's transforms, each MSM), and the proof's time is printed against the sum of
+its own MSMs (the floor the curve library sets), and witness plus proof in constraints/s.
 
 For 2^12, 2^14 and 2^16 constraints (sized so that the evaluation domain is exactly that, in
 our prover and in snarkjs alike), two circuits: a dense synthetic one (random full-width wire
@@ -9,7 +14,11 @@ iden3 .r1cs / .wtns export, with a BLS12-381 powers of tau made here (never down
 cached under build/snarkjs/. snarkjs is timed inside a node process after a warm-up proof (key
 and witness in memory), as ours is timed with the key already decoded; the two take turns.
 
-    .venv/bin/python bench/prover.py [--sizes 12 14 16] [--repeat 3] [--no-snarkjs] [--gas]
+    .venv/bin/python bench/prover.py [--block devnet] [--sizes 12 14 16] [--repeat 3]
+                                     [--no-snarkjs] [--gas] [--quick]
+
+``--quick`` (what the tests run, from a fresh clone): the same steps on small circuits (the
+Merkle update for the block, one 2^10 circuit against snarkjs), once each.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import median_seconds, print_row
-from circuits.catalog import build_circuit
+from circuits.catalog import build_circuit, build_witness
 from circuits.iden3 import write_r1cs, write_wtns
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol.field import R
@@ -40,14 +49,14 @@ from protocol.params import get_preset
 from prover.arkworks import to_scalars
 from prover.backend import get_backend
 from prover.groth16 import Prover
-from prover.ntt import to_coset
+from prover.ntt import Domain
 from prover.qap import constraint_evaluations, domain_for
 from prover.setup import load_or_setup
+from prover.transform import get_transform
 from scripts.paths import BUILD, ROOT, SNARKJS
 
 KEYS = BUILD / "keys"
 SNARKJS_DIR = BUILD / "snarkjs"
-PTAU_POWER = 16  # the largest domain benchmarked; serves every smaller one too
 Circuit = tuple[ConstraintSystem, list[int]]
 
 
@@ -108,24 +117,33 @@ def timed(fn: Callable[[], object]) -> float:
 
 def profile(prover: Prover, cs: ConstraintSystem, witness: list[int]) -> dict[str, float]:
     """Each phase of a proof run alone, one after the other (the real prover overlaps the MSMs
-    with the NTTs, so its wall time is less than the sum)."""
-    be, domain = prover.backend, domain_for(cs)
+    with the transforms, so its wall time is less than the sum)."""
+    be, domain = prover.backend, Domain(prover.pk.log_size)
+    rows: tuple[list[int], ...] = ()
     evals: tuple[list[int], ...] = ()
+    h_scalars: list[int] = []
 
-    def witness_conversion() -> None:
+    def check() -> None:
+        nonlocal rows
+        rows = cs.checked_rows(witness)
+
+    def pad() -> None:
         nonlocal evals
-        evals = constraint_evaluations(cs, witness, domain)
+        a, b, c = rows
+        evals = constraint_evaluations(cs, witness, domain, (a, b, c))
 
-    h_scalars = [random.randrange(R) for _ in prover.h]
+    def transform() -> None:
+        nonlocal h_scalars
+        h_scalars = prover.transform.quotient_on_coset(*evals)
 
     def g1_msm_of(query: Any) -> Callable[[], object]:
         return lambda: be.g1_msm(*query.scalars(witness))
 
     phases: dict[str, Callable[[], object]] = {
-        "witness check": lambda: cs.check(witness),
-        "witness conversion": witness_conversion,
+        "constraint rows + check": check,
+        "padding to the domain": pad,
+        f"QAP transforms ({prover.transform.name})": transform,
         "scalar conversion (witness)": lambda: to_scalars(witness),
-        "NTT (6 transforms)": lambda: [to_coset(e) for e in evals],
         "MSM A (G1)": g1_msm_of(prover.a),
         "MSM B (G1)": g1_msm_of(prover.b1),
         "MSM C (G1)": g1_msm_of(prover.c),
@@ -133,6 +151,17 @@ def profile(prover: Prover, cs: ConstraintSystem, witness: list[int]) -> dict[st
         "MSM H (G1)": lambda: be.g1_msm(prover.h, h_scalars),
     }
     return {label: timed(fn) for label, fn in phases.items()}
+
+
+def print_profile(phases: dict[str, float], proof_seconds: float) -> float:
+    """Print the phases and the proof's time against its own MSMs; return that ratio."""
+    for phase, seconds in phases.items():
+        print_row(f"  {phase}", seconds, "s")
+    msms = sum(v for k, v in phases.items() if k.startswith("MSM"))
+    ratio = proof_seconds / msms
+    print_row("  sum of the MSMs", msms, "s")
+    print(f"  proof / sum of its MSMs: {ratio:.2f} (target <= 1.15)", flush=True)
+    return ratio
 
 
 # -- snarkjs -----------------------------------------------------------------------------------
@@ -159,9 +188,13 @@ def snarkjs(*args: str) -> None:
     subprocess.run(["node", str(SNARKJS), *args], check=True, capture_output=True, cwd=ROOT)
 
 
-def powers_of_tau(power: int = PTAU_POWER) -> Path:
-    """A BLS12-381 powers of tau with one local contribution, prepared for phase 2 (cached;
-    making the 2^16 one takes about half an hour on two busy cores)."""
+def powers_of_tau(power: int) -> Path:
+    """A BLS12-381 powers of tau for domains up to 2^power, with one local contribution, prepared
+    for phase 2, cached under build/snarkjs/ (a cached larger one serves too; making the 2^16
+    one takes about half an hour on two busy cores, so a fresh machine pays for it once)."""
+    cached = [p for p in SNARKJS_DIR.glob("pot*_final.ptau") if _ptau_power(p) >= power]
+    if cached:
+        return min(cached, key=_ptau_power)
     final = SNARKJS_DIR / f"pot{power}_final.ptau"
     if not final.exists():
         SNARKJS_DIR.mkdir(parents=True, exist_ok=True)
@@ -174,13 +207,19 @@ def powers_of_tau(power: int = PTAU_POWER) -> Path:
     return final
 
 
+def _ptau_power(path: Path) -> int:
+    return int(path.name.removeprefix("pot").split("_")[0])
+
+
 def snarkjs_files(cs: ConstraintSystem, witness: list[int]) -> tuple[Path, Path]:
     """The circuit's .zkey (setup cached by digest) and the witness's .wtns."""
+    SNARKJS_DIR.mkdir(parents=True, exist_ok=True)
     stem = SNARKJS_DIR / cs.digest().hex()[:16]
     r1cs, zkey, wtns = (stem.with_suffix(s) for s in (".r1cs", ".zkey", ".wtns"))
     if not zkey.exists():
         write_r1cs(cs, r1cs)
-        snarkjs("groth16", "setup", str(r1cs), str(powers_of_tau()), str(zkey) + ".tmp")
+        ptau = powers_of_tau(domain_for(cs).log_size)
+        snarkjs("groth16", "setup", str(r1cs), str(ptau), str(zkey) + ".tmp")
         Path(str(zkey) + ".tmp").replace(zkey)
     write_wtns(witness, wtns)
     return zkey, wtns
@@ -253,22 +292,62 @@ def bench_circuit(
     else:
         ours, peer = compare(prover, cs, witness, args.repeat)
     print_row(f"{label} prove (ours vs snarkjs)", ours, "s", peer)
-    for phase, seconds in profile(prover, cs, witness).items():
-        print_row(f"  {phase}", seconds, "s")
+    print_profile(profile(prover, cs, witness), ours)
+
+
+def bench_block(
+    preset_name: str, repeat: int, name: str = "block", reference: bool = False
+) -> None:
+    """A catalog circuit (the block) at ``preset_name``: witness, proof, phases, the proof
+    against its MSMs, and witness plus proof in constraints/s."""
+    preset = get_preset(preset_name)
+    cs, witness = build_circuit(name, preset)
+    assert witness is not None
+    t0 = time.perf_counter()
+    pk = load_or_setup(cs, name, preset.name, KEYS)
+    print(
+        f"\n{name} ({preset.name}): {len(cs.constraints):,} constraints, {cs.num_wires:,} wires, "
+        f"domain 2^{pk.log_size} (key ready in {time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
+    whole = median_seconds(lambda: build_circuit(name, preset), repeat, warmup=0)
+    build = median_seconds(lambda: build_witness(name, preset), repeat, warmup=0)
+    assert build_witness(name, preset) == witness
+    prover = Prover(pk, get_backend())
+    proof = median_seconds(lambda: prover.prove(cs, witness), repeat)
+    print_row("witness, the circuit built whole with values", whole, "s")
+    print_row("witness, values only (the system cached)", build, "s", whole)
+    if reference:
+        pure = Prover(pk, get_backend(), get_transform("pure"))
+        before = median_seconds(lambda: pure.prove(cs, witness), 1, warmup=0)
+        print_row("proof with the pure-Python NTT (reference)", before, "s")
+    print_row("proof (check, transforms, MSMs)", proof, "s")
+    print_profile(profile(prover, cs, witness), proof)
+    speed = len(cs.constraints) / (build + proof)
+    print(f"  witness + proof: {speed:,.0f} constraints/s (target >= 25,000)", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[12, 14, 16])
+    parser.add_argument("--block", default="devnet", help="the block circuit's preset, or none")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[12, 14, 16])
+    parser.add_argument("--reference", action="store_true", help="also prove on the pure NTT")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--circuits", nargs="+", default=["dense", "merkle"])
     parser.add_argument("--no-snarkjs", action="store_true")
     parser.add_argument("--gas", action="store_true", help="only the verifier gas table")
+    parser.add_argument("--quick", action="store_true", help="a small run of every part")
     args = parser.parse_args()
+    block = "block"
+    if args.quick:
+        block, args.block, args.sizes, args.repeat = "merkle", "minimal", [10], 1
+        args.circuits = ["dense"]
     if args.gas:
         for n in (1, 2, 4, 8):
             print_row(f"verifyProof gas, {n} public input(s)", verifier_gas(n), "gas")
         return
+    if args.block != "none":
+        bench_block(args.block, args.repeat, block, args.reference)
     builders = {"dense": dense_circuit, "merkle": merkle_circuit}
     for log in args.sizes:
         for kind in args.circuits:

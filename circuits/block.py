@@ -1,11 +1,11 @@
 """The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block`` on
 the money path (docs/PROTOCOL.md 8.C and 9).
 
-Public inputs, in order: ``old_state_root``, ``new_state_root``, ``commitment``. Private: the
-timestamps before and of the block, the book root, every market's leaf fields (a
-:class:`MarketWitness` per market index) and per slot a :class:`SlotWitness`: its 64-byte
-record, accounts A and B as they are before the slot (leaf fields and Merkle siblings), the
-signed expiry and the signature.
+Public inputs, in order: ``old_state_root``, ``new_state_root``, ``timestamp``, ``blob_z``,
+``blob_y``. Private: the timestamp before the block, the book root, every market's leaf fields
+(a :class:`MarketWitness` per market index), the challenge ``z`` (exposed), and per slot a
+:class:`SlotWitness`: its 64-byte record, accounts A and B as they are before the slot (leaf
+fields and Merkle siblings), the signed expiry and the signature.
 
 - State roots: ``hash4(account_root, book_root, market_root, timestamp)``. The account root,
   the book root and the markets' fields are running values (:class:`BlockVars`) that go from
@@ -13,9 +13,12 @@ signed expiry and the signature.
   root is the old state root's market root), and the new market root is recomputed from them
   at the block's end only when a slot wrote market data (none does yet).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
-- Commitment (``protocol.pubdata.compute_commitment``): ``sponge([timestamp, c_0, ...],
-  DOMAIN_PUBDATA)`` over the records cut into 31-byte chunks; the chunks are combinations of
-  the records' bit wires, so they cost nothing but the sponge.
+- Data (``protocol.blob``): the records cut into 31-byte chunks are the blob's field elements
+  (combinations of the records' bit wires, free); ``blob_y`` is the blob polynomial's value at
+  ``blob_z`` (``circuits/gadgets/blob.py``: one constraint per element, plus 13). The contract
+  derives ``z`` from the data hash (the calldata's keccak; on the blob path, still to come on
+  L1, the blob's versioned hash), the roots and the timestamp, and computes ``y`` from the
+  calldata (the blob path checks it with the point-evaluation precompile).
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
+from circuits.gadgets.blob import evaluate_blob
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import MarketVars, compute_market_root, hash_market_params
-from circuits.gadgets.poseidon import hash4, sponge
+from circuits.gadgets.poseidon import hash4
 from circuits.ops.common import BlockVars, RecordVars, alloc_private, empty_positions_root
 from circuits.ops.slot import (
     OP_CIRCUITS,
@@ -40,7 +44,7 @@ from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination, 
 from protocol.field import R
 from protocol.markets import Market, MarketData, MarketParams
 from protocol.params import Preset
-from protocol.pubdata import CHUNK_BYTES, DOMAIN_PUBDATA, OP_BYTES
+from protocol.pubdata import CHUNK_BYTES, OP_BYTES
 from protocol.smt import SparseMerkleTree
 
 __all__ = [
@@ -55,7 +59,7 @@ __all__ = [
     "sample_block_witness",
 ]
 
-PUBLIC_INPUTS = ("old_state_root", "new_state_root", "commitment")
+PUBLIC_INPUTS = ("old_state_root", "new_state_root", "timestamp", "blob_z", "blob_y")
 MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)  # the leaf's field order (6.4)
 MARKET_DATA = tuple(MarketData.__dataclass_fields__)
 
@@ -88,6 +92,7 @@ class BlockWitness:
     book_root: int
     markets: tuple[MarketWitness, ...]  # one per market index (2^market_tree_depth)
     slots: tuple[SlotWitness, ...]  # exactly ops_per_block, padded with noops
+    blob_z: int  # the contract's challenge (protocol.blob.compute_challenge)
 
 
 def _check_preset(preset: Preset) -> None:
@@ -170,11 +175,10 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
             new_market_root = compute_market_root(cs, running.markets)
         old_state_root = hash4(cs, first_root, first.book_root, old_market_root, old_ts)
         new_state_root = hash4(cs, root, running.book_root, new_market_root, ts)
-    with cs.scope("commitment"):
-        commitment = sponge(cs, [ts, *compute_chunks(records)], DOMAIN_PUBDATA)
-    for name, value in zip(
-        PUBLIC_INPUTS, (old_state_root, new_state_root, commitment), strict=True
-    ):
+    with cs.scope("blob"):
+        (z,) = alloc_private(cs, ("z",), None if w is None else (w.blob_z,))
+        y = evaluate_blob(cs, compute_chunks(records), z)
+    for name, value in zip(PUBLIC_INPUTS, (old_state_root, new_state_root, ts, z, y), strict=True):
         cs.expose(name, value)
 
 
@@ -213,4 +217,5 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
         rng.randrange(R),
         (market, *[absent] * (preset.max_markets - 1)),
         (noop,) * preset.ops_per_block,
+        rng.randrange(R),
     )

@@ -210,3 +210,15 @@ def build_circuit(
     cs = Builder(witness=not setup)
     define(cs)
     return cs.finalize()
+
+
+def build_witness(name: str, preset: Preset, *, repeat: int = 1, seed: int = SEED) -> list[int]:
+    """The witness of the named circuit's sample in a values-only builder: what
+    ``build_circuit`` gives, without building the system again (``circuits.r1cs``)."""
+    if name not in _CATALOG:
+        known = ", ".join(CIRCUIT_NAMES)
+        raise UnknownCircuitError(f"unknown circuit {name!r}; choose one of {known}")
+    define = _CATALOG[name](preset, repeat, random.Random(seed))
+    cs = Builder(witness=True, values_only=True)
+    define(cs)
+    return cs.witness_values()

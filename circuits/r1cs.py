@@ -9,7 +9,12 @@ of its inputs. The same function runs in two modes:
 - *witness mode* (``Builder(witness=True)``): every wire also gets its value.
 
 Both modes produce the same :class:`ConstraintSystem`, because circuit code never branches on a
-value. Witness values that constraints do not define by themselves come from *hints*
+value. A third, *values-only* mode (``Builder(witness=True, values_only=True)``) computes the
+same witness without recording constraints: a block's witness needs no new system when the
+system of its preset is built once and cached; gadgets may take a faster path there
+(``circuits.gadgets.poseidon``), and tests require both modes to give the same witness.
+
+Witness values that constraints do not define by themselves come from *hints*
 (``cs.hint(name, fn, *inputs)``): ``fn`` computes the value from the inputs' values, and the
 code must constrain the hinted wire right after. :meth:`Builder.finalize` refuses a circuit with
 a wire that appears in no constraint, so a forgotten hint cannot slip through.
@@ -27,10 +32,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from protocol.field import R
 
 LC = dict[int, int]  # wire index -> coefficient mod r; wire 0 is the constant 1
+Rows = tuple[list[int], list[int], list[int]]  # <a_j,w>, <b_j,w>, <c_j,w> per constraint j
 HintFn = Callable[..., Sequence[int]]
 
 
@@ -61,11 +68,22 @@ class UnconstrainedWireError(ValueError):
     """A wire (an input or a hint) that no constraint mentions."""
 
 
-def _dot(lc: LC, w: Sequence[int]) -> int:
-    total = 0
-    for k, c in lc.items():
-        total += c * w[k]
-    return total
+def _column(lcs: Sequence[LC], w: Sequence[int]) -> list[int]:
+    """``<lc, w> mod r`` for each combination; a lone unit term (most of them) is read as is."""
+    out: list[int] = []
+    append = out.append
+    for lc in lcs:
+        if len(lc) == 1:
+            for k, c in lc.items():
+                append(w[k] if c == 1 else c * w[k] % R)
+        elif lc:
+            total = 0
+            for k, c in lc.items():
+                total += c * w[k]
+            append(total % R)
+        else:
+            append(0)
+    return out
 
 
 def _encode_lc(lc: LC) -> bytes:
@@ -86,10 +104,28 @@ class ConstraintSystem:
 
     def check(self, witness: Sequence[int]) -> None:
         """Raise UnsatisfiedConstraintError for the first constraint ``witness`` breaks."""
+        self.checked_rows(witness)
+
+    def checked_rows(self, witness: Sequence[int]) -> Rows:
+        """``(<a_j,w>, <b_j,w>, <c_j,w>)`` for every constraint j, reduced mod r, after checking
+        that every row holds (UnsatisfiedConstraintError names the first that does not): the
+        check and the prover's constraint evaluations are one pass."""
         self._check_shape(witness)
-        for i, con in enumerate(self.constraints):
-            if (_dot(con.a, witness) * _dot(con.b, witness) - _dot(con.c, witness)) % R:
-                raise UnsatisfiedConstraintError(i, con.name)
+        a, b, c = self.rows(witness)
+        for i, (x, y, z) in enumerate(zip(a, b, c, strict=True)):
+            if x * y % R != z:
+                raise UnsatisfiedConstraintError(i, self.constraints[i].name)
+        return a, b, c
+
+    def rows(self, witness: Sequence[int]) -> Rows:
+        """``(<a_j,w>, <b_j,w>, <c_j,w>)`` for every constraint j, reduced mod r, unchecked."""
+        a, b, c = self._matrices
+        return _column(a, witness), _column(b, witness), _column(c, witness)
+
+    @cached_property
+    def _matrices(self) -> tuple[list[LC], list[LC], list[LC]]:
+        cons = self.constraints
+        return [k.a for k in cons], [k.b for k in cons], [k.c for k in cons]
 
     def _check_shape(self, witness: Sequence[int]) -> None:
         if len(witness) != self.num_wires:
@@ -105,7 +141,12 @@ class ConstraintSystem:
         return list(witness[1 : 1 + self.num_public])
 
     def digest(self) -> bytes:
-        """SHA-256 of the shape: counts and every constraint (names are left out)."""
+        """SHA-256 of the shape: counts and every constraint (names are left out); computed
+        once per system (a system is never changed once finalized)."""
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> bytes:
         h = hashlib.sha256(b"zkperp-r1cs-v1")
         for n in (self.num_public, self.num_wires, len(self.constraints)):
             h.update(n.to_bytes(8, "big"))
@@ -218,9 +259,16 @@ class Builder:
     """
 
     def __init__(
-        self, *, witness: bool, hint_overrides: Mapping[str, HintFn] | None = None
+        self,
+        *,
+        witness: bool,
+        hint_overrides: Mapping[str, HintFn] | None = None,
+        values_only: bool = False,
     ) -> None:
+        if values_only and not witness:
+            raise ValueError("a values-only builder computes a witness: witness=True")
         self.witness_mode = witness
+        self.values_only = values_only
         self._overrides = dict(hint_overrides or {})
         self._prefix = ""
         self._public_names: list[str] = []
@@ -232,6 +280,10 @@ class Builder:
     @property
     def num_constraints(self) -> int:
         return len(self._constraints)
+
+    @property
+    def has_hint_overrides(self) -> bool:
+        return bool(self._overrides)
 
     @contextmanager
     def scope(self, name: str) -> Iterator[None]:
@@ -269,6 +321,13 @@ class Builder:
         self._private_names.append(full_name)
         return LinearCombination({-len(self._private_names): 1}, value)
 
+    def values_wire(self, value: int) -> LinearCombination:
+        """A new private wire holding ``value`` (reduced), for a gadget's values-only twin that
+        allocates its wires in the order of its constrained path (values-only builders)."""
+        if not self.values_only:
+            raise ValueError("values_wire is for values-only builders")
+        return self._new_private("", value)
+
     def hints(
         self, name: str, count: int, fn: HintFn, *inputs: LinearCombination
     ) -> list[LinearCombination]:
@@ -294,7 +353,9 @@ class Builder:
     def assert_mul(
         self, a: LinearCombination, b: LinearCombination, c: LinearCombination, name: str
     ) -> None:
-        """Constrain ``a * b == c``."""
+        """Constrain ``a * b == c`` (recorded unless values-only)."""
+        if self.values_only:
+            return
         self._constraints.append((a.terms, b.terms, c.terms, sys.intern(self._prefix + name)))
 
     def assert_equal(self, a: LinearCombination, b: LinearCombination, name: str) -> None:
@@ -322,9 +383,17 @@ class Builder:
         return pub
 
     # -- finishing -----------------------------------------------------------------------------
+    def witness_values(self) -> list[int]:
+        """The witness, in the iden3 wire order (witness and values-only modes)."""
+        if not self.witness_mode:
+            raise ValueError("a setup-mode builder has no witness")
+        return [1, *self._public_values, *self._private_values]
+
     def finalize(self) -> tuple[ConstraintSystem, list[int] | None]:
         """The constraint system (wires renumbered to the iden3 order) and, in witness mode,
         the witness. Raises UnconstrainedWireError for a wire no constraint mentions."""
+        if self.values_only:
+            raise ValueError("a values-only builder has no constraint system: witness_values()")
         self._check_all_wires_used()
         offset = len(self._public_names)
         num_wires = 1 + offset + len(self._private_names)
@@ -349,7 +418,7 @@ class Builder:
         )
         if not self.witness_mode:
             return system, None
-        return system, [1, *self._public_values, *self._private_values]
+        return system, self.witness_values()
 
     def _check_all_wires_used(self) -> None:
         used: set[int] = set()

@@ -26,10 +26,6 @@ abstract contract Config is Errors {
         0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
     /// @dev Bytes per pubdata record (section 8).
     uint256 internal constant OP_BYTES = 64;
-    /// @dev Bytes per commitment chunk: 31 big-endian bytes are always < r.
-    uint256 internal constant CHUNK_BYTES = 31;
-    /// @dev The sponge domain of the batch commitment: the bytes "pubdata" as an integer.
-    uint256 internal constant DOMAIN_PUBDATA = 0x70756264617461;
     /// @dev The reserved accounts nobody owns (protocol/accounts.py): they never exit.
     uint48 internal constant INSURANCE_FUND = 0;
     uint48 internal constant FUNDING_POOL = 2;

@@ -29,7 +29,9 @@ interface Events {
         uint64 timestamp,
         uint64 priorityRequests,
         uint256 stateRoot,
-        uint256 commitment,
+        bytes32 dataHash,
+        uint256 challenge,
+        uint256 evaluation,
         bytes32 withdrawalsHash,
         bytes pubdata
     );

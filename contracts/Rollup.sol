@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Blob} from "./Blob.sol";
 import {Config} from "./Config.sol";
 import {Governance} from "./Governance.sol";
 import {Operations} from "./Operations.sol";
-import {Poseidon} from "./Poseidon.sol";
 import {Storage} from "./Storage.sol";
 import {IERC20} from "./interfaces/IERC20.sol";
 import {IVerifier} from "./interfaces/IVerifier.sol";
@@ -16,12 +16,11 @@ import {IVerifier} from "./interfaces/IVerifier.sol";
 contract Rollup is Config, Storage, Governance {
     /// @notice The collateral token (6-decimal USDC).
     IERC20 public immutable token;
-    /// @notice Groth16 verifier of the block circuit: inputs (old root, new root, commitment).
+    /// @notice Groth16 verifier of the block circuit: inputs (old root, new root, timestamp,
+    /// z, y), y the value at z of the polynomial of the batch's data (PROTOCOL section 9).
     IVerifier public immutable blockVerifier;
     /// @notice Groth16 verifier of the exit circuit: inputs (root, account, owner, amount).
     IVerifier public immutable exitVerifier;
-    /// @notice The Poseidon sponge (generated from protocol/poseidon.py).
-    Poseidon public immutable poseidon;
     /// @notice Accounts below this index are reserved (created at genesis, never claimed).
     uint48 public immutable firstUserAccount;
     /// @notice keccak256 of the exit circuit's proving key file: the public artefact a user needs
@@ -37,7 +36,6 @@ contract Rollup is Config, Storage, Governance {
     /// @param token_ The collateral token.
     /// @param blockVerifier_ The block circuit's verifier.
     /// @param exitVerifier_ The exit circuit's verifier.
-    /// @param poseidon_ The Poseidon sponge contract.
     /// @param genesisStateRoot The state root of the empty exchange (batch 0).
     /// @param reservedOwners The owners of the reserved accounts 0 .. n-1 that the genesis state
     /// creates (address(0): nobody may deposit into it or force requests on it).
@@ -51,7 +49,6 @@ contract Rollup is Config, Storage, Governance {
         IERC20 token_,
         IVerifier blockVerifier_,
         IVerifier exitVerifier_,
-        Poseidon poseidon_,
         uint256 genesisStateRoot,
         address[] memory reservedOwners,
         address owner_,
@@ -61,7 +58,7 @@ contract Rollup is Config, Storage, Governance {
     ) Config(params) Governance(owner_, validators_) {
         if (
             address(token_).code.length == 0 || address(blockVerifier_).code.length == 0
-                || address(exitVerifier_).code.length == 0 || address(poseidon_).code.length == 0
+                || address(exitVerifier_).code.length == 0
         ) revert InvalidParams();
         if (genesisStateRoot >= FIELD_ORDER) revert RootNotInField();
         if (reservedOwners.length >= MAX_ACCOUNTS) revert InvalidParams();
@@ -77,13 +74,14 @@ contract Rollup is Config, Storage, Governance {
         token = token_;
         blockVerifier = blockVerifier_;
         exitVerifier = exitVerifier_;
-        poseidon = poseidon_;
         StoredBatchInfo memory genesis = StoredBatchInfo({
             batchNumber: 0,
             timestamp: uint64(block.timestamp),
             priorityRequests: 0,
             stateRoot: genesisStateRoot,
-            commitment: 0,
+            dataHash: keccak256(""),
+            challenge: 0,
+            evaluation: 0,
             withdrawalsHash: keccak256("")
         });
         storedBatchHashes[0] = hashStoredBatchInfo(genesis);
@@ -228,7 +226,8 @@ contract Rollup is Config, Storage, Governance {
     /// @notice Commits the batch after `lastBatch` (the last committed one): checks the batch
     /// number, the timestamp, the root, the pubdata length and the priority requests the
     /// pubdata consumes against the queue's hash chain, then stores the hash of its info with
-    /// the Poseidon commitment to its timestamp and pubdata, computed here.
+    /// the data hash keccak256(pubdata), the challenge z derived from it, the roots and the
+    /// timestamp, and y = p(z) of the pubdata's blob polynomial, computed here.
     /// @param lastBatch The StoredBatchInfo of the last committed batch.
     /// @param newBatch The batch: its number, timestamp, new state root and pubdata.
     function commitBatch(StoredBatchInfo calldata lastBatch, CommitBatchInfo calldata newBatch)
@@ -245,12 +244,17 @@ contract Rollup is Config, Storage, Governance {
         bytes calldata pubdata = newBatch.pubdata;
         if (pubdata.length != OPS_PER_BLOCK * OP_BYTES) revert WrongPubdataLength();
         (uint64 consumed, bytes32 withdrawalsHash) = _scanPubdata(pubdata);
+        bytes32 dataHash = keccak256(pubdata);
+        uint256 z =
+            Blob.challenge(dataHash, lastBatch.stateRoot, newBatch.newStateRoot, newBatch.timestamp);
         StoredBatchInfo memory info = StoredBatchInfo({
             batchNumber: newBatch.batchNumber,
             timestamp: newBatch.timestamp,
             priorityRequests: consumed,
             stateRoot: newBatch.newStateRoot,
-            commitment: _computeCommitment(newBatch.timestamp, pubdata),
+            dataHash: dataHash,
+            challenge: z,
+            evaluation: Blob.evaluate(pubdata, z),
             withdrawalsHash: withdrawalsHash
         });
         storedBatchHashes[info.batchNumber] = hashStoredBatchInfo(info);
@@ -260,8 +264,8 @@ contract Rollup is Config, Storage, Governance {
     }
 
     /// @notice Verifies the next committed batch with the block verifier. The public inputs
-    /// (last verified root, the batch's root, its commitment) come from storage, never from
-    /// the caller; anyone holding a valid proof may call.
+    /// (last verified root, the batch's root, timestamp, challenge and evaluation) come from
+    /// storage, never from the caller; anyone holding a valid proof may call.
     /// @param batch The StoredBatchInfo of batch totalBatchesVerified + 1.
     /// @param proof The Groth16 proof (512 bytes, EIP-2537 encoding).
     function verifyBatch(StoredBatchInfo calldata batch, bytes calldata proof)
@@ -275,10 +279,12 @@ contract Rollup is Config, Storage, Governance {
         if (hashStoredBatchInfo(batch) != storedBatchHashes[batch.batchNumber]) {
             revert BatchInfoMismatch();
         }
-        uint256[] memory inputs = new uint256[](3);
+        uint256[] memory inputs = new uint256[](5);
         inputs[0] = lastVerifiedStateRoot;
         inputs[1] = batch.stateRoot;
-        inputs[2] = batch.commitment;
+        inputs[2] = batch.timestamp;
+        inputs[3] = batch.challenge;
+        inputs[4] = batch.evaluation;
         if (!blockVerifier.verifyProof(proof, inputs)) revert InvalidProof();
         totalBatchesVerified = batch.batchNumber;
         totalVerifiedPriorityRequests += batch.priorityRequests;
@@ -520,29 +526,6 @@ contract Rollup is Config, Storage, Governance {
         withdrawalsHash = keccak256(withdrawals);
     }
 
-    /// @dev sponge(DOMAIN_PUBDATA, [timestamp, c_0, ..., c_{k-1}]) over the 31-byte big-endian
-    /// chunks of the pubdata, the last right-padded with zeros (PROTOCOL section 9).
-    function _computeCommitment(uint64 timestamp, bytes calldata pubdata)
-        private
-        view
-        returns (uint256)
-    {
-        uint256 chunks = (pubdata.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
-        uint256[] memory inputs = new uint256[](chunks + 1);
-        inputs[0] = timestamp;
-        for (uint256 i = 0; i < chunks; ++i) {
-            uint256 off = i * CHUNK_BYTES;
-            uint256 left = pubdata.length - off;
-            uint256 size = left < CHUNK_BYTES ? left : CHUNK_BYTES;
-            uint256 word;
-            assembly ("memory-safe") {
-                word := calldataload(add(pubdata.offset, off))
-            }
-            inputs[i + 1] = (word >> (8 * (32 - size))) << (8 * (CHUNK_BYTES - size));
-        }
-        return poseidon.sponge(inputs, DOMAIN_PUBDATA);
-    }
-
     /// @dev Calls the token; reverts unless the call succeeded and returned nothing or true.
     function _safeTokenCall(bytes memory data) private {
         (bool ok, bytes memory ret) = address(token).call(data);
@@ -557,7 +540,9 @@ contract Rollup is Config, Storage, Governance {
             info.timestamp,
             info.priorityRequests,
             info.stateRoot,
-            info.commitment,
+            info.dataHash,
+            info.challenge,
+            info.evaluation,
             info.withdrawalsHash,
             pubdata
         );

@@ -9,10 +9,12 @@ abstract contract Storage {
     /// @notice What L1 keeps of a committed batch (hashed: `keccak256(abi.encode(info))`).
     struct StoredBatchInfo {
         uint64 batchNumber;
-        uint64 timestamp; // unix seconds, the first element of the commitment's sponge
+        uint64 timestamp; // unix seconds, a public input of the batch's proof
         uint64 priorityRequests; // how many queued requests the batch consumes
         uint256 stateRoot; // the state root after the batch
-        uint256 commitment; // Poseidon commitment to the timestamp and pubdata (section 9)
+        bytes32 dataHash; // keccak256 of the pubdata posted as calldata (section 9)
+        uint256 challenge; // z: Blob.challenge(dataHash, previous root, stateRoot, timestamp)
+        uint256 evaluation; // y = p(z), p the polynomial of the batch's blob (section 9)
         bytes32 withdrawalsHash; // keccak256 of the batch's L1-withdrawal records, in order
     }
 

@@ -7,9 +7,15 @@ insurance fund and the funding pool never exit themselves: the fund's value belo
 share holders, and the funding pool's balance is the other side of the unsettled funding the
 users' TAVs already count. The fee account exits like a user, to its genesis owner.
 
+Positions are valued as the risk rules do (``protocol.risk.compute_risk``): ``size x mark`` less
+the unsettled funding ``ceil(size x (F - f) / FUNDING_INDEX_SCALE)``, at the marks and cumulative
+funding indexes of the market leaves in the verified state root; nothing is closed or settled,
+so the open interest stays behind in the frozen state (PROTOCOL 9.4).
+
 Since no liquidation leaves a debt behind (``protocol.liquidation``), these amounts add up to no
-more than the rollup holds (``tests/protocol/test_state_machine.py``). The exit circuit proves
-them for accounts without positions or shares for now (PROTOCOL 8.C).
+more than the rollup holds (``tests/protocol/test_state_machine.py``). The exit circuit
+(``circuits/exit.py``) proves exactly these amounts, and refuses the two accounts of
+``NEVER_EXIT``.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ positions over at it; deleveraging moves positions at it to the opposite side, e
 deleverage that closes an account's last position, which uses the bankruptcy price (below).
 
 No liquidation path leaves a debt behind: an account that ends with no position ends with
-collateral >= 0 (takeover and that last deleverage; ``absorb_deficit``), so the balances users
-can exit with never add up to more than the rollup holds.
+collateral >= 0 (takeover: ``absorb_deficit``; that last deleverage: ``share_deficit``, which
+the fund pays from its free value and the counterparty for the rest), so the balances users can
+exit with never add up to more than the rollup holds.
 """
 
 from __future__ import annotations
@@ -61,11 +62,41 @@ def is_last_position(account: Account, market: int) -> bool:
 
 
 def absorb_deficit(state: State, account: Account) -> None:
-    """An account left with negative collateral and no position is brought to zero by the
-    insurance fund, so no debt is left that nobody covers (PROTOCOL 7.4)."""
+    """After a takeover, an account left with negative collateral and no position is brought to
+    zero by the insurance fund, which the takeover condition lets absorb it (PROTOCOL 7.4)."""
     if account.collateral < 0:
         state.decrease_collateral(state.accounts[INSURANCE_FUND], -account.collateral)
         state.set_collateral(account, 0)
+
+
+def compute_free_value(state: State) -> int:
+    """What the insurance fund can pay toward a deficit: its TAV above its maintenance margin,
+    never below 0 (with no position, its collateral)."""
+    risk = compute_risk(state.accounts[INSURANCE_FUND], state.markets)
+    return max(0, risk.tav - risk.mmr)
+
+
+def share_deficit(state: State, account: Account, counterparty: Account) -> None:
+    """After the deleverage that closed ``account``'s last position, its negative collateral
+    (a short with negative cash: even a price of 0 left a debt) is paid by the insurance fund up
+    to its free value (nothing when ``account`` is the fund), and the rest by ``counterparty``,
+    as if the short had bought back at a negative price (PROTOCOL 7.4). Exact integers: the
+    collateral moved is the debt, nothing is rounded."""
+    deficit = -account.collateral
+    if deficit <= 0:
+        return
+    fund = state.accounts[INSURANCE_FUND]
+    paid = 0 if account.index == INSURANCE_FUND else min(deficit, compute_free_value(state))
+    if paid:
+        state.decrease_collateral(fund, paid)
+    if deficit > paid:
+        state.decrease_collateral(counterparty, deficit - paid)
+    state.set_collateral(account, 0)
+
+
+def has_position(account: Account) -> bool:
+    """Whether ``account`` holds a position in any market."""
+    return any(p.size for p in account.positions.values())
 
 
 def compute_takeover_risk(state: State, account: Account) -> Risk:

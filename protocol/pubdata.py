@@ -1,5 +1,5 @@
-"""Pubdata: the 64-byte operation records of PROTOCOL section 8, the L1 priority requests, the
-31-byte chunking and the batch commitment of section 9.
+"""Pubdata: the 64-byte operation records of PROTOCOL section 8, the L1 priority requests and the
+31-byte chunking of section 9 (``protocol.blob`` lays the chunks into a blob).
 
 Every record is ``OP_BYTES`` bytes, big-endian, zero-padded at the end; byte 0 is the operation
 type. What follows is the operation's :class:`Layout`: its fields in order, each a fixed number
@@ -23,7 +23,6 @@ from enum import IntEnum
 
 from Crypto.Hash import keccak
 
-from protocol import poseidon
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_PUBKEY_BYTES
 
 OP_BYTES = 64
@@ -32,7 +31,6 @@ ACCOUNT_BYTES = RECORD_ACCOUNT_BYTES  # account indices are 48-bit in every pres
 ADDRESS_BYTES = RECORD_ADDRESS_BYTES
 PUBKEY_BYTES = RECORD_PUBKEY_BYTES
 ZERO_HASH = bytes(32)
-DOMAIN_PUBDATA = int.from_bytes(b"pubdata", "big")  # the batch commitment's sponge domain
 
 # Flags of a forced order; any other bit is invalid.
 ORDER_FLAG_ASK = 0x01  # sell; otherwise buy
@@ -306,8 +304,3 @@ def compute_chunks(pubdata: bytes) -> list[int]:
         int.from_bytes(pubdata[i : i + CHUNK_BYTES].ljust(CHUNK_BYTES, b"\0"), "big")
         for i in range(0, len(pubdata), CHUNK_BYTES)
     ]
-
-
-def compute_commitment(timestamp: int, pubdata: bytes) -> int:
-    """The batch commitment: ``sponge(DOMAIN_PUBDATA, [timestamp, c_0, ..., c_{k-1}])``."""
-    return poseidon.sponge([timestamp, *compute_chunks(pubdata)], DOMAIN_PUBDATA)

@@ -13,12 +13,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from circuits.r1cs import ConstraintSystem
+from circuits.r1cs import ConstraintSystem, Rows
 from protocol.field import R
 from prover.backend import Backend, InvalidPointError, Point, get_backend
 from prover.keys import ProvingKey, VerifyingKey
 from prover.ntt import Domain
 from prover.qap import quotient_evaluations
+from prover.transform import CosetTransform, get_transform
 
 _TASKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prove")
 
@@ -50,8 +51,14 @@ class _Query:
 class Prover:
     """A proving key decoded once into a backend's points; ``prove`` many witnesses with it."""
 
-    def __init__(self, pk: ProvingKey, backend: Backend | None = None) -> None:
+    def __init__(
+        self,
+        pk: ProvingKey,
+        backend: Backend | None = None,
+        transform: CosetTransform | None = None,
+    ) -> None:
         be = self.backend = backend or get_backend()
+        self.transform = transform or get_transform()
         self.pk = pk
         g1, g2 = be.g1_from_bytes, be.g2_from_bytes
         self.alpha, self.beta1 = g1(pk.vk.alpha_g1, trusted=True), g1(pk.beta_g1, trusted=True)
@@ -72,16 +79,20 @@ class Prover:
         if cs is not self._circuit:
             self.pk.require_circuit(cs.digest())
             self._circuit = cs
-        cs.check(witness)
-        return self.assemble(cs, witness)
+        return self._assemble(cs, witness, cs.checked_rows(witness))
 
     def assemble(self, cs: ConstraintSystem, witness: Sequence[int]) -> Proof:
         """The proof for ``witness`` without checking it first: a witness that breaks a
         constraint gives a proof that does not verify. ``prove`` is what callers want."""
+        return self._assemble(cs, witness, cs.rows(witness))
+
+    def _assemble(self, cs: ConstraintSystem, witness: Sequence[int], rows: Rows) -> Proof:
         be = self.backend
         msms: list[Future[Point]] = [_TASKS.submit(be.g2_msm, *self.b2.scalars(witness))]
         msms += [_TASKS.submit(be.g1_msm, *q.scalars(witness)) for q in (self.a, self.b1, self.c)]
-        h = be.g1_msm(self.h, quotient_evaluations(cs, witness, Domain(self.pk.log_size)))
+        domain = Domain(self.pk.log_size)
+        h_scalars = quotient_evaluations(cs, witness, domain, self.transform, rows)
+        h = be.g1_msm(self.h, h_scalars)
         b2_sum, a_sum, b1_sum, c_sum = (f.result() for f in msms)
         r, s = secrets.randbelow(R), secrets.randbelow(R)
         a = be.g1_add(be.g1_add(self.alpha, a_sum), be.g1_mul(self.delta1, r))

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from circuits.r1cs import LC, ConstraintSystem
+from circuits.r1cs import ConstraintSystem, Rows
 from protocol.field import R
-from prover.ntt import GENERATOR, Domain, to_coset
+from prover.ntt import GENERATOR, Domain
+from prover.transform import CosetTransform, get_transform
 
 
 def domain_for(cs: ConstraintSystem) -> Domain:
@@ -81,22 +82,23 @@ def wire_polynomials_at(
 
 
 def constraint_evaluations(
-    cs: ConstraintSystem, witness: Sequence[int], domain: Domain
+    cs: ConstraintSystem, witness: Sequence[int], domain: Domain, rows: Rows | None = None
 ) -> tuple[list[int], list[int], list[int]]:
-    """``<A_j, w>``, ``<B_j, w>``, ``<C_j, w>`` at every domain point (zero-padded)."""
-    rows = [(_dot(k.a, witness), _dot(k.b, witness), _dot(k.c, witness)) for k in cs.constraints]
-    pad = domain.size - len(rows) - cs.num_public - 1
-    a = [x for x, _, _ in rows] + list(witness[: cs.num_public + 1]) + [0] * pad
-    zeros = [0] * (domain.size - len(rows))
-    return a, [y for _, y, _ in rows] + zeros, [z for _, _, z in rows] + zeros
+    """``<A_j, w>``, ``<B_j, w>``, ``<C_j, w>`` at every domain point (zero-padded); ``rows``
+    are the constraints' own rows when the caller has them already (``cs.checked_rows``)."""
+    a, b, c = rows or cs.rows(witness)
+    pad = domain.size - len(a) - cs.num_public - 1
+    zeros = [0] * (domain.size - len(a))
+    return a + list(witness[: cs.num_public + 1]) + [0] * pad, b + zeros, c + zeros
 
 
-def quotient_evaluations(cs: ConstraintSystem, witness: Sequence[int], domain: Domain) -> list[int]:
+def quotient_evaluations(
+    cs: ConstraintSystem,
+    witness: Sequence[int],
+    domain: Domain,
+    transform: CosetTransform | None = None,
+    rows: Rows | None = None,
+) -> list[int]:
     """``A*B - C`` on the coset ``7*H``, natural order: the scalars of the H-query MSM."""
-    a, b, c = constraint_evaluations(cs, witness, domain)
-    a, b, c = to_coset(a), to_coset(b), to_coset(c)
-    return [(x * y - z) % R for x, y, z in zip(a, b, c, strict=True)]
-
-
-def _dot(lc: LC, w: Sequence[int]) -> int:
-    return sum(coeff * w[i] for i, coeff in lc.items()) % R
+    a, b, c = constraint_evaluations(cs, witness, domain, rows)
+    return (transform or get_transform()).quotient_on_coset(a, b, c)

@@ -1,4 +1,4 @@
-"""Deploy the rollup: the USDC token (unless one is given), the two verifiers, Poseidon, Rollup.
+"""Deploy the rollup: the USDC token (unless one is given), the two verifiers, Rollup.
 
 ``deploy_rollup`` takes the verifier artifacts (from ``prover.solidity.generate_verifier``,
 compiled with ``scripts.compile.compile_sources``) and refuses any artifact compiled from
@@ -39,7 +39,6 @@ class RollupDeployment:
 
     rollup: ChecksumAddress
     token: ChecksumAddress
-    poseidon: ChecksumAddress
     block_verifier: ChecksumAddress
     exit_verifier: ChecksumAddress
 
@@ -77,7 +76,7 @@ def deploy_rollup(
     exit_key_hash: bytes = bytes(32),
     manifest: Path = DEVNET_MANIFEST,
 ) -> RollupDeployment:
-    """Deploy the two verifiers, Poseidon, the token (a fresh TestUSDC unless ``token`` is
+    """Deploy the two verifiers, the token (a fresh TestUSDC unless ``token`` is
     given) and the Rollup for ``preset``. ``owner`` and ``validators`` default to the node's
     first account. ``reserved_owners`` are the L1 owners of the genesis accounts 0 .. n-1
     (protocol/accounts.py; the zero address for none), as the genesis state records them.
@@ -94,7 +93,6 @@ def deploy_rollup(
     token = token or chain.deploy(w3, artifacts["TestUSDC"]).address
     block = chain.deploy(w3, block_verifier)
     exit_ = chain.deploy(w3, exit_verifier)
-    poseidon = chain.deploy(w3, artifacts["Poseidon"])
     rollup = chain.deploy(
         w3,
         artifacts["Rollup"],
@@ -102,7 +100,6 @@ def deploy_rollup(
         token,
         block.address,
         exit_.address,
-        poseidon.address,
         genesis_state_root,
         list(reserved_owners),
         owner or deployer,
@@ -113,7 +110,6 @@ def deploy_rollup(
     deployment = RollupDeployment(
         rollup=rollup.address,
         token=Web3.to_checksum_address(token),
-        poseidon=poseidon.address,
         block_verifier=block.address,
         exit_verifier=exit_.address,
     )
@@ -131,7 +127,6 @@ def _record(
     by_name = {
         "Rollup": (deployment.rollup, "Rollup"),
         "USDC": (deployment.token, "TestUSDC"),
-        "Poseidon": (deployment.poseidon, "Poseidon"),
         "BlockVerifier": (deployment.block_verifier, "IVerifier"),
         "ExitVerifier": (deployment.exit_verifier, "IVerifier"),
     }

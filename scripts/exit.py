@@ -1,6 +1,8 @@
 """The escape hatch, from a user's side: activate desert mode once a priority request has
 expired, refund the deposits no verified batch consumed, exit an account with a proof built from
-the state reconstructed from L1 (``scripts.reconstruct``), and pull the pending balance.
+the state reconstructed from L1 (``scripts.reconstruct``), and pull the pending balance. An
+account exits with ``protocol.exits.compute_exit_amount``: its open positions valued at the
+verified state's marks with their unsettled funding, and its pool share (PROTOCOL 9.4).
 
 Every step is a transaction anyone may send (the funds only ever go to the owner the contract
 or the proof names); each receipt is checked.
@@ -19,6 +21,7 @@ from web3.types import TxReceipt
 
 from protocol import pubdata
 from protocol.accounts import FUNDING_POOL, INSURANCE_FUND
+from protocol.exits import NEVER_EXIT, compute_exit_amount
 from protocol.state import State
 from scripts import chain
 from scripts.reconstruct import Reconstruction
@@ -41,6 +44,15 @@ class ExitResult:
     owner: str
     amount: int
     gas: int
+    positions: int  # open positions valued at the verified state's marks
+
+
+@dataclass(frozen=True)
+class ExitProof:
+    owner: bytes
+    amount: int
+    proof: bytes
+    positions: int
 
 
 def send(w3: Web3, fn: ContractFunction, sender: str, what: str) -> TxReceipt:
@@ -100,19 +112,38 @@ def execute_verified_batches(
     return executed
 
 
+WHY_NEVER_EXIT = {
+    INSURANCE_FUND: "account 0 is the insurance fund: it never exits; its value belongs to the "
+    "pool-share holders (PROTOCOL 9.4)",
+    FUNDING_POOL: "account 2 is the funding pool: it never exits; its balance backs the "
+    "unsettled funding the users' exit amounts count (PROTOCOL 9.4)",
+}
+
+
 def check_exit_allowed(account: int) -> None:
-    """ExitError for the accounts that never exit: the insurance fund and the funding pool
-    (protocol/exits.py; the contract refuses them too, with ReservedAccount)."""
-    if account == INSURANCE_FUND:
+    """ExitError for the accounts that never exit (``protocol.exits.NEVER_EXIT``): the insurance
+    fund and the funding pool (the contract refuses them with ReservedAccount, the exit circuit
+    at ``not_reserved``)."""
+    if account in NEVER_EXIT:
+        raise ExitError(WHY_NEVER_EXIT[account])
+
+
+def prove_account_exit(state: State, account: int, prover: ExitProver) -> ExitProof:
+    """The exit proof of ``account`` in ``state`` (the reconstructed last verified state): its
+    positions valued at the state's marks with their unsettled funding, its pool share; the
+    circuit's amount checked against the rules' (``protocol.exits``) before anything is sent."""
+    check_exit_allowed(account)
+    if account not in state.accounts:
+        raise ExitError(f"account {account} does not exist in the verified state")
+    expected = compute_exit_amount(state, account)
+    owner, amount, proof = prover.prove_exit(state, account)
+    if amount != expected:
         raise ExitError(
-            "account 0 is the insurance fund: it never exits; its value belongs to the "
-            "pool-share holders (PROTOCOL 9.4)"
+            f"the exit circuit proves {amount} but the rules give {expected} for account "
+            f"{account}: the exit key does not match these rules; nothing was sent"
         )
-    if account == FUNDING_POOL:
-        raise ExitError(
-            "account 2 is the funding pool: it never exits; its balance backs the unsettled "
-            "funding the users' exit amounts count (PROTOCOL 9.4)"
-        )
+    positions = sum(1 for p in state.accounts[account].positions.values() if p.size)
+    return ExitProof(owner, amount, proof, positions)
 
 
 def exit_account(
@@ -127,11 +158,11 @@ def exit_account(
     check_exit_allowed(account)
     if int(rollup.functions.lastVerifiedStateRoot().call()) != rebuilt.state_root:
         raise ExitError("the reconstruction is not of the last verified state")
-    owner_bytes, amount, proof = prover.prove_exit(rebuilt.state, account)
-    owner = Web3.to_checksum_address(owner_bytes)
-    fn = rollup.functions.performDesert(account, owner, amount, proof)
+    proven = prove_account_exit(rebuilt.state, account, prover)
+    owner = Web3.to_checksum_address(proven.owner)
+    fn = rollup.functions.performDesert(account, owner, proven.amount, proven.proof)
     receipt = send(w3, fn, sender, f"performDesert for account {account}")
-    return ExitResult(account, owner, amount, int(receipt["gasUsed"]))
+    return ExitResult(account, owner, proven.amount, int(receipt["gasUsed"]), proven.positions)
 
 
 def withdraw_pending_balance(w3: Web3, rollup: Contract, owner: str, sender: str) -> int:

@@ -3,8 +3,8 @@
 What is read, all from the RPC: the contract's counters and ``lastVerifiedStateRoot``; the
 ``BatchCommitted`` events, each checked against the hash the contract stores for its batch
 (``storedBatchHashes``); and each batch's pubdata, taken from the calldata of its
-``commitBatch`` transaction (fetched by hash) and checked against the batch's Poseidon
-commitment. Nothing comes from the operator.
+``commitBatch`` transaction (fetched by hash) and checked against the batch's data hash
+(keccak256 of the pubdata). Nothing comes from the operator.
 
 The pubdata is then replayed into a fresh genesis state with the protocol's own
 ``process_block``: each record becomes the operation it records, by its type's descriptor
@@ -35,7 +35,7 @@ from sequencer.submitter import StoredBatchInfo
 
 
 class ReconstructionError(RuntimeError):
-    """L1 data that does not add up: a batch, its calldata, its commitment or a root."""
+    """L1 data that does not add up: a batch, its calldata, its data hash or a root."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def read_batch(
     data = bytes(new[3])
     if (new[0], new[1], new[2]) != (number, info.timestamp, info.state_root):
         raise ReconstructionError(f"batch {number}: the calldata is not the committed batch")
-    if pubdata.compute_commitment(info.timestamp, data) != info.commitment:
-        raise ReconstructionError(f"batch {number}: the pubdata does not match its commitment")
+    if pubdata.keccak256(data) != info.data_hash:
+        raise ReconstructionError(f"batch {number}: the pubdata does not match its data hash")
     return L1Batch(info, data, tx_hash)
 
 

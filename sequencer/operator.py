@@ -1,15 +1,17 @@
 """The operator: L1 watcher -> block builder -> witness builder + prover -> L1 submitter.
 
 It keeps two states. The *live* state is where the builder applies each new block as soon as it
-is sealed (what users see); the *proving* state lags behind it, one proven block at a time, and
-is what the witness builder reads the Merkle paths from. Both start from the same genesis and
-replay the same blocks, and every proven block's root must equal the one the builder sealed.
+is sealed (what users see); the *proving* state lags behind it, after the last block whose
+witness was built, and is what the witness builder reads the Merkle paths from. Both start
+from the same genesis and replay the same blocks, and every proven block's root must equal the
+one the builder sealed.
 
 A step: take confirmed L1 requests; seal a block if anything is waiting (priority requests
-first); then take every sealed block that L1 has not executed through commit -> prove ->
-verify -> execute. The store records each sealed block (and each proof) before it is sent, and
-the contract's counters say which step a batch needs next, so ``Operator.open`` on the same
-file after a crash rebuilds the same states and goes on where L1 is.
+first; as many blocks as the prover proves at once, ``ProofPool.capacity``); then take every
+sealed block that L1 has not executed through commit -> prove -> verify -> execute. The store
+records each sealed block (and each proof) before it is sent, and the contract's counters say
+which step a batch needs next, so ``Operator.open`` on the same file after a crash rebuilds the
+same states and goes on where L1 is.
 
 A sealed block that cannot be settled as it is gets taken back, with every block after it, and
 sealed again from the same log (``retake_blocks``):
@@ -21,6 +23,13 @@ sealed again from the same log (``retake_blocks``):
   A block that fails again after that loses its L2 transactions (dropped, with the proof's
   error), so one transaction the circuit cannot prove never stalls the rollup.
 
+Proofs run ahead of L1 (``sequencer.proof_pool``): the witnesses of the next ``capacity`` blocks
+are built one after another on the proving state, which runs ahead of L1 by as many blocks, and
+their proofs run side by side (on Ray workers, ``sequencer.ray_pool``), while L1 still sees
+each batch committed, verified and executed in order, once. On a pool of workers, a block's
+witness is built while the proof of the one before it runs. Proofs in flight belong to the
+blocks as sealed: taking blocks back (or rebuilding after a failed step) forgets them.
+
 Each stage of a batch is logged (``zkperp.operator``, ``zkperp.prover``): sealed, dropped
 transactions, witness, proved, committed, verified, executed, reverted, re-sealed.
 """
@@ -29,18 +38,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
 
 from web3 import Web3
 from web3.contract import Contract
 
-from protocol.block import Block, process_block
+from protocol.block import process_block
 from protocol.commitment import update_state_root
-from protocol.state import State
 from sequencer.builder import SealedBlock, build_block, replay_block
 from sequencer.genesis import RollupConfig
 from sequencer.mempool import Mempool
 from sequencer.progress import Progress, ProgressCallback, ignore_progress
+from sequencer.proof_pool import (
+    BlockProver,
+    FailedProof,
+    PendingProof,
+    ProofPool,
+    ReadyProof,
+    get_proof_pool,
+)
 from sequencer.store import Store
 from sequencer.submitter import (
     BATCH_TIMESTAMP_MAX_AGE_S,
@@ -74,13 +89,6 @@ class RetakeBlock(Exception):
         self.proof_failed = proof_failed
 
 
-class BlockProver(Protocol):
-    """Proves one block: reads the paths from ``state`` (the state before ``block``), leaves
-    ``state`` after it, and returns the 512-byte proof ``verifyBatch`` takes."""
-
-    def prove_block(self, state: State, block: Block, report: ProgressCallback) -> bytes: ...
-
-
 @dataclass
 class L1Link:
     """How the operator reaches L1: the node, the rollup contract, the validator account, and
@@ -97,7 +105,8 @@ class Operator:
     """See the module docstring. ``open`` is the constructor to use."""
 
     def __init__(
-        self, config: RollupConfig, store: Store, l1: L1Link, prover: BlockProver,
+        self, config: RollupConfig, store: Store, l1: L1Link,
+        prover: BlockProver | ProofPool,
         report: ProgressCallback = ignore_progress,
     ) -> None:  # fmt: skip
         self.config = config
@@ -111,11 +120,14 @@ class Operator:
         self.state = config.make_genesis()
         self.proving_state = config.make_genesis()
         self.unfinished: list[SealedBlock] = []  # sealed, not yet executed on L1
+        self.proofs: dict[int, PendingProof] = {}  # started, by block number; the proving
+        # state is after the last of them
         self.proof_failures: dict[int, int] = {}  # block number -> failed proofs in a row
 
     @classmethod
     def open(
-        cls, config: RollupConfig, store: Store, l1: L1Link, prover: BlockProver,
+        cls, config: RollupConfig, store: Store, l1: L1Link,
+        prover: BlockProver | ProofPool,
         report: ProgressCallback = ignore_progress,
     ) -> Operator:  # fmt: skip
         """An operator on ``store``, its states rebuilt by replaying the blocks sealed there."""
@@ -150,6 +162,7 @@ class Operator:
         self.state = self.config.make_genesis()
         self.proving_state = self.config.make_genesis()
         self.unfinished = []
+        self.proofs = {}
         self.replay()
 
     # -- one step -------------------------------------------------------------------------------
@@ -159,13 +172,23 @@ class Operator:
         """The oldest priority request no sealed block consumed."""
         return sum(r.priority_count for r in self.store.get_blocks())
 
+    @property
+    def pool(self) -> ProofPool:
+        return get_proof_pool(self.prover)
+
     def step(self) -> SealedBlock | None:
-        """Takes L1 requests, seals a block if anything waits, and settles every unfinished
-        block on L1. Returns the block sealed, if any."""
+        """Takes L1 requests, seals blocks while anything waits (as many as the prover proves
+        at once), and settles every unfinished block on L1. Returns the last block sealed, if
+        any."""
         new = self.watcher.poll()
         if new:
             self.report(Progress("watch", 0, len(new), len(new), f"{len(new)} L1 request(s)"))
         sealed = self.seal_block()
+        while sealed is not None and len(self.unfinished) < self.pool.capacity:
+            more = self.seal_block()
+            if more is None:
+                break
+            sealed = more
         self.settle()
         return sealed
 
@@ -202,18 +225,18 @@ class Operator:
             except RetakeBlock as failure:
                 self.retake_blocks(failure)
                 continue
-            self.unfinished.pop(0)
+            done = self.unfinished.pop(0)
+            self.proofs.pop(done.number, None)
 
     def _settle(self, sealed: SealedBlock) -> None:
         n = sealed.number
         l1 = get_l1_progress(self.l1.rollup)
         if n > l1.committed:
             self._commit(sealed)
+        self._start_proofs(l1.verified)
         info = get_stored_info(self.l1.rollup, n)
         if n > l1.verified:
             self._verify(sealed, info)
-        else:
-            process_block(self.proving_state, sealed.block)
         if n > l1.executed:
             self.submitter.execute(info, sealed.pubdata)
             self.report(Progress("execute", n, 1, 1, "executed"))
@@ -233,13 +256,7 @@ class Operator:
 
     def _verify(self, sealed: SealedBlock, info: StoredBatchInfo) -> None:
         n = sealed.number
-        proof = self.store.get_proof(n)
-        if proof is None:
-            proof = self._prove(sealed)
-        else:
-            process_block(self.proving_state, sealed.block)
-        if update_state_root(self.proving_state) != sealed.state_root:
-            raise OperatorError(f"block {n}: the proven state's root is not the sealed root")
+        proof = self._get_proof(n)
         self.report(Progress("verify", n, 0, 1, "verifyBatch"))
         try:
             self.submitter.verify(info, proof)
@@ -249,15 +266,45 @@ class Operator:
         self.report(Progress("verify", n, 1, 1, "verified"))
         log.info("block %d verified", n)
 
-    def _prove(self, sealed: SealedBlock) -> bytes:
-        """The block's proof (stored once made); a prover that fails, whatever the reason,
+    def _start_proofs(self, verified: int) -> None:
+        """Builds the witnesses of the unfinished blocks, in order, and starts their proofs,
+        up to the pool's capacity ahead (a block L1 verified, or whose proof is stored, only
+        moves the proving state on). Stops at a block whose proof could not start."""
+        pool = self.pool
+        for sealed in self.unfinished[: pool.capacity]:
+            pending = self.proofs.get(sealed.number)
+            if isinstance(pending, FailedProof):
+                return
+            if pending is None:
+                self.proofs[sealed.number] = self._start_proof(pool, sealed, verified)
+
+    def _start_proof(self, pool: ProofPool, sealed: SealedBlock, verified: int) -> PendingProof:
+        n = sealed.number
+        stored = None if n <= verified else self.store.get_proof(n)
+        if n <= verified or stored is not None:
+            process_block(self.proving_state, sealed.block)
+            pending: PendingProof = ReadyProof(stored or b"")
+        else:
+            pending = pool.start_block(self.proving_state, sealed.block, self.report)
+            if isinstance(pending, FailedProof):
+                return pending
+        if update_state_root(self.proving_state) != sealed.state_root:
+            error = OperatorError(f"block {n}: the proven state's root is not the sealed root")
+            return FailedProof(error)
+        return pending
+
+    def _get_proof(self, n: int) -> bytes:
+        """Block ``n``'s proof (stored once made); a prover that fails, whatever the reason,
         makes the block be taken back."""
         try:
-            proof = self.prover.prove_block(self.proving_state, sealed.block, self.report)
+            proof = self.proofs[n].result()
+        except OperatorError:
+            raise
         except Exception as e:
             reason = f"the prover failed: {type(e).__name__}: {e}"
-            raise RetakeBlock(sealed.number, reason, True) from e
-        self.store.set_proof(sealed.number, proof)
+            raise RetakeBlock(n, reason, True) from e
+        if self.store.get_proof(n) is None:
+            self.store.set_proof(n, proof)
         return proof
 
     # -- taking blocks back ---------------------------------------------------------------------

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from circuits.block import build_block_circuit
 from circuits.exit import build_exit_circuit
 from circuits.r1cs import ConstraintSystem
 from protocol.block import Block
@@ -28,7 +27,7 @@ from prover.keys import ProvingKey
 from prover.setup import load_or_setup
 from prover.solidity import generate_verifier
 from sequencer.progress import Progress, ProgressCallback, heartbeat, ignore_progress
-from sequencer.witness import build_block_inputs, build_exit_witness
+from sequencer.witness import build_block_inputs, build_exit_witness, get_block_system
 
 SECONDS_PER_DOMAIN_POINT = 2e-4  # first-proof estimate on this 2-core machine, refined after
 
@@ -62,23 +61,31 @@ class CircuitProver:
         """The proof (EIP-2537 bytes) of ``witness``, checked against the verifying key."""
         start = time.monotonic()
         with heartbeat(report, "prove", batch, self.get_expected_seconds()):
-            proof = self.prover.prove(cs, witness)
+            proof = prove_checked(self.prover, cs, witness, self.name)
         seconds = time.monotonic() - start
-        self._record_time(seconds)
-        if not verify(self.key.vk, cs.public_inputs(witness), proof):
-            raise ProofError(f"the {self.name} proof does not verify")
+        self.record_time(seconds)
         log.info("%s proof of batch %d made in %.1f s", self.name, batch, seconds)
-        return proof_to_bytes(proof)
+        return proof
 
     def _read_timings(self) -> dict[str, float]:
         return json.loads(self.timings.read_text()) if self.timings.exists() else {}
 
-    def _record_time(self, seconds: float) -> None:
+    def record_time(self, seconds: float) -> None:
+        """Remembers ``seconds`` as the time of this circuit's last proof."""
         timings = self._read_timings()
         timings[self.key.circuit_digest.hex()] = round(seconds, 2)
         tmp = self.timings.with_suffix(".tmp")
         tmp.write_text(json.dumps(timings, indent=1))
         tmp.replace(self.timings)
+
+
+def prove_checked(prover: Prover, cs: ConstraintSystem, witness: list[int], name: str) -> bytes:
+    """The proof (EIP-2537 bytes) of ``witness``, refused (ProofError) unless it verifies
+    against the key's verifying key: what goes to L1 has been checked where it was made."""
+    proof = prover.prove(cs, witness)
+    if not verify(prover.pk.vk, cs.public_inputs(witness), proof):
+        raise ProofError(f"the {name} proof does not verify")
+    return proof_to_bytes(proof)
 
 
 class ExitCircuitProver:
@@ -115,8 +122,7 @@ class CircuitProvers:
     @classmethod
     def load(cls, preset: Preset, chain_id: int, keys_dir: Path) -> CircuitProvers:
         """Loads both keys from ``keys_dir``, setting up (and caching) any that is missing."""
-        block_cs, _ = build_block_circuit(preset, chain_id)
-        block = CircuitProver.load(block_cs, "block", preset, keys_dir)
+        block = CircuitProver.load(get_block_system(preset, chain_id), "block", preset, keys_dir)
         return cls(chain_id, block, ExitCircuitProver.load(preset, keys_dir))
 
     def generate_verifiers(self) -> dict[str, str]:
@@ -133,9 +139,17 @@ class CircuitProvers:
         self, state: State, block: Block, report: ProgressCallback = ignore_progress
     ) -> bytes:
         """Applies ``block`` to ``state`` (the state before it) and proves it."""
+        cs, witness = self.build_block_witness(state, block, report)
+        return self.block.prove(cs, witness, report, block.number)
+
+    def build_block_witness(
+        self, state: State, block: Block, report: ProgressCallback = ignore_progress
+    ) -> tuple[ConstraintSystem, list[int]]:
+        """Applies ``block`` to ``state`` (the state before it) and returns the block circuit
+        with its witness: the serial half of a proof (``sequencer.ray_pool`` ships the rest)."""
         n = block.number
         report(Progress("witness", n, 0, 1, f"{len(block.operations)} operations"))
         cs, witness = build_block_inputs(state, block)
         report(Progress("witness", n, 1, 1, f"{cs.num_wires:,} wires"))
         log.info("block %d witness built: %d wires", n, cs.num_wires)
-        return self.block.prove(cs, witness, report, n)
+        return cs, witness

@@ -20,7 +20,7 @@ from web3.types import TxReceipt
 
 from protocol import pubdata
 
-STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,bytes32)"
+STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,bytes32,uint256,uint256,bytes32)"
 # ``commitBatch`` refuses a batch whose timestamp lags the L1 block's by more than this
 # (contracts/Config.sol, BATCH_TIMESTAMP_MAX_AGE).
 BATCH_TIMESTAMP_MAX_AGE_S = 24 * 3600
@@ -38,16 +38,20 @@ class StoredBatchInfo:
     timestamp: int
     priority_requests: int
     state_root: int
-    commitment: int
+    data_hash: bytes  # keccak256 of the calldata pubdata
+    challenge: int  # z
+    evaluation: int  # y = p(z) of the batch's blob polynomial
     withdrawals_hash: bytes
 
-    def as_tuple(self) -> tuple[int, int, int, int, int, bytes]:
+    def as_tuple(self) -> tuple[int, int, int, int, bytes, int, int, bytes]:
         return (
             self.batch_number,
             self.timestamp,
             self.priority_requests,
             self.state_root,
-            self.commitment,
+            self.data_hash,
+            self.challenge,
+            self.evaluation,
             self.withdrawals_hash,
         )
 
@@ -62,7 +66,9 @@ class StoredBatchInfo:
             int(args["timestamp"]),
             int(args["priorityRequests"]),
             int(args["stateRoot"]),
-            int(args["commitment"]),
+            bytes(args["dataHash"]),
+            int(args["challenge"]),
+            int(args["evaluation"]),
             bytes(args["withdrawalsHash"]),
         )
 

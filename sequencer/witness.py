@@ -10,19 +10,27 @@ include A's new one, which is what the circuit's second update starts from). The
 are filled with noops.
 
 ``build_block_inputs`` adds the circuit: the (ConstraintSystem, witness) pair the prover takes.
-``build_exit_witness(state, index)`` opens one account in the state for the exit circuit.
+The system is the same for every block of a deployment, so it is built once per preset and
+chain id (``get_block_system``) and each block's witness is computed in a values-only builder
+(``circuits.r1cs``), which records no constraint: several times faster, and the prover checks
+the witness against the cached system before it proves.
+``build_exit_witness(state, index)`` opens one account, and the insurance fund (for the pool
+share), with their positions and the market leaves, for the exit circuit.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 from typing import cast
 
-from circuits.block import BlockWitness, MarketWitness, build_block_circuit
-from circuits.exit import ExitWitness
+from circuits.block import BlockWitness, MarketWitness, build_block_circuit, define_block
+from circuits.exit import ExitWitness, get_exit_witness
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
-from circuits.r1cs import ConstraintSystem
+from circuits.r1cs import Builder, ConstraintSystem
+from protocol.accounts import INSURANCE_FUND
+from protocol.blob import DataAvailability
 from protocol.block import (
     Block,
     Operation,
@@ -34,8 +42,11 @@ from protocol.block import (
 from protocol.commitment import StateTrees, update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
 from protocol.ops.noop import Noop
+from protocol.params import Preset
+from protocol.pubdata import compute_batch_pubdata
 from protocol.signing import SignedOp
 from protocol.state import State
+from sequencer.kzg import compute_batch_challenge
 
 _CIRCUIT_OF = {circuit.op_class: circuit for circuit in OP_CIRCUITS}
 
@@ -115,9 +126,12 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1], positions)
 
 
-def build_block_witness(state: State, block: Block) -> BlockWitness:
+def build_block_witness(
+    state: State, block: Block, data: DataAvailability = DataAvailability.CALLDATA
+) -> BlockWitness:
     """Applies ``block`` to ``state`` as ``process_block`` does (all or nothing: InvalidBlock
-    names the first invalid operation) and returns the block circuit's private inputs.
+    names the first invalid operation) and returns the block circuit's private inputs, with
+    the challenge the contract derives when the batch is posted as ``data``.
 
     Raises UnprovableOperationError, leaving the state as it was, for a block the circuit
     cannot prove."""
@@ -126,6 +140,7 @@ def build_block_witness(state: State, block: Block) -> BlockWitness:
         raise InvalidBlock(f"{len(block.operations)} operations exceed {preset.ops_per_block}")
     for op in block.operations:
         _get_circuit(state, op)
+    old_root = update_state_root(state)
     old_timestamp, book_root = state.timestamp, _get_trees(state).books.root()
     markets = capture_markets(state)
     try:
@@ -137,7 +152,10 @@ def build_block_witness(state: State, block: Block) -> BlockWitness:
         _mark_touched_dirty(state, block)
         raise
     padding = [build_slot_witness(state, Noop()) for _ in range(preset.ops_per_block - len(slots))]
-    return BlockWitness(old_timestamp, block.timestamp, book_root, markets, (*slots, *padding))
+    batch = compute_batch_pubdata([s.record for s in slots], preset.ops_per_block)
+    z = compute_batch_challenge(data, batch, old_root, update_state_root(state), block.timestamp)
+    all_slots = (*slots, *padding)
+    return BlockWitness(old_timestamp, block.timestamp, book_root, markets, all_slots, z)
 
 
 def capture_markets(state: State) -> tuple[MarketWitness, ...]:
@@ -164,20 +182,37 @@ def _mark_touched_dirty(state: State, block: Block) -> None:
         state.dirty.accounts.update(i for i in touched if state.is_valid_account_index(i))
 
 
-def build_block_inputs(state: State, block: Block) -> tuple[ConstraintSystem, list[int]]:
+def build_block_inputs(
+    state: State, block: Block, data: DataAvailability = DataAvailability.CALLDATA
+) -> tuple[ConstraintSystem, list[int]]:
     """Applies ``block`` and returns the block circuit and its witness (what
     ``prover.groth16.Prover.prove`` takes); the public inputs are
-    ``old_state_root, new_state_root, commitment``."""
-    witness = build_block_witness(state, block)
-    cs, values = build_block_circuit(state.preset, state.config.chain_id, witness)
-    assert values is not None  # witness mode
+    ``old_state_root, new_state_root, timestamp, blob_z, blob_y``."""
+    witness = build_block_witness(state, block, data)
+    cs = get_block_system(state.preset, state.config.chain_id)
+    values = compute_block_values(state.preset, state.config.chain_id, witness)
+    if len(values) != cs.num_wires:
+        raise AssertionError(f"the witness has {len(values)} wires, the system {cs.num_wires}")
     return cs, values
+
+
+@cache
+def get_block_system(preset: Preset, chain_id: int) -> ConstraintSystem:
+    """The block circuit of a deployment, built once (setup mode) and shared by its blocks."""
+    cs, _ = build_block_circuit(preset, chain_id)
+    return cs
+
+
+def compute_block_values(preset: Preset, chain_id: int, witness: BlockWitness) -> list[int]:
+    """The block circuit's wire values for ``witness``, without building its constraints."""
+    builder = Builder(witness=True, values_only=True)
+    define_block(builder, preset, chain_id, witness)
+    return builder.witness_values()
 
 
 def build_exit_witness(state: State, index: int) -> ExitWitness:
     """The exit circuit's private inputs for account ``index`` of ``state``."""
     if state.accounts.get(index) is None:
         raise UnknownAccount(f"no account {index}")
-    account = capture_account(state, index)
-    trees = _get_trees(state)
-    return ExitWitness(account, trees.books.root(), trees.markets.root(), state.timestamp)
+    account, fund = capture_account(state, index), capture_account(state, INSURANCE_FUND)
+    return get_exit_witness(state, account, fund, _get_trees(state).books.root())

@@ -246,3 +246,45 @@ def test_the_command_line_rebuilds_the_state_and_exits_an_account(
                                "--exit-key", str(key)])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert env.balance(bob) == before + owned(env, bob)
+
+
+VERIFY_PROOF_ABI = [
+    {
+        "type": "function",
+        "name": "verifyProof",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "proof", "type": "bytes"},
+            {"name": "publicInputs", "type": "uint256[]"},
+        ],
+        "outputs": [{"name": "", "type": "bool"}],
+    }
+]
+
+
+def test_the_deployed_exit_verifier_accepts_an_exit_with_open_positions(
+    devnet_session: devnet.Devnet, tmp_path: Path
+) -> None:
+    """Positions reach L1 only once trading is proven; until then, an exit of a state built by
+    the rules (positions in both markets, unsettled funding, pool shares) is proven with the
+    deployment's exit key and checked by the ExitVerifier the deployment generated from the
+    exit circuit."""
+    from protocol.commitment import update_state_root
+    from protocol.exits import compute_exit_amount
+    from tests.circuits.test_exit import honest
+
+    w3 = chain.connect(devnet_session.rpc_url)
+    snapshot = chain.snapshot(w3)
+    try:
+        env = deploy_env(w3, tmp_path, users=1)
+        state = honest().state
+        assert all(p.size for p in state.accounts[3].positions.values())
+        owner, amount, proof = env.provers.prove_exit(state, 3)
+        assert amount == compute_exit_amount(state, 3) > 0
+        address = env.rollup.functions.exitVerifier().call()
+        verifier = w3.eth.contract(address=address, abi=VERIFY_PROOF_ABI)
+        inputs = [update_state_root(state), 3, int.from_bytes(owner, "big"), amount]
+        assert verifier.functions.verifyProof(proof, inputs).call()
+        assert not verifier.functions.verifyProof(proof, [*inputs[:3], amount + 1]).call()
+    finally:
+        chain.revert(w3, snapshot)

@@ -7,7 +7,7 @@ from protocol.field import R
 
 
 def _inverse_or_zero(x: int) -> int:
-    return pow(x, R - 2, R) if x else 0
+    return pow(x, -1, R) if x else 0
 
 
 def is_zero(cs: Builder, x: LinearCombination) -> LinearCombination:

@@ -11,6 +11,13 @@ wire: with ``next_input = m00 * x^5 + rest`` (``rest`` = the other lanes' share 
 plus the next round constant), the constraint reads ``x^4 * x == (z - rest) / m00``. The long
 combination then appears once, and the next S-box works on the single wire ``z``; the count of
 constraints is unchanged.
+
+In a values-only builder (``circuits.r1cs``: a witness for a system built and cached already)
+``permute`` takes ``_permute_values``: the same rounds on plain field elements, allocating the
+same wires in the same order with the same values (``x^2``, ``x^4``, ``x^5`` of each S-box on a
+non-constant lane; ``x^2``, ``x^4`` and the next input ``z`` of each partial round) and no
+linear combination. It is a hint-like twin of the constrained path: the tests require the two
+witnesses to be equal wire for wire and the cached system to accept it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from functools import cache
 
 from circuits.r1cs import Builder, LinearCombination, constant, weighted_sum
 from protocol import poseidon as native
-from protocol.field import inv
+from protocol.field import R, inv
 
 Lanes = list[LinearCombination]
 
@@ -56,6 +63,8 @@ def _inverse(x: int) -> int:
 
 def permute(cs: Builder, state: Sequence[LinearCombination]) -> Lanes:
     """``protocol.poseidon.permute`` of a width-3 or width-5 state."""
+    if cs.values_only and not cs.has_hint_overrides:
+        return _permute_values(cs, state)
     p = native.get_params(len(state))
     partial = range(p.half_full_rounds, p.half_full_rounds + p.partial_rounds)
     lanes = list(state)
@@ -68,6 +77,51 @@ def permute(cs: Builder, state: Sequence[LinearCombination]) -> Lanes:
                 else:
                     lanes = _full_round(cs, lanes, p.mds)
     return lanes
+
+
+def _permute_values(cs: Builder, state: Sequence[LinearCombination]) -> Lanes:
+    """``permute``'s wires and values without its constraints (values-only builders)."""
+    p = native.get_params(len(state))
+    partial = range(p.half_full_rounds, p.half_full_rounds + p.partial_rounds)
+    values = [x.value for x in state]
+    assert all(v is not None for v in values)  # a values-only builder knows every value
+    s: list[int] = values  # type: ignore[assignment]
+    const = [x.is_constant for x in state]
+    wire = cs.values_wire
+    last = constant(0)
+    for rnd, constants in enumerate(p.round_constants):
+        s = [(x + c) % R for x, c in zip(s, constants, strict=True)]
+        if rnd in partial:
+            x = s[0]
+            x2 = x * x % R
+            x4 = x2 * x2 % R
+            if not const[0]:
+                wire(x2)
+                wire(x4)
+            s[0] = x4 * x % R
+            s = [sum(m * v for m, v in zip(row, s, strict=True)) % R for row in p.mds]
+            last = wire((s[0] + p.round_constants[rnd + 1][0]) % R)  # the next input z
+            const = [False] * len(s)
+        else:
+            for i, x in enumerate(s):
+                x2 = x * x % R
+                x4 = x2 * x2 % R
+                s[i] = x4 * x % R
+                if not const[i]:
+                    wire(x2)
+                    wire(x4)
+                    last = wire(s[i])
+            s = [sum(m * v for m, v in zip(row, s, strict=True)) % R for row in p.mds]
+            const = [all(const)] * len(s)  # the MDS mixes every lane into every lane
+    if all(const):
+        return [constant(v) for v in s]
+    return [_value_lane(last, v) for v in s]
+
+
+def _value_lane(anchor: LinearCombination, value: int) -> LinearCombination:
+    """A non-constant lane for what follows in a values-only builder, which reads its value
+    and whether it is constant (its terms name a wire of the permutation, never used)."""
+    return LinearCombination(anchor.terms, value)
 
 
 def hash2(cs: Builder, a: LinearCombination, b: LinearCombination) -> LinearCombination:

@@ -12,8 +12,12 @@ profitable position at a worse price than the mark, which socialises the deficit
 deleverage that closes the account's last position is priced at its bankruptcy price instead
 (``liquidation.compute_bankruptcy_price``), so the account ends with collateral >= 0 and no
 debt is left behind; where even a price of 0 cannot cover it (a short with negative cash) the
-insurance fund pays the rest (``liquidation.absorb_deficit``). The sequencer
-picks counterparties in ``liquidation.compute_adl_ranking`` order; the rules check eligibility.
+insurance fund pays the rest from its free value and the counterparty what the fund cannot
+(``liquidation.share_deficit``). Refused when the counterparty would itself end with no
+position and negative collateral, a debt nobody covers: the sequencer then picks another
+counterparty, or a smaller size so that the counterparty keeps a position (and its debt with
+it) and is deleveraged in turn. The sequencer picks counterparties in
+``liquidation.compute_adl_ranking`` order; the rules check eligibility.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.errors import DeleverageNotAllowed
 from protocol.events import Deleveraged, Event
 from protocol.liquidation import (
-    absorb_deficit,
     compute_bankruptcy_price,
+    has_position,
     is_last_position,
     is_takeover_possible,
+    share_deficit,
     transfer_position,
 )
 from protocol.ops.descriptor import Descriptor
@@ -87,8 +92,10 @@ def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
         price = compute_zero_price(risk, market, size > 0)
     moved = op.size if size > 0 else -op.size
     quote = transfer_position(state, account, other, market, moved, price, out)
-    if closes_account and not is_fund:
-        absorb_deficit(state, account)
+    if closes_account:
+        share_deficit(state, account, other)
+    if other.collateral < 0 and not has_position(other):
+        raise DeleverageNotAllowed(f"counterparty {op.counterparty} cannot bear the deficit")
     out.append(Deleveraged(account.index, other.index, market.index, moved, quote))
     return tuple(out)
 

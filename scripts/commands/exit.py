@@ -86,9 +86,10 @@ def exit_command(
         paid = withdraw_pending_balance(w3, contract, result.owner, sender)
     except (ExitError, ReconstructionError) as e:
         raise CommandError(str(e)) from None
+    valued = f", {result.positions} open position(s) at the marks" if result.positions else ""
     console.print(
         f"account {account} exited with {result.amount / USDC:,.6f} USDC for {result.owner} "
-        f"(performDesert: {result.gas:,} gas); {paid / USDC:,.6f} USDC paid out on L1"
+        f"(performDesert: {result.gas:,} gas{valued}); {paid / USDC:,.6f} USDC paid out on L1"
     )
 
 

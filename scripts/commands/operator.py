@@ -11,6 +11,11 @@ operator (L1 watcher, block builder, prover, submitter) with rich progress bars 
 (build/operator.log, or ``--log-file``), so an unattended operator leaves a record; a step that
 fails is logged with its traceback, the operator's states are rebuilt from its store, and it
 tries again.
+
+``run`` proves in its own process, one block at a time, unless asked for more: ``--provers N``
+(N > 1) proves N consecutive blocks at once on Ray workers, Ray embedded in the operator's
+process; ``--ray-address HOST:PORT`` joins a running Ray cluster instead
+(``sequencer.ray_pool``; docs/PERFORMANCE.md measures both).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from sequencer import progress as reports
 from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
+from sequencer.proof_pool import BlockProver, ProofPool
 from sequencer.prover_worker import CircuitProvers
 from sequencer.store import Store
 from sequencer.submitter import get_l1_progress
@@ -152,13 +158,27 @@ def open_operator(
     confirmations: int,
     report: reports.ProgressCallback,
     cls: type[Operator] = Operator,
+    provers: int = 1,
+    ray_address: str | None = None,
 ) -> Operator:
+    """The operator (a ``cls``) on ``db``, proving in this process, or on ``provers`` Ray
+    workers (on Ray embedded here, or on the cluster at ``ray_address``)."""
     w3 = chain.connect(deployment.rpc_url)
     link = L1Link(
         w3, deployment.get_rollup(w3), deployment.validator, deployment.start_block, confirmations
     )
-    provers = CircuitProvers.load(deployment.config.preset, deployment.config.chain_id, KEYS_DIR)
-    return cls.open(deployment.config, Store(db), link, provers, report)
+    preset = deployment.config.preset
+    circuits = CircuitProvers.load(preset, deployment.config.chain_id, KEYS_DIR)
+    prover: BlockProver | ProofPool = circuits
+    if ray_address is not None or provers > 1:
+        from sequencer.ray_pool import RayProofPool  # imports Ray: only when asked
+
+        if ray_address is None:
+            prover = RayProofPool.start_local(circuits, preset.name, KEYS_DIR, provers)
+        else:
+            prover = RayProofPool.join(ray_address, circuits, preset.name, KEYS_DIR, provers)
+        log.info("proving on %d Ray worker(s) %s", provers, ray_address or "on this machine")
+    return cls.open(deployment.config, Store(db), link, prover, report)
 
 
 @app.command("run")
@@ -175,6 +195,12 @@ def run_command(
         Path, typer.Option(help="The log (also on stderr), rotated at 10 MiB, 5 kept.")
     ] = LOG_FILE,
     log_level: Annotated[str, typer.Option(help="DEBUG | INFO | WARNING | ERROR")] = "INFO",
+    provers: Annotated[
+        int, typer.Option(help="Blocks proven at once: over 1, on Ray workers (Ray embedded).")
+    ] = 1,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Prove on the Ray cluster at HOST:PORT (--provers workers).")
+    ] = None,
     api: Annotated[bool, typer.Option(help="Serve the HTTP/WebSocket API and explorer.")] = True,
     api_host: Annotated[str, typer.Option(help="The API's address (loopback by default).")] = (
         "127.0.0.1"
@@ -186,10 +212,15 @@ def run_command(
     if not isinstance(level, int):
         console.print(f"[red]error:[/red] no log level {log_level!r}")
         raise typer.Exit(1)
+    if provers < 1:
+        console.print(f"[red]error:[/red] --provers must be at least 1, not {provers}")
+        raise typer.Exit(1)
     found = Deployment.read(deployment)
     configure_logging(log_file, level)
     with ProgressView.make() as view:
-        operator = open_operator(found, db, confirmations, ProgressView(view), ServedOperator)
+        operator = open_operator(
+            found, db, confirmations, ProgressView(view), ServedOperator, provers, ray_address
+        )
         log.info("operator started on %s: %d block(s) in %s", found.rollup,
                  operator.state.block_number, db)  # fmt: skip
         server = start_api(operator, api_host, api_port) if api else None

@@ -186,4 +186,5 @@ def forced_witness(
     noops = [_noop_slot(scratch, after) for _ in range(scratch.preset.ops_per_block - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)
-    return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops))
+    z = 5  # any challenge off the domain: these blocks are refused before their data is read
+    return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops), z)

@@ -1,8 +1,9 @@
 """The block circuit against the rules (``protocol.block.process_block``).
 
 - Differential: for random blocks of money-path operations, valid or not, the circuit's public
-  inputs equal the native old and new state roots and ``protocol.pubdata``'s commitment, and an
-  operation the rules refuse has no satisfying slot witness.
+  inputs equal the native old and new state roots, the timestamp, the contract's challenge
+  ``z`` and the blob polynomial's value there (``protocol.blob``), and an operation the rules
+  refuse has no satisfying slot witness.
 - Refusals and tampering are rejected by the constraint check, which names the constraint.
 - Setup mode builds the same system; one real Groth16 run (``prove`` marker) shows that a proof
   forced from a bad witness does not verify.
@@ -27,7 +28,7 @@ from circuits.block import (
     build_block_circuit,
 )
 from circuits.r1cs import UnsatisfiedConstraintError
-from protocol import jubjub, pubdata
+from protocol import blob, jubjub, pubdata
 from protocol.block import (
     Block,
     Operation,
@@ -110,11 +111,14 @@ def next_block(state: State, ops: list[Operation], dt: int = 10) -> Block:
 
 
 def native_public_inputs(state: State, block: Block) -> list[int]:
-    """What the contract and the rules say: old root, new root, commitment."""
+    """What the contract and the rules say: old root, new root, timestamp, the challenge z
+    (from the calldata's keccak) and p(z) of the batch's blob."""
     old = update_state_root(state)
     result = process_block(state, block)
     records = pubdata.compute_batch_pubdata(result.records, state.preset.ops_per_block)
-    return [old, update_state_root(state), pubdata.compute_commitment(block.timestamp, records)]
+    new, ts = update_state_root(state), block.timestamp
+    z = blob.compute_challenge(blob.compute_calldata_hash(records), old, new, ts)
+    return [old, new, ts, z, blob.evaluate_blob(blob.compute_blob_elements(records), z)]
 
 
 def check_block(state: State, block: Block) -> None:
@@ -386,8 +390,10 @@ def test_a_forced_witness_of_a_valid_operation_is_the_real_one() -> None:
         scratch = started_block(state)
         real = build_block_witness(state, block)
         forced = forced_witness(scratch, op, real.slots[0].record)
-        # (its clock starts at the block's own timestamp: the header's check is not at stake)
-        assert replace(forced, old_timestamp=real.old_timestamp) == real, type(op).__name__
+        # (its clock starts at the block's own timestamp: the header's check is not at stake;
+        # its challenge is any point, the public inputs being the circuit's outputs)
+        same_clock = replace(forced, old_timestamp=real.old_timestamp, blob_z=real.blob_z)
+        assert same_clock == real, type(op).__name__
     cs, values = build_block_circuit(PRESET, CHAIN_ID, forced)
     assert values is not None
     cs.check(values)
@@ -493,7 +499,7 @@ def _set(offset: int, value: int) -> Callable[[bytearray], None]:
         ),
         ([RegisterKey(3, owner_of(3), key_bytes(7))], 59, 0, "slot0/register_key/status_field"),
         ([Deposit(3, owner_of(3), 5)], 40, 1, "slot0/deposit/unused_bytes_zero"),
-        ([Deposit(3, owner_of(3), 5)], 26, 0, "commitment_is_public"),  # another depositor
+        ([Deposit(3, owner_of(3), 5)], 26, 0, "blob_y_is_public"),  # another depositor
         (
             [signed(Transfer(3, 0, FAR, 4, 5), 3)],
             20,
@@ -514,6 +520,25 @@ def test_a_changed_record_byte_is_rejected(
     with pytest.raises(UnsatisfiedConstraintError) as err:
         cs.check(values)
     assert err.value.name == constraint
+
+
+def test_the_blob_path_opens_the_blob_at_the_challenge_of_its_versioned_hash() -> None:
+    """With blobs, z comes from the KZG commitment's versioned hash, and the circuit's y is
+    ckzg's opening of the very blob the batch posts."""
+    from sequencer import kzg
+
+    state = new_state()
+    block = next_block(state, [Deposit(3, owner_of(3), 5), Deposit(4, owner_of(4), 7)])
+    old = update_state_root(state)
+    result = process_block(copy.deepcopy(state), block)
+    records = pubdata.compute_batch_pubdata(result.records, PRESET.ops_per_block)
+    cs, values = build_block_inputs(state, block, blob.DataAvailability.BLOBS)
+    cs.check(values)
+    root_old, root_new, ts, z, y = cs.public_inputs(values)
+    assert (root_old, root_new, ts) == (old, update_state_root(state), block.timestamp)
+    opening = kzg.open_blob(records, old, root_new, ts)
+    assert (z, y) == (opening.z, opening.y)
+    assert z != blob.compute_challenge(blob.compute_calldata_hash(records), old, root_new, ts)
 
 
 def test_a_changed_old_root_is_rejected() -> None:

@@ -8,6 +8,7 @@ from circuits.catalog import (
     CIRCUIT_NAMES,
     UnknownCircuitError,
     build_circuit,
+    build_witness,
     merkle_sample,
     signed_message,
 )
@@ -23,6 +24,8 @@ def test_each_circuit_builds_a_satisfied_witness_and_the_same_shape_in_setup(nam
     shape, none = build_circuit(name, MINIMAL, setup=True)
     assert none is None
     assert shape == system and shape.digest() == system.digest()
+    values = build_witness(name, MINIMAL)  # values-only: no constraint built
+    assert values == witness
 
 
 def test_the_seed_changes_the_witness_not_the_shape() -> None:

@@ -156,3 +156,20 @@ def test_linear_combination_values_follow_the_field(a: int, b: int, k: int) -> N
     assert z.value == (k * a - b + k) % R
     p = cs.mul(x, y, "p")
     assert p.value == a * b % R
+
+
+def test_a_values_only_builder_records_no_constraint_and_has_no_system() -> None:
+    full, quick = Builder(witness=True), Builder(witness=True, values_only=True)
+    for cs in (full, quick):
+        x = cs.private("x", 3)
+        cs.expose("y", cs.mul(x, x + 1, "x_times_x_plus_1"))
+    assert quick.num_constraints == 0 and full.num_constraints == 2
+    assert quick.witness_values() == full.witness_values() == [1, 12, 3, 12]
+    with pytest.raises(ValueError, match="no constraint system"):
+        quick.finalize()
+    with pytest.raises(ValueError, match="values-only"):
+        full.values_wire(1)
+    with pytest.raises(ValueError, match="witness=True"):
+        Builder(witness=False, values_only=True)
+    with pytest.raises(ValueError, match="no witness"):
+        Builder(witness=False).witness_values()

@@ -111,7 +111,7 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
         position = slot.a_positions[m] if slot.a_positions else (0, 0, 0, 0)
         held = zip(position_names, position, strict=True)
         inputs |= {f"slot0/a_positions/market{m}/{n}": v % R for n, v in held}
-    return inputs | {"slot0/expiry/expiry": slot.expiry}
+    return inputs | {"slot0/expiry/expiry": slot.expiry, "blob/z": w.blob_z}
 
 
 # -- a violation: a forced slot and what the prover replaces -------------------------------------

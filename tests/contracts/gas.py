@@ -54,12 +54,12 @@ def _batches(env: Rollup, wide: Rollup) -> list[GasRow]:
     return [
         (f"commit, fixed ({env.preset.ops_per_block} empty slots)", commit_empty),
         (
-            "commit, per pubdata slot (Poseidon over 64 bytes)",
+            "commit, per pubdata slot (keccak and blob evaluation over 64 bytes, empty)",
             (wide.gas[-1] - commit_empty) // slots,
         ),
         ("commit, per priority record (keccak chain)", (commit_priority - commit_empty) // 4),
         ("commit, per L1 withdrawal record", (commit_withdrawals - commit_empty) // 4),
-        ("verify (`verifyBatch`: Groth16, 3 inputs)", verify),
+        ("verify (`verifyBatch`: Groth16, 5 inputs)", verify),
         ("execute, fixed (`executeBatch`)", execute_empty),
         ("execute, per withdrawal (to a new pending balance)", (execute_four - execute_empty) // 4),
     ]

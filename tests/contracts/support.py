@@ -2,10 +2,10 @@
 with its users, and helpers to queue requests and run batches through commit / verify / execute.
 
 The rollup circuits do not exist yet, so the verifiers are generated (prover.solidity) from two
-small stand-in circuits with the real public-input shapes: 3 inputs for a block (old root, new
-root, commitment), 4 for an exit (root, account, owner, amount). Each input enters a constraint,
-so a proof binds all of them; the circuit checks nothing else, which is what lets these tests
-play an operator (honest or not) without the rules.
+small stand-in circuits with the real public-input shapes: 5 inputs for a block (old root, new
+root, timestamp, challenge z, evaluation y), 4 for an exit (root, account, owner, amount). Each
+input enters a constraint, so a proof binds all of them; the circuit checks nothing else, which
+is what lets these tests play an operator (honest or not) without the rules.
 """
 
 from __future__ import annotations
@@ -39,13 +39,13 @@ from scripts import chain
 from scripts.compile import Artifact, compile_project, compile_sources
 from scripts.deploy import deploy_rollup
 
-BLOCK_INPUTS = 3
+BLOCK_INPUTS = 5
 EXIT_INPUTS = 4
 GENESIS_ROOT = 0x1234
 USDC = 1_000_000  # one USDC in micro-units
 TEST_PRESET = MINIMAL.with_overrides(max_open_priority_requests=8)
 
-StoredBatchInfo = tuple[int, int, int, int, int, bytes]
+StoredBatchInfo = tuple[int, int, int, int, bytes, int, int, bytes]
 
 
 # -- stand-in circuits and their provers ------------------------------------------------------
@@ -223,7 +223,7 @@ class Rollup:
 
     def block_inputs(self, batch: StoredBatchInfo) -> list[int]:
         old = GENESIS_ROOT if batch[0] == 1 else self.batches[batch[0] - 1][3]
-        return [old, batch[3], batch[4]]
+        return [old, batch[3], batch[1], batch[5], batch[6]]
 
     def verify(self, batch: StoredBatchInfo, proof: bytes | None = None) -> TxReceipt:
         proof = proof or self.block_prover.prove(self.block_inputs(batch))
@@ -264,7 +264,9 @@ def stored_info(event: Any) -> StoredBatchInfo:
         event["timestamp"],
         event["priorityRequests"],
         event["stateRoot"],
-        event["commitment"],
+        bytes(event["dataHash"]),
+        event["challenge"],
+        event["evaluation"],
         bytes(event["withdrawalsHash"]),
     )
 

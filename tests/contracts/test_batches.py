@@ -10,7 +10,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 
-from protocol import pubdata
+from protocol import blob, pubdata
 from protocol.field import R
 from protocol.ops import forced_withdraw
 from scripts import chain
@@ -27,10 +27,10 @@ from tests.contracts.support import (
 
 pytestmark = pytest.mark.devnet
 
-STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,bytes32)"
+STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,bytes32,uint256,uint256,bytes32)"
 
 
-def hash_info(info: tuple[int, int, int, int, int, bytes]) -> bytes:
+def hash_info(info: tuple[int, int, int, int, bytes, int, int, bytes]) -> bytes:
     return keccak(encode([STORED_BATCH_INFO], [info]))
 
 
@@ -46,21 +46,24 @@ def funded(env: Rollup) -> Rollup:
     return env
 
 
-def test_commit_stores_the_batch_hash_and_its_commitment(funded: Rollup) -> None:
+def test_commit_stores_the_batch_hash_and_its_blob_evaluation(funded: Rollup) -> None:
     alice = funded.users[0]
     records = [*funded.records_for(0, 1), withdraw_record(1, alice, 3 * USDC)]
     batch = funded.commit(records, root=77)
     data = funded.pubdata_of[1]
-    number, timestamp, consumed, root, commitment, withdrawals_hash = batch
+    number, timestamp, consumed, root, data_hash, z, y, withdrawals_hash = batch
     assert (number, consumed, root) == (1, 1, 77)
-    assert commitment == pubdata.compute_commitment(timestamp, data)
+    assert data_hash == keccak(data)
+    assert z == blob.compute_challenge(data_hash, funded.batches[0][3], 77, timestamp)
+    assert y == blob.evaluate_blob(blob.compute_blob_elements(data), z)
     assert withdrawals_hash == keccak(pubdata.get_l1_withdrawals(data))
     assert funded.rollup.functions.storedBatchHashes(1).call() == hash_info(batch)
     assert funded.rollup.functions.totalBatchesCommitted().call() == 1
     assert funded.rollup.functions.totalCommittedPriorityRequests().call() == 1
     # the genesis batch was announced the same way by the constructor
     genesis = funded.batches[0]
-    assert genesis[0] == genesis[2] == genesis[4] == 0 and genesis[5] == keccak(b"")
+    assert genesis[0] == genesis[2] == genesis[5] == genesis[6] == 0
+    assert genesis[4] == genesis[7] == keccak(b"")
     assert funded.rollup.functions.storedBatchHashes(0).call() == hash_info(genesis)
 
 
@@ -125,17 +128,17 @@ def test_a_processed_request_cannot_be_consumed_again(funded: Rollup) -> None:
 def test_verify_checks_the_proof_against_stored_inputs(funded: Rollup) -> None:
     batch = funded.commit(funded.records_for(0, 1))
     inputs = funded.block_inputs(batch)
-    assert inputs == [funded.batches[0][3], batch[3], batch[4]]
+    assert inputs == [funded.batches[0][3], batch[3], batch[1], batch[5], batch[6]]
     f, stranger = funded.rollup.functions, funded.users[5]
     with reverts("InvalidProof"):  # a valid proof, of other inputs
-        f.verifyBatch(batch, funded.block_prover.prove([*inputs[:2], inputs[2] + 1])).transact(
+        f.verifyBatch(batch, funded.block_prover.prove([*inputs[:4], inputs[4] + 1])).transact(
             {"from": stranger}
         )
     for junk in (b"", bytes(512), b"\x01" * 512):
         with reverts("InvalidProof"):
             f.verifyBatch(batch, junk).transact({"from": stranger})
     with reverts("BatchInfoMismatch"):
-        f.verifyBatch((*batch[:4], batch[4] + 1, batch[5]), b"").transact({"from": stranger})
+        f.verifyBatch((*batch[:6], batch[6] + 1, batch[7]), b"").transact({"from": stranger})
     with reverts("WrongBatchNumber"):  # nothing committed past batch 1
         f.verifyBatch((2, *batch[1:]), b"").transact({"from": stranger})
     # anyone holding a valid proof may verify

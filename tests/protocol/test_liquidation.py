@@ -114,18 +114,71 @@ def test_deleverage_when_the_fund_cannot_absorb(env: Env) -> None:
     assert tav(env, 5) == before[5]  # no position, never charged
 
 
-def test_deleverage_of_a_short_with_negative_cash_leaves_the_rest_to_the_fund(env: Env) -> None:
-    """No price >= 0 covers a short whose cash is negative: the fund pays what is left."""
-    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
-    short = env.state.accounts[4]  # short 10 at 10,000
-    env.state.set_collateral(short, -1_000)
-    total = sum(a.collateral for a in env.state.accounts.values())
-    assert tav(env, 4) == -101_000 and not is_takeover_possible(env.state, short)
+def negative_cash_short(env: Env, cash: int) -> int:
+    """Makes 4 (short 10 at 10,000) a short with negative cash: no price >= 0 covers it.
+    Returns the collateral of all accounts together, which the deleverage must conserve."""
+    env.state.set_collateral(env.state.accounts[4], cash)
+    assert not is_takeover_possible(env.state, env.state.accounts[4])
+    return sum(a.collateral for a in env.state.accounts.values())
+
+
+def test_a_negative_cash_short_is_paid_by_the_fund_then_the_counterparty(env: Env) -> None:
+    """The fund pays what it has (its free value, 10 USDC), the counterparty the rest: the
+    short ends at 0, nobody negative, collateral conserved (PROTOCOL 7.4)."""
+    env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))  # 3 can bear it
+    total = negative_cash_short(env, -20_000_000)
+    fund = env.state.accounts[INSURANCE_FUND]
+    assert fund.collateral == 10_000_000 and tav(env, 4) == -20_100_000
+    cash_3 = env.state.accounts[3].collateral
     events = env.run(Deleverage(4, 3, BTC, 10))
     (event,) = [e for e in events if isinstance(e, Deleveraged)]
     assert event.quote == 0  # bought back at the floor price 0
-    assert short.collateral == 0 and not short.positions
-    assert env.state.accounts[INSURANCE_FUND].collateral == -1_000
+    assert env.state.accounts[4].collateral == 0 and not env.state.accounts[4].positions
+    assert fund.collateral == 0  # all it had, never below 0
+    assert env.state.accounts[3].collateral == cash_3 - 10_000_000  # sold at 0, paid the rest
+    assert not any(p.size for p in env.state.accounts[3].positions.values())
+    assert sum(a.collateral for a in env.state.accounts.values()) == total
+
+
+def test_a_poor_fund_pays_nothing_below_zero(env: Env) -> None:
+    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
+    env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))
+    total = negative_cash_short(env, -1_000)
+    fund = env.state.accounts[INSURANCE_FUND].collateral
+    cash_3 = env.state.accounts[3].collateral
+    env.run(Deleverage(4, 3, BTC, 10))
+    assert env.state.accounts[4].collateral == 0
+    assert env.state.accounts[INSURANCE_FUND].collateral == fund >= 0
+    assert env.state.accounts[3].collateral == cash_3 - 1_000
+    assert sum(a.collateral for a in env.state.accounts.values()) == total
+
+
+def test_a_counterparty_that_cannot_bear_the_deficit_is_refused(env: Env) -> None:
+    """3 (long 10 bought with 80,000 of borrowed cash) would sell at 0 and end with no position
+    and a debt: refused; once it is rich enough, or keeps a position, it is allowed."""
+    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))
+    negative_cash_short(env, -1_000)
+    assert env.state.accounts[3].collateral < 0
+    assert_rejected(env, Deleverage(4, 3, BTC, 10), DeleverageNotAllowed)
+    env.run(Deleverage(4, 3, BTC, 9))  # 3 keeps a lot, and the debt with it: it is bankrupt
+    assert env.state.accounts[3].get_size(BTC) == 1 and tav(env, 3) < 0
+    assert env.state.accounts[4].get_size(BTC) == -1
+
+
+def test_a_bankrupt_fund_short_with_negative_cash_leaves_no_debt(env: Env) -> None:
+    """The fund itself cannot pay: its counterparty bears all of its deficit."""
+    env.run(env.signed(Transfer, 4, to=5, amount=100_000_000 - 20_050))  # 4: own money 20,050
+    env.set_index(BTC, 11_900)  # 4: TAV about 1,000 < CMR
+    env.run(Takeover(4))
+    fund = env.state.accounts[INSURANCE_FUND]
+    assert fund.get_size(BTC) == -10
+    env.state.set_collateral(fund, -5_000)  # its cash went to earlier deficits
+    env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))
+    total = sum(a.collateral for a in env.state.accounts.values())
+    cash_3 = env.state.accounts[3].collateral
+    env.run(Deleverage(INSURANCE_FUND, 3, BTC, 10))
+    assert fund.collateral == 0 and not any(p.size for p in fund.positions.values())
+    assert env.state.accounts[3].collateral == cash_3 - 5_000
     assert sum(a.collateral for a in env.state.accounts.values()) == total
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from protocol import poseidon, poseidon_constants
 from protocol.field import FieldError, R
-from protocol.poseidon import hash2, hash4, permute, permute_plain, sponge
+from protocol.poseidon import hash2, hash4, permute, permute_int, permute_plain, sponge
 
 elements = st.integers(min_value=0, max_value=R - 1)
 
@@ -32,7 +32,7 @@ KNOWN_ANSWERS = {
 
 
 @pytest.mark.parametrize("width", [3, 5])
-@pytest.mark.parametrize("perm", [permute, permute_plain])
+@pytest.mark.parametrize("perm", [permute, permute_int, permute_plain])
 def test_known_answer_vectors(width: int, perm: Callable[[list[int]], list[int]]) -> None:
     assert perm(list(range(width))) == KNOWN_ANSWERS[width]
 
@@ -68,7 +68,19 @@ def test_non_canonical_inputs_are_rejected(bad: int) -> None:
 @settings(max_examples=15, deadline=None)
 @given(st.lists(elements, min_size=3, max_size=3) | st.lists(elements, min_size=5, max_size=5))
 def test_optimized_equals_plain(state: list[int]) -> None:
-    assert permute(state) == permute_plain(state)
+    assert permute(state) == permute_int(state) == permute_plain(state)
+
+
+def test_gmp_path_is_taken_where_installed_and_agrees_with_ints() -> None:
+    """gmpy2 is a pinned dependency: ``permute`` runs on it, and gives plain ints back."""
+    pytest.importorskip("gmpy2")
+    assert poseidon.GMP
+    edges = [0, 1, 2, R - 1, R - 2, (1 << 254) - 1, 1 << 128]
+    for width in (3, 5):
+        for start in range(len(edges)):
+            state = [edges[(start + i) % len(edges)] for i in range(width)]
+            out = permute(state)
+            assert out == permute_int(state) and all(type(x) is int for x in out)
 
 
 @settings(max_examples=10, deadline=None)

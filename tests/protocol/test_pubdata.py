@@ -1,5 +1,5 @@
 """protocol/pubdata.py: the 64-byte records of PROTOCOL section 8, the priority requests and
-their keccak chain, the 31-byte chunking and the batch commitment of section 9."""
+their keccak chain and the 31-byte chunking of section 9."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import params, poseidon, pubdata
+from protocol import params, pubdata
 from protocol.field import R
 from protocol.ops import (
     deposit,
@@ -278,15 +278,3 @@ def test_chunks_are_31_byte_big_endian_right_padded(data: bytes) -> None:
     joined = b"".join(c.to_bytes(31, "big") for c in chunks)
     assert joined[: len(data)] == data
     assert not any(joined[len(data) :])
-
-
-def test_commitment_is_the_sponge_of_timestamp_and_chunks() -> None:
-    data = pubdata.compute_batch_pubdata([Deposit(1, OWNER, 5).encode()], 4)
-    chunks = pubdata.compute_chunks(data)
-    assert len(chunks) == 9  # 256 bytes = 8 * 31 + 8
-    assert chunks[-1] == int.from_bytes(data[248:] + bytes(23), "big")
-    expected = poseidon.sponge([1_700_000_000, *chunks], pubdata.DOMAIN_PUBDATA)
-    assert pubdata.compute_commitment(1_700_000_000, data) == expected
-    assert pubdata.compute_commitment(1_700_000_001, data) != expected
-    flipped = data[:100] + b"\x01" + data[101:]
-    assert pubdata.compute_commitment(1_700_000_000, flipped) != expected

@@ -11,7 +11,13 @@ funding), liquidations, takeovers, deleverages, pool shares and triggers. After 
   side of each trade, takeover or deleverage: a settlement that rounds to 0 moves no money and
   emits no ``FundingSettled``, yet it leaves its rounding in the pool);
 - a rejected operation leaves the state byte-for-byte unchanged;
-- a deleverage never touches an account without an opposite position (nor anyone else).
+- a deleverage never touches an account without an opposite position (nor anyone else), and
+  the insurance fund pays a deficit only with its free value;
+- with the liquidation passes run to the end, no account without a position (the fund
+  included) is negative, and what all accounts could exit with in desert mode adds up to no
+  more than the rollup holds. Crashes and spikes (-95%, -80%, +150%), a fund that starts with
+  0.1 USDC and account 7's leveraged long against a short reach shorts with negative cash (no
+  price >= 0 covers them; ``liquidation.share_deficit``).
 And at the end, replaying the recorded blocks from genesis gives the same state.
 """
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from hypothesis import HealthCheck, settings
+from hypothesis import event as label
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -27,7 +34,12 @@ from protocol.accounts import FUNDING_POOL, INSURANCE_FUND
 from protocol.errors import InvalidTransaction
 from protocol.events import Deleveraged, Deposited, Event, PositionTakenOver, Trade, Withdrawn
 from protocol.exits import compute_exit_amount
-from protocol.liquidation import compute_adl_ranking, is_takeover_possible
+from protocol.liquidation import (
+    compute_adl_ranking,
+    compute_free_value,
+    is_last_position,
+    is_takeover_possible,
+)
 from protocol.markets import MarketParams
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.cancel_all import CancelAll
@@ -63,7 +75,11 @@ class Exchange(RuleBasedStateMachine):
             self.env.open(user, 1)
             self.deposited += 1
         self.apply(self.env.signed(MintShares, USERS[0], amount=100_000))
-        for buyer, seller, market, size in ((3, 4, 0, 100), (5, 6, 1, 300), (6, 3, 0, 20)):
+        # 7: a leveraged long in market 0 bought with more than its money and the proceeds of
+        # a short in market 1 (negative cash): a crash of market 0 leaves a short with negative
+        # cash once the long is deleveraged
+        trades = ((3, 4, 0, 100), (5, 6, 1, 300), (6, 3, 0, 20), (7, 8, 0, 70), (8, 7, 1, 80))
+        for buyer, seller, market, size in trades:
             price = self.env.state.markets[market].data.index_price
             assert self.apply(self.env.order(seller, market, True, price, size))
             assert self.apply(self.env.order(buyer, market, False, price, size))
@@ -175,7 +191,7 @@ class Exchange(RuleBasedStateMachine):
 
     # -- the world moves --------------------------------------------------------------------
 
-    @rule(market=markets, percent=st.integers(-30, 30))
+    @rule(market=markets, percent=st.integers(-30, 30) | st.sampled_from([-95, -80, 150]))
     def oracle_move(self, market: int, percent: int) -> None:
         index = self.env.state.markets[market].data.index_price
         assert self.apply_preexecution(market, max(50, min(60_000, index * (100 + percent) // 100)))
@@ -242,9 +258,30 @@ class Exchange(RuleBasedStateMachine):
                 bystanders = {
                     i: (a.collateral, [(m, p.size) for m, p in sorted(a.positions.items())])
                     for i, a in state.accounts.items()
-                    if i not in (user, other, FUNDING_POOL)
+                    if i not in (user, other, FUNDING_POOL, INSURANCE_FUND)
                 }
-                assert self.apply(Deleverage(user, other, market, size))
+                fund = state.accounts[INSURANCE_FUND]
+                fund_before, free = fund.collateral, compute_free_value(state)
+                closes = size == abs(account.get_size(market)) and is_last_position(account, market)
+                risk = compute_risk(account, state.markets)
+                mark = state.markets[market].data.mark_price
+                negative_cash = (
+                    closes and account.get_size(market) < 0 and risk.tav + size * mark < 0
+                )
+                if not self.apply(Deleverage(user, other, market, size)):
+                    # refused only when the counterparty would end with no position (and a
+                    # debt): the sequencer tries the next one
+                    other_account = state.accounts[other]
+                    assert is_last_position(other_account, market)
+                    assert size == abs(other_account.get_size(market))
+                    label("deleverage refused: the counterparty cannot bear it")
+                    continue
+                label("deleverage" + (" closing" if closes else ""))
+                if negative_cash:
+                    label("a short with negative cash closed")
+                if user != INSURANCE_FUND and other != INSURANCE_FUND:
+                    paid = fund_before - fund.collateral
+                    assert 0 <= paid <= free  # the fund pays only what it has
                 for i, before in bystanders.items():
                     a = state.accounts[i]
                     assert before == (

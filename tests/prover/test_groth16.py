@@ -13,6 +13,7 @@ from prover.backend import get_backend
 from prover.encoding import MalformedEncodingError, proof_from_bytes, proof_to_bytes
 from prover.groth16 import Proof, Prover, prove, verify
 from prover.keys import KeyMismatchError, ProvingKey
+from prover.transform import get_transform
 from tests.prover.circuits import toy
 from tests.prover.test_backends import g1_off_subgroup
 
@@ -39,6 +40,12 @@ def test_the_reference_backend_proves_too(toy_circuit: Circuit, toy_key: Proving
     cs, witness = toy_circuit
     slow = prove(toy_key, cs, witness, get_backend("py_ecc"))
     assert verify(toy_key.vk, cs.public_inputs(witness), slow)
+
+
+def test_the_reference_transform_proves_too(toy_circuit: Circuit, toy_key: ProvingKey) -> None:
+    cs, witness = toy_circuit
+    pure = Prover(toy_key, transform=get_transform("pure")).prove(cs, witness)
+    assert verify(toy_key.vk, cs.public_inputs(witness), pure)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from circuits.r1cs import ConstraintSystem
 from protocol.field import R
 from prover.ntt import GENERATOR
@@ -15,25 +17,27 @@ from prover.qap import (
     quotient_evaluations,
     wire_polynomials_at,
 )
+from prover.transform import TRANSFORM_NAMES, get_transform
 from tests.prover.circuits import chain, toy
 
 
-def qap_gap(cs: ConstraintSystem, witness: list[int], tau: int) -> int:
+def qap_gap(cs: ConstraintSystem, witness: list[int], tau: int, transform: str = "arkworks") -> int:
     """``A(tau) B(tau) - C(tau) - h(tau) Z(tau)``: zero iff the witness satisfies ``cs``."""
     domain = domain_for(cs)
     u, v, w = wire_polynomials_at(cs, domain, tau)
     a, b, c = (sum(x * y for x, y in zip(col, witness, strict=True)) % R for col in (u, v, w))
     n = domain.size
     scale = pow(pow(GENERATOR, n, R) - 1, R - 2, R)
-    evals = quotient_evaluations(cs, witness, domain)
+    evals = quotient_evaluations(cs, witness, domain, get_transform(transform))
     h = sum(e * lag for e, lag in zip(evals, coset_lagrange_at(domain, tau), strict=True)) * scale
     return (a * b - c - h * (pow(tau, n, R) - 1)) % R
 
 
-def test_identity_holds_for_satisfying_witnesses() -> None:
+@pytest.mark.parametrize("transform", TRANSFORM_NAMES)
+def test_identity_holds_for_satisfying_witnesses(transform: str) -> None:
     rng = random.Random(5)
     for cs, witness in (toy(3), chain(20)):
-        assert qap_gap(cs, witness, rng.randrange(R)) == 0
+        assert qap_gap(cs, witness, rng.randrange(R), transform) == 0
 
 
 def test_identity_breaks_for_a_bad_witness() -> None:

@@ -7,7 +7,9 @@ import copy
 
 import pytest
 
+from circuits.block import build_block_circuit
 from circuits.ops.slot import AccountWitness, get_dummy_signature
+from circuits.r1cs import UnsatisfiedConstraintError
 from protocol.block import (
     Block,
     Operation,
@@ -17,7 +19,7 @@ from protocol.block import (
 )
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidBlock, UnknownAccount
-from protocol.field import from_signed
+from protocol.field import R, from_signed
 from protocol.jubjub import compress
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_cancel_all import ForcedCancelAll
@@ -36,6 +38,7 @@ from sequencer.witness import (
     build_block_inputs,
     build_block_witness,
     build_exit_witness,
+    get_block_system,
 )
 from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
 
@@ -124,6 +127,24 @@ def test_an_invalid_block_changes_nothing() -> None:
     cs.check(values)
 
 
+def test_block_inputs_are_the_whole_build_values_on_the_cached_system() -> None:
+    """The values-only witness is, wire for wire, what building the circuit with its values
+    gives; the system is built once per deployment; a tampered value is refused by name."""
+    state = funded_state()
+    block = Block(2, 200, (transfer(7), Deposit(4, owner_of(4), 3), transfer(2, nonce=1)))
+    witness = build_block_witness(copy.deepcopy(state), block)
+    cs, values = build_block_inputs(state, block)
+    whole, whole_values = build_block_circuit(MINIMAL, CHAIN_ID, witness)
+    assert values == whole_values and cs.digest() == whole.digest()
+    assert cs is get_block_system(MINIMAL, CHAIN_ID)
+    cs.check(values)
+    for wire in (1, len(values) - 1):  # the old state root; the commitment's last S-box
+        tampered = list(values)
+        tampered[wire] = (tampered[wire] + 1) % R
+        with pytest.raises(UnsatisfiedConstraintError):
+            cs.check(tampered)
+
+
 @pytest.mark.parametrize(
     "op",
     [
@@ -152,6 +173,8 @@ def test_the_exit_witness_opens_the_account_in_the_state_root() -> None:
     w = build_exit_witness(state, 4)
     assert (w.account.index, w.account.collateral) == (4, 250_005)
     root = compute_root(leaf_of(w.account), 4, w.account.siblings)
-    assert hash4(root, w.book_root, w.market_root, w.timestamp) == update_state_root(state)
+    new_root = update_state_root(state)
+    assert state.trees is not None
+    assert hash4(root, w.book_root, state.trees.markets.root(), w.timestamp) == new_root
     with pytest.raises(UnknownAccount):
         build_exit_witness(state, 9)

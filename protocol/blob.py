@@ -1,0 +1,125 @@
+"""The batch's data as an EIP-4844 blob polynomial, and its evaluation at the contract's
+challenge (PROTOCOL section 9).
+
+Layout. A batch's pubdata (its records, ``OP_BYTES`` each, in slot order) is cut into 31-byte
+big-endian pieces, the last right-padded with zeros (``protocol.pubdata.compute_chunks``);
+piece ``i`` is blob field element ``i``, stored in the blob as 32 big-endian bytes whose first
+byte is zero (so every element is canonical, ``< r``). Elements after the last piece are zero.
+One blob holds ``FIELD_ELEMENTS_PER_BLOB * 31`` bytes: 1,984 records of 64 bytes.
+
+Evaluation form. The elements are the polynomial's values over the 4096th roots of unity in
+bit-reversed order (EIP-4844); ``evaluate_blob`` is the spec's barycentric formula
+
+    p(z) = (z^N - 1) / N * sum_i f_i * w_i / (z - w_i)          (z not a root)
+
+where only non-zero ``f_i`` contribute. ``compute_challenge`` is the Fiat–Shamir point the
+contract derives from the batch's data hash (the blob's versioned hash, or keccak256 of the
+pubdata on the calldata path) and the roots and timestamp it commits to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from hashlib import sha256
+
+from protocol.field import R
+from protocol.pubdata import CHUNK_BYTES, compute_chunks, keccak256
+
+FIELD_ELEMENTS_PER_BLOB = 4096
+BYTES_PER_FIELD_ELEMENT = 32
+BYTES_PER_BLOB = FIELD_ELEMENTS_PER_BLOB * BYTES_PER_FIELD_ELEMENT
+BLOB_DATA_BYTES = FIELD_ELEMENTS_PER_BLOB * CHUNK_BYTES  # pubdata bytes one blob carries
+PRIMITIVE_ROOT_OF_UNITY = 7  # EIP-4844
+VERSIONED_HASH_VERSION_KZG = 0x01
+LOG2_N = FIELD_ELEMENTS_PER_BLOB.bit_length() - 1
+
+
+class DataAvailability(StrEnum):
+    """Where a deployment posts its batches' pubdata (one flag, fixed at deployment)."""
+
+    BLOBS = "blobs"  # EIP-4844 blobs of a type-3 commitBatch; z from the versioned hash
+    CALLDATA = "calldata"  # commitBatch's calldata; z from its keccak (chains without blobs)
+
+
+class BlobError(ValueError):
+    """Data that does not fit a blob, or a blob that is not a valid encoding."""
+
+
+def reverse_bits(i: int, bits: int = LOG2_N) -> int:
+    return int(format(i, f"0{bits}b")[::-1], 2)
+
+
+def _compute_roots_brp() -> tuple[int, ...]:
+    w = pow(PRIMITIVE_ROOT_OF_UNITY, (R - 1) // FIELD_ELEMENTS_PER_BLOB, R)
+    return tuple(pow(w, reverse_bits(i), R) for i in range(FIELD_ELEMENTS_PER_BLOB))
+
+
+ROOTS_OF_UNITY_BRP = _compute_roots_brp()  # w_i: the domain point of blob element i
+
+
+def compute_blob_elements(pubdata: bytes) -> list[int]:
+    """The non-trailing field elements of ``pubdata``'s blob (31 bytes each)."""
+    if len(pubdata) > BLOB_DATA_BYTES:
+        raise BlobError(f"{len(pubdata)} bytes exceed one blob's {BLOB_DATA_BYTES}")
+    return compute_chunks(pubdata)
+
+
+def compute_blob(pubdata: bytes) -> bytes:
+    """The 131,072-byte blob carrying ``pubdata``."""
+    body = b"".join(
+        e.to_bytes(BYTES_PER_FIELD_ELEMENT, "big") for e in compute_blob_elements(pubdata)
+    )
+    return body.ljust(BYTES_PER_BLOB, b"\0")
+
+
+def get_blob_pubdata(blob: bytes, length: int) -> bytes:
+    """The first ``length`` pubdata bytes of ``blob`` (the inverse of ``compute_blob``); a blob
+    with a non-zero top byte in an element, or data past ``length``, is refused."""
+    if len(blob) != BYTES_PER_BLOB:
+        raise BlobError(f"a blob is {BYTES_PER_BLOB} bytes, got {len(blob)}")
+    if length > BLOB_DATA_BYTES:
+        raise BlobError(f"{length} bytes exceed one blob's {BLOB_DATA_BYTES}")
+    elements = [blob[i : i + BYTES_PER_FIELD_ELEMENT] for i in range(0, BYTES_PER_BLOB, 32)]
+    if any(e[0] for e in elements):
+        raise BlobError("a blob element has a non-zero first byte")
+    data = b"".join(e[1:] for e in elements)
+    if any(data[length:]):
+        raise BlobError(f"the blob carries data after byte {length}")
+    return data[:length]
+
+
+def evaluate_blob(elements: Sequence[int], z: int) -> int:
+    """``p(z)`` of the blob whose first elements are ``elements`` (the rest zero), by the
+    barycentric formula of EIP-4844's ``evaluate_polynomial_in_evaluation_form``."""
+    if len(elements) > FIELD_ELEMENTS_PER_BLOB:
+        raise BlobError(f"{len(elements)} elements exceed a blob")
+    z %= R
+    if z in ROOTS_OF_UNITY_BRP:
+        i = ROOTS_OF_UNITY_BRP.index(z)
+        return elements[i] % R if i < len(elements) else 0
+    total = 0
+    for f, w in zip(elements, ROOTS_OF_UNITY_BRP, strict=False):
+        if f:
+            total += f * w * pow(z - w, -1, R)
+    n = FIELD_ELEMENTS_PER_BLOB
+    return total % R * (pow(z, n, R) - 1) * pow(n, -1, R) % R
+
+
+def compute_versioned_hash(commitment: bytes) -> bytes:
+    """EIP-4844's ``kzg_to_versioned_hash``: 0x01 ‖ sha256(commitment)[1:]."""
+    return bytes([VERSIONED_HASH_VERSION_KZG]) + sha256(commitment).digest()[1:]
+
+
+def compute_calldata_hash(pubdata: bytes) -> bytes:
+    """The data hash of a batch posted as calldata: keccak256 of its pubdata."""
+    return keccak256(pubdata)
+
+
+def compute_challenge(data_hash: bytes, old_root: int, new_root: int, timestamp: int) -> int:
+    """``z = keccak256(abi.encode(data_hash, old_root, new_root, timestamp)) mod r``, the
+    contract's Fiat–Shamir point (``Rollup._computeChallenge``)."""
+    if len(data_hash) != 32:
+        raise BlobError(f"a data hash is 32 bytes, got {len(data_hash)}")
+    words = b"".join(v.to_bytes(32, "big") for v in (old_root, new_root, timestamp))
+    return int.from_bytes(keccak256(data_hash + words), "big") % R

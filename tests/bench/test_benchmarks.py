@@ -1,0 +1,53 @@
+"""Every benchmark runs, in its quick mode, as from a fresh clone (an empty build directory),
+and the block's constraint count per slot matches a whole build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.constraints import built_cost, counted_block_cost
+from protocol.params import PRESETS
+from scripts.paths import ROOT
+
+BENCHES = sorted(
+    p.name for p in (ROOT / "bench").glob("*.py") if p.name not in {"__init__.py", "common.py"}
+)
+
+
+def run_quick(name: str, build_dir: Path) -> str:
+    env = {**os.environ, "ZKPERP_BUILD_DIR": str(build_dir), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / name), "--quick"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, (
+        f"{name} --quick failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    return done.stdout
+
+
+def test_every_benchmark_is_listed() -> None:
+    assert set(BENCHES) >= {"constraints.py", "crypto.py", "engine.py", "prover.py"}
+
+
+@pytest.mark.parametrize("name", [b for b in BENCHES if b != "prover.py"])
+def test_benchmark_runs_quick_from_a_fresh_build_dir(name: str, tmp_path: Path) -> None:
+    assert run_quick(name, tmp_path / "build").strip()
+
+
+@pytest.mark.snarkjs
+@pytest.mark.prove
+def test_prover_benchmark_runs_quick_from_a_fresh_build_dir(tmp_path: Path) -> None:
+    out = run_quick("prover.py", tmp_path / "build")
+    assert "proof / sum of its MSMs" in out and "constraints/s" in out and "ratio" in out
+    assert list((tmp_path / "build" / "snarkjs").glob("pot*_final.ptau"))
+
+
+@pytest.mark.parametrize("preset", ["minimal", "devnet"])
+def test_the_block_counted_per_slot_matches_the_whole_build(preset: str) -> None:
+    assert counted_block_cost(PRESETS[preset]) == built_cost("block", PRESETS[preset])
