@@ -24,7 +24,15 @@ from enum import StrEnum
 from hashlib import sha256
 
 from protocol.field import R
-from protocol.pubdata import CHUNK_BYTES, compute_chunks, keccak256
+from protocol.ops.registry import PRIORITY_TYPES
+from protocol.pubdata import (
+    CHUNK_BYTES,
+    L1_WITHDRAWAL_TYPES,
+    OP_BYTES,
+    compute_chunks,
+    keccak256,
+    split_records,
+)
 
 FIELD_ELEMENTS_PER_BLOB = 4096
 BYTES_PER_FIELD_ELEMENT = 32
@@ -33,6 +41,10 @@ BLOB_DATA_BYTES = FIELD_ELEMENTS_PER_BLOB * CHUNK_BYTES  # pubdata bytes one blo
 PRIMITIVE_ROOT_OF_UNITY = 7  # EIP-4844
 VERSIONED_HASH_VERSION_KZG = 0x01
 LOG2_N = FIELD_ELEMENTS_PER_BLOB.bit_length() - 1
+SLOT_BYTES = 2  # an L1 record's slot index, big-endian, before the record
+L1_RECORD_BYTES = SLOT_BYTES + OP_BYTES
+# The records the contract acts on: priority requests (the queue) and L1 withdrawals (payouts).
+L1_RECORD_TYPES = PRIORITY_TYPES | L1_WITHDRAWAL_TYPES
 
 
 class DataAvailability(StrEnum):
@@ -123,3 +135,63 @@ def compute_challenge(data_hash: bytes, old_root: int, new_root: int, timestamp:
         raise BlobError(f"a data hash is 32 bytes, got {len(data_hash)}")
     words = b"".join(v.to_bytes(32, "big") for v in (old_root, new_root, timestamp))
     return int.from_bytes(keccak256(data_hash + words), "big") % R
+
+
+def is_l1_record(record: bytes) -> bool:
+    """Whether the contract acts on ``record`` (a priority request or an L1 withdrawal)."""
+    return bool(record) and record[0] in L1_RECORD_TYPES
+
+
+def get_l1_records(pubdata: bytes) -> bytes:
+    """The blob path's calldata: each L1 record of ``pubdata`` as ``slot (2 bytes) ‖ record``,
+    in slot order."""
+    return b"".join(
+        slot.to_bytes(SLOT_BYTES, "big") + r
+        for slot, r in enumerate(split_records(pubdata))
+        if is_l1_record(r)
+    )
+
+
+def compute_l1_pubdata(pubdata: bytes) -> bytes:
+    """``pubdata`` with every record that is not an L1 record zeroed: the data whose polynomial
+    the block circuit evaluates a second time (``blob_l1_y``)."""
+    return b"".join(r if is_l1_record(r) else bytes(len(r)) for r in split_records(pubdata))
+
+
+def decode_l1_records(l1_records: bytes, ops_per_block: int) -> list[tuple[int, bytes]]:
+    """``(slot, record)`` of each entry of ``l1_records`` with the contract's checks: whole
+    entries, slots strictly increasing and below ``ops_per_block``, L1 record types only."""
+    if len(l1_records) % L1_RECORD_BYTES:
+        raise BlobError(f"L1 records are {L1_RECORD_BYTES}-byte entries, got {len(l1_records)}")
+    entries = []
+    last = -1
+    for off in range(0, len(l1_records), L1_RECORD_BYTES):
+        slot = int.from_bytes(l1_records[off : off + SLOT_BYTES], "big")
+        record = l1_records[off + SLOT_BYTES : off + L1_RECORD_BYTES]
+        if slot <= last or slot >= ops_per_block:
+            raise BlobError(f"L1 record slot {slot} after {last} (of {ops_per_block})")
+        if not is_l1_record(record):
+            raise BlobError(f"slot {slot}: type {record[0]} is not an L1 record")
+        entries.append((slot, record))
+        last = slot
+    return entries
+
+
+def evaluate_l1_records(l1_records: bytes, ops_per_block: int, z: int) -> int:
+    """``p(z)`` of ``compute_l1_pubdata`` rebuilt from the L1 records alone, as the contract
+    computes it (``Blob.evaluateRecords``): by linearity, each record adds its bytes' share of
+    the (at most three) elements it overlaps, so the other slots cost nothing."""
+    z %= R
+    if pow(z, FIELD_ELEMENTS_PER_BLOB, R) == 1:
+        raise BlobError("the challenge is a point of the domain")
+    total = 0
+    for slot, record in decode_l1_records(l1_records, ops_per_block):
+        start = slot * OP_BYTES
+        for i in range(start // CHUNK_BYTES, (start + OP_BYTES - 1) // CHUNK_BYTES + 1):
+            lo, hi = max(start, i * CHUNK_BYTES), min(start + OP_BYTES, (i + 1) * CHUNK_BYTES)
+            part = int.from_bytes(record[lo - start : hi - start], "big")
+            f = part << (8 * ((i + 1) * CHUNK_BYTES - hi))
+            w = ROOTS_OF_UNITY_BRP[i]
+            total += f * w * pow(z - w, -1, R)
+    n = FIELD_ELEMENTS_PER_BLOB
+    return total % R * (pow(z, n, R) - 1) * pow(n, -1, R) % R

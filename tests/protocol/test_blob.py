@@ -74,3 +74,69 @@ def test_challenge_binds_every_input() -> None:
     assert z not in others
     with pytest.raises(BlobError, match="32 bytes"):
         blob.compute_challenge(b"\x01", 1, 2, 3)
+
+
+# -- the blob path's L1 records ----------------------------------------------------------------
+
+L1_TYPES = sorted(blob.L1_RECORD_TYPES)
+OTHER_TYPES = [0, 3, 16, 17, 18]  # noop, transfer, create order, claim, cancel: not L1 records
+record_st = st.builds(
+    lambda t, rest: bytes([t]) + rest,
+    st.sampled_from(L1_TYPES + OTHER_TYPES),
+    st.binary(min_size=63, max_size=63),
+)
+
+
+def test_l1_record_types_are_the_priority_requests_and_the_l1_withdrawals() -> None:
+    assert {1, 2, 4, 5, 6, 7, 8} == blob.L1_RECORD_TYPES
+    assert not blob.L1_RECORD_TYPES & set(OTHER_TYPES)
+
+
+@given(st.lists(record_st, min_size=1, max_size=12), st.integers(1, R - 1))
+def test_l1_records_evaluate_as_the_masked_pubdata(records: list[bytes], z: int) -> None:
+    """The contract's evaluation from the slot-indexed records equals the polynomial of the
+    pubdata with every other record zeroed (the circuit's second evaluation)."""
+    pubdata = b"".join(records)
+    l1 = blob.get_l1_records(pubdata)
+    masked = blob.compute_l1_pubdata(pubdata)
+    assert len(masked) == len(pubdata)
+    kept = [r for r in records if r[0] in blob.L1_RECORD_TYPES]
+    assert len(l1) == blob.L1_RECORD_BYTES * len(kept)
+    assert [r for _, r in blob.decode_l1_records(l1, len(records))] == kept
+    elements = blob.compute_blob_elements(masked)
+    if pow(z, blob.FIELD_ELEMENTS_PER_BLOB, R) != 1:
+        assert blob.evaluate_l1_records(l1, len(records), z) == blob.evaluate_blob(elements, z)
+
+
+def test_an_l1_record_moved_or_dropped_changes_the_evaluation() -> None:
+    deposit, withdraw, transfer = b"\x01" + bytes(range(63)), b"\x04" + b"\x07" * 63, b"\x03" * 64
+    pubdata = deposit + transfer + withdraw + transfer
+    z = 12345
+    l1 = blob.get_l1_records(pubdata)
+    y = blob.evaluate_l1_records(l1, 4, z)
+    moved = blob.get_l1_records(deposit + transfer + transfer + withdraw)
+    dropped = blob.get_l1_records(deposit + transfer + transfer + transfer)
+    assert blob.evaluate_l1_records(moved, 4, z) != y
+    assert blob.evaluate_l1_records(dropped, 4, z) != y
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (b"\x00\x01" + b"\x01" * 64 + b"\x00\x01" + b"\x01" * 64, "slot 1 after 1"),
+        (b"\x00\x02" + b"\x01" * 64 + b"\x00\x01" + b"\x01" * 64, "slot 1 after 2"),
+        (b"\x00\x04" + b"\x01" * 64, "slot 4 after -1"),
+        (b"\x00\x00" + b"\x03" * 64, "type 3 is not an L1 record"),
+        (b"\x00\x00" + b"\x01" * 63, "66-byte entries"),
+    ],
+)
+def test_l1_records_out_of_order_out_of_range_or_of_another_type_are_refused(
+    entries: bytes, message: str
+) -> None:
+    with pytest.raises(BlobError, match=message):
+        blob.decode_l1_records(entries, 4)
+
+
+def test_l1_records_refuse_a_challenge_on_the_domain() -> None:
+    with pytest.raises(BlobError, match="point of the domain"):
+        blob.evaluate_l1_records(b"", 4, blob.ROOTS_OF_UNITY_BRP[3])
