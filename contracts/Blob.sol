@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Operations} from "./Operations.sol";
+
 /// @title Blob
 /// @notice The batch's data as an EIP-4844 blob polynomial (protocol/blob.py): element i is the
 /// i-th 31-byte big-endian piece of the pubdata, the value of the polynomial at w_i, the 4096th
@@ -11,10 +13,14 @@ pragma solidity 0.8.30;
 library Blob {
     error ChallengeOnDomain();
     error PrecompileFailed();
+    error L1RecordsMalformed();
 
     uint256 internal constant FIELD_ORDER =
         0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
     uint256 internal constant ELEMENT_BYTES = 31;
+    uint256 internal constant RECORD_BYTES = 64;
+    /// @dev An L1 record in calldata: slot (2 bytes, big-endian) || record (64 bytes).
+    uint256 internal constant L1_RECORD_BYTES = 66;
     uint256 internal constant LOG2_N = 12;
     /// @dev 1 / 4096 mod r.
     uint256 internal constant INVERSE_N =
@@ -33,11 +39,7 @@ library Blob {
     /// @notice p(z) of the blob carrying `data`; reverts ChallengeOnDomain where z^4096 = 1
     /// (probability 4096/r; the circuit has no witness there either).
     function evaluate(bytes calldata data, uint256 z) internal view returns (uint256 y) {
-        uint256 zn = z;
-        for (uint256 k = 0; k < LOG2_N; ++k) {
-            zn = mulmod(zn, zn, FIELD_ORDER);
-        }
-        if (zn == 1) revert ChallengeOnDomain();
+        uint256 zn = _powerN(z);
         uint256 count = (data.length + ELEMENT_BYTES - 1) / ELEMENT_BYTES;
         uint256[] memory numerators = new uint256[](count); // f_i * w_i
         uint256[] memory distances = new uint256[](count); // z - w_i
@@ -54,6 +56,28 @@ library Blob {
             product = mulmod(product, distances[k], FIELD_ORDER);
             ++k;
         }
+        y = _combine(numerators, distances, prefixes, product, k, zn);
+    }
+
+    /// @dev z^4096; reverts ChallengeOnDomain where it is 1 (z a point of the domain).
+    function _powerN(uint256 z) private pure returns (uint256 zn) {
+        zn = z;
+        for (uint256 k = 0; k < LOG2_N; ++k) {
+            zn = mulmod(zn, zn, FIELD_ORDER);
+        }
+        if (zn == 1) revert ChallengeOnDomain();
+    }
+
+    /// @dev (z^N - 1)/N * sum_k numerators[k] / distances[k], the first `k` terms; `product`
+    /// the product of their distances, prefixes[k] that of the ones before k.
+    function _combine(
+        uint256[] memory numerators,
+        uint256[] memory distances,
+        uint256[] memory prefixes,
+        uint256 product,
+        uint256 k,
+        uint256 zn
+    ) private view returns (uint256) {
         uint256 inverse = _inverse(product); // of all the distances: one modexp (Montgomery)
         uint256 sum = 0;
         while (k > 0) {
@@ -62,7 +86,70 @@ library Blob {
             inverse = mulmod(inverse, distances[k], FIELD_ORDER);
             sum = addmod(sum, mulmod(numerators[k], inverseDistance, FIELD_ORDER), FIELD_ORDER);
         }
-        y = mulmod(mulmod(sum, zn - 1, FIELD_ORDER), INVERSE_N, FIELD_ORDER);
+        return mulmod(mulmod(sum, zn - 1, FIELD_ORDER), INVERSE_N, FIELD_ORDER);
+    }
+
+    /// @notice p(z) of the pubdata whose records are `records` at their slots and zero
+    /// elsewhere (PROTOCOL 9.9; protocol.blob.evaluate_l1_records): by linearity each record
+    /// adds its share of the (at most four) elements it overlaps, so the other slots cost
+    /// nothing. Reverts L1RecordsMalformed unless the entries are whole, their slots strictly
+    /// increasing and below `opsPerBlock`, and each record a priority request or an L1
+    /// withdrawal; ChallengeOnDomain where z^4096 = 1.
+    function evaluateRecords(bytes calldata records, uint256 opsPerBlock, uint256 z)
+        internal
+        view
+        returns (uint256 y)
+    {
+        uint256 zn = _powerN(z);
+        if (records.length % L1_RECORD_BYTES != 0) revert L1RecordsMalformed();
+        uint256 n = records.length / L1_RECORD_BYTES;
+        uint256[] memory numerators = new uint256[](4 * n); // f * w
+        uint256[] memory distances = new uint256[](4 * n); // z - w
+        uint256[] memory prefixes = new uint256[](4 * n);
+        uint256 product = 1;
+        uint256 k = 0;
+        uint256 next = 0; // the lowest slot the next entry may take
+        for (uint256 e = 0; e < n; ++e) {
+            uint256 off = e * L1_RECORD_BYTES;
+            uint256 slot = (uint256(uint8(records[off])) << 8) | uint8(records[off + 1]);
+            uint8 opType = uint8(records[off + 2]);
+            if (
+                slot < next || slot >= opsPerBlock
+                    || (Operations.requestBytes(opType) == 0 && opType != Operations.WITHDRAW)
+            ) revert L1RecordsMalformed();
+            next = slot + 1;
+            uint256 start = slot * RECORD_BYTES;
+            for (uint256 i = start / ELEMENT_BYTES; i * ELEMENT_BYTES < start + RECORD_BYTES; ++i) {
+                uint256 f = _share(records, off + 2, start, i);
+                if (f == 0) continue;
+                uint256 w = root(i);
+                numerators[k] = mulmod(f, w, FIELD_ORDER);
+                distances[k] = addmod(z, FIELD_ORDER - w, FIELD_ORDER);
+                prefixes[k] = product;
+                product = mulmod(product, distances[k], FIELD_ORDER);
+                ++k;
+            }
+        }
+        y = _combine(numerators, distances, prefixes, product, k, zn);
+    }
+
+    /// @dev Record `recordOffset`'s part of element i, placed where it sits in the element.
+    function _share(bytes calldata records, uint256 recordOffset, uint256 start, uint256 i)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 lo = i * ELEMENT_BYTES;
+        uint256 hi = lo + ELEMENT_BYTES;
+        if (lo < start) lo = start;
+        if (hi > start + RECORD_BYTES) hi = start + RECORD_BYTES;
+        uint256 word;
+        uint256 at = recordOffset + lo - start;
+        assembly ("memory-safe") {
+            word := calldataload(add(records.offset, at))
+        }
+        uint256 part = word >> (8 * (32 - (hi - lo)));
+        return part << (8 * ((i + 1) * ELEMENT_BYTES - hi));
     }
 
     /// @notice w_i = w^reverse_bits(i), w = 7^((r-1)/4096): a product of w^(2^b) over the bits.

@@ -180,7 +180,7 @@ def decode_l1_records(l1_records: bytes, ops_per_block: int) -> list[tuple[int, 
 def evaluate_l1_records(l1_records: bytes, ops_per_block: int, z: int) -> int:
     """``p(z)`` of ``compute_l1_pubdata`` rebuilt from the L1 records alone, as the contract
     computes it (``Blob.evaluateRecords``): by linearity, each record adds its bytes' share of
-    the (at most three) elements it overlaps, so the other slots cost nothing."""
+    the (at most four) elements it overlaps, so the other slots cost nothing."""
     z %= R
     if pow(z, FIELD_ELEMENTS_PER_BLOB, R) == 1:
         raise BlobError("the challenge is a point of the domain")

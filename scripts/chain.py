@@ -82,6 +82,8 @@ ADVICE: dict[str, str] = {
     "ChallengeOnDomain": "the batch's challenge fell on the blob domain (probability 4096/r); "
     "re-seal the block with another timestamp",
     "PrecompileFailed": "an L1 precompile (modexp, point evaluation) failed: check the hardfork",
+    "L1RecordsMalformed": "the L1 records are not slot-indexed 66-byte entries in slot order, "
+    "priority requests and L1 withdrawals only: take them from protocol.blob.get_l1_records",
     "NotMinter": "only the token's minter may mint",
     "InsufficientFunds": "the token balance or allowance is too small",
 }

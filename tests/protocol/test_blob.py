@@ -92,7 +92,7 @@ def test_l1_record_types_are_the_priority_requests_and_the_l1_withdrawals() -> N
     assert not blob.L1_RECORD_TYPES & set(OTHER_TYPES)
 
 
-@given(st.lists(record_st, min_size=1, max_size=12), st.integers(1, R - 1))
+@given(st.lists(record_st, min_size=1, max_size=20), st.integers(1, R - 1))
 def test_l1_records_evaluate_as_the_masked_pubdata(records: list[bytes], z: int) -> None:
     """The contract's evaluation from the slot-indexed records equals the polynomial of the
     pubdata with every other record zeroed (the circuit's second evaluation)."""
