@@ -11,15 +11,20 @@ the block's elements costs one constraint, ``t_i * (z - w_i) == w_i * f_i`` (``t
 ``k`` elements. ``z`` is the contract's Fiat–Shamir point; should it hit a domain point
 ``w_i`` (probability 4096/r) the term's constraint has no witness unless ``f_i = 0``: the batch
 cannot be proven at that ``z``, nothing false can be.
+
+The blob path's second evaluation (PROTOCOL 9.9) is the same gadget over
+``compute_l1_elements`` (the records the contract acts on, the others zeroed: at most two
+products per element), sharing ``z^N``: ``3k + 1`` more constraints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from circuits.r1cs import Builder, LinearCombination, constant
+from circuits.r1cs import Builder, LinearCombination, constant, weighted_sum
 from protocol.blob import FIELD_ELEMENTS_PER_BLOB, LOG2_N, ROOTS_OF_UNITY_BRP, BlobError
 from protocol.field import R
+from protocol.pubdata import CHUNK_BYTES
 
 LC = LinearCombination
 INVERSE_N = pow(FIELD_ELEMENTS_PER_BLOB, -1, R)
@@ -32,14 +37,28 @@ def _term(w: int) -> Callable[[int, int], int]:
     return term
 
 
-def evaluate_blob(cs: Builder, elements: Sequence[LC], z: LC) -> LC:
-    """``p(z)`` of the blob whose first elements are ``elements`` (the rest zero)."""
+def compute_power_n(cs: Builder, z: LC) -> LC:
+    """``z^N``, N = 4096: 12 squarings."""
+    power = z
+    for k in range(LOG2_N):
+        power = cs.mul(power, power, f"z_pow_2^{k + 1}")
+    return power
+
+
+def evaluate_blob(
+    cs: Builder,
+    elements: Sequence[LC],
+    z: LC,
+    power: LC | None = None,
+    scope: str = "blob_evaluation",
+) -> LC:
+    """``p(z)`` of the blob whose first elements are ``elements`` (the rest zero); ``power``
+    is ``z^N`` where a previous evaluation at the same ``z`` computed it."""
     if len(elements) > FIELD_ELEMENTS_PER_BLOB:
         raise BlobError(f"{len(elements)} elements exceed a blob")
-    with cs.scope("blob_evaluation"):
-        power = z
-        for k in range(LOG2_N):
-            power = cs.mul(power, power, f"z_pow_2^{k + 1}")
+    with cs.scope(scope):
+        if power is None:
+            power = compute_power_n(cs, z)
         total = constant(0)
         for i, f in enumerate(elements):
             w = ROOTS_OF_UNITY_BRP[i]
@@ -47,3 +66,26 @@ def evaluate_blob(cs: Builder, elements: Sequence[LC], z: LC) -> LC:
             cs.assert_mul(t, z - w, f * w, f"term{i}_times_distance")
             total = total + t
         return cs.mul(power - 1, total * INVERSE_N, "y")
+
+
+def compute_l1_elements(
+    cs: Builder, records: Sequence[Sequence[LC]], is_l1: Sequence[LC]
+) -> list[LC]:
+    """The elements of the pubdata with every record whose ``is_l1`` is 0 zeroed
+    (``protocol.blob.compute_l1_pubdata``): ``records[s]`` the 64 byte wires of slot ``s``,
+    ``is_l1[s]`` a boolean (the sum of the L1 types' selectors). An element overlaps at most two
+    records; each overlap costs one product ``is_l1 · part``."""
+    if len(records) != len(is_l1):
+        raise ValueError(f"{len(records)} records, {len(is_l1)} flags")
+    data = [(s, byte) for s, record in enumerate(records) for byte in record]
+    elements = []
+    with cs.scope("l1_masking"):
+        for i, start in enumerate(range(0, len(data), CHUNK_BYTES)):
+            piece = data[start : start + CHUNK_BYTES]
+            element = constant(0)
+            for s in sorted({slot for slot, _ in piece}):
+                weights = [256 ** (CHUNK_BYTES - 1 - p) for p, (t, _) in enumerate(piece) if t == s]
+                part = weighted_sum(weights, [b for t, b in piece if t == s])
+                element = element + cs.mul(is_l1[s], part, f"element{i}_slot{s}")
+            elements.append(element)
+    return elements
