@@ -25,6 +25,7 @@ from hashlib import sha256
 
 from protocol.field import R
 from protocol.ops.registry import PRIORITY_TYPES
+from protocol.poseidon import sponge
 from protocol.pubdata import (
     CHUNK_BYTES,
     L1_WITHDRAWAL_TYPES,
@@ -45,6 +46,7 @@ SLOT_BYTES = 2  # an L1 record's slot index, big-endian, before the record
 L1_RECORD_BYTES = SLOT_BYTES + OP_BYTES
 # The records the contract acts on: priority requests (the queue) and L1 withdrawals (payouts).
 L1_RECORD_TYPES = PRIORITY_TYPES | L1_WITHDRAWAL_TYPES
+DOMAIN_BLOB_DATA = int.from_bytes(b"zkp.data", "big")  # the data commitment's sponge domain
 
 
 class DataAvailability(StrEnum):
@@ -195,3 +197,29 @@ def evaluate_l1_records(l1_records: bytes, ops_per_block: int, z: int) -> int:
             total += f * w * pow(z - w, -1, R)
     n = FIELD_ELEMENTS_PER_BLOB
     return total % R * (pow(z, n, R) - 1) * pow(n, -1, R) % R
+
+
+def compute_data_commitment(pubdata: bytes) -> int:
+    """``c``: the Poseidon sponge over ``pubdata``'s blob elements, which the block circuit
+    computes from its records and exposes, so that the proven data is fixed before the
+    challenge that hashes ``c`` (PROTOCOL 9.9)."""
+    return sponge(compute_blob_elements(pubdata), DOMAIN_BLOB_DATA)
+
+
+def compute_blob_challenge(
+    versioned_hash: bytes,
+    l1_records: bytes,
+    data_commitment: int,
+    old_root: int,
+    new_root: int,
+    timestamp: int,
+) -> int:
+    """The blob path's ``z = keccak256(abi.encode(versionedHash, keccak256(l1Records), c,
+    oldRoot, newRoot, timestamp)) mod r`` (PROTOCOL 9.9): it hashes everything the evaluations
+    must bind, the blob, the L1 records and the proven data."""
+    if len(versioned_hash) != 32:
+        raise BlobError(f"a versioned hash is 32 bytes, got {len(versioned_hash)}")
+    words = b"".join(
+        v.to_bytes(32, "big") for v in (data_commitment, old_root, new_root, timestamp)
+    )
+    return int.from_bytes(keccak256(versioned_hash + keccak256(l1_records) + words), "big") % R

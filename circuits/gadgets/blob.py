@@ -21,8 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from circuits.gadgets.poseidon import sponge
 from circuits.r1cs import Builder, LinearCombination, constant, weighted_sum
-from protocol.blob import FIELD_ELEMENTS_PER_BLOB, LOG2_N, ROOTS_OF_UNITY_BRP, BlobError
+from protocol.blob import (
+    DOMAIN_BLOB_DATA,
+    FIELD_ELEMENTS_PER_BLOB,
+    LOG2_N,
+    ROOTS_OF_UNITY_BRP,
+    BlobError,
+)
 from protocol.field import R
 from protocol.pubdata import CHUNK_BYTES
 
@@ -89,3 +96,10 @@ def compute_l1_elements(
                 element = element + cs.mul(is_l1[s], part, f"element{i}_slot{s}")
             elements.append(element)
     return elements
+
+
+def compute_data_commitment(cs: Builder, elements: Sequence[LC]) -> LC:
+    """``c = protocol.blob.compute_data_commitment``: the sponge over the elements (one width-5
+    permutation per four elements)."""
+    with cs.scope("data_commitment"):
+        return sponge(cs, elements, DOMAIN_BLOB_DATA)

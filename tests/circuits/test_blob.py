@@ -7,7 +7,12 @@ import random
 
 import pytest
 
-from circuits.gadgets.blob import compute_l1_elements, compute_power_n, evaluate_blob
+from circuits.gadgets.blob import (
+    compute_data_commitment,
+    compute_l1_elements,
+    compute_power_n,
+    evaluate_blob,
+)
 from circuits.r1cs import Builder, LinearCombination, weighted_sum
 from protocol import blob
 from protocol.field import R
@@ -125,3 +130,22 @@ def test_a_wrong_second_evaluation_is_refused() -> None:
     run = run_gadget(evaluate_pair, [*pubdata, *flags, 5])
     wire = run.output_wire_of("l1_evaluation/y")
     assert run.with_wire(wire, run.witness[wire] + 1).rejection() == "l1_evaluation/y"
+
+
+def test_the_data_commitment_equals_the_reference_at_a_permutation_per_four_elements() -> None:
+    data = random.Random(9).randbytes(64 * 4)
+    elements = blob.compute_blob_elements(data)  # 9 elements: three permutations
+    run = run_gadget(lambda cs, ins: [compute_data_commitment(cs, ins)], elements)
+    run.check()
+    assert run.outputs == [blob.compute_data_commitment(data)]
+    last = next(
+        c.name
+        for c in reversed(run.system.constraints)
+        if c.name.startswith("data_commitment/") and len(c.c) == 1
+    )
+    wire = run.output_wire_of(last)
+    assert run.with_wire(wire, run.witness[wire] + 1).rejection() == last
+    for count, constraints in ((4, 297), (8, 597), (12, 897)):  # 300 per permutation, 75/element
+        cs = Builder(witness=False)
+        compute_data_commitment(cs, [cs.private(f"e{i}", None) for i in range(count)])
+        assert cs.num_constraints == constraints

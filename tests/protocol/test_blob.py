@@ -140,3 +140,28 @@ def test_l1_records_out_of_order_out_of_range_or_of_another_type_are_refused(
 def test_l1_records_refuse_a_challenge_on_the_domain() -> None:
     with pytest.raises(BlobError, match="point of the domain"):
         blob.evaluate_l1_records(b"", 4, blob.ROOTS_OF_UNITY_BRP[3])
+
+
+def test_the_data_commitment_binds_every_byte_and_the_length() -> None:
+    data = bytes(range(200))
+    c = blob.compute_data_commitment(data)
+    assert 0 <= c < R
+    assert blob.compute_data_commitment(data[:-1] + b"\x01") != c
+    assert blob.compute_data_commitment(data + bytes(31)) != c  # one more (zero) element
+
+
+def test_the_blob_challenge_binds_every_input() -> None:
+    h, records = bytes(range(32)), b"\x00\x01" + bytes(64)
+    z = blob.compute_blob_challenge(h, records, 7, 1, 2, 3)
+    assert 0 <= z < R
+    others = [
+        blob.compute_blob_challenge(bytes(32), records, 7, 1, 2, 3),
+        blob.compute_blob_challenge(h, b"", 7, 1, 2, 3),
+        blob.compute_blob_challenge(h, records, 8, 1, 2, 3),
+        blob.compute_blob_challenge(h, records, 7, 9, 2, 3),
+        blob.compute_blob_challenge(h, records, 7, 1, 9, 3),
+        blob.compute_blob_challenge(h, records, 7, 1, 2, 9),
+    ]
+    assert z not in others
+    with pytest.raises(BlobError, match="32 bytes"):
+        blob.compute_blob_challenge(b"\x01", records, 7, 1, 2, 3)
