@@ -14,6 +14,8 @@ library Blob {
     error ChallengeOnDomain();
     error PrecompileFailed();
     error L1RecordsMalformed();
+    error NoBlob();
+    error OpeningInvalid();
 
     uint256 internal constant FIELD_ORDER =
         0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
@@ -22,6 +24,9 @@ library Blob {
     /// @dev An L1 record in calldata: slot (2 bytes, big-endian) || record (64 bytes).
     uint256 internal constant L1_RECORD_BYTES = 66;
     uint256 internal constant LOG2_N = 12;
+    address internal constant POINT_EVALUATION = address(0x0a);
+    /// @dev The precompile's fixed cost: a failing opening burns this much, not the caller's gas.
+    uint256 internal constant POINT_EVALUATION_GAS = 50_000;
     /// @dev 1 / 4096 mod r.
     uint256 internal constant INVERSE_N =
         0x73e66878b46ae3705eb6a46a89213de7d3686828bfce5c19400fffff00100001;
@@ -34,6 +39,53 @@ library Blob {
     {
         return uint256(keccak256(abi.encode(dataHash, oldRoot, newRoot, uint256(timestamp))))
             % FIELD_ORDER;
+    }
+
+    /// @notice The blob path's challenge (PROTOCOL 9.9; protocol.blob.compute_blob_challenge):
+    /// z = keccak256(abi.encode(versionedHash, keccak256(l1Records), dataCommitment, oldRoot,
+    /// newRoot, timestamp)) mod r.
+    function blobChallenge(
+        bytes32 versionedHash,
+        bytes calldata l1Records,
+        uint256 dataCommitment,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 timestamp
+    ) internal pure returns (uint256) {
+        bytes memory encoded = abi.encode(
+            versionedHash,
+            keccak256(l1Records),
+            dataCommitment,
+            oldRoot,
+            newRoot,
+            uint256(timestamp)
+        );
+        return uint256(keccak256(encoded)) % FIELD_ORDER;
+    }
+
+    /// @notice The versioned hash of the transaction's first blob; NoBlob without one.
+    function firstBlobHash() internal view returns (bytes32 versionedHash) {
+        versionedHash = blobhash(0);
+        if (versionedHash == bytes32(0)) revert NoBlob();
+    }
+
+    /// @notice Requires y = p(z) for the blob of `versionedHash` with the point-evaluation
+    /// precompile (EIP-4844; input versioned hash || z || y || commitment || proof, 50,000
+    /// gas); OpeningInvalid otherwise (a wrong y or z, a proof or commitment of another blob).
+    function checkOpening(
+        bytes32 versionedHash,
+        uint256 z,
+        uint256 y,
+        bytes calldata commitment,
+        bytes calldata proof
+    ) internal view {
+        if (commitment.length != 48 || proof.length != 48) revert OpeningInvalid();
+        (bool ok, bytes memory out) = POINT_EVALUATION.staticcall{gas: POINT_EVALUATION_GAS}(
+            abi.encodePacked(versionedHash, z, y, commitment, proof)
+        );
+        if (!ok || out.length != 64) revert OpeningInvalid();
+        (uint256 n, uint256 modulus) = abi.decode(out, (uint256, uint256));
+        if (n != 1 << LOG2_N || modulus != FIELD_ORDER) revert OpeningInvalid();
     }
 
     /// @notice p(z) of the blob carrying `data`; reverts ChallengeOnDomain where z^4096 = 1

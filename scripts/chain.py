@@ -82,6 +82,9 @@ ADVICE: dict[str, str] = {
     "ChallengeOnDomain": "the batch's challenge fell on the blob domain (probability 4096/r); "
     "re-seal the block with another timestamp",
     "PrecompileFailed": "an L1 precompile (modexp, point evaluation) failed: check the hardfork",
+    "NoBlob": "the blob path's commitBatch must be a type-3 transaction carrying the batch's blob",
+    "OpeningInvalid": "the KZG opening does not verify: recompute y and the proof at the "
+    "contract's challenge for this very blob (sequencer.kzg)",
     "L1RecordsMalformed": "the L1 records are not slot-indexed 66-byte entries in slot order, "
     "priority requests and L1 withdrawals only: take them from protocol.blob.get_l1_records",
     "NotMinter": "only the token's minter may mint",

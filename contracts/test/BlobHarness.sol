@@ -16,4 +16,26 @@ contract BlobHarness {
     {
         return Blob.evaluateRecords(records, opsPerBlock, z);
     }
+
+    event Opened(bytes32 versionedHash, uint256 z, uint256 y);
+
+    /// @notice What the blob path's commitBatch does with its blob: derives z from blobhash(0),
+    /// the L1 records, the data commitment, the roots and the timestamp, and checks y = p(z).
+    function openBlob(
+        bytes calldata l1Records,
+        uint256 dataCommitment,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 timestamp,
+        uint256 y,
+        bytes calldata commitment,
+        bytes calldata proof
+    ) external {
+        bytes32 versionedHash = Blob.firstBlobHash();
+        uint256 z = Blob.blobChallenge(
+            versionedHash, l1Records, dataCommitment, oldRoot, newRoot, timestamp
+        );
+        Blob.checkOpening(versionedHash, z, y, commitment, proof);
+        emit Opened(versionedHash, z, y);
+    }
 }

@@ -4,17 +4,21 @@ path's L1 records evaluated as the masked pubdata's polynomial (PROTOCOL 9.9).""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import TxReceipt
 
 from protocol import blob
 from protocol.blob import BlobError
 from protocol.field import R
 from scripts import chain
 from scripts.compile import compile_sources, project_sources
-from tests.contracts.support import reverts
+from sequencer import kzg
+from sequencer.blob_tx import BlobSidecar, send_blob_transaction
+from tests.contracts.support import reverts, selector
 
 pytestmark = pytest.mark.devnet
 OPS = 16
@@ -74,3 +78,90 @@ def test_malformed_records_are_refused(harness: Contract, records: bytes) -> Non
 def test_a_challenge_on_the_domain_is_refused(harness: Contract) -> None:
     with reverts("ChallengeOnDomain"):
         harness.functions.evaluateRecords(b"", OPS, blob.ROOTS_OF_UNITY_BRP[5]).call()
+
+
+# -- the blob path's opening: blobhash(0), the challenge, the point-evaluation precompile -------
+
+ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # account 0
+ROOTS = (11, 12, 13)  # old root, new root, timestamp
+
+
+def _open(w3: Web3, harness: Contract, pubdata: bytes, blob_data: bytes) -> TxReceipt:
+    """Sends openBlob for ``pubdata``'s opening as a type-3 transaction carrying the blob of
+    ``blob_data``."""
+    b = blob.compute_blob(pubdata)
+    commitment = kzg.compute_commitment(b)
+    records = blob.get_l1_records(pubdata)
+    c = blob.compute_data_commitment(pubdata)
+    z = blob.compute_blob_challenge(blob.compute_versioned_hash(commitment), records, c, *ROOTS)
+    y, proof = kzg.compute_opening(b, z)
+    data = harness.encode_abi("openBlob", args=[records, c, *ROOTS, y, commitment, proof])
+    tx = {"to": harness.address, "data": data, "gas": 300_000}
+    sidecar = BlobSidecar.of([blob.compute_blob(blob_data)])
+    tx_hash = send_blob_transaction(w3, tx, ANVIL_KEY, sidecar)
+    return w3.eth.wait_for_transaction_receipt(tx_hash)
+
+
+def test_the_contract_opens_the_transactions_blob_at_its_challenge(
+    w3: Web3, harness: Contract
+) -> None:
+    pubdata = _pubdata(random.Random(7), OPS)
+    receipt = _open(w3, harness, pubdata, pubdata)
+    assert receipt["status"] == 1
+    (event,) = harness.events.Opened().process_receipt(receipt)
+    b = blob.compute_blob(pubdata)
+    vh = blob.compute_versioned_hash(kzg.compute_commitment(b))
+    z = blob.compute_blob_challenge(
+        vh, blob.get_l1_records(pubdata), blob.compute_data_commitment(pubdata), *ROOTS
+    )
+    assert bytes(event["args"]["versionedHash"]) == vh and event["args"]["z"] == z
+    assert event["args"]["y"] == blob.evaluate_blob(blob.compute_blob_elements(pubdata), z)
+
+
+def _call_error(
+    w3: Web3, harness: Contract, pubdata: bytes, carried: bytes | None, **cheat: Any
+) -> str:
+    """The custom error (``name()``) with which openBlob refuses, called with the versioned
+    hash of ``carried``'s blob (none for None) as the transaction's blob; "" if it passes."""
+    b = blob.compute_blob(pubdata)
+    commitment = kzg.compute_commitment(b)
+    records = blob.get_l1_records(pubdata)
+    c = blob.compute_data_commitment(pubdata)
+    z = blob.compute_blob_challenge(blob.compute_versioned_hash(commitment), records, c, *ROOTS)
+    y, proof = kzg.compute_opening(b, z)
+    args = {"y": y, "proof": proof, "commitment": commitment, "l1": records, **cheat}
+    data = harness.encode_abi(
+        "openBlob",
+        args=[args["l1"], c, *ROOTS, args["y"], args["commitment"], args["proof"]],
+    )
+    call: dict[str, Any] = {"to": harness.address, "data": data, "gas": hex(300_000)}
+    if carried is not None:
+        vh = blob.compute_versioned_hash(kzg.compute_commitment(blob.compute_blob(carried)))
+        call |= {"blobVersionedHashes": ["0x" + vh.hex()], "maxFeePerBlobGas": hex(10**9)}
+    answer = w3.provider.make_request("eth_call", [call, "latest"])  # type: ignore[arg-type]
+    if "error" not in answer:
+        return ""
+    found = str(answer["error"].get("data", ""))
+    names = ("OpeningInvalid", "NoBlob", "L1RecordsMalformed")
+    return next((n for n in names if found.startswith(selector(f"{n}()"))), found)
+
+
+def test_a_wrong_y_z_proof_or_blob_is_refused(w3: Web3, harness: Contract) -> None:
+    rng = random.Random(8)
+    pubdata, other = _pubdata(rng, OPS), _pubdata(rng, OPS)
+    other_blob = blob.compute_blob(other)
+    assert _call_error(w3, harness, pubdata, pubdata) == ""
+    cases: dict[str, tuple[bytes | None, dict[str, Any]]] = {
+        "wrong y": (pubdata, {"y": 5}),
+        # y and proof of another point: the contract's z hashes the L1 records it is given
+        "wrong z": (pubdata, {"l1": blob.get_l1_records(other)}),
+        "another blob's proof": (pubdata, {"proof": kzg.compute_opening(other_blob, 424242)[1]}),
+        "another blob's commitment": (pubdata, {"commitment": kzg.compute_commitment(other_blob)}),
+        "a blob other than the proven data": (other, {}),
+    }
+    for name, (carried, cheat) in cases.items():
+        assert _call_error(w3, harness, pubdata, carried, **cheat) == "OpeningInvalid", name
+    assert _call_error(w3, harness, pubdata, None) == "NoBlob"
+    # and as a mined type-3 transaction: reverted, the precompile's failure bounded to 50,000 gas
+    receipt = _open(w3, harness, pubdata, other)
+    assert receipt["status"] == 0 and receipt["gasUsed"] < 150_000
