@@ -30,7 +30,7 @@ from protocol.accounts import Account
 from protocol.errors import UnknownAccount, UnknownMarket
 from protocol.jubjub import Point
 from protocol.markets import Market
-from protocol.ops.registry import decode_request
+from protocol.ops.registry import decode_request, get_priority_operation
 from protocol.risk import compute_risk, compute_unsettled_funding
 from protocol.signing import compute_tx_message
 from protocol.state import State
@@ -342,7 +342,7 @@ class ApiService:
         queue = [
             {
                 "id": r.id,
-                "operation": describe(decode_request(r.request)),
+                "operation": describe(get_priority_operation(decode_request(r.request))),
                 "deadline": r.expires_at,
                 "overdue": now is not None and now >= r.expires_at,
                 "in_sealed_batch": r.id < consumed,

@@ -32,6 +32,7 @@ if CHROMIUM is None or DRIVER is None:
         allow_module_level=True,
     )
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -52,7 +53,12 @@ def browser() -> Iterator[WebDriver]:
 
 
 def wait(driver: WebDriver, what: str, found: Callable[[WebDriver], object], s: float = 60) -> None:
-    WebDriverWait(driver, s, poll_frequency=0.2).until(found, message=what)
+    """Polls ``found`` until it holds; a row the page re-rendered between finding and reading
+    it (a stale element) is read again at the next poll."""
+    waiting = WebDriverWait(
+        driver, s, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    waiting.until(found, message=what)
 
 
 def batch_status(driver: WebDriver, number: int) -> str | None:
@@ -62,6 +68,16 @@ def batch_status(driver: WebDriver, number: int) -> str | None:
 
 def queue_rows(driver: WebDriver) -> list[Any]:
     return driver.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
+
+
+def queue_texts(driver: WebDriver) -> list[str]:
+    return [row.text for row in queue_rows(driver)]
+
+
+def last_cell(driver: WebDriver, number: int) -> str:
+    """The last cell of batch ``number``'s row (its proving time)."""
+    row = driver.find_element(By.CSS_SELECTOR, f'#batches tr[data-batch="{number}"]')
+    return str(row.text.split()[-1])
 
 
 def is_live(driver: WebDriver) -> bool:
@@ -111,15 +127,14 @@ def test_the_page_finds_the_proven_batch_and_sees_the_next_land(
             rollup.deposit(user, 10 * USDC)
             rollup.register_key(user)
         browser.get(server.url + "/")  # the requests are on L1; the operator has not run
-        wait(browser, "the queue from L1", lambda d: len(queue_rows(d)) == 4)
-        assert "deposit (account 3)" in queue_rows(browser)[0].text
+        first = "deposit (account 3)"
+        wait(browser, "the queue", lambda d: len(q := queue_texts(d)) == 4 and first in q[0])
         while operator.step() is not None:
             pass
         browser.refresh()
         wait(browser, "the live badge", is_live)
         wait(browser, "batch 1 proven and executed", lambda d: batch_status(d, 1) == "executed")
-        row = browser.find_element(By.CSS_SELECTOR, '#batches tr[data-batch="1"]')
-        assert "s" in row.text.split()[-1]  # its proving time is shown
+        wait(browser, "batch 1's proving time", lambda d: "s" in last_cell(d, 1))
         Client(operator, alice.account, alice.key).transfer(bob.account, USDC)
         while operator.step() is not None:
             pass
