@@ -2,12 +2,16 @@
 the money path (docs/PROTOCOL.md 8.C and 9).
 
 Public inputs, in order: ``old_state_root``, ``new_state_root``, ``commitment``. Private: the
-timestamps before and of the block, the book and market roots (these operations leave them as
-they are), and per slot a :class:`SlotWitness`: its 64-byte record, accounts A and B as they
-are before the slot (leaf fields and Merkle siblings), the signed expiry and the signature.
+timestamps before and of the block, the book root, every market's leaf fields (a
+:class:`MarketWitness` per market index) and per slot a :class:`SlotWitness`: its 64-byte
+record, accounts A and B as they are before the slot (leaf fields and Merkle siblings), the
+signed expiry and the signature.
 
-- State roots: ``hash4(account_root, book_root, market_root, timestamp)``; the account root
-  goes from slot to slot (``circuits/ops/slot.py``).
+- State roots: ``hash4(account_root, book_root, market_root, timestamp)``. The account root,
+  the book root and the markets' fields are running values (:class:`BlockVars`) that go from
+  slot to slot (``circuits/ops/slot.py``); the markets are opened once, in the header (their
+  root is the old state root's market root), and the new market root is recomputed from them
+  at the block's end only when a slot wrote market data (none does yet).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
 - Commitment (``protocol.pubdata.compute_commitment``): ``sponge([timestamp, c_0, ...],
   DOMAIN_PUBDATA)`` over the records cut into 31-byte chunks; the chunks are combinations of
@@ -21,8 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
+from circuits.gadgets.boolean import assert_boolean
+from circuits.gadgets.commitment import MarketVars, compute_market_root, hash_market_params
 from circuits.gadgets.poseidon import hash4, sponge
-from circuits.ops.common import RecordVars, alloc_private, empty_positions_root
+from circuits.ops.common import BlockVars, RecordVars, alloc_private, empty_positions_root
 from circuits.ops.slot import (
     OP_CIRCUITS,
     AccountWitness,
@@ -32,6 +38,7 @@ from circuits.ops.slot import (
 )
 from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination, weighted_sum
 from protocol.field import R
+from protocol.markets import Market, MarketData, MarketParams
 from protocol.params import Preset
 from protocol.pubdata import CHUNK_BYTES, DOMAIN_PUBDATA, OP_BYTES
 from protocol.smt import SparseMerkleTree
@@ -40,6 +47,7 @@ __all__ = [
     "OP_CIRCUITS",
     "AccountWitness",
     "BlockWitness",
+    "MarketWitness",
     "SlotWitness",
     "build_block_circuit",
     "define_block",
@@ -48,6 +56,27 @@ __all__ = [
 ]
 
 PUBLIC_INPUTS = ("old_state_root", "new_state_root", "commitment")
+MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)  # the leaf's field order (6.4)
+MARKET_DATA = tuple(MarketData.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class MarketWitness:
+    """One market index's leaf fields before the block (all 0 where there is no market)."""
+
+    exists: bool
+    params: tuple[int, ...]  # MarketParams in field order
+    data: tuple[int, ...]  # MarketData in field order, signed values as they are
+
+    @classmethod
+    def of(cls, market: Market | None) -> MarketWitness:
+        if market is None:
+            return cls(False, (0,) * len(MARKET_PARAMS), (0,) * len(MARKET_DATA))
+        params = tuple(getattr(market.params, name) for name in MARKET_PARAMS)
+        return cls(True, params, tuple(getattr(market.data, name) for name in MARKET_DATA))
+
+    def values(self) -> list[int]:
+        return [int(self.exists), *self.params, *(v % R for v in self.data)]
 
 
 @dataclass(frozen=True)
@@ -57,7 +86,7 @@ class BlockWitness:
     old_timestamp: int
     timestamp: int
     book_root: int
-    market_root: int
+    markets: tuple[MarketWitness, ...]  # one per market index (2^market_tree_depth)
     slots: tuple[SlotWitness, ...]  # exactly ops_per_block, padded with noops
 
 
@@ -82,16 +111,31 @@ def compute_chunks(records: Sequence[RecordVars]) -> list[LinearCombination]:
 def _define_header(
     cs: Builder, preset: Preset, w: BlockWitness | None
 ) -> tuple[LinearCombination, ...]:
-    """The timestamps and the roots the block leaves alone; checks the clock."""
+    """The timestamps and the book root; checks the clock."""
     with cs.scope("header"):
-        names = ("old_timestamp", "timestamp", "book_root", "market_root")
-        values = None if w is None else (w.old_timestamp, w.timestamp, w.book_root, w.market_root)
-        old_ts, ts, book, market = alloc_private(cs, names, values)
+        names = ("old_timestamp", "timestamp", "book_root")
+        values = None if w is None else (w.old_timestamp, w.timestamp, w.book_root)
+        old_ts, ts, book = alloc_private(cs, names, values)
         with cs.scope("timestamp_in_range"):
             assert_range(cs, ts, preset.timestamp_bits)
         with cs.scope("timestamp_not_before_last"):
             assert_range(cs, ts - old_ts, preset.timestamp_bits)
-    return old_ts, ts, book, market
+    return old_ts, ts, book
+
+
+def _alloc_markets(cs: Builder, preset: Preset, w: BlockWitness | None) -> tuple[MarketVars, ...]:
+    """Every market index's leaf fields, as private inputs (``exists`` boolean)."""
+    names = ("exists", *MARKET_PARAMS, *MARKET_DATA)
+    markets = []
+    for i in range(preset.max_markets):
+        with cs.scope(f"market{i}"):
+            values = None if w is None else w.markets[i].values()
+            exists, *fields = alloc_private(cs, names, values)
+            assert_boolean(cs, exists, "exists_boolean")
+            params = tuple(fields[: len(MARKET_PARAMS)])
+            data = tuple(fields[len(MARKET_PARAMS) :])
+            markets.append(MarketVars(exists, params, data, hash_market_params(cs, params)))
+    return tuple(markets)
 
 
 def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | None) -> None:
@@ -99,13 +143,19 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
     _check_preset(preset)
     if w is not None and len(w.slots) != preset.ops_per_block:
         raise ValueError(f"a block witness has {preset.ops_per_block} slots, not {len(w.slots)}")
-    old_ts, ts, book, market = _define_header(cs, preset, w)
+    if w is not None and len(w.markets) != preset.max_markets:
+        raise ValueError(f"a block witness has {preset.max_markets} markets, not {len(w.markets)}")
+    old_ts, ts, book = _define_header(cs, preset, w)
+    with cs.scope("markets"):
+        markets = _alloc_markets(cs, preset, w)
+        old_market_root = compute_market_root(cs, markets)
+    running = first = BlockVars(book, markets)
     records: list[RecordVars] = []
     first_root = root = None
     for i in range(preset.ops_per_block):
         with cs.scope(f"slot{i}"):
-            old, new, record = define_slot(
-                cs, preset, chain_id, ts, None if w is None else w.slots[i]
+            old, new, record, running = define_slot(
+                cs, preset, chain_id, ts, running, None if w is None else w.slots[i]
             )
             if root is None:
                 first_root = old
@@ -115,8 +165,11 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         records.append(record)
     assert first_root is not None and root is not None
     with cs.scope("state_roots"):
-        old_state_root = hash4(cs, first_root, book, market, old_ts)
-        new_state_root = hash4(cs, root, book, market, ts)
+        new_market_root = old_market_root
+        if running.markets is not first.markets:
+            new_market_root = compute_market_root(cs, running.markets)
+        old_state_root = hash4(cs, first_root, first.book_root, old_market_root, old_ts)
+        new_state_root = hash4(cs, root, running.book_root, new_market_root, ts)
     with cs.scope("commitment"):
         commitment = sponge(cs, [ts, *compute_chunks(records)], DOMAIN_PUBDATA)
     for name, value in zip(
@@ -148,10 +201,16 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
     blank = AccountWitness.empty(0, tuple(tree.proof(0).siblings), empty_positions_root(preset))
     timestamp = rng.randrange(1, 1 << preset.timestamp_bits)
     noop = SlotWitness(bytes(OP_BYTES), blank, blank, timestamp, get_dummy_signature()[1])
+    market = MarketWitness(
+        True,
+        tuple(rng.randrange(1 << 32) for _ in MARKET_PARAMS),
+        tuple(rng.randrange(-(1 << 32), 1 << 32) for _ in MARKET_DATA),
+    )
+    absent = MarketWitness.of(None)
     return BlockWitness(
         rng.randrange(timestamp + 1),
         timestamp,
         rng.randrange(R),
-        rng.randrange(R),
+        (market, *[absent] * (preset.max_markets - 1)),
         (noop,) * preset.ops_per_block,
     )

@@ -24,7 +24,7 @@ from dataclasses import replace
 from functools import cache
 from typing import cast
 
-from circuits.block import BlockWitness, build_block_circuit, define_block
+from circuits.block import BlockWitness, MarketWitness, build_block_circuit, define_block
 from circuits.exit import ExitWitness, get_exit_witness
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
@@ -120,12 +120,8 @@ def build_block_witness(state: State, block: Block) -> BlockWitness:
         raise InvalidBlock(f"{len(block.operations)} operations exceed {preset.ops_per_block}")
     for op in block.operations:
         _get_circuit(state, op)
-    trees = _get_trees(state)
-    old_timestamp, book_root, market_root = (
-        state.timestamp,
-        trees.books.root(),
-        trees.markets.root(),
-    )
+    old_timestamp, book_root = state.timestamp, _get_trees(state).books.root()
+    markets = capture_markets(state)
     try:
         with state.transaction():
             process_block_header(state, block.number, block.timestamp)
@@ -135,7 +131,16 @@ def build_block_witness(state: State, block: Block) -> BlockWitness:
         _mark_touched_dirty(state, block)
         raise
     padding = [build_slot_witness(state, Noop()) for _ in range(preset.ops_per_block - len(slots))]
-    return BlockWitness(old_timestamp, block.timestamp, book_root, market_root, (*slots, *padding))
+    return BlockWitness(old_timestamp, block.timestamp, book_root, markets, (*slots, *padding))
+
+
+def capture_markets(state: State) -> tuple[MarketWitness, ...]:
+    """Every market index's leaf fields as the block circuit opens them (absent ones blank)."""
+    markets = state.markets
+    return tuple(
+        MarketWitness.of(markets[i] if i < len(markets) else None)
+        for i in range(state.preset.max_markets)
+    )
 
 
 def _build_nth_slot(state: State, position: int, op: Operation) -> SlotWitness:

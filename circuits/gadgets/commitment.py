@@ -8,17 +8,23 @@ The risk unit reads every position of an account, so a trading slot hashes all
 and the sparse one agree), and no Merkle path is needed. A leaf is
 ``hash4(size, entry_quote, funding_index, imf)``, or 0 when size, cost basis and imf are all
 zero, whatever the snapshot (``Position.is_empty``).
+
+Market leaves (``compute_market_leaf``) are opened once per block: the block circuit allocates
+every market's parameters and data, hashes them, and the full tree of their leaves is the market
+root of the old state root (an absent market is the leaf 0, its fields free and unused).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from circuits.gadgets.boolean import and_
 from circuits.gadgets.equality import is_zero
-from circuits.gadgets.poseidon import hash2, hash4
+from circuits.gadgets.poseidon import hash2, hash4, sponge
 from circuits.gadgets.positions import PositionLeafVars
 from circuits.r1cs import Builder, LinearCombination
+from protocol.commitment import DOMAIN_MARKET_DATA, DOMAIN_MARKET_PARAMS
 
 LC = LinearCombination
 
@@ -41,12 +47,51 @@ def compute_position_leaf(cs: Builder, position: PositionLeafVars) -> LC:
 
 def compute_positions_root(cs: Builder, leaves: Sequence[LC]) -> LC:
     """The root of the positions tree holding ``leaves`` (one per market, a power of two)."""
+    with cs.scope("positions_root"):
+        return _compute_full_root(cs, leaves)
+
+
+def _compute_full_root(cs: Builder, leaves: Sequence[LC]) -> LC:
+    """The root of the full binary ``hash2`` tree over ``leaves`` (one per market)."""
     if len(leaves) & (len(leaves) - 1):
         raise ValueError("one leaf per market: a power of two")
     level, nodes = 0, list(leaves)
-    with cs.scope("positions_root"):
-        while len(nodes) > 1:
-            with cs.scope(f"level{level}"):
-                nodes = [hash2(cs, a, b) for a, b in zip(nodes[::2], nodes[1::2], strict=True)]
-            level += 1
+    while len(nodes) > 1:
+        with cs.scope(f"level{level}"):
+            nodes = [hash2(cs, a, b) for a, b in zip(nodes[::2], nodes[1::2], strict=True)]
+        level += 1
     return nodes[0]
+
+
+@dataclass(frozen=True)
+class MarketVars:
+    """One market leaf's fields (``MarketParams`` and ``MarketData`` in field order, signed
+    data as ``v mod r``) and the hash of its parameters (they never change in a block)."""
+
+    exists: LC
+    params: tuple[LC, ...]
+    data: tuple[LC, ...]
+    params_hash: LC
+
+
+def hash_market_params(cs: Builder, params: Sequence[LC]) -> LC:
+    """``sponge(params, DOMAIN_MARKET_PARAMS)``: the market leaf's first half."""
+    with cs.scope("params"):
+        return sponge(cs, params, DOMAIN_MARKET_PARAMS)
+
+
+def compute_market_leaf(cs: Builder, market: MarketVars) -> LC:
+    """``protocol.commitment.compute_market_leaf`` for an existing market, else 0."""
+    with cs.scope("data"):
+        data = sponge(cs, market.data, DOMAIN_MARKET_DATA)
+    return cs.mul(market.exists, hash2(cs, market.params_hash, data), "exists_times_hash")
+
+
+def compute_market_root(cs: Builder, markets: Sequence[MarketVars]) -> LC:
+    """The market root over every market index (``StateTrees.markets``)."""
+    leaves = []
+    for i, market in enumerate(markets):
+        with cs.scope(f"market{i}"):
+            leaves.append(compute_market_leaf(cs, market))
+    with cs.scope("market_root"):
+        return _compute_full_root(cs, leaves)

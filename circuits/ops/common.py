@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
@@ -78,6 +79,16 @@ def compute_account_leaf(cs: Builder, exists: LC, identity: LC, balance: LC) -> 
     """``protocol.commitment.compute_account_leaf`` for an existing account, else 0."""
     with cs.scope("leaf"):
         return cs.mul(exists, hash2(cs, identity, balance), "exists_times_hash")
+
+
+@dataclass(frozen=True)
+class BlockVars:
+    """What goes from slot to slot besides the account root: the book root and every market's
+    leaf fields (opened once per block against the market root). A slot that writes market
+    data returns new ``markets``; the block recomputes the market root from them."""
+
+    book_root: LC
+    markets: tuple[MarketVars, ...]
 
 
 # -- the record ----------------------------------------------------------------------------------

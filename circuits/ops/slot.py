@@ -30,6 +30,7 @@ from circuits.ops.common import (
     OWNER,
     RECORD_BYTES,
     AccountVars,
+    BlockVars,
     Effect,
     OpCircuit,
     RecordVars,
@@ -292,9 +293,15 @@ def _update_account(
 
 
 def define_slot(
-    cs: Builder, preset: Preset, chain_id: int, timestamp: LC, w: SlotWitness | None
-) -> tuple[LC, LC, RecordVars]:
-    """One slot: ``(account root before, account root after, its record)``."""
+    cs: Builder,
+    preset: Preset,
+    chain_id: int,
+    timestamp: LC,
+    running: BlockVars,
+    w: SlotWitness | None,
+) -> tuple[LC, LC, RecordVars, BlockVars]:
+    """One slot: ``(account root before, account root after, its record, the running book
+    root and markets after it)``. The money-path operations leave the running values alone."""
     depth = preset.account_tree_depth
     selectors = _alloc_selectors(cs, None if w is None else w.record[0])
     with cs.scope("a"):
@@ -318,7 +325,7 @@ def define_slot(
     with cs.scope("b"):
         b_old_root, new_root = _update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
-    return old_root, new_root, record
+    return old_root, new_root, record, running
 
 
 def _add_effects(x: Effect, y: Effect) -> Effect:

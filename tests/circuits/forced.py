@@ -34,7 +34,7 @@ from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
 from protocol.state import State
-from sequencer.witness import capture_account
+from sequencer.witness import capture_account, capture_markets
 
 
 def get_circuit(op: Operation) -> OpCircuit:
@@ -163,5 +163,5 @@ def forced_witness(
     slot, after = force_slot(scratch, op, record, a)
     noops = [_noop_slot(scratch, after) for _ in range(scratch.preset.ops_per_block - 1)]
     assert scratch.trees is not None
-    books, markets = scratch.trees.books.root(), scratch.trees.markets.root()
+    books, markets = scratch.trees.books.root(), capture_markets(scratch)
     return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops))

@@ -19,7 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from circuits.block import OP_CIRCUITS, PUBLIC_INPUTS, BlockWitness, build_block_circuit
+from circuits.block import (
+    OP_CIRCUITS,
+    PUBLIC_INPUTS,
+    BlockWitness,
+    MarketWitness,
+    build_block_circuit,
+)
 from circuits.r1cs import UnsatisfiedConstraintError
 from protocol import jubjub, pubdata
 from protocol.block import Block, Operation, process_block, process_block_header
@@ -38,7 +44,7 @@ from protocol.state import State, make_genesis
 from sequencer.witness import build_block_inputs, build_block_witness, build_slot_witness
 from tests.circuits.forced import forced_witness
 from tests.circuits.tracing import unsatisfied
-from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
+from tests.protocol.helpers import BTC, CHAIN_ID, FAR, MARKET, PRICES, key_of, owner_of
 
 PRESET = MINIMAL.with_overrides(ops_per_block=2)  # the minimal slot, two per block: quicker
 USERS = (3, 4, 5)
@@ -74,8 +80,9 @@ def signed(op: Any, signer: int) -> Any:
 
 
 def new_state(preset: Preset = PRESET) -> State:
-    """Genesis, then users 3, 4, 5 funded with START and their keys registered (natively)."""
-    state = make_genesis(preset, CHAIN_ID, (), owner_of(0), owner_of(1))
+    """Genesis with one market (BTC; market 1 absent), then users 3, 4, 5 funded with START
+    and their keys registered (natively)."""
+    state = make_genesis(preset, CHAIN_ID, ((MARKET, PRICES[BTC]),), owner_of(0), owner_of(1))
     ops: list[Operation] = []
     for user in USERS:
         ops += [
@@ -154,7 +161,7 @@ def test_setup_mode_builds_the_same_system() -> None:
     cs, _ = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
     shape, none = build_block_circuit(PRESET, CHAIN_ID)
     assert none is None
-    assert len(shape.constraints) < 2**15  # two minimal slots
+    assert len(shape.constraints) < 36_000  # two minimal slots and the two markets opened once
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS
 
@@ -439,6 +446,30 @@ def test_a_changed_old_root_is_rejected() -> None:
     cs, values = build_block_circuit(PRESET, CHAIN_ID, witness)
     assert values is not None and cs.public_inputs(values) == expected
     values[1] = (values[1] + 1) % R
+    with pytest.raises(UnsatisfiedConstraintError) as err:
+        cs.check(values)
+    assert err.value.name == "old_state_root_is_public"
+
+
+@pytest.mark.parametrize(
+    ("index", "edit"),
+    [
+        (0, lambda m: replace(m, data=(m.data[0], m.data[1] + 1, *m.data[2:]))),
+        (0, lambda m: replace(m, params=(m.params[0], m.params[1] - 1, *m.params[2:]))),
+        (0, lambda m: replace(m, exists=False)),
+        (1, lambda m: replace(m, exists=True)),
+    ],
+    ids=["mark_price", "imf", "market_absent", "absent_market_exists"],
+)
+def test_the_markets_are_opened_against_the_old_market_root(
+    index: int, edit: Callable[[MarketWitness], MarketWitness]
+) -> None:
+    _, witness, expected = _honest([Deposit(3, owner_of(3), 5)])
+    assert [m.exists for m in witness.markets] == [True, False]  # BTC only
+    markets = tuple(edit(m) if i == index else m for i, m in enumerate(witness.markets))
+    cs, values = build_block_circuit(PRESET, CHAIN_ID, replace(witness, markets=markets))
+    assert values is not None
+    values[1 : 1 + len(expected)] = expected
     with pytest.raises(UnsatisfiedConstraintError) as err:
         cs.check(values)
     assert err.value.name == "old_state_root_is_public"

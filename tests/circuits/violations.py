@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from itertools import count
 
-from circuits.block import BlockWitness, define_block
+from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
 from circuits.ops.common import OpCircuit
 from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.r1cs import HintFn
@@ -95,9 +95,13 @@ def signature_inputs(sig: eddsa.Signature) -> dict[str, int]:
 def block_inputs(w: BlockWitness) -> dict[str, int]:
     """Every input wire of the one-slot block circuit for ``w``."""
     (slot,) = w.slots
-    header = ("old_timestamp", "timestamp", "book_root", "market_root")
-    values = (w.old_timestamp, w.timestamp, w.book_root, w.market_root)
+    header = ("old_timestamp", "timestamp", "book_root")
+    values = (w.old_timestamp, w.timestamp, w.book_root)
     inputs = {f"header/{n}": v for n, v in zip(header, values, strict=True)}
+    names = ("exists", *MARKET_PARAMS, *MARKET_DATA)
+    for i, market in enumerate(w.markets):
+        fields = zip(names, market.values(), strict=True)
+        inputs |= {f"markets/market{i}/{n}": v for n, v in fields}
     inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
     inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
     inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
