@@ -203,7 +203,7 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
     noop = SlotWitness(bytes(OP_BYTES), blank, blank, timestamp, get_dummy_signature()[1])
     market = MarketWitness(
         True,
-        tuple(rng.randrange(1 << 32) for _ in MARKET_PARAMS),
+        tuple(getattr(MarketParams(), name) for name in MARKET_PARAMS),  # valid fractions
         tuple(rng.randrange(-(1 << 32), 1 << 32) for _ in MARKET_DATA),
     )
     absent = MarketWitness.of(None)

@@ -29,12 +29,13 @@ from protocol.ops.descriptor import SIGNED_FIELDS, Descriptor
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.registry import DESCRIPTORS, decode_request, get_priority_operation
+from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import PRESETS
 from protocol.pubdata import UINT, Origin
 
-L2Transaction = Transfer | Withdraw  # the L2-signed operations of PROVEN_TYPES
+L2Transaction = Transfer | Withdraw | SetLeverage  # the L2-signed operations of PROVEN_TYPES
 ProvableRequest = Deposit | RegisterKey | ForcedWithdraw  # the L1 operations of PROVEN_TYPES
 
 BOOL = 0  # the bound of a flag field: the value is a bool

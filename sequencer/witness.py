@@ -82,6 +82,19 @@ def capture_account(state: State, index: int) -> AccountWitness:
     )
 
 
+def capture_positions(state: State, index: int) -> tuple[tuple[int, int, int, int], ...]:
+    """Account ``index``'s position fields per market index (zeros where it has none)."""
+    account = state.accounts.get(index)
+    held = {} if account is None else account.positions
+    fields = []
+    for m in range(state.preset.max_markets):
+        p = held.get(m)
+        fields.append(
+            (0, 0, 0, 0) if p is None else (p.size, p.entry_quote, p.funding_index, p.imf)
+        )
+    return tuple(fields)
+
+
 def _get_circuit(state: State, op: Operation) -> OpCircuit:
     circuit = _CIRCUIT_OF.get(type(op))
     if circuit is None:
@@ -99,14 +112,15 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     circuit = _get_circuit(state, op)
     a_index, b_index = circuit.get_accounts(op)
     a, b = capture_account(state, a_index), capture_account(state, b_index)
+    positions = capture_positions(state, a_index)
     record = compute_record(op, process_operation(state, op))
     b_after = capture_account(state, b_index)
     b = b_after if b_index == a_index else replace(b, siblings=b_after.siblings)
     if circuit.signed:
         tx = cast(SignedOp, op)
         assert tx.signature is not None  # _get_circuit checked it
-        return SlotWitness(record, a, b, tx.expiry, tx.signature)
-    return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1])
+        return SlotWitness(record, a, b, tx.expiry, tx.signature, positions)
+    return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1], positions)
 
 
 def build_block_witness(state: State, block: Block) -> BlockWitness:

@@ -21,6 +21,7 @@ from typing import Any
 from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
+from circuits.gadgets.positions import PositionLeafVars
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.field import inv
 from protocol.ops import deposit
@@ -134,6 +135,9 @@ class SlotVars:
     b: AccountVars
     owner_matches: LC  # 1 when A's owner equals the record's owner field (bytes 7..26)
     a_is_rule_only: LC  # 1 when A is the insurance fund or the funding pool
+    markets: tuple[MarketVars, ...] = ()  # the block's running market fields
+    a_positions: tuple[PositionLeafVars, ...] = ()  # A's positions, one per market index
+    a_position_leaves: tuple[LC, ...] = ()  # their leaves (opened against A's positions root)
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class Effect:
     a_pubkey: tuple[LC, LC] = (ZERO, ZERO)
     b_collateral: LC = ZERO
     a_nonnegative: LC = ZERO  # 1 when A's collateral must end up >= 0 (the risk check)
+    a_positions_root: LC = ZERO
     signed: SignedPayload | None = None
 
 
@@ -166,6 +171,7 @@ class OpCircuit:
 
     descriptor: Descriptor
     define: Callable[[Builder, SlotVars, LC], Effect]
+    reads_positions: bool = False  # A's positions must be the ones its positions root holds
 
     @property
     def op_class(self) -> Any:
@@ -205,16 +211,20 @@ def assert_nonzero_if(cs: Builder, on: LC, x: LC, name: str) -> None:
     cs.assert_mul(x, x_inv, on, name)
 
 
-def define_signer_checks(cs: Builder, slot: SlotVars, on: LC) -> None:
+def define_signer_checks(
+    cs: Builder, slot: SlotVars, on: LC, may_hold_positions: bool = False
+) -> None:
     """``get_signer`` and ``require_not_rule_only`` of protocol/ops/common.py for an enabled
     signed operation: A exists and moves collateral by signature. Its key, nonce and signature
-    are the slot's signature unit; its expiry the slot's. The risk check of the block circuit
-    requires no open positions (trading will value them at the mark prices)."""
+    are the slot's signature unit; its expiry the slot's. The money path's risk check requires
+    no open positions (``no_positions``) unless the operation values them itself
+    (``may_hold_positions``: set leverage's risk unit)."""
     with cs.scope("signer"):
         cs.assert_mul(on, 1 - slot.a.exists, ZERO, "account_exists")
         cs.assert_mul(on, slot.a_is_rule_only, ZERO, "not_rule_only")
-        empty = empty_positions_root(slot.preset)
-        cs.assert_mul(on, slot.a.positions_root - empty, ZERO, "no_positions")
+        if not may_hold_positions:
+            empty = empty_positions_root(slot.preset)
+            cs.assert_mul(on, slot.a.positions_root - empty, ZERO, "no_positions")
 
 
 # -- a sponge whose input length is chosen by the selectors -------------------------------------

@@ -20,11 +20,21 @@ from functools import cache, reduce
 
 from circuits.gadgets.bits import assert_range, to_bits
 from circuits.gadgets.boolean import assert_boolean
+from circuits.gadgets.commitment import compute_position_leaf, compute_positions_root
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
+from circuits.gadgets.positions import PositionLeafVars
 from circuits.gadgets.smt import update_leaf
-from circuits.ops import deposit, forced_withdraw, noop, register_key, transfer, withdraw
+from circuits.ops import (
+    deposit,
+    forced_withdraw,
+    noop,
+    register_key,
+    set_leverage,
+    transfer,
+    withdraw,
+)
 from circuits.ops.common import (
     ACCOUNT,
     OWNER,
@@ -53,7 +63,8 @@ from protocol.signing import DOMAIN_L2_TX
 
 LC = LinearCombination
 OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
-    m.CIRCUIT for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw)
+    m.CIRCUIT
+    for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw, set_leverage)
 )
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
@@ -61,7 +72,7 @@ NOT_PROVEN_YET = frozenset(
     {
         *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
         *(OpType.CREATE_ORDER, OpType.CLAIM, OpType.CANCEL_ORDER, OpType.CANCEL_ALL),
-        *(OpType.MODIFY_ORDER, OpType.SET_LEVERAGE, OpType.TRIGGER_ORDER),
+        *(OpType.MODIFY_ORDER, OpType.TRIGGER_ORDER),
         *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
     }
@@ -122,6 +133,9 @@ class SlotWitness:
     b: AccountWitness
     expiry: int  # the signed expiry; the block's timestamp for an unsigned operation
     signature: eddsa.Signature  # get_dummy_signature()[1] for an unsigned operation
+    # A's positions (size, entry_quote, funding_index, imf; signed) per market index; () for
+    # none at all (all zeros)
+    a_positions: tuple[tuple[int, int, int, int], ...] = ()
 
 
 _ACCOUNT_FIELDS = (
@@ -185,6 +199,30 @@ def _is_rule_only(cs: Builder, index: LC) -> LC:
     for i in rest:
         product = cs.mul(product, index - i, f"rule_only_{i}")
     return is_zero(cs, product)
+
+
+_POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
+
+
+def _alloc_positions(
+    cs: Builder, preset: Preset, a: AccountVars, reads: LC, w: SlotWitness | None
+) -> tuple[tuple[PositionLeafVars, ...], tuple[LC, ...]]:
+    """A's position fields per market and their leaves; when an operation that reads them is
+    the slot's (``reads``), their tree is A's positions root."""
+    positions, leaves = [], []
+    with cs.scope("a_positions"):
+        for m in range(preset.max_markets):
+            with cs.scope(f"market{m}"):
+                values = None
+                if w is not None:
+                    fields = w.a_positions[m] if w.a_positions else (0, 0, 0, 0)
+                    values = [v % R for v in fields]
+                position = PositionLeafVars(*alloc_private(cs, _POSITION_FIELDS, values))
+                positions.append(position)
+                leaves.append(compute_position_leaf(cs, position))
+        root = compute_positions_root(cs, leaves)
+        cs.assert_mul(reads, root - a.positions_root, ZERO, "root_matches")
+    return tuple(positions), tuple(leaves)
 
 
 def _define_ops(cs: Builder, slot: SlotVars, selectors: dict[int, LC]) -> list[Effect]:
@@ -258,7 +296,7 @@ def _apply_effect(a: AccountVars, b: AccountVars, e: Effect) -> tuple[AccountVar
         PointVar(a.pubkey.x + e.a_pubkey[0], a.pubkey.y + e.a_pubkey[1]),
         a.nonce + e.a_nonce,
         a.collateral + e.a_collateral,
-        a.positions_root,
+        a.positions_root + e.a_positions_root,
         a.open_orders,
         a.pool_shares,
     )
@@ -311,9 +349,14 @@ def define_slot(
         b, b_siblings = _alloc_account(cs, depth, None if w is None else w.b)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, type_byte, a_bits, None if w is None else w.record)
+    reads = sum((selectors[op.op_type] for op in OP_CIRCUITS if op.reads_positions), ZERO)
+    positions, leaves = _alloc_positions(cs, preset, a, reads, w)
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
-        slot = SlotVars(preset, record, a, b, owner_matches, _is_rule_only(cs, a.index))
+        rule_only = _is_rule_only(cs, a.index)
+    slot = SlotVars(
+        preset, record, a, b, owner_matches, rule_only, running.markets, positions, leaves
+    )
     effects = _define_ops(cs, slot, selectors)
     effect = reduce(_add_effects, effects)
     expiry = _define_expiry(cs, preset, timestamp, w)
@@ -337,5 +380,6 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         (x.a_pubkey[0] + y.a_pubkey[0], x.a_pubkey[1] + y.a_pubkey[1]),
         x.b_collateral + y.b_collateral,
         x.a_nonnegative + y.a_nonnegative,
+        x.a_positions_root + y.a_positions_root,
         None,
     )

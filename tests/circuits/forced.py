@@ -20,21 +20,22 @@ import copy
 from dataclasses import replace
 
 from circuits.block import BlockWitness
+from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.jubjub import PointVar
+from circuits.gadgets.positions import PositionLeafVars
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import Builder, constant
 from protocol import pubdata
-from protocol.accounts import Account
+from protocol.accounts import Account, Position
 from protocol.block import Operation, compute_record
-from protocol.commitment import compute_account_leaf
+from protocol.commitment import compute_account_leaf, compute_position_leaf
 from protocol.events import Withdrawn
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.withdraw import Withdraw
-from protocol.params import Preset
 from protocol.state import State
-from sequencer.witness import capture_account, capture_markets
+from sequencer.witness import capture_account, capture_markets, capture_positions
 
 
 def get_circuit(op: Operation) -> OpCircuit:
@@ -55,11 +56,24 @@ def _constant_account(w: AccountWitness) -> AccountVars:
     return AccountVars(index, exists, owner, PointVar(x, y), *rest)
 
 
+def _constant_markets(scratch: State) -> tuple[MarketVars, ...]:
+    markets = []
+    for m in capture_markets(scratch):
+        exists, *fields = (constant(v) for v in m.values())
+        params, data = fields[: len(m.params)], fields[len(m.params) :]
+        markets.append(MarketVars(exists, tuple(params), tuple(data), constant(0)))
+    return tuple(markets)
+
+
 def compute_effect(
-    preset: Preset, circuit: OpCircuit, record: bytes, a: AccountWitness, b: AccountWitness
+    scratch: State, circuit: OpCircuit, record: bytes, a: AccountWitness, b: AccountWitness
 ) -> Effect:
     """What ``circuit`` adds to A's and B's fields in a slot of ``record`` (on = 1): its
-    ``define`` run on constants, in a builder that is thrown away."""
+    ``define`` run on constants (A's positions and the markets as ``scratch`` has them), in a
+    builder that is thrown away."""
+    preset = scratch.preset
+    positions = capture_positions(scratch, a.index)
+    leaves = [compute_position_leaf(Position(*p)) for p in positions]
     cs = Builder(witness=True)
     bits = [[constant(byte >> j & 1) for j in range(8)] for byte in record]
     rec = RecordVars(constant(record[0]), bits)
@@ -71,6 +85,9 @@ def compute_effect(
         _constant_account(b),
         constant(int(a.owner == rec.field(*OWNER).value)),
         constant(int(a.index in RULE_ONLY_ACCOUNTS)),
+        _constant_markets(scratch),
+        tuple(PositionLeafVars(*(constant(v % R) for v in p)) for p in positions),
+        tuple(constant(leaf) for leaf in leaves),
     )
     return circuit.define(cs, slot, constant(1))
 
@@ -92,6 +109,7 @@ def apply_effect(a: AccountWitness, e: Effect) -> AccountWitness:
         pubkey=((a.pubkey[0] + value[2]) % R, (a.pubkey[1] + value[3]) % R),
         nonce=(a.nonce + value[4]) % R,
         collateral=_signed((a.collateral + (e.a_collateral.value or 0)) % R),
+        positions_root=(a.positions_root + (e.a_positions_root.value or 0)) % R,
     )
 
 
@@ -133,7 +151,8 @@ def force_slot(
     a_index, b_index = circuit.get_accounts(op)
     a = a or capture_account(scratch, a_index)
     b = capture_account(scratch, b_index)
-    effect = compute_effect(scratch.preset, circuit, record, a, b)
+    effect = compute_effect(scratch, circuit, record, a, b)
+    positions = capture_positions(scratch, a_index)
     a_new = apply_effect(a, effect)
     _set_leaf(scratch, a_new)
     b = a_new if b_index == a_index else replace(b, siblings=_get_siblings(scratch, b_index))
@@ -141,15 +160,18 @@ def force_slot(
     _set_leaf(scratch, b_new)
     expiry = getattr(op, "expiry", scratch.timestamp)
     signature = getattr(op, "signature", None) or get_dummy_signature()[1]
-    return SlotWitness(record, a, b, expiry, signature), {a_index: a_new, b_index: b_new}
+    slot = SlotWitness(record, a, b, expiry, signature, positions)
+    return slot, {a_index: a_new, b_index: b_new}
 
 
 def _noop_slot(scratch: State, after: dict[int, AccountWitness]) -> SlotWitness:
     """A noop (account 0, unchanged) after the forced slot."""
     account = after.get(0) or capture_account(scratch, 0)
     account = replace(account, siblings=_get_siblings(scratch, 0))
+    positions = capture_positions(scratch, 0)
+    signature = get_dummy_signature()[1]
     return SlotWitness(
-        bytes(pubdata.OP_BYTES), account, account, scratch.timestamp, get_dummy_signature()[1]
+        bytes(pubdata.OP_BYTES), account, account, scratch.timestamp, signature, positions
     )
 
 

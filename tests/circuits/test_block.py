@@ -28,14 +28,23 @@ from circuits.block import (
 )
 from circuits.r1cs import UnsatisfiedConstraintError
 from protocol import jubjub, pubdata
-from protocol.block import Block, Operation, process_block, process_block_header
+from protocol.block import (
+    Block,
+    Operation,
+    check_block_end,
+    process_block,
+    process_block_header,
+    process_operation_with_claims,
+)
 from protocol.commitment import update_state_root
-from protocol.errors import InvalidBlock, InvalidTransaction
+from protocol.errors import InvalidBlock, InvalidTransaction, RiskCheckFailed
 from protocol.field import R
 from protocol.jubjub import compress
+from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
+from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL, Preset
@@ -161,7 +170,7 @@ def test_setup_mode_builds_the_same_system() -> None:
     cs, _ = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
     shape, none = build_block_circuit(PRESET, CHAIN_ID)
     assert none is None
-    assert len(shape.constraints) < 36_000  # two minimal slots and the two markets opened once
+    assert len(shape.constraints) < 44_000  # two minimal slots and the two markets opened once
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS
 
@@ -222,12 +231,15 @@ ACCOUNT = st.sampled_from([0, 2, 3, 4, 5, 6])
 AMOUNT = st.sampled_from([0, 1, 999, 300_000, START, 2**64 - 1])
 NONCE_SHIFT = st.sampled_from([0, 0, 0, -1, 1])
 SIGNER_SHIFT = st.sampled_from([0, 0, 0, 1])
+MARKET_INDEX = st.sampled_from([BTC, BTC, 1, 7])  # market 1 is absent, 7 outside the tree
+IMF = st.sampled_from([0, MARKET.imf - 1, MARKET.imf, 500_000, 1_000_000, 1_000_001])
 OP_SPEC = st.one_of(
     st.tuples(st.just("deposit"), ACCOUNT, AMOUNT),
     st.tuples(st.just("register"), ACCOUNT, st.sampled_from(["own", "other", *BAD_KEYS])),
     st.tuples(st.just("transfer"), ACCOUNT, ACCOUNT, AMOUNT, NONCE_SHIFT, SIGNER_SHIFT),
     st.tuples(st.just("withdraw"), ACCOUNT, AMOUNT, NONCE_SHIFT, SIGNER_SHIFT),
     st.tuples(st.just("forced_withdraw"), ACCOUNT, st.booleans(), AMOUNT),
+    st.tuples(st.just("leverage"), ACCOUNT, MARKET_INDEX, IMF, NONCE_SHIFT, SIGNER_SHIFT),
 )
 
 
@@ -247,6 +259,8 @@ def make_op(state: State, spec: tuple[Any, ...], nonces: dict[int, int]) -> Oper
     *fields, shift, signer = rest
     if kind == "transfer":
         op: Any = Transfer(account, max(0, nonce + shift), FAR, fields[0], fields[1])
+    elif kind == "leverage":
+        op = SetLeverage(account, max(0, nonce + shift), FAR, fields[0], fields[1])
     else:
         op = Withdraw(account, max(0, nonce + shift), FAR, fields[0])
     return signed(op, account + signer)
@@ -330,6 +344,26 @@ REFUSED: dict[str, tuple[Callable[[State], Operation], str]] = {
         lambda s: Deposit(3, owner_of(3), 2**64 - START),
         "slot0/a_collateral/to_bits/bits_sum",
     ),
+    "leverage signed by another key": (
+        lambda s: signed(SetLeverage(3, 0, FAR, BTC, 200_000), 4),
+        "slot0/signature/eddsa/s_g_is_r_plus_c_a_x",
+    ),
+    "leverage nonce reuse": (
+        lambda s: signed(SetLeverage(3, 0, FAR, BTC, 200_000), 3),  # nonce moved on (below)
+        "slot0/signature/eddsa/s_g_is_r_plus_c_a_x",
+    ),
+    "leverage below the market's": (
+        lambda s: signed(SetLeverage(3, 0, FAR, BTC, MARKET.imf - 1), 3),
+        "slot0/set_leverage/imf_allowed",
+    ),
+    "leverage in an absent market": (
+        lambda s: signed(SetLeverage(3, 0, FAR, 1, 200_000), 3),
+        "slot0/set_leverage/market/exists1",
+    ),
+    "leverage of the insurance fund": (
+        lambda s: signed(SetLeverage(0, 0, FAR, BTC, 200_000), 0),
+        "slot0/set_leverage/signer/not_rule_only",
+    ),
 }
 
 
@@ -363,13 +397,42 @@ def test_a_forced_witness_of_a_valid_operation_is_the_real_one() -> None:
 def test_a_refused_operation_cannot_be_proven(case: str) -> None:
     make, constraint = REFUSED[case]
     state = new_state()
-    if case == "nonce reuse":
+    if case.endswith("nonce reuse"):
         check_block(state, next_block(state, [signed(Withdraw(3, 0, FAR, 1), 3)]))
     scratch = started_block(state)
     op = make(scratch)
     with pytest.raises(InvalidTransaction):
         build_slot_witness(copy.deepcopy(scratch), op)
     assert rejection(forced_witness(scratch, op)) == constraint
+
+
+def trading_state(lots: int = 500) -> State:
+    """``new_state``, then 3 short and 4 long ``lots`` of BTC at its mark, traded natively
+    (trading is not proven yet): accounts whose risk the set-leverage slot values."""
+    state = new_state()
+    process_block_header(state, state.block_number + 1, state.timestamp + 10)
+    for account, is_ask in ((3, True), (4, False)):
+        order = CreateOrder(account, 0, FAR, BTC, is_ask, lots, PRICES[BTC])
+        process_operation_with_claims(state, signed(order, account))
+    check_block_end(state)
+    assert state.accounts[3].positions[BTC].size == -lots
+    return state
+
+
+def test_set_leverage_values_every_position_at_the_mark() -> None:
+    state = trading_state()
+    ops = [signed(SetLeverage(3, 1, FAR, BTC, 150_000), 3), signed(SetLeverage(4, 1, FAR, 0, 0), 4)]
+    check_block(state, next_block(state, ops))
+    assert state.accounts[3].positions[BTC].imf == 150_000
+
+
+def test_set_leverage_that_breaks_the_risk_rule_cannot_be_proven() -> None:
+    state = trading_state()
+    scratch = started_block(state)
+    op = signed(SetLeverage(3, 1, FAR, BTC, 300_000), 3)  # IMR 1.5 USDC > TAV about 1 USDC
+    with pytest.raises(RiskCheckFailed):
+        build_slot_witness(copy.deepcopy(scratch), op)
+    assert rejection(forced_witness(scratch, op)) == "slot0/set_leverage/valid_risk_change"
 
 
 def test_a_key_is_needed_to_sign() -> None:

@@ -63,6 +63,7 @@ from tests.circuits.violations import (
     get_state,
     get_trace,
     keyed,
+    leverage,
     next_non_square,
     real_record,
     register,
@@ -90,6 +91,19 @@ def _owner(index: int) -> int:
 def _rich(account: int, collateral: int) -> Callable[[State], None]:
     def prepare(state: State) -> None:
         state.set_collateral(state.get_account(account), collateral)
+
+    return prepare
+
+
+def _short(account: int, lots: int) -> Callable[[State], None]:
+    """``account`` short ``lots`` of market 0 at its mark (written into the state directly)."""
+
+    def prepare(state: State) -> None:
+        holder = state.get_account(account)
+        mark = state.markets[0].data.mark_price
+        state.set_position_field(holder, 0, "size", -lots)
+        state.set_position_field(holder, 0, "entry_quote", -lots * mark)
+        state.set_collateral(holder, holder.collateral + lots * mark)  # the short's proceeds
 
     return prepare
 
@@ -368,6 +382,52 @@ CASES: dict[str, Callable[[], Violation]] = {
     "forced_withdraw/unused_bytes_zero": lambda: violation(
         FORCED, record=with_unused_byte(get_circuit(FORCED), real_record(FORCED))
     ),
+    # set leverage
+    "set_leverage/imf_allowed": lambda: violation(leverage(imf=99_999)),
+    "set_leverage/imf/outside": lambda: violation(
+        leverage(imf=1_000_001), wires={"slot0/set_leverage/imf/outside": to(0)}
+    ),
+    "set_leverage/market/in_tree": lambda: violation(leverage(market=7)),
+    "set_leverage/market/exists#": lambda: violation(leverage(market=1)),  # absent
+    "set_leverage/market/selected#": lambda: violation(
+        leverage(), wires={"slot0/set_leverage/market/selected0": to(0)}
+    ),
+    "set_leverage/market/imf#": lambda: violation(
+        leverage(), wires={"slot0/set_leverage/market/imf0": add(1)}
+    ),
+    "set_leverage/market#/created": lambda: violation(
+        leverage(), wires={"slot0/set_leverage/market0/created": add(1)}
+    ),
+    "set_leverage/market#/snapshot": lambda: violation(
+        leverage(), wires={"slot0/set_leverage/market0/snapshot": add(1)}
+    ),
+    "set_leverage/market#/imf": lambda: violation(
+        leverage(), wires={"slot0/set_leverage/market0/imf": add(1)}
+    ),
+    "set_leverage/positions_root_change": lambda: violation(
+        leverage(), wires={"slot0/set_leverage/positions_root_change": add(1)}
+    ),
+    "set_leverage/signed_market": lambda: violation(
+        leverage(market=0),
+        inputs=sign_as(leverage(market=1), 3),
+        wires={"slot0/set_leverage/signed_market": to(1)},
+    ),
+    "set_leverage/signed_imf": lambda: violation(
+        leverage(imf=200_000),
+        inputs=sign_as(leverage(imf=300_000), 3),
+        wires={"slot0/set_leverage/signed_imf": to(300_000)},
+    ),
+    "set_leverage/signer/account_exists": lambda: violation(leverage(account=9), edit_a=keyed(9)),
+    "set_leverage/signer/not_rule_only": lambda: violation(leverage(account=0), edit_a=keyed(0)),
+    "set_leverage/unused_bytes_zero": lambda: violation(
+        leverage(), record=with_unused_byte(get_circuit(leverage()), real_record(leverage()))
+    ),
+    "set_leverage/valid_risk_change": lambda: violation(
+        leverage(imf=300_000), prepare=_short(3, 500)
+    ),
+    "a_positions/root_matches": lambda: violation(
+        leverage(), inputs={"slot0/a_positions/market0/imf": 5}
+    ),
     # the slot's shared checks
     "type/one_type": lambda: violation(
         Deposit(3, owner_of(9), 5), inputs=_selectors(forced_withdraw=1)
@@ -459,6 +519,13 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
         ),
         {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
     ),
+    "type/is_set_leverage_boolean": (
+        lambda: violation(
+            leverage(),
+            inputs=_selectors(set_leverage=-1, register_key=1, forced_withdraw=1),
+        ),
+        _FOREIGN_KEY,
+    ),
     "type/is_withdraw_boolean": (
         lambda: violation(
             withdraw(),
@@ -494,7 +561,11 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     },
 }
 
-FAMILIES = {"record/byte#_bit#_boolean"}  # one case stands for constraints alike but for digits
+FAMILIES = {
+    "record/byte#_bit#_boolean",
+    *("set_leverage/market/exists#", "set_leverage/market/selected#", "set_leverage/market/imf#"),
+    *("set_leverage/market#/created", "set_leverage/market#/snapshot", "set_leverage/market#/imf"),
+}  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
 EXEMPT = {
@@ -507,6 +578,9 @@ EXEMPT = {
     r"/is_zero/": "is_zero / is_equal: tests/circuits/test_equality.py",
     r"/less_than/": "comparison: tests/circuits/test_compare.py",
     r"/subgroup/(on_curve|double\d|add)/": "Jubjub arithmetic: tests/circuits/test_jubjub.py",
+    r"/risk_(before|after)/risk/": "the risk unit: tests/circuits/test_risk.py",
+    r"/set_leverage/risk_change/": "the valid-risk-change rule: tests/circuits/test_risk.py",
+    r"/position_leaf/": "position leaves: tests/circuits/test_commitment.py",
 }
 
 # A constraint that can never fail: register_key's fields cover every body byte, so the sum of

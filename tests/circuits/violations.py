@@ -26,6 +26,7 @@ from protocol.field import R, is_square
 from protocol.ops import forced_withdraw, register_key
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
+from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL
@@ -105,6 +106,11 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
     inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
     inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
     inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
+    position_names = ("size", "entry_quote", "funding_index", "imf")
+    for m in range(len(w.markets)):
+        position = slot.a_positions[m] if slot.a_positions else (0, 0, 0, 0)
+        held = zip(position_names, position, strict=True)
+        inputs |= {f"slot0/a_positions/market{m}/{n}": v % R for n, v in held}
     return inputs | {"slot0/expiry/expiry": slot.expiry}
 
 
@@ -196,6 +202,15 @@ def transfer(to: int = 4, amount: int = 5, signer: int = 3, account: int = 3) ->
 
 def withdraw(amount: int = 5, account: int = 3, expiry: int = FAR) -> Withdraw:
     op: Withdraw = signed(Withdraw(account, 0, expiry, amount), account)
+    return op
+
+
+def leverage(
+    market: int = 0, imf: int = 200_000, account: int = 3, signer: int | None = None
+) -> SetLeverage:
+    op: SetLeverage = signed(
+        SetLeverage(account, 0, FAR, market, imf), account if signer is None else signer
+    )
     return op
 
 
