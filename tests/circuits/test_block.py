@@ -426,6 +426,18 @@ def test_set_leverage_values_every_position_at_the_mark() -> None:
     assert state.accounts[3].positions[BTC].imf == 150_000
 
 
+def test_a_position_set_leverage_creates_takes_the_market_funding_index() -> None:
+    state = trading_state()
+    state.set_market_data(state.markets[BTC], "funding_index", -7_000)  # as funding hours would
+    ops = [
+        signed(SetLeverage(5, 0, FAR, BTC, 250_000), 5),  # 5 has no BTC position
+        signed(SetLeverage(3, 1, FAR, BTC, 150_000), 3),  # 3's risk counts its unsettled funding
+    ]
+    check_block(state, next_block(state, ops))
+    assert state.accounts[5].positions[BTC].funding_index == -7_000
+    assert state.accounts[3].positions[BTC].funding_index == 0  # not settled by set leverage
+
+
 def test_set_leverage_that_breaks_the_risk_rule_cannot_be_proven() -> None:
     state = trading_state()
     scratch = started_block(state)
