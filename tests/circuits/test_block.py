@@ -555,8 +555,8 @@ def test_the_markets_are_opened_against_the_old_market_root(
 
 @pytest.mark.prove
 def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
-    """At the minimal preset itself: an honest block proves and verifies; a forced proof of an
-    overdraft does not."""
+    """At the minimal preset itself: an honest block (a leverage change among its operations)
+    proves and verifies; a forced proof of an overdraft does not."""
     from prover.groth16 import Prover, verify
     from prover.setup import setup
 
@@ -570,7 +570,11 @@ def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
     forced = prover.assemble(cs, bad_values)
     assert not verify(prover.pk.vk, cs.public_inputs(bad_values), forced)
 
-    ops: list[Operation] = [signed(Transfer(3, 0, FAR, 4, 5), 3), Deposit(6, owner_of(6), 9)]
+    ops: list[Operation] = [
+        signed(Transfer(3, 0, FAR, 4, 5), 3),
+        Deposit(6, owner_of(6), 9),
+        signed(SetLeverage(5, 0, FAR, BTC, 200_000), 5),
+    ]
     block = next_block(state, ops)
     expected = native_public_inputs(copy.deepcopy(state), block)
     honest_cs, values = build_block_inputs(state, block)
