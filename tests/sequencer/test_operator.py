@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
@@ -37,7 +38,9 @@ def test_the_operator_settles_every_block_and_survives_a_restart(env: RollupEnv)
     assert env.run_operator() == 1  # four requests, four slots
     env.client(alice).transfer(bob.account, USDC)
     env.client(bob).withdraw(3 * USDC)
-    forged = replace(operator.mempool.get_pending_transactions()[0], amount=2)
+    pending = operator.mempool.get_pending_transactions()[0]
+    assert isinstance(pending, Transfer)  # alice's
+    forged = replace(pending, amount=2)
     bad = operator.mempool.submit(forged)
     sealed = operator.seal_block()  # block 2: sealed and committed, then the operator crashes
     assert sealed is not None and sealed.dropped.keys() == {bad}
