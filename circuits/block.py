@@ -28,7 +28,14 @@ from circuits.gadgets.bits import assert_range
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import MarketVars, compute_market_root, hash_market_params
 from circuits.gadgets.poseidon import hash4, sponge
-from circuits.ops.common import BlockVars, RecordVars, alloc_private, empty_positions_root
+from circuits.ops.common import (
+    MARKET_DATA,
+    MARKET_PARAMS,
+    BlockVars,
+    RecordVars,
+    alloc_private,
+    empty_positions_root,
+)
 from circuits.ops.slot import (
     OP_CIRCUITS,
     AccountWitness,
@@ -38,7 +45,7 @@ from circuits.ops.slot import (
 )
 from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination, weighted_sum
 from protocol.field import R
-from protocol.markets import Market, MarketData, MarketParams
+from protocol.markets import Market, MarketParams
 from protocol.params import Preset
 from protocol.pubdata import CHUNK_BYTES, DOMAIN_PUBDATA, OP_BYTES
 from protocol.smt import SparseMerkleTree
@@ -56,8 +63,6 @@ __all__ = [
 ]
 
 PUBLIC_INPUTS = ("old_state_root", "new_state_root", "commitment")
-MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)  # the leaf's field order (6.4)
-MARKET_DATA = tuple(MarketData.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

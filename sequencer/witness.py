@@ -26,6 +26,8 @@ from typing import cast
 
 from circuits.block import BlockWitness, MarketWitness, build_block_circuit, define_block
 from circuits.exit import ExitWitness, get_exit_witness
+from circuits.gadgets.book_tree import pack_node
+from circuits.ops.book_unit import BookWitness
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import Builder, ConstraintSystem
@@ -38,7 +40,7 @@ from protocol.block import (
     process_block_header,
     process_operation,
 )
-from protocol.commitment import StateTrees, update_state_root
+from protocol.commitment import StateTrees, compute_quote_shift, update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
 from protocol.ops.noop import Noop
 from protocol.params import Preset
@@ -95,10 +97,43 @@ def capture_positions(state: State, index: int) -> tuple[tuple[int, int, int, in
     return tuple(fields)
 
 
+def capture_book(state: State, market: int, key: int) -> BookWitness:
+    """The order leaf at ``key`` in ``market``'s book as the slot's book unit reads it now:
+    the order's fields, its path's sibling nodes, the market's book leaf and its siblings."""
+    trees, preset = _get_trees(state), state.preset
+    book = state.markets[market].book
+    order = book.orders.get(key)
+    fields = (0, 0, 0, 0, 0)
+    if order is not None:
+        flags = (int(order.is_ask), int(order.reduce_only))
+        fields = (order.account, order.remaining, *flags, order.expiry)
+    shift = compute_quote_shift(preset)
+    proof = trees.get_order_tree(market).proof(key)
+    siblings = tuple(pack_node(node, shift) for node in proof.siblings)
+    order_root = trees.get_order_tree(market).root()[0]
+    book_leaf = (order_root, trees.get_trigger_tree(market).root(), book.ask_nonce, book.bid_nonce)
+    book_siblings = tuple(trees.books.proof(market).siblings)
+    return BookWitness(market, key, fields, siblings, book_leaf, book_siblings)
+
+
+def capture_book_of(state: State, circuit: OpCircuit, op: Operation) -> BookWitness | None:
+    """The order leaf ``op`` reads, if it reads one in a market and key that exist (else the
+    rules refuse ``op``)."""
+    touched = None if circuit.get_book_key is None else circuit.get_book_key(state, op)
+    if touched is None:
+        return None
+    market, key = touched
+    if not (0 <= market < len(state.markets) and 0 <= key < 1 << state.preset.order_tree_depth):
+        return None
+    return capture_book(state, market, key)
+
+
 def _get_circuit(state: State, op: Operation) -> OpCircuit:
     circuit = _CIRCUIT_OF.get(type(op))
     if circuit is None:
         raise UnprovableOperationError(f"{type(op).__name__} has no slot in the block circuit")
+    if circuit.get_book_key is not None and circuit.get_book_key(state, op) is None:
+        raise UnprovableOperationError(f"the block circuit does not prove this {circuit.name}")
     for index in circuit.get_accounts(op):
         if not state.is_valid_account_index(index):
             raise UnprovableOperationError(f"account {index!r} is outside the tree")
@@ -113,14 +148,15 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     a_index, b_index = circuit.get_accounts(op)
     a, b = capture_account(state, a_index), capture_account(state, b_index)
     positions = capture_positions(state, a_index)
+    book = capture_book_of(state, circuit, op)
     record = compute_record(op, process_operation(state, op))
     b_after = capture_account(state, b_index)
     b = b_after if b_index == a_index else replace(b, siblings=b_after.siblings)
     if circuit.signed:
         tx = cast(SignedOp, op)
         assert tx.signature is not None  # _get_circuit checked it
-        return SlotWitness(record, a, b, tx.expiry, tx.signature, positions)
-    return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1], positions)
+        return SlotWitness(record, a, b, tx.expiry, tx.signature, positions, book)
+    return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1], positions, book)
 
 
 def build_block_witness(state: State, block: Block) -> BlockWitness:

@@ -18,12 +18,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from circuits.gadgets.book_tree import OrderVars
 from circuits.gadgets.commitment import MarketVars
+from circuits.gadgets.equality import is_equal
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
 from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.risk import MarketRiskVars, PositionVars, RiskVars, compute_risk
+from circuits.ops.book_unit import BookUnitVars
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.field import inv
+from protocol.markets import MarketData, MarketParams
 from protocol.ops import deposit
 from protocol.ops.descriptor import Descriptor
 from protocol.params import Preset
@@ -92,6 +97,59 @@ class BlockVars:
     markets: tuple[MarketVars, ...]
 
 
+# -- the risk unit -------------------------------------------------------------------------------
+
+# A market leaf's fields in the order it hashes them (6.4)
+MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)
+MARKET_DATA = tuple(MarketData.__dataclass_fields__)
+PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
+DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
+
+
+def get_market_risk(market: MarketVars) -> MarketRiskVars:
+    """What the risk unit reads of a market (its mark and funding index, imf and mmf)."""
+    return MarketRiskVars(
+        market.data[DATA_MARK],
+        market.data[DATA_FUNDING_INDEX],
+        market.params[PARAM_IMF],
+        market.params[PARAM_MMF],
+    )
+
+
+def compute_account_risk(
+    cs: Builder,
+    preset: Preset,
+    collateral: LC,
+    positions: Sequence[PositionLeafVars],
+    markets: Sequence[MarketVars],
+) -> RiskVars:
+    """TAV, IMR and MMR of an account's positions at the block's marks."""
+    risk_positions = [PositionVars(p.size, p.funding_index, p.imf) for p in positions]
+    return compute_risk(
+        cs, preset, collateral, risk_positions, [get_market_risk(m) for m in markets]
+    )
+
+
+def select_market(cs: Builder, slot: SlotVars, on: LC, market: LC) -> list[LC]:
+    """One-hot over the market indices when ``on``: the record's market is in the tree
+    (``in_tree``) and exists (``exists{m}``); all zero when off."""
+    with cs.scope("market"):
+        is_market = [is_equal(cs, market, constant(m)) for m in range(len(slot.markets))]
+        cs.assert_mul(on, 1 - weighted_sum([1] * len(is_market), is_market), ZERO, "in_tree")
+        selected = [cs.mul(on, s, f"selected{m}") for m, s in enumerate(is_market)]
+        for m, (s, market_vars) in enumerate(zip(selected, slot.markets, strict=True)):
+            cs.assert_mul(s, 1 - market_vars.exists, ZERO, f"exists{m}")
+    return selected
+
+
+def pick(cs: Builder, selected: Sequence[LC], values: Sequence[LC], name: str) -> LC:
+    """``Σ selected_m · value_m`` (one constraint per market)."""
+    picked = [
+        cs.mul(s, v, f"{name}{m}") for m, (s, v) in enumerate(zip(selected, values, strict=True))
+    ]
+    return weighted_sum([1] * len(picked), picked)
+
+
 # -- the record ----------------------------------------------------------------------------------
 
 
@@ -135,9 +193,11 @@ class SlotVars:
     b: AccountVars
     owner_matches: LC  # 1 when A's owner equals the record's owner field (bytes 7..26)
     a_is_rule_only: LC  # 1 when A is the insurance fund or the funding pool
-    markets: tuple[MarketVars, ...] = ()  # the block's running market fields
-    a_positions: tuple[PositionLeafVars, ...] = ()  # A's positions, one per market index
-    a_position_leaves: tuple[LC, ...] = ()  # their leaves (opened against A's positions root)
+    markets: tuple[MarketVars, ...]  # the block's running market fields
+    a_positions: tuple[PositionLeafVars, ...]  # A's positions, one per market index
+    a_position_leaves: tuple[LC, ...]  # their leaves (their tree is A's positions root)
+    a_risk: RiskVars  # A's TAV, IMR and MMR before the slot, at the block's marks
+    book: BookUnitVars  # the order leaf the slot's order-book operation reads (book_unit)
 
 
 @dataclass(frozen=True)
@@ -158,8 +218,14 @@ class Effect:
     a_exists: LC = ZERO
     a_pubkey: tuple[LC, LC] = (ZERO, ZERO)
     b_collateral: LC = ZERO
-    a_nonnegative: LC = ZERO  # 1 when A's collateral must end up >= 0 (the risk check)
-    a_positions_root: LC = ZERO
+    # 1 when A must pass the valid-risk-change rule (``require_valid_risk_change``)
+    a_risk_checked: LC = ZERO
+    # what is added to each of A's positions (one per market index; () adds nothing)
+    a_positions: tuple[PositionLeafVars, ...] = ()
+    a_open_orders: LC = ZERO
+    uses_book: LC = ZERO  # 1 when the operation reads and writes the slot's order leaf
+    order: OrderVars | None = None  # what is added to the order leaf's fields (None: nothing)
+    book_nonces: tuple[LC, LC] = (ZERO, ZERO)  # what is added to the ask and bid counters
     signed: SignedPayload | None = None
 
 
@@ -171,7 +237,9 @@ class OpCircuit:
 
     descriptor: Descriptor
     define: Callable[[Builder, SlotVars, LC], Effect]
-    reads_positions: bool = False  # A's positions must be the ones its positions root holds
+    # the (market, key) of the order leaf an order-book operation reads, from the state before
+    # it (None where the circuit cannot prove that operation yet)
+    get_book_key: Callable[[Any, Any], tuple[int, int] | None] | None = None
 
     @property
     def op_class(self) -> Any:
@@ -211,20 +279,13 @@ def assert_nonzero_if(cs: Builder, on: LC, x: LC, name: str) -> None:
     cs.assert_mul(x, x_inv, on, name)
 
 
-def define_signer_checks(
-    cs: Builder, slot: SlotVars, on: LC, may_hold_positions: bool = False
-) -> None:
+def define_signer_checks(cs: Builder, slot: SlotVars, on: LC) -> None:
     """``get_signer`` and ``require_not_rule_only`` of protocol/ops/common.py for an enabled
     signed operation: A exists and moves collateral by signature. Its key, nonce and signature
-    are the slot's signature unit; its expiry the slot's. The money path's risk check requires
-    no open positions (``no_positions``) unless the operation values them itself
-    (``may_hold_positions``: set leverage's risk unit)."""
+    are the slot's signature unit; its expiry the slot's."""
     with cs.scope("signer"):
         cs.assert_mul(on, 1 - slot.a.exists, ZERO, "account_exists")
         cs.assert_mul(on, slot.a_is_rule_only, ZERO, "not_rule_only")
-        if not may_hold_positions:
-            empty = empty_positions_root(slot.preset)
-            cs.assert_mul(on, slot.a.positions_root - empty, ZERO, "no_positions")
 
 
 # -- a sponge whose input length is chosen by the selectors -------------------------------------

@@ -25,8 +25,10 @@ from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.risk import is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
+    cancel_order,
     deposit,
     forced_withdraw,
     noop,
@@ -35,6 +37,7 @@ from circuits.ops import (
     transfer,
     withdraw,
 )
+from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, finish_book_unit
 from circuits.ops.common import (
     ACCOUNT,
     OWNER,
@@ -48,6 +51,7 @@ from circuits.ops.common import (
     SlotVars,
     alloc_private,
     compute_account_leaf,
+    compute_account_risk,
     compute_balance_hash,
     compute_identity_hash,
     compute_sponge_digests,
@@ -64,14 +68,17 @@ from protocol.signing import DOMAIN_L2_TX
 LC = LinearCombination
 OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
     m.CIRCUIT
-    for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw, set_leverage)
+    for m in (
+        *(noop, deposit, register_key, transfer, withdraw, forced_withdraw),
+        *(set_leverage, cancel_order),
+    )
 )
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
         *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
-        *(OpType.CREATE_ORDER, OpType.CLAIM, OpType.CANCEL_ORDER, OpType.CANCEL_ALL),
+        *(OpType.CREATE_ORDER, OpType.CLAIM, OpType.CANCEL_ALL),
         *(OpType.MODIFY_ORDER, OpType.TRIGGER_ORDER),
         *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
@@ -136,6 +143,7 @@ class SlotWitness:
     # A's positions (size, entry_quote, funding_index, imf; signed) per market index; () for
     # none at all (all zeros)
     a_positions: tuple[tuple[int, int, int, int], ...] = ()
+    book: BookWitness | None = None  # the order leaf the slot reads; None: an unused unit
 
 
 _ACCOUNT_FIELDS = (
@@ -205,10 +213,9 @@ _POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
 
 
 def _alloc_positions(
-    cs: Builder, preset: Preset, a: AccountVars, reads: LC, w: SlotWitness | None
+    cs: Builder, preset: Preset, a: AccountVars, w: SlotWitness | None
 ) -> tuple[tuple[PositionLeafVars, ...], tuple[LC, ...]]:
-    """A's position fields per market and their leaves; when an operation that reads them is
-    the slot's (``reads``), their tree is A's positions root."""
+    """A's position fields per market and their leaves, whose tree is A's positions root."""
     positions, leaves = [], []
     with cs.scope("a_positions"):
         for m in range(preset.max_markets):
@@ -220,9 +227,44 @@ def _alloc_positions(
                 position = PositionLeafVars(*alloc_private(cs, _POSITION_FIELDS, values))
                 positions.append(position)
                 leaves.append(compute_position_leaf(cs, position))
-        root = compute_positions_root(cs, leaves)
-        cs.assert_mul(reads, root - a.positions_root, ZERO, "root_matches")
+        cs.assert_equal(compute_positions_root(cs, leaves), a.positions_root, "root_matches")
     return tuple(positions), tuple(leaves)
+
+
+def _update_positions(
+    cs: Builder, slot: SlotVars, changes: tuple[PositionLeafVars, ...]
+) -> tuple[tuple[PositionLeafVars, ...], LC]:
+    """A's positions after the operations' changes, and their root."""
+    if not changes:
+        return slot.a_positions, slot.a.positions_root
+    new, leaves = [], []
+    with cs.scope("a_new_positions"):
+        for m, (p, d) in enumerate(zip(slot.a_positions, changes, strict=True)):
+            with cs.scope(f"market{m}"):
+                position = PositionLeafVars(
+                    p.size + d.size,
+                    p.entry_quote + d.entry_quote,
+                    p.funding_index + d.funding_index,
+                    p.imf + d.imf,
+                )
+                new.append(position)
+                leaves.append(compute_position_leaf(cs, position))
+        return tuple(new), compute_positions_root(cs, leaves)
+
+
+def _check_risk(
+    cs: Builder,
+    slot: SlotVars,
+    positions: tuple[PositionLeafVars, ...],
+    collateral: LC,
+    checked: LC,
+) -> None:
+    """``require_valid_risk_change`` of A when ``checked``: its risk after the slot (new
+    collateral and positions at the block's marks) against its risk before."""
+    with cs.scope("a_risk_after"):
+        after = compute_account_risk(cs, slot.preset, collateral, positions, slot.markets)
+        valid = is_valid_risk_change(cs, slot.preset, slot.a_risk, after)
+    cs.assert_mul(checked, 1 - valid, ZERO, "valid_risk_change")
 
 
 def _define_ops(cs: Builder, slot: SlotVars, selectors: dict[int, LC]) -> list[Effect]:
@@ -288,7 +330,9 @@ def _define_signature(
         )
 
 
-def _apply_effect(a: AccountVars, b: AccountVars, e: Effect) -> tuple[AccountVars, AccountVars]:
+def _apply_effect(
+    a: AccountVars, b: AccountVars, e: Effect, positions_root: LC
+) -> tuple[AccountVars, AccountVars]:
     a_new = AccountVars(
         a.index,
         a.exists + e.a_exists,
@@ -296,22 +340,18 @@ def _apply_effect(a: AccountVars, b: AccountVars, e: Effect) -> tuple[AccountVar
         PointVar(a.pubkey.x + e.a_pubkey[0], a.pubkey.y + e.a_pubkey[1]),
         a.nonce + e.a_nonce,
         a.collateral + e.a_collateral,
-        a.positions_root + e.a_positions_root,
-        a.open_orders,
+        positions_root,
+        a.open_orders + e.a_open_orders,
         a.pool_shares,
     )
     return a_new, replace(b, collateral=b.collateral + e.b_collateral)
 
 
-def _check_collateral(
-    cs: Builder, preset: Preset, a: AccountVars, b: AccountVars, e: Effect
-) -> None:
-    """``set_collateral``'s bound ``< 2^collateral_bits`` (the lower bound holds: only the
-    risk-checked operations lower a collateral) and the risk check's ``>= 0``."""
+def _check_collateral(cs: Builder, preset: Preset, a: AccountVars, b: AccountVars) -> None:
+    """``set_collateral``'s bounds: ``|collateral| < 2^collateral_bits``."""
     n = preset.collateral_bits
     with cs.scope("a_collateral"):
-        bits = to_bits(cs, a.collateral + (1 - e.a_nonnegative) * (1 << n), n + 1)
-        cs.assert_mul(e.a_nonnegative, bits[n], ZERO, "nonnegative")
+        assert_range(cs, a.collateral + (1 << n), n + 1)
     with cs.scope("b_collateral"):
         assert_range(cs, b.collateral + (1 << n), n + 1)
 
@@ -349,26 +389,35 @@ def define_slot(
         b, b_siblings = _alloc_account(cs, depth, None if w is None else w.b)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, type_byte, a_bits, None if w is None else w.record)
-    reads = sum((selectors[op.op_type] for op in OP_CIRCUITS if op.reads_positions), ZERO)
-    positions, leaves = _alloc_positions(cs, preset, a, reads, w)
+    positions, leaves = _alloc_positions(cs, preset, a, w)
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
         rule_only = _is_rule_only(cs, a.index)
+    with cs.scope("a_risk"):
+        risk = compute_account_risk(cs, preset, a.collateral, positions, running.markets)
+    book_w = None if w is None else (w.book or BookWitness.unused(preset))
+    book = alloc_book_unit(cs, preset, book_w)
     slot = SlotVars(
-        preset, record, a, b, owner_matches, rule_only, running.markets, positions, leaves
+        *(preset, record, a, b, owner_matches, rule_only),
+        *(running.markets, positions, leaves, risk, book),
     )
     effects = _define_ops(cs, slot, selectors)
     effect = reduce(_add_effects, effects)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
-    a_new, b_new = _apply_effect(a, b, effect)
-    _check_collateral(cs, preset, a_new, b_new, effect)
+    new_positions, positions_root = _update_positions(cs, slot, effect.a_positions)
+    a_new, b_new = _apply_effect(a, b, effect, positions_root)
+    _check_collateral(cs, preset, a_new, b_new)
+    _check_risk(cs, slot, new_positions, a_new.collateral, effect.a_risk_checked)
+    book_root = finish_book_unit(
+        cs, preset, book, effect.uses_book, effect.order, effect.book_nonces, running.book_root
+    )
     with cs.scope("a"):
         old_root, a_root = _update_account(cs, a, a_new, a_siblings, identity_changes=True)
     with cs.scope("b"):
         b_old_root, new_root = _update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
-    return old_root, new_root, record, running
+    return old_root, new_root, record, replace(running, book_root=book_root)
 
 
 def _add_effects(x: Effect, y: Effect) -> Effect:
@@ -379,7 +428,27 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.a_exists + y.a_exists,
         (x.a_pubkey[0] + y.a_pubkey[0], x.a_pubkey[1] + y.a_pubkey[1]),
         x.b_collateral + y.b_collateral,
-        x.a_nonnegative + y.a_nonnegative,
-        x.a_positions_root + y.a_positions_root,
+        x.a_risk_checked + y.a_risk_checked,
+        _add_positions(x.a_positions, y.a_positions),
+        x.a_open_orders + y.a_open_orders,
+        x.uses_book + y.uses_book,
+        add_orders(x.order, y.order),
+        (x.book_nonces[0] + y.book_nonces[0], x.book_nonces[1] + y.book_nonces[1]),
         None,
+    )
+
+
+def _add_positions(
+    x: tuple[PositionLeafVars, ...], y: tuple[PositionLeafVars, ...]
+) -> tuple[PositionLeafVars, ...]:
+    if not x or not y:
+        return x or y
+    return tuple(
+        PositionLeafVars(
+            p.size + q.size,
+            p.entry_quote + q.entry_quote,
+            p.funding_index + q.funding_index,
+            p.imf + q.imf,
+        )
+        for p, q in zip(x, y, strict=True)
     )

@@ -2,8 +2,9 @@
 
 Record: from (1..6, account A), to (7..12, account B), amount (13..20). Signed by A (the slot's
 signature unit checks it over ``[chain_id, 3, from, nonce, expiry, to, amount]``); A exists, is
-not the insurance fund or the funding pool, has no positions and keeps a collateral >= 0 (the
-risk check without positions); B exists and is neither A nor the funding pool;
+not the insurance fund or the funding pool and passes the valid-risk-change rule (the slot's
+risk unit, over its positions at the block's marks); B exists and is neither A nor the funding
+pool;
 ``0 < amount < 2^64``. A pays ``amount`` to B and A's nonce grows by one.
 """
 
@@ -38,7 +39,7 @@ def define_transfer(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effec
         a_collateral=-moved,
         b_collateral=moved,
         a_nonce=on,
-        a_nonnegative=on,
+        a_risk_checked=on,
         signed=SignedPayload(on, (cs.mul(on, to, "signed_to"), moved)),
     )
 

@@ -2,8 +2,9 @@
 
 Record: account (1..6), owner (7..26, A's owner: the L1 receiver), amount (27..34). Signed by A
 over ``[chain_id, 4, account, nonce, expiry, amount]``; A exists, is not the insurance fund or
-the funding pool, has no positions and keeps a collateral >= 0; ``0 < amount < 2^64``. A's
-collateral falls by ``amount`` and its nonce grows by one.
+the funding pool, and passes the valid-risk-change rule (the slot's risk unit, over its positions
+at the block's marks); ``0 < amount < 2^64``. A's collateral falls by ``amount`` and its nonce
+grows by one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def define_withdraw(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effec
     cs.assert_mul(on, 1 - slot.owner_matches, ZERO, "receiver_is_owner")
     moved = cs.mul(on, amount, "moved")
     return Effect(
-        a_collateral=-moved, a_nonce=on, a_nonnegative=on, signed=SignedPayload(on, (moved,))
+        a_collateral=-moved, a_nonce=on, a_risk_checked=on, signed=SignedPayload(on, (moved,))
     )
 
 

@@ -23,6 +23,8 @@ from circuits.block import BlockWitness
 from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.risk import RiskVars
+from circuits.ops.book_unit import BookWitness, alloc_book_unit
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import Builder, constant
@@ -34,8 +36,19 @@ from protocol.events import Withdrawn
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.withdraw import Withdraw
+from protocol.params import Preset
+from protocol.risk import Risk, compute_risk
+from protocol.smt import SparseMerkleTree
 from protocol.state import State
-from sequencer.witness import capture_account, capture_markets, capture_positions
+from sequencer.witness import (
+    capture_account,
+    capture_book_of,
+    capture_markets,
+    capture_positions,
+)
+
+Positions = tuple[tuple[int, int, int, int], ...]
+After = tuple[AccountWitness, Positions]  # an account's fields and positions after the slot
 
 
 def get_circuit(op: Operation) -> OpCircuit:
@@ -66,7 +79,12 @@ def _constant_markets(scratch: State) -> tuple[MarketVars, ...]:
 
 
 def compute_effect(
-    scratch: State, circuit: OpCircuit, record: bytes, a: AccountWitness, b: AccountWitness
+    scratch: State,
+    circuit: OpCircuit,
+    record: bytes,
+    a: AccountWitness,
+    b: AccountWitness,
+    book: BookWitness | None = None,
 ) -> Effect:
     """What ``circuit`` adds to A's and B's fields in a slot of ``record`` (on = 1): its
     ``define`` run on constants (A's positions and the markets as ``scratch`` has them), in a
@@ -88,15 +106,51 @@ def compute_effect(
         _constant_markets(scratch),
         tuple(PositionLeafVars(*(constant(v % R) for v in p)) for p in positions),
         tuple(constant(leaf) for leaf in leaves),
+        RiskVars(*(constant(v % R) for v in compute_risk_of(scratch, a, positions)[:3])),
+        alloc_book_unit(cs, preset, book or BookWitness.unused(preset)),
     )
     return circuit.define(cs, slot, constant(1))
+
+
+def compute_risk_of(
+    scratch: State, a: AccountWitness, positions: tuple[tuple[int, int, int, int], ...]
+) -> Risk:
+    """``protocol.risk.compute_risk`` of A's fields and positions at ``scratch``'s marks."""
+    account = Account(a.index, bytes(pubdata.ADDRESS_BYTES), a.pubkey, a.nonce)
+    account.collateral = a.collateral
+    account.positions = {m: Position(*p) for m, p in enumerate(positions) if any(p)}
+    return compute_risk(account, scratch.markets)
+
+
+def compute_new_positions(
+    positions: tuple[tuple[int, int, int, int], ...], e: Effect
+) -> tuple[tuple[int, int, int, int], ...]:
+    """A's positions after the effect's changes (signed values)."""
+    if not e.a_positions:
+        return positions
+    return tuple(
+        (
+            _signed((p[0] + (d.size.value or 0)) % R),
+            _signed((p[1] + (d.entry_quote.value or 0)) % R),
+            _signed((p[2] + (d.funding_index.value or 0)) % R),
+            _signed((p[3] + (d.imf.value or 0)) % R),
+        )
+        for p, d in zip(positions, e.a_positions, strict=True)
+    )
+
+
+def compute_positions_root(preset: Preset, positions: tuple[tuple[int, int, int, int], ...]) -> int:
+    tree = SparseMerkleTree(preset.market_tree_depth)
+    for m, p in enumerate(positions):
+        tree.set(m, compute_position_leaf(Position(*p)))
+    return tree.root()
 
 
 def _signed(v: int) -> int:
     return v - R if v > R // 2 else v
 
 
-def apply_effect(a: AccountWitness, e: Effect) -> AccountWitness:
+def apply_effect(a: AccountWitness, e: Effect, positions_root: int) -> AccountWitness:
     """A's fields after the slot adds ``e`` (``circuits.ops.slot``'s new A), with A's path."""
     value = [x.value or 0 for x in (e.a_exists, e.a_owner, *e.a_pubkey, e.a_nonce)]
     exists = int(a.exists) + value[0]
@@ -109,7 +163,8 @@ def apply_effect(a: AccountWitness, e: Effect) -> AccountWitness:
         pubkey=((a.pubkey[0] + value[2]) % R, (a.pubkey[1] + value[3]) % R),
         nonce=(a.nonce + value[4]) % R,
         collateral=_signed((a.collateral + (e.a_collateral.value or 0)) % R),
-        positions_root=(a.positions_root + (e.a_positions_root.value or 0)) % R,
+        positions_root=positions_root,
+        open_orders=(a.open_orders + (e.a_open_orders.value or 0)) % R,
     )
 
 
@@ -141,34 +196,44 @@ def force_slot(
     op: Operation,
     record: bytes | None = None,
     a: AccountWitness | None = None,
-) -> tuple[SlotWitness, dict[int, AccountWitness]]:
+    book: BookWitness | None = None,
+) -> tuple[SlotWitness, dict[int, After]]:
     """``op``'s slot from ``scratch`` (clock already set) as if the rules applied it:
     ``record`` (by default the one ``op`` names), A as captured (or ``a``), B before the slot
-    with its path after A's update. Returns the slot and the fields of A and B after it, whose
-    leaves it writes into ``scratch``'s account tree (the native accounts stay as they were)."""
+    with its path after A's update, the book unit as captured (or ``book``). Returns the slot
+    and the fields and positions of A and B after it, whose leaves it writes into
+    ``scratch``'s account tree (the native accounts stay as they were)."""
     circuit = get_circuit(op)
     record = record or claimed_record(scratch, op)
     a_index, b_index = circuit.get_accounts(op)
     a = a or capture_account(scratch, a_index)
     b = capture_account(scratch, b_index)
-    effect = compute_effect(scratch, circuit, record, a, b)
+    book = book or capture_book_of(scratch, circuit, op)
+    effect = compute_effect(scratch, circuit, record, a, b, book)
     positions = capture_positions(scratch, a_index)
-    a_new = apply_effect(a, effect)
+    new_positions = compute_new_positions(positions, effect)
+    root = a.positions_root
+    if new_positions != positions:
+        root = compute_positions_root(scratch.preset, new_positions)
+    a_new = apply_effect(a, effect, root)
     _set_leaf(scratch, a_new)
     b = a_new if b_index == a_index else replace(b, siblings=_get_siblings(scratch, b_index))
     b_new = replace(b, collateral=_signed((b.collateral + (effect.b_collateral.value or 0)) % R))
     _set_leaf(scratch, b_new)
     expiry = getattr(op, "expiry", scratch.timestamp)
     signature = getattr(op, "signature", None) or get_dummy_signature()[1]
-    slot = SlotWitness(record, a, b, expiry, signature, positions)
-    return slot, {a_index: a_new, b_index: b_new}
+    slot = SlotWitness(record, a, b, expiry, signature, positions, book)
+    b_positions = capture_positions(scratch, b_index)  # B's do not change (A's may be B's)
+    return slot, {b_index: (b_new, b_positions), a_index: (a_new, new_positions)}
 
 
-def _noop_slot(scratch: State, after: dict[int, AccountWitness]) -> SlotWitness:
+def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
     """A noop (account 0, unchanged) after the forced slot."""
-    account = after.get(0) or capture_account(scratch, 0)
+    account, positions = after.get(0) or (
+        capture_account(scratch, 0),
+        capture_positions(scratch, 0),
+    )
     account = replace(account, siblings=_get_siblings(scratch, 0))
-    positions = capture_positions(scratch, 0)
     signature = get_dummy_signature()[1]
     return SlotWitness(
         bytes(pubdata.OP_BYTES), account, account, scratch.timestamp, signature, positions
@@ -176,13 +241,17 @@ def _noop_slot(scratch: State, after: dict[int, AccountWitness]) -> SlotWitness:
 
 
 def forced_witness(
-    state: State, op: Operation, record: bytes | None = None, a: AccountWitness | None = None
+    state: State,
+    op: Operation,
+    record: bytes | None = None,
+    a: AccountWitness | None = None,
+    book: BookWitness | None = None,
 ) -> BlockWitness:
     """A block of ``op``'s forced slot (``force_slot``) then noops, from ``state`` (clock
     already set); the noops follow the root the forced slot leaves. ``state`` is left as it
     was."""
     scratch = copy.deepcopy(state)
-    slot, after = force_slot(scratch, op, record, a)
+    slot, after = force_slot(scratch, op, record, a, book)
     noops = [_noop_slot(scratch, after) for _ in range(scratch.preset.ops_per_block - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)

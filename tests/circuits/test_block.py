@@ -40,6 +40,7 @@ from protocol.commitment import update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, RiskCheckFailed
 from protocol.field import R
 from protocol.jubjub import compress
+from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
@@ -50,7 +51,12 @@ from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL, Preset
 from protocol.signing import sign_tx
 from protocol.state import State, make_genesis
-from sequencer.witness import build_block_inputs, build_block_witness, build_slot_witness
+from sequencer.witness import (
+    UnprovableOperationError,
+    build_block_inputs,
+    build_block_witness,
+    build_slot_witness,
+)
 from tests.circuits.forced import forced_witness
 from tests.circuits.tracing import unsatisfied
 from tests.protocol.helpers import BTC, CHAIN_ID, FAR, MARKET, PRICES, key_of, owner_of
@@ -144,14 +150,15 @@ def rejection(witness: BlockWitness) -> str:
 # where a slot checks the rules: the operations' own constraints, and the slot's shared checks
 RULE_SCOPES = {
     *(c.name for c in OP_CIRCUITS),
-    *("a_collateral", "b_collateral", "expiry", "signature"),
+    *("a_collateral", "b_collateral", "expiry", "signature", "valid_risk_change"),
 }
 
 
 def is_consistency_check(name: str) -> bool:
     """A constraint that ties the slots to the state roots rather than checking a rule."""
-    return name.endswith(("follows_a", "root_follows_last_slot", "_is_public")) or any(
-        scope in name.split("/") for scope in ("merkle_update", "old", "new")
+    ends = ("follows_a", "root_follows_last_slot", "_is_public", "root_matches")
+    return name.endswith(ends) or any(
+        scope in name.split("/") for scope in ("merkle_update", "book_update", "old", "new")
     )
 
 
@@ -170,7 +177,9 @@ def test_setup_mode_builds_the_same_system() -> None:
     cs, _ = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
     shape, none = build_block_circuit(PRESET, CHAIN_ID)
     assert none is None
-    assert len(shape.constraints) < 44_000  # two minimal slots and the two markets opened once
+    # two minimal slots (each with its account, positions, risk and book units) and the two
+    # markets opened once
+    assert len(shape.constraints) < 80_000
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS
 
@@ -297,11 +306,11 @@ def test_the_circuit_proves_what_the_rules_do(blocks: list[list[tuple[Any, ...]]
 REFUSED: dict[str, tuple[Callable[[State], Operation], str]] = {
     "transfer overdraft": (
         lambda s: signed(Transfer(3, 0, FAR, 4, START + 1), 3),
-        "slot0/a_collateral/to_bits/bits_sum",
+        "slot0/valid_risk_change",
     ),
     "withdraw overdraft": (
         lambda s: signed(Withdraw(3, 0, FAR, START + 1), 3),
-        "slot0/a_collateral/to_bits/bits_sum",
+        "slot0/valid_risk_change",
     ),
     "wrong signature": (
         lambda s: signed(Transfer(3, 0, FAR, 4, 5), 4),
@@ -342,7 +351,7 @@ REFUSED: dict[str, tuple[Callable[[State], Operation], str]] = {
     "deposit of zero": (lambda s: Deposit(3, owner_of(3), 0), "slot0/deposit/amount_positive"),
     "deposit overflow": (
         lambda s: Deposit(3, owner_of(3), 2**64 - START),
-        "slot0/a_collateral/to_bits/bits_sum",
+        "slot0/a_collateral/range/bits_sum",
     ),
     "leverage signed by another key": (
         lambda s: signed(SetLeverage(3, 0, FAR, BTC, 200_000), 4),
@@ -444,7 +453,86 @@ def test_set_leverage_that_breaks_the_risk_rule_cannot_be_proven() -> None:
     op = signed(SetLeverage(3, 1, FAR, BTC, 300_000), 3)  # IMR 1.5 USDC > TAV about 1 USDC
     with pytest.raises(RiskCheckFailed):
         build_slot_witness(copy.deepcopy(scratch), op)
-    assert rejection(forced_witness(scratch, op)) == "slot0/set_leverage/valid_risk_change"
+    assert rejection(forced_witness(scratch, op)) == "slot0/valid_risk_change"
+
+
+def test_the_money_path_values_positions_at_the_mark() -> None:
+    """Transfers, withdrawals and forced withdrawals of accounts with positions: the risk unit
+    values them at the block's marks (3 is short, 4 long, each with about 1 USDC of TAV)."""
+    state = trading_state()
+    ops = [signed(Transfer(3, 1, FAR, 5, 100_000), 3), signed(Withdraw(4, 1, FAR, 200_000), 4)]
+    check_block(state, next_block(state, ops))
+    check_block(state, next_block(state, [ForcedWithdraw(4, owner_of(4), 10**9)]))  # TAV - IMR
+    assert state.accounts[5].collateral == START + 100_000
+
+
+def test_a_withdrawal_past_the_free_margin_cannot_be_proven() -> None:
+    state = trading_state()
+    scratch = started_block(state)
+    op = signed(Withdraw(4, 1, FAR, START), 4)  # its position's margin stays in the account
+    with pytest.raises(RiskCheckFailed):
+        build_slot_witness(copy.deepcopy(scratch), op)
+    assert rejection(forced_witness(scratch, op)) == "slot0/valid_risk_change"
+
+
+def resting_state() -> State:
+    """``trading_state``, then resting orders: 3 asks at the mark + 10 (two orders), 4 bids
+    at the mark - 10 (traded natively)."""
+    state = trading_state()
+    process_block_header(state, state.block_number + 1, state.timestamp + 10)
+    orders = [(3, True, PRICES[BTC] + 10, 1), (3, True, PRICES[BTC] + 10, 2)]
+    orders.append((4, False, PRICES[BTC] - 10, 1))
+    for account, is_ask, price, nonce in orders:
+        order = CreateOrder(account, nonce, FAR, BTC, is_ask, 100, price)
+        process_operation_with_claims(state, signed(order, account))
+    check_block_end(state)
+    assert len(state.markets[BTC].book.orders) == 3
+    return state
+
+
+def order_key(state: State, account: int, is_ask: bool) -> int:
+    """The key of ``account``'s first resting order of that side in BTC."""
+    book = state.markets[BTC].book
+    return min(o.key for o in book.orders.values() if o.account == account and o.is_ask == is_ask)
+
+
+def test_a_cancel_is_proven() -> None:
+    state = resting_state()
+    ask, bid = order_key(state, 3, True), order_key(state, 4, False)
+    ops = [
+        signed(CancelOrder(3, 3, FAR, BTC, ask), 3),
+        signed(CancelOrder(4, 2, FAR, BTC, bid), 4),
+    ]
+    check_block(state, next_block(state, ops))
+    assert len(state.markets[BTC].book.orders) == 1
+    assert (state.accounts[3].open_orders, state.accounts[4].open_orders) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("case", "constraint"),
+    [
+        ("another account's order", "slot0/cancel_order/order_is_signers"),
+        ("no order at the key", "slot0/cancel_order/order_exists"),
+    ],
+)
+def test_a_refused_cancel_cannot_be_proven(case: str, constraint: str) -> None:
+    state = resting_state()
+    key = order_key(state, 4, False)
+    if case == "no order at the key":
+        key += 1
+    scratch = started_block(state)
+    op = signed(CancelOrder(3, 3, FAR, BTC, key), 3)
+    with pytest.raises(InvalidTransaction):
+        build_slot_witness(copy.deepcopy(scratch), op)
+    assert rejection(forced_witness(scratch, op)) == constraint
+
+
+def test_a_trigger_cancel_is_not_proven_yet() -> None:
+    state = resting_state()
+    with pytest.raises(UnprovableOperationError):
+        build_block_inputs(
+            state, next_block(state, [signed(CancelOrder(3, 4, FAR, BTC, 0, True), 3)])
+        )
 
 
 def test_a_key_is_needed_to_sign() -> None:

@@ -31,7 +31,9 @@ from circuits.ops.register_key import get_torsion_points
 from circuits.ops.slot import BODY_BYTES, get_dummy_signature
 from circuits.r1cs import HintFn
 from protocol import eddsa, jubjub, pubdata
+from protocol.accounts import Position
 from protocol.block import compute_record
+from protocol.commitment import compute_position_leaf
 from protocol.events import Withdrawn
 from protocol.field import R, inv
 from protocol.ops.deposit import Deposit
@@ -39,6 +41,7 @@ from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
 from protocol.signing import compute_tx_message
+from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
 from tests.circuits.forced import compute_leaf, get_circuit
@@ -55,7 +58,10 @@ from tests.circuits.violations import (
     Violation,
     account_inputs,
     add,
+    ask_key,
     block_inputs,
+    book_at,
+    cancel,
     decoder_wire,
     edit,
     flip,
@@ -69,6 +75,7 @@ from tests.circuits.violations import (
     register,
     register_key_record,
     replay,
+    resting,
     shifted,
     sign_as,
     signature_inputs,
@@ -194,13 +201,21 @@ DEPOSIT = Deposit(3, owner_of(3), 5)
 CREATION = Deposit(6, owner_of(6), 5)
 REGISTER = RegisterKey(3, owner_of(3), key_bytes(7))
 FORCED = ForcedWithdraw(3, owner_of(3), 5)
+
+
+def _positions_root_of(positions: dict[int, Position]) -> int:
+    tree = SparseMerkleTree(PRESET.market_tree_depth)
+    for m, p in positions.items():
+        tree.set(m, compute_position_leaf(p))
+    return tree.root()
+
+
 NEW_ACCOUNT_FIELDS = {
     "owner": edit(owner=1),
     "pubkey_x": edit(pubkey=(1, 0)),
     "pubkey_y": edit(pubkey=(0, 1)),
     "nonce": edit(nonce=1),
     "collateral": edit(collateral=1),
-    "positions": edit(positions_root=1),
     "open_orders": edit(open_orders=1),
     "pool_shares": edit(pool_shares=1),
 }
@@ -224,6 +239,12 @@ CASES: dict[str, Callable[[], Violation]] = {
         f"deposit/new_account_{name}": partial(violation, CREATION, edit_a=e)
         for name, e in NEW_ACCOUNT_FIELDS.items()
     },
+    # a blank leaf whose free positions hold a position (its tree is the positions root)
+    "deposit/new_account_positions": lambda: violation(
+        CREATION,
+        edit_a=edit(positions_root=_positions_root_of({0: Position(0, 0, 0, 5)})),
+        inputs={"slot0/a_positions/market0/imf": 5},
+    ),
     "deposit/unused_bytes_zero": lambda: violation(
         DEPOSIT, record=with_unused_byte(get_circuit(DEPOSIT), compute_record(DEPOSIT, ()))
     ),
@@ -317,7 +338,6 @@ CASES: dict[str, Callable[[], Violation]] = {
     "transfer/signer/not_rule_only": lambda: violation(
         transfer(account=0, signer=0), edit_a=keyed(0)
     ),
-    "transfer/signer/no_positions": lambda: violation(transfer(), edit_a=edit(positions_root=1)),
     "transfer/unused_bytes_zero": lambda: violation(
         transfer(), record=with_unused_byte(get_circuit(transfer()), real_record(transfer()))
     ),
@@ -331,7 +351,6 @@ CASES: dict[str, Callable[[], Violation]] = {
     ),
     "withdraw/signer/account_exists": lambda: violation(withdraw(account=9), edit_a=keyed(9)),
     "withdraw/signer/not_rule_only": lambda: violation(withdraw(account=0), edit_a=keyed(0)),
-    "withdraw/signer/no_positions": lambda: violation(withdraw(), edit_a=edit(positions_root=1)),
     "withdraw/unused_bytes_zero": lambda: violation(
         withdraw(), record=with_unused_byte(get_circuit(withdraw()), real_record(withdraw()))
     ),
@@ -354,15 +373,6 @@ CASES: dict[str, Callable[[], Violation]] = {
         FORCED,
         wires={"slot0/forced_withdraw/withdrawn": add(1)},
         record_from=forced_withdraw_record(FORCED),
-    ),
-    "forced_withdraw/valued": lambda: violation(
-        FORCED,
-        edit_a=edit(positions_root=1),
-        wires={"slot0/forced_withdraw/valued": to(0)},
-        record_from=forced_withdraw_record(FORCED),
-    ),
-    "forced_withdraw/no_positions": lambda: violation(
-        FORCED, edit_a=edit(positions_root=1), record_from=forced_withdraw_record(FORCED)
     ),
     "forced_withdraw/debit": lambda: violation(
         FORCED,
@@ -404,9 +414,6 @@ CASES: dict[str, Callable[[], Violation]] = {
     "set_leverage/market#/imf": lambda: violation(
         leverage(), wires={"slot0/set_leverage/market0/imf": add(1)}
     ),
-    "set_leverage/positions_root_change": lambda: violation(
-        leverage(), wires={"slot0/set_leverage/positions_root_change": add(1)}
-    ),
     "set_leverage/signed_market": lambda: violation(
         leverage(market=0),
         inputs=sign_as(leverage(market=1), 3),
@@ -422,11 +429,60 @@ CASES: dict[str, Callable[[], Violation]] = {
     "set_leverage/unused_bytes_zero": lambda: violation(
         leverage(), record=with_unused_byte(get_circuit(leverage()), real_record(leverage()))
     ),
-    "set_leverage/valid_risk_change": lambda: violation(
-        leverage(imf=300_000), prepare=_short(3, 500)
-    ),
+    "valid_risk_change": lambda: violation(leverage(imf=300_000), prepare=_short(3, 500)),
     "a_positions/root_matches": lambda: violation(
         leverage(), inputs={"slot0/a_positions/market0/imf": 5}
+    ),
+    # cancel order (3's ask at ask_key() rests; the book unit opens it)
+    "cancel_order/key_is_record": lambda: violation(
+        cancel(key=ask_key(1)), prepare=resting(), book=book_at(0, ask_key())
+    ),
+    "cancel_order/market_is_record": lambda: violation(
+        cancel(market=1), prepare=resting(), book=book_at(0, ask_key())
+    ),
+    "cancel_order/not_trigger": lambda: violation(
+        cancel(is_trigger=True), prepare=resting(), book=book_at(0, ask_key())
+    ),
+    "cancel_order/signed_is_trigger": lambda: violation(
+        cancel(is_trigger=True),
+        prepare=resting(),
+        book=book_at(0, ask_key()),
+        inputs=sign_as(cancel(), 3),
+        wires={"slot0/cancel_order/signed_is_trigger": to(0)},
+    ),
+    "cancel_order/order_exists": lambda: violation(
+        cancel(key=ask_key(1)), prepare=resting(), book=book_at(0, ask_key(1), account=3)
+    ),
+    "cancel_order/order_is_signers": lambda: violation(cancel(), prepare=resting(account=4)),
+    "cancel_order/removed": lambda: violation(
+        cancel(), prepare=resting(), wires={"slot0/cancel_order/removed": add(1)}
+    ),
+    "cancel_order/signed_market": lambda: violation(
+        cancel(),
+        prepare=resting(),
+        inputs=sign_as(cancel(market=1), 3),
+        wires={"slot0/cancel_order/signed_market": to(1)},
+    ),
+    "cancel_order/signed_key": lambda: violation(
+        cancel(),
+        prepare=resting(),
+        inputs=sign_as(cancel(key=ask_key(1)), 3),
+        wires={"slot0/cancel_order/signed_key": to(ask_key(1))},
+    ),
+    "cancel_order/unused_bytes_zero": lambda: violation(
+        cancel(),
+        prepare=resting(),
+        record=with_unused_byte(get_circuit(cancel()), compute_record(cancel(), ())),
+    ),
+    # the book unit's ties to the book root
+    "book/order_root_matches": lambda: violation(
+        cancel(), prepare=resting(), inputs={"slot0/book/level0_hash": 1}
+    ),
+    "book/book_root_matches": lambda: violation(
+        cancel(), prepare=resting(), inputs={"slot0/book/book_sibling0": 1}
+    ),
+    "book/running_root": lambda: violation(
+        cancel(), prepare=resting(), wires={"slot0/book/running_root": add(1)}
     ),
     # the slot's shared checks
     "type/one_type": lambda: violation(
@@ -450,7 +506,6 @@ CASES: dict[str, Callable[[], Violation]] = {
     "a_checks/rule_only_2": lambda: violation(
         withdraw(account=0), edit_a=keyed(0), wires={"slot0/a_checks/rule_only_2": to(1)}
     ),
-    "a_collateral/to_bits/bits_sum": lambda: violation(transfer(amount=START + 1)),
     "b_collateral/range/bits_sum": lambda: violation(transfer(), prepare=_rich(4, 2**64 - 3)),
     "expiry/range/bits_sum": lambda: violation(withdraw(expiry=1 << PRESET.timestamp_bits)),
     "expiry/not_expired/range/bits_sum": lambda: violation(
@@ -517,7 +572,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
                 "slot0/transfer/receiver_allowed_inverse": _NEG_INVERSE,
             },
         ),
-        {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
+        _FOREIGN_KEY,
     ),
     "type/is_set_leverage_boolean": (
         lambda: violation(
@@ -532,16 +587,25 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
             inputs=_selectors(withdraw=-1, deposit=1, register_key=1),
             hints={"slot0/withdraw/amount_positive_inverse": _NEG_INVERSE},
         ),
-        {"a_collateral/to_bits/bits_sum", *_FOREIGN_KEY},
+        _FOREIGN_KEY,
     ),
     "b/exists_boolean": (
         lambda: violation(transfer(), inputs={"slot0/b/exists": 2}),
         {"b/follows_a", "transfer/receiver_exists"},
     ),
     "signature/key_y": (_negated_key_y, _FOREIGN_KEY),
-    "a_collateral/nonnegative": (
-        lambda: violation(transfer(), edit_a=edit(collateral=2**64 + 10)),
-        {"forced_withdraw/withdrawable/less_than/to_bits/bits_sum"},
+    "cancel_order/account_exists": (
+        lambda: violation(cancel(account=9), prepare=resting(), edit_a=keyed(9)),
+        {"cancel_order/order_is_signers"},
+    ),
+    "type/is_cancel_order_boolean": (
+        lambda: violation(
+            cancel(),
+            prepare=resting(),
+            inputs=_selectors(cancel_order=-1, register_key=1, forced_withdraw=1),
+            hints={"slot0/cancel_order/order_exists_inverse": _NEG_INVERSE},
+        ),
+        _FOREIGN_KEY,
     ),
     "register_key/decode_key/has_root_boolean": (
         lambda: violation(
@@ -561,6 +625,12 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     },
 }
 
+# More witnesses for a constraint that several operations share: (constraint, witness).
+MORE_CASES = {
+    "transfer overdraws": ("valid_risk_change", lambda: violation(transfer(amount=START + 1))),
+    "withdraw overdraws": ("valid_risk_change", lambda: violation(withdraw(amount=START + 1))),
+}
+
 FAMILIES = {
     "record/byte#_bit#_boolean",
     *("set_leverage/market/exists#", "set_leverage/market/selected#", "set_leverage/market/imf#"),
@@ -578,9 +648,11 @@ EXEMPT = {
     r"/is_zero/": "is_zero / is_equal: tests/circuits/test_equality.py",
     r"/less_than/": "comparison: tests/circuits/test_compare.py",
     r"/subgroup/(on_curve|double\d|add)/": "Jubjub arithmetic: tests/circuits/test_jubjub.py",
-    r"/risk_(before|after)/risk/": "the risk unit: tests/circuits/test_risk.py",
-    r"/set_leverage/risk_change/": "the valid-risk-change rule: tests/circuits/test_risk.py",
+    r"/a_risk(_after)?/risk/": "the risk unit: tests/circuits/test_risk.py",
+    r"/a_risk_after/risk_change/": "the valid-risk-change rule: tests/circuits/test_risk.py",
     r"/position_leaf/": "position leaves: tests/circuits/test_commitment.py",
+    r"/order_leaf/": "order leaves: tests/circuits/test_book_tree.py",
+    r"/book_path/level\d+/select$": "book paths: tests/circuits/test_book_tree.py",
 }
 
 # A constraint that can never fail: register_key's fields cover every body byte, so the sum of
@@ -603,6 +675,12 @@ def test_the_constraint_alone_refuses_its_witness(name: str) -> None:
         assert len(broken) == 1
     else:
         assert broken == {expected}
+
+
+@pytest.mark.parametrize("label", sorted(MORE_CASES))
+def test_a_shared_constraint_alone_refuses_each_operation(label: str) -> None:
+    name, make = MORE_CASES[label]
+    assert unsatisfied(get_trace().system, replay(make())) == {f"slot0/{name}"}
 
 
 @pytest.mark.parametrize("name", sorted(GUARDED))

@@ -17,6 +17,7 @@ from functools import cache, partial
 from itertools import count
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
+from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
 from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.r1cs import HintFn
@@ -24,15 +25,22 @@ from protocol import eddsa
 from protocol.block import Operation
 from protocol.field import R, is_square
 from protocol.ops import forced_withdraw, register_key
+from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
+from protocol.orders import rest_order
 from protocol.params import MINIMAL
 from protocol.poseidon import get_params
 from protocol.state import State
-from sequencer.witness import build_block_witness, build_slot_witness, capture_account
+from sequencer.witness import (
+    build_block_witness,
+    build_slot_witness,
+    capture_account,
+    capture_book,
+)
 from tests.circuits.forced import forced_witness, get_circuit
 from tests.circuits.test_block import (
     START,
@@ -111,7 +119,20 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
         position = slot.a_positions[m] if slot.a_positions else (0, 0, 0, 0)
         held = zip(position_names, position, strict=True)
         inputs |= {f"slot0/a_positions/market{m}/{n}": v % R for n, v in held}
+    inputs |= book_inputs(slot.book or BookWitness.unused(PRESET))
     return inputs | {"slot0/expiry/expiry": slot.expiry}
+
+
+def book_inputs(w: BookWitness) -> dict[str, int]:
+    """The book unit's inputs (``circuits.ops.book_unit``)."""
+    inputs = {"market": w.market, "key": w.key}
+    inputs |= {f"order_{n}": v for n, v in zip(ORDER_FIELDS, w.order, strict=True)}
+    for level, node in enumerate(w.order_siblings):
+        lanes = zip(("hash", "ask", "bid"), node, strict=True)
+        inputs |= {f"level{level}_{n}": v for n, v in lanes}
+    inputs |= dict(zip(BOOK_FIELDS, w.book_leaf, strict=True))
+    inputs |= {f"book_sibling{i}": v for i, v in enumerate(w.book_siblings)}
+    return {f"slot0/book/{n}": v for n, v in inputs.items()}
 
 
 # -- a violation: a forced slot and what the prover replaces -------------------------------------
@@ -135,16 +156,20 @@ def violation(
     record: bytes | None = None,
     edit_a: Callable[[AccountWitness], AccountWitness] | None = None,
     prepare: Callable[[State], None] | None = None,
+    book: Callable[[State], BookWitness] | None = None,
     **kwargs: object,
 ) -> Violation:
-    """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``)."""
+    """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``, the
+    book unit's inputs those ``book`` captures)."""
     scratch = started()
     if prepare is not None:
         prepare(scratch)
     a = None
     if edit_a is not None:
         a = edit_a(capture_account(scratch, get_circuit(op).get_accounts(op)[0]))
-    return Violation(scratch, forced_witness(scratch, op, record, a), **kwargs)  # type: ignore[arg-type]
+    unit = None if book is None else book(scratch)
+    witness = forced_witness(scratch, op, record, a, unit)
+    return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
 def _a_new_fields(trace: Trace, values: list[int]) -> dict[str, int]:
@@ -212,6 +237,50 @@ def leverage(
         SetLeverage(account, 0, FAR, market, imf), account if signer is None else signer
     )
     return op
+
+
+ASK_PRICE = 10_010  # above the minimal genesis' BTC mark
+
+
+def ask_key(nonce: int = 0) -> int:
+    """The key of the ``nonce``-th ask resting at ``ASK_PRICE``."""
+    return ASK_PRICE << PRESET.order_nonce_bits | nonce
+
+
+def resting(account: int = 3, lots: int = 100) -> Callable[[State], None]:
+    """``account`` rests an ask of ``lots`` in market 0 at ``ASK_PRICE`` (key ``ask_key()``),
+    written into the state directly."""
+
+    def prepare(state: State) -> None:
+        market = state.markets[0]
+        holder = state.get_account(account)
+        rest_order(state, market, holder, True, ASK_PRICE, lots, False, 0, [])
+
+    return prepare
+
+
+def cancel(
+    key: int | None = None,
+    market: int = 0,
+    account: int = 3,
+    signer: int | None = None,
+    is_trigger: bool = False,
+) -> CancelOrder:
+    key = ask_key() if key is None else key
+    op = CancelOrder(account, 0, FAR, market, key, is_trigger)
+    signed_op: CancelOrder = signed(op, account if signer is None else signer)
+    return signed_op
+
+
+def book_at(market: int, key: int, **order: int) -> Callable[[State], BookWitness]:
+    """The book unit as it reads ``key`` in ``market`` (its order's fields edited)."""
+
+    def capture(state: State) -> BookWitness:
+        w = capture_book(state, market, key)
+        fields = dict(zip(ORDER_FIELDS, w.order, strict=True)) | order
+        return replace(w, order=tuple(fields[n] for n in ORDER_FIELDS))  # type: ignore[arg-type]
+
+    return capture
 
 
 def sign_as(op: Operation, signer: int) -> dict[str, int]:

@@ -1,0 +1,157 @@
+"""A slot's order-book unit (docs/PROTOCOL.md 8.C): one order leaf of one market's book,
+read and rewritten through one path, and the market's book leaf above it.
+
+Before the operations run, the unit opens what the slot's order-book operation reads: the
+market ``m`` and key ``k`` (bound to the record by the operation under its selector), the
+order leaf at ``k`` before the slot (its fields, zero ``remaining`` for no order), the path's
+sibling nodes with their lanes (``gadgets.book_tree``), and market ``m``'s book leaf fields
+``(order_root, trigger_root, ask_nonce, bid_nonce)`` with their Merkle siblings in the book
+tree. The operations report what they change as amounts added to the order's fields and to the
+side counters (``Effect.order`` and ``Effect.book_nonces``); ``Effect.uses_book`` is 1 when the
+slot's operation is one of them. Then the unit hashes the new order leaf, both roots of the
+order tree through the same path, the book leaf before and after, and the book root before and
+after; when the book is used, the roots before must be the market's order root
+(``order_root_matches``) and the block's running book root (``book_root_matches``), and the
+running book root becomes the new one. An unused unit leaves the running root as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from circuits.gadgets.book_tree import (
+    BookNodeVars,
+    BookPathVars,
+    OrderVars,
+    alloc_path,
+    compute_book_root,
+    compute_order_node,
+)
+from circuits.gadgets.poseidon import hash4
+from circuits.gadgets.smt import update_leaf
+from circuits.r1cs import ZERO, Builder, LinearCombination
+from protocol.commitment import compute_quote_shift
+from protocol.params import Preset
+
+LC = LinearCombination
+ORDER_FIELDS = ("account", "remaining", "is_ask", "reduce_only", "expiry")
+BOOK_FIELDS = ("order_root", "trigger_root", "ask_nonce", "bid_nonce")
+
+
+@dataclass(frozen=True)
+class BookWitness:
+    """What a slot's book unit reads before the slot (``sequencer.witness.capture_book``)."""
+
+    market: int
+    key: int
+    order: tuple[int, int, int, int, int]  # ORDER_FIELDS; all 0 where no order rests
+    order_siblings: tuple[tuple[int, int, int], ...]  # (hash, ask lane, bid lane), leaf level first
+    book_leaf: tuple[int, int, int, int]  # BOOK_FIELDS of the market's book leaf
+    book_siblings: tuple[int, ...]  # the book leaf's Merkle siblings in the book tree
+
+    @classmethod
+    def unused(cls, preset: Preset) -> BookWitness:
+        """Zeros: the unit of a slot whose operation does not touch a book."""
+        siblings = ((0, 0, 0),) * preset.order_tree_depth
+        return cls(0, 0, (0,) * 5, siblings, (0,) * 4, (0,) * preset.market_tree_depth)
+
+
+@dataclass(frozen=True)
+class BookUnitVars:
+    """The unit as the operations read it."""
+
+    market: LC
+    key: LC
+    path: BookPathVars
+    order: OrderVars  # the order at ``key`` before the slot
+    old_leaf: BookNodeVars
+    old_root: BookNodeVars  # the order tree's root node through the path, with its lanes
+    ask_nonce: LC
+    bid_nonce: LC
+    book_leaf: tuple[LC, ...]
+    book_siblings: list[LC]
+
+
+def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookUnitVars:
+    with cs.scope("book"):
+        market = cs.private("market", None if w is None else w.market)
+        key = cs.private("key", None if w is None else w.key)
+        order = OrderVars(
+            *(
+                cs.private(f"order_{name}", None if w is None else w.order[i])
+                for i, name in enumerate(ORDER_FIELDS)
+            )
+        )
+        siblings = []
+        for level in range(preset.order_tree_depth):
+            node = None if w is None else w.order_siblings[level]
+            siblings.append(
+                BookNodeVars(
+                    *(
+                        cs.private(f"level{level}_{lane}", None if node is None else node[j])
+                        for j, lane in enumerate(("hash", "ask", "bid"))
+                    )
+                )
+            )
+        book_leaf = tuple(
+            cs.private(name, None if w is None else w.book_leaf[i])
+            for i, name in enumerate(BOOK_FIELDS)
+        )
+        book_siblings = [
+            cs.private(f"book_sibling{i}", None if w is None else w.book_siblings[i])
+            for i in range(preset.market_tree_depth)
+        ]
+        path = alloc_path(cs, key, siblings, preset.order_nonce_bits)
+        old_leaf = compute_order_node(cs, order, path.price, compute_quote_shift(preset))
+        with cs.scope("old"):
+            old_root = compute_book_root(cs, old_leaf, path)
+    return BookUnitVars(
+        *(market, key, path, order, old_leaf, old_root),
+        *(book_leaf[2], book_leaf[3], book_leaf, book_siblings),
+    )
+
+
+def add_orders(x: OrderVars | None, y: OrderVars | None) -> OrderVars | None:
+    if x is None or y is None:
+        return x or y
+    return OrderVars(
+        x.account + y.account,
+        x.remaining + y.remaining,
+        x.is_ask + y.is_ask,
+        x.reduce_only + y.reduce_only,
+        x.expiry + y.expiry,
+    )
+
+
+def finish_book_unit(
+    cs: Builder,
+    preset: Preset,
+    unit: BookUnitVars,
+    uses_book: LC,
+    change: OrderVars | None,
+    nonce_changes: tuple[LC, LC],
+    book_root: LC,
+) -> LC:
+    """The running book root after the slot (see the module docstring)."""
+    with cs.scope("book"):
+        new = add_orders(unit.order, change) or unit.order
+        with cs.scope("new"):
+            new_leaf = compute_order_node(cs, new, unit.path.price, compute_quote_shift(preset))
+            new_root = compute_book_root(cs, new_leaf, unit.path)
+        order_root, trigger_root, ask_nonce, bid_nonce = unit.book_leaf
+        cs.assert_mul(uses_book, unit.old_root.hash - order_root, ZERO, "order_root_matches")
+        with cs.scope("leaf_old"):
+            old_book_leaf = hash4(cs, order_root, trigger_root, ask_nonce, bid_nonce)
+        with cs.scope("leaf_new"):
+            new_book_leaf = hash4(
+                cs,
+                new_root.hash,
+                trigger_root,
+                ask_nonce + nonce_changes[0],
+                bid_nonce + nonce_changes[1],
+            )
+        old_book_root, new_book_root = update_leaf(
+            cs, unit.market, unit.book_siblings, old_book_leaf, new_book_leaf
+        )
+        cs.assert_mul(uses_book, old_book_root - book_root, ZERO, "book_root_matches")
+        return book_root + cs.mul(uses_book, new_book_root - book_root, "running_root")
