@@ -25,6 +25,7 @@ from typing import Any
 from circuits.ops.slot import PROVEN_TYPES
 from protocol.eddsa import Signature
 from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
 from protocol.ops.descriptor import SIGNED_FIELDS, Descriptor
 from protocol.ops.forced_withdraw import ForcedWithdraw
@@ -36,7 +37,8 @@ from protocol.ops.withdraw import Withdraw
 from protocol.params import PRESETS
 from protocol.pubdata import UINT, Origin
 
-L2Transaction = Transfer | Withdraw | SetLeverage | CancelOrder  # L2-signed, in PROVEN_TYPES
+# the L2-signed operations of PROVEN_TYPES
+L2Transaction = Transfer | Withdraw | SetLeverage | CreateOrder | CancelOrder
 ProvableRequest = Deposit | RegisterKey | ForcedWithdraw  # the L1 operations of PROVEN_TYPES
 
 BOOL = 0  # the bound of a flag field: the value is a bool

@@ -198,6 +198,7 @@ class SlotVars:
     a_position_leaves: tuple[LC, ...]  # their leaves (their tree is A's positions root)
     a_risk: RiskVars  # A's TAV, IMR and MMR before the slot, at the block's marks
     book: BookUnitVars  # the order leaf the slot's order-book operation reads (book_unit)
+    timestamp: LC  # the block's
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from circuits.gadgets.risk import is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
     cancel_order,
+    create_order,
     deposit,
     forced_withdraw,
     noop,
@@ -70,7 +71,7 @@ OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
     m.CIRCUIT
     for m in (
         *(noop, deposit, register_key, transfer, withdraw, forced_withdraw),
-        *(set_leverage, cancel_order),
+        *(set_leverage, create_order, cancel_order),
     )
 )
 # The operation types the block circuit does not prove yet: the operator refuses them
@@ -78,7 +79,7 @@ OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
 NOT_PROVEN_YET = frozenset(
     {
         *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
-        *(OpType.CREATE_ORDER, OpType.CLAIM, OpType.CANCEL_ALL),
+        *(OpType.CLAIM, OpType.CANCEL_ALL),
         *(OpType.MODIFY_ORDER, OpType.TRIGGER_ORDER),
         *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
@@ -399,7 +400,7 @@ def define_slot(
     book = alloc_book_unit(cs, preset, book_w)
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
-        *(running.markets, positions, leaves, risk, book),
+        *(running.markets, positions, leaves, risk, book, timestamp),
     )
     effects = _define_ops(cs, slot, selectors)
     effect = reduce(_add_effects, effects)

@@ -108,6 +108,7 @@ def compute_effect(
         tuple(constant(leaf) for leaf in leaves),
         RiskVars(*(constant(v % R) for v in compute_risk_of(scratch, a, positions)[:3])),
         alloc_book_unit(cs, preset, book or BookWitness.unused(preset)),
+        constant(scratch.timestamp),
     )
     return circuit.define(cs, slot, constant(1))
 

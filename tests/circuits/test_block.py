@@ -26,6 +26,7 @@ from circuits.block import (
     MarketWitness,
     build_block_circuit,
 )
+from circuits.ops.book_unit import BookWitness
 from circuits.r1cs import UnsatisfiedConstraintError
 from protocol import jubjub, pubdata
 from protocol.block import (
@@ -41,7 +42,7 @@ from protocol.errors import InvalidBlock, InvalidTransaction, RiskCheckFailed
 from protocol.field import R
 from protocol.jubjub import compress
 from protocol.ops.cancel_order import CancelOrder
-from protocol.ops.create_order import CreateOrder
+from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
@@ -56,6 +57,7 @@ from sequencer.witness import (
     build_block_inputs,
     build_block_witness,
     build_slot_witness,
+    capture_book,
 )
 from tests.circuits.forced import forced_witness
 from tests.circuits.tracing import unsatisfied
@@ -525,6 +527,81 @@ def test_a_refused_cancel_cannot_be_proven(case: str, constraint: str) -> None:
     with pytest.raises(InvalidTransaction):
         build_slot_witness(copy.deepcopy(scratch), op)
     assert rejection(forced_witness(scratch, op)) == constraint
+
+
+def order(account: int, nonce: int, is_ask: bool, price: int, **kw: Any) -> CreateOrder:
+    op: CreateOrder = signed(
+        CreateOrder(account, nonce, FAR, BTC, is_ask, 100, price, **kw), account
+    )
+    return op
+
+
+def test_orders_that_fill_nothing_are_proven() -> None:
+    """Against asks at mark + 10 and a bid at mark - 10: orders that rest (GTC, GTT, post-only,
+    reduce-only) and orders cancelled unfilled (IOC, market with a worst price inside)."""
+    state = resting_state()
+    mark, now = PRICES[BTC], state.timestamp
+    gtt, ioc, post = TimeInForce.GTT, TimeInForce.IOC, TimeInForce.POST_ONLY
+    blocks = [
+        [
+            order(5, 0, False, mark),
+            order(5, 1, True, mark + 20, time_in_force=gtt, order_expiry=now + 99),
+        ],
+        [
+            order(5, 2, False, mark + 5, time_in_force=post),
+            order(3, 3, False, mark - 50, reduce_only=True),
+        ],
+        [
+            order(5, 3, True, mark + 30, time_in_force=ioc),  # above every bid
+            order(4, 2, True, mark + 15, kind=OrderKind.MARKET, time_in_force=ioc),
+        ],
+    ]
+    for ops in blocks:
+        check_block(state, next_block(state, list(ops)))
+    assert len(state.markets[BTC].book.orders) == 7
+    assert state.accounts[5].open_orders == 3
+
+
+@pytest.mark.parametrize(
+    ("case", "constraint"),
+    [
+        ("post-only that crosses", "slot0/create_order/no_crossing"),
+        ("price outside the band", "slot0/create_order/price_in_band/range/bits_sum"),
+        ("below the minimum size", "slot0/create_order/size_at_least_min/range/bits_sum"),
+        ("GTT in the past", "slot0/create_order/expiry_in_future/range/bits_sum"),
+        ("order margin", "slot0/create_order/order_margin_covered"),
+        ("reduce-only without a position", "slot0/create_order/reduce_only_has_position"),
+    ],
+)
+def test_a_refused_order_cannot_be_proven(case: str, constraint: str) -> None:
+    state = resting_state()
+    mark, post_only = PRICES[BTC], TimeInForce.POST_ONLY
+    op = {
+        "post-only that crosses": order(5, 0, False, mark + 10, time_in_force=post_only),
+        "price outside the band": order(5, 0, False, mark // 2),
+        "below the minimum size": signed(CreateOrder(5, 0, FAR, BTC, False, 0, mark), 5),
+        "GTT in the past": order(5, 0, False, mark, time_in_force=TimeInForce.GTT, order_expiry=1),
+        "order margin": signed(CreateOrder(5, 0, FAR, BTC, False, 10**6, mark), 5),
+        "reduce-only without a position": order(5, 0, False, mark, reduce_only=True),
+    }[case]
+    scratch = started_block(state)
+    with pytest.raises(InvalidTransaction):
+        build_slot_witness(copy.deepcopy(scratch), op)
+    assert rejection(forced_witness(scratch, op, book=_forced_book(scratch, op))) == constraint
+
+
+def _forced_book(state: State, op: CreateOrder) -> BookWitness:
+    """The book unit at the key the order would rest at, had the rules let it."""
+    book = state.markets[op.market].book
+    return capture_book(
+        state, op.market, book.compute_key(op.price, book.get_next_nonce(op.is_ask))
+    )
+
+
+def test_an_order_that_would_fill_is_not_proven_yet() -> None:
+    state = resting_state()
+    with pytest.raises(UnprovableOperationError):
+        build_block_inputs(state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10)]))
 
 
 def test_a_trigger_cancel_is_not_proven_yet() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from itertools import count
+from typing import Any
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
 from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS, BookWitness
@@ -26,6 +27,7 @@ from protocol.block import Operation
 from protocol.field import R, is_square
 from protocol.ops import forced_withdraw, register_key
 from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.set_leverage import SetLeverage
@@ -247,14 +249,16 @@ def ask_key(nonce: int = 0) -> int:
     return ASK_PRICE << PRESET.order_nonce_bits | nonce
 
 
-def resting(account: int = 3, lots: int = 100) -> Callable[[State], None]:
-    """``account`` rests an ask of ``lots`` in market 0 at ``ASK_PRICE`` (key ``ask_key()``),
-    written into the state directly."""
+def resting(
+    account: int = 3, lots: int = 100, is_ask: bool = True, price: int = ASK_PRICE
+) -> Callable[[State], None]:
+    """``account`` rests an order of ``lots`` in market 0 (by default an ask at ``ASK_PRICE``:
+    key ``ask_key()``), written into the state directly."""
 
     def prepare(state: State) -> None:
         market = state.markets[0]
         holder = state.get_account(account)
-        rest_order(state, market, holder, True, ASK_PRICE, lots, False, 0, [])
+        rest_order(state, market, holder, is_ask, price, lots, False, 0, [])
 
     return prepare
 
@@ -281,6 +285,37 @@ def book_at(market: int, key: int, **order: int) -> Callable[[State], BookWitnes
         return replace(w, order=tuple(fields[n] for n in ORDER_FIELDS))  # type: ignore[arg-type]
 
     return capture
+
+
+MARK = 10_000  # the minimal genesis' BTC index and mark
+
+
+def order(
+    is_ask: bool = False, price: int = MARK, size: int = 100, account: int = 3, **kw: Any
+) -> CreateOrder:
+    """A GTC limit order of 100 lots in market 0 (``kw``: CreateOrder's other fields)."""
+    op = CreateOrder(account, 0, FAR, 0, is_ask, size, price, **kw)
+    signed_op: CreateOrder = signed(op, account)
+    return signed_op
+
+
+def rest_book(
+    op: CreateOrder, nonce_shift: int = 0, price: int | None = None
+) -> Callable[[State], BookWitness]:
+    """For ``violation(book=...)``: the book unit at the key ``op`` rests at (at ``price``
+    instead of its own, the side's next nonce moved by ``nonce_shift``)."""
+
+    def capture(state: State) -> BookWitness:
+        book = state.markets[0].book
+        nonce = book.get_next_nonce(op.is_ask) + nonce_shift
+        return capture_book(state, 0, book.compute_key(price or op.price, nonce))
+
+    return capture
+
+
+def key_book(price: int, nonce: int = 0) -> Callable[[State], BookWitness]:
+    """The book unit at ``price ‖ nonce`` in market 0."""
+    return lambda state: capture_book(state, 0, price << PRESET.order_nonce_bits | nonce)
 
 
 def sign_as(op: Operation, signer: int) -> dict[str, int]:
