@@ -140,13 +140,20 @@ static void fe_from_mont(fe *out, const fe *a) {
     fe_mul(out, a, &one_raw);
 }
 
-/* a^e for a little-endian exponent of `limbs` 64-bit words */
+/* a^e for a little-endian exponent of `limbs` 64-bit words: 4-bit fixed window, leading zero
+ * windows skipped */
 static void fe_pow(fe *out, const fe *a, const uint64_t *e, int limbs) {
-    fe acc = ONE;
-    for (int i = limbs - 1; i >= 0; i--) {
-        for (int bit = 63; bit >= 0; bit--) {
-            fe_mul(&acc, &acc, &acc);
-            if (e[i] >> bit & 1) fe_mul(&acc, &acc, a);
+    fe table[16], acc = ONE;
+    table[0] = ONE;
+    for (int i = 1; i < 16; i++) fe_mul(&table[i], &table[i - 1], a);
+    int started = 0;
+    for (int w = limbs * 16 - 1; w >= 0; w--) {
+        unsigned nib = (unsigned)(e[w / 16] >> (4 * (w % 16)) & 0xF);
+        if (started)
+            for (int i = 0; i < 4; i++) fe_mul(&acc, &acc, &acc);
+        if (nib) {
+            fe_mul(&acc, &acc, &table[nib]);
+            started = 1;
         }
     }
     *out = acc;
@@ -491,9 +498,13 @@ static PyObject *py_sponge(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_DECREF(fast);
     fe s[5] = {{{0, 0, 0, 0}}};
     if (ok) ok = to_fe(args[1], &s[0]) == 0;
-    for (Py_ssize_t b = 0; ok && b < blocks; b++) {
-        for (int j = 0; j < 4; j++) fe_add(&s[1 + j], &s[1 + j], &in[4 * b + j]);
-        permute_state(inst, s);
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t b = 0; b < blocks; b++) {
+            for (int j = 0; j < 4; j++) fe_add(&s[1 + j], &s[1 + j], &in[4 * b + j]);
+            permute_state(inst, s);
+        }
+        Py_END_ALLOW_THREADS
     }
     PyMem_Free(in);
     return ok ? from_fe(&s[1]) : NULL;
@@ -670,9 +681,34 @@ static int read_coordinate(PyObject *o, fe *out) {
     return 1;
 }
 
+/* Keys found valid (on the curve, not of small order, in the prime subgroup): a key signs many
+ * transactions, and its subgroup check is a 252-bit scalar multiplication. A pure function's
+ * memo (direct-mapped, by the key's coordinates), read and written while holding the GIL. */
+#define KEY_CACHE 1024
+static fe VALID_KEYS[KEY_CACHE][2];
+static unsigned char VALID_KEY_SET[KEY_CACHE];
+
+static unsigned key_slot(const fe *x, const fe *y) {
+    return (unsigned)((x->v[0] ^ y->v[0] * 0x9E3779B97F4A7C15ULL) >> 40) % KEY_CACHE;
+}
+
+static int key_known_valid(const fe *x, const fe *y) {
+    unsigned i = key_slot(x, y);
+    return VALID_KEY_SET[i] && fe_eq(&VALID_KEYS[i][0], x) && fe_eq(&VALID_KEYS[i][1], y);
+}
+
+static void remember_valid_key(const fe *x, const fe *y) {
+    unsigned i = key_slot(x, y);
+    VALID_KEYS[i][0] = *x;
+    VALID_KEYS[i][1] = *y;
+    VALID_KEY_SET[i] = 1;
+}
+
 /* eddsa_verify(ax, ay, rx, ry, s, c): protocol.eddsa.verify's curve checks and equation, for a
  * challenge c computed by the caller: s < ORDER, A and R on the curve, A not of small order, A and
- * R in the prime subgroup, s*G == R + c*A. False for any input that is not such; never raises. */
+ * R in the prime subgroup, s*G == R + c*A. False for any input that is not such; never raises.
+ * R's subgroup check is not computed apart: with A in the subgroup, s*G == R + c*A gives
+ * R = s*G - c*A, in the subgroup; without the equation the answer is False either way. */
 static PyObject *py_eddsa_verify(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 6) return PyErr_Format(PyExc_TypeError, "eddsa_verify(ax, ay, rx, ry, s, c)");
     if (BASE_TABLE == NULL) return PyErr_Format(PyExc_RuntimeError, "jubjub_init first");
@@ -689,13 +725,14 @@ static PyObject *py_eddsa_verify(PyObject *self, PyObject *const *args, Py_ssize
         }
     }
     if (!s_ok) Py_RETURN_FALSE;
-    int valid = 0;
+    int valid = 0, key_known = key_known_valid(&ax, &ay), key_ok = key_known;
     Py_BEGIN_ALLOW_THREADS
     if (on_curve(&ax, &ay) && on_curve(&rx, &ry)) {
         point a, r, left, right;
         pt_from_affine(&a, &ax, &ay);
         pt_from_affine(&r, &rx, &ry);
-        if (!small_order(&a) && in_subgroup(&a) && in_subgroup(&r)) {
+        if (!key_ok) key_ok = !small_order(&a) && in_subgroup(&a);
+        if (key_ok) {
             pt_base_mul(&left, s.v);
             pt_mul(&right, c.v, &a);
             pt_add(&right, &r, &right);
@@ -703,43 +740,48 @@ static PyObject *py_eddsa_verify(PyObject *self, PyObject *const *args, Py_ssize
         }
     }
     Py_END_ALLOW_THREADS
+    if (key_ok && !key_known) remember_valid_key(&ax, &ay);
     return PyBool_FromLong(valid);
 }
 
-static const uint64_t NON_SQUARE = 7;
+/* Tonelli-Shanks constants, set at module init: r - 1 = 2^32 * ODD, (ODD - 1) / 2, and
+ * ROOT_OF_UNITY = 7^ODD (7 is a non-square), of order 2^32. */
+#define TWO_ADICITY 32
+static uint64_t ODD_HALF[4];
+static fe ROOT_OF_UNITY;
 
-/* A square root of x (Montgomery form) by Tonelli-Shanks, as protocol.field.sqrt; 0 when x is
- * not a square. */
+static void sqrt_setup(void) {
+    uint64_t odd[4];
+    for (int i = 0; i < 4; i++) { /* (r - 1) >> 32; r - 1 differs from r in limb 0 only */
+        uint64_t lo = i == 0 ? MOD[0] - 1 : MOD[i], hi = i < 3 ? MOD[i + 1] : 0;
+        odd[i] = lo >> TWO_ADICITY | hi << (64 - TWO_ADICITY);
+    }
+    for (int i = 0; i < 4; i++) ODD_HALF[i] = odd[i] >> 1 | (i < 3 ? odd[i + 1] << 63 : 0);
+    fe seven = {{7, 0, 0, 0}}, g;
+    fe_to_mont(&g, &seven);
+    fe_pow(&ROOT_OF_UNITY, &g, odd, 4);
+}
+
+/* A square root of x (Montgomery form), as protocol.field.sqrt computes one (Tonelli-Shanks, the
+ * same root up to sign); 0 when x is not a square. w = x^((ODD-1)/2) gives both the candidate
+ * root x^((ODD+1)/2) = w*x and t = x^ODD = w*root in one exponentiation; x is a non-square
+ * exactly when t's order is 2^32 (Euler's criterion, folded into the loop). */
 static int fe_sqrt(fe *out, const fe *x) {
     if (fe_is_zero(x)) {
         *out = *x;
         return 1;
     }
-    uint64_t half[4], odd[4], odd_plus[4];
-    for (int i = 0; i < 4; i++) { /* (r - 1) / 2 and the odd part (r - 1) >> 32 */
-        uint64_t lo = i == 0 ? MOD[0] - 1 : MOD[i], hi = i < 3 ? MOD[i + 1] : 0;
-        half[i] = lo >> 1 | hi << 63;
-        odd[i] = lo >> 32 | hi << 32;
-    }
-    fe e;
-    fe_pow(&e, x, half, 4);
-    if (!fe_eq(&e, &ONE)) return 0;
-    memcpy(odd_plus, odd, sizeof odd); /* (odd + 1) / 2; odd + 1 has no carry out (odd < 2^223) */
-    for (int i = 0; i < 4 && ++odd_plus[i] == 0; i++) {
-    }
-    for (int i = 0; i < 4; i++) odd_plus[i] = odd_plus[i] >> 1 | (i < 3 ? odd_plus[i + 1] << 63 : 0);
-    fe g_raw = {{NON_SQUARE, 0, 0, 0}}, g, c, t, root, b, t2;
-    fe_to_mont(&g, &g_raw);
-    fe_pow(&c, &g, odd, 4);
-    fe_pow(&t, x, odd, 4);
-    fe_pow(&root, x, odd_plus, 4);
-    int m = 32;
+    fe w, root, t, c = ROOT_OF_UNITY, b, t2;
+    fe_pow(&w, x, ODD_HALF, 4);
+    fe_mul(&root, &w, x);
+    fe_mul(&t, &w, &root);
+    int m = TWO_ADICITY;
     while (!fe_eq(&t, &ONE)) {
         int i = 0;
         t2 = t;
         while (!fe_eq(&t2, &ONE)) {
             fe_mul(&t2, &t2, &t2);
-            i++;
+            if (++i == m) return 0; /* t's order is 2^m: x is not a square */
         }
         b = c;
         for (int j = 0; j < m - i - 1; j++) fe_mul(&b, &b, &b);
@@ -803,5 +845,6 @@ static struct PyModuleDef MODULE = {
 
 PyMODINIT_FUNC PyInit_zkperp_native(void) {
     field_setup();
+    sqrt_setup();
     return PyModule_Create(&MODULE);
 }
