@@ -163,11 +163,14 @@ def sign_and_run(
     return run_load(url, sign_workload(kind, clients, per_client), batch)
 
 
-def report(label: str, result: LoadResult) -> None:
+def report(label: str, result: LoadResult, server_cpu: float) -> None:
+    """One line: answered, rate, latency percentiles, and the server's CPU per answer."""
+    answered = result.acks + result.refusals
     print(
         f"{label:<30} {result.acks:>5} acks {result.refusals:>4} refused in {result.seconds:6.2f} s"
         f"  {result.per_second:8.1f} /s  p50 {result.percentile(50) * 1e3:7.1f} ms"
-        f"  p99 {result.percentile(99) * 1e3:7.1f} ms",
+        f"  p99 {result.percentile(99) * 1e3:7.1f} ms"
+        f"  server CPU {server_cpu / answered * 1e3:5.2f} ms each",
         flush=True,
     )
 
@@ -192,9 +195,14 @@ def main() -> None:
                 try:
                     url = server.url.replace("http", "ws") + "/v1/ws"
                     job = (url, kind, args.clients, args.per_client, args.batch)
-                    result, _ = client.submit(sign_and_run, *job).result()
+                    future = client.submit(sign_and_run, *job)
+                    # the server's CPU while the clients run (their signing first is idle time)
+                    cpu = time.process_time()
+                    result, _ = future.result()
+                    cpu = time.process_time() - cpu
                     label = f"{kind}s, {args.clients} clients x {args.per_client}"
-                    report(label + (f", batches of {args.batch}" if args.batch > 1 else ""), result)
+                    batches = f", batches of {args.batch}" if args.batch > 1 else ""
+                    report(label + batches, result, cpu)
                 finally:
                     server.stop()
 

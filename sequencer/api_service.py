@@ -17,9 +17,10 @@ API's threads verify in parallel) are checked outside it, and the nonce is check
 the append.
 
 Group commit: a submission whose signatures verified joins a queue; one of the waiting threads
-(the first to find no commit running) re-checks every queued submission under the lock, appends
-all that pass in one SQLite transaction (one fsync for the group) and wakes each with its
-acknowledgement or its refusal, then takes the next group. A submission is acknowledged only
+(the first to find no commit running) re-checks every queued submission under the lock and
+reserves their nonces, appends all that pass in one SQLite transaction (one fsync for the group,
+outside the lock) and wakes each with its acknowledgement or its refusal, then takes the next
+group. A submission is acknowledged only
 after the commit that holds it: a crash loses no acknowledged transaction. If the commit fails,
 every submission of the group is refused (503) and nothing of it is logged.
 """
@@ -147,6 +148,7 @@ class ApiService:
         self.queue_lock = threading.Lock()  # guards the group commit's queue and leader flag
         self.queue: list[_Submission] = []
         self.committing = False
+        self.reserved: dict[int, int] = {}  # next nonces of the group being committed
         with self.lock:
             self.refresh_nonces()
 
@@ -169,7 +171,9 @@ class ApiService:
         self.next_nonces = nonces
 
     def get_next_nonce(self, account: Account) -> int:
-        return max(account.nonce, self.next_nonces.get(account.index, 0))
+        """The state's nonce, past the pending transactions and those being committed."""
+        index = account.index
+        return max(account.nonce, self.next_nonces.get(index, 0), self.reserved.get(index, 0))
 
     def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
         """Checks every transaction, then logs them all in order; all or nothing."""
@@ -215,32 +219,50 @@ class ApiService:
                     raise
 
     def _commit_group(self, group: list[_Submission]) -> None:
-        """Re-checks each submission (nonces counted through the group), logs those that pass
-        in one SQLite transaction, then acknowledges or refuses each."""
+        """Re-checks each submission under the lock (nonces counted through the group) and
+        reserves the nonces of those that pass; logs them in one SQLite transaction without the
+        lock (the fsync holds up neither new submissions' checks nor the operator); then
+        acknowledges or refuses each, and turns the reservations into next nonces."""
         with self.lock:
-            planned: dict[int, int] = {}
-            accepted: list[tuple[_Submission, list[bytes]]] = []
-            for submission in group:
-                trial = dict(planned)
-                try:
-                    self._check(submission.ops, trial)  # nothing else took these nonces meanwhile
-                    data = [self._encode(op) for op in submission.ops]
-                except ApiError as e:
-                    submission.refuse(e)
-                    continue
-                planned = trial
-                accepted.append((submission, data))
-            try:
-                seqs = Mempool(self.store).submit_encoded([d for _, ds in accepted for d in ds])
-            except sqlite3.Error as e:
-                for submission, _ in accepted:
-                    submission.refuse(ApiError(503, "log_unavailable", f"not logged: {e}"))
-                return
-            self.next_nonces.update(planned)
+            accepted, planned = self._admit_group(group)
+            self.reserved = planned
+        try:
+            seqs = Mempool(self.store).submit_encoded([d for _, ds in accepted for d in ds])
+        except BaseException as e:
+            with self.lock:
+                self.reserved = {}
+            if not isinstance(e, sqlite3.Error):
+                raise
+            for submission, _ in accepted:
+                submission.refuse(ApiError(503, "log_unavailable", f"not logged: {e}"))
+            return
+        with self.lock:
+            for account, nonce in planned.items():
+                self.next_nonces[account] = max(self.next_nonces.get(account, 0), nonce)
+            self.reserved = {}
         start = 0
         for submission, data in accepted:
             submission.accept(seqs[start : start + len(data)])
             start += len(data)
+
+    def _admit_group(
+        self, group: list[_Submission]
+    ) -> tuple[list[tuple[_Submission, list[bytes]]], dict[int, int]]:
+        """The submissions that pass the state checks again, encoded, and the next nonces they
+        leave; the others are refused (call holding the lock)."""
+        planned: dict[int, int] = {}
+        accepted: list[tuple[_Submission, list[bytes]]] = []
+        for submission in group:
+            trial = dict(planned)
+            try:
+                self._check(submission.ops, trial)  # nothing else took these nonces meanwhile
+                data = [self._encode(op) for op in submission.ops]
+            except ApiError as e:
+                submission.refuse(e)
+                continue
+            planned = trial
+            accepted.append((submission, data))
+        return accepted, planned
 
     @staticmethod
     def _encode(op: Any) -> bytes:
