@@ -443,42 +443,6 @@ static PyObject *py_hash4(PyObject *self, PyObject *const *args, Py_ssize_t narg
     return hash_lane0(args, nargs, 5);
 }
 
-/* hash2 of consecutive pairs: [hash2(v[0], v[1]), hash2(v[2], v[3]), ...] */
-static PyObject *py_hash2_pairs(PyObject *self, PyObject *arg) {
-    Instance *inst = instance_of(3);
-    if (inst == NULL) return NULL;
-    PyObject *fast = PySequence_Fast(arg, "expected a sequence of field elements");
-    if (fast == NULL) return NULL;
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
-    if (len % 2) {
-        Py_DECREF(fast);
-        return PyErr_Format(PyExc_ValueError, "an even number of elements, got %zd", len);
-    }
-    fe *buf = PyMem_Calloc(len + 1, sizeof(fe));
-    PyObject *out = buf ? PyList_New(len / 2) : PyErr_NoMemory();
-    PyObject **items = PySequence_Fast_ITEMS(fast);
-    for (Py_ssize_t i = 0; out != NULL && i < len; i++) {
-        if (to_fe(items[i], &buf[i]) < 0) Py_CLEAR(out);
-    }
-    Py_DECREF(fast);
-    if (out != NULL) {
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < len / 2; i++) {
-            fe s[3] = {{{0, 0, 0, 0}}, buf[2 * i], buf[2 * i + 1]};
-            permute_state(inst, s);
-            buf[i] = s[0];
-        }
-        Py_END_ALLOW_THREADS
-        for (Py_ssize_t i = 0; out != NULL && i < len / 2; i++) {
-            PyObject *x = from_fe(&buf[i]);
-            if (x == NULL) Py_CLEAR(out);
-            else PyList_SET_ITEM(out, i, x);
-        }
-    }
-    PyMem_Free(buf);
-    return out;
-}
-
 /* The sponge of protocol.poseidon.sponge, given its capacity tag (checked there). */
 static PyObject *py_sponge(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) return PyErr_Format(PyExc_TypeError, "sponge(inputs, tag)");
@@ -827,7 +791,6 @@ static PyMethodDef METHODS[] = {
     {"hash2", (PyCFunction)(void (*)(void))py_hash2, METH_FASTCALL, "lane 0 of permute([0, a, b])"},
     {"hash4", (PyCFunction)(void (*)(void))py_hash4, METH_FASTCALL,
      "lane 0 of permute([0, a, b, c, d])"},
-    {"hash2_pairs", py_hash2_pairs, METH_O, "[hash2(v[0], v[1]), hash2(v[2], v[3]), ...]"},
     {"sponge", (PyCFunction)(void (*)(void))py_sponge, METH_FASTCALL,
      "sponge(inputs, tag): the width-5 sponge with its capacity tag"},
     {"jubjub_init", py_jubjub_init, METH_VARARGS, "jubjub_init(d, gx, gy, order)"},

@@ -413,16 +413,6 @@ def hash2(a: int, b: int) -> int:
     return permute([0, a, b])[0]
 
 
-def hash2_pairs(values: Sequence[int]) -> list[int]:
-    """``[hash2(values[0], values[1]), hash2(values[2], values[3]), ...]``: a tree level's
-    nodes in one call (one crossing into the native core, which hashes them without the GIL)."""
-    if _NATIVE is not None:
-        return list(_NATIVE.hash2_pairs(values))
-    if len(values) % 2:
-        raise ValueError(f"an even number of elements, got {len(values)}")
-    return [hash2(values[i], values[i + 1]) for i in range(0, len(values), 2)]
-
-
 def hash4(a: int, b: int, c: int, d: int) -> int:
     """4-to-1 hash: lane 0 of ``permute([0, a, b, c, d])``."""
     if _NATIVE is not None:

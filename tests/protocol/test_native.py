@@ -108,7 +108,6 @@ def test_fixed_arity_hashes(a: int, b: int, c: int, d: int) -> None:
     core = require_native()
     assert core.hash2(a, b) == poseidon.permute_int([0, a, b])[0]
     assert core.hash4(a, b, c, d) == poseidon.permute_int([0, a, b, c, d])[0]
-    assert core.hash2_pairs([a, b, c, d]) == [core.hash2(a, b), core.hash2(c, d)]
 
 
 @settings(max_examples=40, deadline=None)
@@ -125,7 +124,6 @@ def test_non_canonical_inputs_raise_the_reference_error(core: Any, bad: Any) -> 
         lambda: core.permute([0, bad, 0]),
         lambda: core.hash2(bad, 0),
         lambda: core.hash4(0, 0, 0, bad),
-        lambda: core.hash2_pairs([1, 2, 3, bad]),
         lambda: core.sponge([1, bad], 1),
     ]
     for call in calls:
@@ -137,11 +135,8 @@ def test_non_canonical_inputs_raise_the_reference_error(core: Any, bad: Any) -> 
 def test_shapes_are_checked(core: Any) -> None:
     with pytest.raises(ValueError, match="width 4"):
         core.permute([0, 0, 0, 0])
-    with pytest.raises(ValueError, match="even"):
-        core.hash2_pairs([1, 2, 3])
     with pytest.raises(TypeError):
         core.hash2(1)
-    assert core.hash2_pairs([]) == []
 
 
 def test_init_refuses_another_modulus(core: Any) -> None:
