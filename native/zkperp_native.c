@@ -396,9 +396,8 @@ static PyObject *py_poseidon_init(PyObject *self, PyObject *args) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         return NULL;
     }
-    PyMem_Free(inst->first);
-    PyMem_Free(inst->partial);
-    PyMem_Free(inst->last);
+    /* A replaced instance's tables are not freed: another thread may be reading them without
+     * the GIL (the sponge). Initialisation happens once per process, at import. */
     *inst = next;
     Py_RETURN_NONE;
 }
@@ -632,8 +631,7 @@ static PyObject *py_jubjub_init(PyObject *self, PyObject *args) {
         for (int j = 2; j < 16; j++) pt_add(&row[j], &row[j - 1], &base);
         pt_add(&base, &row[15], &base);
     }
-    PyMem_Free(BASE_TABLE);
-    BASE_TABLE = table;
+    BASE_TABLE = table; /* an old table is not freed: see poseidon_init */
     Py_RETURN_NONE;
 }
 
