@@ -229,6 +229,19 @@ def test_random_signatures(seed: bytes, msg: int, tamper: int) -> None:
     assert verify(pk, msg, sig) is verify_reference(pk, msg, sig) is (tamper == 0)
 
 
+@settings(max_examples=20, deadline=None)
+@given(elements, st.booleans())
+def test_one_key_many_messages(msg: int, tamper: bool) -> None:
+    """A key seen before takes the native verifier's remembered path (its subgroup check and
+    its table for c*A are reused): it must still refuse what the reference refuses."""
+    require_native()
+    sig = sign(KEY, msg)
+    if tamper:
+        sig = replace(sig, R=base_mul(msg % ORDER + 1))
+    pk = KEY.public_key
+    assert verify(pk, msg, sig) is verify_reference(pk, msg, sig) is (not tamper)
+
+
 # -- selection -------------------------------------------------------------------------------------
 
 
