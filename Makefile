@@ -7,9 +7,9 @@ STAMP_NPM := node_modules/.installed
 PRESET  ?= devnet
 PYTEST_ARGS ?=
 
-.PHONY: setup engine browser test test-all demo bench bench-quick lint clean
+.PHONY: setup engine native browser test test-all demo bench bench-quick lint clean
 
-setup: $(STAMP_PY) $(STAMP_NPM) engine browser
+setup: $(STAMP_PY) $(STAMP_NPM) engine native browser
 
 $(STAMP_PY): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ $(STAMP_NPM): package.json package-lock.json
 # set, a failed build fails the run (the compiled-engine differential test must not skip).
 engine: $(STAMP_PY)
 	$(VPY) -m scripts.build_engine --best-effort
+
+# The native core (native/zkperp_native.c: the field, Poseidon, EdDSA verification), for the
+# current source (a no-op when built): Poseidon and signature checks in C. Best-effort like the
+# engine: without a compiler the Python code runs (the reference); with CI set a failure fails.
+native: $(STAMP_PY)
+	$(VPY) -m scripts.build_native --best-effort
 
 # Debian's headless Chromium and its driver, for the explorer's browser test (apt, where
 # missing and where apt can install as root); without them that test skips and says why.

@@ -1,15 +1,20 @@
 """A bounded load test of the operator's API on loopback: N WebSocket clients, each with its own
-account, submit pre-signed transactions one after another (the next when the previous is
-acknowledged); reported: acknowledgements per second and the p50 / p99 latency from send to
-acknowledgement.
+account, submit pre-signed transactions one message after another (the next when the previous is
+answered), one transaction per message or ``--batch K`` per message (``{"op": "submit", "txs":
+[...]}``, all acknowledged or none); reported: transactions acknowledged per second and the
+p50 / p99 latency from sending a message to its acknowledgement (every transaction of a batch
+counts with its message's latency).
 
-What an acknowledgement is today (``sequencer.api_service``): for a **transfer**, the full
-admission (wire model, account, nonce, expiry, EdDSA signature, all under the state's lock,
-the signature outside it) and the fsynced append to the write-ahead log; for an **order**,
-the refusal that the block circuit cannot prove trading yet (checks of the shape, the account
-and the market, no signature check, nothing logged). Signing happens before the clock starts.
+The server (uvicorn, one event loop) runs in this process, the clients in a child process, so
+the two share the machine's cores as a real client and operator would; signing happens there
+before the clock starts. What an acknowledgement is today (``sequencer.api_service``): for a
+**transfer**, the full admission (wire model, account, nonce, expiry, EdDSA signature, the
+state checks under the state's lock, the signature outside it) and the fsynced append to the
+write-ahead log (group commit); for an **order**, the refusal that the block circuit cannot
+prove trading yet (checks of the shape, the account and the market, no signature check,
+nothing logged).
 
-    .venv/bin/python bench/api_load.py [--clients 8] [--per-client 40]
+    .venv/bin/python bench/api_load.py [--clients 8] [--per-client 40] [--batch 1] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import websockets
 
-from protocol import pubdata
+from protocol import native, pubdata
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.markets import MarketParams
@@ -114,24 +121,34 @@ class LoadResult:
 
 
 async def _client(
-    url: str, txs: list[dict[str, Any]], out: list[tuple[float, dict[str, Any]]]
+    url: str, txs: list[dict[str, Any]], batch: int, out: list[tuple[float, dict[str, Any]]]
 ) -> None:
     async with websockets.connect(url) as ws:
-        for i, tx in enumerate(txs):
+        for i in range(0, len(txs), batch):
+            group = txs[i : i + batch]
+            message = (
+                {"op": "submit", "id": i, "tx": group[0]}
+                if batch == 1
+                else {"op": "submit", "id": i, "txs": group}
+            )
             start = time.perf_counter()
-            await ws.send(json.dumps({"op": "submit", "id": i, "tx": tx}))
+            await ws.send(json.dumps(message))
             reply = json.loads(await ws.recv())
-            out.append((time.perf_counter() - start, reply))
+            latency = time.perf_counter() - start
+            out.extend((latency, reply) for _ in group)
 
 
-def run_load(url: str, work: list[list[dict[str, Any]]]) -> tuple[LoadResult, list[dict[str, Any]]]:
-    """Runs the clients against ``url`` (``ws://.../v1/ws``); the figures and every reply."""
+def run_load(
+    url: str, work: list[list[dict[str, Any]]], batch: int = 1
+) -> tuple[LoadResult, list[dict[str, Any]]]:
+    """Runs the clients against ``url`` (``ws://.../v1/ws``); the figures and every reply (one
+    per transaction: a batch's reply is repeated for each of its transactions)."""
     replies: list[dict[str, Any]] = []
 
     async def main() -> LoadResult:
         out: list[tuple[float, dict[str, Any]]] = []
         start = time.perf_counter()
-        await asyncio.gather(*(_client(url, txs, out) for txs in work))
+        await asyncio.gather(*(_client(url, txs, batch, out) for txs in work))
         replies.extend(r for _, r in out)
         acks = sum(1 for _, r in out if r["type"] == "ack")
         return LoadResult(acks, len(out) - acks, time.perf_counter() - start, [t for t, _ in out])
@@ -139,11 +156,21 @@ def run_load(url: str, work: list[list[dict[str, Any]]]) -> tuple[LoadResult, li
     return asyncio.run(main()), replies
 
 
-def report(label: str, result: LoadResult) -> None:
+def sign_and_run(
+    url: str, kind: str, clients: int, per_client: int, batch: int
+) -> tuple[LoadResult, list[dict[str, Any]]]:
+    """What the client process does: sign the workload, then run it against ``url``."""
+    return run_load(url, sign_workload(kind, clients, per_client), batch)
+
+
+def report(label: str, result: LoadResult, server_cpu: float) -> None:
+    """One line: answered, rate, latency percentiles, and the server's CPU per answer."""
+    answered = result.acks + result.refusals
     print(
         f"{label:<30} {result.acks:>5} acks {result.refusals:>4} refused in {result.seconds:6.2f} s"
         f"  {result.per_second:8.1f} /s  p50 {result.percentile(50) * 1e3:7.1f} ms"
-        f"  p99 {result.percentile(99) * 1e3:7.1f} ms",
+        f"  p99 {result.percentile(99) * 1e3:7.1f} ms"
+        f"  server CPU {server_cpu / answered * 1e3:5.2f} ms each",
         flush=True,
     )
 
@@ -152,20 +179,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=1, help="transactions per message")
+    parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh server")
+    parser.add_argument("--kinds", default="transfer,order")
     parser.add_argument("--quick", action="store_true", help="2 clients x 5 (what the tests run)")
     args = parser.parse_args()
     if args.quick:
         args.clients, args.per_client = 2, 5
-    with tempfile.TemporaryDirectory() as folder:
-        for kind in ("transfer", "order"):
-            server = start_server(Path(folder) / kind, args.clients)
-            try:
-                work = sign_workload(kind, args.clients, args.per_client)
-                url = server.url.replace("http", "ws") + "/v1/ws"
-                result, _ = run_load(url, work)
-                report(f"{kind}s, {args.clients} clients x {args.per_client}", result)
-            finally:
-                server.stop()
+    print(f"native core: {'yes' if native.NATIVE is not None else 'no'}", flush=True)
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as folder, ProcessPoolExecutor(1, context) as client:
+        for kind in args.kinds.split(","):
+            for run in range(args.repeat):
+                server = start_server(Path(folder) / f"{kind}{run}", args.clients)
+                try:
+                    url = server.url.replace("http", "ws") + "/v1/ws"
+                    job = (url, kind, args.clients, args.per_client, args.batch)
+                    future = client.submit(sign_and_run, *job)
+                    # the server's CPU while the clients run (their signing first is idle time)
+                    cpu = time.process_time()
+                    result, _ = future.result()
+                    cpu = time.process_time() - cpu
+                    label = f"{kind}s, {args.clients} clients x {args.per_client}"
+                    batches = f", batches of {args.batch}" if args.batch > 1 else ""
+                    report(label + batches, result, cpu)
+                finally:
+                    server.stop()
 
 
 if __name__ == "__main__":

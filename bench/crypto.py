@@ -1,4 +1,4 @@
-"""Native cryptographic core: Poseidon (plain vs optimized), sparse-Merkle updates, EdDSA.
+"""Cryptographic core: Poseidon (plain, optimized in Python, native), sparse-Merkle updates, EdDSA.
 
 Run: ``.venv/bin/python bench/crypto.py [--quick]`` (results in docs/PERFORMANCE.md; ``--quick``
 is a small run of every part, what the tests run).
@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 
 from bench.common import median_seconds, print_row, rate
-from protocol import eddsa, poseidon
+from protocol import eddsa, native, poseidon
 from protocol.field import R
 from protocol.params import PRESETS
 from protocol.smt import SparseMerkleTree
@@ -31,11 +31,15 @@ def bench_poseidon(hashes: int = HASHES) -> None:
         states = [[RNG.randrange(R) for _ in range(width)] for _ in range(hashes)]
         plain = permutation_rate(poseidon.permute_plain, states)
         ints = permutation_rate(poseidon.permute_int, states)
-        fast = permutation_rate(poseidon.permute, states)
+        python = permutation_rate(poseidon.permute_python, states)
         number = "gmpy2" if poseidon.GMP else "int"
-        print_row(f"poseidon t={width} ({name}) permute_plain", plain, "perm/s")
-        print_row(f"poseidon t={width} ({name}) permute_int, vs plain", ints, "perm/s", peer=plain)
-        print_row(f"poseidon t={width} ({name}) permute ({number}), vs int", fast, "perm/s", ints)
+        label = f"poseidon t={width} ({name})"
+        print_row(f"{label} permute_plain", plain, "perm/s")
+        print_row(f"{label} permute_int, vs plain", ints, "perm/s", peer=plain)
+        print_row(f"{label} permute_python ({number}), vs int", python, "perm/s", ints)
+        if poseidon.BACKEND == "native":
+            fast = permutation_rate(poseidon.permute, states)
+            print_row(f"{label} permute (native), vs python", fast, "perm/s", python)
 
 
 def timed_updates(depth: int, count: int, batched: bool) -> float:
@@ -70,8 +74,18 @@ def bench_eddsa(signatures: int = SIGNATURES) -> None:
     signed = [(k.public_key, m, eddsa.sign(k, m)) for k, m in jobs]
     signing = median_seconds(lambda: [eddsa.sign(k, m) for k, m in jobs])
     verifying = median_seconds(lambda: [eddsa.verify(*s) for s in signed])
+    reference = median_seconds(lambda: [eddsa.verify_reference(*s) for s in signed])
+    core = "native" if native.NATIVE is not None else "no native core"
     print_row("eddsa sign", rate(len(jobs), signing), "sig/s")
-    print_row("eddsa verify", rate(len(signed), verifying), "sig/s")
+    print_row(
+        "eddsa verify_reference (jubjub.py arithmetic)", rate(len(signed), reference), "sig/s"
+    )
+    print_row(
+        f"eddsa verify ({core}), vs reference",
+        rate(len(signed), verifying),
+        "sig/s",
+        peer=rate(len(signed), reference),
+    )
 
 
 def main() -> None:

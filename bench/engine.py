@@ -10,7 +10,9 @@ admission, before the engine (``Config.check_signatures`` off here; ``bench/cryp
 verification), exactly as the sequencer's API does. Nothing on this path hashes.
 
 Sealing (the witness stage) is timed apart: ``update_state_root`` over the leaves a block of the
-workload dirtied, reported as leaf updates per second and blocks sealed per second.
+workload dirtied, reported as leaf updates per second (the median of ``--seal-repeat`` runs, and
+where the native core is built, the same runs without it in a child process and the ratio) and
+blocks sealed per second.
 
 The engine is the compiled one when ``make setup`` built it for these sources, else the
 interpreted rules; ``ZKPERP_ENGINE=pure`` or ``compiled`` chooses (``protocol/__init__.py``), and
@@ -29,10 +31,13 @@ import gc
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 
 import protocol
 from bench.common import print_row, rate
+from protocol import native
 from protocol.accounts import FIRST_USER_ACCOUNT
 from protocol.block import (
     process_block_header,
@@ -150,9 +155,12 @@ def dirty_leaves(state: State) -> int:
     return len(d.accounts) + len(d.positions) + len(d.orders) + len(d.triggers) + len(d.markets)
 
 
-def bench_sealing(accounts: int, blocks: int, block_orders: int, seed: int) -> None:
+def measure_sealing(
+    accounts: int, blocks: int, block_orders: int, seed: int
+) -> tuple[float, float]:
     """Sealing on its own state (the cost of a leaf depends on the tree depths, not on how many
-    leaves exist): the first root is built untimed, then each block's dirty leaves are."""
+    leaves exist): the first root is built untimed, then each block's dirty leaves are. Returns
+    the CPU seconds and the leaves rehashed."""
     state = make_state(accounts)
     run_orders(state, 20 * accounts, seed)
     update_state_root(state)
@@ -163,11 +171,36 @@ def bench_sealing(accounts: int, blocks: int, block_orders: int, seed: int) -> N
         t0 = time.process_time()
         update_state_root(state)
         seconds += time.process_time() - t0
-    print_row(
-        f"sealing: leaf updates / s ({block_orders}-order blocks)",
-        rate(int(leaves), seconds),
-        "leaves/s",
-    )
+    return seconds, leaves
+
+
+def measure_sealing_reference(args: list[int]) -> float:
+    """Leaf updates / s of ``measure_sealing(*args)`` with the native core left out
+    (``ZKPERP_NATIVE=pure``: Poseidon on gmpy2 or ints), in a child process."""
+    code = f"from bench.engine import measure_sealing as m; s, n = m(*{args!r}); print(n / s)"
+    env = {**os.environ, "ZKPERP_NATIVE": "pure"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the reference sealing run failed: {done.stderr[-2000:]}")
+    return float(done.stdout.split()[-1])
+
+
+def bench_sealing(accounts: int, blocks: int, block_orders: int, repeat: int) -> None:
+    """Median of ``repeat`` sealing runs, and the same runs without the native core (the
+    reference) where it is built: their ratio, taken in this run."""
+    runs = [measure_sealing(accounts, blocks, block_orders, seed=3 + 7 * r) for r in range(repeat)]
+    speeds = [rate(int(leaves), seconds) for seconds, leaves in runs]
+    speed = statistics.median(speeds)
+    peer = None
+    if native.NATIVE is not None:
+        jobs = [[accounts, blocks, block_orders, 3 + 7 * r] for r in range(repeat)]
+        peer = statistics.median(measure_sealing_reference(job) for job in jobs)
+    core = "native" if native.NATIVE is not None else "no native core"
+    label = f"sealing: leaf updates / s ({block_orders}-order blocks, {core})"
+    print_row(label, speed, "leaves/s", peer=peer)
+    for s in speeds:
+        print_row("  run", s, "leaves/s")
+    seconds, leaves = runs[0]
     print_row("sealing: blocks sealed / s", rate(blocks, seconds), "blocks/s")
     print_row("sealing: dirty leaves per order", leaves / (blocks * block_orders), "leaves")
 
@@ -191,11 +224,13 @@ def main() -> None:
     parser.add_argument("--seal-accounts", type=int, default=100)
     parser.add_argument("--seal-blocks", type=int, default=3)
     parser.add_argument("--seal-block-orders", type=int, default=50)
+    parser.add_argument("--seal-repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a small run (what the tests run)")
     args = parser.parse_args()
     if args.quick:
         args.orders, args.repeat = 2_000, 1
         args.seal_accounts, args.seal_blocks, args.seal_block_orders = 20, 1, 20
+        args.seal_repeat = 1
     runs = sorted((measure(args.orders, 2 * r + 1) for r in range(args.repeat)), key=lambda r: r[0])
     speed, latencies, rejected, resting = runs[len(runs) // 2]  # the median run
     engine = f"compiled ({protocol.ENGINE.name})" if protocol.ENGINE else "interpreted"
@@ -210,7 +245,7 @@ def main() -> None:
     )
     for run in runs:
         print_row("  run", run[0], "orders/s")
-    bench_sealing(args.seal_accounts, args.seal_blocks, args.seal_block_orders, seed=3)
+    bench_sealing(args.seal_accounts, args.seal_blocks, args.seal_block_orders, args.seal_repeat)
     print(f"orders/s: {int(speed)}", flush=True)
 
 

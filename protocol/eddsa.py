@@ -10,6 +10,10 @@ scalar ``a``, public key ``A = a*G`` and message ``m`` (docs/PROTOCOL.md section
 
 and a signature ``(R, s)`` is valid when ``s < ORDER``, ``R`` and ``A`` are curve points in the
 prime-order subgroup, ``A`` is not of small order, and ``s*G == R + c*A``.
+
+``verify`` checks the curve conditions and the equation in the native core where it is built
+(``protocol.native``: the same checks, in C, without holding the GIL), else with
+``protocol.jubjub``'s arithmetic (``verify_reference``, what the tests compare it with).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from protocol.jubjub import (
     is_small_order,
     scalar_mul,
 )
+from protocol.native import NATIVE
 from protocol.poseidon import sponge
 
 DOMAIN_EDDSA = int.from_bytes(b"eddsa", "big")  # the challenge's sponge domain
@@ -117,14 +122,32 @@ def _as_signature(sig: Signature | bytes) -> Signature | None:
     return sig
 
 
+def is_valid_equation(a: Point, big_r: Point, s: int, c: int) -> bool:
+    """For on-curve ``A``, ``R`` and ``s < ORDER``: ``A`` not of small order, ``A`` and ``R`` in
+    the prime subgroup, and ``s*G == R + c*A``."""
+    if is_small_order(a) or not is_in_subgroup(a) or not is_in_subgroup(big_r):
+        return False
+    return base_mul(s) == add(big_r, scalar_mul(c, a))
+
+
+def verify_reference(pk: Point | bytes, msg: int, sig: Signature | bytes) -> bool:
+    """``verify`` on ``protocol.jubjub``'s arithmetic, whatever core is built."""
+    return _verify(pk, msg, sig, native=False)
+
+
 def verify(pk: Point | bytes, msg: int, sig: Signature | bytes) -> bool:
     """True for a valid signature; False for anything else, malformed input included."""
+    return _verify(pk, msg, sig, native=NATIVE is not None)
+
+
+def _verify(pk: Point | bytes, msg: int, sig: Signature | bytes, native: bool) -> bool:
     a, parsed = _as_point(pk), _as_signature(sig)
     if a is None or parsed is None or not is_canonical(msg):
         return False
     big_r, s = parsed.R, parsed.s
     if not (type(s) is int and 0 <= s < ORDER) or not is_on_curve(big_r):
         return False
-    if is_small_order(a) or not is_in_subgroup(a) or not is_in_subgroup(big_r):
-        return False
-    return base_mul(s) == add(big_r, scalar_mul(challenge(big_r, a, msg), a))
+    c = challenge(big_r, a, msg)
+    if native:
+        return bool(NATIVE.eddsa_verify(a.x, a.y, big_r.x, big_r.y, s, c))
+    return is_valid_equation(a, big_r, s, c)

@@ -11,14 +11,19 @@ only the result is brought back to affine.
 Encoding (docs/PROTOCOL.md section 5): 32 bytes, the big-endian ``y`` with the top bit of the
 first byte set to the low bit of ``x``. ``decompress`` rejects any encoding that a point does
 not produce: ``y >= r``, no ``x`` on the curve, or a set sign bit with ``x = 0``.
+
+Where the native core is built (``protocol.native``), it is handed the curve at import and
+recovers ``x`` from ``y`` for ``decompress`` (``recover_x``) and runs EdDSA's curve checks and
+equation (``protocol.eddsa``); this module's arithmetic is the reference it is tested against.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from protocol.field import BYTES, R, inv, is_canonical, sqrt
+from protocol.native import NATIVE
 
 A = R - 1  # a = -1
 D = -10240 * inv(10241) % R
@@ -181,10 +186,34 @@ def decompress(data: bytes) -> Point:
     sign, y = word >> (8 * BYTES - 1), word & (_SIGN_BIT - 1)
     if y >= R:
         raise PointError("non-canonical point encoding: y >= r")
-    y2 = y * y % R
-    x = sqrt((y2 - 1) * inv((D * y2 + 1) % R) % R)
+    x = recover_x(y)
     if x is None:
         raise PointError("no point with this y")
     if x == 0 and sign:
         raise PointError("non-canonical point encoding: sign bit set with x = 0")
     return Point(x if x & 1 == sign else R - x, y)
+
+
+def recover_x_reference(y: int) -> int | None:
+    """An ``x`` with ``(x, y)`` on the curve (either of the two), or None when there is none:
+    ``x^2 = (y^2 - 1) / (d y^2 + 1)``."""
+    y2 = y * y % R
+    return sqrt((y2 - 1) * inv((D * y2 + 1) % R) % R)
+
+
+def recover_x(y: int) -> int | None:
+    """``recover_x_reference``, in the native core where it is built."""
+    if _NATIVE is not None:
+        x: int | None = _NATIVE.jubjub_recover_x(y)
+        return x
+    return recover_x_reference(y)
+
+
+def _init_native() -> Any:
+    """The native core, handed the curve; None without it."""
+    if NATIVE is not None:
+        NATIVE.jubjub_init(D, GENERATOR.x, GENERATOR.y, ORDER)
+    return NATIVE
+
+
+_NATIVE = _init_native()

@@ -13,10 +13,12 @@ constants folded to one scalar per round, and each partial round's MDS product r
 sparse matrix (first row, first column and the identity), so a partial round costs 2t - 1
 multiplications instead of t^2.
 
-The optimized rounds run on one of two number types with the same operators, chosen once at
-import: GMP integers (``gmpy2.mpz``, about 2.5 times as fast on 255-bit products) where gmpy2
-is installed, else Python ints. ``permute_int`` is the plain-int path, kept and compared with
-``permute`` by the tests.
+Where the permutation runs is chosen once, at import, in this order: the native core
+(``native/zkperp_native.c`` through ``protocol.native``, the same optimized rounds in C, handed
+this module's tables at import) where it is built; else the optimized rounds here on GMP integers
+(``gmpy2.mpz``, about 2.5 times as fast on 255-bit products) where gmpy2 is installed; else on
+Python ints. ``BACKEND`` says which. ``permute_int`` is the plain-int path, kept and compared with
+``permute`` by the tests; ``ZKPERP_NATIVE=pure`` leaves the native core out.
 
 Hashes (docs/PROTOCOL.md section 3): ``hash2`` and ``hash4`` put the inputs in lanes 1.. of a
 state whose lane 0 is 0 and return lane 0; ``sponge`` absorbs any number of elements four at a
@@ -31,7 +33,8 @@ from functools import cache
 from typing import Any
 
 from protocol import poseidon_constants
-from protocol.field import R, inv, require_canonical
+from protocol.field import FieldError, R, inv, require_canonical
+from protocol.native import NATIVE
 
 ALPHA = 5
 FULL_ROUNDS = 8
@@ -370,13 +373,34 @@ def permute_int(state: Sequence[int]) -> list[int]:
     return _permute_fast(state, False)
 
 
-def permute(state: Sequence[int]) -> list[int]:
-    """The Poseidon permutation of a width-3 or width-5 state (the optimized path, on GMP
-    integers where gmpy2 is installed)."""
+def permute_python(state: Sequence[int]) -> list[int]:
+    """The optimized permutation in Python: on GMP integers where gmpy2 is installed."""
     return _permute_fast(state, GMP)
 
 
-GMP = _MPZ is not None  # whether ``permute`` runs on gmpy2
+def permute(state: Sequence[int]) -> list[int]:
+    """The Poseidon permutation of a width-3 or width-5 state (the optimized path: native where
+    built, else on GMP integers where gmpy2 is installed)."""
+    if _NATIVE is not None:
+        return list(_NATIVE.permute(state))
+    return permute_python(state)
+
+
+GMP = _MPZ is not None  # whether the Python rounds run on gmpy2
+
+
+def _init_native() -> Any:
+    """The native core, handed this module's optimized instances; None without it."""
+    if NATIVE is None:
+        return None
+    NATIVE.set_field_error(FieldError)
+    for width in sorted(PARTIAL_ROUNDS):
+        NATIVE.poseidon_init(R, width, *_fast_rounds(width))
+    return NATIVE
+
+
+_NATIVE = _init_native()
+BACKEND = "native" if _NATIVE is not None else "gmpy2" if GMP else "int"
 
 
 # -- hashes ----------------------------------------------------------------------------------
@@ -384,11 +408,15 @@ GMP = _MPZ is not None  # whether ``permute`` runs on gmpy2
 
 def hash2(a: int, b: int) -> int:
     """2-to-1 hash (Merkle nodes): lane 0 of ``permute([0, a, b])``."""
+    if _NATIVE is not None:
+        return int(_NATIVE.hash2(a, b))
     return permute([0, a, b])[0]
 
 
 def hash4(a: int, b: int, c: int, d: int) -> int:
     """4-to-1 hash: lane 0 of ``permute([0, a, b, c, d])``."""
+    if _NATIVE is not None:
+        return int(_NATIVE.hash4(a, b, c, d))
     return permute([0, a, b, c, d])[0]
 
 
@@ -417,6 +445,8 @@ def sponge(inputs: Sequence[int], domain: int) -> int:
     block of 4 (the last zero-padded; an empty input is one zero block) is added to lanes 1..4
     and the state permuted; the digest is lane 1.
     """
+    if _NATIVE is not None:
+        return int(_NATIVE.sponge(inputs, sponge_tag(domain, len(inputs))))
     state = [sponge_tag(domain, len(inputs)), *[0] * SPONGE_RATE]
     for block in _blocks(inputs):
         state = permute([state[0], *((s + x) % R for s, x in zip(state[1:], block, strict=True))])

@@ -329,7 +329,14 @@ class ApiServer:
         self.service = service
         self.holder = FeedHolder()
         self.app = create_app(service, self.holder)
-        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", ws="auto")
+        config = uvicorn.Config(
+            self.app,
+            host=host,
+            port=port,
+            log_level="warning",
+            ws="auto",
+            ws_per_message_deflate=False,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
         self.host = host

@@ -12,11 +12,22 @@ collateral is dropped there, with its error).
 
 The live state is shared with the operator's thread: every read and the admission's checks
 hold ``lock``, which the operator holds while it seals a block (``ServedOperator``). Signatures
-(the slow part) are checked outside it, and the nonce is checked again before the append.
+(the slow part; native code that releases the GIL where ``protocol.native`` is built, so the
+API's threads verify in parallel) are checked outside it, and the nonce is checked again before
+the append.
+
+Group commit: a submission whose signatures verified joins a queue; one of the waiting threads
+(the first to find no commit running) re-checks every queued submission under the lock and
+reserves their nonces, appends all that pass in one SQLite transaction (one fsync for the group,
+outside the lock) and wakes each with its acknowledgement or its refusal, then takes the next
+group. A submission is acknowledged only
+after the commit that holds it: a crash loses no acknowledged transaction. If the commit fails,
+every submission of the group is refused (503) and nothing of it is logged.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -37,7 +48,7 @@ from protocol.state import State
 from sequencer.api_models import WIRE_NAME, TxModel, to_operation
 from sequencer.api_views import L1View, compute_levels, describe, describe_market, describe_order
 from sequencer.codec import L2_TYPES, CodecError, decode_priority_request, decode_tx
-from sequencer.mempool import Mempool
+from sequencer.mempool import Mempool, encode_checked
 from sequencer.progress import Progress
 from sequencer.store import Store
 from sequencer.submitter import L1Progress
@@ -66,6 +77,34 @@ class Ack:
     account: int
     nonce: int
     client_order_id: str | None
+
+
+class _Submission:
+    """Verified transactions waiting for the group commit, and then its outcome."""
+
+    def __init__(self, ops: Sequence[Any], models: Sequence[TxModel]) -> None:
+        self.ops, self.models = ops, models
+        self.done = threading.Event()
+        self.acks: list[Ack] = []
+        self.error: ApiError | None = None
+
+    def accept(self, seqs: Sequence[int]) -> None:
+        """Logged under these sequence numbers: acknowledged."""
+        self.acks = [
+            Ack(seq, m.type, op.account, op.nonce, m.client_order_id)  # type: ignore[attr-defined]
+            for seq, op, m in zip(seqs, self.ops, self.models, strict=True)
+        ]
+        self.done.set()
+
+    def refuse(self, error: ApiError) -> None:
+        self.error = error
+        self.done.set()
+
+    def wait(self) -> list[Ack]:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.acks
 
 
 class RateLimiter:
@@ -106,6 +145,10 @@ class ApiService:
         self.local = threading.local()
         self.next_nonces: dict[int, int] = {}
         self.proving: dict[int, dict[str, float]] = {}  # batch -> stage start / end times
+        self.queue_lock = threading.Lock()  # guards the group commit's queue and leader flag
+        self.queue: list[_Submission] = []
+        self.committing = False
+        self.reserved: dict[int, int] = {}  # next nonces of the group being committed
         with self.lock:
             self.refresh_nonces()
 
@@ -128,7 +171,9 @@ class ApiService:
         self.next_nonces = nonces
 
     def get_next_nonce(self, account: Account) -> int:
-        return max(account.nonce, self.next_nonces.get(account.index, 0))
+        """The state's nonce, past the pending transactions and those being committed."""
+        index = account.index
+        return max(account.nonce, self.next_nonces.get(index, 0), self.reserved.get(index, 0))
 
     def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
         """Checks every transaction, then logs them all in order; all or nothing."""
@@ -145,17 +190,86 @@ class ApiService:
                 key, compute_tx_message(self.state.config.chain_id, op), op.signature
             ):
                 raise ApiError(401, "bad_signature", f"bad signature for account {op.account}")
+        return self._log(_Submission(ops, models))
+
+    def _log(self, submission: _Submission) -> list[Ack]:
+        """Queues a verified submission for the next group commit; its acks once committed."""
+        with self.queue_lock:
+            self.queue.append(submission)
+            lead = not self.committing
+            self.committing = True
+        if lead:
+            self._commit_queued()
+        return submission.wait()
+
+    def _commit_queued(self) -> None:
+        """Commits groups until the queue is empty (the leader's loop)."""
+        while True:
+            with self.queue_lock:
+                group, self.queue = self.queue, []
+                if not group:
+                    self.committing = False
+                    return
+            try:
+                self._commit_group(group)
+            except BaseException as e:  # never leave a waiter hanging
+                for submission in group:
+                    submission.refuse(ApiError(503, "log_unavailable", f"not logged: {e}"))
+                if not isinstance(e, Exception):
+                    raise
+
+    def _commit_group(self, group: list[_Submission]) -> None:
+        """Re-checks each submission under the lock (nonces counted through the group) and
+        reserves the nonces of those that pass; logs them in one SQLite transaction without the
+        lock (the fsync holds up neither new submissions' checks nor the operator); then
+        acknowledges or refuses each, and turns the reservations into next nonces."""
         with self.lock:
-            self._check(ops)  # nothing else took these nonces meanwhile
-            acks = []
-            for op, model in zip(ops, models, strict=True):
-                try:
-                    seq = Mempool(self.store).submit(op)
-                except (CodecError, ValueError) as e:
-                    raise ApiError(400, "malformed", str(e)) from None
-                self.next_nonces[op.account] = op.nonce + 1
-                acks.append(Ack(seq, model.type, op.account, op.nonce, model.client_order_id))  # type: ignore[attr-defined]
-        return acks
+            accepted, planned = self._admit_group(group)
+            self.reserved = planned
+        try:
+            seqs = Mempool(self.store).submit_encoded([d for _, ds in accepted for d in ds])
+        except BaseException as e:
+            with self.lock:
+                self.reserved = {}
+            if not isinstance(e, sqlite3.Error):
+                raise
+            for submission, _ in accepted:
+                submission.refuse(ApiError(503, "log_unavailable", f"not logged: {e}"))
+            return
+        with self.lock:
+            for account, nonce in planned.items():
+                self.next_nonces[account] = max(self.next_nonces.get(account, 0), nonce)
+            self.reserved = {}
+        start = 0
+        for submission, data in accepted:
+            submission.accept(seqs[start : start + len(data)])
+            start += len(data)
+
+    def _admit_group(
+        self, group: list[_Submission]
+    ) -> tuple[list[tuple[_Submission, list[bytes]]], dict[int, int]]:
+        """The submissions that pass the state checks again, encoded, and the next nonces they
+        leave; the others are refused (call holding the lock)."""
+        planned: dict[int, int] = {}
+        accepted: list[tuple[_Submission, list[bytes]]] = []
+        for submission in group:
+            trial = dict(planned)
+            try:
+                self._check(submission.ops, trial)  # nothing else took these nonces meanwhile
+                data = [self._encode(op) for op in submission.ops]
+            except ApiError as e:
+                submission.refuse(e)
+                continue
+            planned = trial
+            accepted.append((submission, data))
+        return accepted, planned
+
+    @staticmethod
+    def _encode(op: Any) -> bytes:
+        try:
+            return encode_checked(op)
+        except (CodecError, ValueError) as e:
+            raise ApiError(400, "malformed", str(e)) from None
 
     @staticmethod
     def _decode(model: TxModel) -> Any:
@@ -164,9 +278,10 @@ class ApiService:
         except ValueError as e:
             raise ApiError(400, "malformed_signature", f"malformed signature: {e}") from None
 
-    def _check(self, ops: Sequence[Any]) -> list[Point]:
-        """State checks of a batch (nonces counted through it); the signers' keys."""
-        planned: dict[int, int] = {}
+    def _check(self, ops: Sequence[Any], planned: dict[int, int] | None = None) -> list[Point]:
+        """State checks of a batch (nonces counted through it, and after those in ``planned``,
+        which is updated); the signers' keys."""
+        planned = {} if planned is None else planned
         keys = []
         for op in ops:
             account = self._get_account(op.account)

@@ -12,8 +12,19 @@ acknowledged transactions it had not dealt with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sequencer.codec import CodecError, L2Transaction, decode_tx, encode_tx
 from sequencer.store import Store
+
+
+def encode_checked(tx: L2Transaction) -> bytes:
+    """The log's encoding of ``tx``; CodecError when the codec refuses it or it does not read
+    back as the same transaction."""
+    data = encode_tx(tx)
+    if decode_tx(data) != tx:
+        raise CodecError("the transaction does not survive its encoding")
+    return data
 
 
 class Mempool:
@@ -25,10 +36,12 @@ class Mempool:
     def submit(self, tx: L2Transaction) -> int:
         """Logs ``tx`` durably and returns its sequence number (the acknowledgement); raises
         CodecError, logging nothing, for a transaction the codec refuses."""
-        data = encode_tx(tx)
-        if decode_tx(data) != tx:
-            raise CodecError("the transaction does not survive its encoding")
-        return self.store.append_tx(data)
+        return self.store.append_tx(encode_checked(tx))
+
+    def submit_encoded(self, data: Sequence[bytes]) -> list[int]:
+        """Logs transactions ``encode_checked`` gave, durably and in order, in one SQLite
+        transaction (group commit); their sequence numbers, or an error and none logged."""
+        return self.store.append_txs(data)
 
     def get_pending(self, limit: int | None = None) -> list[tuple[int, bytes]]:
         """Pending transactions, ``(sequence number, encoded transaction)``, oldest first."""

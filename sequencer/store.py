@@ -115,10 +115,18 @@ class Store:
 
     def append_tx(self, tx: bytes) -> int:
         """Appends a transaction and returns its sequence number once it is on disk."""
+        return self.append_txs([tx])[0]
+
+    def append_txs(self, txs: Sequence[bytes]) -> list[int]:
+        """Appends transactions in order, in one SQLite transaction (one fsync: group commit),
+        and returns their sequence numbers once all are on disk; on an error none is logged."""
+        seqs = []
         with self.transaction() as db:
-            cursor = db.execute("INSERT INTO l2_log (tx) VALUES (?)", (tx,))
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            for tx in txs:
+                cursor = db.execute("INSERT INTO l2_log (tx) VALUES (?)", (tx,))
+                assert cursor.lastrowid is not None
+                seqs.append(cursor.lastrowid)
+        return seqs
 
     def get_tx(self, seq: int) -> bytes:
         row = self.db.execute("SELECT tx FROM l2_log WHERE seq = ?", (seq,)).fetchone()
