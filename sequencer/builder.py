@@ -3,11 +3,16 @@
 Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests
 first, in queue order, then L2 transactions in arrival order, then noops up to the preset's
 slots. Each operation runs through ``protocol.block.process_operation`` and gets its record at
-once. An L2 transaction that fails in any way (the codec refuses it, the rules reject it, or
-anything else goes wrong with it) is dropped with the reason and leaves the state as it was:
-one transaction can never stop the builder. A priority request can
-never be rejected (the rules consume a refused one with status 0); one the rules cannot process
-at all stops the builder, since the queue must be consumed in order.
+once; an order's taker gets its claims right after it (``process_operation_with_claims``: one
+matching step each), all in the same block. A transaction whose claims would not fit in the
+slots left waits for the next block (nothing after it is taken, so arrival order holds), and
+one that would not fit even in an empty block is dropped (``TooManySteps``): no block ever ends
+with a pending taker. An L2 transaction that fails in any way (the codec refuses it, the rules
+reject it, or anything else goes wrong with it) is dropped with the reason and leaves the state
+as it was: one transaction can never stop the builder. A priority request can never be
+rejected (the rules consume a refused one with status 0; a forced order's claims that do not
+fit leave it for the next block); one the rules cannot process at all stops the builder, since
+the queue must be consumed in order.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from protocol.block import (
     compute_record,
     process_block_header,
     process_operation,
+    process_operation_with_claims,
 )
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidTransaction
@@ -60,6 +66,10 @@ class SealedBlock:
         return self.record.priority_count
 
 
+class _Wait(Exception):
+    """The operation with its claims fits in a block, but not in the slots left in this one."""
+
+
 class _Draft:
     """The operations taken so far, with their records."""
 
@@ -79,6 +89,18 @@ class _Draft:
         self.ops.append(op)
         self.records.append(record)
 
+    def apply_with_claims(self, state: State, op: Operation, capacity: int) -> None:
+        """Applies ``op`` and the claims its taker needs, with their records, all or none.
+        Raises (the state as it was) TooManySteps if they need more than ``capacity`` slots
+        (what any block has for them), _Wait if more than this block has left."""
+        with state.transaction():
+            done = process_operation_with_claims(state, op, capacity)
+            if len(done) > self.slots - len(self.ops):
+                raise _Wait
+            records = [compute_record(o, events) for o, events in done]
+        self.ops.extend(o for o, _ in done)
+        self.records.extend(records)
+
 
 def build_block(
     state: State,
@@ -93,11 +115,14 @@ def build_block(
     included: list[int] = []
     with state.transaction():
         process_block_header(state, number, timestamp)
-        taken = _add_requests(state, draft, requests)
+        capacity = draft.slots - len(draft.ops)  # what a block has for requests and txs
+        taken = _add_requests(state, draft, requests, capacity)
         for seq, data in txs:
             if draft.full:
                 break
-            error = _try_tx(state, draft, data)
+            error = _try_tx(state, draft, data, capacity)
+            if error is _WAIT:
+                break
             if error is None:
                 included.append(seq)
             else:
@@ -112,28 +137,40 @@ def build_block(
     return SealedBlock(Block(number, timestamp, tuple(draft.ops)), records, record, dropped, root)
 
 
-def _add_requests(state: State, draft: _Draft, requests: Sequence[QueuedRequest]) -> int:
+def _add_requests(
+    state: State, draft: _Draft, requests: Sequence[QueuedRequest], capacity: int
+) -> int:
+    """Applies the requests in queue order while they fit (a forced order with its claims);
+    returns how many."""
     taken = 0
     for request in requests:
         if draft.full:
             break
         try:
-            draft.apply(state, decode_priority_request(request.request))
+            draft.apply_with_claims(state, decode_priority_request(request.request), capacity)
+        except _Wait:
+            break
         except (CodecError, pubdata.PubdataError, InvalidTransaction) as e:
             raise BuilderError(f"priority request {request.id} cannot be processed: {e}") from e
         taken += 1
     return taken
 
 
-def _try_tx(state: State, draft: _Draft, data: bytes) -> str | None:
-    """Applies one L2 transaction; if anything about it fails, the reason (state unchanged).
+_WAIT = "wait"  # _try_tx: the transaction does not fit in this block; it waits for the next
+
+
+def _try_tx(state: State, draft: _Draft, data: bytes, capacity: int) -> str | None:
+    """Applies one L2 transaction with its claims; if anything about it fails, the reason
+    (state unchanged), or ``_WAIT`` if it needs more slots than are left but fits in a block.
 
     Every exception counts, not only the codec's and the rules' own: a transaction that makes
     anything else raise (a value no check foresaw) is still only that transaction's failure,
     while a crash would stop the operator on every restart, with honest transactions queued
     behind it."""
     try:
-        draft.apply(state, decode_tx(data))
+        draft.apply_with_claims(state, decode_tx(data), capacity)
+    except _Wait:
+        return _WAIT
     except Exception as e:
         return f"{type(e).__name__}: {e}"
     return None
