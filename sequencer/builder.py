@@ -1,7 +1,8 @@
 """The block builder: the next block from the queue and the mempool, applied to the state.
 
-Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests
-first, in queue order, then L2 transactions in arrival order, then noops up to the preset's
+Order (what the contract checks, PROTOCOL section 9): each market's pre-execution first, when
+the operator gives index prices (``sequencer.price_feed``), then the oldest unconsumed priority
+requests, in queue order, then L2 transactions in arrival order, then noops up to the preset's
 slots. Each operation runs through ``protocol.block.process_operation`` and gets its record at
 once; an order's taker gets its claims right after it (``process_operation_with_claims``: one
 matching step each), all in the same block. A transaction whose claims would not fit in the
@@ -33,6 +34,7 @@ from protocol.block import (
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidTransaction
 from protocol.ops.noop import Noop
+from protocol.ops.pre_execution import PreExecution
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
 from sequencer.store import BlockRecord, QueuedRequest, Store
@@ -108,13 +110,16 @@ def build_block(
     timestamp: int,
     requests: Sequence[QueuedRequest],
     txs: Sequence[tuple[int, bytes]],
+    index_prices: Sequence[int] = (),
 ) -> SealedBlock:
-    """Builds block ``number`` and applies it to ``state``; the whole block or nothing."""
+    """Builds block ``number`` and applies it to ``state``; the whole block or nothing.
+    ``index_prices``: one pre-execution operation per price first (market 0, 1, ...)."""
     draft = _Draft(state.preset.ops_per_block)
     dropped: dict[int, str] = {}
     included: list[int] = []
     with state.transaction():
         process_block_header(state, number, timestamp)
+        _add_pre_execution(state, draft, index_prices)
         capacity = draft.slots - len(draft.ops)  # what a block has for requests and txs
         taken = _add_requests(state, draft, requests, capacity)
         for seq, data in txs:
@@ -133,8 +138,21 @@ def build_block(
     records = tuple(draft.records)
     first = requests[0].id if requests else 0
     root = update_state_root(state)
-    record = BlockRecord(number, timestamp, first, taken, tuple(included), root)
+    prices = tuple(index_prices)
+    record = BlockRecord(number, timestamp, first, taken, tuple(included), root, prices)
     return SealedBlock(Block(number, timestamp, tuple(draft.ops)), records, record, dropped, root)
+
+
+def _add_pre_execution(state: State, draft: _Draft, index_prices: Sequence[int]) -> None:
+    """Each market's pre-execution at the start of the block; the feed's prices must be valid
+    (a price the rules refuse stops the builder: the feed is the operator's own)."""
+    if len(index_prices) > min(len(state.markets), draft.slots):
+        raise BuilderError(f"{len(index_prices)} index prices for {len(state.markets)} markets")
+    for market, price in enumerate(index_prices):
+        try:
+            draft.apply(state, PreExecution(market, price))
+        except InvalidTransaction as e:
+            raise BuilderError(f"pre-execution of market {market} at {price}: {e}") from e
 
 
 def _add_requests(
@@ -181,7 +199,7 @@ def replay_block(state: State, store: Store, record: BlockRecord) -> SealedBlock
     come out exactly as it was sealed (nothing dropped, the same root)."""
     requests = store.get_requests(record.priority_first, record.priority_count)
     txs = [(seq, store.get_tx(seq)) for seq in record.l2_seqs]
-    sealed = build_block(state, record.number, record.timestamp, requests, txs)
+    sealed = build_block(state, record.number, record.timestamp, requests, txs, record.index_prices)
     if sealed.dropped or sealed.record != record:
         raise BuilderError(f"replaying block {record.number} does not give what was sealed")
     return sealed
