@@ -13,13 +13,17 @@ import pytest
 
 from protocol.block import process_block
 from protocol.commitment import update_state_root
+from protocol.ops import forced_order
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
-from protocol.pubdata import OpType
+from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.registry import request_of
+from protocol.pubdata import ORDER_FLAG_MARKET, OpType
 from sequencer import codec
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import CodecError, encode_tx
-from tests.protocol.helpers import BTC, PRESET, Env
+from tests.protocol.helpers import BTC, PRESET, Env, owner_of
+from tests.sequencer.helpers import chain_requests
 
 SLOTS = 6
 BUY, SELL = False, True
@@ -98,3 +102,29 @@ def test_trading_types_are_refused_until_proven() -> None:
     assert OpType.CREATE_ORDER not in codec.PROVEN_TYPES  # today: the block circuit's work
     with pytest.raises(CodecError):
         encode_tx(env.order(4, BTC, BUY, 10_000, 1))
+
+
+def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
+    trading_codec: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(codec, "PROVEN_TYPES", codec.PROVEN_TYPES | {OpType.FORCED_ORDER})
+    env = book_env(7)
+
+    def market_buy(size: int) -> bytes:
+        record = forced_order.RECORD.make(
+            account=5, owner=owner_of(5), market=BTC, flags=ORDER_FLAG_MARKET, price=10_100,
+            size=size,
+        )  # fmt: skip
+        return request_of(record.encode())
+
+    # 3 lots over 3 makers: 3 operations; then 4 lots over 4 makers: 4, with 3 slots left
+    requests = chain_requests([market_buy(3), market_buy(4)])
+    filler = [(1, encode_tx(env.order(4, BTC, BUY, 9_000, 1)))]
+    sealed = build_block(env.state, 2, env.state.timestamp + 1, requests, filler)
+    assert [type(op) for op in sealed.block.operations[:4]] == [
+        ForcedOrder, Claim, Claim, CreateOrder
+    ]  # fmt: skip
+    assert sealed.priority_count == 1 and sealed.record.l2_seqs == (1,)
+    assert env.state.pending is None and env.state.accounts[5].get_size(BTC) == 3
+    later = build_block(env.state, 3, env.state.timestamp + 1, requests[1:], [])
+    assert later.priority_count == 1 and env.state.accounts[5].get_size(BTC) == 7
