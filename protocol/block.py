@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.errors import InvalidBlock, InvalidTransaction, MalformedTransaction, PendingTaker
+from protocol.errors import (
+    InvalidBlock,
+    InvalidTransaction,
+    MalformedTransaction,
+    PendingTaker,
+    TooManySteps,
+)
 from protocol.events import Event
 from protocol.ops.claim import Claim
 from protocol.ops.registry import HANDLERS, Operation
@@ -51,14 +57,18 @@ def process_operation(state: State, op: Operation) -> tuple[Event, ...]:
 
 
 def process_operation_with_claims(
-    state: State, op: Operation
+    state: State, op: Operation, limit: int | None = None
 ) -> list[tuple[Operation, tuple[Event, ...]]]:
     """Runs ``op`` and then the claims its taker needs (what the sequencer inserts); returns
-    every operation applied with its events, in block order."""
-    done: list[tuple[Operation, tuple[Event, ...]]] = [(op, process_operation(state, op))]
-    while state.pending is not None:
-        claim = Claim(state.pending.account)
-        done.append((claim, process_operation(state, claim)))
+    every operation applied with its events, in block order. With ``limit``, raises
+    TooManySteps (the state as it was) when they would be more than ``limit`` operations."""
+    with state.transaction():
+        done: list[tuple[Operation, tuple[Event, ...]]] = [(op, process_operation(state, op))]
+        while state.pending is not None:
+            if limit is not None and len(done) >= limit:
+                raise TooManySteps(f"the taker needs more than {limit} operations with claims")
+            claim = Claim(state.pending.account)
+            done.append((claim, process_operation(state, claim)))
     return done
 
 

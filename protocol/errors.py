@@ -64,6 +64,11 @@ class DeleverageNotAllowed(InvalidTransaction):
     """Deleveraging rules not met (not bankrupt, fund can still absorb, wrong counterparty)."""
 
 
+class TooManySteps(InvalidTransaction):
+    """An order whose taker needs more claims than a block has slots (the sequencer's limit:
+    ``block.process_operation_with_claims``; the rules never raise it)."""
+
+
 class InvalidOrder(InvalidTransaction):
     """An order the market's rules reject."""
 

@@ -9,11 +9,15 @@ opposite order (``OrderBook.best``) and, if it crosses the taker's limit, does e
   with nothing left to reduce, or the fill would break the maker's valid-risk-change rule;
 - fills ``min(taker remaining, maker remaining)`` (capped by reduce-only) at the maker's price.
 
-Then, if the taker still has size and the book still crosses, it stays pending (only a claim
-may follow); otherwise it finishes: its remainder rests (GTC / GTT limit) or is cancelled
-(IOC, market, trigger, liquidation). A failure of the *taker* (its own risk check, open
-interest, reduce-only, resting limits) raises: on the first step that rejects the whole order;
-a claim turns it into the end of the taker (``process_claim``).
+Then a taker with nothing left finishes as filled; one with size left stays pending (only a
+claim may follow), even when the book no longer crosses it. A step that finds no crossing maker
+finishes the taker instead: its remainder rests (GTC / GTT / post-only limit) or is cancelled
+(IOC, market, trigger, liquidation). So a step writes at most one order-book leaf (the maker's,
+or the rested remainder's), the one book path the block circuit proves per slot, and a taker
+that ends with a remainder after fills needs one more claim than it had makers. A failure of
+the *taker* (its own risk check, open interest, reduce-only, resting limits) raises: on the
+first step that rejects the whole order; a claim turns it into the end of the taker
+(``process_claim``).
 
 Fees: ``ceil(quote * fee / 1e6)`` from each side to the fee account. A liquidation taker trades
 at its zero price instead of the fill price and pays no taker fee; the spread between the two
@@ -62,11 +66,11 @@ def compute_reducible(account: Account, market: int, is_ask: bool) -> int:
 
 
 def run_step(state: State, taker: Taker, out: list[Event]) -> None:
-    """One matching step of ``taker``; see the module docstring."""
+    """One matching step of ``taker``, writing at most one order-book leaf; see the module
+    docstring."""
     market = state.markets[taker.market]
-    book, side = market.book, not taker.is_ask
-    maker = book.best_within(side, taker.limit_price)
-    if maker is None or taker.remaining == 0:
+    maker = market.book.best_within(not taker.is_ask, taker.limit_price)
+    if maker is None:
         finish_taker(state, taker, out)
         return
     if maker.expiry and maker.expiry < state.timestamp:
@@ -75,11 +79,10 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
         cancel_order(state, market, maker, "self-trade", out)
     else:
         match_one(state, market, taker, maker, out)
-    if taker.remaining > 0 and book.best_within(side, taker.limit_price) is not None:
-        if state.pending is not taker:
-            state.set_pending(taker)
-    else:
-        finish_taker(state, taker, out)
+    if taker.remaining == 0:
+        finish_taker(state, taker, out)  # filled: no book write
+    elif state.pending is not taker:
+        state.set_pending(taker)
 
 
 def match_one(state: State, market: Market, taker: Taker, maker: Order, out: list[Event]) -> None:

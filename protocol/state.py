@@ -74,8 +74,8 @@ class Dirty:
 @mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class Taker:
-    """An order still matching: the step that created it found more crossing liquidity, so the
-    next operation must be a claim (one maker per step)."""
+    """An order still matching: its last step handled a maker and left it with size, so the
+    next operation must be a claim (one order-book leaf per step)."""
 
     account: AccountIndex
     market: MarketIndex

@@ -16,8 +16,10 @@ from pathlib import Path
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
+from circuits.ops.slot import PROVEN_TYPES
 from protocol.accounts import FIRST_USER_ACCOUNT
 from protocol.params import Preset
+from protocol.pubdata import OpType
 from scripts import chain, devnet
 from scripts.compile import Artifact, compile_project, write_abi
 from scripts.paths import DEVNET_MANIFEST
@@ -27,6 +29,8 @@ DEFAULT_MIN_DEPOSIT = 1_000_000  # 1 USDC in micro-units
 ZERO_ADDRESS = "0x" + "00" * 20
 # The reserved accounts of protocol/accounts.py, with no L1 owner unless the deployer names them.
 UNOWNED_RESERVED = (ZERO_ADDRESS,) * FIRST_USER_ACCOUNT
+# the L1 requests Config's tradingEnabled admits (Rollup.sol's onlyTrading)
+TRADING_REQUESTS = frozenset({OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN})
 
 
 class DeployError(RuntimeError):
@@ -44,11 +48,20 @@ class RollupDeployment:
     exit_verifier: ChecksumAddress
 
 
+def is_trading_proven(proven: frozenset[int] | None = None) -> bool:
+    """Whether the block circuit proves every L1 request ``tradingEnabled`` admits (forced
+    cancel-all, forced order, forced burn; ``PROVEN_TYPES`` unless ``proven`` is given)."""
+    return TRADING_REQUESTS.issubset(PROVEN_TYPES if proven is None else proven)
+
+
 def compute_rollup_params(
-    preset: Preset, min_deposit: int = DEFAULT_MIN_DEPOSIT, trading_enabled: bool = False
+    preset: Preset, min_deposit: int = DEFAULT_MIN_DEPOSIT, trading_enabled: bool | None = None
 ) -> tuple[int, ...]:
-    """The constructor's ``Config.Params`` tuple for ``preset``. ``trading_enabled`` only where
-    the block verifier proves the trading operations (PROTOCOL 9.2)."""
+    """The constructor's ``Config.Params`` tuple for ``preset``. ``trading_enabled`` defaults
+    to ``is_trading_proven()``: on for every deployment whose block circuit proves the requests
+    it admits, never where a queued one could not be proven (PROTOCOL 9.2)."""
+    if trading_enabled is None:
+        trading_enabled = is_trading_proven()
     return (
         preset.account_tree_depth,
         preset.market_tree_depth,
@@ -73,7 +86,7 @@ def deploy_rollup(
     token: str | None = None,
     min_deposit: int = DEFAULT_MIN_DEPOSIT,
     reserved_owners: Sequence[str] = UNOWNED_RESERVED,
-    trading_enabled: bool = False,
+    trading_enabled: bool | None = None,
     exit_key_hash: bytes = bytes(32),
     manifest: Path = DEVNET_MANIFEST,
 ) -> RollupDeployment:
@@ -81,6 +94,7 @@ def deploy_rollup(
     given) and the Rollup for ``preset``. ``owner`` and ``validators`` default to the node's
     first account. ``reserved_owners`` are the L1 owners of the genesis accounts 0 .. n-1
     (protocol/accounts.py; the zero address for none), as the genesis state records them.
+    ``trading_enabled`` defaults to ``is_trading_proven()`` (``compute_rollup_params``).
     ``exit_key_hash`` is the keccak256 of the exit circuit's proving key file, recorded on L1
     (``exitProvingKeyHash``) so that exits check the key they prove with.
     The deployment is recorded in ``manifest`` when that manifest's devnet is the node ``w3``

@@ -19,9 +19,10 @@ from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
-from protocol.params import Preset
+from protocol.params import RECORD_RATE_BYTES, Preset
 
 # Every L2-signed operation a trader sends, by its wire name.
 L2_OPERATIONS: dict[str, type[Any]] = {
@@ -31,6 +32,7 @@ L2_OPERATIONS: dict[str, type[Any]] = {
     "cancel_order": CancelOrder,
     "modify_order": ModifyOrder,
     "cancel_all": CancelAll,
+    "set_leverage": SetLeverage,
 }
 WIRE_NAME = {cls: name for name, cls in L2_OPERATIONS.items()}
 BOOL_FIELDS = frozenset({"is_ask", "reduce_only", "is_trigger"})
@@ -50,6 +52,7 @@ def get_field_bound(preset: Preset, name: str) -> int:
         "key": preset.price_bits + preset.order_nonce_bits,
         "kind": 2,
         "time_in_force": 2,
+        "imf": 8 * RECORD_RATE_BYTES,
     }
     if name in ("account", "to"):
         return preset.max_accounts

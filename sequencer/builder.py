@@ -1,13 +1,19 @@
 """The block builder: the next block from the queue and the mempool, applied to the state.
 
-Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests
-first, in queue order, then L2 transactions in arrival order, then noops up to the preset's
+Order (what the contract checks, PROTOCOL section 9): each market's pre-execution first, when
+the operator gives index prices (``sequencer.price_feed``), then the oldest unconsumed priority
+requests, in queue order, then L2 transactions in arrival order, then noops up to the preset's
 slots. Each operation runs through ``protocol.block.process_operation`` and gets its record at
-once. An L2 transaction that fails in any way (the codec refuses it, the rules reject it, or
-anything else goes wrong with it) is dropped with the reason and leaves the state as it was:
-one transaction can never stop the builder. A priority request can
-never be rejected (the rules consume a refused one with status 0); one the rules cannot process
-at all stops the builder, since the queue must be consumed in order.
+once; an order's taker gets its claims right after it (``process_operation_with_claims``: one
+matching step each), all in the same block. A transaction whose claims would not fit in the
+slots left waits for the next block (nothing after it is taken, so arrival order holds), and
+one that would not fit even in an empty block is dropped (``TooManySteps``): no block ever ends
+with a pending taker. An L2 transaction that fails in any way (the codec refuses it, the rules
+reject it, or anything else goes wrong with it) is dropped with the reason and leaves the state
+as it was: one transaction can never stop the builder. A priority request can never be
+rejected (the rules consume a refused one with status 0; a forced order's claims that do not
+fit leave it for the next block); one the rules cannot process at all stops the builder, since
+the queue must be consumed in order.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from protocol.block import (
     compute_record,
     process_block_header,
     process_operation,
+    process_operation_with_claims,
 )
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidTransaction
 from protocol.ops.noop import Noop
+from protocol.ops.pre_execution import PreExecution
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
 from sequencer.store import BlockRecord, QueuedRequest, Store
@@ -60,6 +68,10 @@ class SealedBlock:
         return self.record.priority_count
 
 
+class _Wait(Exception):
+    """The operation with its claims fits in a block, but not in the slots left in this one."""
+
+
 class _Draft:
     """The operations taken so far, with their records."""
 
@@ -79,6 +91,18 @@ class _Draft:
         self.ops.append(op)
         self.records.append(record)
 
+    def apply_with_claims(self, state: State, op: Operation, capacity: int) -> None:
+        """Applies ``op`` and the claims its taker needs, with their records, all or none.
+        Raises (the state as it was) TooManySteps if they need more than ``capacity`` slots
+        (what any block has for them), _Wait if more than this block has left."""
+        with state.transaction():
+            done = process_operation_with_claims(state, op, capacity)
+            if len(done) > self.slots - len(self.ops):
+                raise _Wait
+            records = [compute_record(o, events) for o, events in done]
+        self.ops.extend(o for o, _ in done)
+        self.records.extend(records)
+
 
 def build_block(
     state: State,
@@ -86,18 +110,24 @@ def build_block(
     timestamp: int,
     requests: Sequence[QueuedRequest],
     txs: Sequence[tuple[int, bytes]],
+    index_prices: Sequence[int] = (),
 ) -> SealedBlock:
-    """Builds block ``number`` and applies it to ``state``; the whole block or nothing."""
+    """Builds block ``number`` and applies it to ``state``; the whole block or nothing.
+    ``index_prices``: one pre-execution operation per price first (market 0, 1, ...)."""
     draft = _Draft(state.preset.ops_per_block)
     dropped: dict[int, str] = {}
     included: list[int] = []
     with state.transaction():
         process_block_header(state, number, timestamp)
-        taken = _add_requests(state, draft, requests)
+        _add_pre_execution(state, draft, index_prices)
+        capacity = draft.slots - len(draft.ops)  # what a block has for requests and txs
+        taken = _add_requests(state, draft, requests, capacity)
         for seq, data in txs:
             if draft.full:
                 break
-            error = _try_tx(state, draft, data)
+            error = _try_tx(state, draft, data, capacity)
+            if error is _WAIT:
+                break
             if error is None:
                 included.append(seq)
             else:
@@ -108,32 +138,57 @@ def build_block(
     records = tuple(draft.records)
     first = requests[0].id if requests else 0
     root = update_state_root(state)
-    record = BlockRecord(number, timestamp, first, taken, tuple(included), root)
+    prices = tuple(index_prices)
+    record = BlockRecord(number, timestamp, first, taken, tuple(included), root, prices)
     return SealedBlock(Block(number, timestamp, tuple(draft.ops)), records, record, dropped, root)
 
 
-def _add_requests(state: State, draft: _Draft, requests: Sequence[QueuedRequest]) -> int:
+def _add_pre_execution(state: State, draft: _Draft, index_prices: Sequence[int]) -> None:
+    """Each market's pre-execution at the start of the block; the feed's prices must be valid
+    (a price the rules refuse stops the builder: the feed is the operator's own)."""
+    if len(index_prices) > min(len(state.markets), draft.slots):
+        raise BuilderError(f"{len(index_prices)} index prices for {len(state.markets)} markets")
+    for market, price in enumerate(index_prices):
+        try:
+            draft.apply(state, PreExecution(market, price))
+        except InvalidTransaction as e:
+            raise BuilderError(f"pre-execution of market {market} at {price}: {e}") from e
+
+
+def _add_requests(
+    state: State, draft: _Draft, requests: Sequence[QueuedRequest], capacity: int
+) -> int:
+    """Applies the requests in queue order while they fit (a forced order with its claims);
+    returns how many."""
     taken = 0
     for request in requests:
         if draft.full:
             break
         try:
-            draft.apply(state, decode_priority_request(request.request))
+            draft.apply_with_claims(state, decode_priority_request(request.request), capacity)
+        except _Wait:
+            break
         except (CodecError, pubdata.PubdataError, InvalidTransaction) as e:
             raise BuilderError(f"priority request {request.id} cannot be processed: {e}") from e
         taken += 1
     return taken
 
 
-def _try_tx(state: State, draft: _Draft, data: bytes) -> str | None:
-    """Applies one L2 transaction; if anything about it fails, the reason (state unchanged).
+_WAIT = "wait"  # _try_tx: the transaction does not fit in this block; it waits for the next
+
+
+def _try_tx(state: State, draft: _Draft, data: bytes, capacity: int) -> str | None:
+    """Applies one L2 transaction with its claims; if anything about it fails, the reason
+    (state unchanged), or ``_WAIT`` if it needs more slots than are left but fits in a block.
 
     Every exception counts, not only the codec's and the rules' own: a transaction that makes
     anything else raise (a value no check foresaw) is still only that transaction's failure,
     while a crash would stop the operator on every restart, with honest transactions queued
     behind it."""
     try:
-        draft.apply(state, decode_tx(data))
+        draft.apply_with_claims(state, decode_tx(data), capacity)
+    except _Wait:
+        return _WAIT
     except Exception as e:
         return f"{type(e).__name__}: {e}"
     return None
@@ -144,7 +199,7 @@ def replay_block(state: State, store: Store, record: BlockRecord) -> SealedBlock
     come out exactly as it was sealed (nothing dropped, the same root)."""
     requests = store.get_requests(record.priority_first, record.priority_count)
     txs = [(seq, store.get_tx(seq)) for seq in record.l2_seqs]
-    sealed = build_block(state, record.number, record.timestamp, requests, txs)
+    sealed = build_block(state, record.number, record.timestamp, requests, txs, record.index_prices)
     if sealed.dropped or sealed.record != record:
         raise BuilderError(f"replaying block {record.number} does not give what was sealed")
     return sealed

@@ -20,15 +20,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from enum import IntEnum
 from typing import Any
 
 from circuits.ops.slot import PROVEN_TYPES
 from protocol.eddsa import Signature
+from protocol.ops.burn_shares import BurnShares
+from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
-from protocol.ops.create_order import CreateOrder
+from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.deposit import Deposit
 from protocol.ops.descriptor import SIGNED_FIELDS, Descriptor
+from protocol.ops.forced_burn import ForcedBurn
+from protocol.ops.forced_cancel_all import ForcedCancelAll
+from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.mint_shares import MintShares
+from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.registry import DESCRIPTORS, decode_request, get_priority_operation
 from protocol.ops.set_leverage import SetLeverage
@@ -37,15 +45,23 @@ from protocol.ops.withdraw import Withdraw
 from protocol.params import PRESETS
 from protocol.pubdata import UINT, Origin
 
-# the L2-signed operations of PROVEN_TYPES
-L2Transaction = Transfer | Withdraw | SetLeverage | CreateOrder | CancelOrder
-ProvableRequest = Deposit | RegisterKey | ForcedWithdraw  # the L1 operations of PROVEN_TYPES
+# every L2-signed and every L1 operation; the codec takes those of PROVEN_TYPES (``L2_TYPES``,
+# ``decode_priority_request``), so a type the block circuit comes to prove is taken at once
+L2Transaction = (
+    Transfer | Withdraw | CreateOrder | CancelOrder | CancelAll | ModifyOrder | SetLeverage
+    | MintShares | BurnShares
+)  # fmt: skip
+ProvableRequest = (
+    Deposit | RegisterKey | ForcedWithdraw | ForcedCancelAll | ForcedOrder | ForcedBurn
+)  # fmt: skip
 
 BOOL = 0  # the bound of a flag field: the value is a bool
 SIGNED_BITS = {  # the widest of every preset
     "nonce": max(p.account_nonce_bits for p in PRESETS.values()),
     "expiry": max(p.timestamp_bits for p in PRESETS.values()),
 }
+# fields the record packs into its flags byte (create order: bits 2-3 and 4-5)
+PACKED_BOUNDS = {"kind": len(OrderKind), "time_in_force": len(TimeInForce)}
 
 
 class CodecError(ValueError):
@@ -66,17 +82,24 @@ def compute_field_bounds(d: Descriptor) -> dict[str, int]:
             bounds[f.name] = 1 << SIGNED_BITS[f.name]
         elif f.name in in_record:
             bounds[f.name] = in_record[f.name]
+        elif f.name in PACKED_BOUNDS:
+            bounds[f.name] = PACKED_BOUNDS[f.name]
         else:
             raise TypeError(f"{d.name}: field {f.name} is not in the record: give it a width")
     return bounds
 
 
-L2_DESCRIPTORS: dict[int, Descriptor] = {
-    d.op_type: d for d in DESCRIPTORS if d.origin == Origin.L2_SIGNED and d.op_type in PROVEN_TYPES
+def get_l2_types(proven: frozenset[int]) -> dict[int, type[L2Transaction]]:
+    """The L2-signed operations of ``proven``, by type byte: what the codec accepts."""
+    return {t: d.op_class for t, d in ALL_L2_DESCRIPTORS.items() if t in proven}
+
+
+ALL_L2_DESCRIPTORS: dict[int, Descriptor] = {
+    d.op_type: d for d in DESCRIPTORS if d.origin == Origin.L2_SIGNED
 }
-L2_TYPES: dict[int, type[L2Transaction]] = {t: d.op_class for t, d in L2_DESCRIPTORS.items()}
+L2_TYPES: dict[int, type[L2Transaction]] = get_l2_types(PROVEN_TYPES)
 FIELD_BOUNDS: dict[int, dict[str, int]] = {
-    t: compute_field_bounds(d) for t, d in L2_DESCRIPTORS.items()
+    t: compute_field_bounds(d) for t, d in ALL_L2_DESCRIPTORS.items()
 }
 
 
@@ -98,7 +121,7 @@ def encode_tx(tx: L2Transaction) -> bytes:
     if cls not in L2_TYPES.values():
         raise CodecError(f"{cls.__name__} is not an L2 transaction (or not proven yet)")
     op_type = tx.op_type()
-    body: dict[str, Any] = {f.name: getattr(tx, f.name) for f in fields(tx)}
+    body: dict[str, Any] = {f.name: _plain(getattr(tx, f.name)) for f in fields(tx)}
     check_fields(op_type, body)
     signature = body["signature"]
     if signature is not None:
@@ -109,6 +132,11 @@ def encode_tx(tx: L2Transaction) -> bytes:
         except Exception as e:  # any malformed point or scalar: one clean error
             raise CodecError(f"malformed signature: {e}") from None
     return bytes([op_type]) + json.dumps(body, sort_keys=True).encode()
+
+
+def _plain(value: Any) -> Any:
+    """An IntEnum field (``OrderKind``, ``TimeInForce``) as the int it is; the rest as is."""
+    return int(value) if isinstance(value, IntEnum) else value
 
 
 def decode_tx(data: bytes) -> L2Transaction:
@@ -136,9 +164,9 @@ def decode_tx(data: bytes) -> L2Transaction:
 def decode_priority_request(request: bytes) -> ProvableRequest:
     """The protocol operation an L1 request asks for (``PriorityRequestQueued.request``).
 
-    Raises CodecError for the request types the block circuit does not prove yet (forced
-    cancel-all, forced order, forced burn): an operator cannot include them, so it must stop
-    rather than skip them (the queue is consumed strictly in order)."""
+    Raises CodecError for the request types the block circuit does not prove yet (today
+    forced cancel-all, forced order, forced burn): an operator cannot include them, so it must
+    stop rather than skip them (the queue is consumed strictly in order)."""
     op = get_priority_operation(decode_request(request))
     if op.op_type() not in PROVEN_TYPES or not isinstance(op, ProvableRequest):
         raise CodecError(

@@ -3,20 +3,63 @@ accounts. The operator, the reconstruction tool and the exit tool must all start
 genesis state; its root is what the rollup contract was deployed with (batch 0), and they check
 it against L1 before trusting anything else.
 
-The money path has no markets yet, so the genesis has none; ``RollupConfig`` is the one place to
-add them.
+The markets are the preset's (``GENESIS_MARKETS``): two at ``minimal`` (its market tree holds
+two), four at ``devnet`` and ``mainnet``, each with an initial index price that fits the preset's
+``price_bits`` with the price band around it. A market is fixed by the preset, so a deployment's
+genesis is still the preset, the chain id and the fee account's owner, all three readable from
+L1 (``scripts.deployment.Deployment.from_l1``). Units (PROTOCOL 6.1): sizes in lots, prices in
+USDC micro-units per lot, so ``price · size`` is the quote; the names and lot sizes are labels
+for people, not part of the state.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from protocol.accounts import NO_ADDRESS
 from protocol.commitment import update_state_root
+from protocol.markets import MarketParams
 from protocol.params import Preset
 from protocol.state import State, make_genesis
+
+
+@dataclass(frozen=True)
+class GenesisMarket:
+    """A market at genesis: its label, its rules and its first index price."""
+
+    name: str  # e.g. "BTC-PERP (lot 1e-7 BTC)": for people only
+    params: MarketParams
+    index_price: int  # USDC micro-units per lot
+
+
+_PARAMS = MarketParams(  # 10x, fees 0.02 % maker / 0.05 % taker, band +-10 %
+    imf=100_000,
+    mmf=50_000,
+    cmf=25_000,
+    maker_fee=200,
+    taker_fee=500,
+    price_band=100_000,
+    impact_notional=1_000_000_000,  # 1,000 USDC
+)
+_MAJOR = replace(_PARAMS, imf=50_000, mmf=30_000, cmf=15_000)  # 20x
+# prices below 2^16 (minimal) and 2^24 (devnet, mainnet), with the band's +10 % to spare
+_MINIMAL_MARKETS = (
+    GenesisMarket("BTC-PERP (lot 1e-7 BTC)", _MAJOR, 10_000),  # 100,000 USDC per BTC
+    GenesisMarket("ETH-PERP (lot 1e-6 ETH)", _PARAMS, 3_000),  # 3,000 USDC per ETH
+)
+_DEVNET_MARKETS = (
+    GenesisMarket("BTC-PERP (lot 1e-5 BTC)", _MAJOR, 1_000_000),  # 100,000 USDC per BTC
+    GenesisMarket("ETH-PERP (lot 1e-4 ETH)", _PARAMS, 300_000),  # 3,000 USDC per ETH
+    GenesisMarket("SOL-PERP (lot 1e-3 SOL)", _PARAMS, 150_000),  # 150 USDC per SOL
+    GenesisMarket("DOGE-PERP (lot 1 DOGE)", _PARAMS, 200_000),  # 0.20 USDC per DOGE
+)
+GENESIS_MARKETS: dict[str, tuple[GenesisMarket, ...]] = {
+    "minimal": _MINIMAL_MARKETS,
+    "devnet": _DEVNET_MARKETS,
+    "mainnet": _DEVNET_MARKETS,
+}
 
 
 @dataclass(frozen=True)
@@ -27,11 +70,17 @@ class RollupConfig:
     chain_id: int
     fee_owner: bytes = NO_ADDRESS
 
+    @property
+    def markets(self) -> tuple[GenesisMarket, ...]:
+        """The preset's genesis markets (none for a preset without a table)."""
+        return GENESIS_MARKETS.get(self.preset.name, ())
+
     def make_genesis(self, check_signatures: bool = True) -> State:
         """The genesis state; reconstruction from pubdata, which carries no signatures, turns
         ``check_signatures`` off (the proofs checked them)."""
+        markets = [(m.params, m.index_price) for m in self.markets]
         return make_genesis(
-            self.preset, self.chain_id, (), fee_owner=self.fee_owner,
+            self.preset, self.chain_id, markets, fee_owner=self.fee_owner,
             check_signatures=check_signatures,
         )  # fmt: skip
 

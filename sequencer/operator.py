@@ -6,12 +6,14 @@ witness was built, and is what the witness builder reads the Merkle paths from. 
 from the same genesis and replay the same blocks, and every proven block's root must equal the
 one the builder sealed.
 
-A step: take confirmed L1 requests; seal a block if anything is waiting (priority requests
-first; as many blocks as the prover proves at once, ``ProofPool.capacity``); then take every
-sealed block that L1 has not executed through commit -> prove -> verify -> execute. The store
-records each sealed block (and each proof) before it is sent, and the contract's counters say
-which step a batch needs next, so ``Operator.open`` on the same file after a crash rebuilds the
-same states and goes on where L1 is.
+A step: take confirmed L1 requests; seal a block if anything is waiting (each market's
+pre-execution at the feed's index prices first, once the block circuit proves it:
+``sequencer.price_feed``; then priority requests; as many blocks as the prover proves at
+once, ``ProofPool.capacity``); then take every sealed block that L1 has not executed through
+commit -> prove -> verify -> execute. The store records each sealed block (and each proof)
+before it is sent, and the contract's counters say which step a batch needs next, so
+``Operator.open`` on the same file after a crash rebuilds the same states and goes on where L1
+is.
 
 A sealed block that cannot be settled as it is gets taken back, with every block after it, and
 sealed again from the same log (``retake_blocks``):
@@ -42,11 +44,14 @@ from dataclasses import dataclass
 from web3 import Web3
 from web3.contract import Contract
 
+from circuits.ops.slot import PROVEN_TYPES
 from protocol.block import process_block
 from protocol.commitment import update_state_root
+from protocol.pubdata import OpType
 from sequencer.builder import SealedBlock, build_block, replay_block
 from sequencer.genesis import RollupConfig
 from sequencer.mempool import Mempool
+from sequencer.price_feed import PriceFeed, ScriptedFeed
 from sequencer.progress import Progress, ProgressCallback, ignore_progress
 from sequencer.proof_pool import (
     BlockProver,
@@ -108,8 +113,10 @@ class Operator:
         self, config: RollupConfig, store: Store, l1: L1Link,
         prover: BlockProver | ProofPool,
         report: ProgressCallback = ignore_progress,
+        feed: PriceFeed | None = None,
     ) -> None:  # fmt: skip
         self.config = config
+        self.feed = feed or ScriptedFeed(tuple(m.index_price for m in config.markets))
         self.store = store
         self.l1 = l1
         self.prover = prover
@@ -129,6 +136,7 @@ class Operator:
         cls, config: RollupConfig, store: Store, l1: L1Link,
         prover: BlockProver | ProofPool,
         report: ProgressCallback = ignore_progress,
+        feed: PriceFeed | None = None,
     ) -> Operator:  # fmt: skip
         """An operator on ``store``, its states rebuilt by replaying the blocks sealed there."""
         known = store.get_meta(CONFIG_KEY)
@@ -139,7 +147,7 @@ class Operator:
         genesis_root = get_stored_info(l1.rollup, 0).state_root
         if genesis_root != config.compute_genesis_root():
             raise OperatorError("the rollup on L1 was not deployed with this genesis")
-        operator = cls(config, store, l1, prover, report)
+        operator = cls(config, store, l1, prover, report, feed)
         operator.replay()
         return operator
 
@@ -201,7 +209,8 @@ class Operator:
             return None
         number = self.state.block_number + 1
         timestamp = max(self.state.timestamp, self._get_l1_time())
-        sealed = build_block(self.state, number, timestamp, requests, txs)
+        prices = self.get_index_prices(timestamp)
+        sealed = build_block(self.state, number, timestamp, requests, txs, prices)
         self.store.add_block(sealed.record, sealed.dropped)
         self.unfinished.append(sealed)
         used = slots - sum(1 for r in sealed.records if r[0] == 0)
@@ -215,6 +224,14 @@ class Operator:
         for seq, error in sorted(sealed.dropped.items()):
             log.warning("block %d dropped transaction #%d: %s", number, seq, error)
         return sealed
+
+    def get_index_prices(self, timestamp: int) -> tuple[int, ...]:
+        """The feed's index price per market for a block at ``timestamp``, once the block
+        circuit proves pre-execution; until then none (the block runs no pre-execution)."""
+        if OpType.PRE_EXECUTION not in PROVEN_TYPES:
+            return ()
+        current = [market.data.index_price for market in self.state.markets]
+        return self.feed.get_index_prices(timestamp, current)
 
     def settle(self) -> None:
         """commit -> prove -> verify -> execute every unfinished block, oldest first; a block

@@ -24,9 +24,11 @@ import httpx
 from websockets.sync.client import connect
 
 from protocol.eddsa import SecretKey
+from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.signing import sign_tx
@@ -193,4 +195,14 @@ class Wallet:
         self, market: int, key: int, price: int, size: int, client_order_id: str | None = None
     ) -> Ack:
         op = ModifyOrder(self.account, self.get_next_nonce(), NEVER, market, key, price, size)
+        return self._send(op, client_order_id)
+
+    def cancel_all(self, client_order_id: str | None = None) -> Ack:
+        """Cancels every resting and trigger order of the account."""
+        return self._send(CancelAll(self.account, self.get_next_nonce(), NEVER), client_order_id)
+
+    def set_leverage(self, market: int, imf: int, client_order_id: str | None = None) -> Ack:
+        """Sets the initial margin fraction (ppm; 0: the market's) of the account's position
+        and orders in ``market``: the maximum leverage is 10^6 / imf."""
+        op = SetLeverage(self.account, self.get_next_nonce(), NEVER, market, imf)
         return self._send(op, client_order_id)

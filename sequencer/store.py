@@ -7,9 +7,9 @@ Everything the operator has acknowledged or decided is written here before it is
 - ``priority_requests``: the L1 queue as the watcher took it, by request id, with the
   watcher's cursor (the last L1 block it scanned) in ``meta`` — both in one transaction, so a
   crash never loses a request or takes one twice;
-- ``blocks``, ``block_txs``, ``dropped``: each sealed block (its time, the priority requests it
-  consumed, the L2 transactions it included in order) and the transactions the rules rejected,
-  with their errors;
+- ``blocks``, ``block_txs``, ``block_prices``, ``dropped``: each sealed block (its time, the
+  priority requests it consumed, the L2 transactions it included in order, the index prices of
+  its pre-execution operations) and the transactions the rules rejected, with their errors;
 - ``proofs``: the proof of each block once made (proving is the expensive step).
 
 Replaying ``blocks`` from genesis rebuilds the operator's state; the mempool is what ``l2_log``
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS block_txs (
 CREATE TABLE IF NOT EXISTS dropped (
     seq INTEGER PRIMARY KEY REFERENCES l2_log(seq), block INTEGER NOT NULL, error TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proofs (number INTEGER PRIMARY KEY, proof BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS block_prices (
+    block INTEGER NOT NULL, market INTEGER NOT NULL, price INTEGER NOT NULL,
+    PRIMARY KEY (block, market));
 """
 
 
@@ -73,6 +76,7 @@ class BlockRecord:
     priority_count: int
     l2_seqs: tuple[int, ...]
     state_root: int
+    index_prices: tuple[int, ...] = ()  # per market, its pre-execution's (none: no pre-execution)
 
 
 class Store:
@@ -208,6 +212,10 @@ class Store:
                 "INSERT INTO dropped VALUES (?, ?, ?)",
                 [(seq, record.number, error) for seq, error in sorted(dropped.items())],
             )
+            db.executemany(
+                "INSERT INTO block_prices VALUES (?, ?, ?)",
+                [(record.number, m, price) for m, price in enumerate(record.index_prices)],
+            )
 
     def discard_blocks_from(self, number: int) -> list[BlockRecord]:
         """Takes back the sealed blocks ``number``, ``number + 1``, ... and their proofs,
@@ -217,6 +225,7 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM proofs WHERE number >= ?", (number,))
             db.execute("DELETE FROM block_txs WHERE block >= ?", (number,))
+            db.execute("DELETE FROM block_prices WHERE block >= ?", (number,))
             db.execute("DELETE FROM blocks WHERE number >= ?", (number,))
         return taken
 
@@ -233,8 +242,14 @@ class Store:
         txs: dict[int, list[int]] = {}
         for seq, block in self.db.execute("SELECT seq, block FROM block_txs ORDER BY position"):
             txs.setdefault(block, []).append(seq)
+        prices: dict[int, list[int]] = {}
+        query = "SELECT block, price FROM block_prices ORDER BY block, market"
+        for block, price in self.db.execute(query):
+            prices.setdefault(block, []).append(int(price))
         return [
-            BlockRecord(n, t, first, count, tuple(txs.get(n, ())), int(root, 16))
+            BlockRecord(
+                n, t, first, count, tuple(txs.get(n, ())), int(root, 16), tuple(prices.get(n, ()))
+            )
             for n, t, first, count, root in self.db.execute("SELECT * FROM blocks ORDER BY number")
         ]
 

@@ -1,8 +1,10 @@
 """Claim (type 17, sequencer): the next matching step of the pending taker.
 
-Inserted by the sequencer after a step that left the taker with size while the book still
-crosses it; checked by the rules like any operation: a taker must be pending and belong to
-``account``. The step matches one maker (``protocol.matching.run_step``). A failure on the
+Inserted by the sequencer after a step that handled a maker and left the taker with size
+(whether or not the book still crosses it); checked by the rules like any operation: a taker
+must be pending and belong to ``account``. The step handles one maker, or, when no crossing
+maker is left, rests or cancels the remainder (``protocol.matching.run_step``: one order-book
+leaf per step). A failure on the
 taker's side (its risk check, open interest, reduce-only, resting limits) does not reject the
 claim: it ends the taker, cancelling its remainder, so matching can never get stuck.
 """

@@ -6,9 +6,11 @@ Checks (all before anything changes): signature; the market exists; ``min_base_a
 ``index * (1 -+ price_band / 1e6)`` (a market order's worst price is clamped into the band
 instead); GTT needs a future ``order_expiry``, every other kind ``order_expiry = 0``; market
 and trigger orders are IOC; trigger orders are reduce-only with a positive trigger price;
-a reduce-only order needs an opposite position; a post-only order must not cross. Then the
-first matching step runs (``protocol.matching``): if the taker's side of it fails (risk, open
-interest, resting limits) the whole order is rejected.
+a reduce-only order needs an opposite position; a post-only order must not cross. Then a
+post-only order rests at once, and any other runs the first matching step
+(``protocol.matching``: one maker handled, or the order rested or cancelled when nothing
+crosses; one order-book leaf either way): if the taker's side of it fails (risk, open interest,
+resting limits) the whole order is rejected.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ tries again.
 ``run`` proves in its own process, one block at a time, unless asked for more: ``--provers N``
 (N > 1) proves N consecutive blocks at once on Ray workers, Ray embedded in the operator's
 process; ``--ray-address HOST:PORT`` joins a running Ray cluster instead
-(``sequencer.ray_pool``; docs/PERFORMANCE.md measures both).
+(``sequencer.ray_pool``; docs/PERFORMANCE.md measures both). ``--prices FILE`` replaces the
+scripted devnet index-price feed by a file (``sequencer.price_feed``: CSV or JSON Lines of
+timestamp, market, price); the feed is used once the block circuit proves pre-execution.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from protocol.params import get_preset
 from scripts import chain, devnet
-from scripts.commands.common import cli_errors
+from scripts.commands.common import CommandError, cli_errors
 from scripts.deployment import (
     DEPLOYMENT_FILE,
     KEYS_DIR,
@@ -48,6 +50,7 @@ from sequencer import progress as reports
 from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
+from sequencer.price_feed import FilePriceFeed, PriceFeed, PriceFeedError
 from sequencer.proof_pool import BlockProver, ProofPool
 from sequencer.prover_worker import CircuitProvers
 from sequencer.store import Store
@@ -160,6 +163,7 @@ def open_operator(
     cls: type[Operator] = Operator,
     provers: int = 1,
     ray_address: str | None = None,
+    feed: PriceFeed | None = None,
 ) -> Operator:
     """The operator (a ``cls``) on ``db``, proving in this process, or on ``provers`` Ray
     workers (on Ray embedded here, or on the cluster at ``ray_address``)."""
@@ -178,7 +182,7 @@ def open_operator(
         else:
             prover = RayProofPool.join(ray_address, circuits, preset.name, KEYS_DIR, provers)
         log.info("proving on %d Ray worker(s) %s", provers, ray_address or "on this machine")
-    return cls.open(deployment.config, Store(db), link, prover, report)
+    return cls.open(deployment.config, Store(db), link, prover, report, feed)
 
 
 @app.command("run")
@@ -206,6 +210,13 @@ def run_command(
         "127.0.0.1"
     ),
     api_port: Annotated[int, typer.Option(help="The API's port (0: any free one).")] = API_PORT,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            help="Index prices: CSV timestamp,market,price or JSON Lines (default: the scripted"
+            " devnet feed; docs/PROTOCOL.md 8.23)."
+        ),
+    ] = None,
 ) -> None:
     """Run the operator: watch L1, build, prove and submit blocks, until Ctrl-C."""
     level = logging.getLevelName(log_level.upper())
@@ -216,11 +227,13 @@ def run_command(
         console.print(f"[red]error:[/red] --provers must be at least 1, not {provers}")
         raise typer.Exit(1)
     found = Deployment.read(deployment)
+    feed = None if prices is None else load_price_file(prices, found.config)
     configure_logging(log_file, level)
     with ProgressView.make() as view:
         operator = open_operator(
-            found, db, confirmations, ProgressView(view), ServedOperator, provers, ray_address
-        )
+            found, db, confirmations, ProgressView(view), ServedOperator, provers, ray_address,
+            feed,
+        )  # fmt: skip
         log.info("operator started on %s: %d block(s) in %s", found.rollup,
                  operator.state.block_number, db)  # fmt: skip
         server = start_api(operator, api_host, api_port) if api else None
@@ -245,6 +258,14 @@ def run_command(
                 API_FILE.unlink(missing_ok=True)
     if outcome == "failed":
         raise typer.Exit(1)
+
+
+def load_price_file(path: Path, config: RollupConfig) -> FilePriceFeed:
+    """The ``--prices`` file for the deployment's markets; one clear error if it is bad."""
+    try:
+        return FilePriceFeed.load(path, len(config.markets), config.preset.price_bits)
+    except PriceFeedError as e:
+        raise CommandError(str(e)) from None
 
 
 def run_step(operator: Operator, rebuild: bool) -> str:

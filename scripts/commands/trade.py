@@ -1,6 +1,7 @@
 """A user's L2 commands, through the operator's API (``sequencer.sdk``): `transfer`,
-`withdraw`, `order place | cancel | modify`, and the reads `account`, `book`, `trades`,
-`batches` (each with ``--json``).
+`withdraw`, `order place | cancel | modify | cancel-all | leverage`, and the reads `account`,
+`book`, `trades`, `batches` (each with ``--json``). The operator takes the trading ones once the
+block circuit proves them (until then the API refuses them: ``unprovable_operation``).
 
 The API is found at ``--api``, else in build/api.json (written by `zkperp operator run`), else
 at http://127.0.0.1:8700. A refusal prints the API's message and exits with status 1.
@@ -164,6 +165,36 @@ def modify_command(
     """Change a resting order's price and size."""
     wallet = signer(name, wallets, api)
     report(call(lambda: wallet.modify_order(market, key, price, size, client_order_id)), as_json)
+
+
+@order_app.command("cancel-all")
+def cancel_all_command(
+    name: str,
+    client_order_id: CidOption = None,
+    api: ApiOption = None,
+    wallets: WalletsOption = WALLETS,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel every resting and trigger order of the account."""
+    wallet = signer(name, wallets, api)
+    report(call(lambda: wallet.cancel_all(client_order_id)), as_json)
+
+
+@order_app.command("leverage")
+def leverage_command(
+    name: str,
+    imf: Annotated[
+        int, typer.Argument(help="Initial margin fraction, ppm (200000 = 5x; 0: the market's).")
+    ],
+    market: Annotated[int, typer.Option(help="Market index.")] = 0,
+    client_order_id: CidOption = None,
+    api: ApiOption = None,
+    wallets: WalletsOption = WALLETS,
+    as_json: JsonOption = False,
+) -> None:
+    """Set the account's leverage in a market (max leverage = 1,000,000 / imf)."""
+    wallet = signer(name, wallets, api)
+    report(call(lambda: wallet.set_leverage(market, imf, client_order_id)), as_json)
 
 
 def _show(body: Any, as_json: bool, table: Callable[[Any], Table]) -> None:

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from web3.contract.contract import ContractFunction
 
+from circuits.ops.slot import PROVEN_TYPES
 from protocol import pubdata
 from protocol.ops.registry import decode_request
+from scripts import deploy as deploy_module
+from scripts.deploy import TRADING_REQUESTS, is_trading_proven
 from tests.contracts.support import USDC, Rollup, deploy, owner_bytes, reverts
 
 pytestmark = pytest.mark.devnet
@@ -99,6 +102,22 @@ def test_without_trading_the_trading_requests_are_refused(env: Rollup) -> None:
         with reverts("TradingNotEnabled"):
             KINDS[kind][0](money_path.rollup.functions, ACCOUNT).transact({"from": alice})
     money_path.queue(KINDS["withdraw"][0](money_path.rollup.functions, ACCOUNT), alice)
+
+
+def test_a_default_deployment_enables_trading_exactly_when_the_circuit_proves_it(
+    env: Rollup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``deploy_rollup``'s default: trading on where the block circuit proves every request
+    tradingEnabled admits (so none queued can stall the operator), off otherwise."""
+    default = deploy(env.w3, trading_enabled=None)
+    assert default.rollup.functions.tradingEnabled().call() == is_trading_proven()
+    monkeypatch.setattr(deploy_module, "PROVEN_TYPES", PROVEN_TYPES | TRADING_REQUESTS)
+    proven = deploy(env.w3, trading_enabled=None)
+    assert proven.rollup.functions.tradingEnabled().call()
+    alice = proven.users[0]
+    proven.deposit(alice, ACCOUNT, 10 * USDC)
+    proven.process(proven.records_for(0, 1))
+    proven.queue(KINDS["cancel_all"][0](proven.rollup.functions, ACCOUNT), alice)
 
 
 def test_committing_is_not_executing_for_spam_protection(owned: Rollup) -> None:

@@ -19,10 +19,12 @@ from protocol.eddsa import SecretKey
 from protocol.events import Event
 from protocol.jubjub import compress
 from protocol.markets import MarketParams
+from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
 from protocol.ops.pre_execution import PreExecution
 from protocol.ops.register_key import RegisterKey
+from protocol.ops.trigger_order import FireTrigger
 from protocol.params import MINIMAL, Preset
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
@@ -92,6 +94,20 @@ class Env:
         self.ops.extend(o for o, _ in done)
         return [event for _, events in done for event in events]
 
+    def run_steps(self, op: Any) -> list[Event]:
+        """``run_with_claims`` one operation at a time, checking that each matching step (an
+        order's first step, a claim, a fired trigger) writes at most one order-book leaf."""
+        out: list[Event] = []
+        while True:
+            before = get_order_leaves(self.state)
+            out.extend(self.run(op))
+            if isinstance(op, MATCHING_STEPS):
+                writes = count_book_writes(before, get_order_leaves(self.state))
+                assert writes <= 1, f"{op} wrote {writes} order-book leaves"
+            if self.state.pending is None:
+                return out
+            op = Claim(self.state.pending.account)
+
     def replay(self) -> State:
         """A fresh genesis state with every recorded block, the open one included, applied."""
         state = make_state(*self.genesis)
@@ -156,3 +172,21 @@ def assert_rejected(env: Env, op: Operation, error: type[Exception]) -> None:
     else:
         raise AssertionError(f"{op} was accepted")
     assert env.snapshot() == before
+
+
+MATCHING_STEPS = (CreateOrder, Claim, FireTrigger)  # the operations that run one matching step
+
+
+def get_order_leaves(state: State) -> dict[tuple[int, int], tuple[int, int, bool, int]]:
+    """Every resting order's leaf fields, by (market, key)."""
+    return {
+        (market.index, o.key): (o.account, o.remaining, o.reduce_only, o.expiry)
+        for market in state.markets
+        for is_ask in (False, True)
+        for o in market.book.iter_side(is_ask)
+    }
+
+
+def count_book_writes(before: dict[Any, Any], after: dict[Any, Any]) -> int:
+    """How many order-book leaves differ between two ``get_order_leaves``."""
+    return sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))

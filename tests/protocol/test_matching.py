@@ -3,6 +3,7 @@ time in force, fees, self-trade prevention, reduce-only, risk failures, cancels,
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import pytest
@@ -218,3 +219,56 @@ def test_cancel_someone_elses_order_is_rejected(env: Env) -> None:
 def test_claims_must_continue_the_pending_taker(env: Env) -> None:
     with pytest.raises(PendingTaker):
         process_operation(env.state, Claim(3))
+
+
+def test_a_remainder_left_after_the_book_stops_crossing_rests_in_one_more_claim(
+    env: Env,
+) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    env.place(4, BTC, SELL, 10_005, 1)
+    first = env.run(env.order(5, BTC, BUY, 10_005, 4))
+    assert trades(list(first)) == [(3, 10_000, 1)] and env.state.pending is not None
+    second = env.run(Claim(5))  # fills the last crossing maker: the taker still stays pending
+    assert trades(list(second)) == [(4, 10_005, 1)]
+    assert not any(isinstance(e, TakerDone) for e in second)
+    assert env.state.pending is not None and env.state.markets[BTC].book.best(SELL) is None
+    third = env.run(Claim(5))  # no crossing maker left: the remainder rests, nothing fills
+    assert trades(list(third)) == [] and TakerDone(5, BTC, 2, "rested") in third
+    assert any(isinstance(e, OrderRested) for e in third)
+    assert env.state.pending is None
+    assert env.state.markets[BTC].book.best(BUY).remaining == 2
+
+
+def test_an_ioc_remainder_is_cancelled_in_its_own_claim(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    events = env.run_with_claims(env.order(5, BTC, BUY, 10_000, 3, time_in_force=IOC))
+    assert env.ops[-2:] == [env.ops[-2], Claim(5)]
+    assert TakerDone(5, BTC, 2, "cancelled") in events and env.state.pending is None
+
+
+def test_a_taker_filled_by_its_last_maker_finishes_in_that_step(env: Env) -> None:
+    env.place(3, BTC, SELL, 10_000, 1)
+    env.place(4, BTC, SELL, 10_000, 2)
+    events = env.run(env.order(5, BTC, BUY, 10_000, 1))
+    assert TakerDone(5, BTC, 0, "filled") in events and env.state.pending is None
+
+
+def test_a_cancelled_maker_keeps_the_taker_pending_for_its_own_claim(env: Env) -> None:
+    env.place(5, BTC, SELL, 10_000, 1)  # the taker's own order: self-trade, cancelled
+    first = env.run(env.order(5, BTC, BUY, 10_000, 1))
+    assert any(isinstance(e, OrderCancelled) for e in first)
+    assert not any(isinstance(e, OrderRested | TakerDone) for e in first)
+    rest = env.run(Claim(5))
+    assert TakerDone(5, BTC, 1, "rested") in rest and env.state.pending is None
+
+
+def test_no_matching_step_writes_two_order_book_leaves(env: Env) -> None:
+    rng = random.Random(11)
+    for _ in range(60):
+        user, is_ask = rng.randrange(3, 9), rng.random() < 0.5
+        price, size = 10_000 + rng.randrange(-20, 21), rng.randrange(1, 6)
+        tif = rng.choice([TimeInForce.GTC, IOC, POST])
+        with contextlib.suppress(PostOnlyWouldCross, RiskCheckFailed):
+            env.run_steps(env.order(user, BTC, is_ask, price, size, time_in_force=tif))
+    claims = sum(isinstance(op, Claim) for op in env.ops)
+    assert claims > 10  # the run did match (run_steps checked every step)

@@ -107,7 +107,7 @@ class Exchange(RuleBasedStateMachine):
     def apply(self, op: object) -> bool:
         before = self.env.snapshot()
         try:
-            events = self.env.run_with_claims(op)
+            events = self.env.run_steps(op)
         except InvalidTransaction:
             assert self.env.snapshot() == before
             return False

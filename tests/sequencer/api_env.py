@@ -23,7 +23,7 @@ from protocol.signing import sign_tx
 from protocol.state import State, make_genesis
 from sequencer.api import ApiServer
 from sequencer.api_service import ApiService
-from sequencer.builder import build_block
+from sequencer.builder import SealedBlock, build_block
 from sequencer.store import Store
 from tests.sequencer.helpers import CHAIN_ID, FAR, USDC, chain_requests, key_of, open_accounts
 
@@ -40,6 +40,7 @@ class ApiEnv:
     service: ApiService
     server: ApiServer
     events: list[Event] = field(default_factory=list)
+    sealed: list[SealedBlock] = field(default_factory=list)  # by seal(), in order
 
     @property
     def url(self) -> str:
@@ -56,6 +57,7 @@ class ApiEnv:
             txs = self.store.get_pending_txs()
             sealed = build_block(self.state, number, self.state.timestamp + 1, [], txs)
             self.store.add_block(sealed.record, sealed.dropped)
+            self.sealed.append(sealed)
         self.server.publish_block(number)
         return number
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from protocol.ops.claim import Claim
 from protocol.ops.transfer import Transfer
+from protocol.pubdata import OpType
 from protocol.signing import sign_tx
+from sequencer import api_service, codec
 from sequencer.sdk import Ack, ApiClient, ApiRequestError, Wallet
 from tests.sequencer.api_env import ApiEnv, start_api_env
 from tests.sequencer.helpers import CHAIN_ID, FAR, USDC, key_of
@@ -56,3 +59,31 @@ def test_a_batch_and_a_stream(env: ApiEnv) -> None:
         stream.close()
         assert client.book(0)["asks"] == [[10_100, 2]]
         assert client.trades(0) == []
+
+
+def test_a_wallet_trades_once_the_circuit_proves_trading(
+    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the trading types proven (told so here: the rules only), the API logs a wallet's
+    orders, cancel-all and leverage change, and the builder includes them with their claims."""
+    trading = codec.get_l2_types(frozenset(OpType))
+    monkeypatch.setattr(codec, "L2_TYPES", trading)
+    monkeypatch.setattr(api_service, "PROVABLE", frozenset(trading.values()))
+    with ApiClient(env.url) as client:
+        alice, bob = (Wallet(client, a, key_of(a), CHAIN_ID) for a in (3, 4))
+        alice.place_order(0, True, 1, 10_000)
+        alice.place_order(0, True, 1, 10_010)
+        alice.place_order(0, True, 1, 10_500)
+        bob.set_leverage(0, 200_000)
+        assert bob.place_order(0, False, 3, 10_010).type == "create_order"
+        assert alice.cancel_all().type == "cancel_all"
+        number = env.seal()
+        ops = client.batch(number)["operations"]  # the users' transactions (claims aside)
+        assert [op["type"] for op in ops] == [
+            "create_order", "create_order", "create_order", "set_leverage", "create_order",
+            "cancel_all",
+        ]  # fmt: skip
+        claims = [op for op in env.sealed[-1].block.operations if isinstance(op, Claim)]
+        assert len(claims) == 2  # a fill at 10,010, then the rest of the 3 lots rests
+        assert client.account(4)["positions"][0]["size"] == 2
+        assert client.book(0)["bids"] == [[10_010, 1]] and client.book(0)["asks"] == []

@@ -1,0 +1,130 @@
+"""The builder with trading: an order gets its claims in the same block, one matching step
+each; an order whose claims do not fit waits for the next block, one that fits in no block is
+dropped; no block ends with a pending taker; the rules' process_block replays what was sealed.
+
+The codec takes the trading types once the block circuit proves them (``PROVEN_TYPES``); here it
+is told to take them already, since these tests run the rules only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from protocol.block import process_block
+from protocol.commitment import update_state_root
+from protocol.ops import forced_order
+from protocol.ops.claim import Claim
+from protocol.ops.create_order import CreateOrder
+from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.registry import request_of
+from protocol.pubdata import ORDER_FLAG_MARKET, OpType
+from sequencer import codec
+from sequencer.builder import SealedBlock, build_block
+from sequencer.codec import CodecError, encode_tx
+from tests.protocol.helpers import BTC, PRESET, Env, owner_of
+from tests.sequencer.helpers import chain_requests
+
+SLOTS = 6
+BUY, SELL = False, True
+
+
+@pytest.fixture
+def trading_codec(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(codec, "L2_TYPES", codec.get_l2_types(frozenset(OpType)))
+    yield
+
+
+def book_env(makers: int) -> Env:
+    """Accounts 3..8 funded; account 3 rests ``makers`` asks of 1 lot at 10,000, 10,001, ..."""
+    env = Env(preset=PRESET.with_overrides(ops_per_block=SLOTS))
+    env.open_many(6, 10_000_000)
+    for i in range(makers):
+        env.place(3, BTC, SELL, 10_000 + i, 1)
+    return env
+
+
+def seal(env: Env, txs: list[tuple[int, bytes]]) -> SealedBlock:
+    state = env.state
+    return build_block(state, state.block_number + 1, state.timestamp + 1, [], txs)
+
+
+def test_an_order_and_its_claims_fill_the_block_in_order(trading_codec: None) -> None:
+    env = book_env(2)
+    order: CreateOrder = env.order(4, BTC, BUY, 10_001, 3)
+    sealed = seal(env, [(1, encode_tx(order))])
+    # first step fills 10,000; a claim fills 10,001; one more claim rests the remainder
+    assert list(sealed.block.operations[:3]) == [order, Claim(4), Claim(4)]
+    assert [r[0] for r in sealed.records] == [
+        OpType.CREATE_ORDER, OpType.CLAIM, OpType.CLAIM, *[OpType.NOOP] * (SLOTS - 3)
+    ]  # fmt: skip
+    assert sealed.record.l2_seqs == (1,) and env.state.pending is None
+    rested = env.state.markets[BTC].book.best(BUY)
+    assert rested is not None and (rested.account, rested.remaining) == (4, 1)
+
+
+def test_an_order_whose_claims_do_not_fit_waits_for_the_next_block(trading_codec: None) -> None:
+    env = book_env(6)
+    txs = [(1 + i, encode_tx(env.order(5 + i, BTC, BUY, 10_000 + i, 1))) for i in range(3)]
+    # fills 10,003, 10,004 and 10,005, then one more claim rests 2 lots: 4 operations, 3 left
+    second: CreateOrder = env.order(4, BTC, BUY, 10_005, 5)
+    txs.append((4, encode_tx(second)))
+    sealed = seal(env, txs)
+    assert sealed.record.l2_seqs == (1, 2, 3) and sealed.dropped == {}
+    assert env.state.pending is None and env.state.accounts[4].nonce == second.nonce
+    later = seal(env, [txs[3]])
+    assert later.record.l2_seqs == (4,)
+    assert [type(op) for op in later.block.operations[:4]] == [CreateOrder, *[Claim] * 3]
+
+
+def test_an_order_needing_more_steps_than_a_block_holds_is_dropped(trading_codec: None) -> None:
+    env = book_env(SLOTS)
+    greedy: CreateOrder = env.order(4, BTC, BUY, 10_000 + SLOTS, SLOTS + 1)
+    after: CreateOrder = env.order(5, BTC, SELL, 20_000 // 2 + 500, 1)  # rests, one step
+    before = update_state_root(env.state)
+    sealed = seal(env, [(1, encode_tx(greedy)), (2, encode_tx(after))])
+    assert sealed.dropped[1].startswith("TooManySteps")
+    assert sealed.record.l2_seqs == (2,) and env.state.pending is None
+    assert len(list(env.state.markets[BTC].book.iter_side(SELL))) == SLOTS + 1
+    assert before != sealed.state_root
+
+
+def test_the_rules_replay_a_sealed_trading_block(trading_codec: None) -> None:
+    env, twin = book_env(3), book_env(3)  # the same steps: the same state
+    sealed = seal(env, [(1, encode_tx(env.order(4, BTC, BUY, 10_002, 5)))])
+    assert sum(isinstance(op, Claim) for op in sealed.block.operations) == 3
+    process_block(twin.state, sealed.block)
+    assert update_state_root(twin.state) == sealed.state_root
+
+
+def test_trading_types_are_refused_until_proven() -> None:
+    env = book_env(0)
+    assert OpType.CREATE_ORDER not in codec.PROVEN_TYPES  # today: the block circuit's work
+    with pytest.raises(CodecError):
+        encode_tx(env.order(4, BTC, BUY, 10_000, 1))
+
+
+def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
+    trading_codec: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(codec, "PROVEN_TYPES", codec.PROVEN_TYPES | {OpType.FORCED_ORDER})
+    env = book_env(7)
+
+    def market_buy(size: int) -> bytes:
+        record = forced_order.RECORD.make(
+            account=5, owner=owner_of(5), market=BTC, flags=ORDER_FLAG_MARKET, price=10_100,
+            size=size,
+        )  # fmt: skip
+        return request_of(record.encode())
+
+    # 3 lots over 3 makers: 3 operations; then 4 lots over 4 makers: 4, with 3 slots left
+    requests = chain_requests([market_buy(3), market_buy(4)])
+    filler = [(1, encode_tx(env.order(4, BTC, BUY, 9_000, 1)))]
+    sealed = build_block(env.state, 2, env.state.timestamp + 1, requests, filler)
+    assert [type(op) for op in sealed.block.operations[:4]] == [
+        ForcedOrder, Claim, Claim, CreateOrder
+    ]  # fmt: skip
+    assert sealed.priority_count == 1 and sealed.record.l2_seqs == (1,)
+    assert env.state.pending is None and env.state.accounts[5].get_size(BTC) == 3
+    later = build_block(env.state, 3, env.state.timestamp + 1, requests[1:], [])
+    assert later.priority_count == 1 and env.state.accounts[5].get_size(BTC) == 7

@@ -1,0 +1,134 @@
+"""The operator's index prices: the scripted devnet feed (deterministic, within its amplitude,
+markets out of phase), the price file (CSV or JSON Lines, the last price at or before a block,
+one clear error per bad line), and pre-execution in the builder: one operation per market at the
+start of the block, its prices recorded with the block so that replaying it needs no feed; the
+operator inserts none while the block circuit does not prove pre-execution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from protocol.pubdata import OpType
+from protocol.types import PPM
+from scripts.commands.common import CommandError
+from scripts.commands.operator import load_price_file
+from sequencer import operator as operator_module
+from sequencer.builder import BuilderError, build_block, replay_block
+from sequencer.mempool import Mempool
+from sequencer.operator import Operator
+from sequencer.price_feed import FilePriceFeed, PriceFeedError, ScriptedFeed
+from sequencer.store import Store
+from tests.sequencer.helpers import CONFIG, USDC, chain_requests, open_accounts, transfer
+
+BASES = tuple(m.index_price for m in CONFIG.markets)
+
+
+def test_the_scripted_feed_is_a_function_of_time_within_its_amplitude() -> None:
+    feed = ScriptedFeed(BASES, period_s=3600, amplitude_ppm=20_000)
+    seen = set()
+    for t in range(0, 7200, 60):
+        prices = feed.get_index_prices(t, BASES)
+        assert prices == ScriptedFeed(BASES, 3600, 20_000).get_index_prices(t, [1, 1])
+        for base, price in zip(BASES, prices, strict=True):
+            assert base * (PPM - 20_000) // PPM <= price <= base * (PPM + 20_000) // PPM
+        seen.add(prices)
+    assert len(seen) > 20
+    assert feed.get_index_prices(0, BASES)[0] == BASES[0] * (PPM - 20_000) // PPM
+    assert feed.get_index_prices(1800, BASES)[0] == BASES[0] * (PPM + 20_000) // PPM
+    assert feed.get_index_prices(0, BASES)[1] == BASES[1]  # a quarter period later: the middle
+
+
+def test_a_csv_price_file_gives_the_last_price_at_or_before_the_block(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text("timestamp,market,price\n# a comment\n100,0,10100\n50,0,9900\n\n200,1,3100\n")
+    feed = FilePriceFeed.load(path, 2, CONFIG.preset.price_bits)
+    assert feed.get_index_prices(10, (10_000, 3_000)) == (10_000, 3_000)  # none yet: current
+    assert feed.get_index_prices(50, (10_000, 3_000)) == (9_900, 3_000)
+    assert feed.get_index_prices(199, (1, 1)) == (10_100, 1)
+    assert feed.get_index_prices(10**9, (1, 1)) == (10_100, 3_100)
+
+
+def test_a_json_lines_price_file_reads_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "prices.jsonl"
+    path.write_text(
+        '{"timestamp": 100, "market": 0, "price": 10100}\n'
+        '{"timestamp": 200, "market": 1, "price": 3100}\n'
+    )
+    feed = FilePriceFeed.load(path, 2, CONFIG.preset.price_bits)
+    assert feed.get_index_prices(200, (1, 1)) == (10_100, 3_100)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("100,2,10000\n", ":1: no market 2"),
+        ("1,0,1\n100,0,0\n", ":2: price 0 not in"),
+        ("100,0,65536\n", "price 65536 not in"),
+        ("100,0\n", "line 1: need timestamp,market,price"),
+        ("100,zero,5\n", "is not three integers"),
+        ('{"timestamp": 1, "market": 0}\n', "need exactly the keys"),
+        ('{"timestamp": 1, "market": 0, "price": 1.5}\n', "must be integers"),
+        ("{oops\n", "not JSON"),
+        ("-5,0,100\n", "negative timestamp"),
+    ],
+)
+def test_a_bad_price_file_is_refused_naming_the_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text(text)
+    with pytest.raises(PriceFeedError, match=message):
+        FilePriceFeed.load(path, 2, CONFIG.preset.price_bits)
+    with pytest.raises(CommandError, match=message):  # the CLI's one line
+        load_price_file(path, CONFIG)
+
+
+def test_a_missing_price_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="cannot read the price file"):
+        load_price_file(tmp_path / "none.csv", CONFIG)
+
+
+def test_pre_execution_opens_the_block_and_replays_from_the_store(tmp_path: Path) -> None:
+    store = Store(tmp_path / "op.sqlite")
+    state = CONFIG.make_genesis()
+    store.add_requests(chain_requests(open_accounts([3, 4], 10 * USDC)), "c", 1)
+    first = build_block(state, 1, 1_000, store.get_requests(0, 4), [])
+    store.add_block(first.record, first.dropped)
+    seq = Mempool(store).submit(transfer(3, 0, 4, USDC))
+    prices = (10_050, 2_990)
+    second = build_block(state, 2, 2_000, [], [(seq, store.get_tx(seq))], prices)
+    store.add_block(second.record, second.dropped)
+    types = [r[0] for r in second.records]
+    assert types == [OpType.PRE_EXECUTION, OpType.PRE_EXECUTION, OpType.TRANSFER, OpType.NOOP]
+    assert [m.data.index_price for m in state.markets] == list(prices)
+    assert store.get_blocks()[1] == second.record and second.record.index_prices == prices
+
+    again = CONFIG.make_genesis()
+    for record in store.get_blocks():
+        replayed = replay_block(again, store, record)
+    assert replayed.state_root == second.state_root
+    (taken,) = store.discard_blocks_from(2)
+    assert taken.index_prices == prices and store.get_blocks()[-1].index_prices == ()
+
+
+def test_a_price_the_rules_refuse_stops_the_builder() -> None:
+    state = CONFIG.make_genesis()
+    with pytest.raises(BuilderError, match="pre-execution of market 1"):
+        build_block(state, 1, 1_000, [], [], (10_000, 1 << CONFIG.preset.price_bits))
+    assert state.block_number == 0  # nothing applied
+
+
+def test_the_operator_runs_pre_execution_only_once_it_is_proven(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state = CONFIG.make_genesis()
+    operator = SimpleNamespace(state=state, feed=ScriptedFeed(BASES))
+    assert OpType.PRE_EXECUTION not in operator_module.PROVEN_TYPES  # the circuit's work
+    assert Operator.get_index_prices(operator, 1_800) == ()  # type: ignore[arg-type]
+    proven = operator_module.PROVEN_TYPES | {OpType.PRE_EXECUTION}
+    monkeypatch.setattr(operator_module, "PROVEN_TYPES", proven)
+    prices = Operator.get_index_prices(operator, 1_800)  # type: ignore[arg-type]
+    assert prices == ScriptedFeed(BASES).get_index_prices(1_800, BASES) and len(prices) == 2
