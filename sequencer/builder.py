@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from circuits.ops.slot import PROVEN_TYPES
 from protocol import pubdata
 from protocol.block import (
     Block,
@@ -38,6 +39,7 @@ from protocol.ops.pre_execution import PreExecution
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
 from sequencer.store import BlockRecord, QueuedRequest, Store
+from sequencer.witness import UnprovableOperationError, check_provable
 
 
 class BuilderError(RuntimeError):
@@ -96,7 +98,11 @@ class _Draft:
         Raises (the state as it was) TooManySteps if they need more than ``capacity`` slots
         (what any block has for them), _Wait if more than this block has left."""
         with state.transaction():
+            check_provable(state, op)
             done = process_operation_with_claims(state, op, capacity)
+            for step, _ in done[1:]:  # claims: each is one more operation the circuit proves
+                if step.op_type() not in PROVEN_TYPES:
+                    raise UnprovableOperationError(f"{type(step).__name__} is not proven yet")
             if len(done) > self.slots - len(self.ops):
                 raise _Wait
             records = [compute_record(o, events) for o, events in done]
@@ -155,6 +161,10 @@ def _add_pre_execution(state: State, draft: _Draft, index_prices: Sequence[int])
             raise BuilderError(f"pre-execution of market {market} at {price}: {e}") from e
 
 
+# what makes a queued request impossible to include: the operator stops (BuilderError)
+REQUEST_ERRORS = (CodecError, pubdata.PubdataError, InvalidTransaction, UnprovableOperationError)
+
+
 def _add_requests(
     state: State, draft: _Draft, requests: Sequence[QueuedRequest], capacity: int
 ) -> int:
@@ -168,7 +178,12 @@ def _add_requests(
             draft.apply_with_claims(state, decode_priority_request(request.request), capacity)
         except _Wait:
             break
-        except (CodecError, pubdata.PubdataError, InvalidTransaction) as e:
+        except (
+            CodecError,
+            pubdata.PubdataError,
+            InvalidTransaction,
+            UnprovableOperationError,
+        ) as e:
             raise BuilderError(f"priority request {request.id} cannot be processed: {e}") from e
         taken += 1
     return taken

@@ -128,6 +128,12 @@ def capture_book_of(state: State, circuit: OpCircuit, op: Operation) -> BookWitn
     return capture_book(state, market, key)
 
 
+def check_provable(state: State, op: Operation) -> None:
+    """Raises UnprovableOperationError if the block circuit cannot prove ``op`` applied to
+    ``state`` now (the builder asks before it takes an operation into a block)."""
+    _get_circuit(state, op)
+
+
 def _get_circuit(state: State, op: Operation) -> OpCircuit:
     circuit = _CIRCUIT_OF.get(type(op))
     if circuit is None:

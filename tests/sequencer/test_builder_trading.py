@@ -2,8 +2,11 @@
 each; an order whose claims do not fit waits for the next block, one that fits in no block is
 dropped; no block ends with a pending taker; the rules' process_block replays what was sealed.
 
-The codec takes the trading types once the block circuit proves them (``PROVEN_TYPES``); here it
-is told to take them already, since these tests run the rules only."""
+The codec and the builder take an operation once the block circuit proves it (``PROVEN_TYPES``,
+``sequencer.witness.check_provable``); the ``trading_codec`` tests tell them to take every
+trading operation already (fills included), since they run the rules only. The last tests show
+what the operator does today: an order that would fill is dropped, with its reason, and the
+block is sealed without it."""
 
 from __future__ import annotations
 
@@ -14,12 +17,13 @@ import pytest
 from protocol.block import process_block
 from protocol.commitment import update_state_root
 from protocol.ops import forced_order
+from protocol.ops.cancel_all import CancelAll
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.registry import request_of
 from protocol.pubdata import ORDER_FLAG_MARKET, OpType
-from sequencer import codec
+from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import CodecError, encode_tx
 from tests.protocol.helpers import BTC, PRESET, Env, owner_of
@@ -32,12 +36,14 @@ BUY, SELL = False, True
 @pytest.fixture
 def trading_codec(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(codec, "L2_TYPES", codec.get_l2_types(frozenset(OpType)))
+    monkeypatch.setattr(builder, "PROVEN_TYPES", frozenset(OpType))
+    monkeypatch.setattr(builder, "check_provable", lambda state, op: None)
     yield
 
 
-def book_env(makers: int) -> Env:
+def book_env(makers: int, signatures: bool = False) -> Env:
     """Accounts 3..8 funded; account 3 rests ``makers`` asks of 1 lot at 10,000, 10,001, ..."""
-    env = Env(preset=PRESET.with_overrides(ops_per_block=SLOTS))
+    env = Env(preset=PRESET.with_overrides(ops_per_block=SLOTS), signatures=signatures)
     env.open_many(6, 10_000_000)
     for i in range(makers):
         env.place(3, BTC, SELL, 10_000 + i, 1)
@@ -97,11 +103,20 @@ def test_the_rules_replay_a_sealed_trading_block(trading_codec: None) -> None:
     assert update_state_root(twin.state) == sealed.state_root
 
 
-def test_trading_types_are_refused_until_proven() -> None:
+def test_types_not_proven_yet_are_refused() -> None:
     env = book_env(0)
-    assert OpType.CREATE_ORDER not in codec.PROVEN_TYPES  # today: the block circuit's work
+    assert OpType.CANCEL_ALL not in codec.PROVEN_TYPES  # today: the block circuit's work
     with pytest.raises(CodecError):
-        encode_tx(env.order(4, BTC, BUY, 10_000, 1))
+        encode_tx(env.signed(CancelAll, 4))
+
+
+def test_an_order_that_would_fill_is_dropped_and_one_that_rests_is_taken() -> None:
+    env = book_env(1, signatures=True)  # an ask at 10,000
+    crossing, resting = env.order(4, BTC, BUY, 10_000, 1), env.order(5, BTC, BUY, 9_999, 1)
+    sealed = seal(env, [(1, encode_tx(crossing)), (2, encode_tx(resting))])
+    assert sealed.dropped.keys() == {1} and "UnprovableOperationError" in sealed.dropped[1]
+    assert sealed.record.l2_seqs == (2,) and sealed.block.operations[0] == resting
+    assert env.state.pending is None and len(env.state.markets[BTC].book.orders) == 2
 
 
 def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
