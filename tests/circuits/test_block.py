@@ -1,7 +1,8 @@
 """The block circuit against the rules (``protocol.block.process_block``).
 
 - Differential: for random blocks of money-path operations, valid or not, the circuit's public
-  inputs equal the native old and new state roots and ``protocol.pubdata``'s commitment, and an
+  inputs equal the native old and new state roots, the timestamp and ``protocol.blob``'s batch
+  data (the contract's digest, the challenge the circuit derives, the folded evaluation), and an
   operation the rules refuse has no satisfying slot witness.
 - Refusals and tampering are rejected by the constraint check, which names the constraint.
 - Setup mode builds the same system; one real Groth16 run (``prove`` marker) shows that a proof
@@ -27,7 +28,7 @@ from circuits.block import (
     build_block_circuit,
 )
 from circuits.r1cs import UnsatisfiedConstraintError
-from protocol import jubjub, pubdata
+from protocol import blob, jubjub, pubdata
 from protocol.block import Block, Operation, process_block, process_block_header
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction
@@ -101,11 +102,14 @@ def next_block(state: State, ops: list[Operation], dt: int = 10) -> Block:
 
 
 def native_public_inputs(state: State, block: Block) -> list[int]:
-    """What the contract and the rules say: old root, new root, commitment."""
+    """What the contract and the rules say: old root, new root, timestamp, and the batch data
+    of the pubdata posted as calldata (``protocol.blob.compute_batch_data``)."""
     old = update_state_root(state)
     result = process_block(state, block)
     records = pubdata.compute_batch_pubdata(result.records, state.preset.ops_per_block)
-    return [old, update_state_root(state), pubdata.compute_commitment(block.timestamp, records)]
+    new, ts = update_state_root(state), block.timestamp
+    data = blob.compute_batch_data(blob.compute_calldata_hash(records), records, ts, old, new)
+    return [old, new, ts, data.data_hash, data.challenge, data.evaluation]
 
 
 def check_block(state: State, block: Block) -> None:
@@ -352,8 +356,10 @@ def test_a_forced_witness_of_a_valid_operation_is_the_real_one() -> None:
         scratch = started_block(state)
         real = build_block_witness(state, block)
         forced = forced_witness(scratch, op, real.slots[0].record)
-        # (its clock starts at the block's own timestamp: the header's check is not at stake)
-        assert replace(forced, old_timestamp=real.old_timestamp) == real, type(op).__name__
+        # (its clock starts at the block's own timestamp: the header's check is not at stake;
+        # its digest is any value, the challenge and evaluation being the circuit's outputs)
+        same = replace(forced, old_timestamp=real.old_timestamp, data_hash=real.data_hash)
+        assert same == real, type(op).__name__
     cs, values = build_block_circuit(PRESET, CHAIN_ID, forced)
     assert values is not None
     cs.check(values)
@@ -418,7 +424,8 @@ def _set(offset: int, value: int) -> Callable[[bytearray], None]:
         ),
         ([RegisterKey(3, owner_of(3), key_bytes(7))], 59, 0, "slot0/register_key/status_field"),
         ([Deposit(3, owner_of(3), 5)], 40, 1, "slot0/deposit/unused_bytes_zero"),
-        ([Deposit(3, owner_of(3), 5)], 26, 0, "commitment_is_public"),  # another depositor
+        # another depositor: the data commitment, hence the challenge, moves
+        ([Deposit(3, owner_of(3), 5)], 26, 0, "challenge_is_public"),
         (
             [signed(Transfer(3, 0, FAR, 4, 5), 3)],
             20,

@@ -105,7 +105,7 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
     inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
     inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
     inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
-    return inputs | {"slot0/expiry/expiry": slot.expiry}
+    return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 
 
 # -- a violation: a forced slot and what the prover replaces -------------------------------------
