@@ -141,7 +141,8 @@ def _read_blob_pubdata(w3: Web3, tx: Any, number: int, length: int) -> tuple[byt
 def _as_tuple(value: Any) -> tuple[Any, ...]:
     """A decoded struct argument (web3 gives a tuple or a dict-like by field name)."""
     if isinstance(value, dict):
-        return (value["batchNumber"], value["timestamp"], value["newStateRoot"], value["pubdata"])
+        fields = ("batchNumber", "timestamp", "newStateRoot", "l1Records", "challenge")
+        return tuple(value[f] for f in (*fields, "pubdata", "blobOpening"))
     return tuple(value)
 
 
