@@ -448,6 +448,27 @@ def test_a_changed_record_byte_is_rejected(
     assert err.value.name == constraint
 
 
+def test_on_the_blob_path_the_circuits_evaluation_is_ckzgs_opening_of_the_posted_blob() -> None:
+    """With blobs, d digests the blob's versioned hash, and the circuit's e at its own z is
+    ckzg's y of the very blob the batch posts (what the precompile checks) folded with the L1
+    records' value that the contract computes from calldata."""
+    from sequencer import kzg
+
+    state = new_state()
+    block = next_block(state, [Deposit(3, owner_of(3), 5), Deposit(4, owner_of(4), 7)])
+    result = process_block(copy.deepcopy(state), block)
+    records = pubdata.compute_batch_pubdata(result.records, PRESET.ops_per_block)
+    cs, values = build_block_inputs(state, block, blob.DataAvailability.BLOBS)
+    cs.check(values)
+    _, _, _, d, z, e = cs.public_inputs(values)
+    opening = kzg.open_blob(records, z)
+    l1 = blob.get_l1_records(records)
+    assert d == blob.compute_data_hash(opening.versioned_hash, l1)
+    assert kzg.is_valid_opening(opening.commitment, z, opening.y, opening.proof)
+    y_l1 = blob.evaluate_l1_records(l1, PRESET.ops_per_block, z)
+    assert e == blob.fold_evaluations(opening.y, y_l1, z)
+
+
 def test_a_changed_old_root_is_rejected() -> None:
     _, witness, expected = _honest([Deposit(3, owner_of(3), 5)])
     cs, values = build_block_circuit(PRESET, CHAIN_ID, witness)
