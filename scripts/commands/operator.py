@@ -36,7 +36,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from protocol.blob import DataAvailability
 from protocol.params import get_preset
 from scripts import chain, devnet
-from scripts.commands.common import cli_errors
+from scripts.commands.common import CommandError, cli_errors
 from scripts.deployment import (
     DEPLOYMENT_FILE,
     KEYS_DIR,
@@ -177,9 +177,15 @@ def open_operator(
     rollup = deployment.get_rollup(w3)
     key = get_validator_key(deployment.validator)
     link = L1Link(w3, rollup, deployment.validator, deployment.start_block, confirmations, key)
+    data = get_data_path(rollup)
+    if data is DataAvailability.BLOBS and key is None:
+        raise CommandError(
+            f"this deployment posts blobs, signed by the validator {deployment.validator}: "
+            "set ZKPERP_VALIDATOR_KEY to its private key"
+        )
     preset = deployment.config.preset
     circuits = CircuitProvers.load(preset, deployment.config.chain_id, KEYS_DIR)
-    circuits.data = get_data_path(rollup)
+    circuits.data = data
     prover: BlockProver | ProofPool = circuits
     if ray_address is not None or provers > 1:
         from sequencer.ray_pool import RayProofPool  # imports Ray: only when asked
