@@ -2,9 +2,10 @@
 
 The mainnet block (1,024 slots, tens of millions of constraints) is not built whole: it is
 counted from blocks of two and three slots (the first two slots cost a little more than the
-rest, every slot after them the same) plus the commitment's sponge, whose length depends on the
-record count (``counted_block_cost``); the count is checked against a whole build at the smaller
-presets, here and in the tests.
+rest, every slot after them the same) plus the data binding (the commitment's sponge, the
+challenge, the two blob evaluations: PROTOCOL 9.9), whose size depends on the record count
+(``counted_block_cost``); the count is checked against a whole build at the smaller presets,
+here and in the tests.
 
 Run: ``.venv/bin/python bench/constraints.py [--quick]`` (prints the Markdown tables of
 docs/PERFORMANCE.md, section "Circuits: constraints per gadget"; ``--quick``, what the tests
