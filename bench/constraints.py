@@ -2,9 +2,10 @@
 
 The mainnet block (1,024 slots, tens of millions of constraints) is not built whole: it is
 counted from blocks of two and three slots (the first two slots cost a little more than the
-rest, every slot after them the same) plus the commitment's sponge, whose length depends on the
-record count (``counted_block_cost``); the count is checked against a whole build at the smaller
-presets, here and in the tests.
+rest, every slot after them the same) plus the data binding (the commitment's sponge, the
+challenge, the two blob evaluations: PROTOCOL 9.9), whose size depends on the record count
+(``counted_block_cost``); the count is checked against a whole build at the smaller presets,
+here and in the tests.
 
 Run: ``.venv/bin/python bench/constraints.py [--quick]`` (prints the Markdown tables of
 docs/PERFORMANCE.md, section "Circuits: constraints per gadget"; ``--quick``, what the tests
@@ -30,11 +31,12 @@ from circuits.gadgets import (
     poseidon,
     smt,
 )
+from circuits.gadgets.blob import bind_data
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.jubjub import PointVar
 from circuits.r1cs import Builder, LinearCombination
 from protocol.params import PRESETS, Preset
-from protocol.pubdata import CHUNK_BYTES, DOMAIN_PUBDATA, OP_BYTES
+from protocol.pubdata import OP_BYTES
 
 Wires = list[LinearCombination]
 Cost = tuple[int, int]  # constraints, wires
@@ -110,30 +112,31 @@ def built_cost(name: str, preset: Preset) -> Cost:
     return len(system.constraints), system.num_wires
 
 
-def sponge_cost(inputs: int) -> Cost:
-    """What the block's commitment sponge over ``inputs`` field elements adds (its inputs are
-    free combinations of wires the slots already have)."""
+def data_cost(slots: int) -> Cost:
+    """What binding ``slots`` records to the posted data adds (``circuits.gadgets.blob``'s
+    ``bind_data``: the commitment sponge, the challenge, both evaluations; the records' bytes
+    are wires the slots already have, the digest ``d`` its own input)."""
     cs = Builder(witness=False)
-    poseidon.sponge(cs, [cs.private(f"in{i}", None) for i in range(inputs)], DOMAIN_PUBDATA)
+    records = [[cs.private(f"r{s}_{k}", None) for k in range(OP_BYTES)] for s in range(slots)]
+    ts, old, new, d = (cs.private(name, None) for name in ("ts", "old", "new", "d"))
+    with cs.scope("data"):
+        z, e = bind_data(cs, records, ts, old, new, d)
+    cs.expose("z", z)
+    cs.expose("e", e)
     system, _ = cs.finalize()
-    return len(system.constraints), system.num_wires - 1 - inputs
-
-
-def commitment_inputs(slots: int) -> int:
-    """The timestamp and the 31-byte chunks of ``slots`` records."""
-    return 1 + -(-slots * OP_BYTES // CHUNK_BYTES)
+    return len(system.constraints), system.num_wires - 1 - slots * OP_BYTES - 4
 
 
 def counted_block_cost(preset: Preset) -> Cost:
     """The block's constraints and wires (``ops_per_block`` at least 2) from blocks of two and
     three slots: the first two slots, the header and the state roots, then ``n - 2`` further
-    slots at what the third one costs, then the commitment's sponge at ``n`` records."""
+    slots at what the third one costs, then the data binding at ``n`` records."""
     n = preset.ops_per_block
     two, three = (built_cost("block", replace(preset, ops_per_block=k)) for k in (2, 3))
-    s2, s3, sn = (sponge_cost(commitment_inputs(k)) for k in (2, 3, n))
-    c2, w2 = two[0] - s2[0], two[1] - s2[1]  # without their sponges
-    c3, w3 = three[0] - s3[0], three[1] - s3[1]
-    return c2 + (n - 2) * (c3 - c2) + sn[0], w2 + (n - 2) * (w3 - w2) + sn[1]
+    d2, d3, dn = (data_cost(k) for k in (2, 3, n))
+    c2, w2 = two[0] - d2[0], two[1] - d2[1]  # without their data parts
+    c3, w3 = three[0] - d3[0], three[1] - d3[1]
+    return c2 + (n - 2) * (c3 - c2) + dn[0], w2 + (n - 2) * (w3 - w2) + dn[1]
 
 
 def circuit_cost(name: str, preset: Preset) -> tuple[Cost, bool]:

@@ -1,8 +1,9 @@
 """The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block`` on
 the money path (docs/PROTOCOL.md 8.C and 9).
 
-Public inputs, in order: ``old_state_root``, ``new_state_root``, ``commitment``. Private: the
-timestamps before and of the block, the book root, every market's leaf fields (a
+Public inputs, in order (``PUBLIC_INPUTS``): ``old_state_root``, ``new_state_root``,
+``timestamp``, ``data_hash``, ``challenge``, ``evaluation`` (``define_public_inputs``). Private:
+the timestamp before the block, the book root, every market's leaf fields (a
 :class:`MarketWitness` per market index) and per slot a :class:`SlotWitness`: its 64-byte
 record, accounts A and B as they are before the slot (leaf fields and Merkle siblings), the
 signed expiry and the signature.
@@ -13,9 +14,13 @@ signed expiry and the signature.
   root is the old state root's market root), and the new market root is recomputed from them
   at the block's end only when a slot wrote market data (none does yet).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
-- Commitment (``protocol.pubdata.compute_commitment``): ``sponge([timestamp, c_0, ...],
-  DOMAIN_PUBDATA)`` over the records cut into 31-byte chunks; the chunks are combinations of
-  the records' bit wires, so they cost nothing but the sponge.
+- Data (``protocol.blob.compute_batch_data``, ``circuits/gadgets/blob.py``'s ``bind_data``):
+  the records cut into 31-byte chunks are the blob's field elements (combinations of the
+  records' bit wires, free); the circuit commits to them with ``c = sponge([timestamp, c_0,
+  ...], DOMAIN_PUBDATA)``, derives ``z = hash4(c, data_hash, old_root, new_root)`` and exposes
+  ``z`` and ``e = y + z^4096 · y_l1``, the values at ``z`` of the records' polynomial and of
+  their L1 records'. The contract computes ``data_hash`` from what it received and checks ``e``
+  (PROTOCOL 9.9).
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
+from circuits.gadgets.blob import bind_data
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import MarketVars, compute_market_root, hash_market_params
-from circuits.gadgets.poseidon import hash4, sponge
+from circuits.gadgets.poseidon import hash4
 from circuits.ops.common import (
     MARKET_DATA,
     MARKET_PARAMS,
@@ -43,11 +49,11 @@ from circuits.ops.slot import (
     define_slot,
     get_dummy_signature,
 )
-from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination, weighted_sum
+from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination
 from protocol.field import R
 from protocol.markets import Market, MarketParams
 from protocol.params import Preset
-from protocol.pubdata import CHUNK_BYTES, DOMAIN_PUBDATA, OP_BYTES
+from protocol.pubdata import OP_BYTES
 from protocol.smt import SparseMerkleTree
 
 __all__ = [
@@ -62,7 +68,14 @@ __all__ = [
     "sample_block_witness",
 ]
 
-PUBLIC_INPUTS = ("old_state_root", "new_state_root", "commitment")
+PUBLIC_INPUTS = (
+    "old_state_root",
+    "new_state_root",
+    "timestamp",
+    "data_hash",
+    "challenge",
+    "evaluation",
+)
 
 
 @dataclass(frozen=True)
@@ -93,24 +106,12 @@ class BlockWitness:
     book_root: int
     markets: tuple[MarketWitness, ...]  # one per market index (2^market_tree_depth)
     slots: tuple[SlotWitness, ...]  # exactly ops_per_block, padded with noops
+    data_hash: int  # the contract's digest d of the posted data (protocol.blob.compute_data_hash)
 
 
 def _check_preset(preset: Preset) -> None:
     if preset.amount_bits != 64 or preset.collateral_bits != 64:
         raise ValueError("the records carry 8-byte amounts: amount and collateral bits must be 64")
-
-
-def compute_chunks(records: Sequence[RecordVars]) -> list[LinearCombination]:
-    """``protocol.pubdata.compute_chunks`` of the records' bytes: 31-byte big-endian chunks,
-    the last one zero-padded at the end."""
-    data = [byte for record in records for byte in record.bytes]
-    chunks = []
-    for start in range(0, len(data), CHUNK_BYTES):
-        piece = data[start : start + CHUNK_BYTES]
-        chunks.append(
-            weighted_sum([256 ** (CHUNK_BYTES - 1 - p) for p in range(len(piece))], piece)
-        )
-    return chunks
 
 
 def _define_header(
@@ -175,11 +176,25 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
             new_market_root = compute_market_root(cs, running.markets)
         old_state_root = hash4(cs, first_root, first.book_root, old_market_root, old_ts)
         new_state_root = hash4(cs, root, running.book_root, new_market_root, ts)
-    with cs.scope("commitment"):
-        commitment = sponge(cs, [ts, *compute_chunks(records)], DOMAIN_PUBDATA)
-    for name, value in zip(
-        PUBLIC_INPUTS, (old_state_root, new_state_root, commitment), strict=True
-    ):
+    define_public_inputs(cs, w, records, ts, old_state_root, new_state_root)
+
+
+def define_public_inputs(
+    cs: Builder,
+    w: BlockWitness | None,
+    records: Sequence[RecordVars],
+    ts: LinearCombination,
+    old_state_root: LinearCombination,
+    new_state_root: LinearCombination,
+) -> None:
+    """Binds the records to the posted data (``bind_data``) and exposes ``PUBLIC_INPUTS``."""
+    with cs.scope("data"):
+        (data_hash,) = alloc_private(cs, ("data_hash",), None if w is None else (w.data_hash,))
+        z, e = bind_data(
+            cs, [r.bytes for r in records], ts, old_state_root, new_state_root, data_hash
+        )
+    values = (old_state_root, new_state_root, ts, data_hash, z, e)
+    for name, value in zip(PUBLIC_INPUTS, values, strict=True):
         cs.expose(name, value)
 
 
@@ -218,4 +233,5 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
         rng.randrange(R),
         (market, *[absent] * (preset.max_markets - 1)),
         (noop,) * preset.ops_per_block,
+        rng.randrange(R),
     )

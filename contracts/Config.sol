@@ -19,6 +19,7 @@ abstract contract Config is Errors {
         uint64 maxOpenPriorityRequests; // bound on requests queued and not yet executed
         uint64 minDeposit; // smallest deposit, USDC micro-units
         bool tradingEnabled; // whether the block circuit proves trading (forced orders, ...)
+        bool blobData; // pubdata in EIP-4844 blobs (true) or in commitBatch's calldata
     }
 
     /// @dev The BLS12-381 scalar field order r: every public input is < r.
@@ -26,10 +27,6 @@ abstract contract Config is Errors {
         0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
     /// @dev Bytes per pubdata record (section 8).
     uint256 internal constant OP_BYTES = 64;
-    /// @dev Bytes per commitment chunk: 31 big-endian bytes are always < r.
-    uint256 internal constant CHUNK_BYTES = 31;
-    /// @dev The sponge domain of the batch commitment: the bytes "pubdata" as an integer.
-    uint256 internal constant DOMAIN_PUBDATA = 0x70756264617461;
     /// @dev The reserved accounts nobody owns (protocol/accounts.py): they never exit.
     uint48 internal constant INSURANCE_FUND = 0;
     uint48 internal constant FUNDING_POOL = 2;
@@ -52,6 +49,10 @@ abstract contract Config is Errors {
     /// order and forced burn have nothing to act on; they are refused on L1 rather than queued,
     /// since a request the circuit cannot prove would stall the operator into desert mode.
     bool public immutable tradingEnabled;
+    /// @notice Where batches post their pubdata (PROTOCOL 9.9): in the EIP-4844 blob of a type-3
+    /// commitBatch, opened with the point-evaluation precompile (true), or in its calldata,
+    /// evaluated here (false: chains without blobs). Fixed at deployment.
+    bool public immutable blobData;
 
     constructor(Params memory p) {
         if (
@@ -68,5 +69,6 @@ abstract contract Config is Errors {
         MAX_OPEN_PRIORITY_REQUESTS = p.maxOpenPriorityRequests;
         MIN_DEPOSIT = p.minDeposit;
         tradingEnabled = p.tradingEnabled;
+        blobData = p.blobData;
     }
 }

@@ -22,15 +22,21 @@ interface Events {
         uint64 expiresAt
     );
 
-    /// @notice A batch was committed; the fields are its StoredBatchInfo, plus its pubdata.
-    /// Batch 0 (genesis) is announced the same way by the constructor, with empty pubdata.
+    /// @notice A batch was committed; the fields are its StoredBatchInfo, plus the source hash
+    /// (the blob's versioned hash, or keccak256 of the calldata pubdata), the L1 records and the
+    /// calldata pubdata (empty on the blob path). Batch 0 (genesis) is announced the same way by
+    /// the constructor, with empty data.
     event BatchCommitted(
         uint64 indexed batchNumber,
         uint64 timestamp,
         uint64 priorityRequests,
         uint256 stateRoot,
-        uint256 commitment,
+        uint256 dataHash,
+        uint256 challenge,
+        uint256 evaluation,
         bytes32 withdrawalsHash,
+        bytes32 sourceHash,
+        bytes l1Records,
         bytes pubdata
     );
 
@@ -95,6 +101,7 @@ interface Errors {
     error TimestampOutOfRange();
     error RootNotInField();
     error WrongPubdataLength();
+    error WrongDataPath();
     error TooManyPriorityRequests();
     error PriorityHashMismatch();
     error InvalidProof();

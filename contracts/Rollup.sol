@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Blob} from "./Blob.sol";
 import {Config} from "./Config.sol";
 import {Governance} from "./Governance.sol";
 import {Operations} from "./Operations.sol";
-import {Poseidon} from "./Poseidon.sol";
 import {Storage} from "./Storage.sol";
 import {IERC20} from "./interfaces/IERC20.sol";
 import {IVerifier} from "./interfaces/IVerifier.sol";
@@ -16,12 +16,12 @@ import {IVerifier} from "./interfaces/IVerifier.sol";
 contract Rollup is Config, Storage, Governance {
     /// @notice The collateral token (6-decimal USDC).
     IERC20 public immutable token;
-    /// @notice Groth16 verifier of the block circuit: inputs (old root, new root, commitment).
+    /// @notice Groth16 verifier of the block circuit: inputs (old root, new root, timestamp,
+    /// d, z, e): the digest of the posted data, the circuit's challenge and the data's folded
+    /// evaluation there (PROTOCOL 9.9, 10).
     IVerifier public immutable blockVerifier;
     /// @notice Groth16 verifier of the exit circuit: inputs (root, account, owner, amount).
     IVerifier public immutable exitVerifier;
-    /// @notice The Poseidon sponge (generated from protocol/poseidon.py).
-    Poseidon public immutable poseidon;
     /// @notice Accounts below this index are reserved (created at genesis, never claimed).
     uint48 public immutable firstUserAccount;
     /// @notice keccak256 of the exit circuit's proving key file: the public artefact a user needs
@@ -37,7 +37,6 @@ contract Rollup is Config, Storage, Governance {
     /// @param token_ The collateral token.
     /// @param blockVerifier_ The block circuit's verifier.
     /// @param exitVerifier_ The exit circuit's verifier.
-    /// @param poseidon_ The Poseidon sponge contract.
     /// @param genesisStateRoot The state root of the empty exchange (batch 0).
     /// @param reservedOwners The owners of the reserved accounts 0 .. n-1 that the genesis state
     /// creates (address(0): nobody may deposit into it or force requests on it).
@@ -51,7 +50,6 @@ contract Rollup is Config, Storage, Governance {
         IERC20 token_,
         IVerifier blockVerifier_,
         IVerifier exitVerifier_,
-        Poseidon poseidon_,
         uint256 genesisStateRoot,
         address[] memory reservedOwners,
         address owner_,
@@ -61,7 +59,7 @@ contract Rollup is Config, Storage, Governance {
     ) Config(params) Governance(owner_, validators_) {
         if (
             address(token_).code.length == 0 || address(blockVerifier_).code.length == 0
-                || address(exitVerifier_).code.length == 0 || address(poseidon_).code.length == 0
+                || address(exitVerifier_).code.length == 0
         ) revert InvalidParams();
         if (genesisStateRoot >= FIELD_ORDER) revert RootNotInField();
         if (reservedOwners.length >= MAX_ACCOUNTS) revert InvalidParams();
@@ -77,18 +75,19 @@ contract Rollup is Config, Storage, Governance {
         token = token_;
         blockVerifier = blockVerifier_;
         exitVerifier = exitVerifier_;
-        poseidon = poseidon_;
         StoredBatchInfo memory genesis = StoredBatchInfo({
             batchNumber: 0,
             timestamp: uint64(block.timestamp),
             priorityRequests: 0,
             stateRoot: genesisStateRoot,
-            commitment: 0,
+            dataHash: 0,
+            challenge: 0,
+            evaluation: 0,
             withdrawalsHash: keccak256("")
         });
         storedBatchHashes[0] = hashStoredBatchInfo(genesis);
         lastVerifiedStateRoot = genesisStateRoot;
-        _emitCommitted(genesis, "");
+        _emitCommitted(genesis, bytes32(0), "", "");
     }
 
     modifier nonReentrant() {
@@ -226,11 +225,14 @@ contract Rollup is Config, Storage, Governance {
     // =========================================================================================
 
     /// @notice Commits the batch after `lastBatch` (the last committed one): checks the batch
-    /// number, the timestamp, the root, the pubdata length and the priority requests the
-    /// pubdata consumes against the queue's hash chain, then stores the hash of its info with
-    /// the Poseidon commitment to its timestamp and pubdata, computed here.
+    /// number, the timestamp, the root and the L1 records (the priority requests they consume
+    /// against the queue's hash chain), takes the batch's data from the transaction's first blob
+    /// (opened at z with the point-evaluation precompile) or from the calldata pubdata
+    /// (evaluated at z here), as the deployment's `blobData` says, and stores the hash of its
+    /// info with the digest d of the data and the L1 records, z, and the folded evaluation e
+    /// that the batch's proof must output (PROTOCOL 9.9).
     /// @param lastBatch The StoredBatchInfo of the last committed batch.
-    /// @param newBatch The batch: its number, timestamp, new state root and pubdata.
+    /// @param newBatch The batch: number, timestamp, new state root, L1 records, z, its data.
     function commitBatch(StoredBatchInfo calldata lastBatch, CommitBatchInfo calldata newBatch)
         external
         onlyValidator
@@ -241,27 +243,61 @@ contract Rollup is Config, Storage, Governance {
         }
         if (newBatch.batchNumber != lastBatch.batchNumber + 1) revert WrongBatchNumber();
         _checkTimestamp(lastBatch.timestamp, newBatch.timestamp);
-        if (newBatch.newStateRoot >= FIELD_ORDER) revert RootNotInField();
-        bytes calldata pubdata = newBatch.pubdata;
-        if (pubdata.length != OPS_PER_BLOCK * OP_BYTES) revert WrongPubdataLength();
-        (uint64 consumed, bytes32 withdrawalsHash) = _scanPubdata(pubdata);
+        if (newBatch.newStateRoot >= FIELD_ORDER || newBatch.challenge >= FIELD_ORDER) {
+            revert RootNotInField();
+        }
+        uint256 z = newBatch.challenge;
+        (bytes32 source, uint256 y) = blobData ? _openBlob(newBatch) : _evaluatePubdata(newBatch);
+        bytes calldata l1Records = newBatch.l1Records;
+        uint256 yL1 = Blob.evaluateRecords(l1Records, OPS_PER_BLOCK, z);
+        (uint64 consumed, bytes32 withdrawalsHash) = _scanL1Records(l1Records);
         StoredBatchInfo memory info = StoredBatchInfo({
             batchNumber: newBatch.batchNumber,
             timestamp: newBatch.timestamp,
             priorityRequests: consumed,
             stateRoot: newBatch.newStateRoot,
-            commitment: _computeCommitment(newBatch.timestamp, pubdata),
+            dataHash: uint256(keccak256(abi.encodePacked(source, keccak256(l1Records))))
+                % FIELD_ORDER,
+            challenge: z,
+            evaluation: addmod(y, mulmod(Blob.powerN(z), yL1, FIELD_ORDER), FIELD_ORDER),
             withdrawalsHash: withdrawalsHash
         });
         storedBatchHashes[info.batchNumber] = hashStoredBatchInfo(info);
         totalBatchesCommitted = info.batchNumber;
         totalCommittedPriorityRequests += consumed;
-        _emitCommitted(info, pubdata);
+        _emitCommitted(info, source, l1Records, newBatch.pubdata);
+    }
+
+    /// @dev The blob path: the first blob's versioned hash and y = p(z), checked by the
+    /// point-evaluation precompile; no calldata pubdata.
+    function _openBlob(CommitBatchInfo calldata newBatch)
+        private
+        view
+        returns (bytes32 versionedHash, uint256 y)
+    {
+        bytes calldata opening = newBatch.blobOpening;
+        if (newBatch.pubdata.length != 0 || opening.length != 128) revert WrongDataPath();
+        versionedHash = Blob.firstBlobHash();
+        y = uint256(bytes32(opening[:32]));
+        Blob.checkOpening(versionedHash, newBatch.challenge, y, opening[32:80], opening[80:]);
+    }
+
+    /// @dev The calldata path: keccak256 of the pubdata and y = p(z), computed here.
+    function _evaluatePubdata(CommitBatchInfo calldata newBatch)
+        private
+        view
+        returns (bytes32 dataHash, uint256 y)
+    {
+        bytes calldata pubdata = newBatch.pubdata;
+        if (newBatch.blobOpening.length != 0) revert WrongDataPath();
+        if (pubdata.length != OPS_PER_BLOCK * OP_BYTES) revert WrongPubdataLength();
+        dataHash = keccak256(pubdata);
+        y = Blob.evaluate(pubdata, newBatch.challenge);
     }
 
     /// @notice Verifies the next committed batch with the block verifier. The public inputs
-    /// (last verified root, the batch's root, its commitment) come from storage, never from
-    /// the caller; anyone holding a valid proof may call.
+    /// (last verified root, the batch's root, timestamp, data digest, challenge, evaluation)
+    /// come from storage, never from the caller; anyone holding a valid proof may call.
     /// @param batch The StoredBatchInfo of batch totalBatchesVerified + 1.
     /// @param proof The Groth16 proof (512 bytes, EIP-2537 encoding).
     function verifyBatch(StoredBatchInfo calldata batch, bytes calldata proof)
@@ -275,10 +311,13 @@ contract Rollup is Config, Storage, Governance {
         if (hashStoredBatchInfo(batch) != storedBatchHashes[batch.batchNumber]) {
             revert BatchInfoMismatch();
         }
-        uint256[] memory inputs = new uint256[](3);
+        uint256[] memory inputs = new uint256[](6);
         inputs[0] = lastVerifiedStateRoot;
         inputs[1] = batch.stateRoot;
-        inputs[2] = batch.commitment;
+        inputs[2] = batch.timestamp;
+        inputs[3] = batch.dataHash;
+        inputs[4] = batch.challenge;
+        inputs[5] = batch.evaluation;
         if (!blockVerifier.verifyProof(proof, inputs)) revert InvalidProof();
         totalBatchesVerified = batch.batchNumber;
         totalVerifiedPriorityRequests += batch.priorityRequests;
@@ -479,29 +518,30 @@ contract Rollup is Config, Storage, Governance {
         ) revert TimestampOutOfRange();
     }
 
-    /// @dev Walks the batch's records: chains its priority requests from the first uncommitted
-    /// one and checks them against the queue; hashes its L1-withdrawal records.
-    function _scanPubdata(bytes calldata pubdata)
+    /// @dev The priority requests the L1 records consume, checked against the queue's hash
+    /// chain (9.2), and the keccak256 of their L1-withdrawal records in order. The entries'
+    /// layout (whole, slots increasing, L1 types only) was checked by Blob.evaluateRecords.
+    function _scanL1Records(bytes calldata l1Records)
         private
         view
         returns (uint64 consumed, bytes32 withdrawalsHash)
     {
         uint64 start = totalCommittedPriorityRequests;
         bytes32 chainHash = start == 0 ? bytes32(0) : priorityRequests[start - 1].chainHash;
-        bytes memory withdrawals = new bytes(pubdata.length);
+        bytes memory withdrawals = new bytes(l1Records.length);
         uint256 withdrawalBytes = 0;
-        for (uint256 off = 0; off < pubdata.length; off += OP_BYTES) {
-            uint8 opType = uint8(pubdata[off]);
+        for (uint256 off = 2; off < l1Records.length; off += Blob.L1_RECORD_BYTES) {
+            uint8 opType = uint8(l1Records[off]);
             uint256 requestLength = Operations.requestBytes(opType);
             if (requestLength != 0) {
-                chainHash = keccak256(abi.encodePacked(chainHash, pubdata[off:off + requestLength]));
+                chainHash = keccak256(abi.encodePacked(chainHash, l1Records[off:off + requestLength]));
                 ++consumed;
             }
             if (opType == Operations.WITHDRAW || opType == Operations.FORCED_WITHDRAW) {
                 assembly ("memory-safe") {
                     calldatacopy(
                         add(add(withdrawals, 32), withdrawalBytes),
-                        add(pubdata.offset, off),
+                        add(l1Records.offset, off),
                         OP_BYTES
                     )
                 }
@@ -520,29 +560,6 @@ contract Rollup is Config, Storage, Governance {
         withdrawalsHash = keccak256(withdrawals);
     }
 
-    /// @dev sponge(DOMAIN_PUBDATA, [timestamp, c_0, ..., c_{k-1}]) over the 31-byte big-endian
-    /// chunks of the pubdata, the last right-padded with zeros (PROTOCOL section 9).
-    function _computeCommitment(uint64 timestamp, bytes calldata pubdata)
-        private
-        view
-        returns (uint256)
-    {
-        uint256 chunks = (pubdata.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
-        uint256[] memory inputs = new uint256[](chunks + 1);
-        inputs[0] = timestamp;
-        for (uint256 i = 0; i < chunks; ++i) {
-            uint256 off = i * CHUNK_BYTES;
-            uint256 left = pubdata.length - off;
-            uint256 size = left < CHUNK_BYTES ? left : CHUNK_BYTES;
-            uint256 word;
-            assembly ("memory-safe") {
-                word := calldataload(add(pubdata.offset, off))
-            }
-            inputs[i + 1] = (word >> (8 * (32 - size))) << (8 * (CHUNK_BYTES - size));
-        }
-        return poseidon.sponge(inputs, DOMAIN_PUBDATA);
-    }
-
     /// @dev Calls the token; reverts unless the call succeeded and returned nothing or true.
     function _safeTokenCall(bytes memory data) private {
         (bool ok, bytes memory ret) = address(token).call(data);
@@ -551,14 +568,23 @@ contract Rollup is Config, Storage, Governance {
         }
     }
 
-    function _emitCommitted(StoredBatchInfo memory info, bytes memory pubdata) private {
+    function _emitCommitted(
+        StoredBatchInfo memory info,
+        bytes32 sourceHash,
+        bytes memory l1Records,
+        bytes memory pubdata
+    ) private {
         emit BatchCommitted(
             info.batchNumber,
             info.timestamp,
             info.priorityRequests,
             info.stateRoot,
-            info.commitment,
+            info.dataHash,
+            info.challenge,
+            info.evaluation,
             info.withdrawalsHash,
+            sourceHash,
+            l1Records,
             pubdata
         );
     }

@@ -9,10 +9,12 @@ abstract contract Storage {
     /// @notice What L1 keeps of a committed batch (hashed: `keccak256(abi.encode(info))`).
     struct StoredBatchInfo {
         uint64 batchNumber;
-        uint64 timestamp; // unix seconds, the first element of the commitment's sponge
+        uint64 timestamp; // unix seconds, a public input of the batch's proof
         uint64 priorityRequests; // how many queued requests the batch consumes
         uint256 stateRoot; // the state root after the batch
-        uint256 commitment; // Poseidon commitment to the timestamp and pubdata (section 9)
+        uint256 dataHash; // d: the digest of the posted data and the L1 records (PROTOCOL 9.9)
+        uint256 challenge; // z, derived by the block circuit from its records and d
+        uint256 evaluation; // e = y + z^4096 * yL1, the data's polynomials at z
         bytes32 withdrawalsHash; // keccak256 of the batch's L1-withdrawal records, in order
     }
 
@@ -21,7 +23,10 @@ abstract contract Storage {
         uint64 batchNumber;
         uint64 timestamp;
         uint256 newStateRoot;
-        bytes pubdata; // opsPerBlock records of 64 bytes
+        bytes l1Records; // each L1 record as slot (2 bytes) || record (64 bytes), in slot order
+        uint256 challenge; // z (the block circuit's, protocol.blob.compute_batch_data)
+        bytes pubdata; // calldata path: opsPerBlock records of 64 bytes; blob path: empty
+        bytes blobOpening; // blob path: y || KZG commitment || KZG proof (128 bytes); else empty
     }
 
     /// @notice One link of the priority queue.

@@ -38,7 +38,7 @@ class RevertedError(RuntimeError):
 
 
 # What a person can do about each of the contracts' custom errors (contracts/Events.sol Errors,
-# TestUSDC, Poseidon). A test checks that every error in the ABIs has an entry.
+# TestUSDC, Blob). A test checks that every error in the ABIs has an entry.
 ADVICE: dict[str, str] = {
     "InvalidParams": "the deployment's parameters or contract addresses are invalid",
     "NotOwner": "only the rollup's governor may do this",
@@ -79,7 +79,16 @@ ADVICE: dict[str, str] = {
     "AlreadyExited": "this account has exited already; its owner withdraws the pending balance",
     "ReservedAccount": "the insurance fund and the funding pool never exit (PROTOCOL 9.4)",
     "Reentrancy": "re-entrant call refused",
-    "NotInField": "an input is not a canonical field element",
+    "ChallengeOnDomain": "the batch's challenge fell on the blob domain (probability 4096/r); "
+    "re-seal the block with another timestamp",
+    "PrecompileFailed": "an L1 precompile (modexp, point evaluation) failed: check the hardfork",
+    "NoBlob": "the blob path's commitBatch must be a type-3 transaction carrying the batch's blob",
+    "OpeningInvalid": "the KZG opening does not verify: recompute y and the proof at the "
+    "batch's challenge for this very blob (sequencer.kzg)",
+    "L1RecordsMalformed": "the L1 records are not slot-indexed 66-byte entries in slot order, "
+    "priority requests and L1 withdrawals only: take them from protocol.blob.get_l1_records",
+    "WrongDataPath": "the batch's data does not follow the deployment's path: pubdata in "
+    "calldata without a blob opening, or a blob opening (128 bytes) without pubdata",
     "NotMinter": "only the token's minter may mint",
     "InsufficientFunds": "the token balance or allowance is too small",
 }

@@ -1,4 +1,4 @@
-"""Deploy the rollup: the USDC token (unless one is given), the two verifiers, Poseidon, Rollup.
+"""Deploy the rollup: the USDC token (unless one is given), the two verifiers, Rollup.
 
 ``deploy_rollup`` takes the verifier artifacts (from ``prover.solidity.generate_verifier``,
 compiled with ``scripts.compile.compile_sources``) and refuses any artifact compiled from
@@ -18,6 +18,7 @@ from web3 import Web3
 
 from circuits.ops.slot import PROVEN_TYPES
 from protocol.accounts import FIRST_USER_ACCOUNT
+from protocol.blob import DataAvailability
 from protocol.params import Preset
 from protocol.pubdata import OpType
 from scripts import chain, devnet
@@ -43,7 +44,6 @@ class RollupDeployment:
 
     rollup: ChecksumAddress
     token: ChecksumAddress
-    poseidon: ChecksumAddress
     block_verifier: ChecksumAddress
     exit_verifier: ChecksumAddress
 
@@ -55,11 +55,15 @@ def is_trading_proven(proven: frozenset[int] | None = None) -> bool:
 
 
 def compute_rollup_params(
-    preset: Preset, min_deposit: int = DEFAULT_MIN_DEPOSIT, trading_enabled: bool | None = None
+    preset: Preset,
+    min_deposit: int = DEFAULT_MIN_DEPOSIT,
+    trading_enabled: bool | None = None,
+    data: DataAvailability = DataAvailability.CALLDATA,
 ) -> tuple[int, ...]:
     """The constructor's ``Config.Params`` tuple for ``preset``. ``trading_enabled`` defaults
     to ``is_trading_proven()``: on for every deployment whose block circuit proves the requests
-    it admits, never where a queued one could not be proven (PROTOCOL 9.2)."""
+    it admits, never where a queued one could not be proven (PROTOCOL 9.2); ``data`` is where
+    batches post their pubdata (PROTOCOL 9.9: blobs need a chain with EIP-4844)."""
     if trading_enabled is None:
         trading_enabled = is_trading_proven()
     return (
@@ -71,6 +75,7 @@ def compute_rollup_params(
         preset.max_open_priority_requests,
         min_deposit,
         trading_enabled,
+        data is DataAvailability.BLOBS,
     )
 
 
@@ -87,10 +92,11 @@ def deploy_rollup(
     min_deposit: int = DEFAULT_MIN_DEPOSIT,
     reserved_owners: Sequence[str] = UNOWNED_RESERVED,
     trading_enabled: bool | None = None,
+    data: DataAvailability = DataAvailability.CALLDATA,
     exit_key_hash: bytes = bytes(32),
     manifest: Path = DEVNET_MANIFEST,
 ) -> RollupDeployment:
-    """Deploy the two verifiers, Poseidon, the token (a fresh TestUSDC unless ``token`` is
+    """Deploy the two verifiers, the token (a fresh TestUSDC unless ``token`` is
     given) and the Rollup for ``preset``. ``owner`` and ``validators`` default to the node's
     first account. ``reserved_owners`` are the L1 owners of the genesis accounts 0 .. n-1
     (protocol/accounts.py; the zero address for none), as the genesis state records them.
@@ -108,15 +114,13 @@ def deploy_rollup(
     token = token or chain.deploy(w3, artifacts["TestUSDC"]).address
     block = chain.deploy(w3, block_verifier)
     exit_ = chain.deploy(w3, exit_verifier)
-    poseidon = chain.deploy(w3, artifacts["Poseidon"])
     rollup = chain.deploy(
         w3,
         artifacts["Rollup"],
-        compute_rollup_params(preset, min_deposit, trading_enabled),
+        compute_rollup_params(preset, min_deposit, trading_enabled, data),
         token,
         block.address,
         exit_.address,
-        poseidon.address,
         genesis_state_root,
         list(reserved_owners),
         owner or deployer,
@@ -127,7 +131,6 @@ def deploy_rollup(
     deployment = RollupDeployment(
         rollup=rollup.address,
         token=Web3.to_checksum_address(token),
-        poseidon=poseidon.address,
         block_verifier=block.address,
         exit_verifier=exit_.address,
     )
@@ -145,7 +148,6 @@ def _record(
     by_name = {
         "Rollup": (deployment.rollup, "Rollup"),
         "USDC": (deployment.token, "TestUSDC"),
-        "Poseidon": (deployment.poseidon, "Poseidon"),
         "BlockVerifier": (deployment.block_verifier, "IVerifier"),
         "ExitVerifier": (deployment.exit_verifier, "IVerifier"),
     }

@@ -11,22 +11,26 @@ refuses.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_account import Account
 from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
 from circuits.exit import build_exit_circuit
 from protocol.accounts import FEE_ACCOUNT, FIRST_USER_ACCOUNT, NO_ADDRESS
+from protocol.blob import DataAvailability
 from protocol.params import UnknownPresetError, get_preset
 from prover.groth16 import Prover
 from prover.keys import KeyFileError, KeyMismatchError, decode_key, encode_key
 from scripts import chain
 from scripts.compile import compile_project, compile_sources
 from scripts.deploy import ZERO_ADDRESS, deploy_rollup
+from scripts.devnet import DEV_VALIDATOR_KEY
 from scripts.paths import BUILD
 from sequencer.genesis import RollupConfig
 from sequencer.prover_worker import CircuitProver, CircuitProvers, ExitCircuitProver
@@ -140,10 +144,16 @@ def export_exit_key(provers: CircuitProvers, deployment_file: Path) -> Path:
     return path
 
 
-def deploy_with_circuits(w3: Web3, config: RollupConfig, provers: CircuitProvers) -> Deployment:
+def deploy_with_circuits(
+    w3: Web3,
+    config: RollupConfig,
+    provers: CircuitProvers,
+    data: DataAvailability = DataAvailability.CALLDATA,
+) -> Deployment:
     """Deploys the rollup for ``config`` with the real verifiers of ``provers``' circuits, the
     reserved accounts' genesis owners (the fee account's is ``config.fee_owner``; the insurance
-    fund and the funding pool have none) and the exit proving key's hash."""
+    fund and the funding pool have none), the exit proving key's hash and the data path
+    ``data`` (PROTOCOL 9.9)."""
     sources = provers.generate_verifiers()
     artifacts = compile_sources({f"{name}.sol": text for name, text in sources.items()})
     validator = chain.accounts(w3)[0]
@@ -159,6 +169,7 @@ def deploy_with_circuits(w3: Web3, config: RollupConfig, provers: CircuitProvers
         genesis_state_root=config.compute_genesis_root(),
         reserved_owners=reserved,
         exit_key_hash=compute_exit_key_hash(provers),
+        data=data,
     )
     url = str(getattr(w3.provider, "endpoint_uri", ""))
     return Deployment(url, config, deployed.rollup, deployed.token, validator, start)
@@ -211,3 +222,20 @@ def _make_exit_prover(
         raise ExitKeyError(f"the exit key {path} cannot be used: {e}") from None
     timings = Path(tempfile.gettempdir()) / "zkperp-exit-timings.json"
     return ExitCircuitProver(config.preset, CircuitProver("exit", key, Prover(key), timings))
+
+
+def get_data_path(rollup: Contract) -> DataAvailability:
+    """The deployment's data path, as its contract records it (``blobData``)."""
+    blobs = bool(rollup.functions.blobData().call())
+    return DataAvailability.BLOBS if blobs else DataAvailability.CALLDATA
+
+
+def get_validator_key(validator: str) -> str | None:
+    """The validator's private key: ``$ZKPERP_VALIDATOR_KEY``, else the devnet's own where the
+    validator is Anvil's account 0; None otherwise (the blob path then refuses to commit)."""
+    key = os.environ.get("ZKPERP_VALIDATOR_KEY")
+    if key:
+        return key
+    if Account.from_key(DEV_VALIDATOR_KEY).address == Web3.to_checksum_address(validator):
+        return DEV_VALIDATOR_KEY
+    return None

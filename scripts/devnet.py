@@ -26,6 +26,9 @@ from scripts.paths import ANVIL, BUILD, DEVNET_MANIFEST, require
 HOST = "127.0.0.1"
 CHAIN_ID = 31337
 HARDFORK = "prague"
+# Anvil's account 0 (its default mnemonic): the devnet's validator. Public knowledge, devnet
+# only; the blob path signs its type-3 transactions with it (sequencer.blob_tx).
+DEV_VALIDATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 START_TIMEOUT_S = 30.0
 
 

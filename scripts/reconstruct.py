@@ -2,9 +2,11 @@
 
 What is read, all from the RPC: the contract's counters and ``lastVerifiedStateRoot``; the
 ``BatchCommitted`` events, each checked against the hash the contract stores for its batch
-(``storedBatchHashes``); and each batch's pubdata, taken from the calldata of its
-``commitBatch`` transaction (fetched by hash) and checked against the batch's Poseidon
-commitment. Nothing comes from the operator.
+(``storedBatchHashes``); and each batch's pubdata, taken from its ``commitBatch`` transaction
+(fetched by hash): its calldata on the calldata path, or the blob it carried, read back through
+``scripts.blobs`` (the beacon route, else Anvil's method) and checked against the transaction's
+versioned hash. Either way the pubdata and the L1 records must give the batch's stored digest
+``d`` (PROTOCOL 9.9). Nothing comes from the operator.
 
 The pubdata is then replayed into a fresh genesis state with the protocol's own
 ``process_block``: each record becomes the operation it records, by its type's descriptor
@@ -25,17 +27,18 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from protocol import pubdata
+from protocol import blob, pubdata
 from protocol.block import Block, Operation, process_block
 from protocol.commitment import update_state_root
 from protocol.ops.registry import BY_TYPE, decode_op, get_operation
 from protocol.state import State
+from scripts.blobs import get_blob_source, read_blobs
 from sequencer.genesis import RollupConfig
 from sequencer.submitter import StoredBatchInfo
 
 
 class ReconstructionError(RuntimeError):
-    """L1 data that does not add up: a batch, its calldata, its commitment or a root."""
+    """L1 data that does not add up: a batch, its calldata, its data hash or a root."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ def reconstruct(w3: Web3, rollup: Contract, config: RollupConfig) -> Reconstruct
     if update_state_root(genesis) != genesis_root:
         raise ReconstructionError("the rollup was not deployed with this genesis configuration")
     verified = int(rollup.functions.totalBatchesVerified().call())
-    batches = tuple(read_batch(w3, rollup, events, n) for n in range(1, verified + 1))
+    length = config.preset.ops_per_block * pubdata.OP_BYTES
+    batches = tuple(read_batch(w3, rollup, events, n, length) for n in range(1, verified + 1))
     state = replay_batches(genesis, batches)
     root = int(rollup.functions.lastVerifiedStateRoot().call())
     if update_state_root(state) != root:
@@ -88,9 +92,14 @@ def get_committed_events(rollup: Contract) -> dict[int, tuple[StoredBatchInfo, s
 
 
 def read_batch(
-    w3: Web3, rollup: Contract, events: dict[int, tuple[StoredBatchInfo, str]], number: int
+    w3: Web3,
+    rollup: Contract,
+    events: dict[int, tuple[StoredBatchInfo, str]],
+    number: int,
+    length: int,
 ) -> L1Batch:
-    """Batch ``number``'s pubdata from its commitBatch calldata, checked against L1's info."""
+    """Batch ``number``'s ``length`` bytes of pubdata from its commitBatch transaction (the
+    calldata, or the blob it carried), checked against L1's info."""
     if number not in events:
         raise ReconstructionError(f"batch {number} has no commit matching its stored hash")
     info, tx_hash = events[number]
@@ -101,18 +110,39 @@ def read_batch(
     if fn.fn_name != "commitBatch":
         raise ReconstructionError(f"transaction {tx_hash} is not a commitBatch call")
     new = _as_tuple(args["newBatch"])
-    data = bytes(new[3])
     if (new[0], new[1], new[2]) != (number, info.timestamp, info.state_root):
         raise ReconstructionError(f"batch {number}: the calldata is not the committed batch")
-    if pubdata.compute_commitment(info.timestamp, data) != info.commitment:
-        raise ReconstructionError(f"batch {number}: the pubdata does not match its commitment")
+    l1_records, data = bytes(new[3]), bytes(new[5])
+    if data:
+        source = blob.compute_calldata_hash(data)
+    else:
+        source, data = _read_blob_pubdata(w3, tx, number, length)
+    if blob.compute_data_hash(source, l1_records) != info.data_hash:
+        raise ReconstructionError(f"batch {number}: the data does not match its digest")
+    if blob.get_l1_records(data) != l1_records:
+        raise ReconstructionError(f"batch {number}: the L1 records are not the pubdata's")
     return L1Batch(info, data, tx_hash)
+
+
+def _read_blob_pubdata(w3: Web3, tx: Any, number: int, length: int) -> tuple[bytes, bytes]:
+    """The versioned hash of the transaction's first blob and the pubdata that blob carries."""
+    hashes = [bytes(h) for h in tx.get("blobVersionedHashes") or []]
+    if not hashes:
+        raise ReconstructionError(f"batch {number}: no calldata pubdata and no blob")
+    rpc_url = str(getattr(w3.provider, "endpoint_uri", ""))
+    source = get_blob_source(w3, rpc_url)
+    try:
+        (first,) = read_blobs(source, bytes(tx["hash"]), int(tx["blockNumber"]), hashes[:1])
+        return hashes[0], blob.get_blob_pubdata(first, length)
+    except blob.BlobError as e:
+        raise ReconstructionError(f"batch {number}: {e}") from e
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
     """A decoded struct argument (web3 gives a tuple or a dict-like by field name)."""
     if isinstance(value, dict):
-        return (value["batchNumber"], value["timestamp"], value["newStateRoot"], value["pubdata"])
+        fields = ("batchNumber", "timestamp", "newStateRoot", "l1Records", "challenge")
+        return tuple(value[f] for f in (*fields, "pubdata", "blobOpening"))
     return tuple(value)
 
 

@@ -96,14 +96,16 @@ class RetakeBlock(Exception):
 
 @dataclass
 class L1Link:
-    """How the operator reaches L1: the node, the rollup contract, the validator account, and
-    the L1 block the rollup was deployed in (where the watcher starts)."""
+    """How the operator reaches L1: the node, the rollup contract, the validator account (and
+    its key, which the blob path needs), and the L1 block the rollup was deployed in (where the
+    watcher starts)."""
 
     w3: Web3
     rollup: Contract
     sender: str
     start_block: int = 0
     confirmations: int = 1
+    key: str | None = None  # the sender's private key: the blob path signs its transactions
 
 
 class Operator:
@@ -123,7 +125,7 @@ class Operator:
         self.report = report
         self.mempool = Mempool(store)
         self.watcher = L1Watcher(l1.w3, l1.rollup, store, l1.confirmations, l1.start_block)
-        self.submitter = Submitter(l1.w3, l1.rollup, l1.sender)
+        self.submitter = Submitter(l1.w3, l1.rollup, l1.sender, key=l1.key)
         self.state = config.make_genesis()
         self.proving_state = config.make_genesis()
         self.unfinished: list[SealedBlock] = []  # sealed, not yet executed on L1

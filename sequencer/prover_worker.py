@@ -18,6 +18,7 @@ from pathlib import Path
 
 from circuits.exit import build_exit_circuit
 from circuits.r1cs import ConstraintSystem
+from protocol.blob import DataAvailability
 from protocol.block import Block
 from protocol.params import Preset
 from protocol.state import State
@@ -118,6 +119,8 @@ class CircuitProvers:
         self.chain_id = chain_id
         self.block = block
         self.exit = exit_
+        # where the deployment posts pubdata: the digest the block witness carries depends on it
+        self.data = DataAvailability.CALLDATA
 
     @classmethod
     def load(cls, preset: Preset, chain_id: int, keys_dir: Path) -> CircuitProvers:
@@ -149,7 +152,7 @@ class CircuitProvers:
         with its witness: the serial half of a proof (``sequencer.ray_pool`` ships the rest)."""
         n = block.number
         report(Progress("witness", n, 0, 1, f"{len(block.operations)} operations"))
-        cs, witness = build_block_inputs(state, block)
+        cs, witness = build_block_inputs(state, block, self.data)
         report(Progress("witness", n, 1, 1, f"{cs.num_wires:,} wires"))
         log.info("block %d witness built: %d wires", n, cs.num_wires)
         return cs, witness

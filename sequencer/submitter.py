@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import encode
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -19,11 +20,15 @@ from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
 from protocol import pubdata
+from protocol.blob import DataAvailability, compute_batch_data, get_l1_records
+from sequencer import kzg
+from sequencer.blob_tx import BlobSidecar, send_blob_transaction
 
-STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,bytes32)"
+STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,uint256,uint256,bytes32)"
 # ``commitBatch`` refuses a batch whose timestamp lags the L1 block's by more than this
 # (contracts/Config.sol, BATCH_TIMESTAMP_MAX_AGE).
 BATCH_TIMESTAMP_MAX_AGE_S = 24 * 3600
+BLOB_COMMIT_GAS = 2_000_000  # the blob path's commitBatch uses far less (docs/PERFORMANCE.md)
 
 
 class SubmitError(RuntimeError):
@@ -38,16 +43,20 @@ class StoredBatchInfo:
     timestamp: int
     priority_requests: int
     state_root: int
-    commitment: int
+    data_hash: int  # d: the digest of the posted data and the L1 records (PROTOCOL 9.9)
+    challenge: int  # z, the block circuit's
+    evaluation: int  # e = y + z^4096 y_l1, the data's polynomials at z
     withdrawals_hash: bytes
 
-    def as_tuple(self) -> tuple[int, int, int, int, int, bytes]:
+    def as_tuple(self) -> tuple[int, int, int, int, int, int, int, bytes]:
         return (
             self.batch_number,
             self.timestamp,
             self.priority_requests,
             self.state_root,
-            self.commitment,
+            self.data_hash,
+            self.challenge,
+            self.evaluation,
             self.withdrawals_hash,
         )
 
@@ -62,7 +71,9 @@ class StoredBatchInfo:
             int(args["timestamp"]),
             int(args["priorityRequests"]),
             int(args["stateRoot"]),
-            int(args["commitment"]),
+            int(args["dataHash"]),
+            int(args["challenge"]),
+            int(args["evaluation"]),
             bytes(args["withdrawalsHash"]),
         )
 
@@ -110,12 +121,32 @@ class Submitter:
     rollup: Contract
     sender: str
     gas: dict[str, list[int]] = field(default_factory=dict)  # step -> gas of each tx
+    key: str | None = None  # the sender's private key: blob transactions are signed here
+
+    @property
+    def data(self) -> DataAvailability:
+        """The deployment's data path (``Config.blobData``)."""
+        blobs = bool(self.rollup.functions.blobData().call())
+        return DataAvailability.BLOBS if blobs else DataAvailability.CALLDATA
 
     def commit(self, last: StoredBatchInfo, number: int, timestamp: int, root: int,
                data: bytes) -> StoredBatchInfo:  # fmt: skip
-        """Commits batch ``number`` after ``last``; returns its info as L1 stored it."""
-        fn = self.rollup.functions.commitBatch(last.as_tuple(), (number, timestamp, root, data))
-        receipt = self._send("commit", number, fn)
+        """Commits batch ``number`` after ``last`` with its pubdata ``data`` on the deployment's
+        path (a type-3 transaction carrying its blob, or calldata), at the challenge the block
+        circuit derives (``protocol.blob.compute_batch_data``); returns its info as L1 stored
+        it."""
+        mode = self.data
+        source = kzg.compute_source_hash(mode, data)
+        z = compute_batch_data(source, data, timestamp, last.state_root, root).challenge
+        head = (number, timestamp, root, get_l1_records(data), z)
+        if mode is DataAvailability.CALLDATA:
+            fn = self.rollup.functions.commitBatch(last.as_tuple(), (*head, data, b""))
+            receipt = self._send("commit", number, fn)
+        else:
+            opening = kzg.open_blob(data, z)
+            proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
+            fn = self.rollup.functions.commitBatch(last.as_tuple(), (*head, b"", proof))
+            receipt = self._send_blob("commit", number, fn, opening.blob)
         (event,) = self.rollup.events.BatchCommitted().process_receipt(receipt)
         return StoredBatchInfo.from_event(event["args"])
 
@@ -134,11 +165,23 @@ class Submitter:
         fn = self.rollup.functions.revertBatches([info.as_tuple() for info in infos])
         return self._send("revert", infos[-1].batch_number, fn)
 
+    def _send_blob(self, step: str, number: int, fn: ContractFunction, blob: bytes) -> TxReceipt:
+        """Sends ``fn`` as a type-3 transaction carrying ``blob``, signed with ``key``."""
+        if self.key is None:
+            raise SubmitError(f"{step} of batch {number}: blob transactions need the sender's key")
+        # no gas estimate: eth_estimateGas carries no blob (blobhash(0) would be zero)
+        call = {"to": fn.address, "data": fn._encode_transaction_data(), "gas": BLOB_COMMIT_GAS}
+        tx_hash = send_blob_transaction(self.w3, call, self.key, BlobSidecar.of([blob]))
+        return self._check(step, number, tx_hash)
+
     def _send(self, step: str, number: int, fn: ContractFunction) -> TxReceipt:
         try:
             tx_hash = fn.transact({"from": self.sender})
         except ContractLogicError as e:
             raise SubmitError(f"{step} of batch {number} would revert: {e}") from e
+        return self._check(step, number, tx_hash)
+
+    def _check(self, step: str, number: int, tx_hash: HexBytes) -> TxReceipt:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise SubmitError(f"{step} of batch {number} reverted (tx {tx_hash.to_0x_hex()})")

@@ -32,6 +32,7 @@ from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol.accounts import INSURANCE_FUND
+from protocol.blob import DataAvailability, compute_data_hash, get_l1_records
 from protocol.block import (
     Block,
     Operation,
@@ -44,8 +45,10 @@ from protocol.commitment import StateTrees, compute_quote_shift, update_state_ro
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
 from protocol.ops.noop import Noop
 from protocol.params import Preset
+from protocol.pubdata import compute_batch_pubdata
 from protocol.signing import SignedOp
 from protocol.state import State
+from sequencer.kzg import compute_source_hash
 
 _CIRCUIT_OF = {circuit.op_class: circuit for circuit in OP_CIRCUITS}
 
@@ -165,9 +168,12 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1], positions, book)
 
 
-def build_block_witness(state: State, block: Block) -> BlockWitness:
+def build_block_witness(
+    state: State, block: Block, data: DataAvailability = DataAvailability.CALLDATA
+) -> BlockWitness:
     """Applies ``block`` to ``state`` as ``process_block`` does (all or nothing: InvalidBlock
-    names the first invalid operation) and returns the block circuit's private inputs.
+    names the first invalid operation) and returns the block circuit's private inputs, with the
+    digest the contract computes of the batch posted as ``data`` (PROTOCOL 9.9).
 
     Raises UnprovableOperationError, leaving the state as it was, for a block the circuit
     cannot prove."""
@@ -187,7 +193,10 @@ def build_block_witness(state: State, block: Block) -> BlockWitness:
         _mark_touched_dirty(state, block)
         raise
     padding = [build_slot_witness(state, Noop()) for _ in range(preset.ops_per_block - len(slots))]
-    return BlockWitness(old_timestamp, block.timestamp, book_root, markets, (*slots, *padding))
+    all_slots = (*slots, *padding)
+    batch = compute_batch_pubdata([s.record for s in slots], preset.ops_per_block)
+    data_hash = compute_data_hash(compute_source_hash(data, batch), get_l1_records(batch))
+    return BlockWitness(old_timestamp, block.timestamp, book_root, markets, all_slots, data_hash)
 
 
 def capture_markets(state: State) -> tuple[MarketWitness, ...]:
@@ -214,11 +223,13 @@ def _mark_touched_dirty(state: State, block: Block) -> None:
         state.dirty.accounts.update(i for i in touched if state.is_valid_account_index(i))
 
 
-def build_block_inputs(state: State, block: Block) -> tuple[ConstraintSystem, list[int]]:
+def build_block_inputs(
+    state: State, block: Block, data: DataAvailability = DataAvailability.CALLDATA
+) -> tuple[ConstraintSystem, list[int]]:
     """Applies ``block`` and returns the block circuit and its witness (what
-    ``prover.groth16.Prover.prove`` takes); the public inputs are
-    ``old_state_root, new_state_root, commitment``."""
-    witness = build_block_witness(state, block)
+    ``prover.groth16.Prover.prove`` takes); the public inputs are ``circuits.block``'s
+    ``PUBLIC_INPUTS``."""
+    witness = build_block_witness(state, block, data)
     cs = get_block_system(state.preset, state.config.chain_id)
     values = compute_block_values(state.preset, state.config.chain_id, witness)
     if len(values) != cs.num_wires:

@@ -19,6 +19,7 @@ from eth_utils import keccak
 from typer.testing import CliRunner, Result
 from web3.exceptions import ContractCustomError
 
+from protocol.blob import DataAvailability
 from protocol.ops.withdraw import Withdraw
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
@@ -60,11 +61,13 @@ def reverts(error: str) -> Iterator[None]:
 def settled(
     devnet_session: devnet.Devnet, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RollupEnv]:
-    """The scenario's chain and operator after three proven batches (reverted at the end)."""
+    """The scenario's chain and operator after three proven batches, their pubdata in blobs
+    (reverted at the end)."""
     w3 = chain.connect(devnet_session.rpc_url)
     snapshot = chain.snapshot(w3)
     try:
-        env = deploy_env(w3, tmp_path_factory.mktemp("e2e"), users=3)
+        # pubdata in blobs (the deploy command's default): every batch a type-3 commitBatch
+        env = deploy_env(w3, tmp_path_factory.mktemp("e2e"), users=3, data=DataAvailability.BLOBS)
         alice, bob, carol = env.users
         env.open_operator()
         for user, amount in zip(env.users, DEPOSITS, strict=True):

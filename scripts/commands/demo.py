@@ -35,12 +35,14 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
+from protocol.blob import DataAvailability
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.params import get_preset
 from scripts import chain, devnet
 from scripts.commands.common import cli_errors
 from scripts.commands.operator import KEYS_DIR, ProgressView, deploy_with_circuits
+from scripts.deployment import get_validator_key
 from scripts.exit import (
     activate_desert_mode,
     exit_account,
@@ -122,14 +124,21 @@ class Scene:
         return report
 
 
-def setup_scene(w3: Web3, config: RollupConfig, workdir: Path) -> Scene:
+def setup_scene(
+    w3: Web3,
+    config: RollupConfig,
+    workdir: Path,
+    data: DataAvailability = DataAvailability.BLOBS,
+) -> Scene:
     start = time.monotonic()
     with console.status("block and exit circuits: loading their keys (set up on the first run)"):
         provers = CircuitProvers.load(config.preset, config.chain_id, KEYS_DIR)
     keys_s = time.monotonic() - start
-    deployment = deploy_with_circuits(w3, config, provers)
+    deployment = deploy_with_circuits(w3, config, provers, data)
     rollup, token = deployment.get_rollup(w3), deployment.get_token(w3)
-    link = L1Link(w3, rollup, deployment.validator, deployment.start_block, confirmations=0)
+    provers.data = data
+    key = get_validator_key(deployment.validator)
+    link = L1Link(w3, rollup, deployment.validator, deployment.start_block, 0, key)
     operator = ServedOperator.open(config, Store(workdir / "operator.sqlite"), link, provers)
     assert isinstance(operator, ServedOperator)
     api = serve_operator(operator, "127.0.0.1", 0)
@@ -223,6 +232,10 @@ def demo(
     keep: Annotated[
         bool, typer.Option(help="Leave the devnet, operator and explorer running (Ctrl-C).")
     ] = False,
+    data: Annotated[
+        DataAvailability,
+        typer.Option(help="Where batches post pubdata: EIP-4844 blobs, or calldata."),
+    ] = DataAvailability.BLOBS,
 ) -> None:
     """Deposits, transfers and withdrawals proven on L1; then every user exits in desert mode."""
     params = get_preset(preset)
@@ -233,7 +246,7 @@ def demo(
         fee_owner = bytes.fromhex(chain.accounts(w3)[0][2:])  # the operator's fee account
         config = RollupConfig(params, int(w3.eth.chain_id), fee_owner)
         console.print(f"devnet at {net.rpc_url}, chain {net.chain_id}")
-        scene = setup_scene(w3, config, Path(tmp))
+        scene = setup_scene(w3, config, Path(tmp), data)
         act_on_l2(scene)
         owned = {
             u.account: scene.operator.state.accounts[u.account].collateral for u in scene.users

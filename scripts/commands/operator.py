@@ -35,6 +35,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from protocol.blob import DataAvailability
 from protocol.params import get_preset
 from scripts import chain, devnet
 from scripts.commands.common import CommandError, cli_errors
@@ -44,6 +45,8 @@ from scripts.deployment import (
     Deployment,
     deploy_with_circuits,
     export_exit_key,
+    get_data_path,
+    get_validator_key,
 )
 from scripts.paths import BUILD
 from sequencer import progress as reports
@@ -137,6 +140,10 @@ def configure_logging(
 def deploy_command(
     preset: Annotated[str, typer.Option(help="minimal | devnet")] = "devnet",
     out: Annotated[Path, typer.Option(help="Where to write the deployment.")] = DEPLOYMENT_FILE,
+    data: Annotated[
+        DataAvailability,
+        typer.Option(help="Where batches post pubdata: EIP-4844 blobs, or calldata."),
+    ] = DataAvailability.BLOBS,
 ) -> None:
     """Set the circuits' keys up (once; cached), deploy the rollup on the manifest's devnet."""
     manifest = devnet.read_manifest()
@@ -148,10 +155,13 @@ def deploy_command(
     config = RollupConfig(get_preset(preset), int(w3.eth.chain_id), fee_owner)
     with console.status("setting up (or loading) the block and exit circuits' keys"):
         provers = CircuitProvers.load(config.preset, config.chain_id, KEYS_DIR)
-    deployment = deploy_with_circuits(w3, config, provers)
+    deployment = deploy_with_circuits(w3, config, provers, data)
     deployment.write(out)
     key = export_exit_key(provers, out)
-    console.print(f"rollup ({preset}) at {deployment.rollup}, USDC at {deployment.token} -> {out}")
+    console.print(
+        f"rollup ({preset}, pubdata in {data.value}) at {deployment.rollup}, "
+        f"USDC at {deployment.token} -> {out}"
+    )
     console.print(f"exit proving key (public; users exit with it) -> {key}")
 
 
@@ -168,11 +178,18 @@ def open_operator(
     """The operator (a ``cls``) on ``db``, proving in this process, or on ``provers`` Ray
     workers (on Ray embedded here, or on the cluster at ``ray_address``)."""
     w3 = chain.connect(deployment.rpc_url)
-    link = L1Link(
-        w3, deployment.get_rollup(w3), deployment.validator, deployment.start_block, confirmations
-    )
+    rollup = deployment.get_rollup(w3)
+    key = get_validator_key(deployment.validator)
+    link = L1Link(w3, rollup, deployment.validator, deployment.start_block, confirmations, key)
+    data = get_data_path(rollup)
+    if data is DataAvailability.BLOBS and key is None:
+        raise CommandError(
+            f"this deployment posts blobs, signed by the validator {deployment.validator}: "
+            "set ZKPERP_VALIDATOR_KEY to its private key"
+        )
     preset = deployment.config.preset
     circuits = CircuitProvers.load(preset, deployment.config.chain_id, KEYS_DIR)
+    circuits.data = data
     prover: BlockProver | ProofPool = circuits
     if ray_address is not None or provers > 1:
         from sequencer.ray_pool import RayProofPool  # imports Ray: only when asked

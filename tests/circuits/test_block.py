@@ -1,7 +1,8 @@
 """The block circuit against the rules (``protocol.block.process_block``).
 
 - Differential: for random blocks of money-path operations, valid or not, the circuit's public
-  inputs equal the native old and new state roots and ``protocol.pubdata``'s commitment, and an
+  inputs equal the native old and new state roots, the timestamp and ``protocol.blob``'s batch
+  data (the contract's digest, the challenge the circuit derives, the folded evaluation), and an
   operation the rules refuse has no satisfying slot witness.
 - Refusals and tampering are rejected by the constraint check, which names the constraint.
 - Setup mode builds the same system; one real Groth16 run (``prove`` marker) shows that a proof
@@ -28,7 +29,7 @@ from circuits.block import (
 )
 from circuits.ops.book_unit import BookWitness
 from circuits.r1cs import UnsatisfiedConstraintError
-from protocol import jubjub, pubdata
+from protocol import blob, jubjub, pubdata
 from protocol.block import (
     Block,
     Operation,
@@ -118,11 +119,14 @@ def next_block(state: State, ops: list[Operation], dt: int = 10) -> Block:
 
 
 def native_public_inputs(state: State, block: Block) -> list[int]:
-    """What the contract and the rules say: old root, new root, commitment."""
+    """What the contract and the rules say: old root, new root, timestamp, and the batch data
+    of the pubdata posted as calldata (``protocol.blob.compute_batch_data``)."""
     old = update_state_root(state)
     result = process_block(state, block)
     records = pubdata.compute_batch_pubdata(result.records, state.preset.ops_per_block)
-    return [old, update_state_root(state), pubdata.compute_commitment(block.timestamp, records)]
+    new, ts = update_state_root(state), block.timestamp
+    data = blob.compute_batch_data(blob.compute_calldata_hash(records), records, ts, old, new)
+    return [old, new, ts, data.data_hash, data.challenge, data.evaluation]
 
 
 def check_block(state: State, block: Block) -> None:
@@ -397,8 +401,10 @@ def test_a_forced_witness_of_a_valid_operation_is_the_real_one() -> None:
         scratch = started_block(state)
         real = build_block_witness(state, block)
         forced = forced_witness(scratch, op, real.slots[0].record)
-        # (its clock starts at the block's own timestamp: the header's check is not at stake)
-        assert replace(forced, old_timestamp=real.old_timestamp) == real, type(op).__name__
+        # (its clock starts at the block's own timestamp: the header's check is not at stake;
+        # its digest is any value, the challenge and evaluation being the circuit's outputs)
+        same = replace(forced, old_timestamp=real.old_timestamp, data_hash=real.data_hash)
+        assert same == real, type(op).__name__
     cs, values = build_block_circuit(PRESET, CHAIN_ID, forced)
     assert values is not None
     cs.check(values)
@@ -658,7 +664,8 @@ def _set(offset: int, value: int) -> Callable[[bytearray], None]:
         ),
         ([RegisterKey(3, owner_of(3), key_bytes(7))], 59, 0, "slot0/register_key/status_field"),
         ([Deposit(3, owner_of(3), 5)], 40, 1, "slot0/deposit/unused_bytes_zero"),
-        ([Deposit(3, owner_of(3), 5)], 26, 0, "commitment_is_public"),  # another depositor
+        # another depositor: the data commitment, hence the challenge, moves
+        ([Deposit(3, owner_of(3), 5)], 26, 0, "challenge_is_public"),
         (
             [signed(Transfer(3, 0, FAR, 4, 5), 3)],
             20,
@@ -679,6 +686,27 @@ def test_a_changed_record_byte_is_rejected(
     with pytest.raises(UnsatisfiedConstraintError) as err:
         cs.check(values)
     assert err.value.name == constraint
+
+
+def test_on_the_blob_path_the_circuits_evaluation_is_ckzgs_opening_of_the_posted_blob() -> None:
+    """With blobs, d digests the blob's versioned hash, and the circuit's e at its own z is
+    ckzg's y of the very blob the batch posts (what the precompile checks) folded with the L1
+    records' value that the contract computes from calldata."""
+    from sequencer import kzg
+
+    state = new_state()
+    block = next_block(state, [Deposit(3, owner_of(3), 5), Deposit(4, owner_of(4), 7)])
+    result = process_block(copy.deepcopy(state), block)
+    records = pubdata.compute_batch_pubdata(result.records, PRESET.ops_per_block)
+    cs, values = build_block_inputs(state, block, blob.DataAvailability.BLOBS)
+    cs.check(values)
+    _, _, _, d, z, e = cs.public_inputs(values)
+    opening = kzg.open_blob(records, z)
+    l1 = blob.get_l1_records(records)
+    assert d == blob.compute_data_hash(opening.versioned_hash, l1)
+    assert kzg.is_valid_opening(opening.commitment, z, opening.y, opening.proof)
+    y_l1 = blob.evaluate_l1_records(l1, PRESET.ops_per_block, z)
+    assert e == blob.fold_evaluations(opening.y, y_l1, z)
 
 
 def test_a_changed_old_root_is_rejected() -> None:

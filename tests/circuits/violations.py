@@ -122,7 +122,7 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
         held = zip(position_names, position, strict=True)
         inputs |= {f"slot0/a_positions/market{m}/{n}": v % R for n, v in held}
     inputs |= book_inputs(slot.book or BookWitness.unused(PRESET))
-    return inputs | {"slot0/expiry/expiry": slot.expiry}
+    return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 
 
 def book_inputs(w: BookWitness) -> dict[str, int]:

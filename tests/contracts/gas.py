@@ -1,4 +1,5 @@
-"""L1 gas of every user- and operator-facing call, measured on the devnet.
+"""L1 gas of every user- and operator-facing call, measured on the devnet; the batch calls on
+both data paths (calldata, blobs: PROTOCOL 9.9).
 
 ``python -m tests.contracts.gas`` starts its own Anvil and prints the table of
 docs/PERFORMANCE.md ("L1 gas"); tests/contracts/test_gas.py re-measures and checks the table.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from web3 import Web3
 
+from protocol.blob import DataAvailability
 from protocol.params import DEVNET
 from scripts import chain, devnet
 from tests.contracts.support import USDC, Rollup, deploy, withdraw_record
@@ -34,34 +36,43 @@ def _forced_requests(env: Rollup) -> list[GasRow]:
     return rows
 
 
+L2_RECORD = bytes([3]) + bytes(range(1, 64))  # a transfer's size: the contract reads none of it
+
+
 def _batches(env: Rollup, wide: Rollup) -> list[GasRow]:
+    """The batch rows of ``env``'s data path (``wide``: the same path at the devnet preset)."""
+    path = env.data.value
     bob = env.users[1]
     for _ in range(4):
         env.deposit(bob, 2, 2 * USDC)
+    wide.commit([])  # (the first batch writes counters from zero: not a slot's cost)
     wide.commit([])
     empty = env.commit([])
     four_priority = env.commit(env.records_for(len(env.requests) - 4, 4))
     fresh = env.users[2:6]  # four owners with no pending balance yet: the worst case
     four_withdrawals = env.commit([withdraw_record(1, owner, USDC) for owner in fresh])
-    commit_empty, commit_priority, commit_withdrawals = env.gas[-3:]
+    one_l2 = env.commit([L2_RECORD])
+    four_l2 = env.commit([L2_RECORD] * 4)
+    commit_empty, commit_priority, commit_withdrawals, commit_one, commit_four = env.gas[-5:]
     slots = wide.preset.ops_per_block - env.preset.ops_per_block
     verify = env.verify(empty)["gasUsed"]
-    env.verify(four_priority)
-    env.verify(four_withdrawals)
+    for batch in (four_priority, four_withdrawals, one_l2, four_l2):
+        env.verify(batch)
     execute_empty = env.execute(empty)["gasUsed"]
     env.execute(four_priority)
     execute_four = env.execute(four_withdrawals)["gasUsed"]
+    env.execute(one_l2)
+    env.execute(four_l2)
+    per_execute = (execute_four - execute_empty) // 4
     return [
-        (f"commit, fixed ({env.preset.ops_per_block} empty slots)", commit_empty),
-        (
-            "commit, per pubdata slot (Poseidon over 64 bytes)",
-            (wide.gas[-1] - commit_empty) // slots,
-        ),
-        ("commit, per priority record (keccak chain)", (commit_priority - commit_empty) // 4),
-        ("commit, per L1 withdrawal record", (commit_withdrawals - commit_empty) // 4),
-        ("verify (`verifyBatch`: Groth16, 3 inputs)", verify),
-        ("execute, fixed (`executeBatch`)", execute_empty),
-        ("execute, per withdrawal (to a new pending balance)", (execute_four - execute_empty) // 4),
+        (f"{path}: commit, fixed ({env.preset.ops_per_block} empty slots)", commit_empty),
+        (f"{path}: commit, per empty slot", (wide.gas[-1] - commit_empty) // slots),
+        (f"{path}: commit, per L2 record (64 non-zero bytes)", (commit_four - commit_one) // 3),
+        (f"{path}: commit, per priority record", (commit_priority - commit_empty) // 4),
+        (f"{path}: commit, per L1 withdrawal record", (commit_withdrawals - commit_empty) // 4),
+        (f"{path}: verify (`verifyBatch`: Groth16, 6 inputs)", verify),
+        (f"{path}: execute, fixed (`executeBatch`)", execute_empty),
+        (f"{path}: execute, per withdrawal (new pending balance)", per_execute),
     ]
 
 
@@ -88,6 +99,12 @@ def _desert(env: Rollup) -> list[GasRow]:
     ]
 
 
+def _funded(env: Rollup) -> Rollup:
+    env.deposit(env.users[0], 1, 10 * USDC)
+    env.process(env.records_for(0, 1))
+    return env
+
+
 def measure(w3: Web3) -> list[GasRow]:
     """Every row of the table, on fresh deployments (minimal preset; devnet for one row)."""
     snap = chain.snapshot(w3)
@@ -101,6 +118,8 @@ def measure(w3: Web3) -> list[GasRow]:
         rows += _forced_requests(env)
         rows += _batches(env, wide)
         rows += _desert(env)
+        blobs = DataAvailability.BLOBS
+        rows += _batches(_funded(deploy(w3, data=blobs)), deploy(w3, DEVNET, data=blobs))
         return rows
     finally:
         chain.revert(w3, snap)

@@ -2,10 +2,11 @@
 with its users, and helpers to queue requests and run batches through commit / verify / execute.
 
 The rollup circuits do not exist yet, so the verifiers are generated (prover.solidity) from two
-small stand-in circuits with the real public-input shapes: 3 inputs for a block (old root, new
-root, commitment), 4 for an exit (root, account, owner, amount). Each input enters a constraint,
-so a proof binds all of them; the circuit checks nothing else, which is what lets these tests
-play an operator (honest or not) without the rules.
+small stand-in circuits with the real public-input shapes: 6 inputs for a block (old root, new
+root, timestamp, data digest d, challenge z, evaluation e), 4 for an exit (root, account,
+owner, amount). Each input enters a constraint, so a proof binds all of them; the circuit
+checks nothing else, which is what lets these tests play an operator (honest or not) without
+the rules.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from circuits.r1cs import Builder, ConstraintSystem
-from protocol import pubdata
+from protocol import blob, pubdata
+from protocol.blob import DataAvailability
 from protocol.field import R
 from protocol.ops import deposit, withdraw
 from protocol.params import MINIMAL, Preset
@@ -38,14 +40,18 @@ from prover.solidity import generate_verifier
 from scripts import chain
 from scripts.compile import Artifact, compile_project, compile_sources
 from scripts.deploy import deploy_rollup
+from sequencer import kzg
+from sequencer.blob_tx import BlobSidecar, send_blob_transaction
 
-BLOCK_INPUTS = 3
+BLOCK_INPUTS = 6
 EXIT_INPUTS = 4
 GENESIS_ROOT = 0x1234
 USDC = 1_000_000  # one USDC in micro-units
 TEST_PRESET = MINIMAL.with_overrides(max_open_priority_requests=8)
 
-StoredBatchInfo = tuple[int, int, int, int, int, bytes]
+StoredBatchInfo = tuple[int, int, int, int, int, int, int, bytes]
+# Anvil's account 0 (the operator here): blob transactions are signed locally (sequencer.blob_tx)
+ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
 # -- stand-in circuits and their provers ------------------------------------------------------
@@ -154,9 +160,21 @@ class Rollup:
     pubdata_of: dict[int, bytes] = field(default_factory=dict)
     root: int = GENESIS_ROOT  # the state root of the last committed batch
     gas: list[int] = field(default_factory=list)  # gas of every transaction sent, in order
+    data: DataAvailability = DataAvailability.CALLDATA  # the deployment's data path
 
     def send(self, fn: ContractFunction, sender: str) -> TxReceipt:
         receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender}))
+        assert receipt["status"] == 1
+        self.gas.append(receipt["gasUsed"])
+        return receipt
+
+    def send_blobs(self, fn: ContractFunction, blobs_of: Sequence[bytes]) -> TxReceipt:
+        """Sends ``fn`` from the operator as a type-3 transaction carrying one blob per
+        pubdata of ``blobs_of``."""
+        tx = {"to": fn.address, "data": fn._encode_transaction_data(), "gas": 3_000_000}
+        sidecar = BlobSidecar.of([blob.compute_blob(d) for d in blobs_of])
+        tx_hash = send_blob_transaction(self.w3, tx, ANVIL_KEY, sidecar)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         assert receipt["status"] == 1
         self.gas.append(receipt["gasUsed"])
         return receipt
@@ -212,8 +230,21 @@ class Rollup:
         data = pubdata.compute_batch_pubdata(list(records), self.preset.ops_per_block)
         last = self.batches[-1]
         new_root = root if root is not None else (self.root * 7 + 1) % R
-        info = (last[0] + 1, timestamp or self.now(), new_root, data)
-        receipt = self.send(self.rollup.functions.commitBatch(last, info), sender or self.operator)
+        ts = timestamp or self.now()
+        source = kzg.compute_source_hash(self.data, data)
+        z = blob.compute_batch_data(source, data, ts, last[3], new_root).challenge
+        l1 = blob.get_l1_records(data)
+        if self.data is DataAvailability.CALLDATA:
+            info = (last[0] + 1, ts, new_root, l1, z, data, b"")
+            receipt = self.send(
+                self.rollup.functions.commitBatch(last, info), sender or self.operator
+            )
+        else:
+            assert sender is None, "blob batches are sent by the operator (its key signs them)"
+            opening = kzg.open_blob(data, z)
+            proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
+            info = (last[0] + 1, ts, new_root, l1, z, b"", proof)
+            receipt = self.send_blobs(self.rollup.functions.commitBatch(last, info), [data])
         (event,) = self.events(receipt, "BatchCommitted")
         stored = stored_info(event)
         self.batches.append(stored)
@@ -223,7 +254,7 @@ class Rollup:
 
     def block_inputs(self, batch: StoredBatchInfo) -> list[int]:
         old = GENESIS_ROOT if batch[0] == 1 else self.batches[batch[0] - 1][3]
-        return [old, batch[3], batch[4]]
+        return [old, batch[3], batch[1], batch[4], batch[5], batch[6]]
 
     def verify(self, batch: StoredBatchInfo, proof: bytes | None = None) -> TxReceipt:
         proof = proof or self.block_prover.prove(self.block_inputs(batch))
@@ -264,7 +295,9 @@ def stored_info(event: Any) -> StoredBatchInfo:
         event["timestamp"],
         event["priorityRequests"],
         event["stateRoot"],
-        event["commitment"],
+        event["dataHash"],
+        event["challenge"],
+        event["evaluation"],
         bytes(event["withdrawalsHash"]),
     )
 
@@ -294,6 +327,7 @@ def deploy(
     )
     rollup = w3.eth.contract(address=deployment.rollup, abi=artifacts["Rollup"].abi)
     env = Rollup(w3, preset, rollup, token, operator, users, block_prover, exit_prover)
+    env.data = options.get("data", DataAvailability.CALLDATA)
     (genesis,) = rollup.events.BatchCommitted().get_logs(from_block=0)
     env.batches.append(stored_info(genesis["args"]))
     return env

@@ -10,11 +10,12 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 
-from protocol import pubdata
+from protocol import blob, pubdata
 from protocol.field import R
 from protocol.ops import forced_withdraw
 from scripts import chain
 from tests.contracts.support import (
+    GENESIS_ROOT,
     USDC,
     Rollup,
     deploy,
@@ -27,10 +28,10 @@ from tests.contracts.support import (
 
 pytestmark = pytest.mark.devnet
 
-STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,bytes32)"
+STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,uint256,uint256,bytes32)"
 
 
-def hash_info(info: tuple[int, int, int, int, int, bytes]) -> bytes:
+def hash_info(info: tuple[int, int, int, int, int, int, int, bytes]) -> bytes:
     return keccak(encode([STORED_BATCH_INFO], [info]))
 
 
@@ -46,22 +47,30 @@ def funded(env: Rollup) -> Rollup:
     return env
 
 
-def test_commit_stores_the_batch_hash_and_its_commitment(funded: Rollup) -> None:
+def test_commit_stores_the_batch_hash_and_its_data_binding(funded: Rollup) -> None:
     alice = funded.users[0]
     records = [*funded.records_for(0, 1), withdraw_record(1, alice, 3 * USDC)]
     batch = funded.commit(records, root=77)
     data = funded.pubdata_of[1]
-    number, timestamp, consumed, root, commitment, withdrawals_hash = batch
+    number, timestamp, consumed, root, d, z, e, withdrawals_hash = batch
     assert (number, consumed, root) == (1, 1, 77)
-    assert commitment == pubdata.compute_commitment(timestamp, data)
+    expected = blob.compute_batch_data(keccak(data), data, timestamp, GENESIS_ROOT, 77)
+    assert (d, z, e) == (expected.data_hash, expected.challenge, expected.evaluation)
     assert withdrawals_hash == keccak(pubdata.get_l1_withdrawals(data))
     assert funded.rollup.functions.storedBatchHashes(1).call() == hash_info(batch)
     assert funded.rollup.functions.totalBatchesCommitted().call() == 1
     assert funded.rollup.functions.totalCommittedPriorityRequests().call() == 1
+    assert funded.rollup.functions.blobData().call() is False
     # the genesis batch was announced the same way by the constructor
     genesis = funded.batches[0]
-    assert genesis[0] == genesis[2] == genesis[4] == 0 and genesis[5] == keccak(b"")
+    assert genesis[0] == genesis[2] == genesis[4] == genesis[5] == genesis[6] == 0
+    assert genesis[7] == keccak(b"")
     assert funded.rollup.functions.storedBatchHashes(0).call() == hash_info(genesis)
+
+
+def calldata_batch(number: int, ts: int, root: int, data: bytes, z: int = 5) -> tuple[Any, ...]:
+    """The calldata path's CommitBatchInfo of ``data`` (its L1 records taken from it)."""
+    return (number, ts, root, blob.get_l1_records(data), z, data, b"")
 
 
 def test_commit_reverts(funded: Rollup) -> None:
@@ -71,35 +80,42 @@ def test_commit_reverts(funded: Rollup) -> None:
     ops = funded.preset.ops_per_block
     good = pubdata.compute_batch_pubdata(funded.records_for(0, 1), ops)
 
-    def commit(info: tuple[int, int, int, bytes], last_info: tuple[Any, ...] = last) -> None:
+    def commit(info: tuple[Any, ...], last_info: tuple[Any, ...] = last) -> None:
         f.commitBatch(last_info, info).transact({"from": operator})
 
     with reverts("NotValidator"):
-        f.commitBatch(last, (1, now, 5, good)).transact({"from": alice})
+        f.commitBatch(last, calldata_batch(1, now, 5, good)).transact({"from": alice})
     with reverts("BatchInfoMismatch"):
-        commit((1, now, 5, good), (*last[:3], last[3] + 1, *last[4:]))
+        commit(calldata_batch(1, now, 5, good), (*last[:3], last[3] + 1, *last[4:]))
     with reverts("WrongBatchNumber"):
-        commit((2, now, 5, good))
+        commit(calldata_batch(2, now, 5, good))
     with reverts("TimestampNotMonotonic"):
-        commit((1, last[1] - 1, 5, good))
+        commit(calldata_batch(1, last[1] - 1, 5, good))
     with reverts("TimestampOutOfRange"):
-        commit((1, now + 15 * 60 + 30, 5, good))
+        commit(calldata_batch(1, now + 15 * 60 + 30, 5, good))
     with reverts("TimestampOutOfRange"):
-        commit((1, 2**40, 5, good))
+        commit(calldata_batch(1, 2**40, 5, good))
     with reverts("RootNotInField"):
-        commit((1, now, R, good))
+        commit(calldata_batch(1, now, R, good))
+    with reverts("RootNotInField"):  # the challenge too
+        commit(calldata_batch(1, now, 5, good, z=R))
     for data in (good[:-64], good + bytes(64), b""):
         with reverts("WrongPubdataLength"):
-            commit((1, now, 5, data))
+            commit((1, now, 5, blob.get_l1_records(good), 5, data, b""))
+    with reverts("WrongDataPath"):  # a blob opening on the calldata path
+        commit((1, now, 5, blob.get_l1_records(good), 5, good, bytes(128)))
+    with reverts("L1RecordsMalformed"):
+        commit((1, now, 5, blob.get_l1_records(good)[:-1], 5, good, b""))
     wrong_amount = deposit_record(1, alice, 10 * USDC - 1)
     wrong_owner = deposit_record(1, funded.users[1], 10 * USDC)
     in_wrong_order = funded.records_for(0, 2)[::-1]
     skipping = funded.records_for(1, 1)
     for records in ([wrong_amount], [wrong_owner], in_wrong_order, skipping):
         with reverts("PriorityHashMismatch"):
-            commit((1, now, 5, pubdata.compute_batch_pubdata(records, ops)))
+            commit(calldata_batch(1, now, 5, pubdata.compute_batch_pubdata(records, ops)))
     with reverts("TooManyPriorityRequests"):
-        commit((1, now, 5, pubdata.compute_batch_pubdata(funded.records_for(0, 2) * 2, ops)))
+        records = funded.records_for(0, 2) * 2
+        commit(calldata_batch(1, now, 5, pubdata.compute_batch_pubdata(records, ops)))
 
 
 def test_batch_timestamps_may_not_lag_a_day(funded: Rollup) -> None:
@@ -107,7 +123,7 @@ def test_batch_timestamps_may_not_lag_a_day(funded: Rollup) -> None:
     with reverts("TimestampOutOfRange"):
         funded.rollup.functions.commitBatch(
             funded.batches[-1],
-            (1, funded.now() - 24 * 3600 - 60, 5, pubdata.compute_batch_pubdata([], 4)),
+            calldata_batch(1, funded.now() - 24 * 3600 - 60, 5, bytes(4 * 64)),
         ).transact({"from": funded.operator})
     funded.commit([], timestamp=funded.now() - 24 * 3600 + 60)
 
@@ -125,17 +141,17 @@ def test_a_processed_request_cannot_be_consumed_again(funded: Rollup) -> None:
 def test_verify_checks_the_proof_against_stored_inputs(funded: Rollup) -> None:
     batch = funded.commit(funded.records_for(0, 1))
     inputs = funded.block_inputs(batch)
-    assert inputs == [funded.batches[0][3], batch[3], batch[4]]
+    assert inputs == [funded.batches[0][3], batch[3], batch[1], *batch[4:7]]
     f, stranger = funded.rollup.functions, funded.users[5]
     with reverts("InvalidProof"):  # a valid proof, of other inputs
-        f.verifyBatch(batch, funded.block_prover.prove([*inputs[:2], inputs[2] + 1])).transact(
+        f.verifyBatch(batch, funded.block_prover.prove([*inputs[:5], inputs[5] + 1])).transact(
             {"from": stranger}
         )
     for junk in (b"", bytes(512), b"\x01" * 512):
         with reverts("InvalidProof"):
             f.verifyBatch(batch, junk).transact({"from": stranger})
     with reverts("BatchInfoMismatch"):
-        f.verifyBatch((*batch[:4], batch[4] + 1, batch[5]), b"").transact({"from": stranger})
+        f.verifyBatch((*batch[:6], batch[6] + 1, batch[7]), b"").transact({"from": stranger})
     with reverts("WrongBatchNumber"):  # nothing committed past batch 1
         f.verifyBatch((2, *batch[1:]), b"").transact({"from": stranger})
     # anyone holding a valid proof may verify

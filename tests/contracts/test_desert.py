@@ -94,7 +94,7 @@ def test_desert_mode_freezes_every_state_advancing_function(deserted: Rollup) ->
         (f.requestForcedCancelAll(1), alice),
         (f.requestForcedOrder(1, 0, 0, 1, 1), alice),
         (f.requestForcedBurn(1, 1), alice),
-        (f.commitBatch(batch1, (2, deserted.now(), 5, bytes(256))), operator),
+        (f.commitBatch(batch1, (2, deserted.now(), 5, b"", 5, bytes(256), b"")), operator),
         (f.verifyBatch(batch2, bytes(512)), operator),
         (f.revertBatches([batch2]), operator),
         (f.activateDesertMode(), alice),

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.devnet
 
 def documented_gas() -> dict[str, int]:
     text = (ROOT / "docs" / "PERFORMANCE.md").read_text()
-    section = text.split("### Rollup calls", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| (.+?) \| ([\d,]+) \|$", section, flags=re.MULTILINE)
+    section = re.split(r"\n#+ ", text.split("### Rollup calls", 1)[1], maxsplit=1)[0]
+    rows = re.findall(r"^\| (.+?) \| (-?[\d,]+) \|$", section, flags=re.MULTILINE)
     return {name: int(gas.replace(",", "")) for name, gas in rows}
 
 
@@ -26,4 +26,6 @@ def test_the_documented_gas_table_is_current(w3: Web3) -> None:
     measured = dict(measure(w3))
     assert set(documented) == set(measured)
     for name, gas in measured.items():
-        assert abs(gas - documented[name]) <= documented[name] // 10, (name, gas)
+        # 10%, or 500 gas where a figure is near zero (the blob path's per-slot rows: calldata
+        # bytes of z, y and the KZG points vary between runs)
+        assert abs(gas - documented[name]) <= max(abs(documented[name]) // 10, 500), (name, gas)

@@ -53,7 +53,6 @@ def _construct(w3: Web3, **changes: Any) -> None:
         "token": chain.deploy(w3, artifacts["TestUSDC"]).address,
         "block": block,
         "exit": exit_,
-        "poseidon": chain.deploy(w3, artifacts["Poseidon"]).address,
         "root": GENESIS_ROOT,
         "reserved": [],
         "owner": chain.accounts(w3)[0],
@@ -83,7 +82,7 @@ def test_the_constructor_checks_its_arguments(w3: Web3) -> None:
         with reverts("InvalidParams"):
             _construct(w3, params=bad)
     not_a_contract = chain.accounts(w3)[3]
-    for name in ("token", "block", "exit", "poseidon"):
+    for name in ("token", "block", "exit"):
         with reverts("InvalidParams"):
             _construct(w3, **{name: not_a_contract})
     with reverts("InvalidParams"):  # reserving every index
@@ -122,7 +121,7 @@ def test_deploy_records_itself_in_its_devnet_manifest(
         w3, MINIMAL, block.verifier, exit_.verifier, genesis_state_root=1, manifest=manifest
     )
     contracts = json.loads(manifest.read_text())["contracts"]
-    assert set(contracts) == {"Rollup", "USDC", "Poseidon", "BlockVerifier", "ExitVerifier"}
+    assert set(contracts) == {"Rollup", "USDC", "BlockVerifier", "ExitVerifier"}
     assert contracts["Rollup"]["address"] == deployed.rollup
     abi = json.loads(Path(contracts["Rollup"]["abi"]).read_text())
     rollup = w3.eth.contract(address=deployed.rollup, abi=abi)

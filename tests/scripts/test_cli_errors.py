@@ -233,7 +233,7 @@ def test_a_revert_behind_the_operators_error_is_named(w3: Web3) -> None:
     env = deploy(w3)
     stale = env.now()  # the genesis batch's time, then two days pass: too old to commit
     chain.increase_time(w3, 2 * 24 * 3600)
-    info = (1, stale, 7, pubdata.compute_batch_pubdata([], env.preset.ops_per_block))
+    info = (1, stale, 7, b"", 5, pubdata.compute_batch_pubdata([], env.preset.ops_per_block), b"")
     fn = env.rollup.functions.commitBatch(env.batches[0], info)
     try:
         fn.transact({"from": env.operator})

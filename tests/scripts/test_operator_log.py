@@ -13,11 +13,23 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from protocol.blob import DataAvailability
 from protocol.ops.transfer import Transfer
+from protocol.params import MINIMAL
 from protocol.signing import sign_tx
-from scripts.commands.operator import LOG_FILE, Deployment, configure_logging, run_step
+from scripts.commands.common import CommandError
+from scripts.commands.operator import (
+    LOG_FILE,
+    Deployment,
+    configure_logging,
+    open_operator,
+    run_step,
+)
 from scripts.paths import BUILD, ROOT
 from sequencer.client import NEVER, submit_to_file
+from sequencer.genesis import RollupConfig
+from sequencer.progress import ignore_progress
+from tests.contracts.support import deploy
 from tests.sequencer.rollup_env import USDC, deploy_env
 
 
@@ -83,7 +95,7 @@ def test_a_failed_step_is_logged_and_the_next_starts_from_the_store(
 @pytest.mark.devnet
 @pytest.mark.prove
 def test_operator_run_logs_every_stage_of_a_batch(w3: Web3, tmp_path: Path) -> None:
-    env = deploy_env(w3, tmp_path, users=1)
+    env = deploy_env(w3, tmp_path, users=1, data=DataAvailability.BLOBS)  # the CLI's default
     (alice,) = env.users
     deployment = tmp_path / "rollup.json"
     url = str(getattr(w3.provider, "endpoint_uri", ""))
@@ -118,3 +130,20 @@ def test_operator_run_logs_every_stage_of_a_batch(w3: Web3, tmp_path: Path) -> N
     ]:
         assert line in text
         assert line in done.stderr
+
+
+@pytest.mark.devnet
+def test_operator_run_refuses_a_blob_deployment_without_the_validators_key(
+    w3: Web3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blob path signs its commits: without the validator's key the operator does not
+    start (one clear error, before any key or state is loaded)."""
+    rollup = deploy(w3, data=DataAvailability.BLOBS).rollup
+    stranger = list(w3.eth.accounts)[5]  # a validator whose key this machine does not hold
+    config = RollupConfig(MINIMAL, int(w3.eth.chain_id), fee_owner=bytes.fromhex(stranger[2:]))
+    url = str(getattr(w3.provider, "endpoint_uri", ""))
+    deployment = Deployment(url, config, rollup.address, rollup.address, stranger, 0)
+    monkeypatch.delenv("ZKPERP_VALIDATOR_KEY", raising=False)
+    with pytest.raises(CommandError, match="set ZKPERP_VALIDATOR_KEY"):
+        open_operator(deployment, tmp_path / "op.sqlite", 0, ignore_progress)
+    assert not (tmp_path / "op.sqlite").exists()

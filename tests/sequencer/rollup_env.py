@@ -13,11 +13,13 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from protocol.blob import DataAvailability
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.params import MINIMAL, Preset
 from scripts import chain
 from scripts.commands.operator import KEYS_DIR, deploy_with_circuits
+from scripts.deployment import get_data_path, get_validator_key
 from scripts.devnet import CHAIN_ID
 from sequencer.client import Client
 from sequencer.genesis import RollupConfig
@@ -83,7 +85,9 @@ class RollupEnv:
         """(Re)opens the operator on its SQLite file, as a restarted process would."""
         if self.operator is not None:
             self.operator.store.close()
-        link = L1Link(self.w3, self.rollup, self.validator, self.start_block, confirmations=0)
+        key = get_validator_key(self.validator)
+        link = L1Link(self.w3, self.rollup, self.validator, self.start_block, 0, key)
+        self.provers.data = get_data_path(self.rollup)  # (the provers are shared: set each time)
         store = Store(self.store_path)
         self.operator = Operator.open(self.config, store, link, self.provers, self.progress.append)
         return self.operator
@@ -107,13 +111,20 @@ def get_provers(preset: Preset = MINIMAL, chain_id: int = CHAIN_ID) -> CircuitPr
     return CircuitProvers.load(preset, chain_id, KEYS_DIR)
 
 
-def deploy_env(w3: Web3, tmp_path: Path, users: int = 3, preset: Preset = MINIMAL) -> RollupEnv:
+def deploy_env(
+    w3: Web3,
+    tmp_path: Path,
+    users: int = 3,
+    preset: Preset = MINIMAL,
+    data: DataAvailability = DataAvailability.CALLDATA,
+) -> RollupEnv:
     """A fresh rollup for ``preset`` with the real verifiers of its block and exit circuits,
-    and ``users`` users (accounts 3, 4, ...); the node's first account is the operator."""
+    and ``users`` users (accounts 3, 4, ...); the node's first account is the operator, batches
+    post their pubdata as ``data`` says."""
     validator = chain.accounts(w3)[0]
     config = RollupConfig(preset, int(w3.eth.chain_id), bytes.fromhex(validator[2:]))
     provers = get_provers(preset, config.chain_id)
-    deployment = deploy_with_circuits(w3, config, provers)
+    deployment = deploy_with_circuits(w3, config, provers, data)
     cast = [
         User(address, 3 + i, SecretKey.from_seed(bytes([i + 1]) * 32))
         for i, address in enumerate(chain.accounts(w3)[1 : 1 + users])
