@@ -91,16 +91,21 @@ def start_server(folder: Path, clients: int) -> ApiServer:
     return ApiServer(ApiService(state, folder / "op.sqlite")).start()
 
 
-def sign_workload(kind: str, clients: int, per_client: int) -> list[list[dict[str, Any]]]:
+def sign_workload(
+    kind: str, clients: int, per_client: int, first_nonce: int = 0
+) -> list[list[dict[str, Any]]]:
     work = []
     for c in range(clients):
         a = FIRST + c
+        nonces = range(first_nonce, first_nonce + per_client)
         if kind == "transfer":
-            ops: list[Any] = [
-                Transfer(a, n, FAR, FIRST + (c + 1) % clients, 1) for n in range(per_client)
-            ]
+            ops: list[Any] = [Transfer(a, n, FAR, FIRST + (c + 1) % clients, 1) for n in nonces]
         else:
-            ops = [CreateOrder(a, n, FAR, 0, n % 2 == 0, 1, 10_000) for n in range(per_client)]
+            # asks above and bids below the mark: orders that rest, none crossing another
+            ops = [
+                CreateOrder(a, n, FAR, 0, n % 2 == 0, 1, 10_010 if n % 2 == 0 else 9_990)
+                for n in nonces
+            ]
         work.append([to_wire(sign_tx(op, key_of(a), CHAIN_ID)) for op in ops])
     return work
 

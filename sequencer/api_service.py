@@ -52,6 +52,7 @@ from sequencer.mempool import Mempool, encode_checked
 from sequencer.progress import Progress
 from sequencer.store import Store
 from sequencer.submitter import L1Progress
+from sequencer.witness import UnprovableOperationError, check_provable
 
 # Operations the operator can include: the codec logs them and the block circuit proves them.
 PROVABLE = frozenset(c.op_class for c in OP_CIRCUITS) & frozenset(L2_TYPES.values())
@@ -297,6 +298,11 @@ class ApiService:
                     f"{WIRE_NAME[type(op)]}: the block circuit does not prove "
                     f"{type(op).__name__} yet, so the operator cannot include it; not logged",
                 )
+            try:  # e.g. an order that would fill at once (fills are not proven yet)
+                check_provable(self.state, op)
+            except UnprovableOperationError as e:
+                message = f"{WIRE_NAME[type(op)]}: {e}, so the operator cannot include it"
+                raise ApiError(422, "unprovable_operation", f"{message}; not logged") from e
             if not account.has_key():
                 raise ApiError(403, "key_not_registered", f"account {op.account} has no L2 key")
             expected = planned.get(op.account, self.get_next_nonce(account))

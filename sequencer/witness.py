@@ -142,7 +142,8 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     if circuit is None:
         raise UnprovableOperationError(f"{type(op).__name__} has no slot in the block circuit")
     if circuit.get_book_key is not None and circuit.get_book_key(state, op) is None:
-        raise UnprovableOperationError(f"the block circuit does not prove this {circuit.name}")
+        what = "an order that would fill or a trigger order"
+        raise UnprovableOperationError(f"the block circuit does not prove {what} yet")
     for index in circuit.get_accounts(op):
         if not state.is_valid_account_index(index):
             raise UnprovableOperationError(f"account {index!r} is outside the tree")

@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.cancel_all import CancelAll
 from protocol.ops.transfer import Transfer
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
@@ -142,18 +142,21 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_logged(
     assert (encode_state(env.state), logged(env)) == (before, count)
 
 
-def test_orders_are_refused_while_the_block_circuit_cannot_prove_them(
+def test_an_order_that_would_fill_is_refused_while_fills_are_not_proven(
     env: ApiEnv, http: httpx.Client
 ) -> None:
-    order = to_wire(env.order(3, True, 10_100, 2), "o-1")
+    resting = to_wire(env.order(3, True, 10_100, 2), "o-1")
+    assert http.post("/v1/transactions", json=resting).json()["client_order_id"] == "o-1"
+    env.seal()
+    order = to_wire(env.order(4, False, 10_100, 2), "o-2")  # takes the ask: a fill
     answer = http.post("/v1/transactions", json=order)
     assert answer.status_code == 422 and answer.json()["error"] == "unprovable_operation"
-    assert "CreateOrder" in answer.json()["message"]
-    cancel = sign_tx(CancelOrder(3, 0, FAR, 0, 1), key_of(3), CHAIN_ID)
-    assert http.post("/v1/transactions", json=to_wire(cancel)).status_code == 422
+    assert "would fill" in answer.json()["message"]
+    cancel_all = sign_tx(CancelAll(3, 1, FAR), key_of(3), CHAIN_ID)  # not proven yet
+    assert http.post("/v1/transactions", json=to_wire(cancel_all)).status_code == 422
     wrong_market = {**order, "market": 1}  # the preset has two market slots; one market exists
     assert http.post("/v1/transactions", json=wrong_market).json()["error"] == "unknown_market"
-    assert logged(env) == 0
+    assert logged(env) == 1  # the resting order alone
 
 
 def test_markets_book_trades_priority_queue_and_status(env: ApiEnv, http: httpx.Client) -> None:

@@ -12,7 +12,7 @@ from protocol.ops.claim import Claim
 from protocol.ops.transfer import Transfer
 from protocol.pubdata import OpType
 from protocol.signing import sign_tx
-from sequencer import api_service, codec
+from sequencer import api_service, builder, codec
 from sequencer.sdk import Ack, ApiClient, ApiRequestError, Wallet
 from tests.sequencer.api_env import ApiEnv, start_api_env
 from tests.sequencer.helpers import CHAIN_ID, FAR, USDC, key_of
@@ -38,8 +38,11 @@ def test_a_wallet_transfers_withdraws_and_reads(env: ApiEnv) -> None:
         assert [op["type"] for op in client.batch(2)["operations"]] == ["transfer", "withdraw"]
         assert client.market(0) == client.markets()[0]
         assert client.priority_queue()["pending"] == []
-        with pytest.raises(ApiRequestError) as refused:
-            alice.place_order(0, True, 1, 10_100, client_order_id="o")
+        assert alice.place_order(0, True, 1, 10_100, client_order_id="o").client_order_id == "o"
+        env.seal()
+        assert client.book(0)["asks"] == [[10_100, 1]]
+        with pytest.raises(ApiRequestError) as refused:  # it would fill: not proven yet
+            Wallet(client, 4, key_of(4), CHAIN_ID).place_order(0, False, 1, 10_200)
         assert (refused.value.status, refused.value.code) == (422, "unprovable_operation")
         with pytest.raises(ApiRequestError) as unknown:
             client.account(99)
@@ -69,6 +72,9 @@ def test_a_wallet_trades_once_the_circuit_proves_trading(
     trading = codec.get_l2_types(frozenset(OpType))
     monkeypatch.setattr(codec, "L2_TYPES", trading)
     monkeypatch.setattr(api_service, "PROVABLE", frozenset(trading.values()))
+    for module in (api_service, builder):
+        monkeypatch.setattr(module, "check_provable", lambda state, op: None)
+    monkeypatch.setattr(builder, "PROVEN_TYPES", frozenset(OpType))
     with ApiClient(env.url) as client:
         alice, bob = (Wallet(client, a, key_of(a), CHAIN_ID) for a in (3, 4))
         alice.place_order(0, True, 1, 10_000)
