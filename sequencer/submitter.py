@@ -19,6 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from protocol import pubdata
@@ -157,7 +158,7 @@ class Submitter:
             kzg_proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
             fn = call(last.as_tuple(), (*head, b"", kzg_proof), *extra)
             receipt = self._send_blob(step, number, fn, opening.blob)
-        (event,) = self.rollup.events.BatchCommitted().process_receipt(receipt)
+        (event,) = self.rollup.events.BatchCommitted().process_receipt(receipt, errors=DISCARD)
         return StoredBatchInfo.from_event(event["args"])
 
     def verify(self, info: StoredBatchInfo, proof: bytes) -> TxReceipt:
