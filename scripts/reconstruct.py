@@ -2,11 +2,12 @@
 
 What is read, all from the RPC: the contract's counters and ``lastVerifiedStateRoot``; the
 ``BatchCommitted`` events, each checked against the hash the contract stores for its batch
-(``storedBatchHashes``); and each batch's pubdata, taken from its ``commitBatch`` transaction
-(fetched by hash): its calldata on the calldata path, or the blob it carried, read back through
-``scripts.blobs`` (the beacon route, else Anvil's method) and checked against the transaction's
-versioned hash. Either way the pubdata and the L1 records must give the batch's stored digest
-``d`` (PROTOCOL 9.9). Nothing comes from the operator.
+(``storedBatchHashes``); and each batch's pubdata, taken from its ``commitBatch`` (or
+``commitVerifyExecuteBatch``) transaction (fetched by hash): its calldata on the calldata
+path, or the blob it carried, read back through ``scripts.blobs`` (the beacon route, else
+Anvil's method) and checked against the transaction's versioned hash. Either way the pubdata
+and the L1 records must give the batch's stored digest ``d`` (PROTOCOL 9.9). Nothing comes
+from the operator.
 
 The pubdata is then replayed into a fresh genesis state with the protocol's own
 ``process_block``: each record becomes the operation it records, by its type's descriptor
@@ -35,6 +36,9 @@ from protocol.state import State
 from scripts.blobs import get_blob_source, read_blobs
 from sequencer.genesis import RollupConfig
 from sequencer.submitter import StoredBatchInfo
+
+# the rollup's calls that commit a batch, both taking it as ``newBatch`` (PROTOCOL 9.3)
+COMMIT_FUNCTIONS = ("commitBatch", "commitVerifyExecuteBatch")
 
 
 class ReconstructionError(RuntimeError):
@@ -107,7 +111,7 @@ def read_batch(
     if tx.get("to") != rollup.address:
         raise ReconstructionError(f"batch {number} was not committed by a direct call")
     fn, args = rollup.decode_function_input(tx["input"])
-    if fn.fn_name != "commitBatch":
+    if fn.fn_name not in COMMIT_FUNCTIONS:
         raise ReconstructionError(f"transaction {tx_hash} is not a commitBatch call")
     new = _as_tuple(args["newBatch"])
     if (new[0], new[1], new[2]) != (number, info.timestamp, info.state_root):

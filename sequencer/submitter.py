@@ -1,9 +1,11 @@
-"""The L1 submitter: ``commitBatch`` -> ``verifyBatch`` -> ``executeBatch``, each receipt checked.
+"""The L1 submitter: ``commitBatch`` -> ``verifyBatch`` -> ``executeBatch``, each receipt checked,
+or the three in one transaction (``commitVerifyExecuteBatch``) for a batch proven beforehand.
 
 L1 is the truth about what was submitted: the batch counters of the contract say which step a
 batch needs next, and a batch's ``StoredBatchInfo`` is read back from its ``BatchCommitted``
 event and checked against the hash the contract stored (``storedBatchHashes``), so a restarted
-operator picks up exactly where the chain is. Gas used is kept per step for the figures.
+operator picks up exactly where the chain is. Gas used is kept per batch and step for the
+figures.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from protocol import pubdata
@@ -29,6 +32,7 @@ STORED_BATCH_INFO = "(uint64,uint64,uint64,uint256,uint256,uint256,uint256,bytes
 # (contracts/Config.sol, BATCH_TIMESTAMP_MAX_AGE).
 BATCH_TIMESTAMP_MAX_AGE_S = 24 * 3600
 BLOB_COMMIT_GAS = 2_000_000  # the blob path's commitBatch uses far less (docs/PERFORMANCE.md)
+ONE_CALL = "commit+verify+execute"  # the step name of commitVerifyExecuteBatch
 
 
 class SubmitError(RuntimeError):
@@ -115,12 +119,13 @@ def get_stored_info(rollup: Contract, number: int) -> StoredBatchInfo:
 
 @dataclass
 class Submitter:
-    """Sends the three steps of each batch from ``sender`` (a validator) and checks receipts."""
+    """Sends the steps of each batch from ``sender`` (a validator) and checks receipts."""
 
     w3: Web3
     rollup: Contract
     sender: str
-    gas: dict[str, list[int]] = field(default_factory=dict)  # step -> gas of each tx
+    # batch number -> step ("commit", ..., or ONE_CALL) -> gas used, summed over its tries
+    gas: dict[int, dict[str, int]] = field(default_factory=dict)
     key: str | None = None  # the sender's private key: blob transactions are signed here
 
     @property
@@ -130,24 +135,30 @@ class Submitter:
         return DataAvailability.BLOBS if blobs else DataAvailability.CALLDATA
 
     def commit(self, last: StoredBatchInfo, number: int, timestamp: int, root: int,
-               data: bytes) -> StoredBatchInfo:  # fmt: skip
+               data: bytes, proof: bytes | None = None) -> StoredBatchInfo:  # fmt: skip
         """Commits batch ``number`` after ``last`` with its pubdata ``data`` on the deployment's
         path (a type-3 transaction carrying its blob, or calldata), at the challenge the block
         circuit derives (``protocol.blob.compute_batch_data``); returns its info as L1 stored
-        it."""
+        it. With the batch's ``proof``, commits, verifies and executes it in one transaction
+        (``commitVerifyExecuteBatch``: every earlier batch verified, and executed for this one
+        to execute)."""
         mode = self.data
         source = kzg.compute_source_hash(mode, data)
         z = compute_batch_data(source, data, timestamp, last.state_root, root).challenge
         head = (number, timestamp, root, get_l1_records(data), z)
+        f = self.rollup.functions
+        step, call, extra = "commit", f.commitBatch, tuple[bytes, ...]()
+        if proof is not None:
+            step, call, extra = ONE_CALL, f.commitVerifyExecuteBatch, (proof,)
         if mode is DataAvailability.CALLDATA:
-            fn = self.rollup.functions.commitBatch(last.as_tuple(), (*head, data, b""))
-            receipt = self._send("commit", number, fn)
+            fn = call(last.as_tuple(), (*head, data, b""), *extra)
+            receipt = self._send(step, number, fn)
         else:
             opening = kzg.open_blob(data, z)
-            proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
-            fn = self.rollup.functions.commitBatch(last.as_tuple(), (*head, b"", proof))
-            receipt = self._send_blob("commit", number, fn, opening.blob)
-        (event,) = self.rollup.events.BatchCommitted().process_receipt(receipt)
+            kzg_proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
+            fn = call(last.as_tuple(), (*head, b"", kzg_proof), *extra)
+            receipt = self._send_blob(step, number, fn, opening.blob)
+        (event,) = self.rollup.events.BatchCommitted().process_receipt(receipt, errors=DISCARD)
         return StoredBatchInfo.from_event(event["args"])
 
     def verify(self, info: StoredBatchInfo, proof: bytes) -> TxReceipt:
@@ -183,7 +194,8 @@ class Submitter:
 
     def _check(self, step: str, number: int, tx_hash: HexBytes) -> TxReceipt:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        steps = self.gas.setdefault(number, {})
+        steps[step] = steps.get(step, 0) + int(receipt["gasUsed"])  # a reverted try costs too
         if receipt["status"] != 1:
             raise SubmitError(f"{step} of batch {number} reverted (tx {tx_hash.to_0x_hex()})")
-        self.gas.setdefault(step, []).append(int(receipt["gasUsed"]))
         return receipt

@@ -297,16 +297,18 @@ def demo(
 
 
 def show_costs(scene: Scene, wall_s: float) -> None:
-    """L1 gas of each batch (commit + verify + execute) and the demo's wall time."""
+    """L1 gas of each batch (commit, verify and execute: one transaction, or three) and the
+    demo's wall time."""
     gas = scene.operator.submitter.gas
     table = Table(title="L1 gas per batch", box=box.SIMPLE, padding=(0, 1, 0, 0))
-    for column in ("batch", "operations", "commit", "verify", "execute", "total", "per op"):
+    for column in ("batch", "operations", "L1 calls (gas)", "total", "per op"):
         table.add_column(column, justify="right")
-    for i, block in enumerate(scene.operator.store.get_blocks()):
+    for block in scene.operator.store.get_blocks():
         ops = block.priority_count + len(block.l2_seqs)
-        steps = [gas[step][i] for step in ("commit", "verify", "execute")]
-        total = sum(steps)
-        table.add_row(str(block.number), str(ops), *(f"{g:,}" for g in (*steps, total)),
+        steps = gas.get(block.number, {})
+        calls = ", ".join(f"{step} {g:,}" for step, g in steps.items())
+        total = sum(steps.values())
+        table.add_row(str(block.number), str(ops), calls, f"{total:,}",
                       f"{total // max(1, ops):,}")  # fmt: skip
     console.print(table)
     phases = ", ".join(f"{name} {s:.0f} s" for name, s in scene.timings.items())

@@ -64,6 +64,11 @@ def _batches(env: Rollup, wide: Rollup) -> list[GasRow]:
     env.execute(one_l2)
     env.execute(four_l2)
     per_execute = (execute_four - execute_empty) // 4
+    env.commit([], prove=True)
+    one_call = env.gas[-1]
+    fresh = [f"0x{0xFEE0 + i:040x}" for i in range(3)]  # owners with no pending balance yet
+    env.commit([withdraw_record(1, owner, USDC) for owner in fresh], prove=True)
+    per_one_call = (env.gas[-1] - one_call) // 3
     return [
         (f"{path}: commit, fixed ({env.preset.ops_per_block} empty slots)", commit_empty),
         (f"{path}: commit, per empty slot", (wide.gas[-1] - commit_empty) // slots),
@@ -73,6 +78,8 @@ def _batches(env: Rollup, wide: Rollup) -> list[GasRow]:
         (f"{path}: verify (`verifyBatch`: Groth16, 6 inputs)", verify),
         (f"{path}: execute, fixed (`executeBatch`)", execute_empty),
         (f"{path}: execute, per withdrawal (new pending balance)", per_execute),
+        (f"{path}: commit + verify + execute, one call (`commitVerifyExecuteBatch`)", one_call),
+        (f"{path}: one call, per L1 withdrawal (new pending balance)", per_one_call),
     ]
 
 

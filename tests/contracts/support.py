@@ -225,26 +225,32 @@ class Rollup:
         root: int | None = None,
         timestamp: int | None = None,
         sender: str | None = None,
+        prove: bool = False,
     ) -> StoredBatchInfo:
-        """Commits the next batch of ``records`` (noop-padded); returns its StoredBatchInfo."""
+        """Commits the next batch of ``records`` (noop-padded); returns its StoredBatchInfo.
+        With ``prove``, the batch is proven first and committed, verified and executed in one
+        transaction (``commitVerifyExecuteBatch``); every earlier batch must be verified."""
         data = pubdata.compute_batch_pubdata(list(records), self.preset.ops_per_block)
         last = self.batches[-1]
         new_root = root if root is not None else (self.root * 7 + 1) % R
         ts = timestamp or self.now()
         source = kzg.compute_source_hash(self.data, data)
-        z = blob.compute_batch_data(source, data, ts, last[3], new_root).challenge
+        bound = blob.compute_batch_data(source, data, ts, last[3], new_root)
+        z = bound.challenge
         l1 = blob.get_l1_records(data)
+        f = self.rollup.functions
+        inputs = [last[3], new_root, ts, bound.data_hash, z, bound.evaluation]
+        proof = [self.block_prover.prove(inputs)] if prove else []
+        call = f.commitVerifyExecuteBatch if prove else f.commitBatch
         if self.data is DataAvailability.CALLDATA:
             info = (last[0] + 1, ts, new_root, l1, z, data, b"")
-            receipt = self.send(
-                self.rollup.functions.commitBatch(last, info), sender or self.operator
-            )
+            receipt = self.send(call(last, info, *proof), sender or self.operator)
         else:
             assert sender is None, "blob batches are sent by the operator (its key signs them)"
             opening = kzg.open_blob(data, z)
-            proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
-            info = (last[0] + 1, ts, new_root, l1, z, b"", proof)
-            receipt = self.send_blobs(self.rollup.functions.commitBatch(last, info), [data])
+            kzg_proof = opening.y.to_bytes(32, "big") + opening.commitment + opening.proof
+            info = (last[0] + 1, ts, new_root, l1, z, b"", kzg_proof)
+            receipt = self.send_blobs(call(last, info, *proof), [data])
         (event,) = self.events(receipt, "BatchCommitted")
         stored = stored_info(event)
         self.batches.append(stored)

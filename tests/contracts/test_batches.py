@@ -23,6 +23,7 @@ from tests.contracts.support import (
     owner_bytes,
     rerandomize,
     reverts,
+    stored_info,
     withdraw_record,
 )
 
@@ -240,6 +241,69 @@ def test_revert_batches_drops_unverified_batches(funded: Rollup) -> None:
     funded.execute(first)
     funded.process(funded.records_for(1, 1))
     assert f.totalVerifiedPriorityRequests().call() == 2
+
+
+def _one_call(env: Rollup, records: list[bytes], root: int) -> tuple[Any, ...]:
+    """commitVerifyExecuteBatch's arguments for the next batch of ``records`` (calldata path),
+    with the honest proof of its inputs."""
+    last = env.batches[-1]
+    data = pubdata.compute_batch_pubdata(records, env.preset.ops_per_block)
+    ts = env.now()
+    bound = blob.compute_batch_data(keccak(data), data, ts, last[3], root)
+    inputs = [last[3], root, ts, bound.data_hash, bound.challenge, bound.evaluation]
+    batch = (last[0] + 1, ts, root, blob.get_l1_records(data), bound.challenge, data, b"")
+    return last, batch, env.block_prover.prove(inputs)
+
+
+def test_one_call_commits_verifies_and_executes_a_batch(funded: Rollup) -> None:
+    alice, bob = funded.users[0], funded.users[1]
+    f, operator = funded.rollup.functions, funded.operator
+    records = [*funded.records_for(0, 1), withdraw_record(1, alice, 3 * USDC)]
+    last, batch, proof = _one_call(funded, records, 77)
+    with reverts("NotValidator"):
+        f.commitVerifyExecuteBatch(last, batch, proof).transact({"from": alice})
+    for junk in (b"", bytes(512), proof[:-1] + bytes([proof[-1] ^ 1])):
+        with reverts("InvalidProof"):  # and nothing of the batch is committed
+            f.commitVerifyExecuteBatch(last, batch, junk).transact({"from": operator})
+    with reverts("InvalidProof"):  # a valid proof, of another batch
+        f.commitVerifyExecuteBatch(last, batch, _one_call(funded, records, 78)[2]).transact(
+            {"from": operator}
+        )
+    receipt = funded.send(f.commitVerifyExecuteBatch(last, batch, proof), operator)
+    (committed,) = funded.events(receipt, "BatchCommitted")
+    (verified,) = funded.events(receipt, "BatchVerified")
+    (executed,) = funded.events(receipt, "BatchExecuted")
+    (paid,) = funded.events(receipt, "WithdrawalPending")
+    assert f.storedBatchHashes(1).call() == hash_info(stored_info(committed))
+    assert verified["stateRoot"] == 77 and executed["batchNumber"] == 1
+    assert (paid["batchNumber"], paid["owner"], paid["amount"]) == (1, alice, 3 * USDC)
+    assert funded.pending(alice) == 3 * USDC and funded.pending(bob) == 0
+    assert f.lastVerifiedStateRoot().call() == 77
+    assert (f.totalBatchesCommitted().call(), f.totalBatchesVerified().call(),
+            f.totalBatchesExecuted().call()) == (1, 1, 1)  # fmt: skip
+    assert f.firstPriorityRequestId().call() == f.totalVerifiedPriorityRequests().call() == 1
+    with reverts("BatchInfoMismatch"):  # the same batch again: batch 1 is committed
+        f.commitVerifyExecuteBatch(last, batch, proof).transact({"from": operator})
+
+
+def test_one_call_leaves_a_batch_unexecuted_behind_an_unexecuted_one(funded: Rollup) -> None:
+    """Batches execute in order: behind a verified, unexecuted batch the one call commits and
+    verifies; executeBatch executes both. Behind a committed, unverified batch it refuses."""
+    f, operator, alice = funded.rollup.functions, funded.operator, funded.users[0]
+    first = funded.commit(funded.records_for(0, 1))
+    with reverts("WrongBatchNumber"):
+        f.commitVerifyExecuteBatch(*_one_call(funded, [], 5)).transact({"from": operator})
+    funded.verify(first)
+    second = funded.commit([withdraw_record(1, alice, USDC)], prove=True)
+    assert f.totalBatchesVerified().call() == 2 and f.totalBatchesExecuted().call() == 0
+    assert funded.pending(alice) == 0
+    funded.execute(first)
+    funded.execute(second)
+    assert f.totalBatchesExecuted().call() == 2 and funded.pending(alice) == USDC
+    funded.commit(funded.records_for(1, 1))  # the separate calls go on after it
+    funded.verify(funded.batches[-1])
+    funded.execute(funded.batches[-1])
+    assert f.firstPriorityRequestId().call() == 2
 
 
 def test_withdraw_pending_balance_pays_the_owner_once(funded: Rollup) -> None:

@@ -116,3 +116,33 @@ def _send_blob_unchecked(env: Rollup, fn: ContractFunction, data: bytes) -> TxRe
     sidecar = BlobSidecar.of([blob.compute_blob(data)])
     tx_hash = send_blob_transaction(env.w3, tx, ANVIL_KEY, sidecar)
     return env.w3.eth.wait_for_transaction_receipt(tx_hash)
+
+
+def test_one_call_commits_verifies_and_executes_a_blob_batch_under_400k_gas(env: Rollup) -> None:
+    """commitVerifyExecuteBatch on the blob path: a batch of L2 records alone costs at most
+    issue 15's 400,000 gas (commit, point evaluation, verify, execute); a blob other than the
+    proven pubdata is refused and leaves nothing committed."""
+    alice, f = env.users[0], env.rollup.functions
+    env.commit([*env.records_for(0, 1), withdraw_record(1, alice, 3 * USDC)], prove=True)
+    assert (f.totalBatchesCommitted().call(), f.totalBatchesVerified().call(),
+            f.totalBatchesExecuted().call()) == (1, 1, 1)  # fmt: skip
+    assert env.pending(alice) == 3 * USDC
+    env.commit([bytes([3]) + bytes(range(1, 64))] * 2, prove=True)
+    assert env.gas[-1] <= 400_000
+    proven = pubdata.compute_batch_pubdata([], env.preset.ops_per_block)
+    posted = bytearray(proven)
+    posted[60] ^= 1
+    last, ts, root = env.batches[-1], env.now(), 99
+    source = kzg.compute_source_hash(env.data, proven)
+    d = blob.compute_batch_data(source, proven, ts, last[3], root)
+    proof = env.block_prover.prove([last[3], root, ts, d.data_hash, d.challenge, d.evaluation])
+    opening = _opening_bytes(kzg.open_blob(bytes(posted), d.challenge))
+    info = (3, ts, root, b"", d.challenge, b"", opening)
+    receipt = _send_blob_unchecked(
+        env, f.commitVerifyExecuteBatch(last, info, proof), bytes(posted)
+    )
+    assert receipt["status"] == 0  # InvalidProof: the stored digest is the posted blob's
+    assert f.totalBatchesCommitted().call() == 2
+    honest = _opening_bytes(kzg.open_blob(proven, d.challenge))
+    env.send_blobs(f.commitVerifyExecuteBatch(last, (*info[:6], honest), proof), [proven])
+    assert f.totalBatchesExecuted().call() == 3

@@ -132,6 +132,10 @@ def test_a_proof_l1_refuses_is_reverted_and_the_block_resealed(
         (1, 1)
     ]
     assert "batches 2..2 reverted on L1" in caplog.text and "block 2 re-sealed" in caplog.text
+    # the refused one call left nothing on L1; the separate calls committed, then were refused;
+    # the re-sealed block's good proof went through in one call
+    assert "block 2: one call refused" in caplog.text
+    assert "block 2 committed, verified and executed in one call" in caplog.text
     assert env.operator is not None and env.operator.store.get_dropped() == {}
     assert_settled(env, acknowledged)
     accounts = env.operator.state.accounts
