@@ -260,11 +260,13 @@ def _market_limit_moved(name: str, is_ask: bool = False) -> Callable[[], Violati
     return make
 
 
-def _order_signed_other(name: str, value: int) -> Violation:
+def _order_signed_other(name: str, value: int | bool) -> Violation:
     """``order()`` signed with ``name`` = ``value``, and that payload wire set to it."""
     other = signed(replace(order(), **{name: value, "signature": None}), 3)  # type: ignore[arg-type]
     return violation(
-        order(), inputs=sign_as(other, 3), wires={f"slot0/create_order/signed_{name}": to(value)}
+        order(),
+        inputs=sign_as(other, 3),
+        wires={f"slot0/create_order/signed_{name}": to(int(value))},
     )
 
 
@@ -709,12 +711,12 @@ CASES: dict[str, Callable[[], Violation]] = {
         f"create_order/signed_{name}": partial(_order_signed_other, name, value)
         for name, value in (
             ("market", 1),
-            ("is_ask", 1),
+            ("is_ask", True),  # a bool: the compiled engine checks field types
             ("size", 101),
             ("price", MARK + 1),
             ("kind", 1),
             ("time_in_force", 1),
-            ("reduce_only", 1),
+            ("reduce_only", True),
             ("trigger_price", 7),
             ("order_expiry", FAR),
         )

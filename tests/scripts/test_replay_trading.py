@@ -4,8 +4,8 @@ a cancel, a modify, a cancel-all, leverage changes and a funding hour are turned
 operations from their records alone (``scripts.reconstruct.compute_operations``) and give the
 same records and the same state root, with no proof and no signature.
 
-The codec takes the trading types once the block circuit proves them; here it is told to take
-them already (the rules only)."""
+The codec and the builder take the trading operations once the block circuit proves them (fills
+are not proven yet); here they are told to take them already (the rules only)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from protocol.pubdata import OpType
 from protocol.signing import sign_tx
 from protocol.state import State
 from scripts.reconstruct import compute_operations
-from sequencer import codec
+from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import encode_tx
 from sequencer.genesis import RollupConfig
@@ -50,6 +50,8 @@ BUY, SELL = False, True
 @pytest.fixture(autouse=True)
 def trading_codec(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(codec, "L2_TYPES", codec.get_l2_types(frozenset(OpType)))
+    monkeypatch.setattr(builder, "PROVEN_TYPES", frozenset(OpType))
+    monkeypatch.setattr(builder, "check_provable", lambda state, op: None)
     yield
 
 
