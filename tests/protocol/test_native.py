@@ -7,6 +7,7 @@ CI, where ``make setup`` must have built it."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -127,15 +128,14 @@ def test_non_canonical_inputs_raise_the_reference_error(core: Any, bad: Any) -> 
         lambda: core.sponge([1, bad], 1),
     ]
     for call in calls:
-        with pytest.raises(FieldError) as refused:
+        with pytest.raises(FieldError, match=f"^{re.escape(message)}$"):
             call()
-        assert str(refused.value) == message
 
 
 def test_shapes_are_checked(core: Any) -> None:
     with pytest.raises(ValueError, match="width 4"):
         core.permute([0, 0, 0, 0])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected 2 arguments"):
         core.hash2(1)
 
 
