@@ -171,6 +171,9 @@ def deploy_with_circuits(
         exit_key_hash=compute_exit_key_hash(provers),
         data=data,
     )
+    # the block prover binds the data the contract digests (PROTOCOL 9.9): this deployment's
+    # path; provers shared between deployments are proving for the latest one
+    provers.data = data
     url = str(getattr(w3.provider, "endpoint_uri", ""))
     return Deployment(url, config, deployed.rollup, deployed.token, validator, start)
 
