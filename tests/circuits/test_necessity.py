@@ -44,6 +44,7 @@ from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
+from protocol.ops.transfer import Transfer
 from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
@@ -138,13 +139,14 @@ def _signed_by_negated_key() -> Violation:
     )
 
 
-def _digest_tampered() -> Violation:
-    op = transfer()
+def _digest_tampered(op: Transfer | CreateOrder, block: int) -> Violation:
+    """``op`` (account 3's) with the signed message one more than its own, and the digest of
+    the sponge block its message ends in moved to it."""
     signature = eddsa.sign(key_of(3), compute_tx_message(CHAIN_ID, op) + 1)
     return violation(
         op,
         inputs=signature_inputs(signature),
-        wires={"slot0/signature/digest_after_block1": add(1)},
+        wires={f"slot0/signature/digest_after_block{block}": add(1)},
     )
 
 
@@ -302,16 +304,6 @@ def _second_market(state: State) -> None:
 
 def _market_order() -> CreateOrder:
     return order(kind=OrderKind.MARKET, time_in_force=TimeInForce.IOC)
-
-
-def _order_digest_tampered() -> Violation:
-    op = order()
-    signature = eddsa.sign(key_of(3), compute_tx_message(CHAIN_ID, op) + 1)
-    return violation(
-        op,
-        inputs=signature_inputs(signature),
-        wires={"slot0/signature/digest_after_block3": add(1)},
-    )
 
 
 def _counter_rewound(state: State) -> None:
@@ -724,7 +716,7 @@ CASES: dict[str, Callable[[], Violation]] = {
     "create_order/unused_bytes_zero": lambda: violation(
         order(), record=with_unused_byte(get_circuit(order()), real_record(order()))
     ),
-    "signature/digest_after_block3": _order_digest_tampered,
+    "signature/digest_after_block3": lambda: _digest_tampered(order(), 3),
     # the book unit's ties to the book root
     "book/order_root_matches": lambda: violation(
         cancel(), prepare=resting(), inputs={"slot0/book/level0_hash": 1}
@@ -763,7 +755,7 @@ CASES: dict[str, Callable[[], Violation]] = {
         withdraw(expiry=started().timestamp - 1)
     ),
     "signature/key_x": _signed_by_negated_key,
-    "signature/digest_after_block1": _digest_tampered,
+    "signature/digest_after_block1": lambda: _digest_tampered(transfer(), 1),
     "record/byte#_bit#_boolean": _record_bit_not_boolean,
     "a/old/leaf/exists_times_hash": lambda: _old_leaf_kept("a", 3),
     "b/old/leaf/exists_times_hash": lambda: _old_leaf_kept("b", 4),
