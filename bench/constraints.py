@@ -2,10 +2,10 @@
 
 The mainnet block (1,024 slots, tens of millions of constraints) is not built whole: it is
 counted from blocks of two and three slots (the first two slots cost a little more than the
-rest, every slot after them the same) plus the data binding (the commitment's sponge, the
-challenge, the two blob evaluations: PROTOCOL 9.9), whose size depends on the record count
-(``counted_block_cost``); the count is checked against a whole build at the smaller presets,
-here and in the tests.
+rest, every further slot of a kind, heavy or light, the same) plus the data binding (the
+commitment's sponge, the challenge, the two blob evaluations: PROTOCOL 9.9), whose size
+depends on the record count (``counted_block_cost``); the count is checked against a whole
+build at the smaller presets, here and in the tests.
 
 Run: ``.venv/bin/python bench/constraints.py [--quick]`` (prints the Markdown tables of
 docs/PERFORMANCE.md, section "Circuits: constraints per gadget"; ``--quick``, what the tests
@@ -128,15 +128,40 @@ def data_cost(slots: int) -> Cost:
 
 
 def counted_block_cost(preset: Preset) -> Cost:
-    """The block's constraints and wires (``ops_per_block`` at least 2) from blocks of two and
-    three slots: the first two slots, the header and the state roots, then ``n - 2`` further
-    slots at what the third one costs, then the data binding at ``n`` records."""
-    n = preset.ops_per_block
-    two, three = (built_cost("block", replace(preset, ops_per_block=k)) for k in (2, 3))
-    d2, d3, dn = (data_cost(k) for k in (2, 3, n))
-    c2, w2 = two[0] - d2[0], two[1] - d2[1]  # without their data parts
-    c3, w3 = three[0] - d3[0], three[1] - d3[1]
-    return c2 + (n - 2) * (c3 - c2) + dn[0], w2 + (n - 2) * (w3 - w2) + dn[1]
+    """The block's constraints and wires (at least 2 slots, the first 2 or more of them heavy)
+    from blocks of two and three slots: the first two (heavy) slots, the header and the state
+    roots, then each further heavy slot at what a third heavy one costs and each light slot at
+    what a third, light, one costs, then the data binding at ``n`` records."""
+    n, heavy = preset.ops_per_block, preset.trading_slots
+    if not 2 <= heavy <= n:
+        raise ValueError(f"counted blocks need 2 to {n} heavy slots, not {heavy}")
+    two, (heavy_slot, light_slot) = _two_slots(preset), slot_costs(preset)
+    constraints, wires = (
+        base + (heavy - 2) * h + (n - heavy) * light + data
+        for base, h, light, data in zip(two, heavy_slot, light_slot, data_cost(n), strict=True)
+    )
+    return constraints, wires
+
+
+def _two_slots(preset: Preset) -> Cost:
+    """A block of two heavy slots without its data binding."""
+    return _without_data(built_cost("block", replace(preset, ops_per_block=2, trading_slots=2)), 2)
+
+
+def slot_costs(preset: Preset) -> tuple[Cost, Cost]:
+    """What a third slot adds to a block of two heavy ones: a heavy slot's cost, a light one's."""
+    two = _two_slots(preset)
+    costs = []
+    for heavy in (3, 2):
+        three = replace(preset, ops_per_block=3, trading_slots=heavy)
+        c, w = _without_data(built_cost("block", three), 3)
+        costs.append((c - two[0], w - two[1]))
+    return costs[0], costs[1]
+
+
+def _without_data(cost: Cost, slots: int) -> Cost:
+    data = data_cost(slots)
+    return cost[0] - data[0], cost[1] - data[1]
 
 
 def circuit_cost(name: str, preset: Preset) -> tuple[Cost, bool]:
@@ -187,6 +212,8 @@ def main() -> None:
         counted, built = counted_block_cost(preset), built_cost("block", preset)
         assert counted == built, f"block at {preset.name}: counted {counted}, built {built}"
         print(f"\nblock at {preset.name}: counted per slot == built whole ({built[0]:,})")
+        (heavy, _), (light, _) = slot_costs(preset)
+        print(f"a heavy slot at {preset.name}: {heavy:,} constraints; a light one: {light:,}")
     if quick:
         print_build_times(PRESETS["minimal"], repeat=1)
     else:

@@ -1,5 +1,6 @@
-"""The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block`` on
-the money path (docs/PROTOCOL.md 8.C and 9).
+"""The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block``
+(docs/PROTOCOL.md 8.C and 9); the first ``preset.trading_slots`` are heavy (every proven
+operation), the rest light (the money path: ``circuits/ops/slot.py``).
 
 Public inputs, in order (``PUBLIC_INPUTS``): ``old_state_root``, ``new_state_root``,
 ``timestamp``, ``data_hash``, ``challenge``, ``evaluation`` (``define_public_inputs``). Private:
@@ -48,6 +49,7 @@ from circuits.ops.slot import (
     SlotWitness,
     define_slot,
     get_dummy_signature,
+    get_slot_kind,
 )
 from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination
 from protocol.field import R
@@ -160,9 +162,9 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
     first_root = root = None
     for i in range(preset.ops_per_block):
         with cs.scope(f"slot{i}"):
-            old, new, record, running = define_slot(
-                cs, preset, chain_id, ts, running, None if w is None else w.slots[i]
-            )
+            kind = get_slot_kind(preset, i)
+            slot_w = None if w is None else w.slots[i]
+            old, new, record, running = define_slot(cs, preset, chain_id, ts, running, kind, slot_w)
             if root is None:
                 first_root = old
             else:

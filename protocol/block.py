@@ -3,7 +3,8 @@
 A block is its number, its timestamp and its operations. Processing first sets the clock
 (``process_block_header``: the number follows the last, time never goes back), then applies
 each operation inside its own savepoint (``process_operation``), and finally requires that no
-taker is left matching. Any invalid operation makes the whole block invalid (``InvalidBlock``)
+taker is left matching and credits the fees and funding the block settled
+(``process_block_end``). Any invalid operation makes the whole block invalid (``InvalidBlock``)
 and leaves the state as it was. The sequencer calls the same three steps one at a time, so it
 can drop a rejected transaction and go on (``process_operation`` rolls back only that one).
 
@@ -89,9 +90,12 @@ def process_block_header(state: State, number: int, timestamp: int) -> None:
     state.set_clock(timestamp, number)
 
 
-def check_block_end(state: State) -> None:
+def process_block_end(state: State) -> None:
+    """Ends the block: no taker may still be matching; the fees and funding the block's fills
+    settled go to the fee account and the funding pool, one write each (PROTOCOL 7.2)."""
     if state.pending is not None:
         raise InvalidBlock("the block ends while a taker is still matching")
+    state.credit_accrued()
 
 
 def process_block(state: State, block: Block) -> BlockResult:
@@ -110,7 +114,7 @@ def process_block(state: State, block: Block) -> BlockResult:
                 raise InvalidBlock(
                     f"operation {position} ({type(op).__name__}): {error}"
                 ) from error
-        check_block_end(state)
+        process_block_end(state)
         pairs = zip(block.operations, events, strict=True)
         records = tuple(compute_record(op, ev) for op, ev in pairs)  # inside: all or nothing
     return BlockResult(tuple(events), records)

@@ -19,14 +19,15 @@ the *taker* (its own risk check, open interest, reduce-only, resting limits) rai
 first step that rejects the whole order; a claim turns it into the end of the taker
 (``process_claim``).
 
-Fees: ``ceil(quote * fee / 1e6)`` from each side to the fee account. A liquidation taker trades
-at its zero price instead of the fill price and pays no taker fee; the spread between the two
-goes to the insurance fund.
+Fees: ``ceil(quote * fee / 1e6)`` from each side to the fee account (credited at the block's
+end, with the funding settled in it: ``protocol.block.process_block_end``). A liquidation taker
+trades at its zero price instead of the fill price and pays no taker fee; the spread between
+the two goes to the insurance fund.
 """
 
 from __future__ import annotations
 
-from protocol.accounts import FEE_ACCOUNT, INSURANCE_FUND, Account
+from protocol.accounts import INSURANCE_FUND, Account
 from protocol.book import Order
 from protocol.errors import (
     InvalidTransaction,
@@ -190,8 +191,7 @@ def move_fill(
         taker_quote, taker_fee = quote, -(-quote * params.taker_fee // PPM)
     apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out, taker_fee)
     if maker_fee or taker_fee:
-        fee_account = state.accounts[FEE_ACCOUNT]
-        state.set_collateral(fee_account, fee_account.collateral + maker_fee + taker_fee)
+        state.accrue_fees(maker_fee + taker_fee)  # the fee account's, at the block's end
     return taker_fee, maker_fee
 
 

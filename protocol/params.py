@@ -45,6 +45,7 @@ class Preset:
     max_open_orders_per_account: int
     # -- blocks and L1 -------------------------------------------------------------------------
     ops_per_block: int  # operation slots in one block circuit
+    trading_slots: int  # the block's first slots, which also prove trading (the rest: money path)
     priority_expiry_seconds: int  # a priority request must be processed within this time
     max_open_priority_requests: int
     exit_window_seconds: int  # desert-mode exits stay open at least this long
@@ -93,6 +94,7 @@ MINIMAL = Preset(
     order_nonce_bits=8,
     max_open_orders_per_account=8,
     ops_per_block=4,
+    trading_slots=2,
     priority_expiry_seconds=300,
     max_open_priority_requests=64,
     exit_window_seconds=3600,
@@ -107,6 +109,7 @@ DEVNET = Preset(
     order_nonce_bits=16,
     max_open_orders_per_account=32,
     ops_per_block=8,
+    trading_slots=2,
     priority_expiry_seconds=600,
     max_open_priority_requests=1024,
     exit_window_seconds=7 * 24 * 3600,
@@ -121,6 +124,7 @@ MAINNET = Preset(
     order_nonce_bits=24,
     max_open_orders_per_account=256,
     ops_per_block=1024,
+    trading_slots=256,
     priority_expiry_seconds=14 * 24 * 3600,
     max_open_priority_requests=1 << 16,
     exit_window_seconds=30 * 24 * 3600,

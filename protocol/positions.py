@@ -9,7 +9,7 @@ party of a fill (cash model: buying ``q`` lots for quote ``Q`` costs ``Q`` of co
 
 from __future__ import annotations
 
-from protocol.accounts import FUNDING_POOL, Account
+from protocol.accounts import Account
 from protocol.errors import AmountOutOfRange
 from protocol.events import Event, FundingSettled
 from protocol.markets import Market
@@ -18,7 +18,8 @@ from protocol.state import State
 
 
 def settle_funding(state: State, account: Account, market: Market, out: list[Event]) -> None:
-    """Settles the position's unsettled funding with the funding pool (no-op without one)."""
+    """Settles the position's unsettled funding with the funding pool (no-op without one),
+    which is credited at the block's end."""
     position = account.positions.get(market.index)
     if position is None or position.funding_index == market.data.funding_index:
         return
@@ -26,7 +27,7 @@ def settle_funding(state: State, account: Account, market: Market, out: list[Eve
     state.set_position_field(account, market.index, "funding_index", market.data.funding_index)
     if owed:
         state.decrease_collateral(account, owed)
-        state.increase_collateral(state.accounts[FUNDING_POOL], owed)
+        state.accrue_funding(owed)
         out.append(FundingSettled(account.index, market.index, owed))
 
 

@@ -3,8 +3,8 @@ comparing two states (a replayed one and a live one).
 
 Everything the rules read is included, in a fixed order: accounts and positions by index,
 each book side in priority order (so FIFO position within a price counts), the nonce counters,
-trigger orders by id, market data, the clock and the pending taker. Caches (dirty sets, trees)
-are not state and are left out.
+trigger orders by id, market data, the clock, the pending taker and the fees and funding
+accrued in the block. Caches (dirty sets, trees) are not state and are left out.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def encode_state(state: State) -> bytes:
         state.block_number,
         state.timestamp,
         pending,
+        (state.accrued_fees, state.accrued_funding),
         accounts,
         tuple(_market_tuple(m) for m in state.markets),
     )

@@ -104,6 +104,10 @@ class State:
         self.timestamp = 0
         self.block_number = 0
         self.pending: Taker | None = None
+        # fees and settled funding owed to the fee account and the funding pool since the block
+        # started, credited at its end (``credit_accrued``; PROTOCOL 7.2)
+        self.accrued_fees = 0
+        self.accrued_funding = 0
         self.journal = Journal()
         self.dirty = Dirty()
         self.trees: StateTrees | None = None  # protocol.commitment's cache of the Merkle trees
@@ -231,6 +235,23 @@ class State:
         self.journal.entries.append((setattr, data, "open_interest", data.open_interest))
         data.open_interest = value
         self.dirty.markets.add(market.index)
+
+    def accrue_fees(self, amount: int) -> None:
+        self.journal.entries.append((setattr, self, "accrued_fees", self.accrued_fees))
+        self.accrued_fees += amount
+
+    def accrue_funding(self, amount: int) -> None:
+        """Funding an account paid (negative: received), for the funding pool."""
+        self.journal.entries.append((setattr, self, "accrued_funding", self.accrued_funding))
+        self.accrued_funding += amount
+
+    def credit_accrued(self) -> None:
+        """Credits the fees to the fee account and the funding to the funding pool."""
+        for index, name in ((FEE_ACCOUNT, "accrued_fees"), (FUNDING_POOL, "accrued_funding")):
+            amount = getattr(self, name)
+            if amount:
+                self.increase_collateral(self.accounts[index], amount)
+                self.journal.set_attr(self, name, 0)
 
     def set_pending(self, taker: Taker | None) -> None:
         self.journal.entries.append((setattr, self, "pending", self.pending))

@@ -18,27 +18,17 @@ the differential test ``tests/protocol/test_compiled_engine.py`` runs rather tha
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import protocol
+from scripts.build_steps import build_into_place, run_build_command
 from scripts.paths import ROOT
 
 SKIPPED = {"__init__.py", "poseidon_constants.py", "events.py"}
 LOG = ROOT / "build" / "engine.log"  # the compiler's output of the last build
 GROUP = "protocol._engine"  # the shared library is protocol/_engine__mypyc.<abi>.so
-
-
-def is_ci() -> bool:
-    """Whether this runs in continuous integration (``CI``, as CI services set it)."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
 
 
 def compiled_sources() -> list[str]:
@@ -76,74 +66,24 @@ def build(target: Path) -> None:
     shutil.rmtree(scratch)
 
 
-@contextmanager
-def output_to(path: Path) -> Iterator[None]:
-    """Sends this process's stdout and stderr, the C compiler's included, to ``path``."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with path.open("w") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
 def build_engine(force: bool = False) -> Path:
     """Builds the engine for the current sources unless it exists; returns its directory."""
-    digest = protocol.compute_source_digest()
-    final = protocol.ENGINE_BUILDS / digest
+    final = protocol.ENGINE_BUILDS / protocol.compute_source_digest()
     if (final / "protocol").is_dir() and not force:
         print(f"compiled engine up to date: {final.relative_to(ROOT)}")
         return final
-    protocol.ENGINE_BUILDS.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    temporary = Path(tempfile.mkdtemp(prefix=".partial-", dir=protocol.ENGINE_BUILDS))
-    try:
-        with output_to(LOG):
-            build(temporary)
-        if protocol.compute_source_digest() != digest:
-            raise RuntimeError("protocol/ changed during the build; run it again")
-        shutil.rmtree(final, ignore_errors=True)
-        temporary.rename(final)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-    for old in protocol.ENGINE_BUILDS.iterdir():
-        if old != final:
-            shutil.rmtree(old, ignore_errors=True)
-    seconds = time.monotonic() - started
-    print(f"compiled engine built in {seconds:.0f} s: {final.relative_to(ROOT)}")
-    return final
+    builds, digest = protocol.ENGINE_BUILDS, protocol.compute_source_digest
+    return build_into_place("compiled engine", builds, digest, build, LOG)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument(
-        "--best-effort", action="store_true", help="exit 0 after a failed build, unless CI is set"
+    run_build_command(
+        __doc__.split("\n")[0],
+        ("engine", "compiled engine"),
+        build_engine,
+        LOG,
+        "without a build for these sources the rules run interpreted (slower, same results)",
     )
-    args = parser.parse_args()
-    try:
-        build_engine(args.force)
-    except Exception as error:
-        print(
-            f"could not compile the engine ({type(error).__name__}: {error}; the compiler's "
-            f"output is in {LOG.relative_to(ROOT)}); without a build for these sources the "
-            "rules run interpreted (slower, same results)",
-            file=sys.stderr,
-        )
-        if args.best_effort and not is_ci():
-            return
-        if is_ci():
-            print("CI is set: the compiled engine must build here", file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ once; an order's taker gets its claims right after it (``process_operation_with_
 matching step each), all in the same block. A transaction whose claims would not fit in the
 slots left waits for the next block (nothing after it is taken, so arrival order holds), and
 one that would not fit even in an empty block is dropped (``TooManySteps``): no block ever ends
-with a pending taker. An L2 transaction that fails in any way (the codec refuses it, the rules
+with a pending taker. A trading operation and its claims go only into the block's first
+``trading_slots`` (the heavy slots, PROTOCOL 8.C); one that comes after them waits likewise. An
+L2 transaction that fails in any way (the codec refuses it, the rules
 reject it, or anything else goes wrong with it) is dropped with the reason and leaves the state
 as it was: one transaction can never stop the builder. A priority request can never be
 rejected (the rules consume a refused one with status 0; a forced order's claims that do not
@@ -21,19 +23,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from circuits.ops.slot import PROVEN_TYPES
+from circuits.ops.slot import LIGHT_TYPES, PROVEN_TYPES
 from protocol import pubdata
 from protocol.block import (
     Block,
     Operation,
-    check_block_end,
     compute_record,
+    process_block_end,
     process_block_header,
     process_operation,
     process_operation_with_claims,
 )
 from protocol.commitment import update_state_root
-from protocol.errors import InvalidTransaction
+from protocol.errors import InvalidTransaction, TooManySteps
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
 from protocol.state import State
@@ -75,10 +77,11 @@ class _Wait(Exception):
 
 
 class _Draft:
-    """The operations taken so far, with their records."""
+    """The operations taken so far, with their records, in a block of ``slots`` slots whose
+    first ``heavy`` prove trading (the rest only the money path: ``LIGHT_TYPES``)."""
 
-    def __init__(self, slots: int) -> None:
-        self.slots = slots
+    def __init__(self, slots: int, heavy: int) -> None:
+        self.slots, self.heavy = slots, heavy
         self.ops: list[Operation] = []
         self.records: list[bytes] = []
 
@@ -95,15 +98,23 @@ class _Draft:
 
     def apply_with_claims(self, state: State, op: Operation, capacity: int) -> None:
         """Applies ``op`` and the claims its taker needs, with their records, all or none.
-        Raises (the state as it was) TooManySteps if they need more than ``capacity`` slots
-        (what any block has for them), _Wait if more than this block has left."""
+        ``capacity``: the slots any block has for requests and transactions, the last ones.
+        Raises (the state as it was) TooManySteps if they need more slots of their kind than
+        any block has for them, _Wait if more than this block has left. A trading operation
+        and its claims need heavy slots, the first ones."""
+        end = self.slots
+        if op.op_type() not in LIGHT_TYPES:
+            end = self.heavy
+            capacity = self.heavy - (self.slots - capacity)
+            if capacity < 1:
+                raise TooManySteps(f"no block has a heavy slot left for {type(op).__name__}")
         with state.transaction():
             check_provable(state, op)
             done = process_operation_with_claims(state, op, capacity)
             for step, _ in done[1:]:  # claims: each is one more operation the circuit proves
                 if step.op_type() not in PROVEN_TYPES:
                     raise UnprovableOperationError(f"{type(step).__name__} is not proven yet")
-            if len(done) > self.slots - len(self.ops):
+            if len(done) > end - len(self.ops):
                 raise _Wait
             records = [compute_record(o, events) for o, events in done]
         self.ops.extend(o for o, _ in done)
@@ -120,7 +131,7 @@ def build_block(
 ) -> SealedBlock:
     """Builds block ``number`` and applies it to ``state``; the whole block or nothing.
     ``index_prices``: one pre-execution operation per price first (market 0, 1, ...)."""
-    draft = _Draft(state.preset.ops_per_block)
+    draft = _Draft(state.preset.ops_per_block, state.preset.trading_slots)
     dropped: dict[int, str] = {}
     included: list[int] = []
     with state.transaction():
@@ -138,7 +149,7 @@ def build_block(
                 included.append(seq)
             else:
                 dropped[seq] = error
-        check_block_end(state)
+        process_block_end(state)
         while not draft.full:
             draft.apply(state, Noop())
     records = tuple(draft.records)

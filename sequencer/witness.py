@@ -29,15 +29,21 @@ from circuits.exit import ExitWitness, get_exit_witness
 from circuits.gadgets.book_tree import pack_node
 from circuits.ops.book_unit import BookWitness
 from circuits.ops.common import OpCircuit, empty_positions_root
-from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
+from circuits.ops.slot import (
+    OP_CIRCUITS,
+    AccountWitness,
+    SlotWitness,
+    get_dummy_signature,
+    get_slot_kind,
+)
 from circuits.r1cs import Builder, ConstraintSystem
 from protocol.accounts import INSURANCE_FUND
 from protocol.blob import DataAvailability, compute_data_hash, get_l1_records
 from protocol.block import (
     Block,
     Operation,
-    check_block_end,
     compute_record,
+    process_block_end,
     process_block_header,
     process_operation,
 )
@@ -181,15 +187,18 @@ def build_block_witness(
     preset = state.preset
     if len(block.operations) > preset.ops_per_block:
         raise InvalidBlock(f"{len(block.operations)} operations exceed {preset.ops_per_block}")
-    for op in block.operations:
+    for position, op in enumerate(block.operations):
         _get_circuit(state, op)
+        _check_slot_kind(preset, position, op)
     old_timestamp, book_root = state.timestamp, _get_trees(state).books.root()
     markets = capture_markets(state)
     try:
         with state.transaction():
             process_block_header(state, block.number, block.timestamp)
             slots = [_build_nth_slot(state, i, op) for i, op in enumerate(block.operations)]
-            check_block_end(state)
+            if state.accrued_fees or state.accrued_funding:  # only fills accrue them
+                raise UnprovableOperationError("the block circuit does not credit fees yet")
+            process_block_end(state)
     except BaseException:
         _mark_touched_dirty(state, block)
         raise
@@ -198,6 +207,15 @@ def build_block_witness(
     batch = compute_batch_pubdata([s.record for s in slots], preset.ops_per_block)
     data_hash = compute_data_hash(compute_source_hash(data, batch), get_l1_records(batch))
     return BlockWitness(old_timestamp, block.timestamp, book_root, markets, all_slots, data_hash)
+
+
+def _check_slot_kind(preset: Preset, position: int, op: Operation) -> None:
+    kind = get_slot_kind(preset, position)
+    if op.op_type() not in kind.op_types:
+        raise UnprovableOperationError(
+            f"operation {position} ({type(op).__name__}) is in a {kind.name} slot: only the "
+            f"block's first {preset.trading_slots} slots prove it"
+        )
 
 
 def capture_markets(state: State) -> tuple[MarketWitness, ...]:

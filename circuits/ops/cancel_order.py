@@ -25,7 +25,7 @@ IS_TRIGGER = cancel_order.RECORD.offset("is_trigger")
 
 
 def define_cancel_order(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect:
-    record, book = slot.record, slot.book
+    record, book = slot.record, slot.get_book()
     market, key = record.field(*MARKET), record.field(*KEY)
     cs.assert_mul(on, 1 - slot.a.exists, ZERO, "account_exists")
     trigger = cs.mul(on, record.field(*IS_TRIGGER), "signed_is_trigger")

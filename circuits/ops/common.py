@@ -197,8 +197,14 @@ class SlotVars:
     a_positions: tuple[PositionLeafVars, ...]  # A's positions, one per market index
     a_position_leaves: tuple[LC, ...]  # their leaves (their tree is A's positions root)
     a_risk: RiskVars  # A's TAV, IMR and MMR before the slot, at the block's marks
-    book: BookUnitVars  # the order leaf the slot's order-book operation reads (book_unit)
+    book: BookUnitVars | None  # the order leaf the slot's order-book operation reads; None in a
+    # light slot, whose operations do not read it
     timestamp: LC  # the block's
+
+    def get_book(self) -> BookUnitVars:
+        if self.book is None:
+            raise ValueError("a light slot has no book unit")
+        return self.book
 
 
 @dataclass(frozen=True)

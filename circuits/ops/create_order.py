@@ -95,7 +95,7 @@ def _compute_limit(cs: Builder, price: LC, is_ask: LC, is_market: LC, low: LC, h
 
 
 def _assert_no_crossing(cs: Builder, slot: SlotVars, on: LC, is_ask: LC, limit: LC) -> None:
-    book = slot.book
+    book = slot.get_book()
     q = compute_liquidity(cs, book.path)
     asks = q.asks_cheaper + q.asks_at_price_below + q.asks_at_price_above + book.old_leaf.ask
     bids = q.bids_dearer + q.bids_at_price_above + q.bids_at_price_below + book.old_leaf.bid
@@ -108,7 +108,7 @@ def _assert_no_crossing(cs: Builder, slot: SlotVars, on: LC, is_ask: LC, limit: 
 def _compute_next_nonce(cs: Builder, slot: SlotVars, is_ask: LC) -> LC:
     """``OrderBook.get_next_nonce``: the side's counter, or its first nonce when it is empty
     (asks count up from 0, bids down from ``2^order_nonce_bits - 1``)."""
-    book = slot.book
+    book = slot.get_book()
     with cs.scope("next_nonce"):
         ask = cs.mul(1 - is_zero(cs, book.old_root.ask), book.ask_nonce, "ask")
         last = (1 << slot.preset.order_nonce_bits) - 1
@@ -229,7 +229,7 @@ def _define_rest(
     cs: Builder, slot: SlotVars, rests: LC, order: OrderFields, market: MarketFields, limit: LC
 ) -> tuple[OrderVars, tuple[LC, LC]]:
     """``rest_order`` when ``rests``: the order's leaf change and the side counters' change."""
-    book, preset, a = slot.book, slot.preset, slot.a
+    book, preset, a = slot.get_book(), slot.preset, slot.a
     nonce = book.path.nonce
     expected = _compute_next_nonce(cs, slot, order.is_ask)
     cs.assert_mul(rests, nonce - expected, ZERO, "nonce_is_next")
@@ -262,7 +262,7 @@ def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     order = _check_fields(cs, slot, on)
     market = _read_market(cs, slot, on, order.market)
     limit = _check_against_market(cs, slot, on, order, market)
-    cs.assert_mul(on, order.market - slot.book.market, ZERO, "book_market_is_record")
+    cs.assert_mul(on, order.market - slot.get_book().market, ZERO, "book_market_is_record")
     _assert_no_crossing(cs, slot, on, order.is_ask, limit)
     rests = cs.mul(on, 1 - order.is_ioc, "rests")
     change, counters = _define_rest(cs, slot, rests, order, market, limit)

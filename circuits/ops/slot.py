@@ -1,4 +1,6 @@
-"""One slot of the block circuit: any operation of ``OP_CIRCUITS`` (docs/PROTOCOL.md 8.C).
+"""One slot of the block circuit: any operation of its kind (docs/PROTOCOL.md 8.C). A heavy
+slot (the block's first ``trading_slots``) proves every operation of ``OP_CIRCUITS`` and carries
+the book unit; a light one proves the money path (``MONEY_PATH``) and has no book unit.
 
 In order (so that a refused operation fails at its own constraint, named, before a root check):
 
@@ -67,13 +69,36 @@ from protocol.pubdata import OpType
 from protocol.signing import DOMAIN_L2_TX
 
 LC = LinearCombination
-OP_CIRCUITS: tuple[OpCircuit, ...] = tuple(
-    m.CIRCUIT
-    for m in (
-        *(noop, deposit, register_key, transfer, withdraw, forced_withdraw),
-        *(set_leverage, create_order, cancel_order),
-    )
+
+
+@dataclass(frozen=True)
+class SlotKind:
+    """What a slot proves (docs/PROTOCOL.md 8.C, "Heavy and light slots"): its operations and
+    whether it carries the book unit (the order leaf, its path and the market's book leaf)."""
+
+    name: str
+    ops: tuple[OpCircuit, ...]
+    has_book: bool
+
+    @property
+    def op_types(self) -> frozenset[int]:
+        return frozenset(op.op_type for op in self.ops)
+
+    @property
+    def body_bytes(self) -> range:
+        """Record bytes carried as boolean wires: after A's index (bytes 1..6, A's index bits)
+        up to the end of the longest record of the kind's operations; the bytes after are 0."""
+        return range(sum(ACCOUNT), max(op.descriptor.layout.end for op in self.ops))
+
+
+MONEY_PATH = tuple(
+    m.CIRCUIT for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw)
 )
+LIGHT = SlotKind("light", MONEY_PATH, has_book=False)
+HEAVY = SlotKind(
+    "heavy", (*MONEY_PATH, *(m.CIRCUIT for m in (set_leverage, create_order, cancel_order))), True
+)
+OP_CIRCUITS = HEAVY.ops
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
@@ -85,10 +110,16 @@ NOT_PROVEN_YET = frozenset(
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
     }
 )
-PROVEN_TYPES = frozenset(op.op_type for op in OP_CIRCUITS)
-# Record bytes carried as boolean wires: after A's index (bytes 1..6, A's index bits) up to the
-# end of the longest record of an operation proven here; the bytes after it are zero.
-BODY_BYTES = range(sum(ACCOUNT), max(op.descriptor.layout.end for op in OP_CIRCUITS))
+PROVEN_TYPES = HEAVY.op_types
+LIGHT_TYPES = LIGHT.op_types  # what a light slot proves; the others need a heavy one
+BODY_BYTES = HEAVY.body_bytes
+
+
+def get_slot_kind(preset: Preset, index: int) -> SlotKind:
+    """The kind of a block's slot ``index``: its first ``trading_slots`` slots are heavy."""
+    return HEAVY if index < preset.trading_slots else LIGHT
+
+
 DUMMY_SEED = b"zkperp: the unsigned slots' key!"  # 32 bytes
 MESSAGE_HEAD = 5  # chain_id, type, account, nonce, expiry
 
@@ -144,7 +175,8 @@ class SlotWitness:
     # A's positions (size, entry_quote, funding_index, imf; signed) per market index; () for
     # none at all (all zeros)
     a_positions: tuple[tuple[int, int, int, int], ...] = ()
-    book: BookWitness | None = None  # the order leaf the slot reads; None: an unused unit
+    # the order leaf the slot reads; None: an unused unit (always None in a light slot)
+    book: BookWitness | None = None
 
 
 _ACCOUNT_FIELDS = (
@@ -164,10 +196,10 @@ def _alloc_account(
     return AccountVars(index, exists, owner, PointVar(pk_x, pk_y), *rest), siblings
 
 
-def _alloc_selectors(cs: Builder, op_type: int | None) -> dict[int, LC]:
+def _alloc_selectors(cs: Builder, kind: SlotKind, op_type: int | None) -> dict[int, LC]:
     with cs.scope("type"):
         selectors = {}
-        for op in OP_CIRCUITS:
+        for op in kind.ops:
             bit = cs.private(
                 f"is_{op.name}", None if op_type is None else int(op_type == op.op_type)
             )
@@ -180,23 +212,24 @@ def _alloc_selectors(cs: Builder, op_type: int | None) -> dict[int, LC]:
 
 
 def _alloc_record(
-    cs: Builder, type_byte: LC, account_bits: list[LC], record: bytes | None
+    cs: Builder, kind: SlotKind, type_byte: LC, account_bits: list[LC], record: bytes | None
 ) -> RecordVars:
     """The account field (bytes 1..6) from A's index bits (the bits above the tree depth are
-    0), ``BODY_BYTES`` (7..59) as bit wires, the rest zero."""
+    0), the kind's body bytes as bit wires, the rest zero."""
+    body = kind.body_bytes
     start, length = ACCOUNT
     account = [*account_bits, *[ZERO] * (8 * length - len(account_bits))]
     bits: list[list[LC]] = [[] for _ in range(RECORD_BYTES)]
     for k in range(start, start + length):
         bits[k] = account[8 * (start + length - 1 - k) : 8 * (start + length - k)]
     with cs.scope("record"):
-        for k in BODY_BYTES:
+        for k in body:
             bits[k] = []
             for j in range(8):
                 bit = cs.private(f"byte{k}_bit{j}", None if record is None else record[k] >> j & 1)
                 assert_boolean(cs, bit, f"byte{k}_bit{j}_boolean")
                 bits[k].append(bit)
-    for k in range(BODY_BYTES.stop, RECORD_BYTES):
+    for k in range(body.stop, RECORD_BYTES):
         bits[k] = [ZERO] * 8
     return RecordVars(type_byte, bits)
 
@@ -268,9 +301,11 @@ def _check_risk(
     cs.assert_mul(checked, 1 - valid, ZERO, "valid_risk_change")
 
 
-def _define_ops(cs: Builder, slot: SlotVars, selectors: dict[int, LC]) -> list[Effect]:
+def _define_ops(
+    cs: Builder, kind: SlotKind, slot: SlotVars, selectors: dict[int, LC]
+) -> list[Effect]:
     effects = []
-    for op in OP_CIRCUITS:
+    for op in kind.ops:
         on = selectors[op.op_type]
         with cs.scope(op.name):
             effects.append(op.define(cs, slot, on))
@@ -377,32 +412,38 @@ def define_slot(
     chain_id: int,
     timestamp: LC,
     running: BlockVars,
+    kind: SlotKind,
     w: SlotWitness | None,
 ) -> tuple[LC, LC, RecordVars, BlockVars]:
-    """One slot: ``(account root before, account root after, its record, the running book
-    root and markets after it)``. The money-path operations leave the running values alone."""
+    """One slot of ``kind``: ``(account root before, account root after, its record, the
+    running book root and markets after it)``. The money-path operations leave the running
+    values alone."""
     depth = preset.account_tree_depth
-    selectors = _alloc_selectors(cs, None if w is None else w.record[0])
+    if w is not None and w.record[0] not in kind.op_types:
+        raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
+    selectors = _alloc_selectors(cs, kind, None if w is None else w.record[0])
     with cs.scope("a"):
         a, a_siblings = _alloc_account(cs, depth, None if w is None else w.a)
         a_bits = to_bits(cs, a.index, depth)
     with cs.scope("b"):
         b, b_siblings = _alloc_account(cs, depth, None if w is None else w.b)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
-    record = _alloc_record(cs, type_byte, a_bits, None if w is None else w.record)
+    record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
     positions, leaves = _alloc_positions(cs, preset, a, w)
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
         rule_only = _is_rule_only(cs, a.index)
     with cs.scope("a_risk"):
         risk = compute_account_risk(cs, preset, a.collateral, positions, running.markets)
-    book_w = None if w is None else (w.book or BookWitness.unused(preset))
-    book = alloc_book_unit(cs, preset, book_w)
+    book = None
+    if kind.has_book:
+        book_w = None if w is None else (w.book or BookWitness.unused(preset))
+        book = alloc_book_unit(cs, preset, book_w)
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
     )
-    effects = _define_ops(cs, slot, selectors)
+    effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
@@ -410,9 +451,11 @@ def define_slot(
     a_new, b_new = _apply_effect(a, b, effect, positions_root)
     _check_collateral(cs, preset, a_new, b_new)
     _check_risk(cs, slot, new_positions, a_new.collateral, effect.a_risk_checked)
-    book_root = finish_book_unit(
-        cs, preset, book, effect.uses_book, effect.order, effect.book_nonces, running.book_root
-    )
+    book_root = running.book_root
+    if book is not None:
+        book_root = finish_book_unit(
+            cs, preset, book, effect.uses_book, effect.order, effect.book_nonces, book_root
+        )
     with cs.scope("a"):
         old_root, a_root = _update_account(cs, a, a_new, a_siblings, identity_changes=True)
     with cs.scope("b"):

@@ -33,8 +33,8 @@ from protocol import blob, jubjub, pubdata
 from protocol.block import (
     Block,
     Operation,
-    check_block_end,
     process_block,
+    process_block_end,
     process_block_header,
     process_operation_with_claims,
 )
@@ -64,7 +64,9 @@ from tests.circuits.forced import forced_witness
 from tests.circuits.tracing import unsatisfied
 from tests.protocol.helpers import BTC, CHAIN_ID, FAR, MARKET, PRICES, key_of, owner_of
 
-PRESET = MINIMAL.with_overrides(ops_per_block=2)  # the minimal slot, two per block: quicker
+# the minimal slots, two per block (quicker): a heavy one, then a light one
+PRESET = MINIMAL.with_overrides(ops_per_block=2, trading_slots=1)
+TRADING = MINIMAL.with_overrides(ops_per_block=2)  # both heavy: two trading operations a block
 USERS = (3, 4, 5)
 START = 1_000_000  # each user's first deposit
 
@@ -183,9 +185,9 @@ def test_setup_mode_builds_the_same_system() -> None:
     cs, _ = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
     shape, none = build_block_circuit(PRESET, CHAIN_ID)
     assert none is None
-    # two minimal slots (each with its account, positions, risk and book units) and the two
-    # markets opened once
-    assert len(shape.constraints) < 80_000
+    # two minimal slots (each with its account, positions and risk units, the heavy one with
+    # its book unit) and the two markets opened once
+    assert len(shape.constraints) < 65_000
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS
 
@@ -281,6 +283,12 @@ def make_op(state: State, spec: tuple[Any, ...], nonces: dict[int, int]) -> Oper
     return signed(op, account + signer)
 
 
+def _leverage_first(specs: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A block's operations with at most one leverage change, first: in the heavy slot."""
+    changes = [s for s in specs if s[0] == "leverage"][:1]
+    return changes + [s for s in specs if s[0] != "leverage"]
+
+
 def first_refused(state: State, block: Block) -> tuple[State, Operation]:
     """The state just before the block's first refused operation, and that operation."""
     scratch = started_block(state, block.timestamp - state.timestamp)
@@ -297,6 +305,7 @@ def first_refused(state: State, block: Block) -> tuple[State, Operation]:
 def test_the_circuit_proves_what_the_rules_do(blocks: list[list[tuple[Any, ...]]]) -> None:
     state = new_state()
     for specs in blocks:
+        specs = _leverage_first(specs)
         nonces: dict[int, int] = {}
         block = next_block(state, [make_op(state, spec, nonces) for spec in specs])
         try:
@@ -426,12 +435,12 @@ def test_a_refused_operation_cannot_be_proven(case: str) -> None:
 def trading_state(lots: int = 500) -> State:
     """``new_state``, then 3 short and 4 long ``lots`` of BTC at its mark, traded natively
     (trading is not proven yet): accounts whose risk the set-leverage slot values."""
-    state = new_state()
+    state = new_state(TRADING)
     process_block_header(state, state.block_number + 1, state.timestamp + 10)
     for account, is_ask in ((3, True), (4, False)):
         order = CreateOrder(account, 0, FAR, BTC, is_ask, lots, PRICES[BTC])
         process_operation_with_claims(state, signed(order, account))
-    check_block_end(state)
+    process_block_end(state)
     assert state.accounts[3].positions[BTC].size == -lots
     return state
 
@@ -493,7 +502,7 @@ def resting_state() -> State:
     for account, is_ask, price, nonce in orders:
         order = CreateOrder(account, nonce, FAR, BTC, is_ask, 100, price)
         process_operation_with_claims(state, signed(order, account))
-    check_block_end(state)
+    process_block_end(state)
     assert len(state.markets[BTC].book.orders) == 3
     return state
 
@@ -616,6 +625,25 @@ def test_a_trigger_cancel_is_not_proven_yet() -> None:
         build_block_inputs(
             state, next_block(state, [signed(CancelOrder(3, 4, FAR, BTC, 0, True), 3)])
         )
+
+
+def test_a_light_slot_proves_only_the_money_path() -> None:
+    """The block's second slot is light: a leverage change there is refused by the witness
+    builder (the state as it was) and by the circuit itself; in the heavy slot it is proven
+    beside the light slot's transfer."""
+    state = new_state()
+    change = signed(SetLeverage(3, 0, FAR, BTC, 200_000), 3)
+    transfer = signed(Transfer(4, 0, FAR, 5, 7), 4)
+    before = update_state_root(state)
+    with pytest.raises(UnprovableOperationError, match="in a light slot"):
+        build_block_inputs(state, next_block(state, [transfer, change]))
+    assert update_state_root(state) == before
+    witness = build_block_witness(copy.deepcopy(state), next_block(state, [change, transfer]))
+    swapped = replace(witness, slots=witness.slots[::-1])
+    with pytest.raises(ValueError, match="a light slot cannot prove an operation of type 21"):
+        build_block_circuit(PRESET, CHAIN_ID, swapped)
+    check_block(state, next_block(state, [change, transfer]))
+    assert state.accounts[3].positions[BTC].imf == 200_000
 
 
 def test_a_key_is_needed_to_sign() -> None:
@@ -764,9 +792,9 @@ def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
     assert not verify(prover.pk.vk, cs.public_inputs(bad_values), forced)
 
     ops: list[Operation] = [
+        signed(SetLeverage(5, 0, FAR, BTC, 200_000), 5),  # a heavy slot's
         signed(Transfer(3, 0, FAR, 4, 5), 3),
-        Deposit(6, owner_of(6), 9),
-        signed(SetLeverage(5, 0, FAR, BTC, 200_000), 5),
+        Deposit(6, owner_of(6), 9),  # a light slot's
     ]
     block = next_block(state, ops)
     expected = native_public_inputs(copy.deepcopy(state), block)

@@ -11,6 +11,7 @@ from protocol.block import (
     Block,
     Operation,
     process_block,
+    process_block_end,
     process_block_header,
     process_operation,
     process_operation_with_claims,
@@ -77,6 +78,7 @@ class Env:
     def next_block(self, timestamp: int) -> None:
         """Closes the current block (recording it) and opens the next at ``timestamp``."""
         if self.state.block_number:
+            process_block_end(self.state)
             self.blocks.append(
                 Block(self.state.block_number, self.state.timestamp, tuple(self.ops))
             )
@@ -108,8 +110,14 @@ class Env:
                 return out
             op = Claim(self.state.pending.account)
 
+    def end_block(self) -> None:
+        """Ends the open block as ``process_block`` would (the fees and funding it accrued are
+        credited); ``replay`` then ends it too."""
+        process_block_end(self.state)
+
     def replay(self) -> State:
-        """A fresh genesis state with every recorded block, the open one included, applied."""
+        """A fresh genesis state with every recorded block, the open one included (and ended),
+        applied."""
         state = make_state(*self.genesis)
         current = Block(self.state.block_number, self.state.timestamp, tuple(self.ops))
         for block in [*self.blocks, current]:
@@ -160,6 +168,16 @@ class Env:
 
     def snapshot(self) -> bytes:
         return encode_state(self.state)
+
+
+def total_collateral(state: State) -> int:
+    """Every account's collateral plus the fees and funding the open block accrued for the fee
+    account and the funding pool (what deposits minus withdrawals equals at every moment)."""
+    return (
+        sum(a.collateral for a in state.accounts.values())
+        + state.accrued_fees
+        + (state.accrued_funding)
+    )
 
 
 def assert_rejected(env: Env, op: Operation, error: type[Exception]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import protocol
-from scripts.build_engine import is_ci
+from scripts.build_steps import is_ci
 from scripts.paths import ROOT
 
 OPERATIONS_COVERED = {
@@ -50,7 +50,7 @@ def trace(engine: str) -> list[str]:
 
 def require_engine_build() -> None:
     """Skips the calling test when no compiled engine exists for these sources, except in CI
-    (``scripts.build_engine.is_ci``), where that fails it: there the engine must be built."""
+    (``scripts.build_steps.is_ci``), where that fails it: there the engine must be built."""
     build = protocol.ENGINE_BUILDS / protocol.compute_source_digest()
     if (build / "protocol").is_dir():
         return

@@ -16,7 +16,7 @@ from protocol.ops.takeover import Takeover
 from protocol.ops.transfer import Transfer
 from protocol.risk import Health, compute_risk
 from protocol.snapshot import encode_state
-from tests.protocol.helpers import BTC, Env
+from tests.protocol.helpers import BTC, Env, total_collateral
 
 BUY, SELL = False, True
 NO_FEES = MarketParams(maker_fee=0, taker_fee=0, price_band=400_000, impact_notional=10**6)
@@ -56,7 +56,7 @@ def build() -> Env:
 
 def test_flash_crash() -> None:
     env = build()
-    total = sum(a.collateral for a in env.state.accounts.values())
+    total = total_collateral(env.state)
     env.next_block(1_060)
     env.set_index(BTC, 7_000)  # -30 %: mark = median(7,000, bid 7,000, ask 9,000)
     assert env.state.markets[BTC].data.mark_price == 7_000
@@ -102,13 +102,14 @@ def test_flash_crash() -> None:
     assert tav(env, INSURANCE_FUND) == 22_500 - 5_000
 
     # conservation: no money created or destroyed, open interest balanced
-    assert sum(a.collateral for a in accounts.values()) == total
+    assert total_collateral(env.state) == total
     longs = sum(max(0, a.get_size(BTC)) for a in accounts.values())
     shorts = sum(max(0, -a.get_size(BTC)) for a in accounts.values())
     assert longs == shorts == env.state.markets[BTC].data.open_interest == 25
     assert accounts[FEE_ACCOUNT].collateral == 0 and accounts[FUNDING_POOL].collateral == 0
 
     # replay from genesis: the same state, the same root
+    env.end_block()
     replayed = env.replay()
     assert encode_state(replayed) == encode_state(env.state)
     assert update_state_root(replayed) == update_state_root(env.state)

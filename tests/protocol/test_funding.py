@@ -81,6 +81,8 @@ def test_funding_settles_lazily_and_sums_to_zero() -> None:
     pool_before = accounts[FUNDING_POOL].collateral
     events = env.place(4, BTC, SELL, 10_000, 1)  # touching the position settles it
     assert FundingSettled(4, BTC, owed[4]) in events
+    assert env.state.accrued_funding == owed[4]  # the pool's, at the block's end
+    env.end_block()
     assert accounts[FUNDING_POOL].collateral == pool_before + owed[4]
     env.run(env.signed(Transfer, 3, to=5, amount=1))  # a transfer does not settle
     assert compute_unsettled_funding(accounts[3].positions[BTC], market) == owed[3]

@@ -24,7 +24,7 @@ from protocol.ops.registry import decode_op
 from protocol.ops.takeover import Takeover
 from protocol.ops.transfer import Transfer
 from protocol.risk import Health, compute_risk
-from tests.protocol.helpers import BTC, Env, assert_rejected, owner_of
+from tests.protocol.helpers import BTC, Env, assert_rejected, owner_of, total_collateral
 
 BUY, SELL = False, True
 
@@ -119,7 +119,7 @@ def negative_cash_short(env: Env, cash: int) -> int:
     Returns the collateral of all accounts together, which the deleverage must conserve."""
     env.state.set_collateral(env.state.accounts[4], cash)
     assert not is_takeover_possible(env.state, env.state.accounts[4])
-    return sum(a.collateral for a in env.state.accounts.values())
+    return total_collateral(env.state)
 
 
 def test_a_negative_cash_short_is_paid_by_the_fund_then_the_counterparty(env: Env) -> None:
@@ -137,7 +137,7 @@ def test_a_negative_cash_short_is_paid_by_the_fund_then_the_counterparty(env: En
     assert fund.collateral == 0  # all it had, never below 0
     assert env.state.accounts[3].collateral == cash_3 - 10_000_000  # sold at 0, paid the rest
     assert not any(p.size for p in env.state.accounts[3].positions.values())
-    assert sum(a.collateral for a in env.state.accounts.values()) == total
+    assert total_collateral(env.state) == total
 
 
 def test_a_poor_fund_pays_nothing_below_zero(env: Env) -> None:
@@ -150,7 +150,7 @@ def test_a_poor_fund_pays_nothing_below_zero(env: Env) -> None:
     assert env.state.accounts[4].collateral == 0
     assert env.state.accounts[INSURANCE_FUND].collateral == fund >= 0
     assert env.state.accounts[3].collateral == cash_3 - 1_000
-    assert sum(a.collateral for a in env.state.accounts.values()) == total
+    assert total_collateral(env.state) == total
 
 
 def test_a_counterparty_that_cannot_bear_the_deficit_is_refused(env: Env) -> None:
@@ -174,12 +174,12 @@ def test_a_bankrupt_fund_short_with_negative_cash_leaves_no_debt(env: Env) -> No
     assert fund.get_size(BTC) == -10
     env.state.set_collateral(fund, -5_000)  # its cash went to earlier deficits
     env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))
-    total = sum(a.collateral for a in env.state.accounts.values())
+    total = total_collateral(env.state)
     cash_3 = env.state.accounts[3].collateral
     env.run(Deleverage(INSURANCE_FUND, 3, BTC, 10))
     assert fund.collateral == 0 and not any(p.size for p in fund.positions.values())
     assert env.state.accounts[3].collateral == cash_3 - 5_000
-    assert sum(a.collateral for a in env.state.accounts.values()) == total
+    assert total_collateral(env.state) == total
 
 
 def test_deleverage_needs_a_bankrupt_account(env: Env) -> None:
@@ -247,7 +247,7 @@ def test_exit_amounts_in_desert_mode(env: Env) -> None:
     assert compute_exit_amount(state, 6) == tav(env, 6) + 10_000_000 * fund_value // supply
     env.set_index(BTC, 7_000)  # 3 is bankrupt: it exits with nothing, not a debt
     assert compute_exit_amount(state, 3) == 0
-    held_usdc = sum(a.collateral for a in state.accounts.values())
+    held_usdc = total_collateral(state)
     total = sum(compute_exit_amount(state, i) for i in state.accounts)
     assert held_usdc < total <= held_usdc + 10_000  # 3's debt of 10,000: liquidate first
     env.run(Takeover(3))  # the fund absorbs it

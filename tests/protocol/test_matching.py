@@ -27,7 +27,7 @@ from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
-from tests.protocol.helpers import BTC, Env, assert_rejected
+from tests.protocol.helpers import BTC, Env, assert_rejected, total_collateral
 
 BUY, SELL = False, True
 GTT, IOC, POST = TimeInForce.GTT, TimeInForce.IOC, TimeInForce.POST_ONLY
@@ -101,17 +101,19 @@ def test_gtc_remainder_rests_ioc_remainder_is_cancelled(env: Env) -> None:
 
 
 def test_fees_go_to_the_fee_account_and_collateral_is_conserved(env: Env) -> None:
-    total = sum(a.collateral for a in env.state.accounts.values())
+    total = total_collateral(env.state)
     env.place(3, BTC, SELL, 10_000, 10)
     env.place(4, BTC, BUY, 10_000, 10)
-    quote = 100_000
+    quote, fees = 100_000, 100_000 * 200 // 10**6 + 100_000 * 500 // 10**6
     accounts = env.state.accounts
-    assert accounts[FEE_ACCOUNT].collateral == quote * 200 // 10**6 + quote * 500 // 10**6
+    assert (accounts[FEE_ACCOUNT].collateral, env.state.accrued_fees) == (0, fees)
+    env.end_block()  # the fee account is credited at the block's end
+    assert (accounts[FEE_ACCOUNT].collateral, env.state.accrued_fees) == (fees, 0)
     assert accounts[3].collateral == 10_000_000 + quote - 20
     assert accounts[4].collateral == 10_000_000 - quote - 50
     assert (accounts[3].positions[BTC].size, accounts[4].positions[BTC].size) == (-10, 10)
     assert env.state.markets[BTC].data.open_interest == 10
-    assert sum(a.collateral for a in accounts.values()) == total
+    assert total_collateral(env.state) == total
 
 
 def test_post_only_never_takes(env: Env) -> None:

@@ -38,7 +38,7 @@ from protocol.jubjub import (
     recover_x,
     recover_x_reference,
 )
-from scripts.build_engine import is_ci
+from scripts.build_steps import is_ci
 from scripts.paths import ROOT
 from tests.protocol.test_eddsa import MSG as EDDSA_MSG
 from tests.protocol.test_eddsa import forge_for_small_order_key, small_order_points

@@ -59,7 +59,7 @@ from protocol.ops.withdraw import Withdraw
 from protocol.risk import Health, compute_risk
 from protocol.snapshot import encode_state
 from protocol.types import FUNDING_INDEX_SCALE
-from tests.protocol.helpers import Env, owner_of
+from tests.protocol.helpers import Env, owner_of, total_collateral
 
 PARAMS = MarketParams(price_band=300_000, impact_notional=50_000, max_open_interest=400)
 USERS = list(range(3, 9))
@@ -302,7 +302,7 @@ class Exchange(RuleBasedStateMachine):
 
     @invariant()
     def collateral_is_conserved(self) -> None:
-        total = sum(a.collateral for a in self.env.state.accounts.values())
+        total = total_collateral(self.env.state)
         assert total == self.deposited - self.withdrawn
 
     @invariant()
@@ -331,7 +331,7 @@ class Exchange(RuleBasedStateMachine):
             for m, position in account.positions.items():
                 delta = state.markets[m].data.funding_index - position.funding_index
                 unsettled += Fraction(position.size * delta, FUNDING_INDEX_SCALE)
-        dust = state.accounts[FUNDING_POOL].collateral + unsettled
+        dust = state.accounts[FUNDING_POOL].collateral + state.accrued_funding + unsettled
         assert 0 <= dust <= self.settlements
 
     @invariant()
@@ -348,6 +348,7 @@ class Exchange(RuleBasedStateMachine):
         assert total <= self.deposited - self.withdrawn
 
     def teardown(self) -> None:
+        self.env.end_block()  # as the replay ends it
         assert encode_state(self.env.replay()) == encode_state(self.env.state)
 
 

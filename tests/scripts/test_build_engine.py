@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.build_engine import is_ci
+from scripts.build_steps import is_ci
 from scripts.paths import ROOT
 
 

@@ -41,7 +41,8 @@ from tests.sequencer.helpers import (
     open_accounts,
 )
 
-PRESET = CONFIG.preset.with_overrides(ops_per_block=16)  # still "minimal": its two markets
+# still "minimal" (its two markets), every slot heavy: pre-execution takes two of them
+PRESET = CONFIG.preset.with_overrides(ops_per_block=16, trading_slots=16)
 TRADING = RollupConfig(PRESET, CHAIN_ID)
 BTC, ETH = 0, 1
 BUY, SELL = False, True

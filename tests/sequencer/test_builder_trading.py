@@ -22,6 +22,7 @@ from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.registry import request_of
+from protocol.ops.transfer import Transfer
 from protocol.pubdata import ORDER_FLAG_MARKET, OpType
 from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
@@ -41,9 +42,11 @@ def trading_codec(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def book_env(makers: int, signatures: bool = False) -> Env:
-    """Accounts 3..8 funded; account 3 rests ``makers`` asks of 1 lot at 10,000, 10,001, ..."""
-    env = Env(preset=PRESET.with_overrides(ops_per_block=SLOTS), signatures=signatures)
+def book_env(makers: int, signatures: bool = False, heavy: int = SLOTS) -> Env:
+    """Accounts 3..8 funded; account 3 rests ``makers`` asks of 1 lot at 10,000, 10,001, ...
+    Blocks of ``SLOTS`` slots, the first ``heavy`` of them heavy."""
+    preset = PRESET.with_overrides(ops_per_block=SLOTS, trading_slots=heavy)
+    env = Env(preset=preset, signatures=signatures)
     env.open_many(6, 10_000_000)
     for i in range(makers):
         env.place(3, BTC, SELL, 10_000 + i, 1)
@@ -93,6 +96,34 @@ def test_an_order_needing_more_steps_than_a_block_holds_is_dropped(trading_codec
     assert sealed.record.l2_seqs == (2,) and env.state.pending is None
     assert len(list(env.state.markets[BTC].book.iter_side(SELL))) == SLOTS + 1
     assert before != sealed.state_root
+
+
+def test_trading_goes_into_the_heavy_slots_and_the_money_path_anywhere(
+    trading_codec: None,
+) -> None:
+    env = book_env(3, heavy=3)
+    first: CreateOrder = env.order(4, BTC, BUY, 10_001, 2)  # fills 2 makers: 2 operations
+    second: CreateOrder = env.order(5, BTC, BUY, 10_002, 2)  # fills 1, rests 1: 2 operations
+    transfer: Transfer = env.signed(Transfer, 6, to=7, amount=5)
+    txs = [(1, encode_tx(first)), (2, encode_tx(transfer)), (3, encode_tx(second))]
+    sealed = seal(env, txs)
+    # the transfer takes the last heavy slot, so the second order waits for the next block
+    assert sealed.record.l2_seqs == (1, 2) and sealed.dropped == {}
+    assert [type(op) for op in sealed.block.operations[:3]] == [CreateOrder, Claim, Transfer]
+    later = seal(env, [(4, encode_tx(env.signed(Transfer, 7, to=6, amount=5))), txs[2]])
+    assert later.record.l2_seqs == (4, 3)
+    steps = [type(op) for op in later.block.operations[:3]]
+    assert steps == [Transfer, CreateOrder, Claim] and env.state.pending is None
+
+
+def test_an_order_needing_more_heavy_slots_than_a_block_has_is_dropped(
+    trading_codec: None,
+) -> None:
+    env = book_env(3, heavy=2)
+    greedy: CreateOrder = env.order(4, BTC, BUY, 10_002, 3)  # 3 makers: 3 operations
+    sealed = seal(env, [(1, encode_tx(greedy))])
+    assert sealed.dropped[1].startswith("TooManySteps") and sealed.record.l2_seqs == ()
+    assert len(list(env.state.markets[BTC].book.iter_side(SELL))) == 3
 
 
 def test_the_rules_replay_a_sealed_trading_block(trading_codec: None) -> None:
