@@ -92,7 +92,7 @@ def compute_effect(
     preset = scratch.preset
     positions = capture_positions(scratch, a.index)
     leaves = [compute_position_leaf(Position(*p)) for p in positions]
-    cs = Builder(witness=True)
+    cs = Builder(witness=True, values_only=True)
     bits = [[constant(byte >> j & 1) for j in range(8)] for byte in record]
     rec = RecordVars(constant(record[0]), bits)
     a_vars = _constant_account(a)
@@ -107,7 +107,9 @@ def compute_effect(
         tuple(PositionLeafVars(*(constant(v % R) for v in p)) for p in positions),
         tuple(constant(leaf) for leaf in leaves),
         RiskVars(*(constant(v % R) for v in compute_risk_of(scratch, a, positions)[:3])),
-        alloc_book_unit(cs, preset, book or BookWitness.unused(preset)),
+        None
+        if circuit.get_book_key is None
+        else alloc_book_unit(cs, preset, book or BookWitness.unused(preset)),
         constant(scratch.timestamp),
     )
     return circuit.define(cs, slot, constant(1))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import mul
 
 from circuits.r1cs import LC, Builder, ConstraintSystem, HintFn, LinearCombination
 from protocol.field import R
@@ -26,8 +27,19 @@ from protocol.field import R
 WireFn = Callable[[int], int]
 
 
-def _dot(lc: LC, values: Mapping[int, int]) -> int:
-    return sum(c * values[k] for k, c in lc.items() if k) + lc.get(0, 0)
+# A linear combination as its wires, their coefficients and its constant term, evaluated by
+# C-level maps (most of a replay is these sums).
+_Terms = tuple[tuple[int, ...], tuple[int, ...], int]
+
+
+def _terms(lc: LC) -> _Terms:
+    wires = tuple(k for k in lc if k)
+    return wires, tuple(lc[k] for k in wires), lc.get(0, 0)
+
+
+def _dot(terms: _Terms, values: Mapping[int, int]) -> int:
+    wires, coefficients, constant = terms
+    return sum(map(mul, map(values.__getitem__, wires), coefficients)) + constant
 
 
 @dataclass(frozen=True)
@@ -112,9 +124,11 @@ class Trace:
     names: set[str] = field(init=False)
 
     memo: dict[tuple[int, tuple[int, ...]], list[int]] = field(init=False, default_factory=dict)
+    terms: list[tuple[_Terms, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.names = {s.name for s in self.steps} | {n for s in self.steps for n in s.wire_names}
+        self.terms = [tuple(_terms(x) for x in s.operands) for s in self.steps]
 
     def input_names(self) -> set[str]:
         return {s.name for s in self.steps if s.kind == "input"}
@@ -131,20 +145,24 @@ class Trace:
         if unknown:
             raise KeyError(f"no such wires: {sorted(unknown)}")
         values: dict[int, int] = {}
-        for n, step in enumerate(self.steps):
+        for n, (step, terms) in enumerate(zip(self.steps, self.terms, strict=True)):
+            if step.kind == "mul" and step.name not in wires:  # most steps: the short way
+                a, b = terms
+                values[step.wires[0]] = _dot(a, values) * _dot(b, values) % R
+                continue
             if step.kind == "input":
                 out = [inputs.get(step.name, step.value) % R]
             elif step.kind == "hint":
-                args = tuple(_dot(x, values) % R for x in step.operands)
+                args = tuple(_dot(x, values) % R for x in terms)
                 if step.name in hints:
                     out = [v % R for v in hints[step.name](*args)]
                 else:
                     out = self._run_hint(n, step, args)
             elif step.kind == "mul":
-                a, b = step.operands
+                a, b = terms
                 out = [_dot(a, values) * _dot(b, values) % R]
             else:
-                out = [_dot(step.operands[0], values) % R]
+                out = [_dot(terms[0], values) % R]
             out = [
                 wires[n](v) % R if n in wires else v
                 for n, v in zip(step.wire_names, out, strict=True)
@@ -187,10 +205,30 @@ class Trace:
 
 def unsatisfied(system: ConstraintSystem, witness: Sequence[int]) -> set[str]:
     """The names of every constraint ``witness`` breaks (``check`` stops at the first)."""
+    rows = _get_rows(system)
+    get = witness.__getitem__
     broken = set()
-    for con in system.constraints:
-        a = sum(c * witness[k] for k, c in con.a.items())
-        b = sum(c * witness[k] for k, c in con.b.items())
-        if (a * b - sum(c * witness[k] for k, c in con.c.items())) % R:
-            broken.add(con.name)
+    for name, (a_k, a_c), (b_k, b_c), (c_k, c_c) in rows:
+        a = sum(map(mul, map(get, a_k), a_c))
+        b = sum(map(mul, map(get, b_k), b_c))
+        if (a * b - sum(map(mul, map(get, c_k), c_c))) % R:
+            broken.add(name)
     return broken
+
+
+_Side = tuple[tuple[int, ...], tuple[int, ...]]  # wires and their coefficients
+_Row = tuple[str, _Side, _Side, _Side]
+_last: list[tuple[ConstraintSystem, list[_Row]]] = []  # the last system's rows
+
+
+def _get_rows(system: ConstraintSystem) -> list[_Row]:
+    """The system's constraints as (name, a, b, c); the last system's are kept (a test module
+    checks one system many times)."""
+    if not _last or _last[0][0] is not system:
+        rows = [(con.name, _side(con.a), _side(con.b), _side(con.c)) for con in system.constraints]
+        _last[:] = [(system, rows)]
+    return _last[0][1]
+
+
+def _side(lc: LC) -> _Side:
+    return tuple(lc), tuple(lc.values())
