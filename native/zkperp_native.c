@@ -920,14 +920,19 @@ static PyObject *py_jubjub_recover_x(PyObject *self, PyObject *arg) {
     fe y, y2, num, den, x;
     if (BASE_TABLE == NULL) return PyErr_Format(PyExc_RuntimeError, "jubjub_init first");
     if (to_fe(arg, &y) < 0) return NULL;
+    int found = 0;
+    Py_BEGIN_ALLOW_THREADS /* two exponentiations: other threads may run meanwhile */
     fe_mul(&y2, &y, &y);
     fe_sub(&num, &y2, &ONE);
     fe_mul(&den, &CURVE_D, &y2);
     fe_add(&den, &den, &ONE);
-    if (fe_is_zero(&den)) Py_RETURN_NONE; /* cannot happen: d is not a square */
-    fe_inv(&den, &den);
-    fe_mul(&num, &num, &den);
-    if (!fe_sqrt(&x, &num)) Py_RETURN_NONE;
+    if (!fe_is_zero(&den)) { /* it never is: d is not a square */
+        fe_inv(&den, &den);
+        fe_mul(&num, &num, &den);
+        found = fe_sqrt(&x, &num);
+    }
+    Py_END_ALLOW_THREADS
+    if (!found) Py_RETURN_NONE;
     return from_fe(&x);
 }
 
