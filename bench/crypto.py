@@ -88,6 +88,33 @@ def bench_eddsa(signatures: int = SIGNATURES) -> None:
     )
 
 
+def bench_kernels(hashes: int = HASHES, signatures: int = SIGNATURES) -> None:
+    """The native core's field multiplications, each in turn: ``adx`` (mulx/adcx/adox assembly,
+    where the CPU has BMI2 and ADX) against ``portable`` (C on ``__int128``)."""
+    core = native.NATIVE
+    if core is None or len(core.kernels()) < 2:
+        return
+    states = [[RNG.randrange(R) for _ in range(5)] for _ in range(hashes)]
+    key = eddsa.SecretKey.from_seed(RNG.randbytes(32))
+    signed = [(key.public_key, m, eddsa.sign(key, m)) for m in range(signatures)]
+    rates: dict[str, tuple[float, float]] = {}
+    default = core.kernel()
+    try:
+        for kernel in core.kernels():
+            core.set_kernel(kernel)
+            perms = permutation_rate(core.permute, states)
+            sigs = rate(len(signed), median_seconds(lambda: [eddsa.verify(*s) for s in signed]))
+            rates[kernel] = (perms, sigs)
+    finally:
+        core.set_kernel(default)
+    print_row(
+        "poseidon t=5 native, adx vs portable", rates["adx"][0], "perm/s", rates["portable"][0]
+    )
+    print_row(
+        "eddsa verify, one key, adx vs portable", rates["adx"][1], "sig/s", rates["portable"][1]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small run (what the tests run)")
@@ -95,6 +122,7 @@ def main() -> None:
     bench_poseidon(20 if quick else HASHES)
     bench_smt(16 if quick else BATCH)
     bench_eddsa(2 if quick else SIGNATURES)
+    bench_kernels(20 if quick else HASHES, 2 if quick else SIGNATURES)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ hold ``lock``, which the operator holds while it seals a block (``ServedOperator
 API's threads verify in parallel) are checked outside it, and the nonce is checked again before
 the append.
 
-Group commit: a submission whose signatures verified joins a queue; one of the waiting threads
+Group commit: a submission whose signatures verified is encoded for the log (outside the lock)
+and joins a queue; one of the waiting threads
 (the first to find no commit running) re-checks every queued submission under the lock and
 reserves their nonces, appends all that pass in one SQLite transaction (one fsync for the group,
 outside the lock) and wakes each with its acknowledgement or its refusal, then takes the next
@@ -83,8 +84,8 @@ class Ack:
 class _Submission:
     """Verified transactions waiting for the group commit, and then its outcome."""
 
-    def __init__(self, ops: Sequence[Any], models: Sequence[TxModel]) -> None:
-        self.ops, self.models = ops, models
+    def __init__(self, ops: Sequence[Any], models: Sequence[TxModel], data: list[bytes]) -> None:
+        self.ops, self.models, self.data = ops, models, data  # data: the log's encodings
         self.done = threading.Event()
         self.acks: list[Ack] = []
         self.error: ApiError | None = None
@@ -191,7 +192,8 @@ class ApiService:
                 key, compute_tx_message(self.state.config.chain_id, op), op.signature
             ):
                 raise ApiError(401, "bad_signature", f"bad signature for account {op.account}")
-        return self._log(_Submission(ops, models))
+        data = [self._encode(op) for op in ops]  # outside the lock: it needs no state
+        return self._log(_Submission(ops, models, data))
 
     def _log(self, submission: _Submission) -> list[Ack]:
         """Queues a verified submission for the next group commit; its acks once committed."""
@@ -249,20 +251,19 @@ class ApiService:
     def _admit_group(
         self, group: list[_Submission]
     ) -> tuple[list[tuple[_Submission, list[bytes]]], dict[int, int]]:
-        """The submissions that pass the state checks again, encoded, and the next nonces they
-        leave; the others are refused (call holding the lock)."""
+        """The submissions that pass the state checks again, with their encodings, and the next
+        nonces they leave; the others are refused (call holding the lock)."""
         planned: dict[int, int] = {}
         accepted: list[tuple[_Submission, list[bytes]]] = []
         for submission in group:
             trial = dict(planned)
             try:
                 self._check(submission.ops, trial)  # nothing else took these nonces meanwhile
-                data = [self._encode(op) for op in submission.ops]
             except ApiError as e:
                 submission.refuse(e)
                 continue
             planned = trial
-            accepted.append((submission, data))
+            accepted.append((submission, submission.data))
         return accepted, planned
 
     @staticmethod

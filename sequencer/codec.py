@@ -139,8 +139,11 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, IntEnum) else value
 
 
-def decode_tx(data: bytes) -> L2Transaction:
-    """The transaction ``encode_tx`` wrote; raises CodecError for anything else."""
+def decode_tx(data: bytes, known: Signature | None = None) -> L2Transaction:
+    """The transaction ``encode_tx`` wrote; raises CodecError for anything else.
+
+    A signature whose 64 bytes are ``known``'s is taken as ``known`` (its ``R`` not decompressed
+    a second time: ``encode_checked`` reads back the transaction it has just encoded)."""
     if not data or data[0] not in L2_TYPES:
         raise CodecError("not an L2 transaction, or not proven yet (type byte)")
     cls = L2_TYPES[data[0]]
@@ -153,12 +156,22 @@ def decode_tx(data: bytes) -> L2Transaction:
         raise CodecError(f"a {cls.__name__} has the fields {sorted(names)}")
     check_fields(data[0], body)
     signature = body.pop("signature")
-    if signature is not None:
+    if signature is not None and known is not None and _is_encoding_of(signature, known):
+        body["signature"] = known
+    elif signature is not None:
         try:
             body["signature"] = Signature.from_bytes(bytes.fromhex(signature))
         except (TypeError, ValueError) as e:
             raise CodecError(f"malformed signature: {e}") from None
     return cls(**body)
+
+
+def _is_encoding_of(text: Any, signature: Signature) -> bool:
+    """Whether ``text`` is the hex of ``signature``'s 64 bytes (False where it has none)."""
+    try:
+        return isinstance(text, str) and bytes.fromhex(text) == signature.to_bytes()
+    except (TypeError, ValueError):
+        return False
 
 
 def decode_priority_request(request: bytes) -> ProvableRequest:

@@ -7,6 +7,7 @@ CI, where ``make setup`` must have built it."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import subprocess
 import sys
@@ -240,6 +241,68 @@ def test_one_key_many_messages(msg: int, tamper: bool) -> None:
         sig = replace(sig, R=base_mul(msg % ORDER + 1))
     pk = KEY.public_key
     assert verify(pk, msg, sig) is verify_reference(pk, msg, sig) is (not tamper)
+
+
+# -- field kernels ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["portable", "adx"])
+def kernel(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each field multiplication of the core in turn (skipped where the CPU lacks it); the
+    default one is put back afterwards."""
+    core = require_native()
+    if request.param not in core.kernels():
+        pytest.skip(f"this CPU has no {request.param} kernel (BMI2 and ADX)")
+    default = core.kernel()
+    core.set_kernel(request.param)
+    yield request.param
+    core.set_kernel(default)
+
+
+def test_every_kernel_equals_the_reference(kernel: str) -> None:
+    """Both multiplications (``adx``: mulx/adcx/adox assembly; ``portable``: C on __int128)
+    give the reference's answers: known-answer vectors, edge and random states, sponges of
+    every block count, x recovery and verification of valid and tampered signatures."""
+    core, rng = require_native(), random.Random(f"kernel {kernel}")
+    assert core.kernel() == kernel
+    for width in (3, 5):
+        assert core.permute(list(range(width))) == KNOWN_ANSWERS[width]
+    edges = [0, 1, 2, R - 1, R - 2, (1 << 254) - 1, 1 << 128, (1 << 64) - 1, (1 << 192) + 1]
+    states = [[edges[(i + j) % len(edges)] for j in range(5)] for i in range(len(edges))]
+    states += [[rng.randrange(R) for _ in range(5)] for _ in range(40)]
+    for state in states:
+        assert core.permute(state) == poseidon.permute_int(state)
+        assert core.permute(state[:3]) == poseidon.permute_int(state[:3])
+        assert core.hash2(*state[:2]) == poseidon.permute_int([0, *state[:2]])[0]
+    for length in range(14):
+        inputs = [
+            rng.choice(edges) if rng.random() < 0.3 else rng.randrange(R) for _ in range(length)
+        ]
+        assert poseidon.sponge(inputs, 7) == sponge_reference(inputs, 7)
+    for y in [*edges, *(rng.randrange(R) for _ in range(40))]:
+        x, expected = recover_x(y), recover_x_reference(y)
+        assert (x is None) == (expected is None)
+        assert x is None or x * x % R == expected * expected % R  # type: ignore[operator]
+    for i in range(6):
+        key, msg = SecretKey.from_seed(rng.randbytes(32)), rng.randrange(R)
+        pk, sig = key.public_key, sign(key, msg)
+        bad = replace(sig, s=(sig.s + 1) % ORDER) if i % 2 else sig
+        assert verify(pk, msg, bad) is verify_reference(pk, msg, bad) is (i % 2 == 0)
+
+
+def test_the_fastest_kernel_is_the_default() -> None:
+    """A fresh process uses ``adx`` where the CPU has it; an unknown kernel is refused."""
+    core = require_native()
+    code = "from protocol import native; print(native.NATIVE.kernel())"
+    env = {**os.environ, "ZKPERP_NATIVE": "native", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == core.kernels()[-1]
+    with pytest.raises(ValueError, match="no field kernel 'avx9'"):
+        core.set_kernel("avx9")
+    assert core.kernel() in core.kernels()
 
 
 # -- selection -------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The bounded load test (bench/api_load.py) as a test: concurrent WebSocket clients submitting
 signed transfers are all acknowledged, each once, in a gap-free log with every account's nonces
-in order; orders are all refused as not provable yet, and nothing of them is logged."""
+in order, and so are resting orders after them; the bench's stage timing of one order's
+admission times every stage."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.api_load import FIRST, run_load, sign_workload, start_server
+from bench.api_load import FIRST, run_load, sign_workload, start_server, time_stages
 from sequencer.codec import decode_tx
 from sequencer.store import Store
 
@@ -31,3 +32,11 @@ def test_concurrent_clients_are_each_acknowledged_once_in_order(tmp_path: Path) 
     assert len(logged) == CLIENTS * (PER_CLIENT + 2)
     for account in range(FIRST, FIRST + CLIENTS):
         assert [tx.nonce for tx in logged if tx.account == account] == list(range(PER_CLIENT + 2))
+
+
+def test_every_stage_of_an_orders_admission_is_timed() -> None:
+    stages = time_stages(repeat=2)
+    names = ["wire model", "decompressed", "state checks", "signed message", "signature", "log"]
+    for name in names:
+        assert any(name in stage for stage in stages), name
+    assert all(seconds > 0 for seconds in stages.values())

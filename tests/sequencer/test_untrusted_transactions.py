@@ -27,7 +27,7 @@ from protocol.signing import sign_tx
 from protocol.state import State
 from sequencer.builder import build_block
 from sequencer.codec import L2_TYPES, CodecError, decode_tx, encode_tx
-from sequencer.mempool import Mempool
+from sequencer.mempool import Mempool, encode_checked
 from sequencer.store import Store
 from tests.sequencer.helpers import (
     CHAIN_ID,
@@ -192,3 +192,17 @@ def test_the_mempool_accepts_only_what_the_circuit_proves() -> None:
         body = {f.name: sensible(f) for f in fields(cls) if f.name != "signature"}
         with pytest.raises(CodecError, match="not proven yet"):
             encode_tx(cls(**body))
+
+
+def test_a_known_signature_is_reused_only_for_its_own_bytes() -> None:
+    """``decode_tx(data, known)`` (the mempool's read-back of what it has just encoded) takes
+    ``known`` for a signature of the same 64 bytes and decodes any other signature itself: a
+    log entry never reads back with a signature it does not carry."""
+    tx, other = withdraw(4, 0, 1), withdraw(4, 0, 2)
+    assert tx.signature is not None and other.signature is not None
+    data = encode_tx(tx)
+    assert decode_tx(data, known=tx.signature) == decode_tx(data) == tx
+    assert decode_tx(data, known=tx.signature).signature is tx.signature  # not decoded again
+    assert decode_tx(data, known=other.signature) == tx
+    assert decode_tx(data, known=other.signature).signature is not other.signature
+    assert encode_checked(tx) == data
