@@ -90,7 +90,7 @@ def parse_txs(adapter: TypeAdapter[Any], body: Any, many: bool) -> list[TxModel]
 def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
     """The FastAPI application over ``service``; ``feed_ready`` gets the loop and feed."""
     adapter = make_tx_adapter(service.state.preset)
-    submitter = Submitter(service)
+    admission = AdmissionPool(service)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +98,7 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
         try:
             yield
         finally:
-            submitter.close()
+            admission.close()
 
     app = FastAPI(
         title="zkperp operator API",
@@ -132,7 +132,7 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
     async def submit_one(request: Request) -> dict[str, Any]:
         """Submit one signed transaction; the acknowledgement echoes the client's order id."""
         models = parse_txs(adapter, await read_json(request), many=False)
-        (ack,) = await submitter.submit(models)
+        (ack,) = await admission.submit(models)
         return _ack_json(ack)
 
     batch_schema = {"type": "array", "items": tx_schema, "maxItems": MAX_BATCH}
@@ -150,7 +150,7 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
     async def submit_batch(request: Request) -> list[dict[str, Any]]:
         """Submit signed transactions in order: all acknowledged, or none (the error says why)."""
         models = parse_txs(adapter, await read_json(request), many=True)
-        return [_ack_json(a) for a in await submitter.submit(models)]
+        return [_ack_json(a) for a in await admission.submit(models)]
 
     @app.get("/v1/status")
     def status() -> dict[str, Any]:
@@ -209,7 +209,7 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
 
     @app.websocket("/v1/ws")
     async def websocket(ws: WebSocket) -> None:
-        await serve_socket(ws, service, adapter, feed_ready.get(), submitter)
+        await serve_socket(ws, service, adapter, feed_ready.get(), admission)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -234,7 +234,7 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
     return app
 
 
-class Submitter:
+class AdmissionPool:
     """Runs ``service.submit`` on a pool of its own threads (``SUBMIT_THREADS``): the loop's
     plain executor hop costs about half the CPU of Starlette's ``run_in_threadpool`` (anyio's
     capacity limiter and cancel scopes), which an order pays once."""
@@ -252,7 +252,11 @@ class Submitter:
 
 
 async def serve_socket(
-    ws: WebSocket, service: ApiService, adapter: TypeAdapter[Any], feed: Feed, submitter: Submitter
+    ws: WebSocket,
+    service: ApiService,
+    adapter: TypeAdapter[Any],
+    feed: Feed,
+    admission: AdmissionPool,
 ) -> None:
     """One WebSocket client: subscriptions and submissions until it goes away."""
     await ws.accept()
@@ -264,7 +268,7 @@ async def serve_socket(
         while True:
             message = await ws.receive_json()
             if isinstance(message, dict) and message.get("op") == "submit":
-                task = asyncio.create_task(_submit(connection, submitter, adapter, message))
+                task = asyncio.create_task(_submit(connection, admission, adapter, message))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             else:
@@ -301,13 +305,13 @@ def _subscribe(connection: Connection, service: ApiService, feed: Feed, msg: Any
 
 
 async def _submit(
-    connection: Connection, submitter: Submitter, adapter: TypeAdapter[Any], msg: dict[str, Any]
+    connection: Connection, admission: AdmissionPool, adapter: TypeAdapter[Any], msg: dict[str, Any]
 ) -> None:
     request_id = msg.get("id")
     try:
         many = "txs" in msg
         models = parse_txs(adapter, msg.get("txs" if many else "tx"), many)
-        acks = await submitter.submit(models, id(connection))
+        acks = await admission.submit(models, id(connection))
         reply = {"type": "ack", "id": request_id, "acks": [_ack_json(a) for a in acks]}
     except ApiError as e:
         reply = {"type": "error", "id": request_id, "status": e.status, **e.to_json()}
