@@ -275,8 +275,8 @@ def test_operator_deploy_publishes_the_exit_key_and_the_fee_owner(
     w3: Web3, devnet_session: devnet.Devnet, tmp_path: Path
 ) -> None:
     devnet.write_manifest(devnet_session, tmp_path / "devnet.json")
-    if KEYS_DIR.is_dir():  # the cached keys, not a setup per test
-        shutil.copytree(KEYS_DIR, tmp_path / "keys")
+    if KEYS_DIR.is_dir():  # the cached keys, not a setup per test (none being written)
+        shutil.copytree(KEYS_DIR, tmp_path / "keys", ignore=shutil.ignore_patterns("*.tmp"))
     out = tmp_path / "rollup.json"
     done = run_zkperp(tmp_path, "operator", "deploy", "--preset", "minimal", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
