@@ -95,6 +95,7 @@ def compile_sources(
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=cache_dir)
     with os.fdopen(fd, "w") as out:  # a file of its own: another process may compile this too
+        os.fchmod(out.fileno(), 0o644)  # as a plain write leaves it, not mkstemp's 0600
         out.write(json.dumps({k: a.to_json() for k, a in artifacts.items()}))
     os.replace(tmp, cached)
     return artifacts

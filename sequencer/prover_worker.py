@@ -79,6 +79,7 @@ class CircuitProver:
         timings[self.key.circuit_digest.hex()] = round(seconds, 2)
         fd, tmp = tempfile.mkstemp(prefix=".timings.", suffix=".tmp", dir=self.timings.parent)
         with os.fdopen(fd, "w") as out:  # a file of its own: provers in other processes too
+            os.fchmod(out.fileno(), 0o644)  # as a plain write leaves it, not mkstemp's 0600
             out.write(json.dumps(timings, indent=1))
         os.replace(tmp, self.timings)
 
