@@ -6,6 +6,7 @@ STAMP_PY  := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 PRESET  ?= devnet
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: setup engine native browser test test-all demo bench bench-quick lint clean
 
@@ -42,8 +43,10 @@ browser:
 	  echo "no chromium: the explorer's browser test will skip"
 
 # The tests at the `minimal` preset; full prove/verify runs are the `prove` marker's smaller set.
+# On TEST_WORKERS processes (pytest-xdist; tests/conftest.py keeps some modules on one worker);
+# TEST_WORKERS=0 runs them in this process.
 test: setup
-	$(VPY) -m pytest -q $(PYTEST_ARGS)
+	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 demo: setup
 	$(VENV)/bin/zkperp demo --preset $(PRESET)

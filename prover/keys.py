@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,11 +126,18 @@ def decode_key(data: bytes) -> ProvingKey:
 
 
 def write_key(pk: ProvingKey, path: Path) -> None:
-    """Write atomically (a reader never sees half a key)."""
+    """Write atomically (a reader never sees half a key), through a temporary file of this
+    writer's own, so that two processes writing the same key never mix their bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(encode_key(pk))
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)  # as a plain write would leave it, not mkstemp's 0600
+            out.write(encode_key(pk))
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def read_key(path: Path, circuit_digest: bytes | None = None) -> ProvingKey:

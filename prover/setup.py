@@ -8,6 +8,7 @@ that one honest contributor suffices for the delta part.
 
 from __future__ import annotations
 
+import fcntl
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -93,10 +94,17 @@ def key_path(cache_dir: Path, name: str, preset: str, cs: ConstraintSystem) -> P
 def load_or_setup(
     cs: ConstraintSystem, name: str, preset: str, cache_dir: Path, backend: Backend | None = None
 ) -> ProvingKey:
-    """The cached key for ``cs`` if there is one, else a fresh one (then cached)."""
+    """The cached key for ``cs`` if there is one, else a fresh one (then cached). Processes
+    that want the same missing key at once take turns on a lock file beside it: one sets it up,
+    the others then read it, so it is set up once and never read half-written."""
     path = key_path(cache_dir, name, preset, cs)
     if path.exists():
         return read_key(path, cs.digest())
-    pk = setup(cs, backend)
-    write_key(pk, path)
-    return pk
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():
+            return read_key(path, cs.digest())
+        pk = setup(cs, backend)
+        write_key(pk, path)
+        return pk

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +93,11 @@ def compile_sources(
                 deployed_bytecode="0x" + evm.get("deployedBytecode", {}).get("object", ""),
             )
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_text(json.dumps({k: a.to_json() for k, a in artifacts.items()}))
-    tmp.replace(cached)
+    fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=cache_dir)
+    with os.fdopen(fd, "w") as out:  # a file of its own: another process may compile this too
+        os.fchmod(out.fileno(), 0o644)  # as a plain write leaves it, not mkstemp's 0600
+        out.write(json.dumps({k: a.to_json() for k, a in artifacts.items()}))
+    os.replace(tmp, cached)
     return artifacts
 
 

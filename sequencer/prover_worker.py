@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +77,11 @@ class CircuitProver:
         """Remembers ``seconds`` as the time of this circuit's last proof."""
         timings = self._read_timings()
         timings[self.key.circuit_digest.hex()] = round(seconds, 2)
-        tmp = self.timings.with_suffix(".tmp")
-        tmp.write_text(json.dumps(timings, indent=1))
-        tmp.replace(self.timings)
+        fd, tmp = tempfile.mkstemp(prefix=".timings.", suffix=".tmp", dir=self.timings.parent)
+        with os.fdopen(fd, "w") as out:  # a file of its own: provers in other processes too
+            os.fchmod(out.fileno(), 0o644)  # as a plain write leaves it, not mkstemp's 0600
+            out.write(json.dumps(timings, indent=1))
+        os.replace(tmp, self.timings)
 
 
 def prove_checked(prover: Prover, cs: ConstraintSystem, witness: list[int], name: str) -> bytes:

@@ -1,15 +1,32 @@
 """Shared fixtures: a session-wide Anvil devnet, and per-test chain isolation by snapshot/revert.
 A test that uses the devnet (through any fixture) must carry the ``devnet`` marker, so that
-``-m "not devnet"`` runs without Anvil: collection stops with the list of those that do not."""
+``-m "not devnet"`` runs without Anvil: collection stops with the list of those that do not.
+
+``make test`` runs the tests on two workers (pytest-xdist, ``-n 2 --dist loadgroup``): each
+worker has its own devnet, temporary folders and in-process caches, and takes the next test
+when it is free, except that the modules of ``TOGETHER`` run each on one worker."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from web3 import Web3
 
 from scripts import chain, devnet
+
+# Modules whose tests run on one worker, as one unit: they share a fixture of module (or class)
+# scope, made once (a settled chain, proven circuits), or they start a local Ray instance (one
+# group: never two at once). Collection refuses a module that needs to be here and is not.
+TOGETHER = {
+    "tests/prover/test_catalog.py": "tests/prover/test_catalog.py",
+    "tests/prover/test_groth16.py": "tests/prover/test_groth16.py",
+    "tests/prover/test_phase2.py": "tests/prover/test_phase2.py",
+    "tests/protocol/test_state_machine.py": "tests/protocol/test_state_machine.py",
+    "tests/test_end_to_end.py": "tests/test_end_to_end.py",
+    "tests/sequencer/test_ray_pool.py": "ray",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -23,6 +40,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(
             "these tests use the devnet without @pytest.mark.devnet: " + ", ".join(unmarked)
         )
+    ungrouped = sorted({m for m in map(get_required_group, items) if m and m not in TOGETHER})
+    if ungrouped:
+        raise pytest.UsageError(
+            "these modules share a fixture wider than a test, or start Ray: list them in "
+            "TOGETHER (tests/conftest.py), so that their tests run on one worker: "
+            + ", ".join(ungrouped)
+        )
+
+
+def get_module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def get_required_group(item: pytest.Item) -> str | None:
+    """``item``'s module where its tests must stay on one worker, else None."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = [d for ds in info.name2fixturedefs.values() for d in ds] if info is not None else []
+    shared = any(d.scope in ("package", "module", "class") for d in defs)
+    return get_module(item.nodeid) if shared or item.get_closest_marker("ray") else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups of ``TOGETHER`` (xdist's own reads ``xdist_group``
+    marks through a node id that pytest 9 no longer lets it change)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TogetherScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return TOGETHER.get(get_module(nodeid), nodeid)
+
+    return TogetherScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,11 @@ from prover.backend import get_backend
 from prover.encoding import proof_to_bytes, write_proof_dir
 from prover.groth16 import Proof, prove, verify
 from prover.keys import ProvingKey
-from prover.setup import setup
+from prover.setup import load_or_setup
 from scripts import chain
 from scripts.cli import app
 from scripts.compile import compile_sources
+from scripts.deployment import KEYS_DIR
 from tests.prover.test_snarkjs import snarkjs_verify
 
 pytestmark = pytest.mark.prove
@@ -30,9 +31,11 @@ Proven = tuple[ConstraintSystem, ProvingKey, Proof, list[int]]
 
 @pytest.fixture(scope="module", params=CIRCUIT_NAMES)
 def proven(request: pytest.FixtureRequest) -> Proven:
+    """A proof of the circuit with its key as `zkperp prove` and the operator keep it (set up
+    once under build/keys: the block circuit's setup alone takes a minute)."""
     cs, witness = build_circuit(request.param, get_preset("minimal"))
     assert witness is not None
-    pk = setup(cs)
+    pk = load_or_setup(cs, request.param, "minimal", KEYS_DIR)
     return cs, pk, prove(pk, cs, witness), cs.public_inputs(witness)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -275,8 +274,8 @@ def test_operator_deploy_publishes_the_exit_key_and_the_fee_owner(
     w3: Web3, devnet_session: devnet.Devnet, tmp_path: Path
 ) -> None:
     devnet.write_manifest(devnet_session, tmp_path / "devnet.json")
-    if KEYS_DIR.is_dir():  # the cached keys, not a setup per test
-        shutil.copytree(KEYS_DIR, tmp_path / "keys")
+    KEYS_DIR.mkdir(parents=True, exist_ok=True)  # the cached keys, set up once for all tests
+    (tmp_path / "keys").symlink_to(KEYS_DIR.resolve())
     out = tmp_path / "rollup.json"
     done = run_zkperp(tmp_path, "operator", "deploy", "--preset", "minimal", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
