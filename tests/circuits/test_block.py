@@ -779,13 +779,14 @@ def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
     """At the minimal preset itself: an honest block (a leverage change among its operations)
     proves and verifies; a forced proof of an overdraft does not."""
     from prover.groth16 import Prover, verify
-    from prover.setup import setup
+    from prover.setup import load_or_setup
+    from scripts.deployment import KEYS_DIR
 
     state = new_state(MINIMAL)
     bad = forced_witness(started_block(state), signed(Transfer(3, 0, FAR, 4, START + 1), 3))
     cs, bad_values = build_block_circuit(MINIMAL, CHAIN_ID, bad)
     assert bad_values is not None
-    prover = Prover(setup(cs))
+    prover = Prover(load_or_setup(cs, "block", "minimal", KEYS_DIR))  # the operator's key
     with pytest.raises(UnsatisfiedConstraintError):
         prover.prove(cs, bad_values)
     forced = prover.assemble(cs, bad_values)
