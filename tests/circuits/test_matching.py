@@ -89,10 +89,12 @@ def test_a_fill_matches_the_engines_trade(
     env.place(MAKER, BTC, not taker_is_ask, maker_price, maker_size)
     limit = maker_price - room if taker_is_ask else maker_price + room
     accounts = env.state.accounts
-    before = [accounts[i].collateral for i in (TAKER, MAKER, FEE_ACCOUNT)]
+    # the fee account's: its collateral and the fees the open block accrued for it
+    fees_owed = lambda: accounts[FEE_ACCOUNT].collateral + env.state.accrued_fees  # noqa: E731
+    before = [accounts[TAKER].collateral, accounts[MAKER].collateral, fees_owed()]
     events = env.run(env.order(TAKER, BTC, taker_is_ask, limit, taker_size))
     (trade,) = [e for e in events if isinstance(e, Trade)]
-    after = [accounts[i].collateral for i in (TAKER, MAKER, FEE_ACCOUNT)]
+    after = [accounts[TAKER].collateral, accounts[MAKER].collateral, fees_owed()]
 
     taker = (taker_is_ask, limit, taker_size)
     run = run_fill(preset, taker, (maker_price, maker_size), (trade.price, trade.size), fees)

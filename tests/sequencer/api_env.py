@@ -27,7 +27,8 @@ from sequencer.builder import SealedBlock, build_block
 from sequencer.store import Store
 from tests.sequencer.helpers import CHAIN_ID, FAR, USDC, chain_requests, key_of, open_accounts
 
-PRESET = MINIMAL.with_overrides(ops_per_block=8)
+# every slot heavy: the API tests seal blocks with the rules only (nothing is proven here)
+PRESET = MINIMAL.with_overrides(ops_per_block=8, trading_slots=8)
 MARKET = MarketParams(price_band=200_000, impact_notional=1_000_000)
 PRICE = 10_000  # the market's index price at genesis
 USERS = [3, 4, 5]
