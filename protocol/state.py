@@ -158,9 +158,7 @@ class State:
         self.set_collateral(account, account.collateral - amount)
 
     def set_collateral(self, account: Account, value: int) -> None:
-        bits = self.preset.collateral_bits
-        if not -(1 << bits) < value < 1 << bits:
-            raise AmountOutOfRange(f"collateral {value} of account {account.index} overflows")
+        self._check_collateral(account.index, value + self.get_accrued(account.index))
         self.journal.entries.append((setattr, account, "collateral", account.collateral))
         account.collateral = value
         self.dirty.accounts.add(account.index)
@@ -236,22 +234,41 @@ class State:
         data.open_interest = value
         self.dirty.markets.add(market.index)
 
+    def _check_collateral(self, index: int, value: int) -> None:
+        bits = self.preset.collateral_bits
+        if not -(1 << bits) < value < 1 << bits:
+            raise AmountOutOfRange(f"collateral {value} of account {index} overflows")
+
+    def get_accrued(self, index: int) -> int:
+        """What the block's end will credit to account ``index`` (0 but for accounts 1, 2)."""
+        if index == FEE_ACCOUNT:
+            return self.accrued_fees
+        return self.accrued_funding if index == FUNDING_POOL else 0
+
     def accrue_fees(self, amount: int) -> None:
+        """Fees for the fee account; refused (AmountOutOfRange) where crediting them at the
+        block's end would overflow its collateral, so that the end never fails."""
+        total = self.accrued_fees + amount
+        self._check_collateral(FEE_ACCOUNT, self.accounts[FEE_ACCOUNT].collateral + total)
         self.journal.entries.append((setattr, self, "accrued_fees", self.accrued_fees))
-        self.accrued_fees += amount
+        self.accrued_fees = total
 
     def accrue_funding(self, amount: int) -> None:
-        """Funding an account paid (negative: received), for the funding pool."""
+        """Funding an account paid (negative: received), for the funding pool; refused as
+        ``accrue_fees``."""
+        total = self.accrued_funding + amount
+        self._check_collateral(FUNDING_POOL, self.accounts[FUNDING_POOL].collateral + total)
         self.journal.entries.append((setattr, self, "accrued_funding", self.accrued_funding))
-        self.accrued_funding += amount
+        self.accrued_funding = total
 
     def credit_accrued(self) -> None:
-        """Credits the fees to the fee account and the funding to the funding pool."""
+        """Credits the fees to the fee account and the funding to the funding pool (in range:
+        every change to those accounts and to the sums counted both)."""
         for index, name in ((FEE_ACCOUNT, "accrued_fees"), (FUNDING_POOL, "accrued_funding")):
             amount = getattr(self, name)
             if amount:
-                self.increase_collateral(self.accounts[index], amount)
                 self.journal.set_attr(self, name, 0)
+                self.increase_collateral(self.accounts[index], amount)
 
     def set_pending(self, taker: Taker | None) -> None:
         self.journal.entries.append((setattr, self, "pending", self.pending))

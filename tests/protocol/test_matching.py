@@ -12,6 +12,7 @@ from protocol.accounts import FEE_ACCOUNT
 from protocol.block import process_operation
 from protocol.commitment import update_state_root
 from protocol.errors import (
+    AmountOutOfRange,
     NotOrderOwner,
     PendingTaker,
     PostOnlyWouldCross,
@@ -24,10 +25,11 @@ from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import OrderKind, TimeInForce
+from protocol.ops.deposit import Deposit
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
-from tests.protocol.helpers import BTC, Env, assert_rejected, total_collateral
+from tests.protocol.helpers import BTC, Env, assert_rejected, owner_of, total_collateral
 
 BUY, SELL = False, True
 GTT, IOC, POST = TimeInForce.GTT, TimeInForce.IOC, TimeInForce.POST_ONLY
@@ -114,6 +116,22 @@ def test_fees_go_to_the_fee_account_and_collateral_is_conserved(env: Env) -> Non
     assert (accounts[3].positions[BTC].size, accounts[4].positions[BTC].size) == (-10, 10)
     assert env.state.markets[BTC].data.open_interest == 10
     assert total_collateral(env.state) == total
+
+
+def test_the_block_end_can_always_credit_the_fees(env: Env) -> None:
+    """A fill, or a deposit into the fee account, that would take the fee account's collateral
+    past its bound once the block's fees are credited is refused at once (the state as it was),
+    so the block's end never fails."""
+    fee_account = env.state.accounts[FEE_ACCOUNT]
+    env.state.set_collateral(fee_account, (1 << 64) - 50)  # room for 49 micro-USDC
+    env.place(3, BTC, SELL, 10_000, 10)
+    assert_rejected(env, env.order(4, BTC, BUY, 10_000, 10), AmountOutOfRange)  # 70 in fees
+    env.place(4, BTC, BUY, 10_000, 5)  # 10 + 25 in fees: fits
+    assert env.state.accrued_fees == 35
+    assert_rejected(env, Deposit(FEE_ACCOUNT, owner_of(1), 15), AmountOutOfRange)
+    env.run(Deposit(FEE_ACCOUNT, owner_of(1), 14))
+    env.end_block()
+    assert (fee_account.collateral, env.state.accrued_fees) == ((1 << 64) - 1, 0)
 
 
 def test_post_only_never_takes(env: Env) -> None:
