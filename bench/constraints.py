@@ -135,7 +135,8 @@ def counted_block_cost(preset: Preset) -> Cost:
     n, heavy = preset.ops_per_block, preset.trading_slots
     if not 2 <= heavy <= n:
         raise ValueError(f"counted blocks need 2 to {n} heavy slots, not {heavy}")
-    two, (heavy_slot, light_slot) = _two_slots(preset), slot_costs(preset)
+    two = _two_slots(preset)
+    heavy_slot, light_slot = _slot_costs(preset, two)
     constraints, wires = (
         base + (heavy - 2) * h + (n - heavy) * light + data
         for base, h, light, data in zip(two, heavy_slot, light_slot, data_cost(n), strict=True)
@@ -150,7 +151,10 @@ def _two_slots(preset: Preset) -> Cost:
 
 def slot_costs(preset: Preset) -> tuple[Cost, Cost]:
     """What a third slot adds to a block of two heavy ones: a heavy slot's cost, a light one's."""
-    two = _two_slots(preset)
+    return _slot_costs(preset, _two_slots(preset))
+
+
+def _slot_costs(preset: Preset, two: Cost) -> tuple[Cost, Cost]:
     costs = []
     for heavy in (3, 2):
         three = replace(preset, ops_per_block=3, trading_slots=heavy)
