@@ -40,6 +40,7 @@ def transfer_position(
     quote = size * price
     apply_fill(state, source, market, -size, -quote, out)
     apply_fill(state, target, market, size, quote, out)
+    state.check_accrued()
     return quote
 
 

@@ -192,6 +192,7 @@ def move_fill(
     apply_fill(state, taker_account, market, sign * size, sign * taker_quote, out, taker_fee)
     if maker_fee or taker_fee:
         state.accrue_fees(maker_fee + taker_fee)  # the fee account's, at the block's end
+    state.check_accrued()
     return taker_fee, maker_fee
 
 

@@ -246,20 +246,24 @@ class State:
         return self.accrued_funding if index == FUNDING_POOL else 0
 
     def accrue_fees(self, amount: int) -> None:
-        """Fees for the fee account; refused (AmountOutOfRange) where crediting them at the
-        block's end would overflow its collateral, so that the end never fails."""
-        total = self.accrued_fees + amount
-        self._check_collateral(FEE_ACCOUNT, self.accounts[FEE_ACCOUNT].collateral + total)
+        """Fees for the fee account, credited at the block's end; the fill that accrues them
+        checks the bound (``check_accrued``) once both of its sides have settled."""
         self.journal.entries.append((setattr, self, "accrued_fees", self.accrued_fees))
-        self.accrued_fees = total
+        self.accrued_fees += amount
 
     def accrue_funding(self, amount: int) -> None:
-        """Funding an account paid (negative: received), for the funding pool; refused as
+        """Funding an account paid (negative: received), for the funding pool; as
         ``accrue_fees``."""
-        total = self.accrued_funding + amount
-        self._check_collateral(FUNDING_POOL, self.accounts[FUNDING_POOL].collateral + total)
         self.journal.entries.append((setattr, self, "accrued_funding", self.accrued_funding))
-        self.accrued_funding = total
+        self.accrued_funding += amount
+
+    def check_accrued(self) -> None:
+        """Refuses (AmountOutOfRange) a fill or position transfer after which crediting the
+        block's sums would overflow the fee account's or the funding pool's collateral, so
+        that the block's end never fails. Checked once per fill, after both sides, as the
+        block circuit checks it at the end of the fill's slot (PROTOCOL 7.2)."""
+        for index in (FEE_ACCOUNT, FUNDING_POOL):
+            self._check_collateral(index, self.accounts[index].collateral + self.get_accrued(index))
 
     def credit_accrued(self) -> None:
         """Credits the fees to the fee account and the funding to the funding pool (in range:

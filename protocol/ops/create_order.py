@@ -5,8 +5,9 @@ Checks (all before anything changes): signature; the market exists; ``min_base_a
 < 2^base_amount_bits``; ``0 < price < 2^price_bits``; a limit price inside the band
 ``index * (1 -+ price_band / 1e6)`` (a market order's worst price is clamped into the band
 instead); GTT needs a future ``order_expiry``, every other kind ``order_expiry = 0``; market
-and trigger orders are IOC; trigger orders are reduce-only with a positive trigger price;
-a reduce-only order needs an opposite position; a post-only order must not cross. Then a
+and trigger orders are IOC; trigger orders are reduce-only with a positive trigger price; a
+reduce-only order needs an opposite position; a post-only order must not cross; the fee account
+does not trade (no fill moves its collateral beside the fees it accrues: PROTOCOL 7.2). Then a
 post-only order rests at once, and any other runs the first matching step
 (``protocol.matching``: one maker handled, or the order rested or cancelled when nothing
 crosses; one order-book leaf either way): if the taker's side of it fails (risk, open interest,
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from protocol.accounts import FEE_ACCOUNT
 from protocol.eddsa import Signature
 from protocol.errors import (
     AmountOutOfRange,
@@ -28,6 +30,7 @@ from protocol.errors import (
     PostOnlyWouldCross,
     PriceOutOfBand,
     ReduceOnlyViolation,
+    ReservedAccount,
 )
 from protocol.events import Event
 from protocol.markets import Market, TriggerOrder
@@ -178,6 +181,8 @@ def process_create_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
 
 def place_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
     """Checks and places an order for ``op.account`` (signature and nonce already handled)."""
+    if op.account == FEE_ACCOUNT:
+        raise ReservedAccount("the fee account does not trade")
     market = state.get_market(op.market)
     check_order(state, market, op)
     kind, tif = op.kind, op.time_in_force

@@ -17,19 +17,29 @@ from protocol.errors import (
     PendingTaker,
     PostOnlyWouldCross,
     ReduceOnlyViolation,
+    ReservedAccount,
     RiskCheckFailed,
     UnknownOrder,
 )
 from protocol.events import FundingSettled, OrderCancelled, OrderRested, TakerDone, Trade
+from protocol.jubjub import compress
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.ops.deposit import Deposit
 from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
-from tests.protocol.helpers import BTC, Env, assert_rejected, owner_of, total_collateral
+from tests.protocol.helpers import (
+    BTC,
+    Env,
+    assert_rejected,
+    key_of,
+    owner_of,
+    total_collateral,
+)
 
 BUY, SELL = False, True
 GTT, IOC, POST = TimeInForce.GTT, TimeInForce.IOC, TimeInForce.POST_ONLY
@@ -132,6 +142,15 @@ def test_the_block_end_can_always_credit_the_fees(env: Env) -> None:
     env.run(Deposit(FEE_ACCOUNT, owner_of(1), 14))
     env.end_block()
     assert (fee_account.collateral, env.state.accrued_fees) == ((1 << 64) - 1, 0)
+
+
+def test_the_fee_account_does_not_trade(env: Env) -> None:
+    """So no fill moves the fee account's collateral beside the fees it accrues (PROTOCOL 7.2)."""
+    env.run(Deposit(FEE_ACCOUNT, owner_of(1), 10_000_000))
+    env.run(RegisterKey(FEE_ACCOUNT, owner_of(1), compress(key_of(1).public_key)))
+    nonce = env.state.accounts[FEE_ACCOUNT].nonce
+    assert_rejected(env, env.order(FEE_ACCOUNT, BTC, SELL, 10_000, 1), ReservedAccount)
+    assert env.state.accounts[FEE_ACCOUNT].nonce == nonce
 
 
 def test_post_only_never_takes(env: Env) -> None:
