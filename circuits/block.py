@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.blob import bind_data
@@ -47,11 +47,14 @@ from circuits.ops.slot import (
     OP_CIRCUITS,
     AccountWitness,
     SlotWitness,
+    alloc_account,
     define_slot,
     get_dummy_signature,
     get_slot_kind,
+    update_account,
 )
-from circuits.r1cs import Builder, ConstraintSystem, HintFn, LinearCombination
+from circuits.r1cs import ZERO, Builder, ConstraintSystem, HintFn, LinearCombination, constant
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.field import R
 from protocol.markets import Market, MarketParams
 from protocol.params import Preset
@@ -109,6 +112,11 @@ class BlockWitness:
     markets: tuple[MarketWitness, ...]  # one per market index (2^market_tree_depth)
     slots: tuple[SlotWitness, ...]  # exactly ops_per_block, padded with noops
     data_hash: int  # the contract's digest d of the posted data (protocol.blob.compute_data_hash)
+    # the fee account and the funding pool: their collateral before the block, and their leaves
+    # after the slots, before the block's end credits them (the pool's path after the fee
+    # account's update)
+    reserved_collateral: tuple[int, int]
+    reserved: tuple[AccountWitness, AccountWitness]
 
 
 def _check_preset(preset: Preset) -> None:
@@ -157,7 +165,10 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
     with cs.scope("markets"):
         markets = _alloc_markets(cs, preset, w)
         old_market_root = compute_market_root(cs, markets)
-    running = first = BlockVars(book, markets)
+    with cs.scope("reserved"):
+        values = None if w is None else [c % R for c in w.reserved_collateral]
+        c_fee, c_pool = alloc_private(cs, ("fee_account", "funding_pool"), values)
+    running = first = BlockVars(book, markets, ZERO, ZERO, c_fee, c_pool)
     records: list[RecordVars] = []
     first_root = root = None
     for i in range(preset.ops_per_block):
@@ -172,13 +183,41 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         root = new
         records.append(record)
     assert first_root is not None and root is not None
+    with cs.scope("block_end"):
+        root = _credit_reserved(cs, preset, running, root, w)
     with cs.scope("state_roots"):
         new_market_root = old_market_root
-        if running.markets is not first.markets:
+        if running.markets is not first.markets:  # a heavy slot may change open interest
             new_market_root = compute_market_root(cs, running.markets)
         old_state_root = hash4(cs, first_root, first.book_root, old_market_root, old_ts)
         new_state_root = hash4(cs, root, running.book_root, new_market_root, ts)
     define_public_inputs(cs, w, records, ts, old_state_root, new_state_root)
+
+
+def _credit_reserved(
+    cs: Builder, preset: Preset, running: BlockVars, root: LinearCombination, w: BlockWitness | None
+) -> LinearCombination:
+    """``State.credit_accrued``: the fee account and the funding pool, opened after the slots
+    (each exists: ``exists``; its collateral is the running copy: ``tracked``), credited with
+    the block's fees and funding (in range: every slot checked it). Returns the account root
+    after both."""
+    credits = (
+        ("fee_account", FEE_ACCOUNT, running.fee_account_collateral, running.fees),
+        ("funding_pool", FUNDING_POOL, running.funding_pool_collateral, running.funding),
+    )
+    for i, (name, index, collateral, amount) in enumerate(credits):
+        with cs.scope(name):
+            account, siblings = alloc_account(
+                cs, preset.account_tree_depth, None if w is None else w.reserved[i]
+            )
+            cs.assert_equal(account.index, constant(index), "index")
+            cs.assert_equal(account.exists, constant(1), "exists")
+            cs.assert_equal(account.collateral, collateral, "tracked")
+            credited = replace(account, collateral=account.collateral + amount)
+            old, root_after = update_account(cs, account, credited, siblings, False)
+            cs.assert_equal(old, root, "follows_slots")
+            root = root_after
+    return root
 
 
 def define_public_inputs(
@@ -214,13 +253,26 @@ def build_block_circuit(
 
 
 def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
-    """A valid block of noops over an account tree of random leaves, none at index 0 (the
-    circuit catalog's sample)."""
+    """A valid block of noops over an account tree of random leaves, none at index 0, beside
+    the fee account and the funding pool (the circuit catalog's sample)."""
     depth = preset.account_tree_depth
     tree = SparseMerkleTree(depth)
     for _ in range(8):
-        tree.set(rng.randrange(1, 1 << depth), rng.randrange(1, R))
-    blank = AccountWitness.empty(0, tuple(tree.proof(0).siblings), empty_positions_root(preset))
+        tree.set(rng.randrange(3, 1 << depth), rng.randrange(1, R))
+    positions_root = empty_positions_root(preset)
+    reserved = [
+        replace(
+            AccountWitness.empty(index, (), positions_root),
+            exists=True,
+            owner=rng.randrange(1 << 160),
+            collateral=rng.randrange(1 << 32),
+        )
+        for index in (FEE_ACCOUNT, FUNDING_POOL)
+    ]
+    for account in reserved:
+        tree.set(account.index, account.leaf())
+    reserved = [replace(a, siblings=tuple(tree.proof(a.index).siblings)) for a in reserved]
+    blank = AccountWitness.empty(0, tuple(tree.proof(0).siblings), positions_root)
     timestamp = rng.randrange(1, 1 << preset.timestamp_bits)
     noop = SlotWitness(bytes(OP_BYTES), blank, blank, timestamp, get_dummy_signature()[1])
     market = MarketWitness(
@@ -236,4 +288,6 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
         (market, *[absent] * (preset.max_markets - 1)),
         (noop,) * preset.ops_per_block,
         rng.randrange(R),
+        (reserved[0].collateral, reserved[1].collateral),
+        (reserved[0], reserved[1]),
     )

@@ -57,6 +57,8 @@ class MarketParams:
         )
         if min(positive) <= 0 or min(self.interest_clamp, self.funding_cap) < 0:
             raise MalformedTransaction("market parameters must be positive")
+        if self.max_open_interest >= 1 << 64:  # the block circuit compares it in 64 bits
+            raise MalformedTransaction("max_open_interest must be below 2^64")
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
         return reduce_frozen(self)

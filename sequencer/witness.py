@@ -37,7 +37,7 @@ from circuits.ops.slot import (
     get_slot_kind,
 )
 from circuits.r1cs import Builder, ConstraintSystem
-from protocol.accounts import INSURANCE_FUND
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.blob import DataAvailability, compute_data_hash, get_l1_records
 from protocol.block import (
     Block,
@@ -148,8 +148,7 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     if circuit is None:
         raise UnprovableOperationError(f"{type(op).__name__} has no slot in the block circuit")
     if circuit.get_book_key is not None and circuit.get_book_key(state, op) is None:
-        what = "an order that would fill or a trigger order"
-        raise UnprovableOperationError(f"the block circuit does not prove {what} yet")
+        raise UnprovableOperationError("the block circuit does not prove trigger orders yet")
     for index in circuit.get_accounts(op):
         if not state.is_valid_account_index(index):
             raise UnprovableOperationError(f"account {index!r} is outside the tree")
@@ -159,20 +158,30 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
 
 
 def build_slot_witness(state: State, op: Operation) -> SlotWitness:
-    """Applies ``op`` (``process_operation``: all or nothing) and returns its slot's inputs."""
+    """Applies ``op`` (``process_operation``: all or nothing) and returns its slot's inputs.
+    Raises UnprovableOperationError (``op`` applied) for a taker left matching: its claims are
+    not proven yet."""
     circuit = _get_circuit(state, op)
-    a_index, b_index = circuit.get_accounts(op)
+    a_index, b_index = circuit.get_accounts(op, state)
     a, b = capture_account(state, a_index), capture_account(state, b_index)
     positions = capture_positions(state, a_index)
+    b_positions = capture_positions(state, b_index)
     book = capture_book_of(state, circuit, op)
     record = compute_record(op, process_operation(state, op))
+    if state.pending is not None:
+        raise UnprovableOperationError("a taker left matching needs claims: not proven yet")
     b_after = capture_account(state, b_index)
-    b = b_after if b_index == a_index else replace(b, siblings=b_after.siblings)
+    if b_index == a_index:  # B is A after the slot, unchanged by it
+        b, b_positions = b_after, capture_positions(state, b_index)
+    else:
+        b = replace(b, siblings=b_after.siblings)
     if circuit.signed:
         tx = cast(SignedOp, op)
         assert tx.signature is not None  # _get_circuit checked it
-        return SlotWitness(record, a, b, tx.expiry, tx.signature, positions, book)
-    return SlotWitness(record, a, b, state.timestamp, get_dummy_signature()[1], positions, book)
+        expiry, signature = tx.expiry, tx.signature
+    else:
+        expiry, signature = state.timestamp, get_dummy_signature()[1]
+    return SlotWitness(record, a, b, expiry, signature, positions, book, b_positions)
 
 
 def build_block_witness(
@@ -192,21 +201,38 @@ def build_block_witness(
         _check_slot_kind(preset, position, op)
     old_timestamp, book_root = state.timestamp, _get_trees(state).books.root()
     markets = capture_markets(state)
+    accounts = state.accounts
+    collateral = (accounts[FEE_ACCOUNT].collateral, accounts[FUNDING_POOL].collateral)
+    touched: set[int] = set()
     try:
         with state.transaction():
             process_block_header(state, block.number, block.timestamp)
-            slots = [_build_nth_slot(state, i, op) for i, op in enumerate(block.operations)]
-            if state.accrued_fees or state.accrued_funding:  # only fills accrue them
-                raise UnprovableOperationError("the block circuit does not credit fees yet")
+            ops = block.operations
+            slots = [_build_nth_slot(state, i, op, touched) for i, op in enumerate(ops)]
+            noops = range(len(ops), preset.ops_per_block)  # before the end credits accounts
+            slots += [build_slot_witness(state, Noop()) for _ in noops]
+            reserved = [capture_account(state, i) for i in (FEE_ACCOUNT, FUNDING_POOL)]
             process_block_end(state)
+            # the pool's path after the fee account is credited (its own leaf is not on it)
+            reserved[1] = replace(
+                reserved[1], siblings=capture_account(state, FUNDING_POOL).siblings
+            )
     except BaseException:
-        _mark_touched_dirty(state, block)
+        state.dirty.accounts.update(touched | {FEE_ACCOUNT, FUNDING_POOL})
         raise
-    padding = [build_slot_witness(state, Noop()) for _ in range(preset.ops_per_block - len(slots))]
-    all_slots = (*slots, *padding)
-    batch = compute_batch_pubdata([s.record for s in slots], preset.ops_per_block)
+    records = [s.record for s in slots[: len(block.operations)]]
+    batch = compute_batch_pubdata(records, preset.ops_per_block)
     data_hash = compute_data_hash(compute_source_hash(data, batch), get_l1_records(batch))
-    return BlockWitness(old_timestamp, block.timestamp, book_root, markets, all_slots, data_hash)
+    return BlockWitness(
+        old_timestamp,
+        block.timestamp,
+        book_root,
+        markets,
+        tuple(slots),
+        data_hash,
+        collateral,
+        (reserved[0], reserved[1]),
+    )
 
 
 def _check_slot_kind(preset: Preset, position: int, op: Operation) -> None:
@@ -227,19 +253,16 @@ def capture_markets(state: State) -> tuple[MarketWitness, ...]:
     )
 
 
-def _build_nth_slot(state: State, position: int, op: Operation) -> SlotWitness:
+def _build_nth_slot(state: State, position: int, op: Operation, touched: set[int]) -> SlotWitness:
+    """Slot ``position``; ``touched`` gains its accounts (rehashed again after a rollback:
+    the trees were rehashed with leaves the rollback undid)."""
+    touched.update(
+        i for i in _CIRCUIT_OF[type(op)].get_accounts(op, state) if state.is_valid_account_index(i)
+    )
     try:
         return build_slot_witness(state, op)
     except InvalidTransaction as error:
         raise InvalidBlock(f"operation {position} ({type(op).__name__}): {error}") from error
-
-
-def _mark_touched_dirty(state: State, block: Block) -> None:
-    """After a rollback: the trees were rehashed with leaves the rollback undid, so the
-    accounts the block touched are rehashed again on the next ``update_state_root``."""
-    for op in block.operations:
-        touched = _CIRCUIT_OF[type(op)].get_accounts(op)
-        state.dirty.accounts.update(i for i in touched if state.is_valid_account_index(i))
 
 
 def build_block_inputs(

@@ -101,22 +101,30 @@ class FillVars:
 
 
 def _check_fill(
-    cs: Builder, preset: Preset, taker: TakerVars, maker: MakerVars, price: LC, size: LC
+    cs: Builder,
+    preset: Preset,
+    taker: TakerVars,
+    maker: MakerVars,
+    price: LC | None,
+    size: LC,
+    on: LC,
 ) -> None:
-    cs.assert_equal(maker.is_ask + taker.is_ask, ONE, "maker_opposite")
-    cs.assert_equal(price, maker.price, "at_makers_price")
-    room = taker.limit_price - price
+    cs.assert_mul(on, maker.is_ask + taker.is_ask - 1, ZERO, "maker_opposite")
+    if price is not None:
+        cs.assert_mul(on, price - maker.price, ZERO, "at_makers_price")
+    room = taker.limit_price - maker.price
     with cs.scope("within_limit"):
-        assert_range(cs, room - 2 * cs.mul(taker.is_ask, room, "ask_room"), preset.price_bits)
+        ask_room = cs.mul(taker.is_ask, room, "ask_room")
+        assert_range(cs, cs.mul(on, room - 2 * ask_room, "checked"), preset.price_bits)
     bits = preset.base_amount_bits
     smallest = _smaller(cs, taker.remaining, maker.remaining, bits, "size")
     # a reduce-only side caps the size at what it can reduce (the remaining otherwise)
     for side, vars_ in (("taker", taker), ("maker", maker)):
         cap = select(cs, vars_.reduce_only, vars_.reducible, vars_.remaining)
         smallest = _smaller(cs, smallest, cap, bits, f"{side}_reduce_only_cap")
-    cs.assert_equal(size, smallest, "size_is_min")
+    cs.assert_mul(on, size - smallest, ZERO, "size_is_min")
     size_inverse = cs.hint("size_inverse", lambda s: inv(s) if s else 0, size)
-    cs.assert_mul(size, size_inverse, ONE, "size_positive")
+    cs.assert_mul(size, size_inverse, on, "size_positive")
 
 
 def compute_fill(
@@ -125,14 +133,17 @@ def compute_fill(
     taker: TakerVars,
     maker: MakerVars,
     fee_rates: tuple[LC, LC],
-    price: LC,
+    price: LC | None,
     size: LC,
+    on: LC = ONE,
 ) -> FillVars:
-    """Checks the claimed fill (``price``, ``size``) and returns its amounts; ``fee_rates`` are
-    the market's (taker, maker) rates in ppm."""
+    """Checks the claimed fill (``price``, ``size``) when ``on`` and returns its amounts;
+    ``fee_rates`` are the market's (taker, maker) rates in ppm. ``price`` None: the fill is at
+    the maker's price by construction (no claim to check). Off, the claim is free and only the
+    amounts are computed: a caller that turns the fill off passes ``size`` 0."""
     with cs.scope("fill"):
-        _check_fill(cs, preset, taker, maker, price, size)
-        quote = cs.mul(price, size, "quote")
+        _check_fill(cs, preset, taker, maker, price, size, on)
+        quote = cs.mul(maker.price, size, "quote")
         bits = preset.price_bits + preset.base_amount_bits + preset.fee_rate_bits
         taker_rate, maker_rate = fee_rates
         taker_fee = ceil_div(

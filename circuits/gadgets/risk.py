@@ -97,6 +97,9 @@ class RiskVars:
     tav: LC  # signed
     imr: LC
     mmr: LC
+    # per market index, the position's unsettled funding (what ``settle_funding`` charges);
+    # () where not computed
+    owed: tuple[LC, ...] = ()
 
 
 def _sign_and_magnitude(v: int) -> list[int]:
@@ -144,7 +147,7 @@ def compute_position_risk(
     bits = widths.notional_fraction
     imr = ceil_div(cs, cs.mul(notional, imf, "notional_imf"), PPM, bits, False, "imr")
     mmr = ceil_div(cs, cs.mul(notional, market.mmf, "notional_mmf"), PPM, bits, False, "mmr")
-    return RiskVars(value - owed, imr, mmr)
+    return RiskVars(value - owed, imr, mmr, (owed,))
 
 
 def compute_risk(
@@ -168,6 +171,7 @@ def compute_risk(
         collateral + weighted_sum(ones, [s.tav for s in shares]),
         weighted_sum(ones, [s.imr for s in shares]),
         weighted_sum(ones, [s.mmr for s in shares]),
+        tuple(s.owed[0] for s in shares),
     )
 
 

@@ -89,12 +89,19 @@ def compute_account_leaf(cs: Builder, exists: LC, identity: LC, balance: LC) -> 
 
 @dataclass(frozen=True)
 class BlockVars:
-    """What goes from slot to slot besides the account root: the book root and every market's
-    leaf fields (opened once per block against the market root). A slot that writes market
-    data returns new ``markets``; the block recomputes the market root from them."""
+    """What goes from slot to slot besides the account root: the book root, every market's
+    leaf fields (opened once per block against the market root), the fees and the funding the
+    block's fills accrued, and the collateral of the fee account and the funding pool as the
+    slots leave it (a running copy, checked against each slot that reads either account and
+    against their leaves at the block's end, where the sums are credited: PROTOCOL 7.2). A slot
+    that writes market data returns new ``markets``; the block recomputes the market root."""
 
     book_root: LC
     markets: tuple[MarketVars, ...]
+    fees: LC = ZERO
+    funding: LC = ZERO
+    fee_account_collateral: LC = ZERO
+    funding_pool_collateral: LC = ZERO
 
 
 # -- the risk unit -------------------------------------------------------------------------------
@@ -104,6 +111,7 @@ MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)
 MARKET_DATA = tuple(MarketData.__dataclass_fields__)
 PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
+DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")
 
 
 def get_market_risk(market: MarketVars) -> MarketRiskVars:
@@ -200,6 +208,11 @@ class SlotVars:
     book: BookUnitVars | None  # the order leaf the slot's order-book operation reads; None in a
     # light slot, whose operations do not read it
     timestamp: LC  # the block's
+    # B's positions, their leaves and its risk before the slot: read by a fill, whose maker is
+    # B (heavy slots only; () and None in a light one)
+    b_positions: tuple[PositionLeafVars, ...] = ()
+    b_position_leaves: tuple[LC, ...] = ()
+    b_risk: RiskVars | None = None
 
     def get_book(self) -> BookUnitVars:
         if self.book is None:
@@ -234,6 +247,16 @@ class Effect:
     order: OrderVars | None = None  # what is added to the order leaf's fields (None: nothing)
     book_nonces: tuple[LC, LC] = (ZERO, ZERO)  # what is added to the ask and bid counters
     signed: SignedPayload | None = None
+    # B's side of a fill: what is added to its positions and open orders, and whether it must
+    # pass the valid-risk-change rule
+    b_positions: tuple[PositionLeafVars, ...] = ()
+    b_open_orders: LC = ZERO
+    b_risk_checked: LC = ZERO
+    # what a fill accrues for the fee account and the funding pool (PROTOCOL 7.2), and adds to
+    # each market's open interest (() adds nothing)
+    fees: LC = ZERO
+    funding: LC = ZERO
+    open_interest: tuple[LC, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +270,9 @@ class OpCircuit:
     # the (market, key) of the order leaf an order-book operation reads, from the state before
     # it (None where the circuit cannot prove that operation yet)
     get_book_key: Callable[[Any, Any], tuple[int, int] | None] | None = None
+    # the account a matching step fills against (B: the maker), from the state before it;
+    # None where the operation fills nothing
+    get_counterparty: Callable[[Any, Any], int | None] | None = None
 
     @property
     def op_class(self) -> Any:
@@ -270,11 +296,17 @@ class OpCircuit:
         """An L2 transaction: carries nonce, expiry and signature."""
         return self.descriptor.origin == Origin.L2_SIGNED
 
-    def get_accounts(self, op: Any) -> tuple[int, int]:
+    def get_accounts(self, op: Any, state: Any = None) -> tuple[int, int]:
         """(A, B) of an operation: the first and last account it names; B = A when it names
-        one, and account 0 for both when it names none (the noop)."""
+        one, and account 0 for both when it names none (the noop). Given the state before it,
+        B is the maker when the operation fills one."""
         accounts = self.descriptor.get_accounts(op)
-        return (accounts[0], accounts[-1]) if accounts else (0, 0)
+        a, b = (accounts[0], accounts[-1]) if accounts else (0, 0)
+        if state is not None and self.get_counterparty is not None:
+            maker = self.get_counterparty(state, op)
+            if maker is not None:
+                b = maker
+        return a, b
 
 
 # -- small checks --------------------------------------------------------------------------------

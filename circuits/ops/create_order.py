@@ -29,17 +29,18 @@ payload fields. Proven, as ``check_order`` and ``run_step`` do it:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from circuits.gadgets.bits import assert_range
-from circuits.gadgets.book_tree import OrderVars, compute_liquidity
+from circuits.gadgets.book_tree import Liquidity, OrderVars, compute_liquidity
 from circuits.gadgets.compare import less_than, signed_less_than
 from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
+from circuits.gadgets.matching import TakerVars
 from circuits.gadgets.positions import compute_sign
 from circuits.gadgets.risk import RiskWidths
 from circuits.gadgets.rounding import ceil_div
-from circuits.ops.book_unit import ORDER_FIELDS
+from circuits.ops.book_unit import ORDER_FIELDS, add_orders
 from circuits.ops.common import (
     MARKET_DATA,
     MARKET_PARAMS,
@@ -53,7 +54,10 @@ from circuits.ops.common import (
     pick,
     select_market,
 )
+from circuits.ops.fill_unit import define_fill
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant
+from protocol.accounts import FEE_ACCOUNT
+from protocol.book import Order
 from protocol.errors import InvalidTransaction
 from protocol.ops import create_order
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce, compute_market_limit
@@ -94,9 +98,10 @@ def _compute_limit(cs: Builder, price: LC, is_ask: LC, is_market: LC, low: LC, h
         return price + cs.mul(is_market, clamped - price, "market_limit")
 
 
-def _assert_no_crossing(cs: Builder, slot: SlotVars, on: LC, is_ask: LC, limit: LC) -> None:
+def _assert_no_crossing(
+    cs: Builder, slot: SlotVars, on: LC, q: Liquidity, is_ask: LC, limit: LC
+) -> None:
     book = slot.get_book()
-    q = compute_liquidity(cs, book.path)
     asks = q.asks_cheaper + q.asks_at_price_below + q.asks_at_price_above + book.old_leaf.ask
     bids = q.bids_dearer + q.bids_at_price_above + q.bids_at_price_below + book.old_leaf.bid
     cs.assert_mul(on, book.path.price - limit, ZERO, "key_at_limit")
@@ -148,6 +153,7 @@ class OrderFields:
     reduce_only: LC
     is_market: LC  # kind MARKET (LIMIT otherwise: trigger kinds are refused)
     is_ioc: LC
+    is_post_only: LC
 
 
 def _check_fields(cs: Builder, slot: SlotVars, on: LC) -> OrderFields:
@@ -171,9 +177,8 @@ def _check_fields(cs: Builder, slot: SlotVars, on: LC) -> OrderFields:
     assert_nonzero_if(cs, on, price, "price_positive")
     with cs.scope("price_in_range"):
         assert_range(cs, cs.mul(on, price, "price"), preset.price_bits)
-    fill = record.field(*FIELDS["maker"]) + record.field(*FIELDS["filled"])
-    cs.assert_mul(on, fill, ZERO, "no_fill")
-    return OrderFields(market, price, size, expiry, b[0], b[1], b[2], is_ioc)
+    is_post_only = cs.mul(b[4], b[5], "is_post_only")
+    return OrderFields(market, price, size, expiry, b[0], b[1], b[2], is_ioc, is_post_only)
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,7 @@ class MarketFields:
     position_imf: LC
 
 
-def _read_market(cs: Builder, slot: SlotVars, on: LC, market: LC) -> MarketFields:
-    selected = select_market(cs, slot, on, market)
+def _read_market(cs: Builder, slot: SlotVars, selected: list[LC]) -> MarketFields:
     params = [m.params for m in slot.markets]
     positions = slot.a_positions
     with cs.scope("market"):
@@ -259,18 +263,37 @@ def _define_rest(
 
 def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     define_signer_checks(cs, slot, on)
+    assert_nonzero_if(cs, on, slot.a.index - FEE_ACCOUNT, "not_fee_account")
     order = _check_fields(cs, slot, on)
-    market = _read_market(cs, slot, on, order.market)
+    selected = select_market(cs, slot, on, order.market)
+    market = _read_market(cs, slot, selected)
     limit = _check_against_market(cs, slot, on, order, market)
-    cs.assert_mul(on, order.market - slot.get_book().market, ZERO, "book_market_is_record")
-    _assert_no_crossing(cs, slot, on, order.is_ask, limit)
-    rests = cs.mul(on, 1 - order.is_ioc, "rests")
+    book = slot.get_book()
+    cs.assert_mul(on, order.market - book.market, ZERO, "book_market_is_record")
+    liquidity = compute_liquidity(cs, book.path)
+    # the first step fills a maker exactly when the record says it filled some size
+    record = slot.record
+    maker, filled = record.field(*FIELDS["maker"]), record.field(*FIELDS["filled"])
+    fills = cs.mul(on, 1 - is_zero(cs, filled), "fills")
+    finishes = on - fills  # the order rests or is cancelled without a fill
+    cs.assert_mul(finishes, maker, ZERO, "no_maker_without_fill")
+    cs.assert_mul(fills, order.is_post_only, ZERO, "post_only_never_takes")
+    _assert_no_crossing(cs, slot, finishes, liquidity, order.is_ask, limit)
+    rests = cs.mul(finishes, 1 - order.is_ioc, "rests")
     change, counters = _define_rest(cs, slot, rests, order, market, limit)
-    return Effect(
+    taker = TakerVars(
+        order.is_ask, limit, cs.mul(fills, order.size, "taker_size"), order.reduce_only
+    )
+    size = cs.mul(on, filled, "filled")
+    step = define_fill(cs, slot, fills, selected, taker, liquidity, maker, size)
+    # a taker left with size needs claims (not proven yet): the step fills it entirely
+    cs.assert_mul(fills, step.taker_remaining, ZERO, "taker_filled")
+    return replace(
+        step.effect,
         a_nonce=on,
         a_open_orders=rests,
         uses_book=on,
-        order=change,
+        order=add_orders(change, step.effect.order),
         book_nonces=counters,
         signed=_signed_payload(cs, slot, on),
     )
@@ -296,21 +319,35 @@ def _signed_payload(cs: Builder, slot: SlotVars, on: LC) -> SignedPayload:
     return SignedPayload(on, signed)
 
 
+def _get_maker(state: State, op: CreateOrder) -> Order | None:
+    """The maker the order's first step meets (``run_step``), if it crosses one; None for an
+    order that rests at once (post-only) or the rules refuse before matching."""
+    if op.kind >= OrderKind.STOP_LOSS or op.time_in_force == TimeInForce.POST_ONLY:
+        return None
+    if not 0 <= op.market < len(state.markets):
+        return None
+    market = state.markets[op.market]
+    limit = op.price
+    if op.kind == OrderKind.MARKET:
+        limit = compute_market_limit(market, op.is_ask, op.price)
+    return market.book.best_within(not op.is_ask, limit)
+
+
 def get_book_key(state: State, op: CreateOrder) -> tuple[int, int] | None:
-    """The key the order rests at (or, cancelled, any key at its limit); None for what is not
-    proven yet: trigger orders, and orders that would fill."""
+    """The key of the maker the order's first step fills, else the key the order rests at
+    (or, cancelled, any key at its limit); None for trigger orders (not proven yet)."""
     if op.kind >= OrderKind.STOP_LOSS:
         return None
     if not 0 <= op.market < len(state.markets):
         return op.market, 0  # the rules refuse it
+    maker = _get_maker(state, op)
+    if maker is not None:
+        return op.market, maker.key
     market = state.markets[op.market]
     book = market.book
     limit = op.price
     if op.kind == OrderKind.MARKET:
         limit = compute_market_limit(market, op.is_ask, op.price)
-    crosses = book.best_within(not op.is_ask, limit) is not None
-    if crosses and op.time_in_force != TimeInForce.POST_ONLY:
-        return None
     if op.time_in_force == TimeInForce.IOC or not 0 < limit < 1 << state.preset.price_bits:
         return op.market, max(0, limit) << state.preset.order_nonce_bits
     try:
@@ -319,4 +356,9 @@ def get_book_key(state: State, op: CreateOrder) -> tuple[int, int] | None:
         return op.market, 0  # the side's nonces are exhausted: the rules refuse it
 
 
-CIRCUIT = OpCircuit(create_order.DESCRIPTOR, define_create_order, get_book_key)
+def get_counterparty(state: State, op: CreateOrder) -> int | None:
+    maker = _get_maker(state, op)
+    return None if maker is None else maker.account
+
+
+CIRCUIT = OpCircuit(create_order.DESCRIPTOR, define_create_order, get_book_key, get_counterparty)

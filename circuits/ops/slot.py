@@ -22,12 +22,12 @@ from functools import cache, reduce
 
 from circuits.gadgets.bits import assert_range, to_bits
 from circuits.gadgets.boolean import assert_boolean
-from circuits.gadgets.commitment import compute_position_leaf, compute_positions_root
+from circuits.gadgets.commitment import MarketVars, compute_position_leaf, compute_positions_root
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.positions import PositionLeafVars
-from circuits.gadgets.risk import is_valid_risk_change
+from circuits.gadgets.risk import RiskVars, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
     cancel_order,
@@ -43,6 +43,7 @@ from circuits.ops import (
 from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, finish_book_unit
 from circuits.ops.common import (
     ACCOUNT,
+    DATA_OPEN_INTEREST,
     OWNER,
     RECORD_BYTES,
     AccountVars,
@@ -60,7 +61,8 @@ from circuits.ops.common import (
     compute_sponge_digests,
 )
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
-from protocol import eddsa, jubjub
+from protocol import eddsa, jubjub, poseidon
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.params import Preset
@@ -151,6 +153,16 @@ class AccountWitness:
         """An empty leaf, with the fields a deposit would start the account from."""
         return cls(index, siblings, False, 0, (0, 0), 0, 0, positions_root, 0, 0)
 
+    def leaf(self) -> int:
+        """``protocol.commitment.compute_account_leaf`` of these fields (0 when empty)."""
+        if not self.exists:
+            return 0
+        identity = poseidon.hash4(self.owner, *self.pubkey, self.nonce)
+        balance = poseidon.hash4(
+            self.collateral % R, self.positions_root, self.open_orders, self.pool_shares
+        )
+        return poseidon.hash2(identity, balance)
+
     def values(self) -> list[int]:
         """The leaf fields in AccountVars order (signed collateral as ``v mod r``)."""
         fields = [self.index, int(self.exists), self.owner, *self.pubkey, self.nonce]
@@ -177,6 +189,8 @@ class SlotWitness:
     a_positions: tuple[tuple[int, int, int, int], ...] = ()
     # the order leaf the slot reads; None: an unused unit (always None in a light slot)
     book: BookWitness | None = None
+    # B's positions as A's (read by a heavy slot only; () for none at all)
+    b_positions: tuple[tuple[int, int, int, int], ...] = ()
 
 
 _ACCOUNT_FIELDS = (
@@ -185,7 +199,7 @@ _ACCOUNT_FIELDS = (
 )
 
 
-def _alloc_account(
+def alloc_account(
     cs: Builder, depth: int, w: AccountWitness | None
 ) -> tuple[AccountVars, list[LC]]:
     wires = alloc_private(cs, _ACCOUNT_FIELDS, None if w is None else w.values())
@@ -244,61 +258,67 @@ def _is_rule_only(cs: Builder, index: LC) -> LC:
 
 
 _POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
+Positions = tuple[tuple[int, int, int, int], ...]
 
 
 def _alloc_positions(
-    cs: Builder, preset: Preset, a: AccountVars, w: SlotWitness | None
+    cs: Builder, preset: Preset, account: AccountVars, fields: Positions | None
 ) -> tuple[tuple[PositionLeafVars, ...], tuple[LC, ...]]:
-    """A's position fields per market and their leaves, whose tree is A's positions root."""
+    """An account's position fields per market (``fields``: () for none at all) and their
+    leaves, whose tree is its positions root (``root_matches``)."""
     positions, leaves = [], []
-    with cs.scope("a_positions"):
-        for m in range(preset.max_markets):
-            with cs.scope(f"market{m}"):
-                values = None
-                if w is not None:
-                    fields = w.a_positions[m] if w.a_positions else (0, 0, 0, 0)
-                    values = [v % R for v in fields]
-                position = PositionLeafVars(*alloc_private(cs, _POSITION_FIELDS, values))
-                positions.append(position)
-                leaves.append(compute_position_leaf(cs, position))
-        cs.assert_equal(compute_positions_root(cs, leaves), a.positions_root, "root_matches")
+    for m in range(preset.max_markets):
+        with cs.scope(f"market{m}"):
+            values = None
+            if fields is not None:
+                values = [v % R for v in (fields[m] if fields else (0, 0, 0, 0))]
+            position = PositionLeafVars(*alloc_private(cs, _POSITION_FIELDS, values))
+            positions.append(position)
+            leaves.append(compute_position_leaf(cs, position))
+    cs.assert_equal(compute_positions_root(cs, leaves), account.positions_root, "root_matches")
     return tuple(positions), tuple(leaves)
 
 
 def _update_positions(
-    cs: Builder, slot: SlotVars, changes: tuple[PositionLeafVars, ...]
+    cs: Builder,
+    positions: tuple[PositionLeafVars, ...],
+    root: LC,
+    changes: tuple[PositionLeafVars, ...],
 ) -> tuple[tuple[PositionLeafVars, ...], LC]:
-    """A's positions after the operations' changes, and their root."""
+    """An account's positions after the operations' changes, and their root."""
     if not changes:
-        return slot.a_positions, slot.a.positions_root
+        return positions, root
     new, leaves = [], []
-    with cs.scope("a_new_positions"):
-        for m, (p, d) in enumerate(zip(slot.a_positions, changes, strict=True)):
-            with cs.scope(f"market{m}"):
-                position = PositionLeafVars(
-                    p.size + d.size,
-                    p.entry_quote + d.entry_quote,
-                    p.funding_index + d.funding_index,
-                    p.imf + d.imf,
-                )
-                new.append(position)
-                leaves.append(compute_position_leaf(cs, position))
-        return tuple(new), compute_positions_root(cs, leaves)
+    for m, (p, d) in enumerate(zip(positions, changes, strict=True)):
+        with cs.scope(f"market{m}"):
+            position = PositionLeafVars(
+                p.size + d.size,
+                p.entry_quote + d.entry_quote,
+                p.funding_index + d.funding_index,
+                p.imf + d.imf,
+            )
+            new.append(position)
+            leaves.append(compute_position_leaf(cs, position))
+    return tuple(new), compute_positions_root(cs, leaves)
 
 
 def _check_risk(
     cs: Builder,
     slot: SlotVars,
+    side: str,
+    before: RiskVars,
     positions: tuple[PositionLeafVars, ...],
     collateral: LC,
     checked: LC,
 ) -> None:
-    """``require_valid_risk_change`` of A when ``checked``: its risk after the slot (new
-    collateral and positions at the block's marks) against its risk before."""
-    with cs.scope("a_risk_after"):
+    """``require_valid_risk_change`` of A (``side`` "a") or B when ``checked``: its risk after
+    the slot (new collateral and positions at the block's marks) against its risk ``before``
+    (``valid_risk_change``, ``b_valid_risk_change``)."""
+    with cs.scope(f"{side}_risk_after"):
         after = compute_account_risk(cs, slot.preset, collateral, positions, slot.markets)
-        valid = is_valid_risk_change(cs, slot.preset, slot.a_risk, after)
-    cs.assert_mul(checked, 1 - valid, ZERO, "valid_risk_change")
+        valid = is_valid_risk_change(cs, slot.preset, before, after)
+    name = "valid_risk_change" if side == "a" else f"{side}_valid_risk_change"
+    cs.assert_mul(checked, 1 - valid, ZERO, name)
 
 
 def _define_ops(
@@ -367,7 +387,7 @@ def _define_signature(
 
 
 def _apply_effect(
-    a: AccountVars, b: AccountVars, e: Effect, positions_root: LC
+    a: AccountVars, b: AccountVars, e: Effect, a_positions_root: LC, b_positions_root: LC
 ) -> tuple[AccountVars, AccountVars]:
     a_new = AccountVars(
         a.index,
@@ -376,23 +396,68 @@ def _apply_effect(
         PointVar(a.pubkey.x + e.a_pubkey[0], a.pubkey.y + e.a_pubkey[1]),
         a.nonce + e.a_nonce,
         a.collateral + e.a_collateral,
-        positions_root,
+        a_positions_root,
         a.open_orders + e.a_open_orders,
         a.pool_shares,
     )
-    return a_new, replace(b, collateral=b.collateral + e.b_collateral)
+    b_new = replace(
+        b,
+        collateral=b.collateral + e.b_collateral,
+        positions_root=b_positions_root,
+        open_orders=b.open_orders + e.b_open_orders,
+    )
+    return a_new, b_new
 
 
-def _check_collateral(cs: Builder, preset: Preset, a: AccountVars, b: AccountVars) -> None:
-    """``set_collateral``'s bounds: ``|collateral| < 2^collateral_bits``."""
+def _track_reserved(
+    cs: Builder, preset: Preset, running: BlockVars, old: AccountVars, new: AccountVars
+) -> BlockVars:
+    """``set_collateral`` of an account the slot writes (A, then B): ``|collateral| <
+    2^collateral_bits``, counting what the block's end will credit it (the block's fees for
+    the fee account, its funding for the funding pool). If it is one of those two, its
+    collateral before is the running copy's (``fee_account_tracked``,
+    ``funding_pool_tracked``) and the copy takes its new one."""
+    c_fee, c_pool = running.fee_account_collateral, running.funding_pool_collateral
+    fee = is_equal(cs, old.index, constant(FEE_ACCOUNT))
+    pool = is_equal(cs, old.index, constant(FUNDING_POOL))
+    cs.assert_mul(fee, old.collateral - c_fee, ZERO, "fee_account_tracked")
+    cs.assert_mul(pool, old.collateral - c_pool, ZERO, "funding_pool_tracked")
+    fees = cs.mul(fee, running.fees, "accrued_fees")
+    funding = cs.mul(pool, running.funding, "accrued_funding")
     n = preset.collateral_bits
-    with cs.scope("a_collateral"):
-        assert_range(cs, a.collateral + (1 << n), n + 1)
-    with cs.scope("b_collateral"):
-        assert_range(cs, b.collateral + (1 << n), n + 1)
+    assert_range(cs, new.collateral + fees + funding + (1 << n), n + 1)
+    return replace(
+        running,
+        fee_account_collateral=c_fee + cs.mul(fee, new.collateral - c_fee, "fee_account"),
+        funding_pool_collateral=c_pool + cs.mul(pool, new.collateral - c_pool, "funding_pool"),
+    )
 
 
-def _update_account(
+def _check_accrued(cs: Builder, preset: Preset, running: BlockVars) -> None:
+    """``State.check_accrued`` at the end of a heavy slot: the fee account's and the funding
+    pool's collateral plus the block's sums for them stay in range."""
+    n = preset.collateral_bits
+    with cs.scope("fee_account_credit"):
+        assert_range(cs, running.fee_account_collateral + running.fees + (1 << n), n + 1)
+    with cs.scope("funding_pool_credit"):
+        assert_range(cs, running.funding_pool_collateral + running.funding + (1 << n), n + 1)
+
+
+def _add_open_interest(
+    markets: tuple[MarketVars, ...], changes: tuple[LC, ...]
+) -> tuple[MarketVars, ...]:
+    """The running markets with each one's open interest change added."""
+    if not changes:
+        return markets
+    return tuple(
+        replace(
+            m, data=tuple(v + c if i == DATA_OPEN_INTEREST else v for i, v in enumerate(m.data))
+        )
+        for m, c in zip(markets, changes, strict=True)
+    )
+
+
+def update_account(
     cs: Builder, old: AccountVars, new: AccountVars, siblings: list[LC], identity_changes: bool
 ) -> tuple[LC, LC]:
     """The roots before and after ``old`` becomes ``new`` (one path serves both)."""
@@ -416,52 +481,80 @@ def define_slot(
     w: SlotWitness | None,
 ) -> tuple[LC, LC, RecordVars, BlockVars]:
     """One slot of ``kind``: ``(account root before, account root after, its record, the
-    running book root and markets after it)``. The money-path operations leave the running
-    values alone."""
+    running values after it)``. The money-path operations leave the book and the markets
+    alone."""
     depth = preset.account_tree_depth
     if w is not None and w.record[0] not in kind.op_types:
         raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
     selectors = _alloc_selectors(cs, kind, None if w is None else w.record[0])
     with cs.scope("a"):
-        a, a_siblings = _alloc_account(cs, depth, None if w is None else w.a)
+        a, a_siblings = alloc_account(cs, depth, None if w is None else w.a)
         a_bits = to_bits(cs, a.index, depth)
     with cs.scope("b"):
-        b, b_siblings = _alloc_account(cs, depth, None if w is None else w.b)
+        b, b_siblings = alloc_account(cs, depth, None if w is None else w.b)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
-    positions, leaves = _alloc_positions(cs, preset, a, w)
+    with cs.scope("a_positions"):
+        positions, leaves = _alloc_positions(cs, preset, a, None if w is None else w.a_positions)
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
         rule_only = _is_rule_only(cs, a.index)
     with cs.scope("a_risk"):
         risk = compute_account_risk(cs, preset, a.collateral, positions, running.markets)
-    book = None
+    book = b_risk = None
+    b_positions: tuple[PositionLeafVars, ...] = ()
+    b_leaves: tuple[LC, ...] = ()
     if kind.has_book:
         book_w = None if w is None else (w.book or BookWitness.unused(preset))
         book = alloc_book_unit(cs, preset, book_w)
+        with cs.scope("b_positions"):
+            fields = None if w is None else w.b_positions
+            b_positions, b_leaves = _alloc_positions(cs, preset, b, fields)
+        with cs.scope("b_risk"):
+            b_risk = compute_account_risk(cs, preset, b.collateral, b_positions, running.markets)
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
+        *(b_positions, b_leaves, b_risk),
     )
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
-    new_positions, positions_root = _update_positions(cs, slot, effect.a_positions)
-    a_new, b_new = _apply_effect(a, b, effect, positions_root)
-    _check_collateral(cs, preset, a_new, b_new)
-    _check_risk(cs, slot, new_positions, a_new.collateral, effect.a_risk_checked)
-    book_root = running.book_root
+    with cs.scope("a_new_positions"):
+        a_new_positions, a_root = _update_positions(
+            cs, positions, a.positions_root, effect.a_positions
+        )
+    with cs.scope("b_new_positions"):
+        b_new_positions, b_root = _update_positions(
+            cs, b_positions, b.positions_root, effect.b_positions
+        )
+    a_new, b_new = _apply_effect(a, b, effect, a_root, b_root)
+    running = replace(
+        running,
+        fees=running.fees + effect.fees,
+        funding=running.funding + effect.funding,
+        markets=_add_open_interest(running.markets, effect.open_interest),
+    )
+    with cs.scope("a_collateral"):
+        running = _track_reserved(cs, preset, running, a, a_new)
+    with cs.scope("b_collateral"):
+        running = _track_reserved(cs, preset, running, b, b_new)
+    _check_risk(cs, slot, "a", risk, a_new_positions, a_new.collateral, effect.a_risk_checked)
+    if b_risk is not None:
+        _check_risk(cs, slot, "b", b_risk, b_new_positions, b_new.collateral, effect.b_risk_checked)
+        _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(
-            cs, preset, book, effect.uses_book, effect.order, effect.book_nonces, book_root
+            cs, preset, book, effect.uses_book, effect.order, effect.book_nonces, running.book_root
         )
+        running = replace(running, book_root=book_root)
     with cs.scope("a"):
-        old_root, a_root = _update_account(cs, a, a_new, a_siblings, identity_changes=True)
+        old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes=True)
     with cs.scope("b"):
-        b_old_root, new_root = _update_account(cs, b, b_new, b_siblings, identity_changes=False)
+        b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
-    return old_root, new_root, record, replace(running, book_root=book_root)
+    return old_root, new_root, record, running
 
 
 def _add_effects(x: Effect, y: Effect) -> Effect:
@@ -479,7 +572,19 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         add_orders(x.order, y.order),
         (x.book_nonces[0] + y.book_nonces[0], x.book_nonces[1] + y.book_nonces[1]),
         None,
+        _add_positions(x.b_positions, y.b_positions),
+        x.b_open_orders + y.b_open_orders,
+        x.b_risk_checked + y.b_risk_checked,
+        x.fees + y.fees,
+        x.funding + y.funding,
+        _add_sums(x.open_interest, y.open_interest),
     )
+
+
+def _add_sums(x: tuple[LC, ...], y: tuple[LC, ...]) -> tuple[LC, ...]:
+    if not x or not y:
+        return x or y
+    return tuple(p + q for p, q in zip(x, y, strict=True))
 
 
 def _add_positions(

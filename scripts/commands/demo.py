@@ -6,9 +6,10 @@
    settles the batches (commit -> verify -> execute), with progress bars.
 3. They transfer and withdraw on L2 through the operator's HTTP API (``sequencer.sdk``), as a
    user's program would; more batches. Then limit orders rest on both markets' books, one user
-   changes its leverage and one cancels an order; an order that would fill is refused (fills
-   are not proven yet). The explorer (served by the operator's API) shows it all live at the URL
-   printed at the start.
+   changes its leverage, two orders trade against resting ones (a limit sell and a market
+   buy, each filled by the best maker in one step), and one user cancels the rest of its
+   order. The explorer (served by the operator's API) shows it all live at the URL printed at
+   the start.
 4. The operator stops for good. A user asks for a forced withdrawal and another deposits more;
    time passes the deadline, anyone activates desert mode, the queued deposit is refunded, and
    every user rebuilds the state from L1 alone and exits with a proof.
@@ -39,7 +40,9 @@ from web3.contract.contract import ContractFunction
 
 from protocol.blob import DataAvailability
 from protocol.eddsa import SecretKey
+from protocol.exits import compute_exit_amount
 from protocol.jubjub import compress
+from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.params import get_preset
 from scripts import chain, devnet
 from scripts.commands.common import cli_errors
@@ -58,7 +61,7 @@ from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
 from sequencer.progress import Progress, ProgressCallback
 from sequencer.prover_worker import CircuitProvers
-from sequencer.sdk import ApiClient, ApiRequestError, Wallet
+from sequencer.sdk import ApiClient, Wallet
 from sequencer.store import Store
 
 console = Console()
@@ -186,11 +189,11 @@ def act_on_l2(scene: Scene) -> None:
 
 
 def place_orders(scene: Scene) -> None:
-    """Limit orders that rest on both markets' books (1 % off the index), a leverage change and
-    a cancel, proven like the rest. Orders that would fill are refused by the API: the block
-    circuit does not prove fills yet (docs/PROTOCOL.md 8.C)."""
+    """Limit orders that rest on both markets' books (1 % off the index), a leverage change,
+    two takers each filled by the best maker, and a cancel, proven like the rest. (A taker
+    that needs more than one maker is dropped: its claims are not proven yet, PROTOCOL 8.C.)"""
     alice, bob, carol, dave = scene.users
-    console.rule("orders rest on the books")
+    console.rule("orders rest on the books, and trade")
     btc, eth = (scene.api_client.market(m)["index_price"] for m in (0, 1))
     scene.client(alice).place_order(0, True, 2, btc * 101 // 100, client_order_id="alice-ask")
     scene.client(bob).place_order(0, False, 3, btc * 99 // 100, client_order_id="bob-bid")
@@ -198,16 +201,20 @@ def place_orders(scene: Scene) -> None:
     scene.client(dave).place_order(1, False, 5, eth * 99 // 100)
     scene.client(bob).set_leverage(0, 200_000)  # 5x at most on BTC
     scene.settle("orders")
-    try:
-        scene.client(carol).place_order(1, True, 1, eth * 98 // 100)  # it would take dave's bid
-    except ApiRequestError as refused:
-        console.print(f"carol's crossing order is refused: {refused.message}")
+    scene.client(carol).place_order(1, True, 1, eth * 98 // 100)  # takes 1 of dave's bid
+    market = OrderKind.MARKET
+    scene.client(bob).place_order(
+        0, False, 1, btc * 102 // 100, market, TimeInForce.IOC, client_order_id="bob-buy"
+    )  # takes 1 of alice's ask
+    scene.settle("trades")
+    for trade in (*scene.api_client.trades(0), *scene.api_client.trades(1)):
+        console.print(f"trade: {trade}")
     (ask,) = scene.api_client.account(alice.account)["open_orders"]
     scene.client(alice).cancel_order(0, ask["key"], client_order_id="alice-cancel")
     scene.settle("a cancel")
-    for market in (0, 1):
-        book = scene.api_client.book(market)
-        console.print(f"market {market}: bids {book['bids']}, asks {book['asks']}")
+    for market_index in (0, 1):
+        book = scene.api_client.book(market_index)
+        console.print(f"market {market_index}: bids {book['bids']}, asks {book['asks']}")
 
 
 def escape(scene: Scene, config: RollupConfig) -> None:
@@ -268,8 +275,8 @@ def demo(
         typer.Option(help="Where batches post pubdata: EIP-4844 blobs, or calldata."),
     ] = DataAvailability.BLOBS,
 ) -> None:
-    """Deposits, transfers, withdrawals and resting orders proven on L1; then every user exits
-    in desert mode."""
+    """Deposits, transfers, withdrawals, resting orders and trades proven on L1; then every user
+    exits in desert mode."""
     params = get_preset(preset)
     start = time.monotonic()
     console.rule(f"zkperp demo ({params.name} preset)")
@@ -281,9 +288,8 @@ def demo(
         scene = setup_scene(w3, config, Path(tmp), data)
         act_on_l2(scene)
         place_orders(scene)
-        owned = {
-            u.account: scene.operator.state.accounts[u.account].collateral for u in scene.users
-        }
+        state = scene.operator.state
+        owned = {u.account: compute_exit_amount(state, u.account) for u in scene.users}
         escape(scene, config)
         ok = report(scene, owned)
         show_costs(scene, time.monotonic() - start)

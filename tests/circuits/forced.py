@@ -17,7 +17,7 @@ A's fields. So an operation type added to ``OP_CIRCUITS`` needs nothing here.
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from circuits.block import BlockWitness
 from circuits.gadgets.commitment import MarketVars
@@ -27,17 +27,19 @@ from circuits.gadgets.risk import RiskVars
 from circuits.ops.book_unit import BookWitness, alloc_book_unit
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
 from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
-from circuits.r1cs import Builder, constant
+from circuits.r1cs import Builder, LinearCombination, constant
 from protocol import pubdata
-from protocol.accounts import Account, Position
-from protocol.block import Operation, compute_record
-from protocol.commitment import compute_account_leaf, compute_position_leaf
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, Account, Position
+from protocol.block import Operation, compute_record, process_operation
+from protocol.commitment import compute_position_leaf
+from protocol.errors import InvalidTransaction
 from protocol.events import Withdrawn
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
+from protocol.ops.create_order import CreateOrder
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
-from protocol.risk import Risk, compute_risk
+from protocol.risk import Risk, compute_risk, compute_unsettled_funding
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import (
@@ -56,7 +58,13 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 
 def claimed_record(state: State, op: Operation) -> bytes:
-    """The record a cheating operator would post for ``op`` (the fields the operation names)."""
+    """The record a cheating operator would post for ``op``: the fields the operation names,
+    and for an order the rules accept, its fill's maker and size."""
+    if isinstance(op, CreateOrder):
+        try:
+            return compute_record(op, process_operation(copy.deepcopy(state), op))
+        except InvalidTransaction:
+            pass
     if isinstance(op, Withdraw):
         account = state.accounts.get(op.account)
         owner = pubdata.ADDRESS_BYTES * b"\0" if account is None else account.owner
@@ -78,6 +86,30 @@ def _constant_markets(scratch: State) -> tuple[MarketVars, ...]:
     return tuple(markets)
 
 
+def _constant_positions(
+    scratch: State, index: int
+) -> tuple[Positions, tuple[PositionLeafVars, ...], tuple[LinearCombination, ...]]:
+    positions = capture_positions(scratch, index)
+    leaves = [compute_position_leaf(Position(*p)) for p in positions]
+    return (
+        positions,
+        tuple(PositionLeafVars(*(constant(v % R) for v in p)) for p in positions),
+        tuple(constant(leaf) for leaf in leaves),
+    )
+
+
+def _constant_risk(scratch: State, w: AccountWitness, positions: Positions) -> RiskVars:
+    """The risk unit's values for ``w`` (TAV, IMR, MMR and each market's unsettled funding)."""
+    risk, markets = compute_risk_of(scratch, w, positions), scratch.markets
+    owed = [
+        compute_unsettled_funding(Position(*p), markets[m]) if m < len(markets) else 0
+        for m, p in enumerate(positions)
+    ]
+    return RiskVars(
+        *(constant(v % R) for v in (*risk[:3], *owed)[:3]), tuple(constant(v % R) for v in owed)
+    )
+
+
 def compute_effect(
     scratch: State,
     circuit: OpCircuit,
@@ -87,30 +119,31 @@ def compute_effect(
     book: BookWitness | None = None,
 ) -> Effect:
     """What ``circuit`` adds to A's and B's fields in a slot of ``record`` (on = 1): its
-    ``define`` run on constants (A's positions and the markets as ``scratch`` has them), in a
-    builder that is thrown away."""
+    ``define`` run on constants (A's and B's positions and the markets as ``scratch`` has
+    them), in a builder that is thrown away."""
     preset = scratch.preset
-    positions = capture_positions(scratch, a.index)
-    leaves = [compute_position_leaf(Position(*p)) for p in positions]
+    a_positions, a_vars_positions, a_leaves = _constant_positions(scratch, a.index)
+    b_positions, b_vars_positions, b_leaves = _constant_positions(scratch, b.index)
     cs = Builder(witness=True, values_only=True)
     bits = [[constant(byte >> j & 1) for j in range(8)] for byte in record]
     rec = RecordVars(constant(record[0]), bits)
-    a_vars = _constant_account(a)
+    heavy = circuit.get_book_key is not None
     slot = SlotVars(
         preset,
         rec,
-        a_vars,
+        _constant_account(a),
         _constant_account(b),
         constant(int(a.owner == rec.field(*OWNER).value)),
         constant(int(a.index in RULE_ONLY_ACCOUNTS)),
         _constant_markets(scratch),
-        tuple(PositionLeafVars(*(constant(v % R) for v in p)) for p in positions),
-        tuple(constant(leaf) for leaf in leaves),
-        RiskVars(*(constant(v % R) for v in compute_risk_of(scratch, a, positions)[:3])),
-        None
-        if circuit.get_book_key is None
-        else alloc_book_unit(cs, preset, book or BookWitness.unused(preset)),
+        a_vars_positions,
+        a_leaves,
+        _constant_risk(scratch, a, a_positions),
+        alloc_book_unit(cs, preset, book or BookWitness.unused(preset)) if heavy else None,
         constant(scratch.timestamp),
+        b_vars_positions if heavy else (),
+        b_leaves if heavy else (),
+        _constant_risk(scratch, b, b_positions) if heavy else None,
     )
     return circuit.define(cs, slot, constant(1))
 
@@ -125,11 +158,9 @@ def compute_risk_of(
     return compute_risk(account, scratch.markets)
 
 
-def compute_new_positions(
-    positions: tuple[tuple[int, int, int, int], ...], e: Effect
-) -> tuple[tuple[int, int, int, int], ...]:
-    """A's positions after the effect's changes (signed values)."""
-    if not e.a_positions:
+def compute_new_positions(positions: Positions, changes: tuple[PositionLeafVars, ...]) -> Positions:
+    """Positions after an effect's changes (signed values)."""
+    if not changes:
         return positions
     return tuple(
         (
@@ -138,7 +169,7 @@ def compute_new_positions(
             _signed((p[2] + (d.funding_index.value or 0)) % R),
             _signed((p[3] + (d.imf.value or 0)) % R),
         )
-        for p, d in zip(positions, e.a_positions, strict=True)
+        for p, d in zip(positions, changes, strict=True)
     )
 
 
@@ -173,15 +204,7 @@ def apply_effect(a: AccountWitness, e: Effect, positions_root: int) -> AccountWi
 
 def compute_leaf(w: AccountWitness) -> int:
     """The account leaf of ``w``'s fields (``protocol.commitment.compute_account_leaf``)."""
-    if not w.exists:
-        return 0
-    account = Account(w.index, w.owner.to_bytes(pubdata.ADDRESS_BYTES, "big"), w.pubkey, w.nonce)
-    account.collateral, account.open_orders, account.pool_shares = (
-        w.collateral,
-        w.open_orders,
-        w.pool_shares,
-    )
-    return compute_account_leaf(account, w.positions_root)
+    return w.leaf()
 
 
 def _set_leaf(state: State, w: AccountWitness) -> None:
@@ -194,40 +217,64 @@ def _get_siblings(state: State, index: int) -> tuple[int, ...]:
     return tuple(state.trees.accounts.proof(index).siblings)
 
 
+@dataclass(frozen=True)
+class Forced:
+    """A forced slot, the fields and positions of A and B after it, and what it accrued."""
+
+    slot: SlotWitness
+    after: dict[int, After]
+    fees: int
+    funding: int
+
+
 def force_slot(
     scratch: State,
     op: Operation,
     record: bytes | None = None,
     a: AccountWitness | None = None,
     book: BookWitness | None = None,
-) -> tuple[SlotWitness, dict[int, After]]:
+) -> Forced:
     """``op``'s slot from ``scratch`` (clock already set) as if the rules applied it:
-    ``record`` (by default the one ``op`` names), A as captured (or ``a``), B before the slot
-    with its path after A's update, the book unit as captured (or ``book``). Returns the slot
-    and the fields and positions of A and B after it, whose leaves it writes into
-    ``scratch``'s account tree (the native accounts stay as they were)."""
+    ``record`` (by default the one ``op`` names), A as captured (or ``a``), B (the maker of a
+    fill) before the slot with its path after A's update, the book unit as captured (or
+    ``book``). Returns the slot and the fields and positions of A and B after it, whose leaves
+    it writes into ``scratch``'s account tree (the native accounts stay as they were)."""
     circuit = get_circuit(op)
     record = record or claimed_record(scratch, op)
-    a_index, b_index = circuit.get_accounts(op)
+    a_index, b_index = circuit.get_accounts(op, scratch)
     a = a or capture_account(scratch, a_index)
     b = capture_account(scratch, b_index)
     book = book or capture_book_of(scratch, circuit, op)
     effect = compute_effect(scratch, circuit, record, a, b, book)
     positions = capture_positions(scratch, a_index)
-    new_positions = compute_new_positions(positions, effect)
+    new_positions = compute_new_positions(positions, effect.a_positions)
     root = a.positions_root
     if new_positions != positions:
         root = compute_positions_root(scratch.preset, new_positions)
     a_new = apply_effect(a, effect, root)
     _set_leaf(scratch, a_new)
-    b = a_new if b_index == a_index else replace(b, siblings=_get_siblings(scratch, b_index))
-    b_new = replace(b, collateral=_signed((b.collateral + (effect.b_collateral.value or 0)) % R))
+    b_positions = capture_positions(scratch, b_index)
+    if b_index == a_index:  # B is A after the slot
+        b, b_positions = a_new, new_positions
+    else:
+        b = replace(b, siblings=_get_siblings(scratch, b_index))
+    b_new_positions = compute_new_positions(b_positions, effect.b_positions)
+    b_root = b.positions_root
+    if b_new_positions != b_positions:
+        b_root = compute_positions_root(scratch.preset, b_new_positions)
+    b_new = replace(
+        b,
+        collateral=_signed((b.collateral + (effect.b_collateral.value or 0)) % R),
+        positions_root=b_root,
+        open_orders=(b.open_orders + (effect.b_open_orders.value or 0)) % R,
+    )
     _set_leaf(scratch, b_new)
     expiry = getattr(op, "expiry", scratch.timestamp)
     signature = getattr(op, "signature", None) or get_dummy_signature()[1]
-    slot = SlotWitness(record, a, b, expiry, signature, positions, book)
-    b_positions = capture_positions(scratch, b_index)  # B's do not change (A's may be B's)
-    return slot, {b_index: (b_new, b_positions), a_index: (a_new, new_positions)}
+    slot = SlotWitness(record, a, b, expiry, signature, positions, book, b_positions)
+    after = {b_index: (b_new, b_new_positions), a_index: (a_new, new_positions)}
+    fees = _signed((effect.fees.value or 0) % R)
+    return Forced(slot, after, fees, _signed((effect.funding.value or 0) % R))
 
 
 def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
@@ -239,8 +286,29 @@ def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
     account = replace(account, siblings=_get_siblings(scratch, 0))
     signature = get_dummy_signature()[1]
     return SlotWitness(
-        bytes(pubdata.OP_BYTES), account, account, scratch.timestamp, signature, positions
+        bytes(pubdata.OP_BYTES),
+        account,
+        account,
+        scratch.timestamp,
+        signature,
+        positions,
+        None,
+        positions,
     )
+
+
+def _reserved(
+    scratch: State, after: dict[int, After], fees: int, funding: int
+) -> tuple[AccountWitness, AccountWitness]:
+    """The fee account and the funding pool after the slots, as the block's end opens them,
+    each credited in ``scratch``'s tree (the pool's path after the fee account's credit)."""
+    reserved = []
+    for index, amount in ((FEE_ACCOUNT, fees), (FUNDING_POOL, funding)):
+        account = after[index][0] if index in after else capture_account(scratch, index)
+        account = replace(account, siblings=_get_siblings(scratch, index))
+        reserved.append(account)
+        _set_leaf(scratch, replace(account, collateral=account.collateral + amount))
+    return reserved[0], reserved[1]
 
 
 def forced_witness(
@@ -251,12 +319,24 @@ def forced_witness(
     book: BookWitness | None = None,
 ) -> BlockWitness:
     """A block of ``op``'s forced slot (``force_slot``) then noops, from ``state`` (clock
-    already set); the noops follow the root the forced slot leaves. ``state`` is left as it
-    was."""
+    already set); the noops follow the root the forced slot leaves, and the block's end
+    credits what it accrued. ``state`` is left as it was."""
     scratch = copy.deepcopy(state)
-    slot, after = force_slot(scratch, op, record, a, book)
-    noops = [_noop_slot(scratch, after) for _ in range(scratch.preset.ops_per_block - 1)]
+    forced = force_slot(scratch, op, record, a, book)
+    noops = [_noop_slot(scratch, forced.after) for _ in range(scratch.preset.ops_per_block - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)
+    accounts = scratch.accounts
+    collateral = (accounts[FEE_ACCOUNT].collateral, accounts[FUNDING_POOL].collateral)
+    reserved = _reserved(scratch, forced.after, forced.fees, forced.funding)
     d = 5  # any digest: the public inputs derived from it are the circuit's outputs
-    return BlockWitness(scratch.timestamp, scratch.timestamp, books, markets, (slot, *noops), d)
+    return BlockWitness(
+        scratch.timestamp,
+        scratch.timestamp,
+        books,
+        markets,
+        (forced.slot, *noops),
+        d,
+        collateral,
+        reserved,
+    )

@@ -30,6 +30,7 @@ from circuits.block import (
 from circuits.ops.book_unit import BookWitness
 from circuits.r1cs import UnsatisfiedConstraintError
 from protocol import blob, jubjub, pubdata
+from protocol.accounts import FEE_ACCOUNT
 from protocol.block import (
     Block,
     Operation,
@@ -185,9 +186,9 @@ def test_setup_mode_builds_the_same_system() -> None:
     cs, _ = build_block_inputs(state, next_block(state, [Deposit(3, owner_of(3), 5)]))
     shape, none = build_block_circuit(PRESET, CHAIN_ID)
     assert none is None
-    # two minimal slots (each with its account, positions and risk units, the heavy one with
-    # its book unit) and the two markets opened once
-    assert len(shape.constraints) < 65_000
+    # two minimal heavy slots (each with its account, positions and risk units, its book unit
+    # and B's positions and risk for a fill), the two markets opened once and the block's end
+    assert len(shape.constraints) < 80_000
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS
 
@@ -544,9 +545,11 @@ def test_a_refused_cancel_cannot_be_proven(case: str, constraint: str) -> None:
     assert rejection(forced_witness(scratch, op)) == constraint
 
 
-def order(account: int, nonce: int, is_ask: bool, price: int, **kw: Any) -> CreateOrder:
+def order(
+    account: int, nonce: int, is_ask: bool, price: int, size: int = 100, **kw: Any
+) -> CreateOrder:
     op: CreateOrder = signed(
-        CreateOrder(account, nonce, FAR, BTC, is_ask, 100, price, **kw), account
+        CreateOrder(account, nonce, FAR, BTC, is_ask, size, price, **kw), account
     )
     return op
 
@@ -613,10 +616,43 @@ def _forced_book(state: State, op: CreateOrder) -> BookWitness:
     )
 
 
-def test_an_order_that_would_fill_is_not_proven_yet() -> None:
+def test_orders_that_fill_one_maker_are_proven() -> None:
+    """Takers filled by the best maker in their first step, both sides settled, the fees and
+    the funding credited at the block's end: a bid that takes part of the first ask (the
+    maker's order stays), an IOC ask that takes the whole bid (the maker's order leaves, its
+    open orders fall), then a market bid at a worst price past the band."""
     state = resting_state()
-    with pytest.raises(UnprovableOperationError):
-        build_block_inputs(state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10)]))
+    mark, ioc = PRICES[BTC], TimeInForce.IOC
+    ask_maker = order_key(state, 3, True)
+    check_block(
+        state,
+        next_block(
+            state,
+            [
+                order(5, 0, False, mark + 10, size=40),
+                order(5, 1, True, mark - 10, time_in_force=ioc),
+            ],
+        ),
+    )
+    book = state.markets[BTC].book
+    assert book.orders[ask_maker].remaining == 60 and state.accounts[4].open_orders == 0
+    assert state.accounts[5].positions[BTC].size == -60
+    worst = signed(CreateOrder(5, 2, FAR, BTC, False, 60, mark * 2, OrderKind.MARKET, ioc), 5)
+    check_block(state, next_block(state, [worst]))
+    assert ask_maker not in book.orders and state.accounts[5].positions.get(BTC) is None
+    assert state.accounts[FEE_ACCOUNT].collateral > 0
+
+
+def test_a_taker_left_matching_is_not_proven_yet() -> None:
+    """An order bigger than the best maker leaves its taker matching: its claims are not
+    proven yet, and the witness builder leaves the state as it was."""
+    state = resting_state()
+    before = update_state_root(state)
+    with pytest.raises(UnprovableOperationError, match="claims"):
+        build_block_inputs(
+            state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10, size=150)])
+        )
+    assert update_state_root(state) == before
 
 
 def test_a_trigger_cancel_is_not_proven_yet() -> None:

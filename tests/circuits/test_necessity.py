@@ -49,6 +49,8 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.cases_fill import FILL_CASES, FILL_GUARDED
+from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_GUARDED
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
@@ -72,6 +74,7 @@ from tests.circuits.violations import (
     cancel,
     decoder_wire,
     edit,
+    fill,
     flip,
     forced_withdraw_record,
     get_state,
@@ -286,11 +289,11 @@ def _order_wire_moved(name: str) -> Violation:
     return violation(order(), wires={f"slot0/create_order/{name}": add(1)})
 
 
-def _with_fill(record: bytes) -> bytes:
-    """``record`` claiming one lot filled (an order that fills nothing)."""
-    start, length = create_order.RECORD.offset("filled")
+def _with_maker(record: bytes) -> bytes:
+    """``record`` naming a maker (account 4) with nothing filled."""
+    start, length = create_order.RECORD.offset("maker")
     edited = bytearray(record)
-    edited[start + length - 1] = 1
+    edited[start + length - 1] = 4
     return bytes(edited)
 
 
@@ -652,7 +655,9 @@ CASES: dict[str, Callable[[], Violation]] = {
     "create_order/next_nonce/side": lambda: violation(
         order(), book=rest_book(order(), -1), wires={"slot0/create_order/next_nonce/side": add(-1)}
     ),
-    "create_order/no_fill": lambda: violation(order(), record=_with_fill(real_record(order()))),
+    "create_order/no_maker_without_fill": lambda: violation(
+        order(), record=_with_maker(real_record(order()))
+    ),
     "create_order/book_market_is_record": lambda: violation(
         signed(replace(order(price=1_000), market=1, signature=None), 3),
         prepare=_second_market,
@@ -841,7 +846,10 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
         lambda: violation(
             order(),
             inputs=_selectors(create_order=-1, register_key=1, forced_withdraw=1),
-            hints={"slot0/create_order/price_positive_inverse": _NEG_INVERSE},
+            hints={
+                f"slot0/create_order/{n}_inverse": _NEG_INVERSE
+                for n in ("price_positive", "not_fee_account")
+            },
         ),
         {  # the gated ranges of a negated selector
             *(f"create_order/{r}/range/bits_sum" for r in ("price_in_band", "price_in_range")),
@@ -893,6 +901,9 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     },
 }
 
+CASES |= FILL_CASES | RESERVED_CASES
+GUARDED |= FILL_GUARDED | RESERVED_GUARDED
+
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
     "transfer overdraws": ("valid_risk_change", lambda: violation(transfer(amount=START + 1))),
@@ -921,12 +932,16 @@ EXEMPT = {
     r"/is_zero/": "is_zero / is_equal: tests/circuits/test_equality.py",
     r"/less_than/": "comparison: tests/circuits/test_compare.py",
     r"/subgroup/(on_curve|double\d|add)/": "Jubjub arithmetic: tests/circuits/test_jubjub.py",
-    r"/a_risk(_after)?/risk/": "the risk unit: tests/circuits/test_risk.py",
-    r"/a_risk_after/risk_change/": "the valid-risk-change rule: tests/circuits/test_risk.py",
+    r"/[ab]_risk(_after)?/risk/": "the risk unit: tests/circuits/test_risk.py",
+    r"/[ab]_risk_after/risk_change/": "the valid-risk-change rule: tests/circuits/test_risk.py",
+    r"/fill_step/(taker|maker)/apply_fill/": "a side of a fill: tests/circuits/test_positions.py",
+    r"/fill_step/(taker|maker)/reducible/": "reducible lots: tests/circuits/test_matching.py",
+    r"/fill_step/fill/": "a fill's amounts: tests/circuits/test_matching.py",
     r"/position_leaf/": "position leaves: tests/circuits/test_commitment.py",
     r"/order_leaf/": "order leaves: tests/circuits/test_book_tree.py",
     r"/signed_range/(bit\d+_boolean|bits_sum)$": "bit decomposition: tests/circuits/test_bits.py",
-    r"/position_sign/": "signs: tests/circuits/test_positions.py, test_risk.py",
+    r"[/_]position_sign/": "signs: tests/circuits/test_positions.py, test_risk.py",
+    r"/growth_sign/": "signs: tests/circuits/test_positions.py, test_risk.py",
     r"/book_path/level\d+/select$": "book paths: tests/circuits/test_book_tree.py",
 }
 
@@ -984,6 +999,20 @@ def test_a_vacuous_constraint_is_vacuous() -> None:
     for con in get_trace().system.constraints:
         if con.name.removeprefix("slot0/") in VACUOUS:
             assert not con.b, con.name  # ``on * 0 == 0``
+
+
+def test_a_forced_fill_is_the_witness_builders() -> None:
+    """The fill every fill case starts from: its forced witness satisfies the circuit and is
+    the one the witness builder makes for the real block."""
+    op, prepare = fill()
+    v = violation(op, prepare=prepare)
+    assert unsatisfied(get_trace().system, replay(v)) == set()
+    state = copy.deepcopy(get_state())
+    prepare(state)
+    real = build_block_witness(state, next_block(state, [op]))
+    assert block_inputs(real) | {"data/data_hash": 5} == block_inputs(v.witness) | {
+        "header/old_timestamp": real.old_timestamp
+    }
 
 
 def test_the_inputs_are_the_witness_builders() -> None:

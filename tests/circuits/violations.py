@@ -23,7 +23,9 @@ from circuits.ops.common import OpCircuit
 from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.r1cs import HintFn
 from protocol import eddsa
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.block import Operation
+from protocol.commitment import update_state_root
 from protocol.field import R, is_square
 from protocol.ops import forced_withdraw, register_key
 from protocol.ops.cancel_order import CancelOrder
@@ -60,6 +62,7 @@ ACCOUNT_FIELDS = (
     *("positions_root", "open_orders", "pool_shares"),
 )
 SIGNATURE_INPUTS = ("r_x", "r_y", "s")
+POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
 ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
 
 
@@ -87,9 +90,13 @@ def get_trace() -> Trace:
 
 
 def account_inputs(side: str, w: AccountWitness) -> dict[str, int]:
+    return _account_fields(f"slot0/{side}", w)
+
+
+def _account_fields(prefix: str, w: AccountWitness) -> dict[str, int]:
     fields = dict(zip(ACCOUNT_FIELDS, w.values(), strict=True))
     siblings = {f"sibling{i}": s for i, s in enumerate(w.siblings)}
-    return {f"slot0/{side}/{name}": v for name, v in (fields | siblings).items()}
+    return {f"{prefix}/{name}": v for name, v in (fields | siblings).items()}
 
 
 def record_inputs(record: bytes) -> dict[str, int]:
@@ -116,13 +123,27 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
     inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
     inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
     inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
-    position_names = ("size", "entry_quote", "funding_index", "imf")
-    for m in range(len(w.markets)):
-        position = slot.a_positions[m] if slot.a_positions else (0, 0, 0, 0)
-        held = zip(position_names, position, strict=True)
-        inputs |= {f"slot0/a_positions/market{m}/{n}": v % R for n, v in held}
+    position_names = POSITION_FIELDS
+    for side, positions in (("a", slot.a_positions), ("b", slot.b_positions)):
+        for m in range(len(w.markets)):
+            position = positions[m] if positions else (0, 0, 0, 0)
+            held = zip(position_names, position, strict=True)
+            inputs |= {f"slot0/{side}_positions/market{m}/{n}": v % R for n, v in held}
     inputs |= book_inputs(slot.book or BookWitness.unused(PRESET))
+    inputs |= reserved_inputs(w)
     return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
+
+
+RESERVED = ("fee_account", "funding_pool")
+
+
+def reserved_inputs(w: BlockWitness) -> dict[str, int]:
+    """The fee account's and the funding pool's collateral before the block, and their leaves
+    as the block's end opens them."""
+    inputs = {f"reserved/{n}": c % R for n, c in zip(RESERVED, w.reserved_collateral, strict=True)}
+    for name, account in zip(RESERVED, w.reserved, strict=True):
+        inputs |= _account_fields(f"block_end/{name}", account)
+    return inputs
 
 
 def book_inputs(w: BookWitness) -> dict[str, int]:
@@ -174,15 +195,16 @@ def violation(
     return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
-def _a_new_fields(trace: Trace, values: list[int]) -> dict[str, int]:
-    """A's fields after the slot, read where the circuit hashes them."""
-    fields = {"exists": trace.evaluate(values, "slot0/a/new/leaf/exists_times_hash")}
-    for half, names in (
-        ("identity", ("owner", "pubkey_x", "pubkey_y", "nonce")),
-        ("balance", ("collateral", "positions_root", "open_orders", "pool_shares")),
-    ):
+def _new_fields(trace: Trace, values: list[int], side: str) -> dict[str, int]:
+    """A's (``side`` "a") or B's fields after the slot, read where the circuit hashes them
+    (B's identity is its old one: the slot does not change it)."""
+    fields = {"exists": trace.evaluate(values, f"slot0/{side}/new/leaf/exists_times_hash")}
+    halves = [("balance", ("collateral", "positions_root", "open_orders", "pool_shares"))]
+    if side == "a":
+        halves.append(("identity", ("owner", "pubkey_x", "pubkey_y", "nonce")))
+    for half, names in halves:
         for lane, name in enumerate(names, start=1):
-            step = f"slot0/a/new/{half}/poseidon/round0/lane{lane}_x2"
+            step = f"slot0/{side}/new/{half}/poseidon/round0/lane{lane}_x2"
             fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
     return fields
 
@@ -193,11 +215,54 @@ def _settle_b(
     """B as a real slot has it: A's new fields when B is A, else B's path after A's update."""
     a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
     if a == b:
-        return {f"slot0/b/{n}": x for n, x in _a_new_fields(trace, values).items()}
+        fields = {f"slot0/b/{n}": x for n, x in _new_fields(trace, values, "a").items()}
+        return fields | _new_positions(trace, values, inputs)
+    update_state_root(v.scratch)
     assert v.scratch.trees is not None
     tree = copy.deepcopy(v.scratch.trees.accounts)
     tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
     return {f"slot0/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
+
+
+def _new_positions(trace: Trace, values: list[int], inputs: dict[str, int]) -> dict[str, int]:
+    """A's positions after the slot as B's inputs (B is A): read where the circuit hashes
+    them, or A's own where the slot changes none."""
+    follow = {}
+    for m in range(PRESET.max_markets):
+        for lane, name in enumerate(POSITION_FIELDS, start=1):
+            step = f"slot0/a_new_positions/market{m}/position_leaf/poseidon/round0/lane{lane}_x2"
+            try:
+                value = (trace.evaluate(values, step) - ROUND0[lane]) % R
+            except StopIteration:  # the slot changes no position
+                value = inputs[f"slot0/a_positions/market{m}/{name}"]
+            follow[f"slot0/b_positions/market{m}/{name}"] = value
+    return follow
+
+
+def _settle_reserved(
+    v: Violation, trace: Trace, values: list[int], inputs: dict[str, int]
+) -> dict[str, int]:
+    """The fee account and the funding pool as the block's end opens them: their fields after
+    the slot (where A or B is one), their paths in the tree the slot's roots describe (A's
+    update lost where B's path is stale), the pool's after the fee account's credit."""
+    a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
+    update_state_root(v.scratch)
+    assert v.scratch.trees is not None
+    tree = copy.deepcopy(v.scratch.trees.accounts)
+    if v.settle or a == b:
+        tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
+    if b != a:
+        tree.set(b, trace.value(values, "slot0/b/new/leaf/exists_times_hash"))
+    follow: dict[str, int] = {}
+    for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
+        prefix = f"block_end/{name}"
+        for side, at in (("a", a), ("b", b)):
+            if at == index and (side == "a" or a != b):
+                new = _new_fields(trace, values, side)
+                follow |= {f"{prefix}/{n}": x for n, x in new.items() if n != "exists"}
+        follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
+        tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
+    return follow
 
 
 def replay(v: Violation) -> list[int]:
@@ -212,6 +277,7 @@ def replay(v: Violation) -> list[int]:
             follow |= record_inputs(v.record_from(partial(trace.value, values)))
         if v.settle:
             follow |= _settle_b(v, trace, values, inputs)
+        follow |= _settle_reserved(v, trace, values, inputs)
         changed = {k: x for k, x in follow.items() if inputs[k] != x}
         if not changed:
             return values
@@ -297,6 +363,18 @@ def order(
     op = CreateOrder(account, 0, FAR, 0, is_ask, size, price, **kw)
     signed_op: CreateOrder = signed(op, account)
     return signed_op
+
+
+FILL_LOTS = 40  # a fill's size: part of the maker's 100 lots
+
+
+def fill(
+    size: int = FILL_LOTS, price: int = ASK_PRICE, account: int = 3, **kw: Any
+) -> tuple[CreateOrder, Callable[[State], None]]:
+    """A bid of ``account`` that takes ``size`` lots of account 4's ask of 100 at ``price``
+    (the best ask) in one step, and the ``prepare`` that rests that ask: for
+    ``violation(op, prepare=...)``."""
+    return order(price=price, size=size, account=account, **kw), resting(account=4, price=price)
 
 
 def rest_book(

@@ -93,6 +93,13 @@ def test_max_open_interest() -> None:
     assert [e.size for e in events if isinstance(e, Trade)] == [1]
 
 
+def test_the_open_interest_cap_fits_64_bits() -> None:
+    """The block circuit compares open interest with the cap in 64 bits."""
+    Env(params=MarketParams(max_open_interest=(1 << 64) - 1))
+    with pytest.raises(MalformedTransaction, match="2\\^64"):
+        Env(params=MarketParams(max_open_interest=1 << 64))
+
+
 def test_side_nonces_run_out_and_restart_when_the_side_empties() -> None:
     env = Env(preset=PRESET.with_overrides(order_nonce_bits=2, max_open_orders_per_account=8))
     env.open_many(2, 10**9)

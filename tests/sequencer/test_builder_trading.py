@@ -5,8 +5,9 @@ dropped; no block ends with a pending taker; the rules' process_block replays wh
 The codec and the builder take an operation once the block circuit proves it (``PROVEN_TYPES``,
 ``sequencer.witness.check_provable``); the ``trading_codec`` tests tell them to take every
 trading operation already (fills included), since they run the rules only. The last tests show
-what the operator does today: an order that would fill is dropped, with its reason, and the
-block is sealed without it."""
+what the operator does today: an order whose taker would be left matching (its claims are not
+proven yet) is dropped, with its reason, and the block is sealed with the orders filled in
+their first step."""
 
 from __future__ import annotations
 
@@ -141,13 +142,16 @@ def test_types_not_proven_yet_are_refused() -> None:
         encode_tx(env.signed(CancelAll, 4))
 
 
-def test_an_order_that_would_fill_is_dropped_and_one_that_rests_is_taken() -> None:
-    env = book_env(1, signatures=True)  # an ask at 10,000
-    crossing, resting = env.order(4, BTC, BUY, 10_000, 1), env.order(5, BTC, BUY, 9_999, 1)
-    sealed = seal(env, [(1, encode_tx(crossing)), (2, encode_tx(resting))])
+def test_a_taker_left_matching_is_dropped_and_one_filled_in_its_first_step_is_taken() -> None:
+    env = book_env(2, signatures=True)  # asks of 1 lot at 10,000 and 10,001
+    greedy = env.order(4, BTC, BUY, 10_001, 2)  # needs a claim: not proven yet
+    filled, resting = env.order(5, BTC, BUY, 10_000, 1), env.order(6, BTC, BUY, 9_999, 1)
+    txs = [(1, encode_tx(greedy)), (2, encode_tx(filled)), (3, encode_tx(resting))]
+    sealed = seal(env, txs)
     assert sealed.dropped.keys() == {1} and "UnprovableOperationError" in sealed.dropped[1]
-    assert sealed.record.l2_seqs == (2,) and sealed.block.operations[0] == resting
-    assert env.state.pending is None and len(env.state.markets[BTC].book.orders) == 2
+    assert sealed.record.l2_seqs == (2, 3)
+    assert list(sealed.block.operations[:2]) == [filled, resting]
+    assert env.state.pending is None and env.state.accounts[5].positions[BTC].size == 1
 
 
 def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(

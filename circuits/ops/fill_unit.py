@@ -1,0 +1,217 @@
+"""One fill of a matching step in a heavy slot (docs/PROTOCOL.md 8.C): the taker is account A,
+the maker the order at the book unit's key, whose account is B. The twin of
+``protocol.matching``'s ``match_one`` / ``fill`` / ``move_fill`` for a maker that is filled
+(the steps that cancel a maker instead are not proven yet: the maker here must be live, not
+expired, not the taker's own, and pass its risk rule).
+
+Under ``on`` (the operation's selector times its "fills" bit), it proves:
+
+- the maker: the record's maker is B (``maker_is_record``) and the order is B's
+  (``maker_is_b``), it has lots (``maker_exists``), it is not the taker's own
+  (``not_self_trade``: the rules would cancel it) and not expired (``maker_not_expired``:
+  no expiry, or not before the block's timestamp);
+- **price-time priority**: on the maker's own path, nothing of its side at a better price
+  (``no_better_price``) and nothing earlier at its price (``no_earlier_at_price``);
+- the fill (``gadgets.matching.compute_fill``): opposite sides, within the taker's limit, the
+  size ``min`` of the remainders capped by reduce-only, positive; at the maker's price;
+- both sides (``gadgets.positions.apply_fill``) in the record's market: the position's
+  funding settled (the risk unit's unsettled funding of that market), the lots, the quote and
+  the fee, the funding snapshot, the open interest's change; both then pass the
+  valid-risk-change rule (the slot's risk units, ``a_risk_checked`` / ``b_risk_checked``);
+- open interest: when the long side grew, the new open interest is at most the market's
+  maximum (``open_interest_cap``);
+- the maker's order loses the size (its leaf becomes 0 when nothing is left, and B's open
+  orders fall by one); the fees and the settled funding accrue for the block's end.
+
+Off, every amount is 0 (``size`` and the picked market are 0) and nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from circuits.gadgets.bits import assert_range
+from circuits.gadgets.book_tree import Liquidity, OrderVars
+from circuits.gadgets.equality import is_zero
+from circuits.gadgets.matching import MakerVars, TakerVars, compute_fill, compute_reducible
+from circuits.gadgets.positions import PositionLeafVars, apply_fill, compute_sign
+from circuits.ops.common import (
+    DATA_FUNDING_INDEX,
+    DATA_OPEN_INTEREST,
+    MARKET_PARAMS,
+    Effect,
+    SlotVars,
+    assert_nonzero_if,
+    pick,
+)
+from circuits.r1cs import ZERO, Builder, LinearCombination
+
+LC = LinearCombination
+PARAM_TAKER_FEE = MARKET_PARAMS.index("taker_fee")
+PARAM_MAKER_FEE = MARKET_PARAMS.index("maker_fee")
+PARAM_MAX_OPEN_INTEREST = MARKET_PARAMS.index("max_open_interest")
+OPEN_INTEREST_BITS = 64  # MarketParams.max_open_interest < 2^64
+POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
+
+
+@dataclass(frozen=True)
+class FillStep:
+    effect: Effect
+    taker_remaining: LC  # after the fill
+
+
+def _pick_position(
+    cs: Builder, selected: Sequence[LC], positions: Sequence[PositionLeafVars], name: str
+) -> PositionLeafVars:
+    return PositionLeafVars(
+        *(
+            pick(cs, selected, [getattr(p, f) for p in positions], f"{name}_{f}")
+            for f in POSITION_FIELDS
+        )
+    )
+
+
+def _position_changes(
+    cs: Builder, selected: Sequence[LC], old: PositionLeafVars, new: PositionLeafVars, name: str
+) -> tuple[PositionLeafVars, ...]:
+    """What is added to each market's position: the change in the selected one (imf keeps)."""
+    changes = []
+    for m, s in enumerate(selected):
+        size, entry, funding = (
+            cs.mul(s, getattr(new, f) - getattr(old, f), f"{name}_{f}_change{m}")
+            for f in POSITION_FIELDS[:3]
+        )
+        changes.append(PositionLeafVars(size, entry, funding, ZERO))
+    return tuple(changes)
+
+
+def _check_maker(cs: Builder, slot: SlotVars, on: LC, maker_index: LC) -> None:
+    a, b, maker = slot.a, slot.b, slot.get_book().order
+    cs.assert_mul(on, maker_index - b.index, ZERO, "maker_is_record")
+    cs.assert_mul(on, maker.account - b.index, ZERO, "maker_is_b")
+    assert_nonzero_if(cs, on, maker.remaining, "maker_exists")
+    assert_nonzero_if(cs, on, b.index - a.index, "not_self_trade")
+    with cs.scope("maker_not_expired"):
+        until = maker.expiry + cs.mul(is_zero(cs, maker.expiry), slot.timestamp, "no_expiry")
+        left = cs.mul(on, until - slot.timestamp, "left")
+        assert_range(cs, left, slot.preset.timestamp_bits)
+
+
+def _assert_best(cs: Builder, on: LC, liquidity: Liquidity, maker_is_ask: LC) -> None:
+    """``gadgets.book_tree.assert_best_maker`` when ``on``."""
+    q, m = liquidity, maker_is_ask
+    with cs.scope("priority"):
+        better = cs.mul(m, q.asks_cheaper - q.bids_dearer, "better_side")
+        cs.assert_mul(on, better + q.bids_dearer, ZERO, "no_better_price")
+        earlier = cs.mul(m, q.asks_at_price_below - q.bids_at_price_above, "earlier_side")
+        cs.assert_mul(on, earlier + q.bids_at_price_above, ZERO, "no_earlier_at_price")
+
+
+def define_fill(
+    cs: Builder,
+    slot: SlotVars,
+    on: LC,
+    selected: Sequence[LC],
+    taker: TakerVars,
+    liquidity: Liquidity,
+    maker_index: LC,
+    size: LC,
+) -> FillStep:
+    """The fill of the taker (A's order: ``taker.remaining`` 0 when off) against the book
+    unit's order, in the market ``selected`` (one-hot), of the record's ``size``. ``taker``'s
+    ``reducible`` is computed here."""
+    preset, book, b_risk = slot.preset, slot.get_book(), slot.b_risk
+    if b_risk is None:
+        raise ValueError("a fill needs B's positions and risk: a heavy slot")
+    bits = preset.base_amount_bits
+    with cs.scope("fill_step"):
+        selected = [cs.mul(on, s, f"selected{m}") for m, s in enumerate(selected)]
+        _check_maker(cs, slot, on, maker_index)
+        maker_order = book.order
+        _assert_best(cs, on, liquidity, maker_order.is_ask)
+        taker_position = _pick_position(cs, selected, slot.a_positions, "taker")
+        maker_position = _pick_position(cs, selected, slot.b_positions, "maker")
+        taker_sign = compute_sign(cs, taker_position.size, bits, "taker_position_sign")
+        maker_sign = compute_sign(cs, maker_position.size, bits, "maker_position_sign")
+        with cs.scope("taker"):
+            taker_reducible = compute_reducible(cs, taker_sign, taker.is_ask)
+        with cs.scope("maker"):
+            maker_reducible = compute_reducible(cs, maker_sign, maker_order.is_ask)
+        maker = MakerVars(
+            maker_order.is_ask,
+            book.path.price,
+            maker_order.remaining,
+            maker_order.reduce_only,
+            maker_reducible,
+        )
+        params = [m.params for m in slot.markets]
+        rates = (
+            pick(cs, selected, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate"),
+            pick(cs, selected, [p[PARAM_MAKER_FEE] for p in params], "maker_fee_rate"),
+        )
+        taker = TakerVars(
+            taker.is_ask, taker.limit_price, taker.remaining, taker.reduce_only, taker_reducible
+        )
+        fill = compute_fill(cs, preset, taker, maker, rates, None, size, on)
+        data = [m.data for m in slot.markets]
+        index = pick(cs, selected, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
+        owed = (
+            pick(cs, selected, list(slot.a_risk.owed), "taker_owed"),
+            pick(cs, selected, list(b_risk.owed), "maker_owed"),
+        )
+        with cs.scope("taker"):
+            taker_side = apply_fill(
+                cs,
+                preset,
+                taker_position,
+                index,
+                owed[0],
+                fill.taker_lots,
+                fill.taker_paid,
+                fill.taker_fee,
+            )
+        with cs.scope("maker"):
+            maker_side = apply_fill(
+                cs,
+                preset,
+                maker_position,
+                index,
+                owed[1],
+                fill.maker_lots,
+                fill.maker_paid,
+                fill.maker_fee,
+            )
+        growth = taker_side.long_change + maker_side.long_change
+        with cs.scope("open_interest"):
+            grew = compute_sign(cs, growth, bits + 1, "growth_sign").positive
+            interest = pick(cs, selected, [d[DATA_OPEN_INTEREST] for d in data], "before")
+            cap = pick(cs, selected, [p[PARAM_MAX_OPEN_INTEREST] for p in params], "cap")
+            room = cs.mul(cs.mul(on, grew, "grew"), cap - interest - growth, "room")
+            with cs.scope("open_interest_cap"):
+                assert_range(cs, room, OPEN_INTEREST_BITS)
+            interest_changes = tuple(
+                cs.mul(s, growth, f"change{m}") for m, s in enumerate(selected)
+            )
+        with cs.scope("maker_order"):
+            emptied = cs.mul(on, is_zero(cs, fill.maker_remaining), "emptied")
+        taker_changes = _position_changes(
+            cs, selected, taker_position, taker_side.position, "taker"
+        )
+        maker_changes = _position_changes(
+            cs, selected, maker_position, maker_side.position, "maker"
+        )
+    effect = Effect(
+        a_collateral=taker_side.collateral_change,
+        a_risk_checked=on,
+        a_positions=taker_changes,
+        b_collateral=maker_side.collateral_change,
+        b_positions=maker_changes,
+        b_open_orders=-emptied,
+        b_risk_checked=on,
+        order=OrderVars(ZERO, -size, ZERO, ZERO, ZERO),
+        fees=fill.taker_fee + fill.maker_fee,
+        funding=owed[0] + owed[1],
+        open_interest=interest_changes,
+    )
+    return FillStep(effect, fill.taker_remaining)
