@@ -1,7 +1,5 @@
-"""Cases of ``test_necessity`` for a create order's filling branch and the fill unit of its
-first step (``circuits/ops/create_order.py``, ``circuits/ops/fill_unit.py``): for each
-constraint, a witness that it alone refuses (``tests/circuits/violations.py``), or, in
-``FILL_GUARDED``, a witness and the other constraints that refuse it too."""
+"""Cases of ``test_necessity`` for create order's filling branch and the fill unit's checks
+(``circuits/ops/fill_unit.py``): maker, priority, open interest, the maker's order."""
 
 from __future__ import annotations
 
@@ -12,3 +10,5 @@ from tests.circuits.violations import Violation
 FILL_CASES: dict[str, Callable[[], Violation]] = {}
 
 FILL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
+
+FILL_FAMILIES: set[str] = set()

@@ -1,8 +1,5 @@
 """Cases of ``test_necessity`` for B's positions and risk in a heavy slot and the running
-copies of the fee account's and the funding pool's collateral (``circuits/ops/slot.py``,
-``_track_reserved``): for each constraint, a witness that it alone refuses
-(``tests/circuits/violations.py``), or, in ``RESERVED_GUARDED``, a witness and the other
-constraints that refuse it too."""
+copies of the fee account's and the funding pool's collateral (``_track_reserved``)."""
 
 from __future__ import annotations
 
@@ -13,3 +10,5 @@ from tests.circuits.violations import Violation
 RESERVED_CASES: dict[str, Callable[[], Violation]] = {}
 
 RESERVED_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
+
+RESERVED_FAMILIES: set[str] = set()

@@ -49,8 +49,13 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
-from tests.circuits.cases_fill import FILL_CASES, FILL_GUARDED
-from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_GUARDED
+from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
+from tests.circuits.cases_fill_amounts import (
+    FILL_AMOUNTS_CASES,
+    FILL_AMOUNTS_FAMILIES,
+    FILL_AMOUNTS_GUARDED,
+)
+from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_FAMILIES, RESERVED_GUARDED
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
@@ -901,8 +906,8 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     },
 }
 
-CASES |= FILL_CASES | RESERVED_CASES
-GUARDED |= FILL_GUARDED | RESERVED_GUARDED
+CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES
+GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -919,6 +924,9 @@ FAMILIES = {
     *("create_order/market/position_imf#", "create_order/market/position_size#"),
     *("set_leverage/market/exists#", "set_leverage/market/selected#", "set_leverage/market/imf#"),
     *("set_leverage/market#/created", "set_leverage/market#/snapshot", "set_leverage/market#/imf"),
+    *FILL_FAMILIES,
+    *FILL_AMOUNTS_FAMILIES,
+    *RESERVED_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
