@@ -64,12 +64,12 @@ class FillStep:
 def _pick_position(
     cs: Builder, selected: Sequence[LC], positions: Sequence[PositionLeafVars], name: str
 ) -> PositionLeafVars:
-    return PositionLeafVars(
-        *(
-            pick(cs, selected, [getattr(p, f) for p in positions], f"{name}_{f}")
-            for f in POSITION_FIELDS
-        )
+    """The position in the selected market (its imf, which a fill keeps, is not read)."""
+    size, entry, funding = (
+        pick(cs, selected, [getattr(p, f) for p in positions], f"{name}_{f}")
+        for f in POSITION_FIELDS[:3]
     )
+    return PositionLeafVars(size, entry, funding, ZERO)
 
 
 def _position_changes(
