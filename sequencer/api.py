@@ -436,7 +436,7 @@ class ServedOperator(Operator):
             if sealed is not None:  # a dropped transaction frees its nonce for the next one
                 self.server.service.refresh_nonces()
         if sealed is not None:
-            self.server.publish_block(sealed.number)
+            self.server.publish_block(sealed.number, sealed.events)
         return sealed
 
 

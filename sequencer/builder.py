@@ -36,6 +36,7 @@ from protocol.block import (
 )
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidTransaction, TooManySteps
+from protocol.events import Event
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
 from protocol.state import State
@@ -58,6 +59,7 @@ class SealedBlock:
     record: BlockRecord  # what the store keeps to replay it
     dropped: dict[int, str]  # L2 sequence number -> the rules' error
     state_root: int
+    events: tuple[Event, ...] = ()  # what its operations did, in order (trades for the API)
 
     @property
     def number(self) -> int:
@@ -84,6 +86,7 @@ class _Draft:
         self.slots, self.heavy = slots, heavy
         self.ops: list[Operation] = []
         self.records: list[bytes] = []
+        self.events: list[Event] = []
 
     @property
     def full(self) -> bool:
@@ -92,9 +95,11 @@ class _Draft:
     def apply(self, state: State, op: Operation) -> None:
         """Applies ``op`` and computes its record, both or neither (the state as it was)."""
         with state.transaction():
-            record = compute_record(op, process_operation(state, op))
+            events = process_operation(state, op)
+            record = compute_record(op, events)
         self.ops.append(op)
         self.records.append(record)
+        self.events.extend(events)
 
     def apply_with_claims(self, state: State, op: Operation, capacity: int) -> None:
         """Applies ``op`` and the claims its taker needs, with their records, all or none.
@@ -119,6 +124,7 @@ class _Draft:
             records = [compute_record(o, events) for o, events in done]
         self.ops.extend(o for o, _ in done)
         self.records.extend(records)
+        self.events.extend(e for _, events in done for e in events)
 
 
 def build_block(
@@ -157,7 +163,8 @@ def build_block(
     root = update_state_root(state)
     prices = tuple(index_prices)
     record = BlockRecord(number, timestamp, first, taken, tuple(included), root, prices)
-    return SealedBlock(Block(number, timestamp, tuple(draft.ops)), records, record, dropped, root)
+    block = Block(number, timestamp, tuple(draft.ops))
+    return SealedBlock(block, records, record, dropped, root, tuple(draft.events))
 
 
 def _add_pre_execution(state: State, draft: _Draft, index_prices: Sequence[int]) -> None:

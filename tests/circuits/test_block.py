@@ -30,7 +30,7 @@ from circuits.block import (
 from circuits.ops.book_unit import BookWitness
 from circuits.r1cs import UnsatisfiedConstraintError
 from protocol import blob, jubjub, pubdata
-from protocol.accounts import FEE_ACCOUNT
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.block import (
     Block,
     Operation,
@@ -643,6 +643,35 @@ def test_orders_that_fill_one_maker_are_proven() -> None:
     assert state.accounts[FEE_ACCOUNT].collateral > 0
 
 
+def _first_broken(witness: BlockWitness) -> str:
+    cs, values = build_block_circuit(PRESET, CHAIN_ID, witness)
+    assert values is not None
+    with pytest.raises(UnsatisfiedConstraintError) as err:
+        cs.check(values)
+    return err.value.name
+
+
+def test_the_block_end_credits_the_fee_account_and_the_pool_as_the_slots_left_them() -> None:
+    """A block with a fill: the fee account's collateral is the running copy's (its free start
+    value pinned at the end), it exists, and it is credited exactly the block's fees; the
+    funding pool likewise."""
+    state = resting_state()
+    witness = build_block_witness(
+        state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10, size=40)])
+    )
+    fee, pool = witness.reserved
+    assert pool.index == FUNDING_POOL and state.accounts[FEE_ACCOUNT].collateral > fee.collateral
+    start = witness.reserved_collateral
+    moved = replace(witness, reserved_collateral=(start[0] + 1, start[1]))
+    assert _first_broken(moved) == "block_end/fee_account/tracked"
+    moved = replace(witness, reserved_collateral=(start[0], start[1] - 1))
+    assert _first_broken(moved) == "block_end/funding_pool/tracked"
+    absent = replace(witness, reserved=(replace(fee, exists=False), pool))
+    assert _first_broken(absent) == "block_end/fee_account/exists"
+    other = replace(witness, reserved=(fee, replace(pool, index=3)))
+    assert _first_broken(other) == "block_end/funding_pool/index"
+
+
 def test_a_taker_left_matching_is_not_proven_yet() -> None:
     """An order bigger than the best maker leaves its taker matching: its claims are not
     proven yet, and the witness builder leaves the state as it was."""
@@ -812,8 +841,8 @@ def test_the_markets_are_opened_against_the_old_market_root(
 
 @pytest.mark.prove
 def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
-    """At the minimal preset itself: an honest block (a leverage change among its operations)
-    proves and verifies; a forced proof of an overdraft does not."""
+    """At the minimal preset itself: an honest block (a leverage change and a fill among its
+    operations) proves and verifies; a forced proof of an overdraft does not."""
     from prover.groth16 import Prover, verify
     from prover.setup import load_or_setup
     from scripts.deployment import KEYS_DIR
@@ -828,10 +857,15 @@ def test_a_proof_forced_from_a_bad_witness_does_not_verify() -> None:
     forced = prover.assemble(cs, bad_values)
     assert not verify(prover.pk.vk, cs.public_inputs(bad_values), forced)
 
+    process_block_header(state, state.block_number + 1, state.timestamp + 10)
+    ask = CreateOrder(4, 0, FAR, BTC, True, 50, PRICES[BTC] + 10)
+    process_operation_with_claims(state, signed(ask, 4))
+    process_block_end(state)
     ops: list[Operation] = [
-        signed(SetLeverage(5, 0, FAR, BTC, 200_000), 5),  # a heavy slot's
-        signed(Transfer(3, 0, FAR, 4, 5), 3),
-        Deposit(6, owner_of(6), 9),  # a light slot's
+        signed(SetLeverage(5, 0, FAR, BTC, 200_000), 5),  # heavy slots'
+        signed(CreateOrder(3, 0, FAR, BTC, False, 20, PRICES[BTC] + 10), 3),  # fills 20
+        signed(Transfer(3, 1, FAR, 4, 5), 3),  # light slots'
+        Deposit(6, owner_of(6), 9),
     ]
     block = next_block(state, ops)
     expected = native_public_inputs(copy.deepcopy(state), block)

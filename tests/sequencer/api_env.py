@@ -59,7 +59,7 @@ class ApiEnv:
             sealed = build_block(self.state, number, self.state.timestamp + 1, [], txs)
             self.store.add_block(sealed.record, sealed.dropped)
             self.sealed.append(sealed)
-        self.server.publish_block(number)
+        self.server.publish_block(number, sealed.events)  # as ServedOperator.seal_block
         return number
 
     def trade(self, *ops: Operation) -> tuple[Event, ...]:

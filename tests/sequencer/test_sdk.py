@@ -44,6 +44,8 @@ def test_a_wallet_transfers_withdraws_and_reads(env: ApiEnv) -> None:
         Wallet(client, 4, key_of(4), CHAIN_ID).place_order(0, False, 1, 10_200)  # takes it
         env.seal()
         assert client.book(0)["asks"] == [] and client.account(4)["positions"]
+        (trade,) = client.trades(0)  # the operator's sealed block feeds the API its trades
+        assert (trade["maker"], trade["taker"], trade["size"]) == (3, 4, 1)
         with pytest.raises(ApiRequestError) as unknown:
             client.account(99)
         assert unknown.value.status == 404
