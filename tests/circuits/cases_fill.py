@@ -12,24 +12,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from protocol.field import R
 from protocol.ops import create_order
 from protocol.ops.create_order import CreateOrder, TimeInForce
 from protocol.orders import rest_order
 from protocol.state import State
-from protocol.field import R
 from sequencer.witness import capture_account, capture_book, capture_positions
 from tests.circuits.forced import get_circuit
+from tests.circuits.test_block import START
+from tests.circuits.tracing import WireFn
 from tests.circuits.violations import (
     ASK_PRICE,
+    FILL_LOTS,
+    MARK,
     POSITION_FIELDS,
     PRESET,
-    FILL_LOTS,
     Violation,
     account_inputs,
     add,
     ask_key,
-    fill,
     edit,
+    fill,
     order,
     resting,
     started,
@@ -88,7 +91,7 @@ def _filling(
     maker: int = 4,
     filled: int = FILL_LOTS,
     b: int | None = None,
-    **kwargs: object,
+    wires: dict[str, WireFn] | None = None,
 ) -> Violation:
     """``op`` filling ``filled`` lots of the ask at ``key`` (by default ``ask_key()``), its
     record naming ``maker``; B is account ``b`` (by default the maker), also where the rules
@@ -99,7 +102,7 @@ def _filling(
         record=_record(op, maker, filled),
         prepare=prepare,
         book=lambda state: capture_book(state, 0, at),
-        **kwargs,
+        wires=wires or {},
     )
     b = maker if b is None else b
     scratch = started()
@@ -119,9 +122,9 @@ def _fee_account_orders() -> Violation:
 # -- the maker ----------------------------------------------------------------------------------
 
 
-def _expired(**kwargs: object) -> Violation:
+def _expired(wires: dict[str, WireFn] | None = None) -> Violation:
     """``fill()``'s bid meets account 4's ask whose expiry has passed."""
-    return _filling(fill()[0], _rests(4, expired=True), **kwargs)
+    return _filling(fill()[0], _rests(4, expired=True), wires=wires)
 
 
 # -- price-time priority: account 5's ask comes first, account 4's is filled ---------------------
@@ -129,21 +132,44 @@ def _expired(**kwargs: object) -> Violation:
 BETTER_KEY = (ASK_PRICE + 1) << PRESET.order_nonce_bits | 1  # account 4's ask, behind a cheaper
 
 
-def _better_skipped(**kwargs: object) -> Violation:
+def _better_skipped(wires: dict[str, WireFn] | None = None) -> Violation:
     """A bid at ``ASK_PRICE + 1`` fills account 4's ask there, skipping 5's at ``ASK_PRICE``."""
     prepare = _both(_rests(5), _rests(4, ASK_PRICE + 1))
-    return _filling(order(price=ASK_PRICE + 1, size=FILL_LOTS), prepare, BETTER_KEY, **kwargs)
+    return _filling(order(price=ASK_PRICE + 1, size=FILL_LOTS), prepare, BETTER_KEY, wires=wires)
 
 
-def _earlier_skipped(**kwargs: object) -> Violation:
+def _earlier_skipped(wires: dict[str, WireFn] | None = None) -> Violation:
     """A bid fills account 4's ask at ``ASK_PRICE``, skipping 5's there before it."""
-    return _filling(fill()[0], _both(_rests(5), _rests(4)), ask_key(1), **kwargs)
+    return _filling(fill()[0], _both(_rests(5), _rests(4)), ask_key(1), wires=wires)
 
 
-def _over_cap(**kwargs: object) -> Violation:
+def _over_cap(wires: dict[str, WireFn] | None = None) -> Violation:
     """``fill()`` opening 40 lots each side in a market capped at 30."""
     op, prepare = fill()
-    return _filling(op, _both(_capped, prepare), **kwargs)
+    return _filling(op, _both(_capped, prepare), wires=wires)
+
+
+def _empty_maker() -> Violation:
+    """An ask of account 3 at the mark "fills" 40 lots at the empty key there, whose leaf is
+    no one's: B is account 0 (the record's maker), given collateral for the long."""
+
+    def prepare(state: State) -> None:
+        state.set_collateral(state.get_account(0), START)
+
+    op = order(is_ask=True, price=MARK, size=FILL_LOTS)
+    return _filling(op, prepare, MARK << PRESET.order_nonce_bits, maker=0)
+
+
+def _fills_off() -> Violation:
+    """A resting bid whose record says it filled 40 (and names no maker), ``fills`` 0: the
+    fill's amounts still move A's collateral and the new order's lots."""
+    op = order()
+    return violation(
+        op,
+        record=_record(op, 0, FILL_LOTS),
+        wires={ON + "fills": to(0)},
+        hints={STEP + "fill/size_inverse": lambda *_: [0]},
+    )
 
 
 ON = "slot0/create_order/"
@@ -171,6 +197,7 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
         fill()[1],
         wires={ON + "is_post_only": to(0)},
     ),
+    "create_order/fills": _fills_off,
     "create_order/taker_filled": lambda: _filling(*fill(size=150), filled=100),
     "create_order/filled": lambda: _filling(*fill(), filled=30, wires={ON + "filled": to(40)}),
     "create_order/taker_size": lambda: _filling(
@@ -207,7 +234,14 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
     ),
 }
 
-FILL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
+# - the maker's lots: the fill's size is the least of both sides' remaining lots and positive
+#   (``fill/size_is_min``, ``fill/size_positive``), so a maker with none never passes those.
+FILL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
+    "create_order/fill_step/maker_exists": (
+        _empty_maker,
+        {"create_order/fill_step/fill/size_is_min"},
+    ),
+}
 
 FILL_FAMILIES = {
     f"create_order/fill_step/open_interest/{name}#" for name in ("before", "cap", "change")
