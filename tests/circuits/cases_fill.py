@@ -41,6 +41,9 @@ from tests.circuits.violations import (
 )
 from tests.protocol.helpers import key_of
 
+ON = "slot0/create_order/"
+STEP = ON + "fill_step/"
+
 
 def _record(op: CreateOrder, maker: int = 4, filled: int = FILL_LOTS) -> bytes:
     """The record of ``op`` naming ``maker`` and ``filled`` (what the operator posts)."""
@@ -112,11 +115,26 @@ def _filling(
     return v
 
 
+# -- the taker ----------------------------------------------------------------------------------
+
+
 def _fee_account_orders() -> Violation:
     """The fee account (given a key) sends an IOC bid that meets nothing."""
     op = order(account=1, time_in_force=TimeInForce.IOC)
     point = key_of(1).public_key
     return violation(op, edit_a=edit(pubkey=(point.x, point.y)))
+
+
+def _fills_off() -> Violation:
+    """A resting bid whose record says it filled 40 (and names no maker), ``fills`` 0: the
+    fill's amounts still apply off (A pays 40 lots' quote, the order rests 40 lots short)."""
+    op = order()
+    return violation(
+        op,
+        record=_record(op, 0, FILL_LOTS),
+        wires={ON + "fills": to(0)},
+        hints={STEP + "fill/size_inverse": lambda *_: [0]},
+    )
 
 
 # -- the maker ----------------------------------------------------------------------------------
@@ -125,6 +143,17 @@ def _fee_account_orders() -> Violation:
 def _expired(wires: dict[str, WireFn] | None = None) -> Violation:
     """``fill()``'s bid meets account 4's ask whose expiry has passed."""
     return _filling(fill()[0], _rests(4, expired=True), wires=wires)
+
+
+def _empty_maker() -> Violation:
+    """An ask of account 3 at the mark "fills" 40 lots at the empty key there, whose leaf is
+    no one's: B is account 0 (the record's maker), given collateral for the long."""
+
+    def prepare(state: State) -> None:
+        state.set_collateral(state.get_account(0), START)
+
+    op = order(is_ask=True, price=MARK, size=FILL_LOTS)
+    return _filling(op, prepare, MARK << PRESET.order_nonce_bits, maker=0)
 
 
 # -- price-time priority: account 5's ask comes first, account 4's is filled ---------------------
@@ -143,40 +172,17 @@ def _earlier_skipped(wires: dict[str, WireFn] | None = None) -> Violation:
     return _filling(fill()[0], _both(_rests(5), _rests(4)), ask_key(1), wires=wires)
 
 
+# -- open interest ------------------------------------------------------------------------------
+
+
 def _over_cap(wires: dict[str, WireFn] | None = None) -> Violation:
     """``fill()`` opening 40 lots each side in a market capped at 30."""
     op, prepare = fill()
     return _filling(op, _both(_capped, prepare), wires=wires)
 
 
-def _empty_maker() -> Violation:
-    """An ask of account 3 at the mark "fills" 40 lots at the empty key there, whose leaf is
-    no one's: B is account 0 (the record's maker), given collateral for the long."""
-
-    def prepare(state: State) -> None:
-        state.set_collateral(state.get_account(0), START)
-
-    op = order(is_ask=True, price=MARK, size=FILL_LOTS)
-    return _filling(op, prepare, MARK << PRESET.order_nonce_bits, maker=0)
-
-
-def _fills_off() -> Violation:
-    """A resting bid whose record says it filled 40 (and names no maker), ``fills`` 0: the
-    fill's amounts still move A's collateral and the new order's lots."""
-    op = order()
-    return violation(
-        op,
-        record=_record(op, 0, FILL_LOTS),
-        wires={ON + "fills": to(0)},
-        hints={STEP + "fill/size_inverse": lambda *_: [0]},
-    )
-
-
-ON = "slot0/create_order/"
-STEP = ON + "fill_step/"
-
 FILL_CASES: dict[str, Callable[[], Violation]] = {
-    "create_order/not_fee_account": _fee_account_orders,
+    # the maker: the record's, B's, live, not the taker's own
     "create_order/fill_step/maker_is_record": lambda: _filling(*fill(), maker=5, b=4),
     "create_order/fill_step/maker_is_b": lambda: _filling(*fill(), maker=5),
     "create_order/fill_step/not_self_trade": lambda: _filling(
@@ -188,7 +194,8 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
     "create_order/fill_step/maker_not_expired/no_expiry": lambda: _expired(
         wires={STEP + "maker_not_expired/no_expiry": to(started().timestamp)}
     ),
-    # the taker
+    # the taker: not the fee account, not post-only, filled entirely by its signed size
+    "create_order/not_fee_account": _fee_account_orders,
     "create_order/post_only_never_takes": lambda: _filling(
         fill(time_in_force=TimeInForce.POST_ONLY)[0], fill()[1]
     ),
@@ -203,7 +210,7 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
     "create_order/taker_size": lambda: _filling(
         *fill(), filled=100, wires={ON + "taker_size": to(100)}
     ),
-    # priority
+    # priority: the cheaper ask, the earlier ask at the price skipped
     "create_order/fill_step/priority/no_better_price": _better_skipped,
     "create_order/fill_step/priority/better_side": lambda: _better_skipped(
         wires={STEP + "priority/better_side": to(0)}
@@ -212,7 +219,7 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
     "create_order/fill_step/priority/earlier_side": lambda: _earlier_skipped(
         wires={STEP + "priority/earlier_side": to(0)}
     ),
-    # open interest
+    # open interest: 40 lots opened past a cap of 30 (or the market's change misstated)
     "create_order/fill_step/open_interest/room": lambda: _over_cap(
         wires={STEP + "open_interest/room": to(0)}
     ),
@@ -228,7 +235,7 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
     "create_order/fill_step/open_interest/change#": lambda: _filling(
         *fill(), wires={STEP + "open_interest/change0": add(-1)}
     ),
-    # the maker's order
+    # the maker's order: filled out while B's open orders keep it
     "create_order/fill_step/maker_order/emptied": lambda: _filling(
         *fill(size=100), filled=100, wires={STEP + "maker_order/emptied": to(0)}
     ),
