@@ -251,8 +251,7 @@ def _settle_reserved(
     tree = copy.deepcopy(v.scratch.trees.accounts)
     if v.settle or a == b:
         tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
-    if b != a:
-        tree.set(b, trace.value(values, "slot0/b/new/leaf/exists_times_hash"))
+    tree.set(b, trace.value(values, "slot0/b/new/leaf/exists_times_hash"))  # B's is the last
     follow: dict[str, int] = {}
     for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
         prefix = f"block_end/{name}"
