@@ -87,7 +87,9 @@ def risk_all(cs: Builder, p: Preset, w: Wires) -> object:
 
 
 def risk_rule(cs: Builder, p: Preset, w: Wires) -> object:
-    return risk.is_valid_risk_change(cs, p, risk.RiskVars(*w[:3]), risk.RiskVars(*w[3:6]))
+    return risk.is_valid_risk_change(
+        cs, p, risk.RiskVars(w[0], w[1], w[2]), risk.RiskVars(w[3], w[4], w[5])
+    )
 
 
 def fill(cs: Builder, p: Preset, w: Wires) -> object:

@@ -105,9 +105,8 @@ def _constant_risk(scratch: State, w: AccountWitness, positions: Positions) -> R
         compute_unsettled_funding(Position(*p), markets[m]) if m < len(markets) else 0
         for m, p in enumerate(positions)
     ]
-    return RiskVars(
-        *(constant(v % R) for v in (*risk[:3], *owed)[:3]), tuple(constant(v % R) for v in owed)
-    )
+    tav, imr, mmr = (constant(v % R) for v in risk[:3])
+    return RiskVars(tav, imr, mmr, tuple(constant(v % R) for v in owed))
 
 
 def compute_effect(

@@ -230,6 +230,12 @@ def _positions_root_of(positions: dict[int, Position]) -> int:
     return tree.root()
 
 
+def _no_fill(op: CreateOrder) -> bytes:
+    """The record of ``op`` claiming it filled nothing (a crossing order hidden as one that
+    rests or is cancelled)."""
+    return compute_record(op, ())
+
+
 def _crossing_hidden(side: str) -> Callable[[], Violation]:
     """A taker crossing a resting order of account 4, its path's liquidity at the one level
     where the two keys diverge overwritten to hide that order: a bid at ``ASK_PRICE + 1`` over
@@ -246,7 +252,7 @@ def _crossing_hidden(side: str) -> Callable[[], Violation]:
             maker_key = (MARK - 10) << nonce_bits | (1 << nonce_bits) - 1
         level = (maker_key ^ price << nonce_bits).bit_length() - 1
         op = order(side == "bids", price=price, time_in_force=TimeInForce.IOC)
-        v = violation(op, prepare=prepare, book=key_book(price))
+        v = violation(op, _no_fill(op), prepare=prepare, book=key_book(price))
         book = v.witness.slots[0].book
         assert book is not None
         lane = book.order_siblings[level][2]  # the sibling's bid lane (0 for the asks case)
@@ -643,12 +649,14 @@ CASES: dict[str, Callable[[], Violation]] = {
         order(time_in_force=TimeInForce.IOC), book=key_book(MARK + 1)
     ),
     "create_order/no_crossing": lambda: violation(
-        order(price=ASK_PRICE, time_in_force=TimeInForce.IOC),
+        (crossing := order(price=ASK_PRICE, time_in_force=TimeInForce.IOC)),
+        _no_fill(crossing),
         prepare=resting(account=4),
         book=key_book(ASK_PRICE),
     ),
     "create_order/crossing_side": lambda: violation(
-        order(True, price=MARK - 10, time_in_force=TimeInForce.IOC),
+        (crossing := order(True, price=MARK - 10, time_in_force=TimeInForce.IOC)),
+        _no_fill(crossing),
         prepare=resting(account=4, is_ask=False, price=MARK - 10),
         book=key_book(MARK - 10),
         wires={"slot0/create_order/crossing_side": to(0)},

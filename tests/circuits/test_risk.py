@@ -177,7 +177,7 @@ def test_a_quotient_that_wraps_around_the_field_is_refused() -> None:
 
 def rule_gadget(preset: Preset, asserted: bool) -> Gadget:
     def gadget(cs: Builder, ins: Wires) -> Wires:
-        before, after = RiskVars(*ins[:3]), RiskVars(*ins[3:])
+        before, after = RiskVars(ins[0], ins[1], ins[2]), RiskVars(ins[3], ins[4], ins[5])
         if asserted:
             assert_valid_risk_change(cs, preset, before, after)
             return []
