@@ -1,25 +1,31 @@
 """Create order (type 16, L2 signed): the twin of ``protocol/ops/create_order.py`` for an order
-that fills nothing: it rests (GTC, GTT, post-only) or is cancelled (IOC, market) with no
-opposite order crossing its limit. Orders that fill, and stop-loss / take-profit orders, are not
-proven yet (``not_trigger``; ``no_crossing`` refuses a crossing one).
+whose first matching step ends it: it fills its best maker and nothing is left, or it fills
+nothing and rests (GTC, GTT, post-only) or is cancelled (IOC, market) with no opposite order
+crossing its limit. A taker left with size after its first step (it needs claims) and
+stop-loss / take-profit orders are not proven yet (``taker_filled``, ``not_trigger``).
 
 Record: account (1..6), market (7..8), flags (9: ``is_ask | reduce_only << 1 | kind << 2 |
 time_in_force << 4``), price (10..13), size (14..19), trigger price (20..23), order expiry
-(24..28), maker and filled (the fill fields: 0 here, ``no_fill``). Signed by A over its nine
+(24..28), maker (29..34) and filled (35..40): the first step's fill. Signed by A over its nine
 payload fields. Proven, as ``check_order`` and ``run_step`` do it:
 
-- A exists and is neither the insurance fund nor the funding pool; its nonce grows by one;
+- A exists and is neither the insurance fund, the fee account nor the funding pool
+  (``not_fee_account``); its nonce grows by one;
 - the market is in the tree and exists; ``min_base_amount <= size < 2^base_amount_bits``;
   ``0 < price < 2^price_bits``; no trigger price; a market order is IOC (``market_is_ioc``); the
   order expiry is set exactly for GTT, and then in the future;
 - a limit price within the band ``[max(1, ceil(index (1 - band))), floor(index (1 + band))]``
   (``price_in_band``); a market order's worst price clamped into it (the limit ``L``);
 - reduce-only needs an opposite position (``reduce_only_has_position``);
-- **no crossing**: the book unit's path is at a key of price ``L`` (``key_at_limit``), and the
-  opposite side's lanes at better prices, at ``L`` on both sides of the key and in the leaf are
-  zero (``no_crossing``: ``OrderBook.best_within`` finds nothing);
-- **resting** (every time in force but IOC): the key's nonce is the side's next one (its counter,
-  or the first nonce of an empty side: ``nonce_is_next``), the leaf there is free
+- **fills** exactly when the record's ``filled`` is not 0 (``fills``): never post-only
+  (``post_only_never_takes``); the fill unit (``circuits/ops/fill_unit.py``) against the order
+  at the book unit's key, B its maker; nothing is left (``taker_filled``);
+- **no fill** otherwise: no maker named (``no_maker_without_fill``); the book unit's path is
+  at a key of price ``L`` (``key_at_limit``), and the opposite side's lanes at better prices,
+  at ``L`` on both sides of the key and in the leaf are zero (``no_crossing``:
+  ``OrderBook.best_within`` finds nothing);
+- **resting** (no fill, every time in force but IOC): the key's nonce is the side's next one
+  (its counter, or the first nonce of an empty side: ``nonce_is_next``), the leaf there is free
   (``key_is_free``), A has fewer than ``max_open_orders_per_account`` orders
   (``open_orders_below_max``) and, unless reduce-only, ``TAV - IMR`` covers the order's own
   initial margin ``ceil(L * size * max(imf, position imf) / 1e6)`` (``order_margin_covered``);
@@ -59,6 +65,7 @@ from circuits.r1cs import ZERO, Builder, LinearCombination, constant
 from protocol.accounts import FEE_ACCOUNT
 from protocol.book import Order
 from protocol.errors import InvalidTransaction
+from protocol.markets import Market
 from protocol.ops import create_order
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce, compute_market_limit
 from protocol.state import State
@@ -319,6 +326,13 @@ def _signed_payload(cs: Builder, slot: SlotVars, on: LC) -> SignedPayload:
     return SignedPayload(on, signed)
 
 
+def _get_limit(market: Market, op: CreateOrder) -> int:
+    """The taker's limit: the price, or a market order's worst price clamped into the band."""
+    if op.kind == OrderKind.MARKET:
+        return compute_market_limit(market, op.is_ask, op.price)
+    return op.price
+
+
 def _get_maker(state: State, op: CreateOrder) -> Order | None:
     """The maker the order's first step meets (``run_step``), if it crosses one; None for an
     order that rests at once (post-only) or the rules refuse before matching."""
@@ -327,10 +341,7 @@ def _get_maker(state: State, op: CreateOrder) -> Order | None:
     if not 0 <= op.market < len(state.markets):
         return None
     market = state.markets[op.market]
-    limit = op.price
-    if op.kind == OrderKind.MARKET:
-        limit = compute_market_limit(market, op.is_ask, op.price)
-    return market.book.best_within(not op.is_ask, limit)
+    return market.book.best_within(not op.is_ask, _get_limit(market, op))
 
 
 def get_book_key(state: State, op: CreateOrder) -> tuple[int, int] | None:
@@ -344,10 +355,7 @@ def get_book_key(state: State, op: CreateOrder) -> tuple[int, int] | None:
     if maker is not None:
         return op.market, maker.key
     market = state.markets[op.market]
-    book = market.book
-    limit = op.price
-    if op.kind == OrderKind.MARKET:
-        limit = compute_market_limit(market, op.is_ask, op.price)
+    book, limit = market.book, _get_limit(market, op)
     if op.time_in_force == TimeInForce.IOC or not 0 < limit < 1 << state.preset.price_bits:
         return op.market, max(0, limit) << state.preset.order_nonce_bits
     try:
