@@ -54,6 +54,7 @@ from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL, Preset
 from protocol.signing import sign_tx
 from protocol.state import State, make_genesis
+from protocol.types import FUNDING_INDEX_SCALE
 from sequencer.witness import (
     UnprovableOperationError,
     build_block_inputs,
@@ -677,6 +678,23 @@ def test_orders_that_fill_one_maker_are_proven() -> None:
     check_block(state, next_block(state, [worst]))
     assert ask_maker not in book.orders and state.accounts[5].positions.get(BTC) is None
     assert state.accounts[FEE_ACCOUNT].collateral > 0
+
+
+def test_a_fill_settles_both_sides_funding_and_the_block_end_credits_the_pool() -> None:
+    """After the funding index moved: a bid that takes 3's ask settles 3's short (the pool
+    pays it), an ask that takes 4's bid settles 4's long (it pays the pool); the circuit
+    reaches the rules' roots, the pool credited once per block."""
+    state = resting_state()
+    market = state.markets[BTC]
+    moved = 2 * FUNDING_INDEX_SCALE  # 2 micro-USDC a lot
+    state.set_market_data(market, "funding_index", market.data.funding_index + moved)
+    pool = state.accounts[FUNDING_POOL]
+    before = pool.collateral
+    check_block(state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10, size=40)]))
+    assert pool.collateral == before - 2 * 500  # 3 was short 500
+    ioc = TimeInForce.IOC
+    check_block(state, next_block(state, [order(5, 1, True, PRICES[BTC] - 10, time_in_force=ioc)]))
+    assert pool.collateral == before  # 4, long 500, paid as much; 5's long opened after
 
 
 def _first_broken(witness: BlockWitness) -> str:
