@@ -10,9 +10,14 @@ In order (so that a refused operation fails at its own constraint, named, before
 4. the signature unit: the message of ``protocol.signing`` (one sponge whose length tag the
    selectors choose) and EdDSA under A's key; an unsigned slot checks a constant dummy
    signature instead (the dummy key signs the message 0);
-5. A's and B's new fields (old + the operations' effects) and their collateral range;
+5. A's and B's new fields (old + the operations' effects: in a heavy slot B's positions too,
+   a fill's maker) and their collateral range, counting the block's fees or funding where the
+   account is the fee account or the funding pool, whose running copies they update; the
+   valid-risk-change rule of each side the effects ask it of; in a heavy slot, the two
+   reserved accounts' collateral plus the block's sums in range (``State.check_accrued``);
 6. the leaf hashes (B's identity half once) and the two Merkle updates: A's from the slot's
-   old root, B's from A's new root (B is A, unchanged, when the operation has no receiver).
+   old root, B's from A's new root (B is A, unchanged, when the operation has no receiver or
+   maker).
 """
 
 from __future__ import annotations
