@@ -13,7 +13,11 @@ signed expiry and the signature.
   the book root and the markets' fields are running values (:class:`BlockVars`) that go from
   slot to slot (``circuits/ops/slot.py``); the markets are opened once, in the header (their
   root is the old state root's market root), and the new market root is recomputed from them
-  at the block's end only when a slot wrote market data (none does yet).
+  at the block's end (a fill changes open interest).
+- The block's end (``State.credit_accrued``, PROTOCOL 7.2): the fee account's and the funding
+  pool's collateral go from slot to slot as running copies from free start values; after the
+  slots each leaf is opened, its collateral must be the copy (which pins the start value), and
+  it is credited with the block's fees or funding.
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
 - Data (``protocol.blob.compute_batch_data``, ``circuits/gadgets/blob.py``'s ``bind_data``):
   the records cut into 31-byte chunks are the blob's field elements (combinations of the

@@ -6,8 +6,10 @@ and records around each operation what its slot reads: accounts A and B as they 
 (leaf fields, and Merkle siblings from the trees that ``update_state_root`` brings up to date
 after every operation), its record, and for an L2 transaction its expiry and signature. A's
 siblings are taken before the operation; B's after it (they do not depend on B's own leaf, and
-include A's new one, which is what the circuit's second update starts from). The unused slots
-are filled with noops.
+include A's new one, which is what the circuit's second update starts from); B is a fill's
+maker where the operation fills one. The unused slots are filled with noops, before the
+block's end, whose fee account and funding pool leaves are taken after the slots (the pool's
+path after the fee account's credit).
 
 ``build_block_inputs`` adds the circuit: the (ConstraintSystem, witness) pair the prover takes.
 The system is the same for every block of a deployment, so it is built once per preset and
