@@ -249,6 +249,24 @@ def test_websocket_trades_accounts_batches_and_submissions(env: ApiEnv) -> None:
         assert recv(ws) == {"channel": "batches", "number": 4, "status": "sealed"}
 
 
+def test_a_websocket_submission_that_fails_unexpectedly_is_answered_and_the_socket_goes_on(
+    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("disk gone")
+
+    with connect(env.ws_url) as ws:
+        monkeypatch.setattr(env.service, "_check", broken)
+        ws.send(json.dumps({"op": "submit", "id": 7, "tx": to_wire(transfer(3, 0, 4, 5))}))
+        reply = recv(ws)  # an answer, not silence
+        assert (reply["type"], reply["id"], reply["status"]) == ("error", 7, 500)
+        assert "not logged" in reply["message"]
+        monkeypatch.undo()
+        ws.send(json.dumps({"op": "submit", "id": 8, "tx": to_wire(transfer(3, 0, 4, 5))}))
+        assert recv(ws)["type"] == "ack"
+    assert len(env.store.get_pending_txs()) == 1
+
+
 def test_one_accounts_flood_is_rate_limited_without_starving_another(
     env: ApiEnv, http: httpx.Client
 ) -> None:
