@@ -26,6 +26,7 @@ from tests.circuits.violations import (
     fill,
     order,
     resting,
+    short,
     started,
     to,
     transfer,
@@ -140,23 +141,10 @@ def _b_position_hidden() -> Violation:
 
     def prepare(state: State) -> None:
         rest(state)
-        _short(4, 100)(state)
+        short(4, 100)(state)
 
     zeros = {f"slot0/b_positions/market0/{n}": 0 for n in POSITION_FIELDS}
     return violation(op, prepare=prepare, inputs=zeros)
-
-
-def _short(account: int, lots: int) -> Callable[[State], None]:
-    """``account`` short ``lots`` of market 0 at its mark (written into the state directly)."""
-
-    def prepare(state: State) -> None:
-        holder = state.get_account(account)
-        mark = state.markets[0].data.mark_price
-        state.set_position_field(holder, 0, "size", -lots)
-        state.set_position_field(holder, 0, "entry_quote", -lots * mark)
-        state.set_collateral(holder, holder.collateral + lots * mark)  # the short's proceeds
-
-    return prepare
 
 
 MAKER_COLLATERAL = 10_000  # below the maker's initial margin once short 40 lots at the mark

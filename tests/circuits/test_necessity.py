@@ -96,6 +96,7 @@ from tests.circuits.violations import (
     rest_book,
     resting,
     shifted,
+    short,
     sign_as,
     signature_inputs,
     started,
@@ -117,19 +118,6 @@ def _owner(index: int) -> int:
 def _rich(account: int, collateral: int) -> Callable[[State], None]:
     def prepare(state: State) -> None:
         state.set_collateral(state.get_account(account), collateral)
-
-    return prepare
-
-
-def _short(account: int, lots: int) -> Callable[[State], None]:
-    """``account`` short ``lots`` of market 0 at its mark (written into the state directly)."""
-
-    def prepare(state: State) -> None:
-        holder = state.get_account(account)
-        mark = state.markets[0].data.mark_price
-        state.set_position_field(holder, 0, "size", -lots)
-        state.set_position_field(holder, 0, "entry_quote", -lots * mark)
-        state.set_collateral(holder, holder.collateral + lots * mark)  # the short's proceeds
 
     return prepare
 
@@ -547,7 +535,7 @@ CASES: dict[str, Callable[[], Violation]] = {
     "set_leverage/unused_bytes_zero": lambda: violation(
         leverage(), record=with_unused_byte(get_circuit(leverage()), real_record(leverage()))
     ),
-    "valid_risk_change": lambda: violation(leverage(imf=300_000), prepare=_short(3, 500)),
+    "valid_risk_change": lambda: violation(leverage(imf=300_000), prepare=short(3, 500)),
     "a_positions/root_matches": lambda: violation(
         leverage(), inputs={"slot0/a_positions/market0/imf": 5}
     ),

@@ -341,6 +341,19 @@ def cancel(
     return signed_op
 
 
+def short(account: int, lots: int) -> Callable[[State], None]:
+    """``account`` short ``lots`` of market 0 at its mark (written into the state directly)."""
+
+    def prepare(state: State) -> None:
+        holder = state.get_account(account)
+        mark = state.markets[0].data.mark_price
+        state.set_position_field(holder, 0, "size", -lots)
+        state.set_position_field(holder, 0, "entry_quote", -lots * mark)
+        state.set_collateral(holder, holder.collateral + lots * mark)  # the short's proceeds
+
+    return prepare
+
+
 def book_at(market: int, key: int, **order: int) -> Callable[[State], BookWitness]:
     """The book unit as it reads ``key`` in ``market`` (its order's fields edited)."""
 
