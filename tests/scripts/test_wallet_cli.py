@@ -1,9 +1,8 @@
 """A user's manual session from the shell, at the minimal preset: `zkperp operator run` serves
 the API on a port it prints; two wallets are made, deposit and register their keys on L1,
-transfer and withdraw through the API, place an order on genesis market 0 (refused with a clear
-message while the block circuit cannot prove trading), force a withdrawal through L1; every
-block is proven and executed on the devnet, and the reads (`account`, `batches`, `book`) answer
-with --json."""
+transfer and withdraw through the API, trade on genesis market 0 (alice's bid rests, bob's sell
+takes it), force a withdrawal through L1; every block is proven and executed on the devnet, and
+the reads (`account`, `batches`, `book`, `trades`) answer with --json."""
 
 from __future__ import annotations
 
@@ -22,8 +21,6 @@ import httpx
 import pytest
 from web3 import Web3
 
-from circuits.ops.slot import PROVEN_TYPES
-from protocol.pubdata import OpType
 from scripts import devnet
 from scripts.commands.operator import KEYS_DIR, Deployment
 from tests.sequencer.rollup_env import USDC, deploy_env
@@ -118,16 +115,18 @@ def test_a_manual_session_through_the_command_line(build: Path, api: str, w3: We
     ack = read_json(build, "transfer", "alice", "bob", "5", "--client-order-id", "rent")
     assert (ack["type"], ack["nonce"], ack["client_order_id"]) == ("transfer", 0, "rent")
     assert read_json(build, "withdraw", "bob", "3")["nonce"] == 0
-    order = run(build, "order", "place", "alice", "buy", "1", "9000", check=False)
-    if OpType.CREATE_ORDER in PROVEN_TYPES:
-        assert order.returncode == 0, order.stdout
-    else:
-        assert order.returncode == 1 and "does not prove CreateOrder" in order.stdout
+    assert read_json(build, "order", "place", "alice", "buy", "1", "9000")["nonce"] == 1
+    read_json(build, "order", "place", "bob", "sell", "1", "9000")  # takes alice's bid
     assert read_json(build, "book", "0")["market"] == 0  # the genesis has markets 0 and 1
 
-    wait_for("the transfer and withdrawal executed on L1", lambda: account("bob")["collateral"]
-             == 27_500_000 and read_json(build, "batches")[0]["status"] == "executed")  # fmt: skip
-    assert account("alice")["collateral"] == 35 * USDC
+    # one lot at 9,000: bob receives it less the taker fee (500 ppm: 5), alice pays it and the
+    # maker fee (200 ppm: 2)
+    wait_for("the transfer, the withdrawal and the trade executed on L1", lambda: account(
+        "bob")["collateral"] == 27_500_000 + 9_000 - 5 and read_json(
+        build, "batches")[0]["status"] == "executed")  # fmt: skip
+    assert account("alice")["collateral"] == 35 * USDC - 9_000 - 2
+    (trade,) = read_json(build, "trades", "0")
+    assert (trade["maker"], trade["taker"], trade["size"]) == (3, 4, 1)
     latest = read_json(build, "batches")[0]
     assert latest["l1"]["verify"]["gas"] > 0 and latest["proving_seconds"] > 0
     rollup = Deployment.read(build / "rollup.json").get_rollup(w3)
