@@ -36,7 +36,7 @@ from circuits.gadgets.division import div_rem
 from circuits.gadgets.equality import is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, sponge
-from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.positions import POSITION_FIELDS, PositionLeafVars
 from circuits.gadgets.risk import (
     MarketRiskVars,
     PositionVars,
@@ -78,7 +78,6 @@ _FIELDS = (
     *("open_orders", "pool_shares"),
 )
 _LEAF_FIELDS = (0, 2, 3, 4, 5, 6, 8, 9)  # AccountWitness.values() less exists, positions_root
-POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
 MARKET_DATA_FIELDS = tuple(f.name for f in fields(MarketData))
 _MARK, _FUNDING_INDEX = (MARKET_DATA_FIELDS.index(n) for n in ("mark_price", "funding_index"))
 

@@ -112,6 +112,9 @@ class PositionLeafVars:
     imf: LC
 
 
+POSITION_FIELDS = tuple(PositionLeafVars.__dataclass_fields__)  # in leaf order
+
+
 @dataclass(frozen=True)
 class AppliedFill:
     position: PositionLeafVars  # after the fill

@@ -35,7 +35,12 @@ from circuits.gadgets.bits import assert_range
 from circuits.gadgets.book_tree import Liquidity, OrderVars
 from circuits.gadgets.equality import is_zero
 from circuits.gadgets.matching import MakerVars, TakerVars, compute_fill, compute_reducible
-from circuits.gadgets.positions import PositionLeafVars, apply_fill, compute_sign
+from circuits.gadgets.positions import (
+    POSITION_FIELDS,
+    PositionLeafVars,
+    apply_fill,
+    compute_sign,
+)
 from circuits.ops.common import (
     DATA_FUNDING_INDEX,
     DATA_OPEN_INTEREST,
@@ -52,7 +57,6 @@ PARAM_TAKER_FEE = MARKET_PARAMS.index("taker_fee")
 PARAM_MAKER_FEE = MARKET_PARAMS.index("maker_fee")
 PARAM_MAX_OPEN_INTEREST = MARKET_PARAMS.index("max_open_interest")
 OPEN_INTEREST_BITS = 64  # MarketParams.max_open_interest < 2^64
-POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from circuits.gadgets.commitment import MarketVars, compute_position_leaf, compu
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
-from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.positions import POSITION_FIELDS, PositionLeafVars
 from circuits.gadgets.risk import RiskVars, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
@@ -262,7 +262,6 @@ def _is_rule_only(cs: Builder, index: LC) -> LC:
     return is_zero(cs, product)
 
 
-_POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
 Positions = tuple[tuple[int, int, int, int], ...]
 
 
@@ -277,7 +276,7 @@ def _alloc_positions(
             values = None
             if fields is not None:
                 values = [v % R for v in (fields[m] if fields else (0, 0, 0, 0))]
-            position = PositionLeafVars(*alloc_private(cs, _POSITION_FIELDS, values))
+            position = PositionLeafVars(*alloc_private(cs, POSITION_FIELDS, values))
             positions.append(position)
             leaves.append(compute_position_leaf(cs, position))
     cs.assert_equal(compute_positions_root(cs, leaves), account.positions_root, "root_matches")

@@ -26,7 +26,13 @@ from circuits.gadgets.positions import PositionLeafVars
 from circuits.gadgets.risk import RiskVars
 from circuits.ops.book_unit import BookWitness, alloc_book_unit
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
-from circuits.ops.slot import OP_CIRCUITS, AccountWitness, SlotWitness, get_dummy_signature
+from circuits.ops.slot import (
+    OP_CIRCUITS,
+    AccountWitness,
+    Positions,
+    SlotWitness,
+    get_dummy_signature,
+)
 from circuits.r1cs import Builder, LinearCombination, constant
 from protocol import pubdata
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, Account, Position
@@ -49,7 +55,6 @@ from sequencer.witness import (
     capture_positions,
 )
 
-Positions = tuple[tuple[int, int, int, int], ...]
 After = tuple[AccountWitness, Positions]  # an account's fields and positions after the slot
 
 

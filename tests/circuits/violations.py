@@ -18,6 +18,7 @@ from itertools import count
 from typing import Any
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
+from circuits.gadgets.positions import POSITION_FIELDS
 from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
 from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
@@ -62,7 +63,6 @@ ACCOUNT_FIELDS = (
     *("positions_root", "open_orders", "pool_shares"),
 )
 SIGNATURE_INPUTS = ("r_x", "r_y", "s")
-POSITION_FIELDS = ("size", "entry_quote", "funding_index", "imf")
 ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
 
 
