@@ -17,7 +17,9 @@ signed expiry and the signature.
 - The block's end (``State.credit_accrued``, PROTOCOL 7.2): the fee account's and the funding
   pool's collateral go from slot to slot as running copies from free start values; after the
   slots each leaf is opened, its collateral must be the copy (which pins the start value), and
-  it is credited with the block's fees or funding.
+  it is credited with the block's fees or funding. A taker a matching step leaves with size
+  goes to the next slot as running values too, for its claim; the block ends with none
+  (``no_pending_taker``).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
 - Data (``protocol.blob.compute_batch_data``, ``circuits/gadgets/blob.py``'s ``bind_data``):
   the records cut into 31-byte chunks are the blob's field elements (combinations of the
@@ -188,6 +190,8 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         records.append(record)
     assert first_root is not None and root is not None
     with cs.scope("block_end"):
+        # no taker left matching (``check_block_end``; a light slot after it already says so)
+        cs.assert_equal(running.taker.active, ZERO, "no_pending_taker")
         root = _credit_reserved(cs, preset, running, root, w)
     with cs.scope("state_roots"):
         new_market_root = old_market_root

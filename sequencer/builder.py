@@ -42,7 +42,7 @@ from protocol.ops.pre_execution import PreExecution
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
 from sequencer.store import BlockRecord, QueuedRequest, Store
-from sequencer.witness import UnprovableOperationError, check_provable
+from sequencer.witness import UnprovableOperationError, check_outcome, check_provable
 
 
 class BuilderError(RuntimeError):
@@ -116,9 +116,10 @@ class _Draft:
         with state.transaction():
             check_provable(state, op)
             done = process_operation_with_claims(state, op, capacity)
-            for step, _ in done[1:]:  # claims: each is one more operation the circuit proves
-                if step.op_type() not in PROVEN_TYPES:
+            for step, events in done:
+                if step.op_type() not in PROVEN_TYPES:  # a claim of a liquidation, say
                     raise UnprovableOperationError(f"{type(step).__name__} is not proven yet")
+                check_outcome(step, events)
             if len(done) > end - len(self.ops):
                 raise _Wait
             records = [compute_record(o, events) for o, events in done]

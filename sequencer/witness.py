@@ -22,6 +22,7 @@ share), with their positions and the market leaves, for the exit circuit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from typing import cast
@@ -51,6 +52,9 @@ from protocol.block import (
 )
 from protocol.commitment import StateTrees, compute_quote_shift, update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
+from protocol.events import Event, OrderCancelled, TakerDone
+from protocol.ops.claim import Claim
+from protocol.ops.create_order import CreateOrder
 from protocol.ops.noop import Noop
 from protocol.params import Preset
 from protocol.pubdata import compute_batch_pubdata
@@ -159,19 +163,40 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     return circuit
 
 
+# how a matching step the block circuit proves ends its taker (``TakerDone.outcome``)
+PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled"})
+
+
+def check_outcome(op: Operation, events: Sequence[Event]) -> None:
+    """Raises UnprovableOperationError for a matching step the block circuit does not prove yet:
+    one that cancels its maker (expired, self-trade, reduce-only, risk) or a claim that ends its
+    taker on the taker's own failure."""
+    if not isinstance(op, CreateOrder | Claim):
+        return
+    for event in events:
+        if isinstance(event, OrderCancelled):
+            raise UnprovableOperationError(
+                f"a matching step that cancels its maker ({event.reason}) is not proven yet"
+            )
+        if isinstance(event, TakerDone) and event.outcome not in PROVEN_OUTCOMES:
+            raise UnprovableOperationError(
+                f"a taker ended by its own failure ({event.outcome}) is not proven yet"
+            )
+
+
 def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     """Applies ``op`` (``process_operation``: all or nothing) and returns its slot's inputs.
-    Raises UnprovableOperationError (``op`` applied) for a taker left matching: its claims are
-    not proven yet."""
+    Raises UnprovableOperationError (``op`` applied) for a matching step the circuit does not
+    prove yet (``check_outcome``)."""
     circuit = _get_circuit(state, op)
     a_index, b_index = circuit.get_accounts(op, state)
     a, b = capture_account(state, a_index), capture_account(state, b_index)
     positions = capture_positions(state, a_index)
     b_positions = capture_positions(state, b_index)
     book = capture_book_of(state, circuit, op)
-    record = compute_record(op, process_operation(state, op))
-    if state.pending is not None:
-        raise UnprovableOperationError("a taker left matching needs claims: not proven yet")
+    events = process_operation(state, op)
+    check_outcome(op, events)
+    record = compute_record(op, events)
     b_after = capture_account(state, b_index)
     if b_index == a_index:  # B is A after the slot, unchanged by it
         b, b_positions = b_after, capture_positions(state, b_index)

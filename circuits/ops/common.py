@@ -15,7 +15,7 @@ arithmetic and nothing in the shared units.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from circuits.gadgets.book_tree import OrderVars
@@ -88,13 +88,57 @@ def compute_account_leaf(cs: Builder, exists: LC, identity: LC, balance: LC) -> 
 
 
 @dataclass(frozen=True)
+class TakerOrderVars:
+    """A taker order between two matching steps (``protocol.state.Taker``, PROTOCOL 8.C): set
+    by a step that filled and left it size, read by the claim that takes the next step. Every
+    field is 0 when no taker is pending (``active`` 0); each step's own taker is given the same
+    way, every field multiplied by that step's selector."""
+
+    active: LC
+    account: LC
+    market: LC
+    is_ask: LC
+    limit: LC  # the limit price; a market order's worst price clamped into the band
+    remaining: LC
+    rests: LC  # the remainder rests when nothing crosses any more (not IOC)
+    reduce_only: LC
+    expiry: LC  # the resting remainder's GTT expiry, 0 for none
+
+    @classmethod
+    def none(cls) -> TakerOrderVars:
+        return cls(*[ZERO] * len(fields(cls)))
+
+    def plus(self, other: TakerOrderVars) -> TakerOrderVars:
+        return TakerOrderVars(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(self))
+        )
+
+
+NO_TAKER = TakerOrderVars.none()
+
+
+@dataclass(frozen=True)
+class StepVars:
+    """One matching step an operation asks of its slot (``protocol.matching.run_step``), every
+    field multiplied by the operation's selector, so that the slot adds the operations' steps
+    up and runs one step unit (``circuits/ops/step_unit.py``)."""
+
+    on: LC
+    taker: TakerOrderVars  # the taker before the step
+    selected: tuple[LC, ...]  # its market, one-hot
+    maker: LC  # the record's maker account (0 when the step fills nothing)
+    size: LC  # the record's filled size (0 when the step fills nothing)
+
+
+@dataclass(frozen=True)
 class BlockVars:
     """What goes from slot to slot besides the account root: the book root, every market's
     leaf fields (opened once per block against the market root), the fees and the funding the
     block's fills accrued, and the collateral of the fee account and the funding pool as the
     slots leave it (a running copy, checked against each slot that reads either account and
-    against their leaves at the block's end, where the sums are credited: PROTOCOL 7.2). A slot
-    that writes market data returns new ``markets``; the block recomputes the market root."""
+    against their leaves at the block's end, where the sums are credited: PROTOCOL 7.2), and
+    the taker still matching (none at the block's end). A slot that writes market data returns
+    new ``markets``; the block recomputes the market root."""
 
     book_root: LC
     markets: tuple[MarketVars, ...]
@@ -102,6 +146,7 @@ class BlockVars:
     funding: LC = ZERO
     fee_account_collateral: LC = ZERO
     funding_pool_collateral: LC = ZERO
+    taker: TakerOrderVars = NO_TAKER  # the taker still matching after the slot, if any
 
 
 # -- the risk unit -------------------------------------------------------------------------------
@@ -213,6 +258,7 @@ class SlotVars:
     b_positions: tuple[PositionLeafVars, ...] = ()
     b_position_leaves: tuple[LC, ...] = ()
     b_risk: RiskVars | None = None
+    taker: TakerOrderVars = NO_TAKER  # the taker pending before the slot (only a claim reads it)
 
     def get_book(self) -> BookUnitVars:
         if self.book is None:
@@ -257,6 +303,7 @@ class Effect:
     fees: LC = ZERO
     funding: LC = ZERO
     open_interest: tuple[LC, ...] = ()
+    step: StepVars | None = None  # the matching step the operation runs, if it runs one
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
-"""Create order (type 16, L2 signed): the twin of ``protocol/ops/create_order.py`` for an order
-whose first matching step ends it: it fills its best maker and nothing is left, or it fills
-nothing and rests (GTC, GTT, post-only) or is cancelled (IOC, market) with no opposite order
-crossing its limit. A taker left with size after its first step (it needs claims) and
-stop-loss / take-profit orders are not proven yet (``taker_filled``, ``not_trigger``).
+"""Create order (type 16, L2 signed): the twin of ``protocol/ops/create_order.py``'s checks of
+an order before its first matching step, which the slot's step unit runs
+(``circuits/ops/step_unit.py``: it fills the best maker, or rests or cancels the order with no
+opposite order crossing its limit). A taker the first step leaves with size stays pending
+for the next slot's claim (``circuits/ops/claim.py``). Stop-loss / take-profit orders are not
+proven yet (``not_trigger``).
 
 Record: account (1..6), market (7..8), flags (9: ``is_ask | reduce_only << 1 | kind << 2 |
 time_in_force << 4``), price (10..13), size (14..19), trigger price (20..23), order expiry
 (24..28), maker (29..34) and filled (35..40): the first step's fill. Signed by A over its nine
-payload fields. Proven, as ``check_order`` and ``run_step`` do it:
+payload fields. Proven, as ``check_order`` does it:
 
 - A exists and is neither the insurance fund, the fee account nor the funding pool
   (``not_fee_account``); its nonce grows by one;
@@ -17,54 +18,39 @@ payload fields. Proven, as ``check_order`` and ``run_step`` do it:
 - a limit price within the band ``[max(1, ceil(index (1 - band))), floor(index (1 + band))]``
   (``price_in_band``); a market order's worst price clamped into it (the limit ``L``);
 - reduce-only needs an opposite position (``reduce_only_has_position``);
-- **fills** exactly when the record's ``filled`` is not 0 (``fills``): never post-only
-  (``post_only_never_takes``); the fill unit (``circuits/ops/fill_unit.py``) against the order
-  at the book unit's key, B its maker; nothing is left (``taker_filled``);
-- **no fill** otherwise: no maker named (``no_maker_without_fill``); the book unit's path is
-  at a key of price ``L`` (``key_at_limit``), and the opposite side's lanes at better prices,
-  at ``L`` on both sides of the key and in the leaf are zero (``no_crossing``:
-  ``OrderBook.best_within`` finds nothing);
-- **resting** (no fill, every time in force but IOC): the key's nonce is the side's next one
-  (its counter, or the first nonce of an empty side: ``nonce_is_next``), the leaf there is free
-  (``key_is_free``), A has fewer than ``max_open_orders_per_account`` orders
-  (``open_orders_below_max``) and, unless reduce-only, ``TAV - IMR`` covers the order's own
-  initial margin ``ceil(L * size * max(imf, position imf) / 1e6)`` (``order_margin_covered``);
-  the order ``(A, size, is_ask, reduce_only, order expiry)`` is written at the key, the side's
-  counter moves past it and A's open-order count grows by one.
+- a post-only order fills nothing (``post_only_never_takes``: it rests at once);
+- the step: the taker ``(A, market, side, L, size, rests unless IOC, reduce-only, order
+  expiry)`` against the record's maker and filled size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
-from circuits.gadgets.book_tree import Liquidity, OrderVars, compute_liquidity
-from circuits.gadgets.compare import less_than, signed_less_than
+from circuits.gadgets.compare import less_than
 from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
-from circuits.gadgets.matching import TakerVars
 from circuits.gadgets.positions import compute_sign
-from circuits.gadgets.risk import RiskWidths
 from circuits.gadgets.rounding import ceil_div
-from circuits.ops.book_unit import ORDER_FIELDS, add_orders
 from circuits.ops.common import (
     MARKET_DATA,
     MARKET_PARAMS,
-    PARAM_IMF,
     Effect,
     OpCircuit,
     SignedPayload,
     SlotVars,
+    StepVars,
+    TakerOrderVars,
     assert_nonzero_if,
     define_signer_checks,
     pick,
     select_market,
 )
-from circuits.ops.fill_unit import define_fill
-from circuits.r1cs import ZERO, Builder, LinearCombination, constant
+from circuits.ops.step_unit import FRACTION_BITS, PRICE_FIELD_BITS, get_finish_key
+from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.accounts import FEE_ACCOUNT
 from protocol.book import Order
-from protocol.errors import InvalidTransaction
 from protocol.markets import Market
 from protocol.ops import create_order
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce, compute_market_limit
@@ -76,8 +62,6 @@ FIELDS = {f.name: create_order.RECORD.offset(f.name) for f in create_order.RECOR
 PARAM_MIN_SIZE = MARKET_PARAMS.index("min_base_amount")
 PARAM_BAND = MARKET_PARAMS.index("price_band")
 DATA_INDEX = MARKET_DATA.index("index_price")
-FRACTION_BITS = PPM.bit_length() + 1  # 1e6 + a band (at most 1e6) < 2^21
-PRICE_FIELD_BITS = 8 * FIELDS["price"][1]
 
 
 def _compute_band(cs: Builder, slot: SlotVars, index: LC, band: LC) -> tuple[LC, LC]:
@@ -103,49 +87,6 @@ def _compute_limit(cs: Builder, price: LC, is_ask: LC, is_market: LC, low: LC, h
             lowered = select(cs, less_than(cs, high, price, n), high, price)
         clamped = select(cs, is_ask, raised, lowered)
         return price + cs.mul(is_market, clamped - price, "market_limit")
-
-
-def _assert_no_crossing(
-    cs: Builder, slot: SlotVars, on: LC, q: Liquidity, is_ask: LC, limit: LC
-) -> None:
-    book = slot.get_book()
-    asks = q.asks_cheaper + q.asks_at_price_below + q.asks_at_price_above + book.old_leaf.ask
-    bids = q.bids_dearer + q.bids_at_price_above + q.bids_at_price_below + book.old_leaf.bid
-    cs.assert_mul(on, book.path.price - limit, ZERO, "key_at_limit")
-    # a bid crosses asks at <= L, an ask bids at >= L: all of those lanes are zero
-    crossing = asks + cs.mul(is_ask, bids - asks, "crossing_side")
-    cs.assert_mul(on, crossing, ZERO, "no_crossing")
-
-
-def _compute_next_nonce(cs: Builder, slot: SlotVars, is_ask: LC) -> LC:
-    """``OrderBook.get_next_nonce``: the side's counter, or its first nonce when it is empty
-    (asks count up from 0, bids down from ``2^order_nonce_bits - 1``)."""
-    book = slot.get_book()
-    with cs.scope("next_nonce"):
-        ask = cs.mul(1 - is_zero(cs, book.old_root.ask), book.ask_nonce, "ask")
-        last = (1 << slot.preset.order_nonce_bits) - 1
-        bid_empty = is_zero(cs, book.old_root.bid)
-        bid = book.bid_nonce + cs.mul(bid_empty, last - book.bid_nonce, "bid")
-        return bid + cs.mul(is_ask, ask - bid, "side")
-
-
-def _assert_order_margin(
-    cs: Builder, slot: SlotVars, on: LC, limit: LC, size: LC, market_imf: LC, position_imf: LC
-) -> None:
-    """``require_order_margin``: ``TAV - IMR >= ceil(L * size * max(imf, position imf) / 1e6)``."""
-    preset = slot.preset
-    with cs.scope("order_margin"):
-        with cs.scope("imf"):
-            imf = select(
-                cs, less_than(cs, market_imf, position_imf, FRACTION_BITS), position_imf, market_imf
-            )
-        notional = cs.mul(limit, size, "notional")
-        bits = PRICE_FIELD_BITS + preset.base_amount_bits + FRACTION_BITS
-        margin = ceil_div(cs, cs.mul(notional, imf, "notional_imf"), PPM, bits, False, "margin")
-        widths = RiskWidths.of(preset)
-        free = slot.a_risk.tav - slot.a_risk.imr
-        short = signed_less_than(cs, free, margin, max(widths.tav, widths.margin, bits) + 1)
-    cs.assert_mul(on, short, ZERO, "order_margin_covered")
 
 
 @dataclass(frozen=True)
@@ -194,10 +135,8 @@ class MarketFields:
 
     min_size: LC
     band: LC
-    imf: LC
     index: LC
     position_size: LC
-    position_imf: LC
 
 
 def _read_market(cs: Builder, slot: SlotVars, selected: list[LC]) -> MarketFields:
@@ -207,10 +146,8 @@ def _read_market(cs: Builder, slot: SlotVars, selected: list[LC]) -> MarketField
         return MarketFields(
             pick(cs, selected, [p[PARAM_MIN_SIZE] for p in params], "min_size"),
             pick(cs, selected, [p[PARAM_BAND] for p in params], "band"),
-            pick(cs, selected, [p[PARAM_IMF] for p in params], "imf"),
             pick(cs, selected, [m.data[DATA_INDEX] for m in slot.markets], "index"),
             pick(cs, selected, [p.size for p in positions], "position_size"),
-            pick(cs, selected, [p.imf for p in positions], "position_imf"),
         )
 
 
@@ -236,38 +173,6 @@ def _check_against_market(
     return _compute_limit(cs, order.price, order.is_ask, order.is_market, low, high)
 
 
-def _define_rest(
-    cs: Builder, slot: SlotVars, rests: LC, order: OrderFields, market: MarketFields, limit: LC
-) -> tuple[OrderVars, tuple[LC, LC]]:
-    """``rest_order`` when ``rests``: the order's leaf change and the side counters' change."""
-    book, preset, a = slot.get_book(), slot.preset, slot.a
-    nonce = book.path.nonce
-    expected = _compute_next_nonce(cs, slot, order.is_ask)
-    cs.assert_mul(rests, nonce - expected, ZERO, "nonce_is_next")
-    cs.assert_mul(rests, book.order.remaining, ZERO, "key_is_free")
-    max_orders = preset.max_open_orders_per_account
-    with cs.scope("open_orders"):
-        below = less_than(cs, a.open_orders, constant(max_orders), max_orders.bit_length() + 1)
-    cs.assert_mul(rests, 1 - below, ZERO, "open_orders_below_max")
-    margin_on = cs.mul(rests, 1 - order.reduce_only, "margin_on")
-    _assert_order_margin(cs, slot, margin_on, limit, order.size, market.imf, market.position_imf)
-    target = (a.index, order.size, order.is_ask, order.reduce_only, order.expiry)
-    was = book.order
-    old = (was.account, was.remaining, was.is_ask, was.reduce_only, was.expiry)
-    change = OrderVars(
-        *(
-            cs.mul(rests, new - before, f"write_{name}")
-            for name, new, before in zip(ORDER_FIELDS, target, old, strict=True)
-        )
-    )
-    rests_ask = cs.mul(rests, order.is_ask, "rests_ask")
-    counters = (
-        cs.mul(rests_ask, nonce + 1 - book.ask_nonce, "ask_counter"),
-        cs.mul(rests - rests_ask, nonce - 1 - book.bid_nonce, "bid_counter"),
-    )
-    return change, counters
-
-
 def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     define_signer_checks(cs, slot, on)
     assert_nonzero_if(cs, on, slot.a.index - FEE_ACCOUNT, "not_fee_account")
@@ -275,35 +180,30 @@ def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     selected = select_market(cs, slot, on, order.market)
     market = _read_market(cs, slot, selected)
     limit = _check_against_market(cs, slot, on, order, market)
-    book = slot.get_book()
-    cs.assert_mul(on, order.market - book.market, ZERO, "book_market_is_record")
-    liquidity = compute_liquidity(cs, book.path)
-    # the first step fills a maker exactly when the record says it filled some size
     record = slot.record
     maker, filled = record.field(*FIELDS["maker"]), record.field(*FIELDS["filled"])
-    fills = cs.mul(on, 1 - is_zero(cs, filled), "fills")
-    finishes = on - fills  # the order rests or is cancelled without a fill
-    cs.assert_mul(finishes, maker, ZERO, "no_maker_without_fill")
-    cs.assert_mul(fills, order.is_post_only, ZERO, "post_only_never_takes")
-    _assert_no_crossing(cs, slot, finishes, liquidity, order.is_ask, limit)
-    rests = cs.mul(finishes, 1 - order.is_ioc, "rests")
-    change, counters = _define_rest(cs, slot, rests, order, market, limit)
-    taker = TakerVars(
-        order.is_ask, limit, cs.mul(fills, order.size, "taker_size"), order.reduce_only
+    post_only_on = cs.mul(on, order.is_post_only, "post_only_on")
+    cs.assert_mul(post_only_on, filled, ZERO, "post_only_never_takes")
+    taker = TakerOrderVars(
+        on,
+        *(
+            cs.mul(on, v, f"taker_{name}")
+            for name, v in (
+                ("account", slot.a.index),
+                ("market", order.market),
+                ("is_ask", order.is_ask),
+                ("limit", limit),
+                ("remaining", order.size),
+                ("rests", 1 - order.is_ioc),
+                ("reduce_only", order.reduce_only),
+                ("expiry", order.expiry),
+            )
+        ),
     )
-    size = cs.mul(on, filled, "filled")
-    step = define_fill(cs, slot, fills, selected, taker, liquidity, maker, size)
-    # a taker left with size needs claims (not proven yet): the step fills it entirely
-    cs.assert_mul(fills, step.taker_remaining, ZERO, "taker_filled")
-    return replace(
-        step.effect,
-        a_nonce=on,
-        a_open_orders=rests,
-        uses_book=on,
-        order=add_orders(change, step.effect.order),
-        book_nonces=counters,
-        signed=_signed_payload(cs, slot, on),
+    step = StepVars(
+        on, taker, tuple(selected), cs.mul(on, maker, "maker"), cs.mul(on, filled, "filled")
     )
+    return Effect(a_nonce=on, signed=_signed_payload(cs, slot, on), step=step)
 
 
 def _signed_payload(cs: Builder, slot: SlotVars, on: LC) -> SignedPayload:
@@ -354,14 +254,9 @@ def get_book_key(state: State, op: CreateOrder) -> tuple[int, int] | None:
     maker = _get_maker(state, op)
     if maker is not None:
         return op.market, maker.key
-    market = state.markets[op.market]
-    book, limit = market.book, _get_limit(market, op)
-    if op.time_in_force == TimeInForce.IOC or not 0 < limit < 1 << state.preset.price_bits:
-        return op.market, max(0, limit) << state.preset.order_nonce_bits
-    try:
-        return op.market, book.compute_key(limit, book.get_next_nonce(op.is_ask))
-    except InvalidTransaction:
-        return op.market, 0  # the side's nonces are exhausted: the rules refuse it
+    limit = _get_limit(state.markets[op.market], op)
+    rests = op.time_in_force != TimeInForce.IOC
+    return op.market, get_finish_key(state, op.market, op.is_ask, limit, rests)
 
 
 def get_counterparty(state: State, op: CreateOrder) -> int | None:

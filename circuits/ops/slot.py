@@ -36,6 +36,7 @@ from circuits.gadgets.risk import RiskVars, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
     cancel_order,
+    claim,
     create_order,
     deposit,
     forced_withdraw,
@@ -49,6 +50,7 @@ from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, fin
 from circuits.ops.common import (
     ACCOUNT,
     DATA_OPEN_INTEREST,
+    NO_TAKER,
     OWNER,
     RECORD_BYTES,
     AccountVars,
@@ -58,6 +60,8 @@ from circuits.ops.common import (
     RecordVars,
     SignedPayload,
     SlotVars,
+    StepVars,
+    TakerOrderVars,
     alloc_private,
     compute_account_leaf,
     compute_account_risk,
@@ -65,6 +69,7 @@ from circuits.ops.common import (
     compute_identity_hash,
     compute_sponge_digests,
 )
+from circuits.ops.step_unit import define_step
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol import eddsa, jubjub, poseidon
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
@@ -103,7 +108,9 @@ MONEY_PATH = tuple(
 )
 LIGHT = SlotKind("light", MONEY_PATH, has_book=False)
 HEAVY = SlotKind(
-    "heavy", (*MONEY_PATH, *(m.CIRCUIT for m in (set_leverage, create_order, cancel_order))), True
+    "heavy",
+    (*MONEY_PATH, *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order))),
+    True,
 )
 OP_CIRCUITS = HEAVY.ops
 # The operation types the block circuit does not prove yet: the operator refuses them
@@ -111,7 +118,7 @@ OP_CIRCUITS = HEAVY.ops
 NOT_PROVEN_YET = frozenset(
     {
         *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
-        *(OpType.CLAIM, OpType.CANCEL_ALL),
+        OpType.CANCEL_ALL,
         *(OpType.MODIFY_ORDER, OpType.TRIGGER_ORDER),
         *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
@@ -519,10 +526,14 @@ def define_slot(
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
-        *(b_positions, b_leaves, b_risk),
+        *(b_positions, b_leaves, b_risk, running.taker),
     )
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
+    # a pending taker lets only a claim follow (PendingTaker); a light slot has none
+    claim_on = selectors.get(OpType.CLAIM, ZERO)
+    cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
+    effect, taker = apply_step(cs, slot, effect)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
     with cs.scope("a_new_positions"):
@@ -536,6 +547,7 @@ def define_slot(
     a_new, b_new = _apply_effect(a, b, effect, a_root, b_root)
     running = replace(
         running,
+        taker=taker,
         fees=running.fees + effect.fees,
         funding=running.funding + effect.funding,
         markets=_add_open_interest(running.markets, effect.open_interest),
@@ -561,6 +573,15 @@ def define_slot(
     return old_root, new_root, record, running
 
 
+def apply_step(cs: Builder, slot: SlotVars, effect: Effect) -> tuple[Effect, TakerOrderVars]:
+    """The slot's matching step (the operations' steps added up): the effect with the step's
+    added, and the taker it leaves pending (none in a slot without a step)."""
+    if effect.step is None:
+        return effect, NO_TAKER
+    step_effect, taker = define_step(cs, slot, effect.step)
+    return _add_effects(replace(effect, step=None), step_effect), taker
+
+
 def _add_effects(x: Effect, y: Effect) -> Effect:
     return Effect(
         x.a_collateral + y.a_collateral,
@@ -582,6 +603,19 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.fees + y.fees,
         x.funding + y.funding,
         _add_sums(x.open_interest, y.open_interest),
+        _add_steps(x.step, y.step),
+    )
+
+
+def _add_steps(x: StepVars | None, y: StepVars | None) -> StepVars | None:
+    if x is None or y is None:
+        return x or y
+    return StepVars(
+        x.on + y.on,
+        x.taker.plus(y.taker),
+        _add_sums(x.selected, y.selected),
+        x.maker + y.maker,
+        x.size + y.size,
     )
 
 

@@ -183,15 +183,13 @@ def _over_cap(wires: dict[str, WireFn] | None = None) -> Violation:
 
 FILL_CASES: dict[str, Callable[[], Violation]] = {
     # the maker: the record's, B's, live, not the taker's own
-    "create_order/fill_step/maker_is_record": lambda: _filling(*fill(), maker=5, b=4),
-    "create_order/fill_step/maker_is_b": lambda: _filling(*fill(), maker=5),
-    "create_order/fill_step/not_self_trade": lambda: _filling(
-        fill()[0], resting(account=3), maker=3
-    ),
-    "create_order/fill_step/maker_not_expired/left": lambda: _expired(
+    "step/fill_step/maker_is_record": lambda: _filling(*fill(), maker=5, b=4),
+    "step/fill_step/maker_is_b": lambda: _filling(*fill(), maker=5),
+    "step/fill_step/not_self_trade": lambda: _filling(fill()[0], resting(account=3), maker=3),
+    "step/fill_step/maker_not_expired/left": lambda: _expired(
         wires={STEP + "maker_not_expired/left": to(0)}
     ),
-    "create_order/fill_step/maker_not_expired/no_expiry": lambda: _expired(
+    "step/fill_step/maker_not_expired/no_expiry": lambda: _expired(
         wires={STEP + "maker_not_expired/no_expiry": to(started().timestamp)}
     ),
     # the taker: not the fee account, not post-only, filled entirely by its signed size
@@ -207,36 +205,34 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
     "create_order/fills": _fills_off,
     "create_order/taker_filled": lambda: _filling(*fill(size=150), filled=100),
     "create_order/filled": lambda: _filling(*fill(), filled=30, wires={ON + "filled": to(40)}),
-    "create_order/taker_size": lambda: _filling(
-        *fill(), filled=100, wires={ON + "taker_size": to(100)}
-    ),
+    "step/taker_size": lambda: _filling(*fill(), filled=100, wires={ON + "taker_size": to(100)}),
     # priority: the cheaper ask, the earlier ask at the price skipped
-    "create_order/fill_step/priority/no_better_price": _better_skipped,
-    "create_order/fill_step/priority/better_side": lambda: _better_skipped(
+    "step/fill_step/priority/no_better_price": _better_skipped,
+    "step/fill_step/priority/better_side": lambda: _better_skipped(
         wires={STEP + "priority/better_side": to(0)}
     ),
-    "create_order/fill_step/priority/no_earlier_at_price": _earlier_skipped,
-    "create_order/fill_step/priority/earlier_side": lambda: _earlier_skipped(
+    "step/fill_step/priority/no_earlier_at_price": _earlier_skipped,
+    "step/fill_step/priority/earlier_side": lambda: _earlier_skipped(
         wires={STEP + "priority/earlier_side": to(0)}
     ),
     # open interest: 40 lots opened past a cap of 30 (or the market's change misstated)
-    "create_order/fill_step/open_interest/room": lambda: _over_cap(
+    "step/fill_step/open_interest/room": lambda: _over_cap(
         wires={STEP + "open_interest/room": to(0)}
     ),
-    "create_order/fill_step/open_interest/grew": lambda: _over_cap(
+    "step/fill_step/open_interest/grew": lambda: _over_cap(
         wires={STEP + "open_interest/grew": to(0)}
     ),
-    "create_order/fill_step/open_interest/before#": lambda: _over_cap(
+    "step/fill_step/open_interest/before#": lambda: _over_cap(
         wires={STEP + "open_interest/before0": add(-10)}
     ),
-    "create_order/fill_step/open_interest/cap#": lambda: _over_cap(
+    "step/fill_step/open_interest/cap#": lambda: _over_cap(
         wires={STEP + "open_interest/cap0": add(10)}
     ),
-    "create_order/fill_step/open_interest/change#": lambda: _filling(
+    "step/fill_step/open_interest/change#": lambda: _filling(
         *fill(), wires={STEP + "open_interest/change0": add(-1)}
     ),
     # the maker's order: filled out while B's open orders keep it
-    "create_order/fill_step/maker_order/emptied": lambda: _filling(
+    "step/fill_step/maker_order/emptied": lambda: _filling(
         *fill(size=100), filled=100, wires={STEP + "maker_order/emptied": to(0)}
     ),
 }
@@ -244,12 +240,10 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
 # - the maker's lots: the fill's size is the least of both sides' remaining lots and positive
 #   (``fill/size_is_min``, ``fill/size_positive``), so a maker with none never passes those.
 FILL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
-    "create_order/fill_step/maker_exists": (
+    "step/fill_step/maker_exists": (
         _empty_maker,
-        {"create_order/fill_step/fill/size_is_min"},
+        {"step/fill_step/fill/size_is_min"},
     ),
 }
 
-FILL_FAMILIES = {
-    f"create_order/fill_step/open_interest/{name}#" for name in ("before", "cap", "change")
-}
+FILL_FAMILIES = {f"step/fill_step/open_interest/{name}#" for name in ("before", "cap", "change")}

@@ -43,7 +43,7 @@ REDUCING = _holding(-100, 100)  # the fill reduces both positions by 40
 def _fill(
     wire: str, change: WireFn, holding: Callable[[State], None] | None = None
 ) -> Callable[[], Violation]:
-    """The fill with ``slot0/create_order/fill_step/<wire>`` changed (after ``holding``)."""
+    """The fill with ``slot0/step/fill_step/<wire>`` changed (after ``holding``)."""
 
     def make() -> Violation:
         op, rest = fill()
@@ -53,9 +53,7 @@ def _fill(
                 holding(state)
             rest(state)
 
-        return violation(
-            op, prepare=prepare, wires={f"slot0/create_order/fill_step/{wire}": change}
-        )
+        return violation(op, prepare=prepare, wires={f"slot0/step/fill_step/{wire}": change})
 
     return make
 
@@ -63,53 +61,43 @@ def _fill(
 FILL_AMOUNTS_CASES: dict[str, Callable[[], Violation]] = {
     # the market selected twice: each side's position moves by 80 lots for the quote of 40
     # (and twice the fees)
-    "create_order/fill_step/selected#": _fill("selected0", to(2)),
+    "step/fill_step/selected#": _fill("selected0", to(2)),
     # the market's funding index read as 0: both snapshots go back, the short (the maker)
     # collects the 3 per lot once more
-    "create_order/fill_step/funding_index#": _fill("funding_index0", to(0), OWING),
+    "step/fill_step/funding_index#": _fill("funding_index0", to(0), OWING),
     # the taker's long of 10 read as a short of 10: it looks flipped, the open interest grows
     # by 30 instead of 40 (past its cap unseen) and the entry quote is the flip's
-    "create_order/fill_step/taker_size#": _fill("taker_size0", to(-10), OWING),
+    "step/fill_step/taker_size#": _fill("taker_size0", to(-10), OWING),
     # the taker's short's cost basis read as twice its own: reduced, it stays shifted (the
     # deleverage ranking reads it)
-    "create_order/fill_step/taker_entry_quote#": _fill(
-        "taker_entry_quote0", to(-200 * MARK), REDUCING
-    ),
+    "step/fill_step/taker_entry_quote#": _fill("taker_entry_quote0", to(-200 * MARK), REDUCING),
     # the taker's snapshot read as -3: its new one is 6, a long's funding received later
-    "create_order/fill_step/taker_funding_index#": _fill(
-        "taker_funding_index0", to(-FUNDING_INDEX), OWING
-    ),
+    "step/fill_step/taker_funding_index#": _fill("taker_funding_index0", to(-FUNDING_INDEX), OWING),
     # the taker's funding not settled: it keeps the 30 it owes, the funding pool goes without
-    "create_order/fill_step/taker_owed#": _fill("taker_owed0", to(0), OWING),
+    "step/fill_step/taker_owed#": _fill("taker_owed0", to(0), OWING),
     # the taker pays no fee
-    "create_order/fill_step/taker_fee_rate#": _fill("taker_fee_rate0", to(0)),
+    "step/fill_step/taker_fee_rate#": _fill("taker_fee_rate0", to(0)),
     # the maker's short of 10 read as a long of 10 (the open interest grows by 30, not 40)
-    "create_order/fill_step/maker_size#": _fill("maker_size0", to(10), OWING),
-    "create_order/fill_step/maker_entry_quote#": _fill(
-        "maker_entry_quote0", to(200 * MARK), REDUCING
-    ),
+    "step/fill_step/maker_size#": _fill("maker_size0", to(10), OWING),
+    "step/fill_step/maker_entry_quote#": _fill("maker_entry_quote0", to(200 * MARK), REDUCING),
     # the maker's snapshot read as 6: its new one is -3, a short's funding received later
-    "create_order/fill_step/maker_funding_index#": _fill(
+    "step/fill_step/maker_funding_index#": _fill(
         "maker_funding_index0", to(2 * FUNDING_INDEX), OWING
     ),
     # the maker takes twice the 30 it is owed
-    "create_order/fill_step/maker_owed#": _fill("maker_owed0", add(-30), OWING),
+    "step/fill_step/maker_owed#": _fill("maker_owed0", add(-30), OWING),
     # the maker pays no fee
-    "create_order/fill_step/maker_fee_rate#": _fill("maker_fee_rate0", to(0)),
+    "step/fill_step/maker_fee_rate#": _fill("maker_fee_rate0", to(0)),
     # the positions written apart from the fill: a lot more than paid for, a lower cost
     # basis, a snapshot ahead of the market's (a short's: behind)
-    "create_order/fill_step/taker_size_change#": _fill("taker_size_change0", add(1)),
-    "create_order/fill_step/taker_entry_quote_change#": _fill(
-        "taker_entry_quote_change0", add(-1000)
-    ),
-    "create_order/fill_step/taker_funding_index_change#": _fill(
+    "step/fill_step/taker_size_change#": _fill("taker_size_change0", add(1)),
+    "step/fill_step/taker_entry_quote_change#": _fill("taker_entry_quote_change0", add(-1000)),
+    "step/fill_step/taker_funding_index_change#": _fill(
         "taker_funding_index_change0", add(FUNDING_INDEX), OWING
     ),
-    "create_order/fill_step/maker_size_change#": _fill("maker_size_change0", add(1)),
-    "create_order/fill_step/maker_entry_quote_change#": _fill(
-        "maker_entry_quote_change0", add(1000)
-    ),
-    "create_order/fill_step/maker_funding_index_change#": _fill(
+    "step/fill_step/maker_size_change#": _fill("maker_size_change0", add(1)),
+    "step/fill_step/maker_entry_quote_change#": _fill("maker_entry_quote_change0", add(1000)),
+    "step/fill_step/maker_funding_index_change#": _fill(
         "maker_funding_index_change0", add(-FUNDING_INDEX), OWING
     ),
 }

@@ -31,6 +31,7 @@ from circuits.ops.slot import (
     AccountWitness,
     Positions,
     SlotWitness,
+    apply_step,
     get_dummy_signature,
 )
 from circuits.r1cs import Builder, LinearCombination, constant
@@ -149,7 +150,8 @@ def compute_effect(
         b_leaves if heavy else (),
         _constant_risk(scratch, b, b_positions) if heavy else None,
     )
-    return circuit.define(cs, slot, constant(1))
+    effect, _ = apply_step(cs, slot, circuit.define(cs, slot, constant(1)))
+    return effect
 
 
 def compute_risk_of(

@@ -44,9 +44,11 @@ from protocol.errors import InvalidBlock, InvalidTransaction, RiskCheckFailed
 from protocol.field import R
 from protocol.jubjub import compress
 from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
@@ -161,6 +163,7 @@ def rejection(witness: BlockWitness) -> str:
 RULE_SCOPES = {
     *(c.name for c in OP_CIRCUITS),
     *("a_collateral", "b_collateral", "expiry", "signature", "valid_risk_change"),
+    *("step", "only_claims_while_pending"),
 }
 
 
@@ -330,6 +333,9 @@ def test_the_circuit_proves_what_the_rules_do(blocks: list[list[tuple[Any, ...]]
         [("order", 5, True, -10, 100, TimeInForce.IOC, 0, 0)],
     ]
 )
+@example(  # a bid that takes one ask and part of the next (with its claim)
+    [[("order", 5, False, 10, 150, TimeInForce.GTC, 0, 0)]]
+)
 def test_the_circuit_trades_as_the_rules_do(blocks: list[list[tuple[Any, ...]]]) -> None:
     """Orders against a book with asks above the mark and a bid below it: fills, rests,
     cancels and refusals."""
@@ -342,7 +348,7 @@ def check_differential(state: State, blocks: list[list[tuple[Any, ...]]]) -> Non
     for specs in blocks:
         specs = _leverage_first(specs)
         nonces: dict[int, int] = {}
-        block = next_block(state, [make_op(state, spec, nonces) for spec in specs])
+        block = next_block(state, with_claims(state, [make_op(state, s, nonces) for s in specs]))
         try:
             try:
                 native_public_inputs(copy.deepcopy(state), block)
@@ -350,8 +356,23 @@ def check_differential(state: State, blocks: list[list[tuple[Any, ...]]]) -> Non
                 rejection(forced_witness(*first_refused(state, block)))
                 continue
             check_block(state, block)
-        except UnprovableOperationError as error:  # a taker left matching: claims come later
-            assert "claims" in str(error)
+        except UnprovableOperationError as error:  # a step that cancels a maker, say
+            assert "not proven yet" in str(error) or "light slot" in str(error)
+
+
+def with_claims(state: State, ops: list[Operation]) -> list[Operation]:
+    """``ops`` with the claims each taker needs right after it (as the builder inserts them),
+    the transactions that fit in a block; a refused operation stays for the rules to refuse."""
+    scratch, out = started_block(state), list[Operation]()
+    for op in ops:
+        try:
+            group = [o for o, _ in process_operation_with_claims(scratch, op)]
+        except InvalidTransaction:
+            group = [op]
+        if len(out) + len(group) > state.preset.ops_per_block:
+            break
+        out += group
+    return out
 
 
 # -- refusals, named ---------------------------------------------------------------------------
@@ -620,11 +641,11 @@ def test_orders_that_fill_nothing_are_proven() -> None:
 @pytest.mark.parametrize(
     ("case", "constraint"),
     [
-        ("post-only that crosses", "slot0/create_order/no_crossing"),
+        ("post-only that crosses", "slot0/step/no_crossing"),
         ("price outside the band", "slot0/create_order/price_in_band/range/bits_sum"),
         ("below the minimum size", "slot0/create_order/size_at_least_min/range/bits_sum"),
         ("GTT in the past", "slot0/create_order/expiry_in_future/range/bits_sum"),
-        ("order margin", "slot0/create_order/order_margin_covered"),
+        ("order margin", "slot0/step/order_margin_covered"),
         ("reduce-only without a position", "slot0/create_order/reduce_only_has_position"),
     ],
 )
@@ -697,8 +718,8 @@ def test_a_fill_settles_both_sides_funding_and_the_block_end_credits_the_pool() 
     assert pool.collateral == before  # 4, long 500, paid as much; 5's long opened after
 
 
-def _first_broken(witness: BlockWitness) -> str:
-    cs, values = build_block_circuit(PRESET, CHAIN_ID, witness)
+def _first_broken(witness: BlockWitness, preset: Preset = PRESET) -> str:
+    cs, values = build_block_circuit(preset, CHAIN_ID, witness)
     assert values is not None
     with pytest.raises(UnsatisfiedConstraintError) as err:
         cs.check(values)
@@ -726,16 +747,40 @@ def test_the_block_end_credits_the_fee_account_and_the_pool_as_the_slots_left_th
     assert _first_broken(other) == "block_end/funding_pool/index"
 
 
-def test_a_taker_left_matching_is_not_proven_yet() -> None:
-    """An order bigger than the best maker leaves its taker matching: its claims are not
-    proven yet, and the witness builder leaves the state as it was."""
+def test_orders_that_take_several_steps_are_proven() -> None:
+    """A taker left with size after its first step stays pending into the next slot's claim,
+    which takes the next step (both slots heavy): a bid that takes one ask whole and part of
+    the next, an IOC ask that takes the bid and has its remainder cancelled by the claim (no
+    bid crosses it any more), a bid whose remainder rests after its fill."""
     state = resting_state()
-    before = update_state_root(state)
-    with pytest.raises(UnprovableOperationError, match="claims"):
-        build_block_inputs(
-            state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10, size=150)])
-        )
-    assert update_state_root(state) == before
+    mark, ioc = PRICES[BTC], TimeInForce.IOC
+    asks = sorted(o.key for o in state.markets[BTC].book.orders.values() if o.is_ask)
+    blocks: list[list[Operation]] = [
+        [order(5, 0, False, mark + 10, size=150), Claim(5)],
+        [order(5, 1, True, mark - 10, size=150, time_in_force=ioc), Claim(5)],
+        [order(4, 2, False, mark + 10, size=80), Claim(4)],
+    ]
+    for ops in blocks:
+        check_block(state, next_block(state, ops))
+    book = state.markets[BTC].book
+    assert asks[0] not in book.orders and asks[1] not in book.orders
+    (rested,) = book.orders.values()  # 4's bid remainder, the only order left
+    assert (rested.account, rested.remaining, rested.price) == (4, 30, mark + 10)
+    assert state.accounts[5].positions[BTC].size == 150 - 100
+
+
+def test_a_pending_taker_lets_only_its_claim_follow() -> None:
+    """The running taker: a slot after a step that left size must be that taker's claim, and
+    the block cannot end with one."""
+    state = resting_state()
+    taker = order(5, 0, False, PRICES[BTC] + 10, size=150)
+    honest = build_block_witness(copy.deepcopy(state), next_block(state, [taker, Claim(5)]))
+    slots = list(honest.slots)
+    noop = build_block_witness(copy.deepcopy(state), next_block(state, [Noop()])).slots[0]
+    follows = replace(honest, slots=(slots[0], noop))
+    assert _first_broken(follows, TRADING) == "slot1/only_claims_while_pending"
+    moved = replace(honest, slots=(noop, slots[0]))  # the taker's step in the last slot
+    assert _first_broken(moved, TRADING) == "block_end/no_pending_taker"
 
 
 def test_a_trigger_cancel_is_not_proven_yet() -> None:

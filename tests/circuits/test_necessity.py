@@ -244,7 +244,7 @@ def _crossing_hidden(side: str) -> Callable[[], Violation]:
         book = v.witness.slots[0].book
         assert book is not None
         lane = book.order_siblings[level][2]  # the sibling's bid lane (0 for the asks case)
-        v.wires = {f"slot0/create_order/liquidity/level{level}_{side}_left": to(lane)}
+        v.wires = {f"slot0/step/liquidity/level{level}_{side}_left": to(lane)}
         return v
 
     return make
@@ -633,30 +633,30 @@ CASES: dict[str, Callable[[], Violation]] = {
     "create_order/price_positive": lambda: violation(
         order(price=0, kind=OrderKind.MARKET, time_in_force=TimeInForce.IOC), book=key_book(0)
     ),
-    "create_order/key_at_limit": lambda: violation(
+    "step/key_at_limit": lambda: violation(
         order(time_in_force=TimeInForce.IOC), book=key_book(MARK + 1)
     ),
-    "create_order/no_crossing": lambda: violation(
+    "step/no_crossing": lambda: violation(
         (crossing := order(price=ASK_PRICE, time_in_force=TimeInForce.IOC)),
         _no_fill(crossing),
         prepare=resting(account=4),
         book=key_book(ASK_PRICE),
     ),
-    "create_order/crossing_side": lambda: violation(
+    "step/crossing_side": lambda: violation(
         (crossing := order(True, price=MARK - 10, time_in_force=TimeInForce.IOC)),
         _no_fill(crossing),
         prepare=resting(account=4, is_ask=False, price=MARK - 10),
         book=key_book(MARK - 10),
-        wires={"slot0/create_order/crossing_side": to(0)},
+        wires={"slot0/step/crossing_side": to(0)},
     ),
-    "create_order/liquidity/level#_asks_left": _crossing_hidden("asks"),
-    "create_order/liquidity/level#_bids_left": _crossing_hidden("bids"),
+    "step/liquidity/level#_asks_left": _crossing_hidden("asks"),
+    "step/liquidity/level#_bids_left": _crossing_hidden("bids"),
     # (bids count down from the top nonce)
-    "create_order/nonce_is_next": lambda: violation(order(), book=rest_book(order(), -1)),
-    "create_order/next_nonce/side": lambda: violation(
-        order(), book=rest_book(order(), -1), wires={"slot0/create_order/next_nonce/side": add(-1)}
+    "step/nonce_is_next": lambda: violation(order(), book=rest_book(order(), -1)),
+    "step/next_nonce/side": lambda: violation(
+        order(), book=rest_book(order(), -1), wires={"slot0/step/next_nonce/side": add(-1)}
     ),
-    "create_order/no_maker_without_fill": lambda: violation(
+    "step/no_maker_without_fill": lambda: violation(
         order(), record=_with_maker(real_record(order()))
     ),
     "create_order/book_market_is_record": lambda: violation(
@@ -664,25 +664,23 @@ CASES: dict[str, Callable[[], Violation]] = {
         prepare=_second_market,
         book=key_book(1_000, (1 << PRESET.order_nonce_bits) - 1),
     ),
-    "create_order/next_nonce/ask": lambda: violation(
+    "step/next_nonce/ask": lambda: violation(
         order(True, price=ASK_PRICE),
         prepare=resting(),
         book=rest_book(order(True, price=ASK_PRICE), 1),
-        wires={"slot0/create_order/next_nonce/ask": add(1)},
+        wires={"slot0/step/next_nonce/ask": add(1)},
     ),
-    "create_order/next_nonce/bid": lambda: violation(
-        order(), book=rest_book(order(), -1), wires={"slot0/create_order/next_nonce/bid": add(-1)}
+    "step/next_nonce/bid": lambda: violation(
+        order(), book=rest_book(order(), -1), wires={"slot0/step/next_nonce/bid": add(-1)}
     ),
-    "create_order/key_is_free": lambda: violation(
+    "step/key_is_free": lambda: violation(
         order(True, price=ASK_PRICE), prepare=_counter_rewound, book=key_book(ASK_PRICE)
     ),
-    "create_order/open_orders_below_max": lambda: violation(
+    "step/open_orders_below_max": lambda: violation(
         order(), edit_a=edit(open_orders=PRESET.max_open_orders_per_account)
     ),
-    "create_order/order_margin_covered": lambda: violation(order(size=10**6)),
-    "create_order/margin_on": lambda: violation(
-        order(size=10**6), wires={"slot0/create_order/margin_on": to(0)}
-    ),
+    "step/order_margin_covered": lambda: violation(order(size=10**6)),
+    "step/margin_on": lambda: violation(order(size=10**6), wires={"slot0/step/margin_on": to(0)}),
     "create_order/reduce_only_has_position": lambda: violation(order(reduce_only=True)),
     "create_order/reduce_on": lambda: violation(
         order(reduce_only=True), wires={"slot0/create_order/reduce_on": to(0)}
@@ -913,8 +911,8 @@ MORE_CASES = {
 
 FAMILIES = {
     "record/byte#_bit#_boolean",
-    "create_order/liquidity/level#_asks_left",
-    "create_order/liquidity/level#_bids_left",
+    "step/liquidity/level#_asks_left",
+    "step/liquidity/level#_bids_left",
     "create_order/market/selected#",
     *(f"create_order/market/{n}#" for n in ("band", "imf", "index", "min_size")),
     *("create_order/market/position_imf#", "create_order/market/position_size#"),
