@@ -530,9 +530,11 @@ def define_slot(
     )
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
-    # a pending taker lets only a claim follow (PendingTaker); a light slot has none
-    claim_on = selectors.get(OpType.CLAIM, ZERO)
-    cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
+    # a pending taker lets only a claim follow (PendingTaker); a light slot has none. None can be
+    # pending before the block's first slot, nor after a light slot.
+    if running.taker is not NO_TAKER:
+        claim_on = selectors.get(OpType.CLAIM, ZERO)
+        cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
     effect, taker = apply_step(cs, slot, effect)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
