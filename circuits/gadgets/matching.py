@@ -108,14 +108,15 @@ def _check_fill(
     price: LC | None,
     size: LC,
     on: LC,
+    meets: LC,
 ) -> None:
-    cs.assert_mul(on, maker.is_ask + taker.is_ask - 1, ZERO, "maker_opposite")
+    cs.assert_mul(meets, maker.is_ask + taker.is_ask - 1, ZERO, "maker_opposite")
     if price is not None:
         cs.assert_mul(on, price - maker.price, ZERO, "at_makers_price")
     room = taker.limit_price - maker.price
     with cs.scope("within_limit"):
         ask_room = cs.mul(taker.is_ask, room, "ask_room")
-        assert_range(cs, cs.mul(on, room - 2 * ask_room, "checked"), preset.price_bits)
+        assert_range(cs, cs.mul(meets, room - 2 * ask_room, "checked"), preset.price_bits)
     bits = preset.base_amount_bits
     smallest = _smaller(cs, taker.remaining, maker.remaining, bits, "size")
     # a reduce-only side caps the size at what it can reduce (the remaining otherwise)
@@ -136,13 +137,16 @@ def compute_fill(
     price: LC | None,
     size: LC,
     on: LC = ONE,
+    meets: LC | None = None,
 ) -> FillVars:
     """Checks the claimed fill (``price``, ``size``) when ``on`` and returns its amounts;
     ``fee_rates`` are the market's (taker, maker) rates in ppm. ``price`` None: the fill is at
     the maker's price by construction (no claim to check). Off, the claim is free and only the
-    amounts are computed: a caller that turns the fill off passes ``size`` 0."""
+    amounts are computed: a caller that turns the fill off passes ``size`` 0. ``meets`` (``on``
+    by default; 1 whenever ``on`` is) checks only that the maker is opposite and within the
+    taker's limit: a step that cancels the maker it meets instead of filling it."""
     with cs.scope("fill"):
-        _check_fill(cs, preset, taker, maker, price, size, on)
+        _check_fill(cs, preset, taker, maker, price, size, on, on if meets is None else meets)
         quote = cs.mul(maker.price, size, "quote")
         bits = preset.price_bits + preset.base_amount_bits + preset.fee_rate_bits
         taker_rate, maker_rate = fee_rates

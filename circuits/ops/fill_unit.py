@@ -1,19 +1,21 @@
-"""One fill of a matching step in a heavy slot (docs/PROTOCOL.md 8.C): the taker is account A,
-the maker the order at the book unit's key, whose account is B. The twin of
-``protocol.matching``'s ``match_one`` / ``fill`` / ``move_fill`` for a maker that is filled
-(the steps that cancel a maker instead are not proven yet: the maker here must be live, not
-expired, not the taker's own, and pass its risk rule).
+"""The maker a matching step meets, in a heavy slot (docs/PROTOCOL.md 8.C): filled, or
+cancelled unfilled. The taker is account A, the maker the order at the book unit's key, whose
+account is B. The twin of ``protocol.matching``'s ``run_step`` / ``match_one`` / ``fill`` /
+``move_fill`` once a crossing maker is found.
 
-Under ``on`` (the operation's selector times its "fills" bit), it proves:
+Whenever the step meets the maker (``on``, its "fills" bit, or ``cancels``), it proves the order
+is B's (``maker_is_b``) with lots (``maker_exists``), on the other side and within the taker's
+limit (``maker_opposite``, ``within_limit``), and **price-time priority** on its own path:
+nothing of its side at a better price (``no_better_price``) and nothing earlier at its price
+(``no_earlier_at_price``).
 
-- the maker: the record's maker is B (``maker_is_record``) and the order is B's
-  (``maker_is_b``), it has lots (``maker_exists``), it is not the taker's own
-  (``not_self_trade``: the rules would cancel it) and not expired (``maker_not_expired``:
-  no expiry, or not before the block's timestamp);
-- **price-time priority**: on the maker's own path, nothing of its side at a better price
-  (``no_better_price``) and nothing earlier at its price (``no_earlier_at_price``);
-- the fill (``gadgets.matching.compute_fill``): opposite sides, within the taker's limit, the
-  size ``min`` of the remainders capped by reduce-only, positive; at the maker's price;
+A **fill** (``on``) also proves:
+
+- the record's maker is B (``maker_is_record``), not the taker's own (``not_self_trade``: the
+  rules would cancel it) and not expired (``maker_not_expired``: no expiry, or not before the
+  block's timestamp);
+- the fill (``gadgets.matching.compute_fill``): the size ``min`` of the remainders capped by
+  reduce-only, positive; at the maker's price;
 - both sides (``gadgets.positions.apply_fill``) in the record's market: the position's
   funding settled (the risk unit's unsettled funding of that market), the lots, the quote and
   the fee, the funding snapshot, the open interest's change; both then pass the
@@ -22,6 +24,12 @@ Under ``on`` (the operation's selector times its "fills" bit), it proves:
   maximum (``open_interest_cap``);
 - the maker's order loses the size (its leaf becomes 0 when nothing is left, and B's open
   orders fall by one); the fees and the settled funding accrue for the block's end.
+
+A **cancel** (``cancels``) proves a reason (``cancel_has_reason``): the maker expired, is the
+taker's own, or is reduce-only with nothing to reduce while the taker is not; the order's leaf
+becomes 0 and its account's open orders fall by one (A's for its own order, else B's). Nothing
+else moves. (A maker cancelled because its side of the fill would fail the valid-risk-change
+rule is not proven yet.)
 
 Off, every amount is 0 (``size`` and the picked market are 0) and nothing changes.
 """
@@ -33,7 +41,8 @@ from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.book_tree import Liquidity, OrderVars
-from circuits.gadgets.equality import is_zero
+from circuits.gadgets.compare import less_than
+from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.matching import MakerVars, TakerVars, compute_fill, compute_reducible
 from circuits.gadgets.positions import (
     POSITION_FIELDS,
@@ -90,16 +99,38 @@ def _position_changes(
     return tuple(changes)
 
 
-def _check_maker(cs: Builder, slot: SlotVars, on: LC, maker_index: LC) -> None:
+def _check_maker(cs: Builder, slot: SlotVars, on: LC, meets: LC, maker_index: LC) -> None:
     a, b, maker = slot.a, slot.b, slot.get_book().order
     cs.assert_mul(on, maker_index - b.index, ZERO, "maker_is_record")
-    cs.assert_mul(on, maker.account - b.index, ZERO, "maker_is_b")
-    assert_nonzero_if(cs, on, maker.remaining, "maker_exists")
+    cs.assert_mul(meets, maker.account - b.index, ZERO, "maker_is_b")
+    assert_nonzero_if(cs, meets, maker.remaining, "maker_exists")
     assert_nonzero_if(cs, on, b.index - a.index, "not_self_trade")
     with cs.scope("maker_not_expired"):
         until = maker.expiry + cs.mul(is_zero(cs, maker.expiry), slot.timestamp, "no_expiry")
         left = cs.mul(on, until - slot.timestamp, "left")
         assert_range(cs, left, slot.preset.timestamp_bits)
+
+
+def _assert_cancel_reason(
+    cs: Builder, slot: SlotVars, cancels: LC, reducible: tuple[LC, LC], reduce_only: LC
+) -> LC:
+    """``run_step`` / ``match_one``'s reasons to cancel the maker met instead of filling it:
+    it expired (an expiry before the block's timestamp), it is the taker's own (self-trade),
+    or it is reduce-only with nothing to reduce while the taker is not (a reduce-only taker
+    with nothing to reduce fails first: its own failure, not proven yet). ``reducible``: the
+    taker's and the maker's reducible lots; ``reduce_only``: the taker's flag. Returns 1 when
+    the maker is the taker's own (B is A)."""
+    a, b, maker, preset = slot.a, slot.b, slot.get_book().order, slot.preset
+    with cs.scope("cancel"):
+        early = less_than(cs, maker.expiry, slot.timestamp, preset.timestamp_bits)
+        expired = cs.mul(1 - is_zero(cs, maker.expiry), early, "expired")
+        own = is_equal(cs, a.index, b.index)
+        maker_nothing = cs.mul(maker.reduce_only, is_zero(cs, reducible[1]), "maker_nothing")
+        taker_nothing = cs.mul(reduce_only, is_zero(cs, reducible[0]), "taker_nothing")
+        nothing = cs.mul(maker_nothing, 1 - taker_nothing, "nothing_to_reduce")
+        kept = cs.mul(cs.mul(1 - expired, 1 - own, "live_other"), 1 - nothing, "kept")
+    cs.assert_mul(cancels, kept, ZERO, "cancel_has_reason")
+    return own
 
 
 def _assert_best(cs: Builder, on: LC, liquidity: Liquidity, maker_is_ask: LC) -> None:
@@ -116,6 +147,7 @@ def define_fill(
     cs: Builder,
     slot: SlotVars,
     on: LC,
+    cancels: LC,
     selected: Sequence[LC],
     taker: TakerVars,
     liquidity: Liquidity,
@@ -123,25 +155,31 @@ def define_fill(
     size: LC,
 ) -> FillStep:
     """The fill of the taker (A's order: ``taker.remaining`` 0 when off) against the book
-    unit's order, in the market ``selected`` (one-hot), of the record's ``size``. ``taker``'s
-    ``reducible`` is computed here."""
+    unit's order, in the market ``selected`` (one-hot), of the record's ``size``; or, when
+    ``cancels``, that order removed unfilled for a reason (``_assert_cancel_reason``). Either
+    way the order is the best one crossing the taker's limit. ``taker``'s ``reducible`` is
+    computed here."""
     preset, book, b_risk = slot.preset, slot.get_book(), slot.b_risk
     if b_risk is None:
         raise ValueError("a fill needs B's positions and risk: a heavy slot")
     bits = preset.base_amount_bits
+    meets = on + cancels  # the step meets the maker: fills it or cancels it
     with cs.scope("fill_step"):
-        selected = [cs.mul(on, s, f"selected{m}") for m, s in enumerate(selected)]
-        _check_maker(cs, slot, on, maker_index)
+        read = [cs.mul(meets, s, f"selected{m}") for m, s in enumerate(selected)]
+        filling = [cs.mul(on, s, f"filling{m}") for m, s in enumerate(selected)]
+        _check_maker(cs, slot, on, meets, maker_index)
         maker_order = book.order
-        _assert_best(cs, on, liquidity, maker_order.is_ask)
-        taker_position = _pick_position(cs, selected, slot.a_positions, "taker")
-        maker_position = _pick_position(cs, selected, slot.b_positions, "maker")
+        _assert_best(cs, meets, liquidity, maker_order.is_ask)
+        taker_position = _pick_position(cs, read, slot.a_positions, "taker")
+        maker_position = _pick_position(cs, read, slot.b_positions, "maker")
         taker_sign = compute_sign(cs, taker_position.size, bits, "taker_position_sign")
         maker_sign = compute_sign(cs, maker_position.size, bits, "maker_position_sign")
         with cs.scope("taker"):
             taker_reducible = compute_reducible(cs, taker_sign, taker.is_ask)
         with cs.scope("maker"):
             maker_reducible = compute_reducible(cs, maker_sign, maker_order.is_ask)
+        reducible = (taker_reducible, maker_reducible)
+        own = _assert_cancel_reason(cs, slot, cancels, reducible, taker.reduce_only)
         maker = MakerVars(
             maker_order.is_ask,
             book.path.price,
@@ -151,18 +189,18 @@ def define_fill(
         )
         params = [m.params for m in slot.markets]
         rates = (
-            pick(cs, selected, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate"),
-            pick(cs, selected, [p[PARAM_MAKER_FEE] for p in params], "maker_fee_rate"),
+            pick(cs, filling, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate"),
+            pick(cs, filling, [p[PARAM_MAKER_FEE] for p in params], "maker_fee_rate"),
         )
         taker = TakerVars(
             taker.is_ask, taker.limit_price, taker.remaining, taker.reduce_only, taker_reducible
         )
-        fill = compute_fill(cs, preset, taker, maker, rates, None, size, on)
+        fill = compute_fill(cs, preset, taker, maker, rates, None, size, on, meets)
         data = [m.data for m in slot.markets]
-        index = pick(cs, selected, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
+        index = pick(cs, filling, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
         owed = (
-            pick(cs, selected, list(slot.a_risk.owed), "taker_owed"),
-            pick(cs, selected, list(b_risk.owed), "maker_owed"),
+            pick(cs, filling, list(slot.a_risk.owed), "taker_owed"),
+            pick(cs, filling, list(b_risk.owed), "maker_owed"),
         )
         with cs.scope("taker"):
             taker_side = apply_fill(
@@ -189,31 +227,29 @@ def define_fill(
         growth = taker_side.long_change + maker_side.long_change
         with cs.scope("open_interest"):
             grew = compute_sign(cs, growth, bits + 1, "growth_sign").positive
-            interest = pick(cs, selected, [d[DATA_OPEN_INTEREST] for d in data], "before")
-            cap = pick(cs, selected, [p[PARAM_MAX_OPEN_INTEREST] for p in params], "cap")
+            interest = pick(cs, filling, [d[DATA_OPEN_INTEREST] for d in data], "before")
+            cap = pick(cs, filling, [p[PARAM_MAX_OPEN_INTEREST] for p in params], "cap")
             room = cs.mul(cs.mul(on, grew, "grew"), cap - interest - growth, "room")
             with cs.scope("open_interest_cap"):
                 assert_range(cs, room, OPEN_INTEREST_BITS)
-            interest_changes = tuple(
-                cs.mul(s, growth, f"change{m}") for m, s in enumerate(selected)
-            )
+            interest_changes = tuple(cs.mul(s, growth, f"change{m}") for m, s in enumerate(filling))
         with cs.scope("maker_order"):
             emptied = cs.mul(on, is_zero(cs, fill.maker_remaining), "emptied")
-        taker_changes = _position_changes(
-            cs, selected, taker_position, taker_side.position, "taker"
-        )
-        maker_changes = _position_changes(
-            cs, selected, maker_position, maker_side.position, "maker"
-        )
+            removed = cs.mul(cancels, maker_order.remaining, "cancelled")
+            # the cancelled maker's open orders: A's own (self-trade) or B's
+            own_cancelled = cs.mul(cancels, own, "own_cancelled")
+        taker_changes = _position_changes(cs, filling, taker_position, taker_side.position, "taker")
+        maker_changes = _position_changes(cs, filling, maker_position, maker_side.position, "maker")
     effect = Effect(
         a_collateral=taker_side.collateral_change,
         a_risk_checked=on,
         a_positions=taker_changes,
+        a_open_orders=-own_cancelled,
         b_collateral=maker_side.collateral_change,
         b_positions=maker_changes,
-        b_open_orders=-emptied,
+        b_open_orders=-emptied - (cancels - own_cancelled),
         b_risk_checked=on,
-        order=OrderVars(ZERO, -size, ZERO, ZERO, ZERO),
+        order=OrderVars(ZERO, -size - removed, ZERO, ZERO, ZERO),
         fees=fill.taker_fee + fill.maker_fee,
         funding=owed[0] + owed[1],
         open_interest=interest_changes,

@@ -203,6 +203,8 @@ class SlotWitness:
     book: BookWitness | None = None
     # B's positions as A's (read by a heavy slot only; () for none at all)
     b_positions: tuple[tuple[int, int, int, int], ...] = ()
+    # the slot's matching step cancels the maker it meets instead of filling it
+    cancels_maker: bool = False
 
 
 _ACCOUNT_FIELDS = (
@@ -535,7 +537,7 @@ def define_slot(
     if running.taker is not NO_TAKER:
         claim_on = selectors.get(OpType.CLAIM, ZERO)
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
-    effect, taker = apply_step(cs, slot, effect)
+    effect, taker = apply_step(cs, slot, effect, None if w is None else int(w.cancels_maker))
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
     with cs.scope("a_new_positions"):
@@ -575,12 +577,15 @@ def define_slot(
     return old_root, new_root, record, running
 
 
-def apply_step(cs: Builder, slot: SlotVars, effect: Effect) -> tuple[Effect, TakerOrderVars]:
+def apply_step(
+    cs: Builder, slot: SlotVars, effect: Effect, cancels_maker: int | None = 0
+) -> tuple[Effect, TakerOrderVars]:
     """The slot's matching step (the operations' steps added up): the effect with the step's
-    added, and the taker it leaves pending (none in a slot without a step)."""
+    added, and the taker it leaves pending (none in a slot without a step). ``cancels_maker``:
+    the witness's choice (``SlotWitness.cancels_maker``; None in setup mode)."""
     if effect.step is None:
         return effect, NO_TAKER
-    step_effect, taker = define_step(cs, slot, effect.step)
+    step_effect, taker = define_step(cs, slot, effect.step, cancels_maker)
     return _add_effects(replace(effect, step=None), step_effect), taker
 
 

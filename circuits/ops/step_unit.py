@@ -19,8 +19,13 @@ The step either fills the maker at the book unit's key (the record names the mak
   the order ``(A, remaining, is_ask, reduce_only, order expiry)`` is written at the key, the
   side's counter moves past it and A's open-order count grows by one.
 
-Not proven yet: a step that cancels its maker (expired, self-trade, reduce-only, risk) and a
-claim whose taker fails on its own side (``sequencer.witness.check_outcome`` refuses both).
+Or it **cancels** the maker it meets (the prover's private choice, ``cancels_maker``, which the
+fill unit holds to a reason: expired, the taker's own, reduce-only with nothing to reduce), and
+the taker, its size kept, stays pending.
+
+Not proven yet: a step that cancels its maker because the fill would break the maker's
+valid-risk-change rule, and a claim whose taker fails on its own side
+(``sequencer.witness.check_outcome`` refuses both).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from circuits.gadgets.book_tree import Liquidity, OrderVars, compute_liquidity
+from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.compare import less_than, signed_less_than
 from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
@@ -53,6 +59,8 @@ from protocol.types import PPM
 LC = LinearCombination
 FRACTION_BITS = PPM.bit_length() + 1  # 1e6 + a band (at most 1e6) < 2^21
 PRICE_FIELD_BITS = 8 * create_order.RECORD.offset("price")[1]  # a limit is below 2^this
+# what a pending taker keeps of the step's taker (its remaining size is the step's result)
+KEPT_FIELDS = ("account", "market", "is_ask", "limit", "rests", "reduce_only", "expiry")
 
 
 def _assert_no_crossing(
@@ -131,15 +139,22 @@ def _define_rest(
     return change, counters
 
 
-def define_step(cs: Builder, slot: SlotVars, step: StepVars) -> tuple[Effect, TakerOrderVars]:
-    """The step's effect, and the taker it leaves pending (all 0 when it finishes)."""
+def define_step(
+    cs: Builder, slot: SlotVars, step: StepVars, cancels_maker: int | None
+) -> tuple[Effect, TakerOrderVars]:
+    """The step's effect, and the taker it leaves pending (all 0 when it finishes).
+    ``cancels_maker``: the prover's choice (1: the step cancels the maker it meets; None in
+    setup mode), which the fill unit holds to a reason."""
     book, taker = slot.get_book(), step.taker
     with cs.scope("step"):
         cs.assert_mul(step.on, book.market - taker.market, ZERO, "book_market_is_takers")
         liquidity = compute_liquidity(cs, book.path)
         fills = 1 - is_zero(cs, step.size)  # the size is 0 when no operation steps
-        finishes = step.on - fills
-        cs.assert_mul(finishes, step.maker, ZERO, "no_maker_without_fill")
+        cancels = cs.private("cancels_maker", cancels_maker)
+        assert_boolean(cs, cancels, "cancels_boolean")
+        cs.assert_mul(cancels, 1 - step.on + fills, ZERO, "cancels_without_fill")
+        cs.assert_mul(step.on - fills, step.maker, ZERO, "no_maker_without_fill")
+        finishes = step.on - fills - cancels
         _assert_no_crossing(cs, slot, finishes, liquidity, taker.is_ask, taker.limit)
         rests = cs.mul(finishes, taker.rests, "rests")
         change, counters = _define_rest(cs, slot, rests, taker, step.selected)
@@ -150,27 +165,17 @@ def define_step(cs: Builder, slot: SlotVars, step: StepVars) -> tuple[Effect, Ta
             taker.reduce_only,
         )
         fill = define_fill(
-            cs, slot, fills, step.selected, filling, liquidity, step.maker, step.size
+            cs, slot, fills, cancels, step.selected, filling, liquidity, step.maker, step.size
         )
-        remaining = fill.taker_remaining  # 0 when the step does not fill
+        # what the taker has left: after its fill, or all of it after a cancelled maker
+        remaining = fill.taker_remaining + cs.mul(cancels, taker.remaining, "kept")
         with cs.scope("pending"):
             pending = 1 - is_zero(cs, remaining)
-            kept = {
-                name: cs.mul(pending, getattr(taker, name), name)
-                for name in (
-                    "account",
-                    "market",
-                    "is_ask",
-                    "limit",
-                    "rests",
-                    "reduce_only",
-                    "expiry",
-                )
-            }
+            kept = {name: cs.mul(pending, getattr(taker, name), name) for name in KEPT_FIELDS}
             left = TakerOrderVars(pending, remaining=remaining, **kept)
     effect = replace(
         fill.effect,
-        a_open_orders=rests,
+        a_open_orders=fill.effect.a_open_orders + rests,
         uses_book=step.on,
         order=add_orders(change, fill.effect.order),
         book_nonces=counters,

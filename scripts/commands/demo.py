@@ -6,9 +6,9 @@
    settles the batches (commit -> verify -> execute), with progress bars.
 3. They transfer and withdraw on L2 through the operator's HTTP API (``sequencer.sdk``), as a
    user's program would; more batches. Then limit orders rest on both markets' books, one user
-   changes its leverage, two orders trade against resting ones (a limit sell and a market
-   buy, each filled by the best maker in one step), and one user cancels the rest of its
-   order. The explorer (served by the operator's API) shows it all live at the URL printed at
+   changes its leverage, two orders trade against resting ones (a limit sell that takes a
+   whole bid and whose claim rests the rest, and a market buy), and one user cancels the rest
+   of its order. The explorer (served by the operator's API) shows it all live at the URL printed at
    the start.
 4. The operator stops for good. A user asks for a forced withdrawal and another deposits more;
    time passes the deadline, anyone activates desert mode, the queued deposit is refunded, and
@@ -190,8 +190,8 @@ def act_on_l2(scene: Scene) -> None:
 
 def place_orders(scene: Scene) -> None:
     """Limit orders that rest on both markets' books (1 % off the index), a leverage change,
-    two takers each filled by the best maker, and a cancel, proven like the rest. (A taker
-    that needs more than one maker is dropped: its claims are not proven yet, PROTOCOL 8.C.)"""
+    two takers (one takes a whole maker, and its claim rests what is left), and a cancel,
+    proven like the rest."""
     alice, bob, carol, dave = scene.users
     console.rule("orders rest on the books, and trade")
     btc, eth = (scene.api_client.market(m)["index_price"] for m in (0, 1))
@@ -201,7 +201,8 @@ def place_orders(scene: Scene) -> None:
     scene.client(dave).place_order(1, False, 5, eth * 99 // 100)
     scene.client(bob).set_leverage(0, 200_000)  # 5x at most on BTC
     scene.settle("orders")
-    scene.client(carol).place_order(1, True, 1, eth * 98 // 100)  # takes 1 of dave's bid
+    # takes dave's whole bid, and its claim, the next matching step, rests the last lot
+    scene.client(carol).place_order(1, True, 6, eth * 98 // 100)
     market = OrderKind.MARKET
     scene.client(bob).place_order(
         0, False, 1, btc * 102 // 100, market, TimeInForce.IOC, client_order_id="bob-buy"

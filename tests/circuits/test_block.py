@@ -769,6 +769,29 @@ def test_orders_that_take_several_steps_are_proven() -> None:
     assert state.accounts[5].positions[BTC].size == 150 - 100
 
 
+def test_steps_that_cancel_the_maker_they_meet_are_proven() -> None:
+    """A step removes the best crossing order unfilled when it is the taker's own (self-trade)
+    or has expired, and the taker goes on in its claim: 4's IOC ask meets its own bid (then
+    nothing crosses: the remainder is cancelled); a bid meets 5's expired GTT ask, then fills
+    against 3's ask."""
+    state = resting_state()
+    mark, ioc, gtt = PRICES[BTC], TimeInForce.IOC, TimeInForce.GTT
+    bid = order_key(state, 4, False)
+    check_block(
+        state, next_block(state, [order(4, 2, True, mark - 10, time_in_force=ioc), Claim(4)])
+    )
+    assert bid not in state.markets[BTC].book.orders and state.accounts[4].open_orders == 0
+    soon = state.timestamp + 15
+    check_block(
+        state,
+        next_block(state, [order(5, 0, True, mark + 5, 10, time_in_force=gtt, order_expiry=soon)]),
+    )
+    check_block(state, next_block(state, [order(4, 3, False, mark + 10, size=50), Claim(4)], dt=20))
+    book = state.markets[BTC].book
+    assert all(o.account == 3 for o in book.orders.values()) and state.accounts[5].open_orders == 0
+    assert state.accounts[4].positions[BTC].size == 500 + 50
+
+
 def test_a_pending_taker_lets_only_its_claim_follow() -> None:
     """The running taker: a slot after a step that left size must be that taker's claim, and
     the block cannot end with one."""

@@ -1,7 +1,7 @@
 """A user's manual session from the shell, at the minimal preset: `zkperp operator run` serves
 the API on a port it prints; two wallets are made, deposit and register their keys on L1,
 transfer and withdraw through the API, trade on genesis market 0 (alice's bid rests, bob's sell
-takes it), force a withdrawal through L1; every block is proven and executed on the devnet, and
+takes it and its claim rests the rest), force a withdrawal through L1; every block is proven and executed on the devnet, and
 the reads (`account`, `batches`, `book`, `trades`) answer with --json."""
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ def test_a_manual_session_through_the_command_line(build: Path, api: str, w3: We
     assert (ack["type"], ack["nonce"], ack["client_order_id"]) == ("transfer", 0, "rent")
     assert read_json(build, "withdraw", "bob", "3")["nonce"] == 0
     assert read_json(build, "order", "place", "alice", "buy", "1", "9000")["nonce"] == 1
-    read_json(build, "order", "place", "bob", "sell", "1", "9000")  # takes alice's bid
+    # takes alice's bid of 1 lot; its claim (the next matching step) rests the other lot
+    read_json(build, "order", "place", "bob", "sell", "2", "9000")
     assert read_json(build, "book", "0")["market"] == 0  # the genesis has markets 0 and 1
 
     # one lot at 9,000: bob receives it less the taker fee (500 ppm: 5), alice pays it and the
@@ -127,6 +128,8 @@ def test_a_manual_session_through_the_command_line(build: Path, api: str, w3: We
     assert account("alice")["collateral"] == 35 * USDC - 9_000 - 2
     (trade,) = read_json(build, "trades", "0")
     assert (trade["maker"], trade["taker"], trade["size"]) == (3, 4, 1)
+    (rested,) = account("bob")["open_orders"]
+    assert (rested["remaining"], rested["is_ask"]) == (1, True)
     latest = read_json(build, "batches")[0]
     assert latest["l1"]["verify"]["gas"] > 0 and latest["proving_seconds"] > 0
     rollup = Deployment.read(build / "rollup.json").get_rollup(w3)

@@ -5,9 +5,9 @@ dropped; no block ends with a pending taker; the rules' process_block replays wh
 The codec and the builder take an operation once the block circuit proves it (``PROVEN_TYPES``,
 ``sequencer.witness.check_provable``); the ``trading_codec`` tests tell them to take every
 trading operation already, since they run the rules only. The last tests show what the
-operator does today: an order whose matching step the block circuit does not prove yet (one
-that cancels its maker) is dropped, with its reason, and the block is sealed with the orders
-and claims it proves."""
+operator does today: an order whose matching step the block circuit does not prove yet (a
+claim that ends its taker on the taker's own failure) is dropped, with its reason, and the
+block is sealed with the orders and claims it proves."""
 
 from __future__ import annotations
 
@@ -142,14 +142,17 @@ def test_types_not_proven_yet_are_refused() -> None:
         encode_tx(env.signed(CancelAll, 4))
 
 
-def test_an_order_with_claims_is_taken_and_one_whose_step_cancels_a_maker_is_dropped() -> None:
+def test_an_order_with_claims_is_taken_and_one_whose_claim_ends_its_taker_is_dropped() -> None:
     env = book_env(2, signatures=True)  # asks of 1 lot at 10,000 and 10,001
-    own = env.order(3, BTC, BUY, 10_000, 1)  # meets 3's own ask: self-trade, not proven yet
+    env.place(6, BTC, BUY, 9_000, 1)
+    env.place(5, BTC, SELL, 9_000, 1)  # 5 is short 1 lot
+    # reduce-only: its claim has nothing left to reduce and ends it (not proven yet)
+    closing = env.order(5, BTC, BUY, 10_001, 2, reduce_only=True)
     greedy = env.order(4, BTC, BUY, 10_001, 2)  # takes both asks: one claim
     resting = env.order(6, BTC, BUY, 9_999, 1)
-    txs = [(1, encode_tx(own)), (2, encode_tx(greedy)), (3, encode_tx(resting))]
+    txs = [(1, encode_tx(closing)), (2, encode_tx(greedy)), (3, encode_tx(resting))]
     sealed = seal(env, txs)
-    assert sealed.dropped.keys() == {1} and "cancels its maker" in sealed.dropped[1]
+    assert sealed.dropped.keys() == {1} and "ReduceOnlyViolation" in sealed.dropped[1]
     assert sealed.record.l2_seqs == (2, 3)
     assert list(sealed.block.operations[:3]) == [greedy, Claim(4), resting]
     assert env.state.pending is None and env.state.accounts[4].positions[BTC].size == 2
