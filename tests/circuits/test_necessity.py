@@ -582,27 +582,29 @@ CASES: dict[str, Callable[[], Violation]] = {
     ),
     # create order (3 bids 100 lots at the mark, GTC, unless a case says otherwise)
     **{
-        f"create_order/{name}": partial(
-            violation, order(), wires={f"slot0/create_order/{name}": add(1)}
-        )
-        for name in (
-            *(
-                "band/low_notional",
-                "band/high_notional",
-                "size_in_range/size",
-                "price_in_range/price",
+        f"{unit}/{name}": partial(violation, order(), wires={f"slot0/{unit}/{name}": add(1)})
+        for unit, names in (
+            (
+                "create_order",
+                (
+                    *("band/low_notional", "band/high_notional"),
+                    *("size_in_range/size", "price_in_range/price", "limit_on"),
+                    *("size_at_least_min/excess", "price_in_band/above_low"),
+                    "price_in_band/below_high",
+                ),
             ),
-            *("size_at_least_min/excess", "price_in_band/above_low", "price_in_band/below_high"),
-            *("rests", "rests_ask", "ask_counter", "bid_counter", "limit_on"),
-            *("order_margin/notional", "order_margin/notional_imf", "order_margin/imf/select"),
-            *(
-                "write_account",
-                "write_remaining",
-                "write_is_ask",
-                "write_reduce_only",
-                "write_expiry",
+            (
+                "step",
+                (
+                    *("rests", "rests_ask", "ask_counter", "bid_counter"),
+                    *("order_margin/notional", "order_margin/notional_imf"),
+                    "order_margin/imf/select",
+                    *("write_account", "write_remaining", "write_is_ask"),
+                    *("write_reduce_only", "write_expiry"),
+                ),
             ),
         )
+        for name in names
     },
     "create_order/signer/account_exists": lambda: violation(order(account=9), edit_a=keyed(9)),
     "create_order/signer/not_rule_only": lambda: violation(order(account=0), edit_a=keyed(0)),
@@ -659,7 +661,7 @@ CASES: dict[str, Callable[[], Violation]] = {
     "step/no_maker_without_fill": lambda: violation(
         order(), record=_with_maker(real_record(order()))
     ),
-    "create_order/book_market_is_record": lambda: violation(
+    "step/book_market_is_takers": lambda: violation(
         signed(replace(order(price=1_000), market=1, signature=None), 3),
         prepare=_second_market,
         book=key_book(1_000, (1 << PRESET.order_nonce_bits) - 1),
@@ -701,7 +703,13 @@ CASES: dict[str, Callable[[], Violation]] = {
         f"create_order/market/{name}#": partial(
             violation, order(), wires={f"slot0/create_order/market/{name}0": add(1)}
         )
-        for name in ("band", "imf", "index", "min_size", "position_imf", "position_size")
+        for name in ("band", "index", "min_size", "position_size")
+    },
+    **{
+        f"step/order_margin/imf/{name}#": partial(
+            violation, order(), wires={f"slot0/step/order_margin/imf/{name}0": add(1)}
+        )
+        for name in ("market", "position")
     },
     **{
         f"create_order/signed_{name}": partial(_order_signed_other, name, value)
@@ -854,6 +862,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
             *(f"create_order/{r}/range/bits_sum" for r in ("price_in_band", "price_in_range")),
             *(f"create_order/{r}/range/bits_sum" for r in ("size_at_least_min", "size_in_range")),
             "create_order/band/low/quotient/range/bits_sum",
+            "step/key_at_limit",  # the negated limit
             *_FOREIGN_KEY,
         },
     ),
@@ -861,13 +870,13 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
         lambda: violation(
             signed(replace(_market_order(), market=2, signature=None), 3), book=key_book(0)
         ),
-        {"create_order/book_market_is_record"},
+        {"step/book_market_is_takers"},
     ),
     "create_order/market/exists1": (
         lambda: violation(
             signed(replace(_market_order(), market=1, signature=None), 3), book=key_book(0)
         ),
-        {"create_order/book_market_is_record"},
+        {"step/book_market_is_takers"},
     ),
     "cancel_order/account_exists": (
         lambda: violation(cancel(account=9), prepare=resting(), edit_a=keyed(9)),
@@ -914,8 +923,8 @@ FAMILIES = {
     "step/liquidity/level#_asks_left",
     "step/liquidity/level#_bids_left",
     "create_order/market/selected#",
-    *(f"create_order/market/{n}#" for n in ("band", "imf", "index", "min_size")),
-    *("create_order/market/position_imf#", "create_order/market/position_size#"),
+    *(f"create_order/market/{n}#" for n in ("band", "index", "min_size", "position_size")),
+    *("step/order_margin/imf/market#", "step/order_margin/imf/position#"),
     *("set_leverage/market/exists#", "set_leverage/market/selected#", "set_leverage/market/imf#"),
     *("set_leverage/market#/created", "set_leverage/market#/snapshot", "set_leverage/market#/imf"),
     *FILL_FAMILIES,
