@@ -49,6 +49,7 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.cases_claim import CLAIM_CASES, CLAIM_FAMILIES, CLAIM_GUARDED
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_CASES,
@@ -909,8 +910,8 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     },
 }
 
-CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES
-GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED
+CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
+GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -930,6 +931,7 @@ FAMILIES = {
     *FILL_FAMILIES,
     *FILL_AMOUNTS_FAMILIES,
     *RESERVED_FAMILIES,
+    *CLAIM_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
