@@ -49,7 +49,12 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
-from tests.circuits.cases_claim import CLAIM_CASES, CLAIM_FAMILIES, CLAIM_GUARDED
+from tests.circuits.cases_claim import (
+    CLAIM_CASES,
+    CLAIM_FAMILIES,
+    CLAIM_GUARDED,
+    TWO_SLOT_CASES,
+)
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_CASES,
@@ -71,6 +76,7 @@ from tests.circuits.violations import (
     ASK_PRICE,
     MARK,
     PRESET,
+    TwoSlots,
     Violation,
     account_inputs,
     add,
@@ -85,6 +91,7 @@ from tests.circuits.violations import (
     forced_withdraw_record,
     get_state,
     get_trace,
+    get_two_slot_trace,
     key_book,
     keyed,
     leverage,
@@ -94,6 +101,7 @@ from tests.circuits.violations import (
     register,
     register_key_record,
     replay,
+    replay_two,
     rest_book,
     resting,
     shifted,
@@ -328,7 +336,7 @@ NEW_ACCOUNT_FIELDS = {
 }
 
 
-CASES: dict[str, Callable[[], Violation]] = {
+CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # noop
     "noop/unused_bytes_zero": lambda: violation(
         Noop(), record=with_unused_byte(get_circuit(Noop()), bytes(pubdata.OP_BYTES))
@@ -911,6 +919,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
+CASES |= TWO_SLOT_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
@@ -970,11 +979,14 @@ def _family(name: str) -> str:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_constraint_alone_refuses_its_witness(name: str) -> None:
     """The witness breaks ``name`` and nothing else: without it, the circuit accepts."""
-    trace = get_trace()
-    broken = unsatisfied(trace.system, replay(CASES[name]()))
-    expected = f"slot0/{name}"
+    v = CASES[name]()
+    if isinstance(v, TwoSlots):  # a claim after a pending taker: ``violations.two_slots``
+        broken, slot = unsatisfied(get_two_slot_trace().system, replay_two(v)), f"slot{v.slot}/"
+    else:
+        broken, slot = unsatisfied(get_trace().system, replay(v)), "slot0/"
+    expected = f"{slot}{name}"
     if name in FAMILIES:
-        assert {f"slot0/{_family(n.removeprefix('slot0/'))}" for n in broken} == {expected}
+        assert {f"{slot}{_family(n.removeprefix(slot))}" for n in broken} == {expected}
         assert len(broken) == 1
     else:
         assert broken == {expected}
