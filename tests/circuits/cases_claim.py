@@ -103,10 +103,6 @@ CLAIM_CASES: dict[str, Callable[[], Violation]] = {
         book=rest_book(order()),
         wires={f"{ON}taker_rests": to(1)},
     ),
-    # the taker's account only reaches the pending taker: a fill that leaves none pending
-    "create_order/taker_account": lambda: violation(
-        fill()[0], prepare=fill()[1], wires={f"{ON}taker_account": add(1)}
-    ),
     # account 5's ask filled while the record names account 4 as the maker
     "create_order/maker": lambda: _filling(
         fill()[0], resting(account=5, price=ASK_PRICE), b=5, wires={f"{ON}maker": to(5)}
@@ -228,6 +224,14 @@ TWO_SLOT_CASES: dict[str, Callable[[], TwoSlots]] = {
         to(1),
         _merged(_book(1, ASK_PRICE), lambda s: _record(3, 1)),
         _both(R_, _second_market),
+    ),
+    # the order's own account moved: its remainder claimed and filled for account 5
+    "create_order/taker_account": lambda: two_slots(
+        two_slot_order(),
+        F,
+        0,
+        {ON + "taker_account": to(5)},
+        lambda s: _a(s, 5) | _record(5, 0, 4, 50),
     ),
     "step/pending/account": lambda: two_slots(
         two_slot_order(),

@@ -9,6 +9,12 @@ replace: an input (an account's fields, a record, a signature), a hint, or the w
 constraint defines (``tests/circuits/tracing.py`` recomputes the rest, and B's fields or path
 follow A's new leaf, as in a real slot).
 
+A claim needs the taker a step of an earlier slot left pending, which slot 0 never has: the
+claim's constraints and the pending taker's fields have cases of a two-slot block instead
+(``violations.two_slots``: the rules' own witness of an order that leaves its taker pending and
+of its claim, with the prover's changes; :class:`TwoSlots` names the slot whose constraint
+alone breaks).
+
 ``GUARDED`` lists the few constraints for which no such witness is known (others refuse the
 same witnesses today; each is kept as the direct statement of its rule), with a witness and
 exactly which constraints refuse it; ``EXEMPT`` the gadgets' own constraints, whose tampering
@@ -111,6 +117,10 @@ from tests.circuits.violations import (
     started,
     to,
     transfer,
+    two_asks,
+    two_slot_inputs,
+    two_slot_order,
+    two_slots,
     violation,
     with_unused_byte,
     withdraw,
@@ -281,20 +291,6 @@ def _order_signed_other(name: str, value: int | bool) -> Violation:
         inputs=sign_as(other, 3),
         wires={f"slot0/create_order/signed_{name}": to(int(value))},
     )
-
-
-# wires of create order that only carry a value on: moved by one, the order is still accepted
-ORDER_WIRES = (
-    *("band/low_notional", "band/high_notional", "size_in_range/size", "price_in_range/price"),
-    *("size_at_least_min/excess", "price_in_band/above_low", "price_in_band/below_high"),
-    *("rests", "rests_ask", "ask_counter", "bid_counter", "limit_on"),
-    *("order_margin/notional", "order_margin/notional_imf", "order_margin/imf/select"),
-    *("write_account", "write_remaining", "write_is_ask", "write_reduce_only", "write_expiry"),
-)
-
-
-def _order_wire_moved(name: str) -> Violation:
-    return violation(order(), wires={f"slot0/create_order/{name}": add(1)})
 
 
 def _with_maker(record: bytes) -> bytes:
@@ -1038,6 +1034,17 @@ def test_a_forced_fill_is_the_witness_builders() -> None:
     assert block_inputs(real) | {"data/data_hash": 5} == block_inputs(v.witness) | {
         "header/old_timestamp": real.old_timestamp
     }
+
+
+@pytest.mark.parametrize("prepare", [two_asks, resting(account=4)], ids=["fills", "rests"])
+def test_the_two_slot_block_is_the_witness_builders(prepare: Callable[[State], None]) -> None:
+    """The blocks every two-slot case starts from (the claim fills the second ask, or rests the
+    remainder): their replayed inputs satisfy the circuit, and are its every input."""
+    trace = get_two_slot_trace()
+    v = two_slots(two_slot_order(), prepare, 1)
+    assert set(two_slot_inputs(v.witness)) == trace.input_names()
+    assert v.after.pending is not None  # slot 0 leaves its taker pending
+    assert unsatisfied(trace.system, replay_two(v)) == set()
 
 
 def test_the_inputs_are_the_witness_builders() -> None:
