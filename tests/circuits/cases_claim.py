@@ -16,7 +16,9 @@ constraints, and the pending taker's fields, have their cases in the two-slot bl
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from dataclasses import replace
 
 from circuits.ops.book_unit import BookWitness
 from protocol.book import OrderBook
@@ -27,7 +29,12 @@ from protocol.ops.claim import Claim
 from protocol.ops.create_order import TimeInForce
 from protocol.ops.noop import Noop
 from protocol.state import State
-from sequencer.witness import capture_account, capture_book, capture_positions
+from sequencer.witness import (
+    build_slot_witness,
+    capture_account,
+    capture_book,
+    capture_positions,
+)
 from tests.circuits.cases_fill import _filling
 from tests.circuits.forced import get_circuit
 from tests.circuits.violations import (
@@ -40,6 +47,7 @@ from tests.circuits.violations import (
     account_inputs,
     add,
     as_slot,
+    block_inputs,
     book_inputs,
     fill,
     flip,
@@ -253,6 +261,22 @@ def _claim_selector_negated() -> Violation:
 # - the claim's selector: ``claim/taker_pending`` pins it to 0 where no taker is pending and
 #   ``only_claims_while_pending`` to 1 where one is, so no value other than 0 or 1 passes
 #   both (the boolean is redundant; it is kept as the selectors' own rule).
+def pending_taker_dropped() -> TwoSlots:
+    """F with a noop in slot 1 (the rules' noop, the pending taker set aside to build it): the
+    order's remainder vanishes unclaimed, ``slot1/only_claims_while_pending`` alone refuses (a
+    slot 1 constraint: slot 0 has none, so it is not one of ``CASES``)."""
+
+    def noop(after: State) -> dict[str, int]:
+        state = copy.deepcopy(after)
+        state.pending = None
+        slot = build_slot_witness(state, Noop())
+        inputs = as_slot(1, block_inputs(replace(base.witness, slots=(slot,))))
+        return {k: v for k, v in inputs.items() if k.startswith("slot1/")}
+
+    base = two_slots(two_slot_order(), F, 1)
+    return two_slots(two_slot_order(), F, 1, claim=noop)
+
+
 CLAIM_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     "type/is_claim_boolean": (
         _claim_selector_negated,

@@ -60,6 +60,7 @@ from tests.circuits.cases_claim import (
     CLAIM_FAMILIES,
     CLAIM_GUARDED,
     TWO_SLOT_CASES,
+    pending_taker_dropped,
 )
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
@@ -1045,6 +1046,13 @@ def test_the_two_slot_block_is_the_witness_builders(prepare: Callable[[State], N
     assert set(two_slot_inputs(v.witness)) == trace.input_names()
     assert v.after.pending is not None  # slot 0 leaves its taker pending
     assert unsatisfied(trace.system, replay_two(v)) == set()
+
+
+def test_a_pending_taker_dropped_is_refused_alone() -> None:
+    """A slot after a step that left its taker pending is that taker's claim: a noop there,
+    the remainder silently dropped, breaks ``only_claims_while_pending`` and nothing else."""
+    broken = unsatisfied(get_two_slot_trace().system, replay_two(pending_taker_dropped()))
+    assert broken == {"slot1/only_claims_while_pending"}
 
 
 def test_the_inputs_are_the_witness_builders() -> None:
