@@ -6,6 +6,9 @@ record, the signature), hints, or the wire a dropped constraint would have defin
 runs the traced circuit (``tests/circuits/tracing.py``) with them, and lets the record and B
 follow as in a real slot: a record field the circuit computes, B's fields when B is A, else
 B's Merkle path after A's new leaf.
+
+A claim needs a taker an earlier slot left pending: ``two_slots`` makes a two-slot block (the
+rules' witness of an order and its claim, slot 1's inputs replaced), ``replay_two`` replays it.
 """
 
 from __future__ import annotations
