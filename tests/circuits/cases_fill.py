@@ -42,7 +42,7 @@ from tests.circuits.violations import (
 from tests.protocol.helpers import key_of
 
 ON = "slot0/create_order/"
-STEP = ON + "fill_step/"
+STEP = "slot0/step/fill_step/"
 
 
 def _record(op: CreateOrder, maker: int = 4, filled: int = FILL_LOTS) -> bytes:
@@ -125,18 +125,6 @@ def _fee_account_orders() -> Violation:
     return violation(op, edit_a=edit(pubkey=(point.x, point.y)))
 
 
-def _fills_off() -> Violation:
-    """A resting bid whose record says it filled 40 (and names no maker), ``fills`` 0: the
-    fill's amounts still apply off (A pays 40 lots' quote, the order rests 40 lots short)."""
-    op = order()
-    return violation(
-        op,
-        record=_record(op, 0, FILL_LOTS),
-        wires={ON + "fills": to(0)},
-        hints={STEP + "fill/size_inverse": lambda *_: [0]},
-    )
-
-
 # -- the maker ----------------------------------------------------------------------------------
 
 
@@ -202,10 +190,10 @@ FILL_CASES: dict[str, Callable[[], Violation]] = {
         fill()[1],
         wires={ON + "is_post_only": to(0)},
     ),
-    "create_order/fills": _fills_off,
-    "create_order/taker_filled": lambda: _filling(*fill(size=150), filled=100),
     "create_order/filled": lambda: _filling(*fill(), filled=30, wires={ON + "filled": to(40)}),
-    "step/taker_size": lambda: _filling(*fill(), filled=100, wires={ON + "taker_size": to(100)}),
+    "step/taker_size": lambda: _filling(
+        *fill(), filled=100, wires={"slot0/step/taker_size": to(100)}
+    ),
     # priority: the cheaper ask, the earlier ask at the price skipped
     "step/fill_step/priority/no_better_price": _better_skipped,
     "step/fill_step/priority/better_side": lambda: _better_skipped(

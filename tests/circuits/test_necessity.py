@@ -9,6 +9,12 @@ replace: an input (an account's fields, a record, a signature), a hint, or the w
 constraint defines (``tests/circuits/tracing.py`` recomputes the rest, and B's fields or path
 follow A's new leaf, as in a real slot).
 
+A claim needs the taker a step of an earlier slot left pending, which slot 0 never has: the
+claim's constraints and the pending taker's fields have cases of a two-slot block instead
+(``violations.two_slots``: the rules' own witness of an order that leaves its taker pending and
+of its claim, with the prover's changes; :class:`TwoSlots` names the slot whose constraint
+alone breaks).
+
 ``GUARDED`` lists the few constraints for which no such witness is known (others refuse the
 same witnesses today; each is kept as the direct statement of its rule), with a witness and
 exactly which constraints refuse it; ``EXEMPT`` the gadgets' own constraints, whose tampering
@@ -49,6 +55,13 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.cases_claim import (
+    CLAIM_CASES,
+    CLAIM_FAMILIES,
+    CLAIM_GUARDED,
+    TWO_SLOT_CASES,
+    pending_taker_dropped,
+)
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_CASES,
@@ -70,6 +83,7 @@ from tests.circuits.violations import (
     ASK_PRICE,
     MARK,
     PRESET,
+    TwoSlots,
     Violation,
     account_inputs,
     add,
@@ -84,6 +98,7 @@ from tests.circuits.violations import (
     forced_withdraw_record,
     get_state,
     get_trace,
+    get_two_slot_trace,
     key_book,
     keyed,
     leverage,
@@ -93,6 +108,7 @@ from tests.circuits.violations import (
     register,
     register_key_record,
     replay,
+    replay_two,
     rest_book,
     resting,
     shifted,
@@ -102,6 +118,10 @@ from tests.circuits.violations import (
     started,
     to,
     transfer,
+    two_asks,
+    two_slot_inputs,
+    two_slot_order,
+    two_slots,
     violation,
     with_unused_byte,
     withdraw,
@@ -274,20 +294,6 @@ def _order_signed_other(name: str, value: int | bool) -> Violation:
     )
 
 
-# wires of create order that only carry a value on: moved by one, the order is still accepted
-ORDER_WIRES = (
-    *("band/low_notional", "band/high_notional", "size_in_range/size", "price_in_range/price"),
-    *("size_at_least_min/excess", "price_in_band/above_low", "price_in_band/below_high"),
-    *("rests", "rests_ask", "ask_counter", "bid_counter", "limit_on"),
-    *("order_margin/notional", "order_margin/notional_imf", "order_margin/imf/select"),
-    *("write_account", "write_remaining", "write_is_ask", "write_reduce_only", "write_expiry"),
-)
-
-
-def _order_wire_moved(name: str) -> Violation:
-    return violation(order(), wires={f"slot0/create_order/{name}": add(1)})
-
-
 def _with_maker(record: bytes) -> bytes:
     """``record`` naming a maker (account 4) with nothing filled."""
     start, length = create_order.RECORD.offset("maker")
@@ -327,7 +333,7 @@ NEW_ACCOUNT_FIELDS = {
 }
 
 
-CASES: dict[str, Callable[[], Violation]] = {
+CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # noop
     "noop/unused_bytes_zero": lambda: violation(
         Noop(), record=with_unused_byte(get_circuit(Noop()), bytes(pubdata.OP_BYTES))
@@ -582,27 +588,29 @@ CASES: dict[str, Callable[[], Violation]] = {
     ),
     # create order (3 bids 100 lots at the mark, GTC, unless a case says otherwise)
     **{
-        f"create_order/{name}": partial(
-            violation, order(), wires={f"slot0/create_order/{name}": add(1)}
-        )
-        for name in (
-            *(
-                "band/low_notional",
-                "band/high_notional",
-                "size_in_range/size",
-                "price_in_range/price",
+        f"{unit}/{name}": partial(violation, order(), wires={f"slot0/{unit}/{name}": add(1)})
+        for unit, names in (
+            (
+                "create_order",
+                (
+                    *("band/low_notional", "band/high_notional"),
+                    *("size_in_range/size", "price_in_range/price", "limit_on"),
+                    *("size_at_least_min/excess", "price_in_band/above_low"),
+                    "price_in_band/below_high",
+                ),
             ),
-            *("size_at_least_min/excess", "price_in_band/above_low", "price_in_band/below_high"),
-            *("rests", "rests_ask", "ask_counter", "bid_counter", "limit_on"),
-            *("order_margin/notional", "order_margin/notional_imf", "order_margin/imf/select"),
-            *(
-                "write_account",
-                "write_remaining",
-                "write_is_ask",
-                "write_reduce_only",
-                "write_expiry",
+            (
+                "step",
+                (
+                    *("rests", "rests_ask", "ask_counter", "bid_counter"),
+                    *("order_margin/notional", "order_margin/notional_imf"),
+                    "order_margin/imf/select",
+                    *("write_account", "write_remaining", "write_is_ask"),
+                    *("write_reduce_only", "write_expiry"),
+                ),
             ),
         )
+        for name in names
     },
     "create_order/signer/account_exists": lambda: violation(order(account=9), edit_a=keyed(9)),
     "create_order/signer/not_rule_only": lambda: violation(order(account=0), edit_a=keyed(0)),
@@ -659,7 +667,7 @@ CASES: dict[str, Callable[[], Violation]] = {
     "step/no_maker_without_fill": lambda: violation(
         order(), record=_with_maker(real_record(order()))
     ),
-    "create_order/book_market_is_record": lambda: violation(
+    "step/book_market_is_takers": lambda: violation(
         signed(replace(order(price=1_000), market=1, signature=None), 3),
         prepare=_second_market,
         book=key_book(1_000, (1 << PRESET.order_nonce_bits) - 1),
@@ -701,7 +709,13 @@ CASES: dict[str, Callable[[], Violation]] = {
         f"create_order/market/{name}#": partial(
             violation, order(), wires={f"slot0/create_order/market/{name}0": add(1)}
         )
-        for name in ("band", "imf", "index", "min_size", "position_imf", "position_size")
+        for name in ("band", "index", "min_size", "position_size")
+    },
+    **{
+        f"step/order_margin/imf/{name}#": partial(
+            violation, order(), wires={f"slot0/step/order_margin/imf/{name}0": add(1)}
+        )
+        for name in ("market", "position")
     },
     **{
         f"create_order/signed_{name}": partial(_order_signed_other, name, value)
@@ -854,6 +868,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
             *(f"create_order/{r}/range/bits_sum" for r in ("price_in_band", "price_in_range")),
             *(f"create_order/{r}/range/bits_sum" for r in ("size_at_least_min", "size_in_range")),
             "create_order/band/low/quotient/range/bits_sum",
+            "step/key_at_limit",  # the negated limit
             *_FOREIGN_KEY,
         },
     ),
@@ -861,13 +876,13 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
         lambda: violation(
             signed(replace(_market_order(), market=2, signature=None), 3), book=key_book(0)
         ),
-        {"create_order/book_market_is_record"},
+        {"step/book_market_is_takers"},
     ),
     "create_order/market/exists1": (
         lambda: violation(
             signed(replace(_market_order(), market=1, signature=None), 3), book=key_book(0)
         ),
-        {"create_order/book_market_is_record"},
+        {"step/book_market_is_takers"},
     ),
     "cancel_order/account_exists": (
         lambda: violation(cancel(account=9), prepare=resting(), edit_a=keyed(9)),
@@ -900,8 +915,9 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     },
 }
 
-CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES
-GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED
+CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
+CASES |= TWO_SLOT_CASES
+GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -914,13 +930,14 @@ FAMILIES = {
     "step/liquidity/level#_asks_left",
     "step/liquidity/level#_bids_left",
     "create_order/market/selected#",
-    *(f"create_order/market/{n}#" for n in ("band", "imf", "index", "min_size")),
-    *("create_order/market/position_imf#", "create_order/market/position_size#"),
+    *(f"create_order/market/{n}#" for n in ("band", "index", "min_size", "position_size")),
+    *("step/order_margin/imf/market#", "step/order_margin/imf/position#"),
     *("set_leverage/market/exists#", "set_leverage/market/selected#", "set_leverage/market/imf#"),
     *("set_leverage/market#/created", "set_leverage/market#/snapshot", "set_leverage/market#/imf"),
     *FILL_FAMILIES,
     *FILL_AMOUNTS_FAMILIES,
     *RESERVED_FAMILIES,
+    *CLAIM_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -959,11 +976,14 @@ def _family(name: str) -> str:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_constraint_alone_refuses_its_witness(name: str) -> None:
     """The witness breaks ``name`` and nothing else: without it, the circuit accepts."""
-    trace = get_trace()
-    broken = unsatisfied(trace.system, replay(CASES[name]()))
-    expected = f"slot0/{name}"
+    v = CASES[name]()
+    if isinstance(v, TwoSlots):  # a claim after a pending taker: ``violations.two_slots``
+        broken, slot = unsatisfied(get_two_slot_trace().system, replay_two(v)), f"slot{v.slot}/"
+    else:
+        broken, slot = unsatisfied(get_trace().system, replay(v)), "slot0/"
+    expected = f"{slot}{name}"
     if name in FAMILIES:
-        assert {f"slot0/{_family(n.removeprefix('slot0/'))}" for n in broken} == {expected}
+        assert {f"{slot}{_family(n.removeprefix(slot))}" for n in broken} == {expected}
         assert len(broken) == 1
     else:
         assert broken == {expected}
@@ -1015,6 +1035,24 @@ def test_a_forced_fill_is_the_witness_builders() -> None:
     assert block_inputs(real) | {"data/data_hash": 5} == block_inputs(v.witness) | {
         "header/old_timestamp": real.old_timestamp
     }
+
+
+@pytest.mark.parametrize("prepare", [two_asks, resting(account=4)], ids=["fills", "rests"])
+def test_the_two_slot_block_is_the_witness_builders(prepare: Callable[[State], None]) -> None:
+    """The blocks every two-slot case starts from (the claim fills the second ask, or rests the
+    remainder): their replayed inputs satisfy the circuit, and are its every input."""
+    trace = get_two_slot_trace()
+    v = two_slots(two_slot_order(), prepare, 1)
+    assert set(two_slot_inputs(v.witness)) == trace.input_names()
+    assert v.after.pending is not None  # slot 0 leaves its taker pending
+    assert unsatisfied(trace.system, replay_two(v)) == set()
+
+
+def test_a_pending_taker_dropped_is_refused_alone() -> None:
+    """A slot after a step that left its taker pending is that taker's claim: a noop there,
+    the remainder silently dropped, breaks ``only_claims_while_pending`` and nothing else."""
+    broken = unsatisfied(get_two_slot_trace().system, replay_two(pending_taker_dropped()))
+    assert broken == {"slot1/only_claims_while_pending"}
 
 
 def test_the_inputs_are_the_witness_builders() -> None:

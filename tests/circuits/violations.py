@@ -6,6 +6,9 @@ record, the signature), hints, or the wire a dropped constraint would have defin
 runs the traced circuit (``tests/circuits/tracing.py``) with them, and lets the record and B
 follow as in a real slot: a record field the circuit computes, B's fields when B is A, else
 B's Merkle path after A's new leaf.
+
+A claim needs a taker an earlier slot left pending: ``two_slots`` makes a two-slot block (the
+rules' witness of an order and its claim, slot 1's inputs replaced), ``replay_two`` replays it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from protocol.commitment import update_state_root
 from protocol.field import R, is_square
 from protocol.ops import forced_withdraw, register_key
 from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.register_key import RegisterKey
@@ -195,16 +199,16 @@ def violation(
     return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
-def _new_fields(trace: Trace, values: list[int], side: str) -> dict[str, int]:
+def _new_fields(trace: Trace, values: list[int], side: str, slot: int = 0) -> dict[str, int]:
     """A's (``side`` "a") or B's fields after the slot, read where the circuit hashes them
     (B's identity is its old one: the slot does not change it)."""
-    fields = {"exists": trace.evaluate(values, f"slot0/{side}/new/leaf/exists_times_hash")}
+    fields = {"exists": trace.evaluate(values, f"slot{slot}/{side}/new/leaf/exists_times_hash")}
     halves = [("balance", ("collateral", "positions_root", "open_orders", "pool_shares"))]
     if side == "a":
         halves.append(("identity", ("owner", "pubkey_x", "pubkey_y", "nonce")))
     for half, names in halves:
         for lane, name in enumerate(names, start=1):
-            step = f"slot0/{side}/new/{half}/poseidon/round0/lane{lane}_x2"
+            step = f"slot{slot}/{side}/new/{half}/poseidon/round0/lane{lane}_x2"
             fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
     return fields
 
@@ -492,3 +496,118 @@ def next_non_square(values: list[int]) -> list[int]:
 
 def decoder_wire(name: str) -> str:
     return "slot0/register_key/decode_key/" + name
+
+
+# -- two slots: a create order that leaves its taker pending, and the claim after it ----------
+
+TWO_SLOTS = MINIMAL.with_overrides(ops_per_block=2)  # both heavy
+
+
+@cache
+def get_two_slot_state() -> State:
+    return new_state(TWO_SLOTS)
+
+
+def two_slot_order(size: int = 150, **kw: Any) -> CreateOrder:
+    """Account 3 bids ``size`` at ``ASK_PRICE`` (``kw``: CreateOrder's other fields)."""
+    return order(price=ASK_PRICE, size=size, **kw)
+
+
+def two_asks(state: State) -> None:
+    """Account 4 rests two asks of 100 at ``ASK_PRICE`` (nonces 0 and 1): a bid of 150 takes
+    the first in its step and leaves 50 pending, which the claim takes of the second."""
+    for _ in range(2):
+        resting(account=4)(state)
+
+
+@dataclass
+class TwoSlots:
+    """A two-slot block: the rules' own witness of ``op`` then ``Claim(op.account)`` and what
+    the prover replaces (inputs, hints, wires: ``Violation``'s), with the state as slot 0
+    leaves it (slot 1's accounts and book open in it). ``slot`` names the slot whose
+    constraint the case is for."""
+
+    after: State
+    witness: BlockWitness
+    slot: int
+    inputs: dict[str, int] = field(default_factory=dict)
+    hints: dict[str, HintFn] = field(default_factory=dict)
+    wires: dict[str, WireFn] = field(default_factory=dict)
+
+
+def two_slots(
+    op: CreateOrder,
+    prepare: Callable[[State], None],
+    slot: int,
+    wires: dict[str, WireFn] | None = None,
+    claim: Callable[[State], dict[str, int]] | None = None,
+) -> TwoSlots:
+    """``op`` (after ``prepare``) and its claim as the witness builder makes them, slot 1's
+    inputs replaced by those ``claim`` gives from the state after slot 0."""
+    state = copy.deepcopy(get_two_slot_state())
+    prepare(state)
+    after = started_block(state)
+    build_slot_witness(after, op)
+    update_state_root(after)
+    witness = build_block_witness(state, next_block(state, [op, Claim(op.account)]))
+    inputs = {} if claim is None else claim(after)
+    return TwoSlots(after, witness, slot, inputs, {}, wires or {})
+
+
+def as_slot(n: int, inputs: dict[str, int]) -> dict[str, int]:
+    """One slot's inputs (named ``slot0/...``) as slot ``n``'s."""
+    return {
+        f"slot{n}/{k.removeprefix('slot0/')}" if k.startswith("slot0/") else k: v
+        for k, v in inputs.items()
+    }
+
+
+def two_slot_inputs(w: BlockWitness) -> dict[str, int]:
+    inputs: dict[str, int] = {}
+    for n, slot in enumerate(w.slots):
+        inputs |= as_slot(n, block_inputs(replace(w, slots=(slot,))))
+    return inputs
+
+
+@cache
+def get_two_slot_trace() -> Trace:
+    """The two-slot block circuit, traced once (an order and its claim)."""
+    v = two_slots(two_slot_order(), two_asks, 1)
+    cs = TracingBuilder()
+    define_block(cs, TWO_SLOTS, CHAIN_ID, v.witness)
+    return cs.trace()
+
+
+def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, int]:
+    """Slot 1's B path after its A's new leaf, and the reserved accounts' paths at the block's
+    end, in the tree slot 0 leaves (slot 0's accounts are the rules'; neither of slot 1's is
+    reserved)."""
+    assert v.after.trees is not None
+    tree = copy.deepcopy(v.after.trees.accounts)
+    a, b = (trace.value(values, f"slot1/{side}/index") for side in ("a", "b"))
+    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}
+    tree.set(a, trace.value(values, "slot1/a/new/leaf/exists_times_hash"))
+    if a == b:  # B is A after the slot (a step that fills nothing changes no position)
+        follow = {f"slot1/b/{n}": x for n, x in _new_fields(trace, values, "a", 1).items()}
+    else:
+        follow = {f"slot1/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
+    tree.set(b, trace.value(values, "slot1/b/new/leaf/exists_times_hash"))
+    for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
+        prefix = f"block_end/{name}"
+        follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
+        tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
+    return follow
+
+
+def replay_two(v: TwoSlots) -> list[int]:
+    """``replay`` for a two-slot case."""
+    trace = get_two_slot_trace()
+    inputs = two_slot_inputs(v.witness) | v.inputs
+    for _ in range(4):
+        values = trace.replay(inputs, v.hints, v.wires)
+        follow = _settle_second(v, trace, values)
+        changed = {k: x for k, x in follow.items() if inputs[k] != x}
+        if not changed:
+            return values
+        inputs |= changed
+    raise AssertionError("slot 1's B and the reserved accounts do not settle")
