@@ -163,23 +163,16 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     return circuit
 
 
-# how a matching step the block circuit proves ends its taker (``TakerDone.outcome``), and why
-# it may cancel the maker it meets (``OrderCancelled.reason``)
+# how a matching step the block circuit proves ends its taker (``TakerDone.outcome``)
 PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled"})
-PROVEN_MAKER_CANCELS = frozenset({"expired", "self-trade", "reduce-only"})
 
 
 def check_outcome(op: Operation, events: Sequence[Event]) -> None:
     """Raises UnprovableOperationError for a matching step the block circuit does not prove yet:
-    one that cancels its maker because the fill would break the maker's risk rule, or a claim
-    that ends its taker on the taker's own failure."""
+    a claim that ends its taker on the taker's own failure."""
     if not isinstance(op, CreateOrder | Claim):
         return
     for event in events:
-        if isinstance(event, OrderCancelled) and event.reason not in PROVEN_MAKER_CANCELS:
-            raise UnprovableOperationError(
-                f"a matching step that cancels its maker ({event.reason}) is not proven yet"
-            )
         if isinstance(event, TakerDone) and event.outcome not in PROVEN_OUTCOMES:
             raise UnprovableOperationError(
                 f"a taker ended by its own failure ({event.outcome}) is not proven yet"
@@ -199,9 +192,8 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     events = process_operation(state, op)
     check_outcome(op, events)
     record = compute_record(op, events)
-    cancels_maker = isinstance(op, CreateOrder | Claim) and any(
-        isinstance(e, OrderCancelled) for e in events
-    )
+    reasons = [e.reason for e in events if isinstance(e, OrderCancelled)]
+    cancel = (bool(reasons), reasons == ["risk"]) if isinstance(op, CreateOrder | Claim) else ()
     b_after = capture_account(state, b_index)
     if b_index == a_index:  # B is A after the slot, unchanged by it
         b, b_positions = b_after, capture_positions(state, b_index)
@@ -213,7 +205,7 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
         expiry, signature = tx.expiry, tx.signature
     else:
         expiry, signature = state.timestamp, get_dummy_signature()[1]
-    return SlotWitness(record, a, b, expiry, signature, positions, book, b_positions, cancels_maker)
+    return SlotWitness(record, a, b, expiry, signature, positions, book, b_positions, *cancel)
 
 
 def build_block_witness(

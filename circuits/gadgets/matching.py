@@ -109,7 +109,9 @@ def _check_fill(
     size: LC,
     on: LC,
     meets: LC,
-) -> None:
+    trial: LC,
+) -> LC:
+    """The checks; returns the fill's size (``size``, or the one computed for a trial)."""
     cs.assert_mul(meets, maker.is_ask + taker.is_ask - 1, ZERO, "maker_opposite")
     if price is not None:
         cs.assert_mul(on, price - maker.price, ZERO, "at_makers_price")
@@ -123,9 +125,12 @@ def _check_fill(
     for side, vars_ in (("taker", taker), ("maker", maker)):
         cap = select(cs, vars_.reduce_only, vars_.reducible, vars_.remaining)
         smallest = _smaller(cs, smallest, cap, bits, f"{side}_reduce_only_cap")
+    if trial is not ZERO:
+        size = size + cs.mul(trial, smallest, "trial_size")
     cs.assert_mul(on, size - smallest, ZERO, "size_is_min")
     size_inverse = cs.hint("size_inverse", lambda s: inv(s) if s else 0, size)
     cs.assert_mul(size, size_inverse, on, "size_positive")
+    return size
 
 
 def compute_fill(
@@ -138,15 +143,19 @@ def compute_fill(
     size: LC,
     on: LC = ONE,
     meets: LC | None = None,
+    trial: LC = ZERO,
 ) -> FillVars:
     """Checks the claimed fill (``price``, ``size``) when ``on`` and returns its amounts;
     ``fee_rates`` are the market's (taker, maker) rates in ppm. ``price`` None: the fill is at
     the maker's price by construction (no claim to check). Off, the claim is free and only the
     amounts are computed: a caller that turns the fill off passes ``size`` 0. ``meets`` (``on``
     by default; 1 whenever ``on`` is) checks only that the maker is opposite and within the
-    taker's limit: a step that cancels the maker it meets instead of filling it."""
+    taker's limit: a step that cancels the maker it meets instead of filling it. ``trial`` (a
+    boolean that implies ``on``, with ``size`` 0): the fill is of the size the rules would
+    take, ``min`` of the remainders and the caps, computed here: a fill tried, not made."""
     with cs.scope("fill"):
-        _check_fill(cs, preset, taker, maker, price, size, on, on if meets is None else meets)
+        checked = on if meets is None else meets
+        size = _check_fill(cs, preset, taker, maker, price, size, on, checked, trial)
         quote = cs.mul(maker.price, size, "quote")
         bits = preset.price_bits + preset.base_amount_bits + preset.fee_rate_bits
         taker_rate, maker_rate = fee_rates

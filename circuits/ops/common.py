@@ -304,6 +304,12 @@ class Effect:
     funding: LC = ZERO
     open_interest: tuple[LC, ...] = ()
     step: StepVars | None = None  # the matching step the operation runs, if it runs one
+    # a fill tried and not made (a maker cancelled because the fill fails its risk rule): what
+    # it would add to B's positions and collateral, for B's risk after only, and 1 when that
+    # risk must fail the valid-risk-change rule
+    b_trial_positions: tuple[PositionLeafVars, ...] = ()
+    b_trial_collateral: LC = ZERO
+    b_risk_fails: LC = ZERO
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,13 @@ A **fill** (``on``) also proves:
   orders fall by one); the fees and the settled funding accrue for the block's end.
 
 A **cancel** (``cancels``) proves a reason (``cancel_has_reason``): the maker expired, is the
-taker's own, or is reduce-only with nothing to reduce while the taker is not; the order's leaf
-becomes 0 and its account's open orders fall by one (A's for its own order, else B's). Nothing
-else moves. (A maker cancelled because its side of the fill would fail the valid-risk-change
-rule is not proven yet.)
+taker's own, or is reduce-only with nothing to reduce while the taker is not; or (``fails_risk``)
+the fill, **tried** (made in every amount, of the size the rules would take, not expired, not
+self-trade), fails the maker's valid-risk-change rule: the slot values B after the trial
+(``Effect.b_trial_positions``, ``b_trial_collateral``) and requires the rule false
+(``b_risk_fails``), and every amount of the trial is kept apart (``trial/*``) and subtracted
+from what the slot applies. The order's leaf becomes 0 and its account's open orders fall by
+one (A's for its own order, else B's). Nothing else moves.
 
 Off, every amount is 0 (``size`` and the picked market are 0) and nothing changes.
 """
@@ -66,6 +69,8 @@ PARAM_TAKER_FEE = MARKET_PARAMS.index("taker_fee")
 PARAM_MAKER_FEE = MARKET_PARAMS.index("maker_fee")
 PARAM_MAX_OPEN_INTEREST = MARKET_PARAMS.index("max_open_interest")
 OPEN_INTEREST_BITS = 64  # MarketParams.max_open_interest < 2^64
+# a tried fill's amounts, each kept apart from what the slot applies
+TRIAL_AMOUNTS = ("taker_collateral", "maker_collateral", "fees", "funding", "taker_remaining")
 
 
 @dataclass(frozen=True)
@@ -99,15 +104,17 @@ def _position_changes(
     return tuple(changes)
 
 
-def _check_maker(cs: Builder, slot: SlotVars, on: LC, meets: LC, maker_index: LC) -> None:
+def _check_maker(
+    cs: Builder, slot: SlotVars, on: LC, tries: LC, meets: LC, maker_index: LC
+) -> None:
     a, b, maker = slot.a, slot.b, slot.get_book().order
     cs.assert_mul(on, maker_index - b.index, ZERO, "maker_is_record")
     cs.assert_mul(meets, maker.account - b.index, ZERO, "maker_is_b")
     assert_nonzero_if(cs, meets, maker.remaining, "maker_exists")
-    assert_nonzero_if(cs, on, b.index - a.index, "not_self_trade")
+    assert_nonzero_if(cs, tries, b.index - a.index, "not_self_trade")
     with cs.scope("maker_not_expired"):
         until = maker.expiry + cs.mul(is_zero(cs, maker.expiry), slot.timestamp, "no_expiry")
-        left = cs.mul(on, until - slot.timestamp, "left")
+        left = cs.mul(tries, until - slot.timestamp, "left")
         assert_range(cs, left, slot.preset.timestamp_bits)
 
 
@@ -147,27 +154,32 @@ def define_fill(
     cs: Builder,
     slot: SlotVars,
     on: LC,
-    cancels: LC,
+    cancels: tuple[LC, LC],
     selected: Sequence[LC],
     taker: TakerVars,
     liquidity: Liquidity,
     maker_index: LC,
     size: LC,
 ) -> FillStep:
-    """The fill of the taker (A's order: ``taker.remaining`` 0 when off) against the book
-    unit's order, in the market ``selected`` (one-hot), of the record's ``size``; or, when
-    ``cancels``, that order removed unfilled for a reason (``_assert_cancel_reason``). Either
-    way the order is the best one crossing the taker's limit. ``taker``'s ``reducible`` is
-    computed here."""
+    """The fill of the taker (A's order: ``taker.remaining`` 0 unless the fill is made or
+    tried) against the book unit's order, in the market ``selected`` (one-hot), of the
+    record's ``size``; or, when ``cancels[0]``, that order removed unfilled for a reason
+    (``_assert_cancel_reason``), or, when ``cancels[1]`` too, because the fill, tried, fails
+    the maker's valid-risk-change rule (``b_risk_fails``: the slot checks B's risk after the
+    trial, and applies nothing of it). Either way the order is the best one crossing the
+    taker's limit. ``taker``'s ``reducible`` is computed here."""
     preset, book, b_risk = slot.preset, slot.get_book(), slot.b_risk
     if b_risk is None:
         raise ValueError("a fill needs B's positions and risk: a heavy slot")
     bits = preset.base_amount_bits
-    meets = on + cancels  # the step meets the maker: fills it or cancels it
+    cancels_maker, fails_risk = cancels
+    meets = on + cancels_maker  # the step meets the maker: fills it or cancels it
+    tries = on + fails_risk  # the fill is made, or tried for the maker's risk
     with cs.scope("fill_step"):
         read = [cs.mul(meets, s, f"selected{m}") for m, s in enumerate(selected)]
+        trying = [cs.mul(tries, s, f"trying{m}") for m, s in enumerate(selected)]
         filling = [cs.mul(on, s, f"filling{m}") for m, s in enumerate(selected)]
-        _check_maker(cs, slot, on, meets, maker_index)
+        _check_maker(cs, slot, on, tries, meets, maker_index)
         maker_order = book.order
         _assert_best(cs, meets, liquidity, maker_order.is_ask)
         taker_position = _pick_position(cs, read, slot.a_positions, "taker")
@@ -179,7 +191,9 @@ def define_fill(
         with cs.scope("maker"):
             maker_reducible = compute_reducible(cs, maker_sign, maker_order.is_ask)
         reducible = (taker_reducible, maker_reducible)
-        own = _assert_cancel_reason(cs, slot, cancels, reducible, taker.reduce_only)
+        own = _assert_cancel_reason(
+            cs, slot, cancels_maker - fails_risk, reducible, taker.reduce_only
+        )
         maker = MakerVars(
             maker_order.is_ask,
             book.path.price,
@@ -189,18 +203,18 @@ def define_fill(
         )
         params = [m.params for m in slot.markets]
         rates = (
-            pick(cs, filling, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate"),
-            pick(cs, filling, [p[PARAM_MAKER_FEE] for p in params], "maker_fee_rate"),
+            pick(cs, trying, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate"),
+            pick(cs, trying, [p[PARAM_MAKER_FEE] for p in params], "maker_fee_rate"),
         )
         taker = TakerVars(
             taker.is_ask, taker.limit_price, taker.remaining, taker.reduce_only, taker_reducible
         )
-        fill = compute_fill(cs, preset, taker, maker, rates, None, size, on, meets)
+        fill = compute_fill(cs, preset, taker, maker, rates, None, size, tries, meets, fails_risk)
         data = [m.data for m in slot.markets]
-        index = pick(cs, filling, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
+        index = pick(cs, trying, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
         owed = (
-            pick(cs, filling, list(slot.a_risk.owed), "taker_owed"),
-            pick(cs, filling, list(b_risk.owed), "maker_owed"),
+            pick(cs, trying, list(slot.a_risk.owed), "taker_owed"),
+            pick(cs, trying, list(b_risk.owed), "maker_owed"),
         )
         with cs.scope("taker"):
             taker_side = apply_fill(
@@ -235,23 +249,42 @@ def define_fill(
             interest_changes = tuple(cs.mul(s, growth, f"change{m}") for m, s in enumerate(filling))
         with cs.scope("maker_order"):
             emptied = cs.mul(on, is_zero(cs, fill.maker_remaining), "emptied")
-            removed = cs.mul(cancels, maker_order.remaining, "cancelled")
+            removed = cs.mul(cancels_maker, maker_order.remaining, "cancelled")
             # the cancelled maker's open orders: A's own (self-trade) or B's
-            own_cancelled = cs.mul(cancels, own, "own_cancelled")
+            own_cancelled = cs.mul(cancels_maker, own, "own_cancelled")
         taker_changes = _position_changes(cs, filling, taker_position, taker_side.position, "taker")
         maker_changes = _position_changes(cs, filling, maker_position, maker_side.position, "maker")
+        with cs.scope("trial"):  # what a tried fill moves: for B's risk only, never applied
+            tried = [cs.mul(fails_risk, s, f"selected{m}") for m, s in enumerate(selected)]
+            trial_positions = _position_changes(
+                cs, tried, maker_position, maker_side.position, "maker"
+            )
+            amounts = (
+                taker_side.collateral_change,
+                maker_side.collateral_change,
+                fill.taker_fee + fill.maker_fee,
+                owed[0] + owed[1],
+                fill.taker_remaining,
+            )
+            trial = [
+                cs.mul(fails_risk, x, name) for x, name in zip(amounts, TRIAL_AMOUNTS, strict=True)
+            ]
+    applied = [x - t for x, t in zip(amounts, trial, strict=True)]
     effect = Effect(
-        a_collateral=taker_side.collateral_change,
+        a_collateral=applied[0],
         a_risk_checked=on,
         a_positions=taker_changes,
         a_open_orders=-own_cancelled,
-        b_collateral=maker_side.collateral_change,
+        b_collateral=applied[1],
         b_positions=maker_changes,
-        b_open_orders=-emptied - (cancels - own_cancelled),
+        b_open_orders=-emptied - (cancels_maker - own_cancelled),
         b_risk_checked=on,
         order=OrderVars(ZERO, -size - removed, ZERO, ZERO, ZERO),
-        fees=fill.taker_fee + fill.maker_fee,
-        funding=owed[0] + owed[1],
+        fees=applied[2],
+        funding=applied[3],
         open_interest=interest_changes,
+        b_trial_positions=trial_positions,
+        b_trial_collateral=trial[1],
+        b_risk_fails=fails_risk,
     )
-    return FillStep(effect, fill.taker_remaining)
+    return FillStep(effect, applied[4])

@@ -203,8 +203,10 @@ class SlotWitness:
     book: BookWitness | None = None
     # B's positions as A's (read by a heavy slot only; () for none at all)
     b_positions: tuple[tuple[int, int, int, int], ...] = ()
-    # the slot's matching step cancels the maker it meets instead of filling it
+    # the slot's matching step cancels the maker it meets instead of filling it, and does
+    # because the fill, tried, fails the maker's valid-risk-change rule
     cancels_maker: bool = False
+    maker_fails_risk: bool = False
 
 
 _ACCOUNT_FIELDS = (
@@ -323,15 +325,19 @@ def _check_risk(
     positions: tuple[PositionLeafVars, ...],
     collateral: LC,
     checked: LC,
+    fails: LC = ZERO,
 ) -> None:
     """``require_valid_risk_change`` of A (``side`` "a") or B when ``checked``: its risk after
     the slot (new collateral and positions at the block's marks) against its risk ``before``
-    (``valid_risk_change``, ``b_valid_risk_change``)."""
+    (``valid_risk_change``, ``b_valid_risk_change``); when ``fails``, the rule must fail
+    instead (``b_risk_fails``: a maker cancelled because its fill fails it)."""
     with cs.scope(f"{side}_risk_after"):
         after = compute_account_risk(cs, slot.preset, collateral, positions, slot.markets)
         valid = is_valid_risk_change(cs, slot.preset, before, after)
     name = "valid_risk_change" if side == "a" else f"{side}_valid_risk_change"
     cs.assert_mul(checked, 1 - valid, ZERO, name)
+    if fails is not ZERO:
+        cs.assert_mul(fails, valid, ZERO, f"{side}_risk_fails")
 
 
 def _define_ops(
@@ -537,7 +543,8 @@ def define_slot(
     if running.taker is not NO_TAKER:
         claim_on = selectors.get(OpType.CLAIM, ZERO)
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
-    effect, taker = apply_step(cs, slot, effect, None if w is None else int(w.cancels_maker))
+    cancel = None if w is None else (int(w.cancels_maker), int(w.maker_fails_risk))
+    effect, taker = apply_step(cs, slot, effect, cancel)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
     with cs.scope("a_new_positions"):
@@ -562,7 +569,11 @@ def define_slot(
         running = _track_reserved(cs, preset, running, b, b_new)
     _check_risk(cs, slot, "a", risk, a_new_positions, a_new.collateral, effect.a_risk_checked)
     if b_risk is not None:
-        _check_risk(cs, slot, "b", b_risk, b_new_positions, b_new.collateral, effect.b_risk_checked)
+        # B's risk after the slot, or after the fill tried (and not applied) when it must fail
+        tried = _add_positions(b_new_positions, effect.b_trial_positions)
+        collateral = b_new.collateral + effect.b_trial_collateral
+        checked, fails = effect.b_risk_checked, effect.b_risk_fails
+        _check_risk(cs, slot, "b", b_risk, tried, collateral, checked, fails)
         _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(
@@ -578,14 +589,15 @@ def define_slot(
 
 
 def apply_step(
-    cs: Builder, slot: SlotVars, effect: Effect, cancels_maker: int | None = 0
+    cs: Builder, slot: SlotVars, effect: Effect, cancel: tuple[int, int] | None = (0, 0)
 ) -> tuple[Effect, TakerOrderVars]:
     """The slot's matching step (the operations' steps added up): the effect with the step's
-    added, and the taker it leaves pending (none in a slot without a step). ``cancels_maker``:
-    the witness's choice (``SlotWitness.cancels_maker``; None in setup mode)."""
+    added, and the taker it leaves pending (none in a slot without a step). ``cancel``: the
+    witness's choice (``SlotWitness.cancels_maker``, ``maker_fails_risk``; None in setup
+    mode)."""
     if effect.step is None:
         return effect, NO_TAKER
-    step_effect, taker = define_step(cs, slot, effect.step, cancels_maker)
+    step_effect, taker = define_step(cs, slot, effect.step, cancel)
     return _add_effects(replace(effect, step=None), step_effect), taker
 
 
@@ -611,6 +623,9 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.funding + y.funding,
         _add_sums(x.open_interest, y.open_interest),
         _add_steps(x.step, y.step),
+        _add_positions(x.b_trial_positions, y.b_trial_positions),
+        x.b_trial_collateral + y.b_trial_collateral,
+        x.b_risk_fails + y.b_risk_fails,
     )
 
 

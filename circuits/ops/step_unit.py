@@ -20,12 +20,12 @@ The step either fills the maker at the book unit's key (the record names the mak
   side's counter moves past it and A's open-order count grows by one.
 
 Or it **cancels** the maker it meets (the prover's private choice, ``cancels_maker``, which the
-fill unit holds to a reason: expired, the taker's own, reduce-only with nothing to reduce), and
+fill unit holds to a reason: expired, the taker's own, reduce-only with nothing to reduce, or,
+with ``maker_fails_risk``, the fill tried and failing the maker's valid-risk-change rule), and
 the taker, its size kept, stays pending.
 
-Not proven yet: a step that cancels its maker because the fill would break the maker's
-valid-risk-change rule, and a claim whose taker fails on its own side
-(``sequencer.witness.check_outcome`` refuses both).
+Not proven yet: a claim whose taker fails on its own side (``sequencer.witness.check_outcome``
+refuses it).
 """
 
 from __future__ import annotations
@@ -140,19 +140,23 @@ def _define_rest(
 
 
 def define_step(
-    cs: Builder, slot: SlotVars, step: StepVars, cancels_maker: int | None
+    cs: Builder, slot: SlotVars, step: StepVars, cancel: tuple[int, int] | None
 ) -> tuple[Effect, TakerOrderVars]:
     """The step's effect, and the taker it leaves pending (all 0 when it finishes).
-    ``cancels_maker``: the prover's choice (1: the step cancels the maker it meets; None in
-    setup mode), which the fill unit holds to a reason."""
+    ``cancel``: the prover's choice (``cancels_maker``: the step cancels the maker it meets;
+    ``maker_fails_risk``: because the fill, tried, fails the maker's risk rule; None in setup
+    mode), which the fill unit holds to a reason."""
     book, taker = slot.get_book(), step.taker
     with cs.scope("step"):
         cs.assert_mul(step.on, book.market - taker.market, ZERO, "book_market_is_takers")
         liquidity = compute_liquidity(cs, book.path)
         fills = 1 - is_zero(cs, step.size)  # the size is 0 when no operation steps
-        cancels = cs.private("cancels_maker", cancels_maker)
+        cancels = cs.private("cancels_maker", None if cancel is None else cancel[0])
         assert_boolean(cs, cancels, "cancels_boolean")
         cs.assert_mul(cancels, 1 - step.on + fills, ZERO, "cancels_without_fill")
+        fails_risk = cs.private("maker_fails_risk", None if cancel is None else cancel[1])
+        assert_boolean(cs, fails_risk, "fails_risk_boolean")
+        cs.assert_mul(fails_risk, 1 - cancels, ZERO, "fails_risk_cancels")
         cs.assert_mul(step.on - fills, step.maker, ZERO, "no_maker_without_fill")
         finishes = step.on - fills - cancels
         _assert_no_crossing(cs, slot, finishes, liquidity, taker.is_ask, taker.limit)
@@ -161,11 +165,19 @@ def define_step(
         filling = TakerVars(
             taker.is_ask,
             taker.limit,
-            cs.mul(fills, taker.remaining, "taker_size"),
+            cs.mul(fills + fails_risk, taker.remaining, "taker_size"),
             taker.reduce_only,
         )
         fill = define_fill(
-            cs, slot, fills, cancels, step.selected, filling, liquidity, step.maker, step.size
+            cs,
+            slot,
+            fills,
+            (cancels, fails_risk),
+            step.selected,
+            filling,
+            liquidity,
+            step.maker,
+            step.size,
         )
         # what the taker has left: after its fill, or all of it after a cancelled maker
         remaining = fill.taker_remaining + cs.mul(cancels, taker.remaining, "kept")

@@ -54,6 +54,7 @@ from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL, Preset
+from protocol.risk import compute_risk
 from protocol.signing import sign_tx
 from protocol.state import State, make_genesis
 from protocol.types import FUNDING_INDEX_SCALE
@@ -790,6 +791,27 @@ def test_steps_that_cancel_the_maker_they_meet_are_proven() -> None:
     book = state.markets[BTC].book
     assert all(o.account == 3 for o in book.orders.values()) and state.accounts[5].open_orders == 0
     assert state.accounts[4].positions[BTC].size == 500 + 50
+
+
+def test_a_maker_whose_fill_fails_its_risk_rule_is_cancelled_and_the_taker_goes_on() -> None:
+    """4's bid would take 4 past its margin (TAV - IMR is 1 micro-USDC): the step tries the
+    fill, shows 4's valid-risk-change rule failing, cancels the bid and applies nothing of the
+    fill; the claim then finds nothing crossing and cancels the IOC remainder."""
+    state = resting_state()
+    bid, holder = order_key(state, 4, False), state.accounts[4]
+    risk = compute_risk(holder, state.markets)
+    state.set_collateral(holder, holder.collateral - (risk.tav - risk.imr) + 1)
+    before = holder.collateral
+    ioc = TimeInForce.IOC
+    ops: list[Operation] = [order(5, 0, True, PRICES[BTC] - 10, 50, time_in_force=ioc), Claim(5)]
+    honest = build_block_witness(copy.deepcopy(state), next_block(state, ops))
+    assert honest.slots[0].maker_fails_risk
+    untried = replace(honest.slots[0], maker_fails_risk=False)  # no other reason to cancel
+    untried_block = replace(honest, slots=(untried, honest.slots[1]))
+    assert _first_broken(untried_block, TRADING) == "slot0/step/fill_step/cancel_has_reason"
+    check_block(state, next_block(state, ops))
+    assert bid not in state.markets[BTC].book.orders and holder.collateral == before
+    assert state.accounts[5].positions.get(BTC) is None and holder.open_orders == 0
 
 
 def test_a_pending_taker_lets_only_its_claim_follow() -> None:

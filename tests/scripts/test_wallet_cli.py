@@ -1,8 +1,9 @@
 """A user's manual session from the shell, at the minimal preset: `zkperp operator run` serves
 the API on a port it prints; two wallets are made, deposit and register their keys on L1,
 transfer and withdraw through the API, trade on genesis market 0 (alice's bid rests, bob's sell
-takes it and its claim rests the rest), force a withdrawal through L1; every block is proven and executed on the devnet, and
-the reads (`account`, `batches`, `book`, `trades`) answer with --json."""
+takes it and its claim rests the rest), force a withdrawal through L1; every block is proven
+and executed on the devnet, and the reads (`account`, `batches`, `book`, `trades`) answer with
+--json."""
 
 from __future__ import annotations
 
