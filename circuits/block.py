@@ -18,8 +18,9 @@ signed expiry and the signature.
   pool's collateral go from slot to slot as running copies from free start values; after the
   slots each leaf is opened, its collateral must be the copy (which pins the start value), and
   it is credited with the block's fees or funding. A taker a matching step leaves with size
-  goes to the next slot as running values too, for its claim; the block ends with none
-  (``no_pending_taker``).
+  goes to the next slot as running values too, for its claim; none is left after the last
+  heavy slot (``heavy_end/no_pending_taker``: a light slot proves no claim, so the block ends
+  with none).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
 - Data (``protocol.blob.compute_batch_data``, ``circuits/gadgets/blob.py``'s ``bind_data``):
   the records cut into 31-byte chunks are the blob's field elements (combinations of the
@@ -44,6 +45,7 @@ from circuits.gadgets.poseidon import hash4
 from circuits.ops.common import (
     MARKET_DATA,
     MARKET_PARAMS,
+    NO_TAKER,
     BlockVars,
     RecordVars,
     alloc_private,
@@ -188,10 +190,13 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
                 cs.assert_equal(old, root, "root_follows_last_slot")
         root = new
         records.append(record)
+        if i == preset.trading_slots - 1:  # the last heavy slot: light ones prove no claim
+            with cs.scope("heavy_end"):
+                # no taker left matching (``check_block_end``): once per block
+                cs.assert_equal(running.taker.active, ZERO, "no_pending_taker")
+            running = replace(running, taker=NO_TAKER)
     assert first_root is not None and root is not None
     with cs.scope("block_end"):
-        # no taker left matching (``check_block_end``; a light slot after it already says so)
-        cs.assert_equal(running.taker.active, ZERO, "no_pending_taker")
         root = _credit_reserved(cs, preset, running, root, w)
     with cs.scope("state_roots"):
         new_market_root = old_market_root

@@ -538,8 +538,8 @@ def define_slot(
     )
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
-    # a pending taker lets only a claim follow (PendingTaker); a light slot has none. None can be
-    # pending before the block's first slot, nor after a light slot.
+    # a pending taker lets only a claim follow (PendingTaker). None can be pending before the
+    # block's first slot, nor after its heavy ones (``heavy_end``), so a light slot checks none.
     if running.taker is not NO_TAKER:
         claim_on = selectors.get(OpType.CLAIM, ZERO)
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")

@@ -816,7 +816,7 @@ def test_a_maker_whose_fill_fails_its_risk_rule_is_cancelled_and_the_taker_goes_
 
 def test_a_pending_taker_lets_only_its_claim_follow() -> None:
     """The running taker: a slot after a step that left size must be that taker's claim, and
-    the block cannot end with one."""
+    none may be left after the heavy slots (here all of the block's)."""
     state = resting_state()
     taker = order(5, 0, False, PRICES[BTC] + 10, size=150)
     honest = build_block_witness(copy.deepcopy(state), next_block(state, [taker, Claim(5)]))
@@ -825,7 +825,7 @@ def test_a_pending_taker_lets_only_its_claim_follow() -> None:
     follows = replace(honest, slots=(slots[0], noop))
     assert _first_broken(follows, TRADING) == "slot1/only_claims_while_pending"
     moved = replace(honest, slots=(noop, slots[0]))  # the taker's step in the last slot
-    assert _first_broken(moved, TRADING) == "block_end/no_pending_taker"
+    assert _first_broken(moved, TRADING) == "heavy_end/no_pending_taker"
 
 
 def test_a_trigger_cancel_is_not_proven_yet() -> None:
