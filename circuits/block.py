@@ -190,7 +190,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
                 cs.assert_equal(old, root, "root_follows_last_slot")
         root = new
         records.append(record)
-        if i == preset.trading_slots - 1:  # the last heavy slot: light ones prove no claim
+        if i == min(preset.trading_slots, preset.ops_per_block) - 1:  # the last heavy slot
             with cs.scope("heavy_end"):
                 # no taker left matching (``check_block_end``): once per block
                 cs.assert_equal(running.taker.active, ZERO, "no_pending_taker")
