@@ -6,6 +6,9 @@ In order (so that a refused operation fails at its own constraint, named, before
 
 1. the type selectors (one-hot), A's index bits and the record's bytes as bit wires;
 2. each operation's arithmetic under its selector, and the record bytes it does not use are 0;
+   in a heavy slot, the matching step the operations hand it, run once (``apply_step``:
+   ``circuits/ops/step_unit.py``), and only a claim while a taker is pending
+   (``only_claims_while_pending``);
 3. the expiry (``expiry < 2^timestamp_bits``, not before the block's timestamp);
 4. the signature unit: the message of ``protocol.signing`` (one sponge whose length tag the
    selectors choose) and EdDSA under A's key; an unsigned slot checks a constant dummy
