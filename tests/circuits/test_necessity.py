@@ -55,6 +55,7 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.cases_cancel import CANCEL_CASES, CANCEL_FAMILIES, CANCEL_GUARDED
 from tests.circuits.cases_claim import (
     CLAIM_CASES,
     CLAIM_FAMILIES,
@@ -916,8 +917,8 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES
-GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED
+CASES |= TWO_SLOT_CASES | CANCEL_CASES
+GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -938,6 +939,7 @@ FAMILIES = {
     *FILL_AMOUNTS_FAMILIES,
     *RESERVED_FAMILIES,
     *CLAIM_FAMILIES,
+    *CANCEL_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.

@@ -1,0 +1,189 @@
+"""Cases of ``test_necessity`` for a matching step that cancels the maker it meets instead of
+filling it (``circuits/ops/step_unit.py``'s ``cancels_maker`` and ``maker_fails_risk``,
+``circuits/ops/fill_unit.py``'s ``cancel/*``, ``maker_order/*`` and ``trial/*``, the slot's
+``b_risk_fails``).
+
+A cancel keeps the taker pending, so its claim follows: each case is a two-slot block
+(``violations.two_slots``) whose slot 0 is account 3's bid of 150 at ``ASK_PRICE`` and slot 1
+its claim, which takes the 150 of account 4's ask of 200 resting behind the maker slot 0 meets.
+That maker is account 5's ask of 100 (or 3's own), which the rules cancel: expired (``EXPIRED``),
+the taker's own (``SELF``), reduce-only with nothing to reduce (``NOTHING``) or failing its own
+risk rule once filled (``RISK``: 5's ``TAV - IMR`` is ``MARGIN``, which a fill of 100 lots
+breaks and a fill of one lot does not).
+
+The cheats start from the rules' witness of such a block and change the state before it where
+the story needs it (``_rebased``): the same block proven from a book in which 5's ask is live
+(no expiry) or is one lot (its fill passes 5's risk rule), so that slot 0 cancels a maker the
+rules would fill, and everything after slot 0 is as the rules leave it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from protocol.commitment import update_state_root
+from protocol.ops import claim
+from protocol.orders import rest_order
+from protocol.risk import compute_risk
+from protocol.state import State
+from sequencer.witness import capture_book
+from tests.circuits.test_block import started_block
+from tests.circuits.tracing import WireFn
+from tests.circuits.violations import (
+    ASK_PRICE,
+    TwoSlots,
+    Violation,
+    add,
+    as_slot,
+    book_inputs,
+    get_two_slot_state,
+    record_inputs,
+    to,
+    two_slot_order,
+    two_slots,
+)
+
+MARGIN = 5_000  # 5's TAV - IMR in RISK: a fill of 100 lots breaks it, one lot does not
+STEP = "slot0/step/"
+FILL = "slot0/step/fill_step/"
+
+
+def _ask(
+    account: int, lots: int, expired: bool = False, reduce_only: bool = False
+) -> Callable[[State], None]:
+    """``account`` rests an ask of ``lots`` at ``ASK_PRICE`` (GTT with an expiry before the
+    next block's clock when ``expired``)."""
+
+    def prepare(state: State) -> None:
+        expiry = max(1, state.timestamp) if expired else 0
+        holder = state.get_account(account)
+        rest_order(state, state.markets[0], holder, True, ASK_PRICE, lots, reduce_only, expiry, [])
+
+    return prepare
+
+
+def _margin(account: int, margin: int) -> Callable[[State], None]:
+    """``account``'s collateral set so that its TAV - IMR is ``margin``."""
+
+    def prepare(state: State) -> None:
+        holder = state.get_account(account)
+        risk = compute_risk(holder, state.markets)
+        state.set_collateral(holder, holder.collateral - (risk.tav - risk.imr) + margin)
+
+    return prepare
+
+
+def _then(*parts: Callable[[State], None]) -> Callable[[State], None]:
+    def prepare(state: State) -> None:
+        for part in parts:
+            part(state)
+
+    return prepare
+
+
+BEHIND = _ask(4, 200)  # what the claim fills
+EXPIRED = _then(_ask(5, 100, expired=True), BEHIND)
+SELF = _then(_ask(3, 100), BEHIND)
+NOTHING = _then(_ask(5, 100, reduce_only=True), BEHIND)
+RISK = _then(_ask(5, 100), _margin(5, MARGIN), BEHIND)
+LIVE = _then(_ask(5, 100), BEHIND)  # EXPIRED with 5's ask live
+SMALL = _then(_ask(5, 1), _margin(5, MARGIN), BEHIND)  # RISK with 5's ask one lot
+
+
+def _block(prepare: Callable[[State], None], wires: dict[str, WireFn] | None = None) -> TwoSlots:
+    """The rules' block of 3's bid of 150 and its claim, after ``prepare``; ``wires`` changed
+    (a constraint of slot 0's)."""
+    return two_slots(two_slot_order(), prepare, 0, wires)
+
+
+def _rebased(v: TwoSlots, prepare: Callable[[State], None]) -> TwoSlots:
+    """``v`` proven from the book ``prepare`` leaves instead (the same accounts, and the same
+    book once slot 0 removed the maker): the book root before the block and slot 0's book unit
+    at the maker's key are that book's."""
+    state = copy.deepcopy(get_two_slot_state())
+    prepare(state)
+    before = started_block(state)
+    update_state_root(before)
+    assert before.trees is not None and v.witness.slots[0].book is not None
+    key = v.witness.slots[0].book.key
+    v.inputs |= {"header/book_root": before.trees.books.root()}
+    v.inputs |= as_slot(0, book_inputs(capture_book(before, 0, key)))
+    return v
+
+
+def _live(wires: dict[str, WireFn] | None = None) -> TwoSlots:
+    """5's live ask cancelled as expired."""
+    return _rebased(_block(EXPIRED, wires), LIVE)
+
+
+def _healthy(wires: dict[str, WireFn] | None = None) -> TwoSlots:
+    """5's ask of one lot, whose fill passes 5's risk rule, cancelled as failing it."""
+    return _rebased(_block(RISK, wires), SMALL)
+
+
+def _claims(filled: int) -> Callable[[State], dict[str, int]]:
+    """Slot 1's record: the claim fills ``filled`` of 4's ask."""
+    record = claim.RECORD.encode((3, 0, 4, filled))
+    return lambda state: as_slot(1, record_inputs(record))
+
+
+def _kept(size: int) -> TwoSlots:
+    """EXPIRED with the taker pending with ``size`` after the cancel (its claim fills that)."""
+    return two_slots(two_slot_order(), EXPIRED, 0, {STEP + "kept": to(size)}, _claims(size))
+
+
+def _trial_remaining(size: int) -> TwoSlots:
+    """RISK with the tried fill's remainder (50: the taker's 150 less the maker's 100) not all
+    subtracted: the taker pending with ``size``."""
+    wires = {FILL + "trial/taker_remaining": to(50 - size + 150)}
+    return two_slots(two_slot_order(), RISK, 0, wires, _claims(size))
+
+
+CANCEL_CASES: dict[str, Callable[[], TwoSlots]] = {
+    # 5's live ask cancelled as expired: the reason (or a product of it) claimed
+    "step/fill_step/cancel_has_reason": _live,
+    "step/fill_step/cancel/expired": lambda: _live({FILL + "cancel/expired": to(1)}),
+    "step/fill_step/cancel/live_other": lambda: _live({FILL + "cancel/live_other": to(0)}),
+    "step/fill_step/cancel/kept": lambda: _live({FILL + "cancel/kept": to(0)}),
+    "step/fill_step/cancel/maker_nothing": lambda: _live({FILL + "cancel/maker_nothing": to(1)}),
+    "step/fill_step/cancel/nothing_to_reduce": lambda: _live(
+        {FILL + "cancel/nothing_to_reduce": to(1)}
+    ),
+    # a taker with nothing to reduce is reduce-only: an order has something (create order's
+    # ``reduce_only_has_position``), a claim's cancel leaves its taker pending past a two-slot
+    # block's end; here the flag moves where no listed reason is needed (a risk cancel)
+    "step/fill_step/cancel/taker_nothing": lambda: _block(
+        RISK, {FILL + "cancel/taker_nothing": to(1)}
+    ),
+    # 5's ask of one lot, whose fill passes its risk rule, cancelled as failing it
+    "b_risk_fails": _healthy,
+    # the taker keeps 100 of its 150 after the cancel (its claim fills 100)
+    "step/kept": lambda: _kept(100),
+    # the tried fill's remainder applied: the taker pending with 100
+    "step/fill_step/trial/taker_remaining": lambda: _trial_remaining(100),
+    # the tried fill's fees credited to the fee account
+    "step/fill_step/trial/fees": lambda: _block(RISK, {FILL + "trial/fees": to(0)}),
+    # B's position after the tried fill (only B's risk reads it) made to fail: 5's healthy
+    # fill of one lot tried as a short of 1,000, a snapshot far off,
+    # or a fee rate 5,000 times the market's
+    "step/fill_step/trial/selected#": lambda: _healthy({FILL + "trial/selected0": to(1000)}),
+    "step/fill_step/trial/maker_size_change#": lambda: _healthy(
+        {FILL + "trial/maker_size_change0": to(-1000)}
+    ),
+    # (the risk unit reads no entry quote: RISK's tried fill fails 5's rule whatever it is)
+    "step/fill_step/trial/maker_entry_quote_change#": lambda: _block(
+        RISK, {FILL + "trial/maker_entry_quote_change0": add(1)}
+    ),
+    "step/fill_step/trial/maker_funding_index_change#": lambda: _healthy(
+        {FILL + "trial/maker_funding_index_change0": to(10**15)}
+    ),
+    "step/fill_step/trying#": lambda: _healthy({FILL + "trying0": to(5000)}),
+}
+
+CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
+
+CANCEL_FAMILIES = {
+    *("step/fill_step/trial/selected#", "step/fill_step/trial/maker_size_change#"),
+    *("step/fill_step/trial/maker_entry_quote_change#", "step/fill_step/trying#"),
+    "step/fill_step/trial/maker_funding_index_change#",
+}
