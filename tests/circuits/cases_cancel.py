@@ -22,17 +22,21 @@ import copy
 from collections.abc import Callable
 
 from protocol.commitment import update_state_root
+from protocol.field import R
 from protocol.ops import claim
 from protocol.orders import rest_order
 from protocol.risk import compute_risk
 from protocol.state import State
-from sequencer.witness import capture_book
+from protocol.types import PPM
+from sequencer.witness import capture_account, capture_book
 from tests.circuits.test_block import started_block
 from tests.circuits.tracing import WireFn
 from tests.circuits.violations import (
     ASK_PRICE,
+    MARK,
     TwoSlots,
     Violation,
+    account_inputs,
     add,
     as_slot,
     book_inputs,
@@ -42,6 +46,7 @@ from tests.circuits.violations import (
     two_slot_order,
     two_slots,
 )
+from tests.protocol.helpers import MARKET
 
 MARGIN = 5_000  # 5's TAV - IMR in RISK: a fill of 100 lots breaks it, one lot does not
 STEP = "slot0/step/"
@@ -178,7 +183,52 @@ CANCEL_CASES: dict[str, Callable[[], TwoSlots]] = {
         {FILL + "trial/maker_funding_index_change0": to(10**15)}
     ),
     "step/fill_step/trying#": lambda: _healthy({FILL + "trying0": to(5000)}),
+    # the tried fill's funding (5 is owed 30) paid by the funding pool
+    "step/fill_step/trial/funding": lambda: _block(OWED, {FILL + "trial/funding": to(0)}),
+    # 3 paid back the tried fill's quote and fee, from a collateral that much lower
+    "step/fill_step/trial/taker_collateral": lambda: _paid("taker", TAKER_PAYS),
+    # 5 paid the tried fill's quote, from a collateral that much lower
+    "step/fill_step/trial/maker_collateral": lambda: _paid("maker", MAKER_GETS),
 }
+
+FUNDING_INDEX = 3_000_000  # since 5's snapshot: its short of 10 is owed 30
+
+
+def _owed(state: State) -> None:
+    """5 short 10 lots of market 0 at the mark, snapshotted at funding index 0, which has
+    since moved to ``FUNDING_INDEX``."""
+    holder, market = state.get_account(5), state.markets[0]
+    state.set_position_field(holder, 0, "size", -10)
+    state.set_position_field(holder, 0, "entry_quote", -10 * MARK)
+    state.set_collateral(holder, holder.collateral + 10 * MARK)
+    state.set_market_data(market, "funding_index", FUNDING_INDEX)
+
+
+OWED = _then(_owed, _ask(5, 100), _margin(5, MARGIN), BEHIND)  # RISK with 5 owed funding
+QUOTE = ASK_PRICE * 100  # the tried fill's
+TAKER_PAYS = QUOTE + -(-QUOTE * MARKET.taker_fee // PPM)  # its quote and taker fee
+MAKER_GETS = QUOTE - -(-QUOTE * MARKET.maker_fee // PPM)
+
+
+def _paid(side: str, applied: int) -> TwoSlots:
+    """RISK with the tried fill's collateral change of ``side`` ("taker": A, "maker": B)
+    applied as ``applied``, from a collateral that much lower (so the claim reads the accounts
+    as the rules leave them; A's path past B's lower leaf)."""
+    v = _block(RISK)
+    change = -TAKER_PAYS if side == "taker" else MAKER_GETS
+    v.wires = {FILL + f"trial/{side}_collateral": to(change - applied)}
+    state = copy.deepcopy(get_two_slot_state())
+    RISK(state)
+    before = started_block(state)
+    holder = before.get_account(3 if side == "taker" else 5)
+    before.set_collateral(holder, holder.collateral - applied)
+    update_state_root(before)
+    a = capture_account(before, 3)
+    v.inputs |= as_slot(0, account_inputs("a", a))
+    if side == "maker":
+        v.inputs |= {"slot0/b/collateral": holder.collateral % R}
+    return v
+
 
 CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
 
