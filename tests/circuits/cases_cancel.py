@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 
-from protocol.commitment import update_state_root
+from circuits.ops.book_unit import BookWitness
+from protocol.commitment import compute_quote_shift, update_state_root
 from protocol.field import R
 from protocol.ops import claim
 from protocol.orders import rest_order
@@ -29,22 +31,28 @@ from protocol.risk import compute_risk
 from protocol.state import State
 from protocol.types import PPM
 from sequencer.witness import capture_account, capture_book
+from tests.circuits.cases_fill_amounts import REDUCING
 from tests.circuits.test_block import started_block
 from tests.circuits.tracing import WireFn
 from tests.circuits.violations import (
     ASK_PRICE,
     MARK,
+    PRESET,
     TwoSlots,
     Violation,
     account_inputs,
     add,
     as_slot,
     book_inputs,
+    fill,
     get_two_slot_state,
     record_inputs,
+    resting,
     to,
+    transfer,
     two_slot_order,
     two_slots,
+    violation,
 )
 from tests.protocol.helpers import MARKET
 
@@ -144,53 +152,6 @@ def _trial_remaining(size: int) -> TwoSlots:
     return two_slots(two_slot_order(), RISK, 0, wires, _claims(size))
 
 
-CANCEL_CASES: dict[str, Callable[[], TwoSlots]] = {
-    # 5's live ask cancelled as expired: the reason (or a product of it) claimed
-    "step/fill_step/cancel_has_reason": _live,
-    "step/fill_step/cancel/expired": lambda: _live({FILL + "cancel/expired": to(1)}),
-    "step/fill_step/cancel/live_other": lambda: _live({FILL + "cancel/live_other": to(0)}),
-    "step/fill_step/cancel/kept": lambda: _live({FILL + "cancel/kept": to(0)}),
-    "step/fill_step/cancel/maker_nothing": lambda: _live({FILL + "cancel/maker_nothing": to(1)}),
-    "step/fill_step/cancel/nothing_to_reduce": lambda: _live(
-        {FILL + "cancel/nothing_to_reduce": to(1)}
-    ),
-    # a taker with nothing to reduce is reduce-only: an order has something (create order's
-    # ``reduce_only_has_position``), a claim's cancel leaves its taker pending past a two-slot
-    # block's end; here the flag moves where no listed reason is needed (a risk cancel)
-    "step/fill_step/cancel/taker_nothing": lambda: _block(
-        RISK, {FILL + "cancel/taker_nothing": to(1)}
-    ),
-    # 5's ask of one lot, whose fill passes its risk rule, cancelled as failing it
-    "b_risk_fails": _healthy,
-    # the taker keeps 100 of its 150 after the cancel (its claim fills 100)
-    "step/kept": lambda: _kept(100),
-    # the tried fill's remainder applied: the taker pending with 100
-    "step/fill_step/trial/taker_remaining": lambda: _trial_remaining(100),
-    # the tried fill's fees credited to the fee account
-    "step/fill_step/trial/fees": lambda: _block(RISK, {FILL + "trial/fees": to(0)}),
-    # B's position after the tried fill (only B's risk reads it) made to fail: 5's healthy
-    # fill of one lot tried as a short of 1,000, a snapshot far off,
-    # or a fee rate 5,000 times the market's
-    "step/fill_step/trial/selected#": lambda: _healthy({FILL + "trial/selected0": to(1000)}),
-    "step/fill_step/trial/maker_size_change#": lambda: _healthy(
-        {FILL + "trial/maker_size_change0": to(-1000)}
-    ),
-    # (the risk unit reads no entry quote: RISK's tried fill fails 5's rule whatever it is)
-    "step/fill_step/trial/maker_entry_quote_change#": lambda: _block(
-        RISK, {FILL + "trial/maker_entry_quote_change0": add(1)}
-    ),
-    "step/fill_step/trial/maker_funding_index_change#": lambda: _healthy(
-        {FILL + "trial/maker_funding_index_change0": to(10**15)}
-    ),
-    "step/fill_step/trying#": lambda: _healthy({FILL + "trying0": to(5000)}),
-    # the tried fill's funding (5 is owed 30) paid by the funding pool
-    "step/fill_step/trial/funding": lambda: _block(OWED, {FILL + "trial/funding": to(0)}),
-    # 3 paid back the tried fill's quote and fee, from a collateral that much lower
-    "step/fill_step/trial/taker_collateral": lambda: _paid("taker", TAKER_PAYS),
-    # 5 paid the tried fill's quote, from a collateral that much lower
-    "step/fill_step/trial/maker_collateral": lambda: _paid("maker", MAKER_GETS),
-}
-
 FUNDING_INDEX = 3_000_000  # since 5's snapshot: its short of 10 is owed 30
 
 
@@ -230,10 +191,106 @@ def _paid(side: str, applied: int) -> TwoSlots:
     return v
 
 
+def _own_kept() -> TwoSlots:
+    """SELF with 3's cancelled ask counted against B's open orders instead of A's: B is A,
+    so B's fields are A's after the slot's A part (one order more) and the count ends right."""
+    v = _block(SELF, {FILL + "maker_order/own_cancelled": to(0)})
+    v.inputs |= {"slot0/b/open_orders": v.witness.slots[0].b.open_orders + 1}
+    return v
+
+
+def _free_book(account: int) -> Callable[[State], BookWitness]:
+    """A book unit of no book (the slot uses none): ``account``'s expired ask of one lot at
+    price 0, its lanes cancelled by a sibling's negative ones (nothing crosses a limit of 0)."""
+    shift = compute_quote_shift(PRESET)
+
+    def capture(state: State) -> BookWitness:
+        unused = BookWitness.unused(PRESET)
+        siblings = ((0, -(1 << shift) % R, 0), *unused.order_siblings[1:])
+        return replace(unused, order=(account, 1, 1, 0, 1), order_siblings=siblings)
+
+    return capture
+
+
+def _cancel_without_step() -> Violation:
+    """3's transfer to 4 whose slot cancels a maker of 4's, read from no book: 4's open
+    orders fall by one while its ask rests."""
+    return violation(
+        transfer(),
+        prepare=resting(account=4),
+        book=_free_book(4),
+        inputs={STEP + "cancels_maker": 1},
+    )
+
+
+def _unfilled() -> Violation:
+    """A fill that reduces both positions (3 short 100 buys 40 of 4's long's ask: open
+    interest does not grow, so its cap is not read) whose positions are not written: 3 pays
+    for 40 lots it does not get."""
+    op, rest = fill()
+    return violation(op, prepare=_then(REDUCING, rest), wires={FILL + "filling0": to(0)})
+
+
+CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
+    # 5's live ask cancelled as expired: the reason (or a product of it) claimed
+    "step/fill_step/cancel_has_reason": _live,
+    "step/fill_step/cancel/expired": lambda: _live({FILL + "cancel/expired": to(1)}),
+    "step/fill_step/cancel/live_other": lambda: _live({FILL + "cancel/live_other": to(0)}),
+    "step/fill_step/cancel/kept": lambda: _live({FILL + "cancel/kept": to(0)}),
+    "step/fill_step/cancel/maker_nothing": lambda: _live({FILL + "cancel/maker_nothing": to(1)}),
+    "step/fill_step/cancel/nothing_to_reduce": lambda: _live(
+        {FILL + "cancel/nothing_to_reduce": to(1)}
+    ),
+    # a taker with nothing to reduce is reduce-only: an order has something (create order's
+    # ``reduce_only_has_position``), a claim's cancel leaves its taker pending past a two-slot
+    # block's end; here the flag moves where no listed reason is needed (a risk cancel)
+    "step/fill_step/cancel/taker_nothing": lambda: _block(
+        RISK, {FILL + "cancel/taker_nothing": to(1)}
+    ),
+    # 5's ask of one lot, whose fill passes its risk rule, cancelled as failing it
+    "b_risk_fails": _healthy,
+    # the taker keeps 100 of its 150 after the cancel (its claim fills 100)
+    "step/kept": lambda: _kept(100),
+    # the tried fill's remainder applied: the taker pending with 100
+    "step/fill_step/trial/taker_remaining": lambda: _trial_remaining(100),
+    # the tried fill's fees credited to the fee account
+    "step/fill_step/trial/fees": lambda: _block(RISK, {FILL + "trial/fees": to(0)}),
+    # B's position after the tried fill (only B's risk reads it) made to fail: 5's healthy
+    # fill of one lot tried as a short of 1,000, a snapshot far off,
+    # or a fee rate 5,000 times the market's
+    "step/fill_step/trial/selected#": lambda: _healthy({FILL + "trial/selected0": to(1000)}),
+    "step/fill_step/trial/maker_size_change#": lambda: _healthy(
+        {FILL + "trial/maker_size_change0": to(-1000)}
+    ),
+    # (the risk unit reads no entry quote: RISK's tried fill fails 5's rule whatever it is)
+    "step/fill_step/trial/maker_entry_quote_change#": lambda: _block(
+        RISK, {FILL + "trial/maker_entry_quote_change0": add(1)}
+    ),
+    "step/fill_step/trial/maker_funding_index_change#": lambda: _healthy(
+        {FILL + "trial/maker_funding_index_change0": to(10**15)}
+    ),
+    "step/fill_step/trying#": lambda: _healthy({FILL + "trying0": to(5000)}),
+    # 3's own ask cancelled, A's open orders not lowered (B's, which is A's, instead)
+    "step/fill_step/maker_order/own_cancelled": _own_kept,
+    # the tried fill's funding (5 is owed 30) paid by the funding pool
+    "step/fill_step/trial/funding": lambda: _block(OWED, {FILL + "trial/funding": to(0)}),
+    # 3 paid back the tried fill's quote and fee, from a collateral that much lower
+    "step/fill_step/trial/taker_collateral": lambda: _paid("taker", TAKER_PAYS),
+    # 5 paid the tried fill's quote, from a collateral that much lower
+    "step/fill_step/trial/maker_collateral": lambda: _paid("maker", MAKER_GETS),
+}
+
+CANCEL_CASES |= {  # one-slot blocks: no step to cancel in, or a fill
+    "step/cancels_without_fill": _cancel_without_step,
+    "step/fill_step/filling#": _unfilled,
+}
+
+
 CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
 
 CANCEL_FAMILIES = {
     *("step/fill_step/trial/selected#", "step/fill_step/trial/maker_size_change#"),
     *("step/fill_step/trial/maker_entry_quote_change#", "step/fill_step/trying#"),
     "step/fill_step/trial/maker_funding_index_change#",
+    "step/fill_step/filling#",
 }
