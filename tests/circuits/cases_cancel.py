@@ -24,8 +24,9 @@ from dataclasses import replace
 
 from circuits.ops.book_unit import BookWitness
 from protocol.commitment import compute_quote_shift, update_state_root
-from protocol.field import R
+from protocol.field import R, inv
 from protocol.ops import claim
+from protocol.ops.create_order import TimeInForce
 from protocol.orders import rest_order
 from protocol.risk import compute_risk
 from protocol.state import State
@@ -46,6 +47,8 @@ from tests.circuits.violations import (
     book_inputs,
     fill,
     get_two_slot_state,
+    key_book,
+    order,
     record_inputs,
     resting,
     to,
@@ -58,6 +61,7 @@ from tests.protocol.helpers import MARKET
 
 MARGIN = 5_000  # 5's TAV - IMR in RISK: a fill of 100 lots breaks it, one lot does not
 STEP = "slot0/step/"
+TOP = (1 << PRESET.order_nonce_bits) - 1  # the first bid's nonce
 FILL = "slot0/step/fill_step/"
 
 
@@ -231,6 +235,21 @@ def _unfilled() -> Violation:
     return violation(op, prepare=_then(REDUCING, rest), wires={FILL + "filling0": to(0)})
 
 
+def _tried_without_cancel() -> Violation:
+    """3's IOC bid at the mark finds no ask (its remainder is cancelled) and tries a fill
+    against 5's bid at the book unit's key, which fails 5's risk rule: a trial of no cancel
+    (it moves nothing)."""
+    op = order(price=MARK, time_in_force=TimeInForce.IOC)
+    v = violation(
+        op,
+        prepare=_then(resting(account=5, is_ask=False, price=MARK), _margin(5, MARGIN)),
+        book=key_book(MARK, TOP),
+        inputs={STEP + "maker_fails_risk": 1},
+    )
+    v.inputs |= account_inputs("b", capture_account(v.scratch, 5))
+    return v
+
+
 CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # 5's live ask cancelled as expired: the reason (or a product of it) claimed
     "step/fill_step/cancel_has_reason": _live,
@@ -281,12 +300,72 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
 }
 
 CANCEL_CASES |= {  # one-slot blocks: no step to cancel in, or a fill
+    "step/fails_risk_cancels": _tried_without_cancel,
     "step/cancels_without_fill": _cancel_without_step,
     "step/fill_step/filling#": _unfilled,
 }
 
 
-CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {}
+def _scaled_inverse(on: int, x: int) -> list[int]:
+    """``assert_nonzero_if``'s hint as a prover with ``on`` not 1 sets it (``x * hint = on``)."""
+    return [on * inv(x) % R if x else 0]
+
+
+def _tried_twice() -> TwoSlots:
+    """NOTHING with ``maker_fails_risk`` 2: the trial twice over, of no lots (5 reduces
+    nothing), and the taker's remainder moved by it."""
+    v = _block(NOTHING)
+    v.inputs |= {STEP + "maker_fails_risk": 2}
+    v.hints = {FILL + "not_self_trade_inverse": _scaled_inverse}
+    return v
+
+
+def _left_in_book() -> TwoSlots:
+    """EXPIRED with 5's ask cancelled but left in the book (its account's open orders fall);
+    the claim reads the book so."""
+    v = _block(EXPIRED, {FILL + "maker_order/cancelled": to(0)})
+    state = copy.deepcopy(get_two_slot_state())
+    EXPIRED(state)
+    before = started_block(state)  # the book after slot 0: the ask still there
+    update_state_root(before)
+    assert v.witness.slots[1].book is not None
+    v.inputs |= as_slot(1, book_inputs(capture_book(before, 0, v.witness.slots[1].book.key)))
+    return v
+
+
+CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
+    # a step that both finishes (1 - cancels != 0: nothing crosses at the key) and meets the
+    # order there (cancels != 0: it crosses) has no such order: an IOC bid meeting nothing
+    "step/cancels_boolean": (
+        lambda: violation(order(time_in_force=TimeInForce.IOC), inputs={STEP + "cancels_maker": 2}),
+        {
+            *("fill_step/maker_exists", "fill_step/maker_is_b", "fill_step/fill/maker_opposite"),
+            "block_end/no_pending_taker",  # the taker keeps twice its size
+        },
+    ),
+    # a trial weighs the listed reasons by cancels - fails_risk: without a cancel that is -1,
+    # and each reason refuses a trial (expired: maker_not_expired, own: not_self_trade, nothing
+    # to reduce: a trial of no lots, which passes B's rule); here none holds
+    "step/fails_risk_cancels": (_tried_without_cancel, {"fill_step/cancel_has_reason"}),
+    # the trial's size is fails_risk times the rules' (size_is_min pins it to the rules' when
+    # that is not 0); of no lots it moves nothing, so B's rule passes, and size_positive
+    "step/fails_risk_boolean": (
+        _tried_twice,
+        {
+            *("b_risk_fails", "fill_step/fill/size_positive"),
+            # the taker's remainder moved by twice the trial's: -150 pending
+            *("block_end/no_pending_taker", "slot1/step/fill_step/fill/size_is_min"),
+            "slot1/step/order_margin/margin/quotient/range/bits_sum",
+        },
+    ),
+    # the lots left are earlier at their price than any other: the claim that must follow
+    # meets them first (with three slots it could cancel them again, their account's open
+    # orders falling twice; a two-slot block cannot show that)
+    "step/fill_step/maker_order/cancelled": (
+        _left_in_book,
+        {"slot1/step/fill_step/priority/no_earlier_at_price"},
+    ),
+}
 
 CANCEL_FAMILIES = {
     *("step/fill_step/trial/selected#", "step/fill_step/trial/maker_size_change#"),
