@@ -14,7 +14,15 @@ breaks and a fill of one lot does not).
 The cheats start from the rules' witness of such a block and change the state before it where
 the story needs it (``_rebased``): the same block proven from a book in which 5's ask is live
 (no expiry) or is one lot (its fill passes 5's risk rule), so that slot 0 cancels a maker the
-rules would fill, and everything after slot 0 is as the rules leave it."""
+rules would fill, and everything after slot 0 is as the rules leave it; or, where the cheat
+moves an account (a tried fill's collateral change applied), from that account's collateral
+before the block moved back by as much.
+
+Two cases are one-slot blocks: a cancel in a slot with no step (a transfer, its book unit
+free), and a fill whose positions are not written (``filling#``). ``CANCEL_GUARDED``: the cancel
+bits' booleans, a trial without a cancel and a cancelled maker left in the book, each with
+the constraints that refuse it instead. The trial's entry-quote change is read by nothing but
+B's risk, which reads no entry quote: any value passes (its case moves it by 1)."""
 
 from __future__ import annotations
 
@@ -107,7 +115,9 @@ LIVE = _then(_ask(5, 100), BEHIND)  # EXPIRED with 5's ask live
 SMALL = _then(_ask(5, 1), _margin(5, MARGIN), BEHIND)  # RISK with 5's ask one lot
 
 
-def _block(prepare: Callable[[State], None], wires: dict[str, WireFn] | None = None) -> TwoSlots:
+def cancel_block(
+    prepare: Callable[[State], None], wires: dict[str, WireFn] | None = None
+) -> TwoSlots:
     """The rules' block of 3's bid of 150 and its claim, after ``prepare``; ``wires`` changed
     (a constraint of slot 0's)."""
     return two_slots(two_slot_order(), prepare, 0, wires)
@@ -130,12 +140,12 @@ def _rebased(v: TwoSlots, prepare: Callable[[State], None]) -> TwoSlots:
 
 def _live(wires: dict[str, WireFn] | None = None) -> TwoSlots:
     """5's live ask cancelled as expired."""
-    return _rebased(_block(EXPIRED, wires), LIVE)
+    return _rebased(cancel_block(EXPIRED, wires), LIVE)
 
 
 def _healthy(wires: dict[str, WireFn] | None = None) -> TwoSlots:
     """5's ask of one lot, whose fill passes 5's risk rule, cancelled as failing it."""
-    return _rebased(_block(RISK, wires), SMALL)
+    return _rebased(cancel_block(RISK, wires), SMALL)
 
 
 def _claims(filled: int) -> Callable[[State], dict[str, int]]:
@@ -179,7 +189,7 @@ def _paid(side: str, applied: int) -> TwoSlots:
     """RISK with the tried fill's collateral change of ``side`` ("taker": A, "maker": B)
     applied as ``applied``, from a collateral that much lower (so the claim reads the accounts
     as the rules leave them; A's path past B's lower leaf)."""
-    v = _block(RISK)
+    v = cancel_block(RISK)
     change = -TAKER_PAYS if side == "taker" else MAKER_GETS
     v.wires = {FILL + f"trial/{side}_collateral": to(change - applied)}
     state = copy.deepcopy(get_two_slot_state())
@@ -198,7 +208,7 @@ def _paid(side: str, applied: int) -> TwoSlots:
 def _own_kept() -> TwoSlots:
     """SELF with 3's cancelled ask counted against B's open orders instead of A's: B is A,
     so B's fields are A's after the slot's A part (one order more) and the count ends right."""
-    v = _block(SELF, {FILL + "maker_order/own_cancelled": to(0)})
+    v = cancel_block(SELF, {FILL + "maker_order/own_cancelled": to(0)})
     v.inputs |= {"slot0/b/open_orders": v.witness.slots[0].b.open_orders + 1}
     return v
 
@@ -263,7 +273,7 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # a taker with nothing to reduce is reduce-only: an order has something (create order's
     # ``reduce_only_has_position``), a claim's cancel leaves its taker pending past a two-slot
     # block's end; here the flag moves where no listed reason is needed (a risk cancel)
-    "step/fill_step/cancel/taker_nothing": lambda: _block(
+    "step/fill_step/cancel/taker_nothing": lambda: cancel_block(
         RISK, {FILL + "cancel/taker_nothing": to(1)}
     ),
     # 5's ask of one lot, whose fill passes its risk rule, cancelled as failing it
@@ -273,7 +283,7 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # the tried fill's remainder applied: the taker pending with 100
     "step/fill_step/trial/taker_remaining": lambda: _trial_remaining(100),
     # the tried fill's fees credited to the fee account
-    "step/fill_step/trial/fees": lambda: _block(RISK, {FILL + "trial/fees": to(0)}),
+    "step/fill_step/trial/fees": lambda: cancel_block(RISK, {FILL + "trial/fees": to(0)}),
     # B's position after the tried fill (only B's risk reads it) made to fail: 5's healthy
     # fill of one lot tried as a short of 1,000, a snapshot far off,
     # or a fee rate 5,000 times the market's
@@ -282,7 +292,7 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         {FILL + "trial/maker_size_change0": to(-1000)}
     ),
     # (the risk unit reads no entry quote: RISK's tried fill fails 5's rule whatever it is)
-    "step/fill_step/trial/maker_entry_quote_change#": lambda: _block(
+    "step/fill_step/trial/maker_entry_quote_change#": lambda: cancel_block(
         RISK, {FILL + "trial/maker_entry_quote_change0": add(1)}
     ),
     "step/fill_step/trial/maker_funding_index_change#": lambda: _healthy(
@@ -292,7 +302,7 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # 3's own ask cancelled, A's open orders not lowered (B's, which is A's, instead)
     "step/fill_step/maker_order/own_cancelled": _own_kept,
     # the tried fill's funding (5 is owed 30) paid by the funding pool
-    "step/fill_step/trial/funding": lambda: _block(OWED, {FILL + "trial/funding": to(0)}),
+    "step/fill_step/trial/funding": lambda: cancel_block(OWED, {FILL + "trial/funding": to(0)}),
     # 3 paid back the tried fill's quote and fee, from a collateral that much lower
     "step/fill_step/trial/taker_collateral": lambda: _paid("taker", TAKER_PAYS),
     # 5 paid the tried fill's quote, from a collateral that much lower
@@ -300,7 +310,6 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
 }
 
 CANCEL_CASES |= {  # one-slot blocks: no step to cancel in, or a fill
-    "step/fails_risk_cancels": _tried_without_cancel,
     "step/cancels_without_fill": _cancel_without_step,
     "step/fill_step/filling#": _unfilled,
 }
@@ -314,7 +323,7 @@ def _scaled_inverse(on: int, x: int) -> list[int]:
 def _tried_twice() -> TwoSlots:
     """NOTHING with ``maker_fails_risk`` 2: the trial twice over, of no lots (5 reduces
     nothing), and the taker's remainder moved by it."""
-    v = _block(NOTHING)
+    v = cancel_block(NOTHING)
     v.inputs |= {STEP + "maker_fails_risk": 2}
     v.hints = {FILL + "not_self_trade_inverse": _scaled_inverse}
     return v
@@ -323,7 +332,7 @@ def _tried_twice() -> TwoSlots:
 def _left_in_book() -> TwoSlots:
     """EXPIRED with 5's ask cancelled but left in the book (its account's open orders fall);
     the claim reads the book so."""
-    v = _block(EXPIRED, {FILL + "maker_order/cancelled": to(0)})
+    v = cancel_block(EXPIRED, {FILL + "maker_order/cancelled": to(0)})
     state = copy.deepcopy(get_two_slot_state())
     EXPIRED(state)
     before = started_block(state)  # the book after slot 0: the ask still there
@@ -339,20 +348,24 @@ CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] =
     "step/cancels_boolean": (
         lambda: violation(order(time_in_force=TimeInForce.IOC), inputs={STEP + "cancels_maker": 2}),
         {
-            *("fill_step/maker_exists", "fill_step/maker_is_b", "fill_step/fill/maker_opposite"),
+            *(
+                "step/fill_step/maker_exists",
+                "step/fill_step/maker_is_b",
+                "step/fill_step/fill/maker_opposite",
+            ),
             "block_end/no_pending_taker",  # the taker keeps twice its size
         },
     ),
     # a trial weighs the listed reasons by cancels - fails_risk: without a cancel that is -1,
     # and each reason refuses a trial (expired: maker_not_expired, own: not_self_trade, nothing
     # to reduce: a trial of no lots, which passes B's rule); here none holds
-    "step/fails_risk_cancels": (_tried_without_cancel, {"fill_step/cancel_has_reason"}),
+    "step/fails_risk_cancels": (_tried_without_cancel, {"step/fill_step/cancel_has_reason"}),
     # the trial's size is fails_risk times the rules' (size_is_min pins it to the rules' when
     # that is not 0); of no lots it moves nothing, so B's rule passes, and size_positive
     "step/fails_risk_boolean": (
         _tried_twice,
         {
-            *("b_risk_fails", "fill_step/fill/size_positive"),
+            *("b_risk_fails", "step/fill_step/fill/size_positive"),
             # the taker's remainder moved by twice the trial's: -150 pending
             *("block_end/no_pending_taker", "slot1/step/fill_step/fill/size_is_min"),
             "slot1/step/order_margin/margin/quotient/range/bits_sum",
@@ -365,6 +378,15 @@ CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] =
         _left_in_book,
         {"slot1/step/fill_step/priority/no_earlier_at_price"},
     ),
+}
+
+# the rules' blocks the cases start from, and whether slot 0 cancels for the maker's risk
+CANCEL_BLOCKS = {
+    "expired": (EXPIRED, False),
+    "self-trade": (SELF, False),
+    "reduce-only": (NOTHING, False),
+    "risk": (RISK, True),
+    "risk, funding owed": (OWED, True),
 }
 
 CANCEL_FAMILIES = {

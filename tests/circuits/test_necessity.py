@@ -55,7 +55,13 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
-from tests.circuits.cases_cancel import CANCEL_CASES, CANCEL_FAMILIES, CANCEL_GUARDED
+from tests.circuits.cases_cancel import (
+    CANCEL_BLOCKS,
+    CANCEL_CASES,
+    CANCEL_FAMILIES,
+    CANCEL_GUARDED,
+    cancel_block,
+)
 from tests.circuits.cases_claim import (
     CLAIM_CASES,
     CLAIM_FAMILIES,
@@ -1053,6 +1059,18 @@ def test_the_two_slot_block_is_the_witness_builders(prepare: Callable[[State], N
     assert set(two_slot_inputs(v.witness)) == trace.input_names()
     assert v.after.pending is not None  # slot 0 leaves its taker pending
     assert unsatisfied(trace.system, replay_two(v)) == set()
+
+
+@pytest.mark.parametrize("name", sorted(CANCEL_BLOCKS))
+def test_the_cancel_blocks_are_the_witness_builders(name: str) -> None:
+    """The blocks every cancel case starts from: slot 0 cancels the maker it meets (for the
+    maker's risk where it says so), the claim fills the taker, and the circuit accepts them."""
+    prepare, fails_risk = CANCEL_BLOCKS[name]
+    v = cancel_block(prepare)
+    first = v.witness.slots[0]
+    assert (first.cancels_maker, first.maker_fails_risk) == (True, fails_risk)
+    assert v.after.pending is not None  # the taker kept its size
+    assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
 
 
 def test_a_pending_taker_dropped_is_refused_alone() -> None:
