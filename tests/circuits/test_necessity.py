@@ -55,6 +55,13 @@ from protocol.signing import compute_tx_message
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
 from sequencer.witness import build_block_witness, capture_account
+from tests.circuits.cases_cancel import (
+    CANCEL_BLOCKS,
+    CANCEL_CASES,
+    CANCEL_FAMILIES,
+    CANCEL_GUARDED,
+    cancel_block,
+)
 from tests.circuits.cases_claim import (
     CLAIM_CASES,
     CLAIM_FAMILIES,
@@ -823,7 +830,7 @@ def _negated_key_y() -> Violation:
     return violation(transfer(), wires={"slot0/signature/key_y": to(-a_y - dummy_y)})
 
 
-GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
+GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
     "type/is_transfer_boolean": (
         lambda: violation(
             transfer(),
@@ -916,8 +923,8 @@ GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES
-GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED
+CASES |= TWO_SLOT_CASES | CANCEL_CASES
+GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -938,6 +945,7 @@ FAMILIES = {
     *FILL_AMOUNTS_FAMILIES,
     *RESERVED_FAMILIES,
     *CLAIM_FAMILIES,
+    *CANCEL_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -998,8 +1006,13 @@ def test_a_shared_constraint_alone_refuses_each_operation(label: str) -> None:
 @pytest.mark.parametrize("name", sorted(GUARDED))
 def test_a_guarded_constraint_is_refused_with_others(name: str) -> None:
     make, others = GUARDED[name]
-    broken = unsatisfied(get_trace().system, replay(make()))
-    assert broken == {f"slot0/{n}" for n in {name, *others}}
+    v = make()
+    if isinstance(v, TwoSlots):  # others may name slot 1's and the block end's in full
+        broken, slot = unsatisfied(get_two_slot_trace().system, replay_two(v)), f"slot{v.slot}/"
+    else:
+        broken, slot = unsatisfied(get_trace().system, replay(v)), "slot0/"
+    full = ("slot1/", "block_end/")
+    assert broken == {n if n.startswith(full) else f"{slot}{n}" for n in {name, *others}}
 
 
 def test_every_constraint_has_a_case() -> None:
@@ -1046,6 +1059,18 @@ def test_the_two_slot_block_is_the_witness_builders(prepare: Callable[[State], N
     assert set(two_slot_inputs(v.witness)) == trace.input_names()
     assert v.after.pending is not None  # slot 0 leaves its taker pending
     assert unsatisfied(trace.system, replay_two(v)) == set()
+
+
+@pytest.mark.parametrize("name", sorted(CANCEL_BLOCKS))
+def test_the_cancel_blocks_are_the_witness_builders(name: str) -> None:
+    """The blocks every cancel case starts from: slot 0 cancels the maker it meets (for the
+    maker's risk where it says so), the claim fills the taker, and the circuit accepts them."""
+    prepare, fails_risk = CANCEL_BLOCKS[name]
+    v = cancel_block(prepare)
+    first = v.witness.slots[0]
+    assert (first.cancels_maker, first.maker_fails_risk) == (True, fails_risk)
+    assert v.after.pending is not None  # the taker kept its size
+    assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
 
 
 def test_a_pending_taker_dropped_is_refused_alone() -> None:

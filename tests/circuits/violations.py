@@ -134,6 +134,8 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
             held = zip(position_names, position, strict=True)
             inputs |= {f"slot0/{side}_positions/market{m}/{n}": v % R for n, v in held}
     inputs |= book_inputs(slot.book or BookWitness.unused(PRESET))
+    cancel = (("cancels_maker", slot.cancels_maker), ("maker_fails_risk", slot.maker_fails_risk))
+    inputs |= {f"slot0/step/{n}": int(bit) for n, bit in cancel}  # the step's private bits
     inputs |= reserved_inputs(w)
     return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 
