@@ -69,6 +69,7 @@ PARAM_TAKER_FEE = MARKET_PARAMS.index("taker_fee")
 PARAM_MAKER_FEE = MARKET_PARAMS.index("maker_fee")
 PARAM_MAX_OPEN_INTEREST = MARKET_PARAMS.index("max_open_interest")
 OPEN_INTEREST_BITS = 64  # MarketParams.max_open_interest < 2^64
+RISK_FIELDS = ("size", "funding_index")  # the position fields a fill changes that risk reads
 # a tried fill's amounts, each kept apart from what the slot applies
 TRIAL_AMOUNTS = ("taker_collateral", "maker_collateral", "fees", "funding", "taker_remaining")
 
@@ -91,16 +92,21 @@ def _pick_position(
 
 
 def _position_changes(
-    cs: Builder, selected: Sequence[LC], old: PositionLeafVars, new: PositionLeafVars, name: str
+    cs: Builder,
+    selected: Sequence[LC],
+    old: PositionLeafVars,
+    new: PositionLeafVars,
+    name: str,
+    fields: Sequence[str] = POSITION_FIELDS[:3],
 ) -> tuple[PositionLeafVars, ...]:
-    """What is added to each market's position: the change in the selected one (imf keeps)."""
+    """What is added to each market's position: the change in the selected one, of ``fields``
+    (imf keeps; the others add 0)."""
     changes = []
     for m, s in enumerate(selected):
-        size, entry, funding = (
-            cs.mul(s, getattr(new, f) - getattr(old, f), f"{name}_{f}_change{m}")
-            for f in POSITION_FIELDS[:3]
-        )
-        changes.append(PositionLeafVars(size, entry, funding, ZERO))
+        change = {
+            f: cs.mul(s, getattr(new, f) - getattr(old, f), f"{name}_{f}_change{m}") for f in fields
+        }
+        changes.append(PositionLeafVars(*(change.get(f, ZERO) for f in POSITION_FIELDS)))
     return tuple(changes)
 
 
@@ -256,8 +262,9 @@ def define_fill(
         maker_changes = _position_changes(cs, filling, maker_position, maker_side.position, "maker")
         with cs.scope("trial"):  # what a tried fill moves: for B's risk only, never applied
             tried = [cs.mul(fails_risk, s, f"selected{m}") for m, s in enumerate(selected)]
+            # what B's risk reads of a position: its size and funding snapshot (and its imf)
             trial_positions = _position_changes(
-                cs, tried, maker_position, maker_side.position, "maker"
+                cs, tried, maker_position, maker_side.position, "maker", RISK_FIELDS
             )
             amounts = (
                 taker_side.collateral_change,

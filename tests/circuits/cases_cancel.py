@@ -50,7 +50,6 @@ from tests.circuits.violations import (
     TwoSlots,
     Violation,
     account_inputs,
-    add,
     as_slot,
     book_inputs,
     fill,
@@ -292,9 +291,6 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         {FILL + "trial/maker_size_change0": to(-1000)}
     ),
     # (the risk unit reads no entry quote: RISK's tried fill fails 5's rule whatever it is)
-    "step/fill_step/trial/maker_entry_quote_change#": lambda: cancel_block(
-        RISK, {FILL + "trial/maker_entry_quote_change0": add(1)}
-    ),
     "step/fill_step/trial/maker_funding_index_change#": lambda: _healthy(
         {FILL + "trial/maker_funding_index_change0": to(10**15)}
     ),
@@ -353,7 +349,7 @@ CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] =
                 "step/fill_step/maker_is_b",
                 "step/fill_step/fill/maker_opposite",
             ),
-            "block_end/no_pending_taker",  # the taker keeps twice its size
+            "heavy_end/no_pending_taker",  # the taker keeps twice its size
         },
     ),
     # a trial weighs the listed reasons by cancels - fails_risk: without a cancel that is -1,
@@ -367,7 +363,7 @@ CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] =
         {
             *("b_risk_fails", "step/fill_step/fill/size_positive"),
             # the taker's remainder moved by twice the trial's: -150 pending
-            *("block_end/no_pending_taker", "slot1/step/fill_step/fill/size_is_min"),
+            *("heavy_end/no_pending_taker", "slot1/step/fill_step/fill/size_is_min"),
             "slot1/step/order_margin/margin/quotient/range/bits_sum",
         },
     ),
@@ -391,7 +387,7 @@ CANCEL_BLOCKS = {
 
 CANCEL_FAMILIES = {
     *("step/fill_step/trial/selected#", "step/fill_step/trial/maker_size_change#"),
-    *("step/fill_step/trial/maker_entry_quote_change#", "step/fill_step/trying#"),
+    "step/fill_step/trying#",
     "step/fill_step/trial/maker_funding_index_change#",
     "step/fill_step/filling#",
 }

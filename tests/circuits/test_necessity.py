@@ -1007,11 +1007,11 @@ def test_a_shared_constraint_alone_refuses_each_operation(label: str) -> None:
 def test_a_guarded_constraint_is_refused_with_others(name: str) -> None:
     make, others = GUARDED[name]
     v = make()
-    if isinstance(v, TwoSlots):  # others may name slot 1's and the block end's in full
+    if isinstance(v, TwoSlots):  # others may name slot 1's and the block's own in full
         broken, slot = unsatisfied(get_two_slot_trace().system, replay_two(v)), f"slot{v.slot}/"
     else:
         broken, slot = unsatisfied(get_trace().system, replay(v)), "slot0/"
-    full = ("slot1/", "block_end/")
+    full = ("slot1/", "heavy_end/", "block_end/")
     assert broken == {n if n.startswith(full) else f"{slot}{n}" for n in {name, *others}}
 
 
