@@ -56,6 +56,7 @@ from tests.circuits.violations import (
     get_two_slot_state,
     key_book,
     order,
+    prepare_all,
     record_inputs,
     resting,
     to,
@@ -97,21 +98,13 @@ def _margin(account: int, margin: int) -> Callable[[State], None]:
     return prepare
 
 
-def _then(*parts: Callable[[State], None]) -> Callable[[State], None]:
-    def prepare(state: State) -> None:
-        for part in parts:
-            part(state)
-
-    return prepare
-
-
 BEHIND = _ask(4, 200)  # what the claim fills
-EXPIRED = _then(_ask(5, 100, expired=True), BEHIND)
-SELF = _then(_ask(3, 100), BEHIND)
-NOTHING = _then(_ask(5, 100, reduce_only=True), BEHIND)
-RISK = _then(_ask(5, 100), _margin(5, MARGIN), BEHIND)
-LIVE = _then(_ask(5, 100), BEHIND)  # EXPIRED with 5's ask live
-SMALL = _then(_ask(5, 1), _margin(5, MARGIN), BEHIND)  # RISK with 5's ask one lot
+EXPIRED = prepare_all(_ask(5, 100, expired=True), BEHIND)
+SELF = prepare_all(_ask(3, 100), BEHIND)
+NOTHING = prepare_all(_ask(5, 100, reduce_only=True), BEHIND)
+RISK = prepare_all(_ask(5, 100), _margin(5, MARGIN), BEHIND)
+LIVE = prepare_all(_ask(5, 100), BEHIND)  # EXPIRED with 5's ask live
+SMALL = prepare_all(_ask(5, 1), _margin(5, MARGIN), BEHIND)  # RISK with 5's ask one lot
 
 
 def cancel_block(
@@ -178,7 +171,7 @@ def _owed(state: State) -> None:
     state.set_market_data(market, "funding_index", FUNDING_INDEX)
 
 
-OWED = _then(_owed, _ask(5, 100), _margin(5, MARGIN), BEHIND)  # RISK with 5 owed funding
+OWED = prepare_all(_owed, _ask(5, 100), _margin(5, MARGIN), BEHIND)  # RISK with 5 owed funding
 QUOTE = ASK_PRICE * 100  # the tried fill's
 TAKER_PAYS = QUOTE + -(-QUOTE * MARKET.taker_fee // PPM)  # its quote and taker fee
 MAKER_GETS = QUOTE - -(-QUOTE * MARKET.maker_fee // PPM)
@@ -241,7 +234,7 @@ def _unfilled() -> Violation:
     interest does not grow, so its cap is not read) whose positions are not written: 3 pays
     for 40 lots it does not get."""
     op, rest = fill()
-    return violation(op, prepare=_then(REDUCING, rest), wires={FILL + "filling0": to(0)})
+    return violation(op, prepare=prepare_all(REDUCING, rest), wires={FILL + "filling0": to(0)})
 
 
 def _tried_without_cancel() -> Violation:
@@ -251,7 +244,7 @@ def _tried_without_cancel() -> Violation:
     op = order(price=MARK, time_in_force=TimeInForce.IOC)
     v = violation(
         op,
-        prepare=_then(resting(account=5, is_ask=False, price=MARK), _margin(5, MARGIN)),
+        prepare=prepare_all(resting(account=5, is_ask=False, price=MARK), _margin(5, MARGIN)),
         book=key_book(MARK, TOP),
         inputs={STEP + "maker_fails_risk": 1},
     )

@@ -53,6 +53,7 @@ from tests.circuits.violations import (
     flip,
     key_book,
     order,
+    prepare_all,
     record_inputs,
     rest_book,
     resting,
@@ -155,14 +156,6 @@ def _book(market: int, price: int, is_ask: bool = False) -> Callable[[State], di
     return inputs
 
 
-def _both(*parts: Callable[[State], object]) -> Callable[[State], None]:
-    def prepare(state: State) -> None:
-        for part in parts:
-            part(state)
-
-    return prepare
-
-
 def _merged(*parts: Callable[[State], dict[str, int]]) -> Callable[[State], dict[str, int]]:
     return lambda state: {k: v for part in parts for k, v in part(state).items()}
 
@@ -192,14 +185,14 @@ TWO_SLOT_CASES: dict[str, Callable[[], TwoSlots]] = {
         two_slot_order(), F, 1, claim=lambda s: _a(s, 5) | _record(5, 0, 4, 50)
     ),
     "claim/market_is_takers": lambda: two_slots(
-        two_slot_order(), _both(F, _second_market), 1, claim=lambda s: _record(3, 1, 4, 50)
+        two_slot_order(), prepare_all(F, _second_market), 1, claim=lambda s: _record(3, 1, 4, 50)
     ),
     "claim/market/selected#": lambda: two_slots(
         two_slot_order(), R_, 1, {CLAIM + "market/selected0": to(0)}
     ),
     "claim/maker": lambda: two_slots(
         two_slot_order(),
-        _both(resting(account=4), resting(account=5)),
+        prepare_all(resting(account=4), resting(account=5)),
         1,
         {CLAIM + "maker": to(5)},
         lambda s: _record(3, 0, 4, 50),
@@ -231,7 +224,7 @@ TWO_SLOT_CASES: dict[str, Callable[[], TwoSlots]] = {
         "market",
         to(1),
         _merged(_book(1, ASK_PRICE), lambda s: _record(3, 1)),
-        _both(R_, _second_market),
+        prepare_all(R_, _second_market),
     ),
     # the order's own account moved: its remainder claimed and filled for account 5
     "create_order/taker_account": lambda: two_slots(

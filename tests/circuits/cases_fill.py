@@ -34,6 +34,7 @@ from tests.circuits.violations import (
     edit,
     fill,
     order,
+    prepare_all,
     resting,
     started,
     to,
@@ -68,14 +69,6 @@ def _capped(state: State) -> None:
     market = state.markets[0]
     market.params = replace(market.params, max_open_interest=30)
     state.dirty.markets.add(0)
-
-
-def _both(*steps: Callable[[State], None]) -> Callable[[State], None]:
-    def prepare(state: State) -> None:
-        for step in steps:
-            step(state)
-
-    return prepare
 
 
 def _b_inputs(scratch: State, b: int) -> dict[str, int]:
@@ -151,13 +144,13 @@ BETTER_KEY = (ASK_PRICE + 1) << PRESET.order_nonce_bits | 1  # account 4's ask, 
 
 def _better_skipped(wires: dict[str, WireFn] | None = None) -> Violation:
     """A bid at ``ASK_PRICE + 1`` fills account 4's ask there, skipping 5's at ``ASK_PRICE``."""
-    prepare = _both(_rests(5), _rests(4, ASK_PRICE + 1))
+    prepare = prepare_all(_rests(5), _rests(4, ASK_PRICE + 1))
     return _filling(order(price=ASK_PRICE + 1, size=FILL_LOTS), prepare, BETTER_KEY, wires=wires)
 
 
 def _earlier_skipped(wires: dict[str, WireFn] | None = None) -> Violation:
     """A bid fills account 4's ask at ``ASK_PRICE``, skipping 5's there before it."""
-    return _filling(fill()[0], _both(_rests(5), _rests(4)), ask_key(1), wires=wires)
+    return _filling(fill()[0], prepare_all(_rests(5), _rests(4)), ask_key(1), wires=wires)
 
 
 # -- open interest ------------------------------------------------------------------------------
@@ -166,7 +159,7 @@ def _earlier_skipped(wires: dict[str, WireFn] | None = None) -> Violation:
 def _over_cap(wires: dict[str, WireFn] | None = None) -> Violation:
     """``fill()`` opening 40 lots each side in a market capped at 30."""
     op, prepare = fill()
-    return _filling(op, _both(_capped, prepare), wires=wires)
+    return _filling(op, prepare_all(_capped, prepare), wires=wires)
 
 
 FILL_CASES: dict[str, Callable[[], Violation]] = {

@@ -347,6 +347,16 @@ def cancel(
     return signed_op
 
 
+def prepare_all(*parts: Callable[[State], object]) -> Callable[[State], None]:
+    """One ``prepare`` that runs ``parts`` in turn."""
+
+    def prepare(state: State) -> None:
+        for part in parts:
+            part(state)
+
+    return prepare
+
+
 def short(account: int, lots: int) -> Callable[[State], None]:
     """``account`` short ``lots`` of market 0 at its mark (written into the state directly)."""
 
