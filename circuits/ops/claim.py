@@ -7,11 +7,13 @@ Record: account (1..6), market (7..8), maker (9..14) and filled (15..20). Unsign
 - a taker is pending (``taker_pending``), A is its account (``a_is_taker``) and the record's
   market is its market (``market_is_takers``);
 - the step, as the slot's step unit proves it (``circuits/ops/step_unit.py``): the pending
-  taker against the record's maker and filled size, filling the best maker or finishing the
-  taker (its remainder rested or cancelled, nothing crossing it any more).
+  taker against the record's maker and filled size, filling the best maker, cancelling it for
+  one of the rules' reasons, or finishing the taker (its remainder rested or cancelled,
+  nothing crossing it any more).
 
-Every other operation of a slot requires that no taker is pending (``slot.py``,
-``only_claims_while_pending``), and the block ends with none, as the rules do.
+Every other operation of a heavy slot requires that no taker is pending (``slot.py``,
+``only_claims_while_pending``), and none is left after the heavy slots
+(``heavy_end/no_pending_taker``), as the rules do.
 """
 
 from __future__ import annotations
