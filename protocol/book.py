@@ -99,7 +99,7 @@ class OrderBook:
                 raise OrderBookFull("ask nonces exhausted")
         else:
             nonce = (1 << self.nonce_bits) - 1 if not self.bid_prices else self.bid_nonce
-            if nonce < 0:
+            if nonce < 1:  # a bid never takes nonce 0: its counter stays a field element
                 raise OrderBookFull("bid nonces exhausted")
         return nonce
 

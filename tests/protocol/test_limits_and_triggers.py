@@ -7,6 +7,7 @@ import pytest
 
 from protocol import pubdata
 from protocol.block import compute_record, process_operation_with_claims
+from protocol.commitment import update_state_root
 from protocol.errors import (
     BelowMinOrderSize,
     Expired,
@@ -110,6 +111,19 @@ def test_side_nonces_run_out_and_restart_when_the_side_empties() -> None:
     env.place(3, BTC, SELL, 11_000, 1)
     (order,) = env.state.markets[BTC].book.iter_side(SELL)
     assert order.key & 3 == 0
+
+
+def test_bids_run_out_before_nonce_0_so_the_state_root_stays_computable() -> None:
+    """Bids count down from 3 and never take nonce 0: a counter of -1 would be no field
+    element, and the state root (and with it the operator) would stop."""
+    env = Env(preset=PRESET.with_overrides(order_nonce_bits=2, max_open_orders_per_account=8))
+    env.open_many(2, 10**9)
+    for _ in range(3):
+        env.place(3, BTC, BUY, 9_000, 1)
+    assert_rejected(env, env.order(3, BTC, BUY, 9_000, 1), OrderBookFull)
+    book = env.state.markets[BTC].book
+    assert [o.key & 3 for o in book.iter_side(BUY)] == [3, 2, 1] and book.bid_nonce == 0
+    update_state_root(env.state)
 
 
 def test_stop_loss_fires_on_the_mark_only(env: Env) -> None:
