@@ -163,20 +163,29 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     return circuit
 
 
-# how a matching step the block circuit proves ends its taker (``TakerDone.outcome``)
+# how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
+# rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
+# with nothing to reduce; its risk rule or open interest after the fill tried) or where its
+# remainder would rest (no margin, no room for an order). Not proven: the side's nonces spent.
 PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled"})
+PROVEN_FAILURES = frozenset(
+    {"ReduceOnlyViolation", "RiskCheckFailed", "OpenInterestLimit", "TooManyOpenOrders"}
+)
 
 
-def check_outcome(op: Operation, events: Sequence[Event]) -> None:
-    """Raises UnprovableOperationError for a matching step the block circuit does not prove yet:
-    a claim that ends its taker on the taker's own failure."""
+def check_outcome(op: Operation, events: Sequence[Event]) -> bool:
+    """Whether the step of ``op`` ends its taker on the taker's own failure; raises
+    UnprovableOperationError for a failure the block circuit does not prove yet."""
     if not isinstance(op, CreateOrder | Claim):
-        return
+        return False
     for event in events:
         if isinstance(event, TakerDone) and event.outcome not in PROVEN_OUTCOMES:
-            raise UnprovableOperationError(
-                f"a taker ended by its own failure ({event.outcome}) is not proven yet"
-            )
+            if event.outcome not in PROVEN_FAILURES:
+                raise UnprovableOperationError(
+                    f"a taker ended by its own failure ({event.outcome}) is not proven yet"
+                )
+            return True
+    return False
 
 
 def build_slot_witness(state: State, op: Operation) -> SlotWitness:
@@ -189,11 +198,15 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     positions = capture_positions(state, a_index)
     b_positions = capture_positions(state, b_index)
     book = capture_book_of(state, circuit, op)
+    # the step meets a maker (where it fails, the taker ends there, not where it would rest)
+    meets = circuit.get_counterparty is not None and circuit.get_counterparty(state, op) is not None
     events = process_operation(state, op)
-    check_outcome(op, events)
+    ends = check_outcome(op, events)
     record = compute_record(op, events)
-    reasons = [e.reason for e in events if isinstance(e, OrderCancelled)]
-    cancel = (bool(reasons), reasons == ["risk"]) if isinstance(op, CreateOrder | Claim) else ()
+    choice: tuple[bool, ...] = ()  # a matching step's private bits (``STEP_CHOICES``)
+    if isinstance(op, CreateOrder | Claim):
+        reasons = [e.reason for e in events if isinstance(e, OrderCancelled)]
+        choice = (bool(reasons), reasons == ["risk"], ends, ends and not meets)
     b_after = capture_account(state, b_index)
     if b_index == a_index:  # B is A after the slot, unchanged by it
         b, b_positions = b_after, capture_positions(state, b_index)
@@ -205,7 +218,7 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
         expiry, signature = tx.expiry, tx.signature
     else:
         expiry, signature = state.timestamp, get_dummy_signature()[1]
-    return SlotWitness(record, a, b, expiry, signature, positions, book, b_positions, *cancel)
+    return SlotWitness(record, a, b, expiry, signature, positions, book, b_positions, *choice)
 
 
 def build_block_witness(

@@ -9,7 +9,8 @@ Record: account (1..6), market (7..8), maker (9..14) and filled (15..20). Unsign
 - the step, as the slot's step unit proves it (``circuits/ops/step_unit.py``): the pending
   taker against the record's maker and filled size, filling the best maker, cancelling it for
   one of the rules' reasons, or finishing the taker (its remainder rested or cancelled,
-  nothing crossing it any more).
+  nothing crossing it any more), or ending the taker on its own failure (a claim's step
+  only: ``StepVars.may_end``).
 
 Every other operation of a heavy slot requires that no taker is pending (``slot.py``,
 ``only_claims_while_pending``), and none is left after the heavy slots
@@ -45,7 +46,7 @@ def define_claim(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         )
     maker = cs.mul(on, record.field(*FIELDS["maker"]), "maker")
     filled = cs.mul(on, record.field(*FIELDS["filled"]), "filled")
-    return Effect(step=StepVars(on, taker, selected, maker, filled))
+    return Effect(step=StepVars(on, taker, selected, maker, filled, may_end=on))
 
 
 def _get_taker(state: State, op: Claim) -> Taker | None:

@@ -128,6 +128,8 @@ class StepVars:
     selected: tuple[LC, ...]  # its market, one-hot
     maker: LC  # the record's maker account (0 when the step fills nothing)
     size: LC  # the record's filled size (0 when the step fills nothing)
+    # 1 when the step may end its taker on the taker's own failure (a claim: ``end_taker``)
+    may_end: LC = ZERO
 
 
 @dataclass(frozen=True)
@@ -304,12 +306,16 @@ class Effect:
     funding: LC = ZERO
     open_interest: tuple[LC, ...] = ()
     step: StepVars | None = None  # the matching step the operation runs, if it runs one
-    # a fill tried and not made (a maker cancelled because the fill fails its risk rule): what
-    # it would add to B's positions and collateral, for B's risk after only, and 1 when that
-    # risk must fail the valid-risk-change rule
+    # a fill tried and not made (a maker cancelled because the fill fails its risk rule, or a
+    # taker ended because it fails its own or open interest): what it would add to each side's
+    # positions and collateral, for that side's risk after only, and 1 when that risk must
+    # fail the valid-risk-change rule
     b_trial_positions: tuple[PositionLeafVars, ...] = ()
     b_trial_collateral: LC = ZERO
     b_risk_fails: LC = ZERO
+    a_trial_positions: tuple[PositionLeafVars, ...] = ()
+    a_trial_collateral: LC = ZERO
+    a_risk_fails: LC = ZERO
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,13 @@ self-trade), fails the maker's valid-risk-change rule: the slot values B after t
 from what the slot applies. The order's leaf becomes 0 and its account's open orders fall by
 one (A's for its own order, else B's). Nothing else moves.
 
+An **end** (``ends``, a claim's taker ending on its own failure) meets the maker as a cancel
+does, live (``not_self_trade``, ``maker_not_expired``): either the taker is reduce-only with
+nothing to reduce, or the fill is tried as for a risk cancel, the maker not reduce-only with
+nothing to reduce (``end/maker_kept``), B's rule passing after the trial (``b_valid_risk_change``)
+and A's failing (``a_risk_fails``) unless the trial takes open interest past its cap
+(``open_interest/over``). Nothing moves.
+
 Off, every amount is 0 (``size`` and the picked market are 0) and nothing changes.
 """
 
@@ -71,7 +78,7 @@ PARAM_MAX_OPEN_INTEREST = MARKET_PARAMS.index("max_open_interest")
 OPEN_INTEREST_BITS = 64  # MarketParams.max_open_interest < 2^64
 RISK_FIELDS = ("size", "funding_index")  # the position fields a fill changes that risk reads
 # a tried fill's amounts, each kept apart from what the slot applies
-TRIAL_AMOUNTS = ("taker_collateral", "maker_collateral", "fees", "funding", "taker_remaining")
+TRIAL_AMOUNTS = ("taker_collateral", "maker_collateral", "fees", "funding")
 
 
 @dataclass(frozen=True)
@@ -126,13 +133,14 @@ def _check_maker(
 
 def _assert_cancel_reason(
     cs: Builder, slot: SlotVars, cancels: LC, reducible: tuple[LC, LC], reduce_only: LC
-) -> LC:
+) -> tuple[LC, LC, LC]:
     """``run_step`` / ``match_one``'s reasons to cancel the maker met instead of filling it:
     it expired (an expiry before the block's timestamp), it is the taker's own (self-trade),
     or it is reduce-only with nothing to reduce while the taker is not (a reduce-only taker
-    with nothing to reduce fails first: its own failure, not proven yet). ``reducible``: the
-    taker's and the maker's reducible lots; ``reduce_only``: the taker's flag. Returns 1 when
-    the maker is the taker's own (B is A)."""
+    with nothing to reduce fails first: its own failure). ``reducible``: the taker's and the
+    maker's reducible lots; ``reduce_only``: the taker's flag. Returns 1 when the maker is the
+    taker's own (B is A), 1 when the taker is reduce-only with nothing to reduce, and 1 when
+    the maker is."""
     a, b, maker, preset = slot.a, slot.b, slot.get_book().order, slot.preset
     with cs.scope("cancel"):
         early = less_than(cs, maker.expiry, slot.timestamp, preset.timestamp_bits)
@@ -143,7 +151,7 @@ def _assert_cancel_reason(
         nothing = cs.mul(maker_nothing, 1 - taker_nothing, "nothing_to_reduce")
         kept = cs.mul(cs.mul(1 - expired, 1 - own, "live_other"), 1 - nothing, "kept")
     cs.assert_mul(cancels, kept, ZERO, "cancel_has_reason")
-    return own
+    return own, taker_nothing, maker_nothing
 
 
 def _assert_best(cs: Builder, on: LC, liquidity: Liquidity, maker_is_ask: LC) -> None:
@@ -160,7 +168,7 @@ def define_fill(
     cs: Builder,
     slot: SlotVars,
     on: LC,
-    cancels: tuple[LC, LC],
+    choice: tuple[LC, LC, LC],
     selected: Sequence[LC],
     taker: TakerVars,
     liquidity: Liquidity,
@@ -169,23 +177,23 @@ def define_fill(
 ) -> FillStep:
     """The fill of the taker (A's order: ``taker.remaining`` 0 unless the fill is made or
     tried) against the book unit's order, in the market ``selected`` (one-hot), of the
-    record's ``size``; or, when ``cancels[0]``, that order removed unfilled for a reason
-    (``_assert_cancel_reason``), or, when ``cancels[1]`` too, because the fill, tried, fails
-    the maker's valid-risk-change rule (``b_risk_fails``: the slot checks B's risk after the
-    trial, and applies nothing of it). Either way the order is the best one crossing the
-    taker's limit. ``taker``'s ``reducible`` is computed here."""
+    record's ``size``. ``choice`` (cancels, fails risk, ends), instead: the order removed
+    unfilled for a reason (``_assert_cancel_reason``), or because the fill, tried, fails the
+    maker's valid-risk-change rule (``b_risk_fails``: the slot checks B's risk after the trial,
+    and applies nothing of it); or the taker ended at that order on its own failure: reduce-only
+    with nothing to reduce, or the fill, tried, passing the maker's rule and failing the
+    taker's (``a_risk_fails``) or the open-interest cap. Either way the order is the best one
+    crossing the taker's limit. ``taker``'s ``reducible`` is computed here."""
     preset, book, b_risk = slot.preset, slot.get_book(), slot.b_risk
     if b_risk is None:
         raise ValueError("a fill needs B's positions and risk: a heavy slot")
     bits = preset.base_amount_bits
-    cancels_maker, fails_risk = cancels
-    meets = on + cancels_maker  # the step meets the maker: fills it or cancels it
-    tries = on + fails_risk  # the fill is made, or tried for the maker's risk
+    cancels_maker, fails_risk, ends = choice
+    meets = on + cancels_maker + ends  # the step meets the maker: fills, cancels or ends there
+    live = on + fails_risk + ends  # ... and the maker is neither expired nor the taker's own
     with cs.scope("fill_step"):
         read = [cs.mul(meets, s, f"selected{m}") for m, s in enumerate(selected)]
-        trying = [cs.mul(tries, s, f"trying{m}") for m, s in enumerate(selected)]
-        filling = [cs.mul(on, s, f"filling{m}") for m, s in enumerate(selected)]
-        _check_maker(cs, slot, on, tries, meets, maker_index)
+        _check_maker(cs, slot, on, live, meets, maker_index)
         maker_order = book.order
         _assert_best(cs, meets, liquidity, maker_order.is_ask)
         taker_position = _pick_position(cs, read, slot.a_positions, "taker")
@@ -197,9 +205,16 @@ def define_fill(
         with cs.scope("maker"):
             maker_reducible = compute_reducible(cs, maker_sign, maker_order.is_ask)
         reducible = (taker_reducible, maker_reducible)
-        own = _assert_cancel_reason(
+        own, taker_nothing, maker_nothing = _assert_cancel_reason(
             cs, slot, cancels_maker - fails_risk, reducible, taker.reduce_only
         )
+        with cs.scope("end"):  # unless reduce-only with nothing left, the taker ends on a trial
+            ends_tried = cs.mul(ends, 1 - taker_nothing, "tried")
+            cs.assert_mul(ends_tried, maker_nothing, ZERO, "maker_kept")
+        trial_on = fails_risk + ends_tried
+        tries = on + trial_on  # the fill is made, or tried
+        trying = [cs.mul(tries, s, f"trying{m}") for m, s in enumerate(selected)]
+        filling = [cs.mul(on, s, f"filling{m}") for m, s in enumerate(selected)]
         maker = MakerVars(
             maker_order.is_ask,
             book.path.price,
@@ -215,7 +230,7 @@ def define_fill(
         taker = TakerVars(
             taker.is_ask, taker.limit_price, taker.remaining, taker.reduce_only, taker_reducible
         )
-        fill = compute_fill(cs, preset, taker, maker, rates, None, size, tries, meets, fails_risk)
+        fill = compute_fill(cs, preset, taker, maker, rates, None, size, tries, meets, trial_on)
         data = [m.data for m in slot.markets]
         index = pick(cs, trying, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
         owed = (
@@ -247,34 +262,42 @@ def define_fill(
         growth = taker_side.long_change + maker_side.long_change
         with cs.scope("open_interest"):
             grew = compute_sign(cs, growth, bits + 1, "growth_sign").positive
-            interest = pick(cs, filling, [d[DATA_OPEN_INTEREST] for d in data], "before")
-            cap = pick(cs, filling, [p[PARAM_MAX_OPEN_INTEREST] for p in params], "cap")
+            interest = pick(cs, trying, [d[DATA_OPEN_INTEREST] for d in data], "before")
+            cap = pick(cs, trying, [p[PARAM_MAX_OPEN_INTEREST] for p in params], "cap")
             room = cs.mul(cs.mul(on, grew, "grew"), cap - interest - growth, "room")
             with cs.scope("open_interest_cap"):
                 assert_range(cs, room, OPEN_INTEREST_BITS)
+            with cs.scope("over"):  # a tried fill over the cap ends the taker
+                grown = interest + cs.mul(grew, growth, "grown")
+                over = cs.mul(grew, less_than(cs, cap, grown, OPEN_INTEREST_BITS + 1), "over")
+                a_fails = ends_tried - cs.mul(ends_tried, over, "ends_over")
             interest_changes = tuple(cs.mul(s, growth, f"change{m}") for m, s in enumerate(filling))
         with cs.scope("maker_order"):
             emptied = cs.mul(on, is_zero(cs, fill.maker_remaining), "emptied")
             removed = cs.mul(cancels_maker, maker_order.remaining, "cancelled")
             # the cancelled maker's open orders: A's own (self-trade) or B's
             own_cancelled = cs.mul(cancels_maker, own, "own_cancelled")
+        taker_left = cs.mul(on, fill.taker_remaining, "taker_left")  # 0 unless the fill is made
         taker_changes = _position_changes(cs, filling, taker_position, taker_side.position, "taker")
         maker_changes = _position_changes(cs, filling, maker_position, maker_side.position, "maker")
-        with cs.scope("trial"):  # what a tried fill moves: for B's risk only, never applied
-            tried = [cs.mul(fails_risk, s, f"selected{m}") for m, s in enumerate(selected)]
-            # what B's risk reads of a position: its size and funding snapshot (and its imf)
-            trial_positions = _position_changes(
-                cs, tried, maker_position, maker_side.position, "maker", RISK_FIELDS
+        with cs.scope("trial"):  # what a tried fill moves: for the risks only, never applied
+            tried = [cs.mul(trial_on, s, f"selected{m}") for m, s in enumerate(selected)]
+            # what a side's risk reads of a position: its size and funding snapshot (and imf)
+            trial_positions = tuple(
+                _position_changes(cs, tried, old, new.position, name, RISK_FIELDS)
+                for old, new, name in (
+                    (taker_position, taker_side, "taker"),
+                    (maker_position, maker_side, "maker"),
+                )
             )
             amounts = (
                 taker_side.collateral_change,
                 maker_side.collateral_change,
                 fill.taker_fee + fill.maker_fee,
                 owed[0] + owed[1],
-                fill.taker_remaining,
             )
             trial = [
-                cs.mul(fails_risk, x, name) for x, name in zip(amounts, TRIAL_AMOUNTS, strict=True)
+                cs.mul(trial_on, x, name) for x, name in zip(amounts, TRIAL_AMOUNTS, strict=True)
             ]
     applied = [x - t for x, t in zip(amounts, trial, strict=True)]
     effect = Effect(
@@ -285,13 +308,16 @@ def define_fill(
         b_collateral=applied[1],
         b_positions=maker_changes,
         b_open_orders=-emptied - (cancels_maker - own_cancelled),
-        b_risk_checked=on,
+        b_risk_checked=on + ends_tried,
         order=OrderVars(ZERO, -size - removed, ZERO, ZERO, ZERO),
         fees=applied[2],
         funding=applied[3],
         open_interest=interest_changes,
-        b_trial_positions=trial_positions,
+        b_trial_positions=trial_positions[1],
         b_trial_collateral=trial[1],
         b_risk_fails=fails_risk,
+        a_trial_positions=trial_positions[0],
+        a_trial_collateral=trial[0],
+        a_risk_fails=a_fails,
     )
-    return FillStep(effect, applied[4])
+    return FillStep(effect, taker_left)

@@ -72,7 +72,7 @@ from circuits.ops.common import (
     compute_identity_hash,
     compute_sponge_digests,
 )
-from circuits.ops.step_unit import define_step
+from circuits.ops.step_unit import NO_CHOICE, STEP_CHOICES, define_step
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol import eddsa, jubjub, poseidon
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
@@ -206,10 +206,13 @@ class SlotWitness:
     book: BookWitness | None = None
     # B's positions as A's (read by a heavy slot only; () for none at all)
     b_positions: tuple[tuple[int, int, int, int], ...] = ()
-    # the slot's matching step cancels the maker it meets instead of filling it, and does
-    # because the fill, tried, fails the maker's valid-risk-change rule
+    # the slot's matching step (``STEP_CHOICES``): cancels the maker it meets instead of
+    # filling it, and does because the fill, tried, fails the maker's valid-risk-change rule;
+    # ends its taker on the taker's own failure, and does where its remainder cannot rest
     cancels_maker: bool = False
     maker_fails_risk: bool = False
+    ends_taker: bool = False
+    rest_fails: bool = False
 
 
 _ACCOUNT_FIELDS = (
@@ -333,7 +336,8 @@ def _check_risk(
     """``require_valid_risk_change`` of A (``side`` "a") or B when ``checked``: its risk after
     the slot (new collateral and positions at the block's marks) against its risk ``before``
     (``valid_risk_change``, ``b_valid_risk_change``); when ``fails``, the rule must fail
-    instead (``b_risk_fails``: a maker cancelled because its fill fails it)."""
+    instead (``b_risk_fails``: a maker cancelled because its fill fails it; ``a_risk_fails``:
+    a taker ended because it fails its own)."""
     with cs.scope(f"{side}_risk_after"):
         after = compute_account_risk(cs, slot.preset, collateral, positions, slot.markets)
         valid = is_valid_risk_change(cs, slot.preset, before, after)
@@ -546,8 +550,8 @@ def define_slot(
     if running.taker is not NO_TAKER:
         claim_on = selectors.get(OpType.CLAIM, ZERO)
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
-    cancel = None if w is None else (int(w.cancels_maker), int(w.maker_fails_risk))
-    effect, taker = apply_step(cs, slot, effect, cancel)
+    choice = None if w is None else tuple(int(getattr(w, name)) for name in STEP_CHOICES)
+    effect, taker = apply_step(cs, slot, effect, choice)
     expiry = _define_expiry(cs, preset, timestamp, w)
     _define_signature(cs, chain_id, slot, expiry, effects, w)
     with cs.scope("a_new_positions"):
@@ -570,9 +574,12 @@ def define_slot(
         running = _track_reserved(cs, preset, running, a, a_new)
     with cs.scope("b_collateral"):
         running = _track_reserved(cs, preset, running, b, b_new)
-    _check_risk(cs, slot, "a", risk, a_new_positions, a_new.collateral, effect.a_risk_checked)
+    # each side's risk after the slot, or after a fill tried (and not applied)
+    tried = _add_positions(a_new_positions, effect.a_trial_positions)
+    collateral = a_new.collateral + effect.a_trial_collateral
+    checked, fails = effect.a_risk_checked, effect.a_risk_fails
+    _check_risk(cs, slot, "a", risk, tried, collateral, checked, fails)
     if b_risk is not None:
-        # B's risk after the slot, or after the fill tried (and not applied) when it must fail
         tried = _add_positions(b_new_positions, effect.b_trial_positions)
         collateral = b_new.collateral + effect.b_trial_collateral
         checked, fails = effect.b_risk_checked, effect.b_risk_fails
@@ -592,15 +599,14 @@ def define_slot(
 
 
 def apply_step(
-    cs: Builder, slot: SlotVars, effect: Effect, cancel: tuple[int, int] | None = (0, 0)
+    cs: Builder, slot: SlotVars, effect: Effect, choice: tuple[int, ...] | None = NO_CHOICE
 ) -> tuple[Effect, TakerOrderVars]:
     """The slot's matching step (the operations' steps added up): the effect with the step's
-    added, and the taker it leaves pending (none in a slot without a step). ``cancel``: the
-    witness's choice (``SlotWitness.cancels_maker``, ``maker_fails_risk``; None in setup
-    mode)."""
+    added, and the taker it leaves pending (none in a slot without a step). ``choice``: the
+    witness's bits (``STEP_CHOICES``; None in setup mode)."""
     if effect.step is None:
         return effect, NO_TAKER
-    step_effect, taker = define_step(cs, slot, effect.step, cancel)
+    step_effect, taker = define_step(cs, slot, effect.step, choice)
     return _add_effects(replace(effect, step=None), step_effect), taker
 
 
@@ -629,6 +635,9 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         _add_positions(x.b_trial_positions, y.b_trial_positions),
         x.b_trial_collateral + y.b_trial_collateral,
         x.b_risk_fails + y.b_risk_fails,
+        _add_positions(x.a_trial_positions, y.a_trial_positions),
+        x.a_trial_collateral + y.a_trial_collateral,
+        x.a_risk_fails + y.a_risk_fails,
     )
 
 
@@ -641,6 +650,7 @@ def _add_steps(x: StepVars | None, y: StepVars | None) -> StepVars | None:
         _add_sums(x.selected, y.selected),
         x.maker + y.maker,
         x.size + y.size,
+        x.may_end + y.may_end,
     )
 
 

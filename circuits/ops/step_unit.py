@@ -24,8 +24,16 @@ fill unit holds to a reason: expired, the taker's own, reduce-only with nothing 
 with ``maker_fails_risk``, the fill tried and failing the maker's valid-risk-change rule), and
 the taker, its size kept, stays pending.
 
-Not proven yet: a claim whose taker fails on its own side (``sequencer.witness.check_outcome``
-refuses it).
+Or, in a claim only (``StepVars.may_end``; ``ends_alone``), it **ends** the taker on the
+taker's own failure (``ends_taker``, the rules' ``end_taker``): nothing moves, the remainder is
+cancelled. Either at the maker it meets (the fill unit: the best crossing order, live, and the
+taker reduce-only with nothing to reduce, or the fill, tried, passing the maker's risk rule and
+failing the taker's or the open-interest cap), or, with ``rest_fails``, where the remainder
+would rest: nothing crosses it, and A has no room for an order or, unless reduce-only, not the
+margin (``rest_fails_has_reason``).
+
+Not proven yet: a remainder that cannot rest because its side's nonces are spent
+(``sequencer.witness.check_outcome`` refuses it).
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from circuits.ops.common import (
     SlotVars,
     StepVars,
     TakerOrderVars,
+    assert_nonzero_if,
     pick,
 )
 from circuits.ops.fill_unit import define_fill
@@ -59,6 +68,9 @@ from protocol.types import PPM
 LC = LinearCombination
 FRACTION_BITS = PPM.bit_length() + 1  # 1e6 + a band (at most 1e6) < 2^21
 PRICE_FIELD_BITS = 8 * create_order.RECORD.offset("price")[1]  # a limit is below 2^this
+# the prover's private bits of a step (``SlotWitness``), and their values without a step
+STEP_CHOICES = ("cancels_maker", "maker_fails_risk", "ends_taker", "rest_fails")
+NO_CHOICE = (0,) * len(STEP_CHOICES)
 # what a pending taker keeps of the step's taker (its remaining size is the step's result)
 KEPT_FIELDS = ("account", "market", "is_ask", "limit", "rests", "reduce_only", "expiry")
 
@@ -87,10 +99,11 @@ def _compute_next_nonce(cs: Builder, slot: SlotVars, is_ask: LC) -> LC:
         return bid + cs.mul(is_ask, ask - bid, "side")
 
 
-def _assert_order_margin(
-    cs: Builder, slot: SlotVars, on: LC, selected: tuple[LC, ...], limit: LC, size: LC
-) -> None:
-    """``require_order_margin``: ``TAV - IMR >= ceil(L * size * max(imf, position imf) / 1e6)``."""
+def _is_margin_short(
+    cs: Builder, slot: SlotVars, selected: tuple[LC, ...], limit: LC, size: LC
+) -> LC:
+    """``require_order_margin`` fails: ``TAV - IMR < ceil(L * size * max(imf, position imf) /
+    1e6)``."""
     preset = slot.preset
     with cs.scope("order_margin"):
         with cs.scope("imf"):
@@ -103,76 +116,100 @@ def _assert_order_margin(
         margin = ceil_div(cs, cs.mul(notional, imf, "notional_imf"), PPM, bits, False, "margin")
         widths = RiskWidths.of(preset)
         free = slot.a_risk.tav - slot.a_risk.imr
-        short = signed_less_than(cs, free, margin, max(widths.tav, widths.margin, bits) + 1)
-    cs.assert_mul(on, short, ZERO, "order_margin_covered")
+        return signed_less_than(cs, free, margin, max(widths.tav, widths.margin, bits) + 1)
 
 
 def _define_rest(
-    cs: Builder, slot: SlotVars, rests: LC, taker: TakerOrderVars, selected: tuple[LC, ...]
+    cs: Builder,
+    slot: SlotVars,
+    rests: tuple[LC, LC],
+    taker: TakerOrderVars,
+    selected: tuple[LC, ...],
 ) -> tuple[OrderVars, tuple[LC, LC]]:
-    """``rest_order`` when ``rests``: the order's leaf change and the side counters' change."""
+    """``rest_order`` when ``rests[0]``: the order's leaf change and the side counters' change;
+    when ``rests[1]`` instead, the rest fails on A's side (the taker ends): A has the maximum of
+    open orders, or, unless reduce-only, too little margin (``rest_fails_has_reason``)."""
     book, preset, a = slot.get_book(), slot.preset, slot.a
+    writes, fails = rests
     nonce = book.path.nonce
     expected = _compute_next_nonce(cs, slot, taker.is_ask)
-    cs.assert_mul(rests, nonce - expected, ZERO, "nonce_is_next")
-    cs.assert_mul(rests, book.order.remaining, ZERO, "key_is_free")
+    cs.assert_mul(writes, nonce - expected, ZERO, "nonce_is_next")
+    cs.assert_mul(writes, book.order.remaining, ZERO, "key_is_free")
     max_orders = preset.max_open_orders_per_account
     with cs.scope("open_orders"):
         below = less_than(cs, a.open_orders, constant(max_orders), max_orders.bit_length() + 1)
-    cs.assert_mul(rests, 1 - below, ZERO, "open_orders_below_max")
-    margin_on = cs.mul(rests, 1 - taker.reduce_only, "margin_on")
-    _assert_order_margin(cs, slot, margin_on, selected, taker.limit, taker.remaining)
+    cs.assert_mul(writes, 1 - below, ZERO, "open_orders_below_max")
+    short = _is_margin_short(cs, slot, selected, taker.limit, taker.remaining)
+    margin_short = cs.mul(1 - taker.reduce_only, short, "margin_short")
+    cs.assert_mul(writes, margin_short, ZERO, "order_margin_covered")
+    # a rest that fails has a reason: no room for an order, or (unless reduce-only) no margin
+    restable = cs.mul(below, 1 - margin_short, "restable")
+    cs.assert_mul(fails, restable, ZERO, "rest_fails_has_reason")
     target = (a.index, taker.remaining, taker.is_ask, taker.reduce_only, taker.expiry)
     was = book.order
     old = (was.account, was.remaining, was.is_ask, was.reduce_only, was.expiry)
     change = OrderVars(
         *(
-            cs.mul(rests, new - before, f"write_{name}")
+            cs.mul(writes, new - before, f"write_{name}")
             for name, new, before in zip(ORDER_FIELDS, target, old, strict=True)
         )
     )
-    rests_ask = cs.mul(rests, taker.is_ask, "rests_ask")
+    rests_ask = cs.mul(writes, taker.is_ask, "rests_ask")
+    assert_nonzero_if(cs, writes - rests_ask, nonce, "bid_nonce_not_zero")  # OrderBookFull
     counters = (
         cs.mul(rests_ask, nonce + 1 - book.ask_nonce, "ask_counter"),
-        cs.mul(rests - rests_ask, nonce - 1 - book.bid_nonce, "bid_counter"),
+        cs.mul(writes - rests_ask, nonce - 1 - book.bid_nonce, "bid_counter"),
     )
     return change, counters
 
 
 def define_step(
-    cs: Builder, slot: SlotVars, step: StepVars, cancel: tuple[int, int] | None
+    cs: Builder, slot: SlotVars, step: StepVars, choice: tuple[int, ...] | None
 ) -> tuple[Effect, TakerOrderVars]:
     """The step's effect, and the taker it leaves pending (all 0 when it finishes).
-    ``cancel``: the prover's choice (``cancels_maker``: the step cancels the maker it meets;
-    ``maker_fails_risk``: because the fill, tried, fails the maker's risk rule; None in setup
-    mode), which the fill unit holds to a reason."""
+    ``choice``: the prover's bits (``STEP_CHOICES``; None in setup mode), which the units hold
+    to the rules' reasons: ``cancels_maker`` (the step cancels the maker it meets),
+    ``maker_fails_risk`` (because the fill, tried, fails the maker's risk rule),
+    ``ends_taker`` (a claim's taker ends on its own failure) and ``rest_fails`` (where its
+    remainder cannot rest)."""
     book, taker = slot.get_book(), step.taker
     with cs.scope("step"):
         cs.assert_mul(step.on, book.market - taker.market, ZERO, "book_market_is_takers")
         liquidity = compute_liquidity(cs, book.path)
         fills = 1 - is_zero(cs, step.size)  # the size is 0 when no operation steps
-        cancels = cs.private("cancels_maker", None if cancel is None else cancel[0])
-        assert_boolean(cs, cancels, "cancels_boolean")
+        bits = {
+            name: cs.private(name, None if choice is None else choice[i])
+            for i, name in enumerate(STEP_CHOICES)
+        }
+        cancels, fails_risk = bits["cancels_maker"], bits["maker_fails_risk"]
+        ends, rest_fails = bits["ends_taker"], bits["rest_fails"]
+        for name, short in zip(
+            STEP_CHOICES, ("cancels", "fails_risk", "ends", "rest_fails"), strict=True
+        ):
+            assert_boolean(cs, bits[name], f"{short}_boolean")
         cs.assert_mul(cancels, 1 - step.on + fills, ZERO, "cancels_without_fill")
-        fails_risk = cs.private("maker_fails_risk", None if cancel is None else cancel[1])
-        assert_boolean(cs, fails_risk, "fails_risk_boolean")
         cs.assert_mul(fails_risk, 1 - cancels, ZERO, "fails_risk_cancels")
+        cs.assert_mul(ends, 1 - step.may_end + fills + cancels, ZERO, "ends_alone")
+        cs.assert_mul(rest_fails, 1 - ends, ZERO, "rest_fails_ends")
         cs.assert_mul(step.on - fills, step.maker, ZERO, "no_maker_without_fill")
-        finishes = step.on - fills - cancels
+        ends_meeting = ends - rest_fails  # the taker ends at the maker it meets
+        finishes = step.on - fills - cancels - ends_meeting
         _assert_no_crossing(cs, slot, finishes, liquidity, taker.is_ask, taker.limit)
         rests = cs.mul(finishes, taker.rests, "rests")
-        change, counters = _define_rest(cs, slot, rests, taker, step.selected)
+        cs.assert_mul(rest_fails, 1 - rests, ZERO, "rest_fails_rests")
+        rest = (rests - rest_fails, rest_fails)
+        change, counters = _define_rest(cs, slot, rest, taker, step.selected)
         filling = TakerVars(
             taker.is_ask,
             taker.limit,
-            cs.mul(fills + fails_risk, taker.remaining, "taker_size"),
+            cs.mul(fills + fails_risk + ends_meeting, taker.remaining, "taker_size"),
             taker.reduce_only,
         )
         fill = define_fill(
             cs,
             slot,
             fills,
-            (cancels, fails_risk),
+            (cancels, fails_risk, ends_meeting),
             step.selected,
             filling,
             liquidity,
@@ -187,7 +224,7 @@ def define_step(
             left = TakerOrderVars(pending, remaining=remaining, **kept)
     effect = replace(
         fill.effect,
-        a_open_orders=fill.effect.a_open_orders + rests,
+        a_open_orders=fill.effect.a_open_orders + rest[0],
         uses_book=step.on,
         order=add_orders(change, fill.effect.order),
         book_nonces=counters,

@@ -151,10 +151,10 @@ def _kept(size: int) -> TwoSlots:
     return two_slots(two_slot_order(), EXPIRED, 0, {STEP + "kept": to(size)}, _claims(size))
 
 
-def _trial_remaining(size: int) -> TwoSlots:
-    """RISK with the tried fill's remainder (50: the taker's 150 less the maker's 100) not all
-    subtracted: the taker pending with ``size``."""
-    wires = {FILL + "trial/taker_remaining": to(50 - size + 150)}
+def _trial_left(size: int) -> TwoSlots:
+    """RISK with the tried fill's remainder (50: the taker's 150 less the maker's 100) left to
+    the taker (which keeps its 150 after the cancel): the taker pending with ``size``."""
+    wires = {FILL + "taker_left": to((size - 150) % R)}
     return two_slots(two_slot_order(), RISK, 0, wires, _claims(size))
 
 
@@ -273,7 +273,7 @@ CANCEL_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # the taker keeps 100 of its 150 after the cancel (its claim fills 100)
     "step/kept": lambda: _kept(100),
     # the tried fill's remainder applied: the taker pending with 100
-    "step/fill_step/trial/taker_remaining": lambda: _trial_remaining(100),
+    "step/fill_step/taker_left": lambda: _trial_left(100),
     # the tried fill's fees credited to the fee account
     "step/fill_step/trial/fees": lambda: cancel_block(RISK, {FILL + "trial/fees": to(0)}),
     # B's position after the tried fill (only B's risk reads it) made to fail: 5's healthy

@@ -37,10 +37,12 @@ from protocol.block import (
     process_block,
     process_block_end,
     process_block_header,
+    process_operation,
     process_operation_with_claims,
 )
 from protocol.commitment import update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, RiskCheckFailed
+from protocol.events import TakerDone
 from protocol.field import R
 from protocol.jubjub import compress
 from protocol.ops.cancel_order import CancelOrder
@@ -812,6 +814,75 @@ def test_a_maker_whose_fill_fails_its_risk_rule_is_cancelled_and_the_taker_goes_
     check_block(state, next_block(state, ops))
     assert bid not in state.markets[BTC].book.orders and holder.collateral == before
     assert state.accounts[5].positions.get(BTC) is None and holder.open_orders == 0
+
+
+def _least_collateral(state: State, account: int, op: CreateOrder) -> int:
+    """The least collateral of ``account`` with which the rules take ``op`` (its first step)."""
+    low, high = 0, state.accounts[account].collateral
+    while low < high:
+        middle = (low + high) // 2
+        trial = copy.deepcopy(state)
+        trial.set_collateral(trial.accounts[account], middle)
+        process_block_header(trial, trial.block_number + 1, trial.timestamp + 10)
+        try:
+            process_operation(trial, op)
+        except InvalidTransaction:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _ended(state: State, ops: list[Operation]) -> str:
+    """Proves ``ops`` (an order and its claim) and returns how its taker ended."""
+    block = next_block(state, ops)
+    events = process_block(copy.deepcopy(state), block).events
+    outcomes = [e.outcome for step in events for e in step if isinstance(e, TakerDone)]
+    check_block(state, block)
+    assert state.pending is None
+    return outcomes[-1]
+
+
+def test_claims_that_end_their_taker_on_its_own_failure_are_proven() -> None:
+    """A claim ends its taker, the remainder cancelled and nothing else moved, where the
+    taker fails on its own side (``end_taker``): reduce-only with nothing left to reduce, its
+    risk rule or the open-interest cap after the next fill tried, or no margin for the
+    remainder to rest. 5 trades against 3's two asks of 100 at the mark + 10 or 4's bid of
+    100 at the mark - 10; the collateral is the least the first step needs."""
+    mark, ioc = PRICES[BTC], TimeInForce.IOC
+    state = resting_state()
+    process_block_header(state, state.block_number + 1, state.timestamp + 10)
+    process_operation_with_claims(state, order(5, 0, True, mark - 10, time_in_force=ioc))
+    process_block_end(state)  # 5 is short 100, 4's bid gone
+    closing = order(5, 1, False, mark + 10, 150, reduce_only=True)
+    assert _ended(state, [closing, Claim(5)]) == "ReduceOnlyViolation"
+    assert BTC not in state.accounts[5].positions
+    assert [o.remaining for o in state.markets[BTC].book.orders.values()] == [100]
+
+    state = resting_state()
+    buy = order(5, 0, False, mark + 10, 150)
+    state.set_collateral(state.accounts[5], _least_collateral(state, 5, buy))
+    assert _ended(state, [buy, Claim(5)]) == "RiskCheckFailed"
+    assert state.accounts[5].positions[BTC].size == 100
+
+    state = resting_state()
+    interest = state.markets[BTC].data.open_interest
+    state.markets[BTC].params = replace(state.markets[BTC].params, max_open_interest=interest + 120)
+    state.dirty.markets.add(BTC)
+    assert _ended(state, [buy, Claim(5)]) == "OpenInterestLimit"
+    assert state.markets[BTC].data.open_interest == interest + 100
+
+    state = resting_state()
+    sell = order(5, 0, True, mark - 10, 150)
+    state.set_collateral(state.accounts[5], _least_collateral(state, 5, sell))
+    block = next_block(state, [sell, Claim(5)])
+    honest = build_block_witness(copy.deepcopy(state), block)
+    assert (honest.slots[1].ends_taker, honest.slots[1].rest_fails) == (True, True)
+    untold = replace(honest.slots[1], ends_taker=False, rest_fails=False)  # it would rest
+    rests = replace(honest, slots=(honest.slots[0], untold))
+    assert _first_broken(rests, TRADING) == "slot1/step/order_margin_covered"
+    assert _ended(state, [sell, Claim(5)]) == "RiskCheckFailed"
+    assert state.accounts[5].positions[BTC].size == -100 and state.accounts[5].open_orders == 0
 
 
 def test_a_pending_taker_lets_only_its_claim_follow() -> None:

@@ -695,7 +695,9 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         order(), edit_a=edit(open_orders=PRESET.max_open_orders_per_account)
     ),
     "step/order_margin_covered": lambda: violation(order(size=10**6)),
-    "step/margin_on": lambda: violation(order(size=10**6), wires={"slot0/step/margin_on": to(0)}),
+    "step/margin_short": lambda: violation(
+        order(size=10**6), wires={"slot0/step/margin_short": to(0)}
+    ),
     "create_order/reduce_only_has_position": lambda: violation(order(reduce_only=True)),
     "create_order/reduce_on": lambda: violation(
         order(reduce_only=True), wires={"slot0/create_order/reduce_on": to(0)}

@@ -25,6 +25,7 @@ from circuits.gadgets.positions import POSITION_FIELDS
 from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
 from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
+from circuits.ops.step_unit import STEP_CHOICES
 from circuits.r1cs import HintFn
 from protocol import eddsa
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
@@ -134,8 +135,7 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
             held = zip(position_names, position, strict=True)
             inputs |= {f"slot0/{side}_positions/market{m}/{n}": v % R for n, v in held}
     inputs |= book_inputs(slot.book or BookWitness.unused(PRESET))
-    cancel = (("cancels_maker", slot.cancels_maker), ("maker_fails_risk", slot.maker_fails_risk))
-    inputs |= {f"slot0/step/{n}": int(bit) for n, bit in cancel}  # the step's private bits
+    inputs |= {f"slot0/step/{n}": int(getattr(slot, n)) for n in STEP_CHOICES}  # private bits
     inputs |= reserved_inputs(w)
     return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 

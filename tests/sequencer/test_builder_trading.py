@@ -6,8 +6,8 @@ The codec and the builder take an operation once the block circuit proves it (``
 ``sequencer.witness.check_provable``); the ``trading_codec`` tests tell them to take every
 trading operation already, since they run the rules only. The last tests show what the
 operator does today: an order whose matching step the block circuit does not prove yet (a
-claim that ends its taker on the taker's own failure) is dropped, with its reason, and the
-block is sealed with the orders and claims it proves."""
+claim that ends its taker because the side's nonces are spent) is dropped, with its reason,
+and the block is sealed with the orders and claims it proves."""
 
 from __future__ import annotations
 
@@ -142,20 +142,24 @@ def test_types_not_proven_yet_are_refused() -> None:
         encode_tx(env.signed(CancelAll, 4))
 
 
-def test_an_order_with_claims_is_taken_and_one_whose_claim_ends_its_taker_is_dropped() -> None:
+def test_a_claim_that_ends_its_taker_is_taken_unless_the_failure_is_not_proven() -> None:
     env = book_env(2, signatures=True)  # asks of 1 lot at 10,000 and 10,001
     env.place(6, BTC, BUY, 9_000, 1)
     env.place(5, BTC, SELL, 9_000, 1)  # 5 is short 1 lot
-    # reduce-only: its claim has nothing left to reduce and ends it (not proven yet)
+    env.place(7, BTC, BUY, 8_000, 1)
+    # reduce-only: fills 10,000; its claim, with nothing left to reduce, ends it (proven)
     closing = env.order(5, BTC, BUY, 10_001, 2, reduce_only=True)
-    greedy = env.order(4, BTC, BUY, 10_001, 2)  # takes both asks: one claim
-    resting = env.order(6, BTC, BUY, 9_999, 1)
-    txs = [(1, encode_tx(closing)), (2, encode_tx(greedy)), (3, encode_tx(resting))]
+    # fills 10,001; its claim would rest the other lot, but the bids' nonces are spent
+    full = env.order(4, BTC, BUY, 10_001, 2)
+    resting = env.order(6, BTC, SELL, 10_500, 1)
+    env.state.markets[BTC].book.bid_nonce = 0  # no bid takes nonce 0
+    txs = [(1, encode_tx(closing)), (2, encode_tx(full)), (3, encode_tx(resting))]
     sealed = seal(env, txs)
-    assert sealed.dropped.keys() == {1} and "ReduceOnlyViolation" in sealed.dropped[1]
-    assert sealed.record.l2_seqs == (2, 3)
-    assert list(sealed.block.operations[:3]) == [greedy, Claim(4), resting]
-    assert env.state.pending is None and env.state.accounts[4].positions[BTC].size == 2
+    assert sealed.dropped.keys() == {2} and "OrderBookFull" in sealed.dropped[2]
+    assert sealed.record.l2_seqs == (1, 3)
+    assert list(sealed.block.operations[:3]) == [closing, Claim(5), resting]
+    assert env.state.pending is None and BTC not in env.state.accounts[5].positions
+    assert env.state.markets[BTC].book.best(SELL).price == 10_001
 
 
 def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
