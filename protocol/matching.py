@@ -10,11 +10,14 @@ opposite order (``OrderBook.best``) and, if it crosses the taker's limit, does e
 - fills ``min(taker remaining, maker remaining)`` (capped by reduce-only) at the maker's price.
 
 Then a taker with nothing left finishes as filled; one with size left stays pending (only a
-claim may follow), even when the book no longer crosses it. A step that finds no crossing maker
-finishes the taker instead: its remainder rests (GTC / GTT / post-only limit) or is cancelled
-(IOC, market, trigger, liquidation). So a step writes at most one order-book leaf (the maker's,
-or the rested remainder's), the one book path the block circuit proves per slot, and a taker
-that ends with a remainder after fills needs one more claim than it had makers. A failure of
+claim may follow), even when the book no longer crosses it, unless that was its
+``trading_slots``-th step: the **step limit** ends it there, its remainder cancelled (outcome
+``step-limit``; never rested, since it may still cross), so that a taker and its claims always
+fit the heavy slots of one block. A step that finds no crossing maker finishes the taker
+instead: its remainder rests (GTC / GTT / post-only limit) or is cancelled (IOC, market,
+trigger, liquidation). So a step writes at most one order-book leaf (the maker's, or the rested
+remainder's), the one book path the block circuit proves per slot, and a taker that ends with a
+remainder after fills needs one more claim than it had makers. A failure of
 the *taker* (its own risk check, open interest, reduce-only, resting limits) raises: on the
 first step that rejects the whole order; a claim turns it into the end of the taker
 (``process_claim``).
@@ -42,6 +45,8 @@ from protocol.positions import apply_fill
 from protocol.risk import Risk, compute_free_margin, compute_risk, is_valid_risk_change
 from protocol.state import State, Taker
 from protocol.types import PPM
+
+STEP_LIMIT = "step-limit"  # TakerDone's outcome for a taker the step limit ends
 
 # builds a named-tuple event from a tuple of its fields without the Python-level __new__ of
 # named tuples: the same object at half the cost (the two events of every order)
@@ -80,8 +85,11 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
         cancel_order(state, market, maker, "self-trade", out)
     else:
         match_one(state, market, taker, maker, out)
+    state.count_taker_step(taker)
     if taker.remaining == 0:
         finish_taker(state, taker, out)  # filled: no book write
+    elif taker.steps >= state.preset.trading_slots:
+        stop_taker(state, taker, STEP_LIMIT, out)
     elif state.pending is not taker:
         state.set_pending(taker)
 
@@ -238,9 +246,14 @@ def finish_taker(state: State, taker: Taker, out: list[Event]) -> None:
     out.append(_new_event(TakerDone, (taker.account, taker.market, taker.remaining, outcome)))
 
 
+def stop_taker(state: State, taker: Taker, outcome: str, out: list[Event]) -> None:
+    """Ends the taker with its remainder cancelled, for ``outcome`` (TakerDone's)."""
+    if state.pending is not None:
+        state.set_pending(None)
+    out.append(TakerDone(taker.account, taker.market, taker.remaining, outcome))
+
+
 def end_taker(state: State, taker: Taker, error: InvalidTransaction, out: list[Event]) -> None:
     """A taker whose step failed on its own side (after its first step): its remainder is
     cancelled, and the failure named."""
-    if state.pending is not None:
-        state.set_pending(None)
-    out.append(TakerDone(taker.account, taker.market, taker.remaining, type(error).__name__))
+    stop_taker(state, taker, type(error).__name__, out)

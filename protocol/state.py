@@ -86,6 +86,7 @@ class Taker:
     reduce_only: bool
     expiry: Timestamp  # GTT expiry of the resting remainder, 0 = none
     zero_price: Price = 0  # liquidations: the price the liquidated account trades at, else 0
+    steps: int = 0  # matching steps taken (at most ``Preset.trading_slots``)
 
 
 def _restore_traded(position: Position, account: Account, old: tuple[int, int, int]) -> None:
@@ -281,6 +282,10 @@ class State:
     def set_taker_remaining(self, taker: Taker, value: int) -> None:
         self.journal.entries.append((setattr, taker, "remaining", taker.remaining))
         taker.remaining = value
+
+    def count_taker_step(self, taker: Taker) -> None:
+        self.journal.entries.append((setattr, taker, "steps", taker.steps))
+        taker.steps += 1
 
     def set_clock(self, timestamp: int, block_number: int) -> None:
         self.journal.set_attr(self, "timestamp", timestamp)

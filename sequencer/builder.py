@@ -6,9 +6,10 @@ requests, in queue order, then L2 transactions in arrival order, then noops up t
 slots. Each operation runs through ``protocol.block.process_operation`` and gets its record at
 once; an order's taker gets its claims right after it (``process_operation_with_claims``: one
 matching step each), all in the same block. A transaction whose claims would not fit in the
-slots left waits for the next block (nothing after it is taken, so arrival order holds), and
-one that would not fit even in an empty block is dropped (``TooManySteps``): no block ever ends
-with a pending taker. A trading operation and its claims go only into the block's first
+slots left waits for the next block (nothing after it is taken, so arrival order holds); the
+rules' step limit bounds an order and its claims by the heavy slots of an empty block, so no
+block ever ends with a pending taker (``TooManySteps`` where heavy slots are taken by
+pre-execution). A trading operation and its claims go only into the block's first
 ``trading_slots`` (the heavy slots, PROTOCOL 8.C); one that comes after them waits likewise. An
 L2 transaction that fails in any way (the codec refuses it, the rules
 reject it, or anything else goes wrong with it) is dropped with the reason and leaves the state

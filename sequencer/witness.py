@@ -53,6 +53,7 @@ from protocol.block import (
 from protocol.commitment import StateTrees, compute_quote_shift, update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
 from protocol.events import Event, OrderCancelled, TakerDone
+from protocol.matching import STEP_LIMIT
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.noop import Noop
@@ -167,7 +168,7 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
 # with nothing to reduce; its risk rule or open interest after the fill tried) or where its
 # remainder would rest (no margin, no room for an order). Not proven: the side's nonces spent.
-PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled"})
+PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled", STEP_LIMIT})
 PROVEN_FAILURES = frozenset(
     {"ReduceOnlyViolation", "RiskCheckFailed", "OpenInterestLimit", "TooManyOpenOrders"}
 )

@@ -103,6 +103,7 @@ class TakerOrderVars:
     rests: LC  # the remainder rests when nothing crosses any more (not IOC)
     reduce_only: LC
     expiry: LC  # the resting remainder's GTT expiry, 0 for none
+    steps: LC = ZERO  # matching steps taken (the step limit: ``Preset.trading_slots``)
 
     @classmethod
     def none(cls) -> TakerOrderVars:

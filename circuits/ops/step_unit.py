@@ -44,7 +44,7 @@ from circuits.gadgets.book_tree import Liquidity, OrderVars, compute_liquidity
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.compare import less_than, signed_less_than
 from circuits.gadgets.conditional import select
-from circuits.gadgets.equality import is_zero
+from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.matching import TakerVars
 from circuits.gadgets.risk import RiskWidths
 from circuits.gadgets.rounding import ceil_div
@@ -219,9 +219,17 @@ def define_step(
         # what the taker has left: after its fill, or all of it after a cancelled maker
         remaining = fill.taker_remaining + cs.mul(cancels, taker.remaining, "kept")
         with cs.scope("pending"):
-            pending = 1 - is_zero(cs, remaining)
+            # pending with size left, unless that was its last step (the step limit)
+            steps = taker.steps + step.on
+            last = is_equal(cs, steps, constant(slot.preset.trading_slots))
+            pending = cs.mul(1 - is_zero(cs, remaining), 1 - last, "active")
             kept = {name: cs.mul(pending, getattr(taker, name), name) for name in KEPT_FIELDS}
-            left = TakerOrderVars(pending, remaining=remaining, **kept)
+            left = TakerOrderVars(
+                pending,
+                remaining=cs.mul(pending, remaining, "remaining"),
+                steps=cs.mul(pending, steps, "steps"),
+                **kept,
+            )
     effect = replace(
         fill.effect,
         a_open_orders=fill.effect.a_open_orders + rest[0],

@@ -234,6 +234,9 @@ TWO_SLOT_CASES: dict[str, Callable[[], TwoSlots]] = {
         {ON + "taker_account": to(5)},
         lambda s: _a(s, 5) | _record(5, 0, 4, 50),
     ),
+    # the remainder vanishes, no claim following; or rests with 10 lots more
+    "step/pending/active": lambda: _noop_after({PENDING + "active": to(0)}),
+    "step/pending/remaining": lambda: _rest("remaining", to(60)),
     "step/pending/account": lambda: two_slots(
         two_slot_order(),
         F,
@@ -254,10 +257,9 @@ def _claim_selector_negated() -> Violation:
 # - the claim's selector: ``claim/taker_pending`` pins it to 0 where no taker is pending and
 #   ``only_claims_while_pending`` to 1 where one is, so no value other than 0 or 1 passes
 #   both (the boolean is redundant; it is kept as the selectors' own rule).
-def pending_taker_dropped() -> TwoSlots:
-    """F with a noop in slot 1 (the rules' noop, the pending taker set aside to build it): the
-    order's remainder vanishes unclaimed, ``slot1/only_claims_while_pending`` alone refuses (a
-    slot 1 constraint: slot 0 has none, so it is not one of ``CASES``)."""
+def _noop_after(wires: dict[str, Callable[[int], int]]) -> TwoSlots:
+    """F with a noop in slot 1 (the rules' noop, the pending taker set aside to build it) and
+    ``wires`` of slot 0 changed: the order's remainder vanishes unclaimed."""
 
     def noop(after: State) -> dict[str, int]:
         state = copy.deepcopy(after)
@@ -267,10 +269,25 @@ def pending_taker_dropped() -> TwoSlots:
         return {k: v for k, v in inputs.items() if k.startswith("slot1/")}
 
     base = two_slots(two_slot_order(), F, 1)
-    return two_slots(two_slot_order(), F, 1, claim=noop)
+    return two_slots(two_slot_order(), F, 0, wires, noop)
 
 
-CLAIM_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
+def pending_taker_dropped() -> TwoSlots:
+    """``slot1/only_claims_while_pending`` alone refuses the noop after a pending taker (a slot
+    1 constraint: slot 0 has none, so it is not one of ``CASES``)."""
+    return _noop_after({})
+
+
+def _past_the_step_limit() -> TwoSlots:
+    """3's bid of 250 against F: its claim, the second step, fills 100 and ends it at the step
+    limit; with slot 0's step count 0 the taker stays pending with 50 instead."""
+    return two_slots(two_slot_order(250), F, 0, {PENDING + "steps": to(0)})
+
+
+CLAIM_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
+    # a taker carried past the step limit: in a two-slot block the block's end refuses it too
+    # (with more heavy slots the next claim would take a third step)
+    "step/pending/steps": (_past_the_step_limit, {"heavy_end/no_pending_taker"}),
     "type/is_claim_boolean": (
         _claim_selector_negated,
         {

@@ -772,6 +772,15 @@ def test_orders_that_take_several_steps_are_proven() -> None:
     assert state.accounts[5].positions[BTC].size == 150 - 100
 
 
+def test_the_step_limit_ends_a_taker_at_the_last_heavy_slot() -> None:
+    """At minimal a taker takes at most 2 steps (``trading_slots``): a bid of 250 fills both
+    asks of 100, and its claim's step, the second, ends it with 50 lots cancelled."""
+    state = resting_state()
+    ops: list[Operation] = [order(5, 0, False, PRICES[BTC] + 10, size=250), Claim(5)]
+    assert _ended(state, ops) == "step-limit"
+    assert state.accounts[5].positions[BTC].size == 200 and state.accounts[5].open_orders == 0
+
+
 def test_steps_that_cancel_the_maker_they_meet_are_proven() -> None:
     """A step removes the best crossing order unfilled when it is the taker's own (self-trade)
     or has expired, and the taker goes on in its claim: 4's IOC ask meets its own bid (then

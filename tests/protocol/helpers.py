@@ -33,7 +33,8 @@ from protocol.state import State, make_genesis
 
 CHAIN_ID = 31337
 FAR = (1 << 40) - 1  # an expiry that never passes
-PRESET = MINIMAL.with_overrides(ops_per_block=1024, order_nonce_bits=12)
+# big blocks, and a taker may take up to 64 steps (the step limit: ``trading_slots``)
+PRESET = MINIMAL.with_overrides(ops_per_block=1024, trading_slots=64, order_nonce_bits=12)
 MARKET = MarketParams(
     min_base_amount=1,
     imf=100_000,

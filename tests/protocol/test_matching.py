@@ -34,6 +34,7 @@ from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from tests.protocol.helpers import (
     BTC,
+    PRESET,
     Env,
     assert_rejected,
     key_of,
@@ -276,6 +277,26 @@ def test_a_remainder_left_after_the_book_stops_crossing_rests_in_one_more_claim(
     assert any(isinstance(e, OrderRested) for e in third)
     assert env.state.pending is None
     assert env.state.markets[BTC].book.best(BUY).remaining == 2
+
+
+def test_the_step_limit_ends_a_taker_at_its_last_step_with_the_remainder_cancelled() -> None:
+    """At most ``trading_slots`` steps (here 2) per taker: a GTC bid of 5 meets an expired ask
+    (a step), fills the next, and is then ended, its 4 lots cancelled, not rested, although
+    more asks cross it; one that fills in its last step finishes as filled."""
+    env = Env(preset=PRESET.with_overrides(trading_slots=2))
+    env.open_many(6, 10_000_000)
+    env.place(5, BTC, SELL, 10_000, 1, time_in_force=GTT, order_expiry=env.state.timestamp + 1)
+    for price in (10_001, 10_002):
+        env.place(3, BTC, SELL, price, 1)
+    env.state.set_clock(env.state.timestamp + 2, env.state.block_number)
+    events = env.place(4, BTC, BUY, 10_002, 5)
+    assert env.ops[-2:] == [env.ops[-2], Claim(4)] and env.state.pending is None
+    assert trades(events) == [(3, 10_001, 1)] and TakerDone(4, BTC, 4, "step-limit") in events
+    book = env.state.markets[BTC].book
+    assert [o.price for o in book.iter_side(SELL)] == [10_002] and book.best(BUY) is None
+    env.place(3, BTC, SELL, 10_003, 1)
+    events = env.place(4, BTC, BUY, 10_003, 2)  # two makers, two steps: filled in the last
+    assert TakerDone(4, BTC, 0, "filled") in events
 
 
 def test_an_ioc_remainder_is_cancelled_in_its_own_claim(env: Env) -> None:

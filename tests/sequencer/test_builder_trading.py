@@ -1,6 +1,7 @@
 """The builder with trading: an order gets its claims in the same block, one matching step
-each; an order whose claims do not fit waits for the next block, one that fits in no block is
-dropped; no block ends with a pending taker; the rules' process_block replays what was sealed.
+each; an order whose claims do not fit waits for the next block; the step limit ends a taker
+after as many steps as a block has heavy slots, so every order fits a block; no block ends with
+a pending taker; the rules' process_block replays what was sealed.
 
 The codec and the builder take an operation once the block circuit proves it (``PROVEN_TYPES``,
 ``sequencer.witness.check_provable``); the ``trading_codec`` tests tell them to take every
@@ -22,6 +23,7 @@ from protocol.ops.cancel_all import CancelAll
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.noop import Noop
 from protocol.ops.registry import request_of
 from protocol.ops.transfer import Transfer
 from protocol.pubdata import ORDER_FLAG_MARKET, OpType
@@ -87,16 +89,31 @@ def test_an_order_whose_claims_do_not_fit_waits_for_the_next_block(trading_codec
     assert [type(op) for op in later.block.operations[:4]] == [CreateOrder, *[Claim] * 3]
 
 
-def test_an_order_needing_more_steps_than_a_block_holds_is_dropped(trading_codec: None) -> None:
-    env = book_env(SLOTS)
+def test_an_order_that_would_take_more_makers_than_the_step_limit_ends_at_it(
+    trading_codec: None,
+) -> None:
+    env = book_env(SLOTS + 1)
     greedy: CreateOrder = env.order(4, BTC, BUY, 10_000 + SLOTS, SLOTS + 1)
-    after: CreateOrder = env.order(5, BTC, SELL, 20_000 // 2 + 500, 1)  # rests, one step
-    before = update_state_root(env.state)
-    sealed = seal(env, [(1, encode_tx(greedy)), (2, encode_tx(after))])
-    assert sealed.dropped[1].startswith("TooManySteps")
-    assert sealed.record.l2_seqs == (2,) and env.state.pending is None
-    assert len(list(env.state.markets[BTC].book.iter_side(SELL))) == SLOTS + 1
-    assert before != sealed.state_root
+    transfer: Transfer = env.signed(Transfer, 6, to=7, amount=5)
+    sealed = seal(env, [(1, encode_tx(greedy)), (2, encode_tx(transfer))])
+    # SLOTS steps (all the block's slots are heavy), each filling a maker; the last lot cancelled
+    assert sealed.dropped == {} and sealed.record.l2_seqs == (1,)
+    assert list(sealed.block.operations) == [greedy, *[Claim(4)] * (SLOTS - 1)]
+    assert env.state.pending is None and env.state.accounts[4].positions[BTC].size == SLOTS
+    assert [o.price for o in env.state.markets[BTC].book.iter_side(SELL)] == [10_000 + SLOTS]
+    assert seal(env, [(2, encode_tx(transfer))]).record.l2_seqs == (2,)
+
+
+def test_an_order_fills_at_most_as_many_makers_as_a_block_has_heavy_slots(
+    trading_codec: None,
+) -> None:
+    env = book_env(3, heavy=2)
+    greedy: CreateOrder = env.order(4, BTC, BUY, 10_002, 3)  # 3 makers, 2 steps
+    sealed = seal(env, [(1, encode_tx(greedy))])
+    assert sealed.dropped == {} and sealed.record.l2_seqs == (1,)
+    assert list(sealed.block.operations[:3]) == [greedy, Claim(4), Noop()]
+    assert env.state.accounts[4].positions[BTC].size == 2
+    assert len(list(env.state.markets[BTC].book.iter_side(SELL))) == 1
 
 
 def test_trading_goes_into_the_heavy_slots_and_the_money_path_anywhere(
@@ -115,16 +132,6 @@ def test_trading_goes_into_the_heavy_slots_and_the_money_path_anywhere(
     assert later.record.l2_seqs == (4, 3)
     steps = [type(op) for op in later.block.operations[:3]]
     assert steps == [Transfer, CreateOrder, Claim] and env.state.pending is None
-
-
-def test_an_order_needing_more_heavy_slots_than_a_block_has_is_dropped(
-    trading_codec: None,
-) -> None:
-    env = book_env(3, heavy=2)
-    greedy: CreateOrder = env.order(4, BTC, BUY, 10_002, 3)  # 3 makers: 3 operations
-    sealed = seal(env, [(1, encode_tx(greedy))])
-    assert sealed.dropped[1].startswith("TooManySteps") and sealed.record.l2_seqs == ()
-    assert len(list(env.state.markets[BTC].book.iter_side(SELL))) == 3
 
 
 def test_the_rules_replay_a_sealed_trading_block(trading_codec: None) -> None:
