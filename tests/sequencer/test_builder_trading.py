@@ -166,7 +166,7 @@ def test_a_claim_that_ends_its_taker_is_taken_unless_the_failure_is_not_proven()
     assert sealed.record.l2_seqs == (1, 3)
     assert list(sealed.block.operations[:3]) == [closing, Claim(5), resting]
     assert env.state.pending is None and BTC not in env.state.accounts[5].positions
-    assert env.state.markets[BTC].book.best(SELL).price == 10_001
+    assert [o.price for o in env.state.markets[BTC].book.iter_side(SELL)] == [10_001, 10_500]
 
 
 def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
