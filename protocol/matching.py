@@ -35,6 +35,7 @@ from protocol.book import Order
 from protocol.errors import (
     InvalidTransaction,
     OpenInterestLimit,
+    PostOnlyWouldCross,
     ReduceOnlyViolation,
     RiskCheckFailed,
 )
@@ -79,6 +80,8 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
     if maker is None:
         finish_taker(state, taker, out)
         return
+    if taker.post_only:  # a modified order, checked not to cross before its claim
+        raise PostOnlyWouldCross(f"post-only taker would take at {maker.price}")
     if maker.expiry and maker.expiry < state.timestamp:
         cancel_order(state, market, maker, "expired", out)
     elif maker.account == taker.account:

@@ -87,6 +87,7 @@ class Taker:
     expiry: Timestamp  # GTT expiry of the resting remainder, 0 = none
     zero_price: Price = 0  # liquidations: the price the liquidated account trades at, else 0
     steps: int = 0  # matching steps taken (at most ``Preset.trading_slots``)
+    post_only: bool = False  # never takes: a modified order, whose claim only rests it
 
 
 def _restore_traded(position: Position, account: Account, old: tuple[int, int, int]) -> None:

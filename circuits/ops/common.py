@@ -104,6 +104,7 @@ class TakerOrderVars:
     reduce_only: LC
     expiry: LC  # the resting remainder's GTT expiry, 0 for none
     steps: LC = ZERO  # matching steps taken (the step limit: ``Preset.trading_slots``)
+    post_only: LC = ZERO  # never takes (a modified order, which its claim only rests)
 
     @classmethod
     def none(cls) -> TakerOrderVars:
@@ -307,6 +308,8 @@ class Effect:
     funding: LC = ZERO
     open_interest: tuple[LC, ...] = ()
     step: StepVars | None = None  # the matching step the operation runs, if it runs one
+    # a taker the operation leaves pending without a step (a modify's re-rested order)
+    pending: TakerOrderVars | None = None
     # a fill tried and not made (a maker cancelled because the fill fails its risk rule, or a
     # taker ended because it fails its own or open interest): what it would add to each side's
     # positions and collateral, for that side's risk after only, and 1 when that risk must

@@ -64,7 +64,7 @@ PARAM_BAND = MARKET_PARAMS.index("price_band")
 DATA_INDEX = MARKET_DATA.index("index_price")
 
 
-def _compute_band(cs: Builder, slot: SlotVars, index: LC, band: LC) -> tuple[LC, LC]:
+def compute_price_band(cs: Builder, slot: SlotVars, index: LC, band: LC) -> tuple[LC, LC]:
     """``compute_band``: the lowest and highest price a limit order may name."""
     bits = slot.preset.price_bits + FRACTION_BITS
     with cs.scope("band"):
@@ -160,7 +160,7 @@ def _check_against_market(
         assert_range(
             cs, cs.mul(on, order.size - market.min_size, "excess"), preset.base_amount_bits
         )
-    low, high = _compute_band(cs, slot, market.index, market.band)
+    low, high = compute_price_band(cs, slot, market.index, market.band)
     limit_on = cs.mul(on, 1 - order.is_market, "limit_on")
     with cs.scope("price_in_band"):
         assert_range(cs, cs.mul(limit_on, order.price - low, "above_low"), preset.price_bits + 1)

@@ -43,6 +43,7 @@ from circuits.ops import (
     create_order,
     deposit,
     forced_withdraw,
+    modify_order,
     noop,
     register_key,
     set_leverage,
@@ -112,7 +113,10 @@ MONEY_PATH = tuple(
 LIGHT = SlotKind("light", MONEY_PATH, has_book=False)
 HEAVY = SlotKind(
     "heavy",
-    (*MONEY_PATH, *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order))),
+    (
+        *MONEY_PATH,
+        *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
+    ),
     True,
 )
 OP_CIRCUITS = HEAVY.ops
@@ -603,11 +607,14 @@ def apply_step(
 ) -> tuple[Effect, TakerOrderVars]:
     """The slot's matching step (the operations' steps added up): the effect with the step's
     added, and the taker it leaves pending (none in a slot without a step). ``choice``: the
-    witness's bits (``STEP_CHOICES``; None in setup mode)."""
+    witness's bits (``STEP_CHOICES``; None in setup mode). A taker an operation hands over
+    without a step (``Effect.pending``) is added to the step's."""
+    handed = effect.pending or NO_TAKER  # a taker handed over without a step
+    effect = replace(effect, pending=None)
     if effect.step is None:
-        return effect, NO_TAKER
+        return effect, handed
     step_effect, taker = define_step(cs, slot, effect.step, choice)
-    return _add_effects(replace(effect, step=None), step_effect), taker
+    return _add_effects(replace(effect, step=None), step_effect), taker.plus(handed)
 
 
 def _add_effects(x: Effect, y: Effect) -> Effect:
@@ -632,6 +639,7 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.funding + y.funding,
         _add_sums(x.open_interest, y.open_interest),
         _add_steps(x.step, y.step),
+        _add_pending(x.pending, y.pending),
         _add_positions(x.b_trial_positions, y.b_trial_positions),
         x.b_trial_collateral + y.b_trial_collateral,
         x.b_risk_fails + y.b_risk_fails,
@@ -652,6 +660,12 @@ def _add_steps(x: StepVars | None, y: StepVars | None) -> StepVars | None:
         x.size + y.size,
         x.may_end + y.may_end,
     )
+
+
+def _add_pending(x: TakerOrderVars | None, y: TakerOrderVars | None) -> TakerOrderVars | None:
+    if x is None or y is None:
+        return x or y
+    return x.plus(y)
 
 
 def _add_sums(x: tuple[LC, ...], y: tuple[LC, ...]) -> tuple[LC, ...]:

@@ -72,7 +72,9 @@ PRICE_FIELD_BITS = 8 * create_order.RECORD.offset("price")[1]  # a limit is belo
 STEP_CHOICES = ("cancels_maker", "maker_fails_risk", "ends_taker", "rest_fails")
 NO_CHOICE = (0,) * len(STEP_CHOICES)
 # what a pending taker keeps of the step's taker (its remaining size is the step's result)
-KEPT_FIELDS = ("account", "market", "is_ask", "limit", "rests", "reduce_only", "expiry")
+KEPT_FIELDS = (
+    *("account", "market", "is_ask", "limit", "rests", "reduce_only", "expiry", "post_only"),
+)
 
 
 def _assert_no_crossing(
@@ -191,6 +193,8 @@ def define_step(
         cs.assert_mul(fails_risk, 1 - cancels, ZERO, "fails_risk_cancels")
         cs.assert_mul(ends, 1 - step.may_end + fills + cancels, ZERO, "ends_alone")
         cs.assert_mul(rest_fails, 1 - ends, ZERO, "rest_fails_ends")
+        # a post-only taker (a modified order) only finishes: nothing crosses it, and it rests
+        cs.assert_mul(taker.post_only, fills + cancels + ends, ZERO, "post_only_only_rests")
         cs.assert_mul(step.on - fills, step.maker, ZERO, "no_maker_without_fill")
         ends_meeting = ends - rest_fails  # the taker ends at the maker it meets
         finishes = step.on - fills - cancels - ends_meeting

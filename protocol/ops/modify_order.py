@@ -5,7 +5,10 @@ Same price and a smaller (or equal) size: the order is cut in place and keeps it
 Anything else: the order is cancelled and a new one rests with a new nonce (behind every
 order at the new price), keeping its side, reduce-only flag and GTT expiry; the new price must
 be inside the band and must not cross (modify never takes liquidity: ``PostOnlyWouldCross``),
-and an order that may open exposure needs its initial margin as a new order does.
+and an order that may open exposure needs its initial margin as a new order does. Checked
+here, the new order then rests in the claim that follows (the modify leaves it as a pending
+post-only taker): one order-book leaf per operation, as the block circuit proves them
+(``protocol.matching``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from protocol.matching import require_order_margin
 from protocol.ops.common import get_signer
 from protocol.ops.create_order import compute_band
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_order, rest_order, set_order_remaining
+from protocol.orders import cancel_order, set_order_remaining
 from protocol.params import (
     RECORD_ACCOUNT_BYTES,
     RECORD_MARKET_BYTES,
@@ -34,7 +37,7 @@ from protocol.params import (
     RECORD_SIZE_BYTES,
 )
 from protocol.pubdata import Layout, OpType, Origin, RecordField
-from protocol.state import State
+from protocol.state import State, Taker
 from protocol.types import check_positive
 
 
@@ -96,17 +99,19 @@ def process_modify_order(state: State, op: ModifyOrder) -> tuple[Event, ...]:
         raise PostOnlyWouldCross(f"modified order would take at {best.price}")
     if not order.reduce_only:
         require_order_margin(state, account, market, op.price, op.size)
-    rest_order(
-        state,
-        market,
-        account,
+    market.book.get_next_nonce(order.is_ask)  # OrderBookFull refuses here, as every check
+    taker = Taker(
+        account.index,
+        market.index,
         order.is_ask,
-        op.price,
         op.size,
+        op.price,
+        True,
         order.reduce_only,
         order.expiry,
-        out,
+        post_only=True,
     )
+    state.set_pending(taker)  # its claim rests it
     return tuple(out)
 
 

@@ -50,6 +50,7 @@ from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.set_leverage import SetLeverage
@@ -585,6 +586,31 @@ def test_a_cancel_is_proven() -> None:
     check_block(state, next_block(state, ops))
     assert len(state.markets[BTC].book.orders) == 1
     assert (state.accounts[3].open_orders, state.accounts[4].open_orders) == (1, 0)
+
+
+def test_a_modify_is_proven_in_place_or_rested_again_by_its_claim() -> None:
+    """3 cuts its first ask to 60 in place (one slot, it keeps its key), then moves its second
+    to the mark + 20 with 70 lots: the modify cancels it and hands a post-only taker to its
+    claim, which rests it at the side's next nonce; 4's bid moves up to the mark - 5 alike."""
+    state = resting_state()
+    first, second = sorted(o.key for o in state.markets[BTC].book.orders.values() if o.is_ask)
+    bid = order_key(state, 4, False)
+    mark = PRICES[BTC]
+    check_block(
+        state, next_block(state, [signed(ModifyOrder(3, 3, FAR, BTC, first, mark + 10, 60), 3)])
+    )
+    assert state.markets[BTC].book.orders[first].remaining == 60
+    moved = signed(ModifyOrder(3, 4, FAR, BTC, second, mark + 20, 70), 3)
+    check_block(state, next_block(state, [moved, Claim(3)]))
+    book = state.markets[BTC].book
+    assert second not in book.orders and state.accounts[3].open_orders == 2
+    (rested,) = (o for o in book.orders.values() if o.price == mark + 20)
+    assert (rested.account, rested.remaining, rested.is_ask) == (3, 70, True)
+    check_block(
+        state,
+        next_block(state, [signed(ModifyOrder(4, 2, FAR, BTC, bid, mark - 5, 100), 4), Claim(4)]),
+    )
+    assert [o.price for o in book.iter_side(False)] == [mark - 5] and bid not in book.orders
 
 
 @pytest.mark.parametrize(

@@ -241,7 +241,12 @@ def test_cancel_cancel_all_and_modify(env: Env) -> None:
     first, second, third = book.iter_side(SELL)
     env.run(env.signed(ModifyOrder, 3, market=BTC, key=second.key, price=10_100, size=2))
     assert [o.key for o in book.iter_side(SELL)] == [first.key, second.key, third.key]
-    env.run(env.signed(ModifyOrder, 3, market=BTC, key=first.key, price=10_100, size=5))
+    modify = env.signed(ModifyOrder, 3, market=BTC, key=first.key, price=10_100, size=5)
+    cancelled = env.run(modify)
+    assert OrderCancelled(BTC, first.key, 3, 1, "modified") in cancelled
+    assert env.state.pending is not None and env.state.pending.post_only
+    rested = env.run(Claim(3))  # the new order rests in the claim that follows
+    assert TakerDone(3, BTC, 5, "rested") in rested and env.state.pending is None
     assert [o.account for o in book.iter_side(SELL)] == [3, 4, 3]  # re-queued at the back
     env.run(env.signed(CancelOrder, 4, market=BTC, key=third.key))
     assert env.state.accounts[3].open_orders == 2
