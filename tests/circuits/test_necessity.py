@@ -69,6 +69,7 @@ from tests.circuits.cases_claim import (
     TWO_SLOT_CASES,
     pending_taker_dropped,
 )
+from tests.circuits.cases_end import END_BLOCKS, END_CASES, END_FAMILIES, END_GUARDED
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_CASES,
@@ -925,8 +926,9 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES | CANCEL_CASES
+CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
+GUARDED |= END_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -948,6 +950,7 @@ FAMILIES = {
     *RESERVED_FAMILIES,
     *CLAIM_FAMILIES,
     *CANCEL_FAMILIES,
+    *END_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -1072,6 +1075,17 @@ def test_the_cancel_blocks_are_the_witness_builders(name: str) -> None:
     first = v.witness.slots[0]
     assert (first.cancels_maker, first.maker_fails_risk) == (True, fails_risk)
     assert v.after.pending is not None  # the taker kept its size
+    assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
+
+
+@pytest.mark.parametrize("name", sorted(END_BLOCKS))
+def test_the_end_blocks_are_the_witness_builders(name: str) -> None:
+    """The blocks the guarded end witnesses start from: slot 1's claim ends its taker (where
+    its remainder would rest where it says so), and the circuit accepts them."""
+    op, prepare, choice = END_BLOCKS[name]
+    v = two_slots(op, prepare, 1)
+    second = v.witness.slots[1]
+    assert (second.ends_taker, second.rest_fails) == choice
     assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
 
 
