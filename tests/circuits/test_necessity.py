@@ -60,6 +60,7 @@ from tests.circuits.cases_cancel import (
     CANCEL_CASES,
     CANCEL_FAMILIES,
     CANCEL_GUARDED,
+    _scaled_inverse,
     cancel_block,
 )
 from tests.circuits.cases_claim import (
@@ -610,7 +611,7 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
             (
                 "step",
                 (
-                    *("rests", "rests_ask", "ask_counter", "bid_counter"),
+                    *("rests_ask", "ask_counter", "bid_counter"),
                     *("order_margin/notional", "order_margin/notional_imf"),
                     "order_margin/imf/select",
                     *("write_account", "write_remaining", "write_is_ask"),
@@ -620,6 +621,12 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         )
         for name in names
     },
+    # rests 2 writes the order twice over: the prover scales the bid nonce's inverse hint to it
+    "step/rests": lambda: violation(
+        order(),
+        wires={"slot0/step/rests": add(1)},
+        hints={"slot0/step/bid_nonce_not_zero_inverse": _scaled_inverse},
+    ),
     "create_order/signer/account_exists": lambda: violation(order(account=9), edit_a=keyed(9)),
     "create_order/signer/not_rule_only": lambda: violation(order(account=0), edit_a=keyed(0)),
     "create_order/not_trigger": lambda: violation(
