@@ -311,7 +311,7 @@ def _scaled_inverse(on: int, x: int) -> list[int]:
 
 def _tried_twice() -> TwoSlots:
     """NOTHING with ``maker_fails_risk`` 2: the trial twice over, of no lots (5 reduces
-    nothing), and the taker's remainder moved by it."""
+    nothing; the taker's remainder, which only a fill made moves, kept)."""
     v = cancel_block(NOTHING)
     v.inputs |= {STEP + "maker_fails_risk": 2}
     v.hints = {FILL + "not_self_trade_inverse": _scaled_inverse}
@@ -353,12 +353,7 @@ CANCEL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] =
     # that is not 0); of no lots it moves nothing, so B's rule passes, and size_positive
     "step/fails_risk_boolean": (
         _tried_twice,
-        {
-            *("b_risk_fails", "step/fill_step/fill/size_positive"),
-            # the taker's remainder moved by twice the trial's: -150 pending
-            *("heavy_end/no_pending_taker", "slot1/step/fill_step/fill/size_is_min"),
-            "slot1/step/order_margin/margin/quotient/range/bits_sum",
-        },
+        {"b_risk_fails", "step/fill_step/fill/size_positive"},
     ),
     # the lots left are earlier at their price than any other: the claim that must follow
     # meets them first (with three slots it could cancel them again, their account's open

@@ -60,6 +60,7 @@ from tests.circuits.cases_cancel import (
     CANCEL_CASES,
     CANCEL_FAMILIES,
     CANCEL_GUARDED,
+    _scaled_inverse,
     cancel_block,
 )
 from tests.circuits.cases_claim import (
@@ -69,6 +70,7 @@ from tests.circuits.cases_claim import (
     TWO_SLOT_CASES,
     pending_taker_dropped,
 )
+from tests.circuits.cases_end import END_BLOCKS, END_CASES, END_FAMILIES, END_GUARDED
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_CASES,
@@ -609,7 +611,7 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
             (
                 "step",
                 (
-                    *("rests", "rests_ask", "ask_counter", "bid_counter"),
+                    *("rests_ask", "ask_counter", "bid_counter"),
                     *("order_margin/notional", "order_margin/notional_imf"),
                     "order_margin/imf/select",
                     *("write_account", "write_remaining", "write_is_ask"),
@@ -619,6 +621,12 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         )
         for name in names
     },
+    # rests 2 writes the order twice over: the prover scales the bid nonce's inverse hint to it
+    "step/rests": lambda: violation(
+        order(),
+        wires={"slot0/step/rests": add(1)},
+        hints={"slot0/step/bid_nonce_not_zero_inverse": _scaled_inverse},
+    ),
     "create_order/signer/account_exists": lambda: violation(order(account=9), edit_a=keyed(9)),
     "create_order/signer/not_rule_only": lambda: violation(order(account=0), edit_a=keyed(0)),
     "create_order/not_trigger": lambda: violation(
@@ -925,8 +933,9 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES | CANCEL_CASES
+CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
+GUARDED |= END_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -948,6 +957,7 @@ FAMILIES = {
     *RESERVED_FAMILIES,
     *CLAIM_FAMILIES,
     *CANCEL_FAMILIES,
+    *END_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -1072,6 +1082,17 @@ def test_the_cancel_blocks_are_the_witness_builders(name: str) -> None:
     first = v.witness.slots[0]
     assert (first.cancels_maker, first.maker_fails_risk) == (True, fails_risk)
     assert v.after.pending is not None  # the taker kept its size
+    assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
+
+
+@pytest.mark.parametrize("name", sorted(END_BLOCKS))
+def test_the_end_blocks_are_the_witness_builders(name: str) -> None:
+    """The blocks the guarded end witnesses start from: slot 1's claim ends its taker (where
+    its remainder would rest where it says so), and the circuit accepts them."""
+    op, prepare, choice = END_BLOCKS[name]
+    v = two_slots(op, prepare, 1)
+    second = v.witness.slots[1]
+    assert (second.ends_taker, second.rest_fails) == choice
     assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
 
 
