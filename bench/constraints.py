@@ -15,10 +15,12 @@ run: the minimal preset only).
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
 from bench.common import median_seconds
+from circuits.block import build_block_circuit
 from circuits.catalog import CIRCUIT_NAMES, build_circuit
 from circuits.gadgets import (
     bits,
@@ -191,6 +193,22 @@ def print_build_times(preset: Preset, repeat: int = 3) -> None:
         print(f"| `{name}` | {build:.3f} s | {check:.3f} s |")
 
 
+def count_heavy_slot_scopes(preset: Preset) -> Counter[str]:
+    """A heavy slot's constraints by their scope under the slot (its operations, the step
+    unit, the book unit, ...): slot 0 of a one-slot block."""
+    one = replace(preset, ops_per_block=1, trading_slots=1)
+    system, _ = build_block_circuit(one, 1)
+    return Counter(c.name.split("/")[1] for c in system.constraints if c.name.startswith("slot0/"))
+
+
+def print_heavy_slot_scopes(preset: Preset) -> None:
+    scopes = count_heavy_slot_scopes(preset)
+    print(f"\n| heavy slot at {preset.name}, by scope | constraints |\n|---|---:|")
+    for scope, n in scopes.most_common():
+        print(f"| `{scope}` | {n:,} |")
+    print(f"| **the slot** | **{sum(scopes.values()):,}** |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the minimal preset only")
@@ -218,6 +236,7 @@ def main() -> None:
         print(f"\nblock at {preset.name}: counted per slot == built whole ({built[0]:,})")
         (heavy, _), (light, _) = slot_costs(preset)
         print(f"a heavy slot at {preset.name}: {heavy:,} constraints; a light one: {light:,}")
+        print_heavy_slot_scopes(preset)
     if quick:
         print_build_times(PRESETS["minimal"], repeat=1)
     else:

@@ -32,6 +32,11 @@ failing the taker's or the open-interest cap), or, with ``rest_fails``, where th
 would rest: nothing crosses it, and A has no room for an order or, unless reduce-only, not the
 margin (``rest_fails_has_reason``).
 
+A taker with size left stays pending unless that step was its ``trading_slots``-th (the step
+limit: the running taker counts its steps; at the limit it ends, its remainder cancelled). A
+post-only taker (a modified order, handed over by its modify without a step) may only finish
+(``post_only_only_rests``).
+
 Not proven yet: a remainder that cannot rest because its side's nonces are spent
 (``sequencer.witness.check_outcome`` refuses it).
 """
@@ -73,7 +78,14 @@ STEP_CHOICES = ("cancels_maker", "maker_fails_risk", "ends_taker", "rest_fails")
 NO_CHOICE = (0,) * len(STEP_CHOICES)
 # what a pending taker keeps of the step's taker (its remaining size is the step's result)
 KEPT_FIELDS = (
-    *("account", "market", "is_ask", "limit", "rests", "reduce_only", "expiry", "post_only"),
+    "account",
+    "market",
+    "is_ask",
+    "limit",
+    "rests",
+    "reduce_only",
+    "expiry",
+    "post_only",
 )
 
 

@@ -7,9 +7,9 @@
 3. They transfer and withdraw on L2 through the operator's HTTP API (``sequencer.sdk``), as a
    user's program would; more batches. Then limit orders rest on both markets' books, one user
    changes its leverage, two orders trade against resting ones (a limit sell that takes a
-   whole bid and whose claim rests the rest, and a market buy), and one user cancels the rest
-   of its order. The explorer (served by the operator's API) shows it all live at the URL printed at
-   the start.
+   whole bid and whose claim rests the rest, and a market buy), one user cancels the rest of
+   its order and another moves its bid to a new price. The explorer (served by the operator's
+   API) shows it all live at the URL printed at the start.
 4. The operator stops for good. A user asks for a forced withdrawal and another deposits more;
    time passes the deadline, anyone activates desert mode, the queued deposit is refunded, and
    every user rebuilds the state from L1 alone and exits with a proof.
@@ -190,8 +190,8 @@ def act_on_l2(scene: Scene) -> None:
 
 def place_orders(scene: Scene) -> None:
     """Limit orders that rest on both markets' books (1 % off the index), a leverage change,
-    two takers (one takes a whole maker, and its claim rests what is left), and a cancel,
-    proven like the rest."""
+    two takers (one takes a whole maker, and its claim rests what is left), a cancel and a
+    modify, proven like the rest."""
     alice, bob, carol, dave = scene.users
     console.rule("orders rest on the books, and trade")
     btc, eth = (scene.api_client.market(m)["index_price"] for m in (0, 1))
@@ -212,7 +212,10 @@ def place_orders(scene: Scene) -> None:
         console.print(f"trade: {trade}")
     (ask,) = scene.api_client.account(alice.account)["open_orders"]
     scene.client(alice).cancel_order(0, ask["key"], client_order_id="alice-cancel")
-    scene.settle("a cancel")
+    # a new price: the modify takes the bid off the book, and its claim rests it again
+    (bid,) = scene.api_client.account(bob.account)["open_orders"]
+    scene.client(bob).modify_order(0, bid["key"], btc * 995 // 1000, 2, "bob-modify")
+    scene.settle("a cancel and a modify")
     for market_index in (0, 1):
         book = scene.api_client.book(market_index)
         console.print(f"market {market_index}: bids {book['bids']}, asks {book['asks']}")

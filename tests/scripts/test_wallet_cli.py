@@ -136,6 +136,12 @@ def test_a_manual_session_through_the_command_line(build: Path, api: str, w3: We
     rollup = Deployment.read(build / "rollup.json").get_rollup(w3)
     bob_l1 = Web3.to_checksum_address(bob["address"])
     assert rollup.functions.pendingBalances(bob_l1).call() == 3 * USDC
+    # a new price: the modify takes the ask off the book, and its claim rests it again
+    moved = read_json(build, "order", "modify", "bob", str(rested["key"]), "9100", "1")
+    assert moved["type"] == "modify_order"
+    wait_for("the modified ask rested at 9,100", lambda: [
+        (o["price"], o["remaining"]) for o in account("bob")["open_orders"]
+    ] == [(9_100, 1)])  # fmt: skip
 
     run(build, "forced-withdraw", "alice", "2")
     queue = httpx.get(f"{api}/v1/priority-queue").json()
