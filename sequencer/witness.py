@@ -167,10 +167,13 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
 # how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
 # with nothing to reduce; its risk rule or open interest after the fill tried) or where its
-# remainder would rest (no margin, no room for an order). Not proven: the side's nonces spent.
+# remainder would rest (no margin, no nonce left on the side, no room for an order)
 PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled", STEP_LIMIT})
 PROVEN_FAILURES = frozenset(
-    {"ReduceOnlyViolation", "RiskCheckFailed", "OpenInterestLimit", "TooManyOpenOrders"}
+    {
+        *("ReduceOnlyViolation", "RiskCheckFailed", "OpenInterestLimit"),
+        *("OrderBookFull", "TooManyOpenOrders"),
+    }
 )
 
 

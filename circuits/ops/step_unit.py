@@ -30,15 +30,12 @@ cancelled. Either at the maker it meets (the fill unit: the best crossing order,
 taker reduce-only with nothing to reduce, or the fill, tried, passing the maker's risk rule and
 failing the taker's or the open-interest cap), or, with ``rest_fails``, where the remainder
 would rest: nothing crosses it, and A has no room for an order or, unless reduce-only, not the
-margin (``rest_fails_has_reason``).
+margin, or the side's nonces are spent (``rest_fails_has_reason``).
 
 A taker with size left stays pending unless that step was its ``trading_slots``-th (the step
 limit: the running taker counts its steps; at the limit it ends, its remainder cancelled). A
 post-only taker (a modified order, handed over by its modify without a step) may only finish
 (``post_only_only_rests``).
-
-Not proven yet: a remainder that cannot rest because its side's nonces are spent
-(``sequencer.witness.check_outcome`` refuses it).
 """
 
 from __future__ import annotations
@@ -101,16 +98,22 @@ def _assert_no_crossing(
     cs.assert_mul(on, crossing, ZERO, "no_crossing")
 
 
-def _compute_next_nonce(cs: Builder, slot: SlotVars, is_ask: LC) -> LC:
+def _compute_next_nonce(cs: Builder, slot: SlotVars, is_ask: LC) -> tuple[LC, LC]:
     """``OrderBook.get_next_nonce``: the side's counter, or its first nonce when it is empty
-    (asks count up from 0, bids down from ``2^order_nonce_bits - 1``)."""
-    book = slot.get_book()
+    (asks count up from 0, bids down from ``2^order_nonce_bits - 1``); and 1 when the side's
+    nonces are spent (``OrderBookFull``: asks at ``2^order_nonce_bits``, bids at 0)."""
+    book, bits = slot.get_book(), slot.preset.order_nonce_bits
     with cs.scope("next_nonce"):
-        ask = cs.mul(1 - is_zero(cs, book.old_root.ask), book.ask_nonce, "ask")
-        last = (1 << slot.preset.order_nonce_bits) - 1
+        ask_live = 1 - is_zero(cs, book.old_root.ask)
+        ask = cs.mul(ask_live, book.ask_nonce, "ask")
         bid_empty = is_zero(cs, book.old_root.bid)
-        bid = book.bid_nonce + cs.mul(bid_empty, last - book.bid_nonce, "bid")
-        return bid + cs.mul(is_ask, ask - bid, "side")
+        bid = book.bid_nonce + cs.mul(bid_empty, (1 << bits) - 1 - book.bid_nonce, "bid")
+        nonce = bid + cs.mul(is_ask, ask - bid, "side")
+    with cs.scope("nonces_spent"):
+        asks_spent = cs.mul(ask_live, is_equal(cs, book.ask_nonce, constant(1 << bits)), "ask")
+        bids_spent = cs.mul(1 - bid_empty, is_zero(cs, book.bid_nonce), "bid")
+        spent = bids_spent + cs.mul(is_ask, asks_spent - bids_spent, "side")
+    return nonce, spent
 
 
 def _is_margin_short(
@@ -141,12 +144,13 @@ def _define_rest(
     selected: tuple[LC, ...],
 ) -> tuple[OrderVars, tuple[LC, LC]]:
     """``rest_order`` when ``rests[0]``: the order's leaf change and the side counters' change;
-    when ``rests[1]`` instead, the rest fails on A's side (the taker ends): A has the maximum of
-    open orders, or, unless reduce-only, too little margin (``rest_fails_has_reason``)."""
+    when ``rests[1]`` instead, the rest fails (the taker ends): A has the maximum of open
+    orders or, unless reduce-only, too little margin, or the side's nonces are spent
+    (``rest_fails_has_reason``)."""
     book, preset, a = slot.get_book(), slot.preset, slot.a
     writes, fails = rests
     nonce = book.path.nonce
-    expected = _compute_next_nonce(cs, slot, taker.is_ask)
+    expected, spent = _compute_next_nonce(cs, slot, taker.is_ask)
     cs.assert_mul(writes, nonce - expected, ZERO, "nonce_is_next")
     cs.assert_mul(writes, book.order.remaining, ZERO, "key_is_free")
     max_orders = preset.max_open_orders_per_account
@@ -156,8 +160,10 @@ def _define_rest(
     short = _is_margin_short(cs, slot, selected, taker.limit, taker.remaining)
     margin_short = cs.mul(1 - taker.reduce_only, short, "margin_short")
     cs.assert_mul(writes, margin_short, ZERO, "order_margin_covered")
-    # a rest that fails has a reason: no room for an order, or (unless reduce-only) no margin
-    restable = cs.mul(below, 1 - margin_short, "restable")
+    # a rest that fails has a reason: no margin (unless reduce-only), no nonce left on the
+    # side, or no room for an order
+    margin_and_nonce = cs.mul(1 - margin_short, 1 - spent, "margin_and_nonce")
+    restable = cs.mul(below, margin_and_nonce, "restable")
     cs.assert_mul(fails, restable, ZERO, "rest_fails_has_reason")
     target = (a.index, taker.remaining, taker.is_ask, taker.reduce_only, taker.expiry)
     was = book.order
@@ -258,15 +264,14 @@ def define_step(
 
 def get_finish_key(state: State, market: int, is_ask: bool, limit: int, rests: bool) -> int:
     """The book key a step that finishes its taker reads: where the remainder rests (the side's
-    next nonce at the limit), or any key at the limit for a remainder cancelled; 0 where the
-    rules refuse the step (a limit out of range, the side's nonces exhausted)."""
+    next nonce at the limit), or any key at the limit for a remainder cancelled or that cannot
+    rest (the side's nonces spent); 0 where the rules refuse the step (a limit out of range)."""
     preset = state.preset
     if not 0 < limit < 1 << preset.price_bits:
         return 0
-    if not rests:
-        return limit << preset.order_nonce_bits
     book = state.markets[market].book
     try:
-        return book.compute_key(limit, book.get_next_nonce(is_ask))
+        nonce = book.get_next_nonce(is_ask) if rests else 0
     except InvalidTransaction:
-        return 0
+        nonce = 0
+    return book.compute_key(limit, nonce)

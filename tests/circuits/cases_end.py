@@ -115,11 +115,13 @@ def _ended(
     prepare: Callable[[State], None],
     wires: dict[str, WireFn] | None = None,
     rest_fails: int = 0,
+    op: CreateOrder | None = None,
 ) -> TwoSlots:
-    """The rules' block after ``prepare`` with its claim ending the taker instead: at the maker
-    it meets, or (``rest_fails``) where it would rest; ``wires`` changed."""
+    """The rules' block of ``op`` (3's bid of 150) after ``prepare`` with its claim ending the
+    taker instead: at the maker it meets, or (``rest_fails``) where it would rest; ``wires``
+    changed."""
     bits = _claim(ends_taker=1, rest_fails=rest_fails)
-    return two_slots(two_slot_order(), prepare, 1, wires, bits)
+    return two_slots(op or two_slot_order(), prepare, 1, wires, bits)
 
 
 def _bids_spent(state: State) -> None:
@@ -168,6 +170,23 @@ END_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # RESTS ended where the 50 would rest, though 3 has the margin and the room for them
     "step/rest_fails_has_reason": lambda: _ended(RESTS, rest_fails=1),
     "step/restable": lambda: _ended(RESTS, {STEP + "restable": to(0)}, rest_fails=1),
+    # ... or with its side's nonces, or either side's, made out to be spent; 3's sell of 150
+    # against 4's bid of 100 alike (the 50 would rest as an ask)
+    "step/margin_and_nonce": lambda: _ended(
+        RESTS, {STEP + "margin_and_nonce": to(0)}, rest_fails=1
+    ),
+    "step/nonces_spent/side": lambda: _ended(
+        RESTS, {STEP + "nonces_spent/side": to(1)}, rest_fails=1
+    ),
+    "step/nonces_spent/bid": lambda: _ended(
+        RESTS, {STEP + "nonces_spent/bid": to(1)}, rest_fails=1
+    ),
+    "step/nonces_spent/ask": lambda: _ended(
+        resting(account=4, is_ask=False),
+        {STEP + "nonces_spent/ask": to(1)},
+        rest_fails=1,
+        op=two_slot_order(is_ask=True),
+    ),
     # one-slot blocks: a create order ended; a bid resting at nonce 0
     "step/ends_alone": _ended_order,
     "step/bid_nonce_not_zero": lambda: violation(
@@ -234,7 +253,7 @@ def _maker_with_nothing() -> TwoSlots:
 def _expired_bid_cancelled() -> TwoSlots:
     """NO_ROOM with the claim cancelling 5's expired bid at ``REST_KEY`` (on the taker's side:
     the rules never meet it) instead of ending the taker, whose remainder is claimed as failing
-    to rest: the cancel keeps the taker pending."""
+    to rest (the claim is the taker's second step: the step limit ends it after the cancel)."""
 
     def inputs(after: State) -> dict[str, int]:
         slot = account_inputs("b", capture_account(after, 5))
@@ -273,12 +292,13 @@ END_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
         _maker_with_nothing,
         {"a_risk_fails", "step/fill_step/fill/size_positive"},
     ),
-    # rest_fails without ends (ends_meeting -1) undoes the step's meeting of its maker: only a
-    # cancel (for a reason: 5's expired bid, on the taker's side) of a reduce-only taker with
-    # nothing to reduce (no trial) then finishes, and it keeps the taker pending, which a
-    # two-slot block cannot take further (with a third heavy slot, a claim would)
-    "step/rest_fails_ends": (_expired_bid_cancelled, {"heavy_end/no_pending_taker"}),
 }
+
+# rest_fails without ends (ends_meeting -1) undoes the step's meeting of its maker: only a
+# cancel (for a reason: 5's expired bid, on the taker's side, which the rules never meet) of a
+# reduce-only taker with nothing to reduce (no trial) then finishes; at the step limit (the
+# claim is the second step) the taker ends with it
+END_CASES["step/rest_fails_ends"] = _expired_bid_cancelled
 
 # the rules' blocks the guarded witnesses start from: slot 0's order, the state before, and
 # slot 1's (ends_taker, rest_fails)

@@ -881,8 +881,8 @@ def _ended(state: State, ops: list[Operation]) -> str:
 def test_claims_that_end_their_taker_on_its_own_failure_are_proven() -> None:
     """A claim ends its taker, the remainder cancelled and nothing else moved, where the
     taker fails on its own side (``end_taker``): reduce-only with nothing left to reduce, its
-    risk rule or the open-interest cap after the next fill tried, or no margin for the
-    remainder to rest. 5 trades against 3's two asks of 100 at the mark + 10 or 4's bid of
+    risk rule or the open-interest cap after the next fill tried, or no margin or no nonce for
+    the remainder to rest. 5 trades against 3's two asks of 100 at the mark + 10 or 4's bid of
     100 at the mark - 10; the collateral is the least the first step needs."""
     mark, ioc = PRICES[BTC], TimeInForce.IOC
     state = resting_state()
@@ -917,6 +917,12 @@ def test_claims_that_end_their_taker_on_its_own_failure_are_proven() -> None:
     rests = replace(honest, slots=(honest.slots[0], untold))
     assert _first_broken(rests, TRADING) == "slot1/step/order_margin_covered"
     assert _ended(state, [sell, Claim(5)]) == "RiskCheckFailed"
+    assert state.accounts[5].positions[BTC].size == -100 and state.accounts[5].open_orders == 0
+
+    state = resting_state()  # the asks' nonces spent: the remainder cannot rest
+    state.markets[BTC].book.ask_nonce = 1 << state.preset.order_nonce_bits
+    state.dirty.books.add(BTC)
+    assert _ended(state, [sell, Claim(5)]) == "OrderBookFull"
     assert state.accounts[5].positions[BTC].size == -100 and state.accounts[5].open_orders == 0
 
 

@@ -6,9 +6,8 @@ a pending taker; the rules' process_block replays what was sealed.
 The codec and the builder take an operation once the block circuit proves it (``PROVEN_TYPES``,
 ``sequencer.witness.check_provable``); the ``trading_codec`` tests tell them to take every
 trading operation already, since they run the rules only. The last tests show what the
-operator does today: an order whose matching step the block circuit does not prove yet (a
-claim that ends its taker because the side's nonces are spent) is dropped, with its reason,
-and the block is sealed with the orders and claims it proves."""
+operator does today with claims that end their takers: it takes them (the block circuit proves
+every such failure), and would drop with its reason a step the circuit does not prove."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ import pytest
 
 from protocol.block import process_block
 from protocol.commitment import update_state_root
+from protocol.events import TakerDone
 from protocol.ops import forced_order
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.claim import Claim
@@ -30,6 +30,7 @@ from protocol.pubdata import ORDER_FLAG_MARKET, OpType
 from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import CodecError, encode_tx
+from sequencer.witness import UnprovableOperationError, check_outcome
 from tests.protocol.helpers import BTC, PRESET, Env, owner_of
 from tests.sequencer.helpers import chain_requests
 
@@ -149,24 +150,33 @@ def test_types_not_proven_yet_are_refused() -> None:
         encode_tx(env.signed(CancelAll, 4))
 
 
-def test_a_claim_that_ends_its_taker_is_taken_unless_the_failure_is_not_proven() -> None:
+def test_an_order_whose_claim_ends_its_taker_is_taken() -> None:
     env = book_env(2, signatures=True)  # asks of 1 lot at 10,000 and 10,001
     env.place(6, BTC, BUY, 9_000, 1)
     env.place(5, BTC, SELL, 9_000, 1)  # 5 is short 1 lot
     env.place(7, BTC, BUY, 8_000, 1)
-    # reduce-only: fills 10,000; its claim, with nothing left to reduce, ends it (proven)
+    # reduce-only: fills 10,000; its claim, with nothing left to reduce, ends it
     closing = env.order(5, BTC, BUY, 10_001, 2, reduce_only=True)
     # fills 10,001; its claim would rest the other lot, but the bids' nonces are spent
     full = env.order(4, BTC, BUY, 10_001, 2)
-    resting = env.order(6, BTC, SELL, 10_500, 1)
     env.state.markets[BTC].book.bid_nonce = 0  # no bid takes nonce 0
-    txs = [(1, encode_tx(closing)), (2, encode_tx(full)), (3, encode_tx(resting))]
-    sealed = seal(env, txs)
-    assert sealed.dropped.keys() == {2} and "OrderBookFull" in sealed.dropped[2]
-    assert sealed.record.l2_seqs == (1, 3)
-    assert list(sealed.block.operations[:3]) == [closing, Claim(5), resting]
-    assert env.state.pending is None and BTC not in env.state.accounts[5].positions
-    assert [o.price for o in env.state.markets[BTC].book.iter_side(SELL)] == [10_001, 10_500]
+    sealed = seal(env, [(1, encode_tx(closing)), (2, encode_tx(full))])
+    assert sealed.dropped == {} and sealed.record.l2_seqs == (1, 2)
+    assert list(sealed.block.operations[:4]) == [closing, Claim(5), full, Claim(4)]
+    outcomes = [e.outcome for e in sealed.events if isinstance(e, TakerDone)]
+    assert outcomes == ["ReduceOnlyViolation", "OrderBookFull"] and env.state.pending is None
+    assert BTC not in env.state.accounts[5].positions
+    assert env.state.accounts[4].positions[BTC].size == 1 and env.state.accounts[4].open_orders == 0
+
+
+def test_a_taker_ended_by_a_failure_the_circuit_does_not_prove_is_refused() -> None:
+    """``check_outcome``: every failure a claim's taker can end on today is proven; an outcome
+    outside the proven ones makes the step unprovable (its transaction is then dropped)."""
+    claim = Claim(4)
+    assert check_outcome(claim, [TakerDone(4, BTC, 1, "RiskCheckFailed")])
+    assert not check_outcome(claim, [TakerDone(4, BTC, 1, "rested")])
+    with pytest.raises(UnprovableOperationError, match="AccruedOverflow"):
+        check_outcome(claim, [TakerDone(4, BTC, 1, "AccruedOverflow")])
 
 
 def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
