@@ -47,7 +47,14 @@ from protocol.risk import compute_risk, compute_unsettled_funding
 from protocol.signing import compute_tx_message
 from protocol.state import State
 from sequencer.api_models import WIRE_NAME, TxModel, to_operation
-from sequencer.api_views import L1View, compute_levels, describe, describe_market, describe_order
+from sequencer.api_views import (
+    L1View,
+    compute_levels,
+    describe,
+    describe_market,
+    describe_order,
+    describe_records,
+)
 from sequencer.codec import L2_TYPES, CodecError, decode_priority_request, decode_tx
 from sequencer.mempool import Mempool, encode_checked
 from sequencer.progress import Progress
@@ -440,6 +447,7 @@ class ApiService:
             ops: list[Any] = [decode_priority_request(r.request) for r in requests]
             ops += [decode_tx(self.store.get_tx(seq)) for seq in b.l2_seqs]
             body["operations"] = [describe(op) for op in ops]
+            body["slots"] = describe_records(self.store.get_block_records(b.number))
             dropped = self.store.get_dropped()
             body["dropped"] = [
                 {"seq": s, "error": e}

@@ -4,6 +4,7 @@ says of the batches and the priority queue (``L1View``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -12,7 +13,9 @@ from web3.contract import Contract
 
 from protocol.funding import compute_mark_price
 from protocol.markets import Market
+from protocol.ops.registry import decode_op, get_descriptor
 from protocol.orders import BOOK
+from protocol.pubdata import OpType
 from sequencer.api_models import WIRE_NAME
 from sequencer.store import QueuedRequest
 from sequencer.submitter import L1Progress, get_l1_progress
@@ -82,6 +85,21 @@ def describe(op: object) -> dict[str, Any]:
             continue
         body[f.name] = "0x" + value.hex() if isinstance(value, bytes) else value
     return body
+
+
+def describe_records(records: Sequence[bytes]) -> list[dict[str, Any]]:
+    """A block's slots as proven, noops left out: each its slot, its type and its record's
+    fields (bytes as hex), claims and pre-executions among them."""
+    described = []
+    for slot, record in enumerate(records):
+        if record[0] == OpType.NOOP:
+            continue
+        decoded = decode_op(record)
+        body: dict[str, Any] = {"slot": slot, "type": get_descriptor(record[0]).name}
+        for name, value in zip(decoded.layout.names(), decoded.values, strict=True):
+            body[name] = "0x" + value.hex() if isinstance(value, bytes) else value
+        described.append(body)
+    return described
 
 
 def describe_market(market: Market) -> dict[str, Any]:

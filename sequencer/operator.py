@@ -216,7 +216,7 @@ class Operator:
         timestamp = max(self.state.timestamp, self._get_l1_time())
         prices = self.get_index_prices(timestamp)
         sealed = build_block(self.state, number, timestamp, requests, txs, prices)
-        self.store.add_block(sealed.record, sealed.dropped)
+        self.store.add_block(sealed.record, sealed.dropped, sealed.records)
         self.unfinished.append(sealed)
         used = slots - sum(1 for r in sealed.records if r[0] == 0)
         message = f"{used}/{slots} slots, {len(sealed.dropped)} dropped"

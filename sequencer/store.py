@@ -10,7 +10,9 @@ Everything the operator has acknowledged or decided is written here before it is
 - ``blocks``, ``block_txs``, ``block_prices``, ``dropped``: each sealed block (its time, the
   priority requests it consumed, the L2 transactions it included in order, the index prices of
   its pre-execution operations) and the transactions the rules rejected, with their errors;
-- ``proofs``: the proof of each block once made (proving is the expensive step).
+- ``proofs``: the proof of each block once made (proving is the expensive step);
+- ``block_records``: each sealed block's pubdata records, one per slot (its claims, noops and
+  pre-executions too), for the explorer; replaying does not read them.
 
 Replaying ``blocks`` from genesis rebuilds the operator's state; the mempool is what ``l2_log``
 holds beyond what the blocks included or dropped. L1 is the truth for what was submitted.
@@ -29,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.pubdata import OP_BYTES
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS l2_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx BLOB NOT NULL);
@@ -44,6 +48,7 @@ CREATE TABLE IF NOT EXISTS block_txs (
 CREATE TABLE IF NOT EXISTS dropped (
     seq INTEGER PRIMARY KEY REFERENCES l2_log(seq), block INTEGER NOT NULL, error TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS proofs (number INTEGER PRIMARY KEY, proof BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS block_records (block INTEGER PRIMARY KEY, records BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS block_prices (
     block INTEGER NOT NULL, market INTEGER NOT NULL, price INTEGER NOT NULL,
     PRIMARY KEY (block, market));
@@ -191,9 +196,16 @@ class Store:
 
     # -- sealed blocks and proofs ---------------------------------------------------------------
 
-    def add_block(self, record: BlockRecord, dropped: dict[int, str]) -> None:
-        """Records a sealed block and the transactions it dropped, atomically."""
+    def add_block(
+        self, record: BlockRecord, dropped: dict[int, str], records: Sequence[bytes] = ()
+    ) -> None:
+        """Records a sealed block, the transactions it dropped and its pubdata records (what
+        the explorer shows of it; not needed to replay it), atomically."""
         with self.transaction() as db:
+            if records:
+                db.execute(
+                    "INSERT INTO block_records VALUES (?, ?)", (record.number, b"".join(records))
+                )
             db.execute(
                 "INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
                 (
@@ -226,6 +238,7 @@ class Store:
             db.execute("DELETE FROM proofs WHERE number >= ?", (number,))
             db.execute("DELETE FROM block_txs WHERE block >= ?", (number,))
             db.execute("DELETE FROM block_prices WHERE block >= ?", (number,))
+            db.execute("DELETE FROM block_records WHERE block >= ?", (number,))
             db.execute("DELETE FROM blocks WHERE number >= ?", (number,))
         return taken
 
@@ -252,6 +265,14 @@ class Store:
             )
             for n, t, first, count, root in self.db.execute("SELECT * FROM blocks ORDER BY number")
         ]
+
+    def get_block_records(self, number: int) -> tuple[bytes, ...]:
+        """Block ``number``'s pubdata records, one per slot (none if it was sealed without)."""
+        row = self.db.execute(
+            "SELECT records FROM block_records WHERE block = ?", (number,)
+        ).fetchone()
+        data = b"" if row is None else bytes(row[0])
+        return tuple(data[i : i + OP_BYTES] for i in range(0, len(data), OP_BYTES))
 
     def set_proof(self, number: int, proof: bytes) -> None:
         with self.transaction() as db:

@@ -52,10 +52,11 @@ async function showBatch(number) {
   $("#batch-number").textContent = number;
   const body = $("#operations tbody");
   body.replaceChildren();
-  batch.operations.forEach((op, i) => {
+  // the slots as proven (claims and pre-executions too), else the requests and transactions
+  const slots = batch.slots.length ? batch.slots : batch.operations.map((op, i) => ({ slot: i, ...op }));
+  slots.forEach(({ slot, type, ...fields }) => {
     const row = body.insertRow();
-    const { type, ...fields } = op;
-    cell(row, i);
+    cell(row, slot);
     cell(row, type);
     cell(row, Object.entries(fields).map(([k, v]) => `${k}=${v}`).join("  "));
   });

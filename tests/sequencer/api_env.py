@@ -57,7 +57,7 @@ class ApiEnv:
             number = self.state.block_number + 1
             txs = self.store.get_pending_txs()
             sealed = build_block(self.state, number, self.state.timestamp + 1, [], txs)
-            self.store.add_block(sealed.record, sealed.dropped)
+            self.store.add_block(sealed.record, sealed.dropped, sealed.records)
             self.sealed.append(sealed)
         self.server.publish_block(number, sealed.events)  # as ServedOperator.seal_block
         return number
@@ -88,7 +88,7 @@ def start_api_env(tmp_path: Path, **service: Any) -> ApiEnv:
     store = Store(tmp_path / "op.sqlite")
     store.add_requests(chain_requests(open_accounts(USERS, 1_000 * USDC)), "cursor", 1)
     sealed = build_block(state, 1, 1_000, store.get_requests(0), [])
-    store.add_block(sealed.record, sealed.dropped)
+    store.add_block(sealed.record, sealed.dropped, sealed.records)
     api = ApiService(state, store.path, **service)
     server = ApiServer(api).start()
     return ApiEnv(state, store, api, server)

@@ -92,6 +92,9 @@ def test_a_transfer_is_acknowledged_with_its_order_id_and_sealed(
     assert batch["operations"] == [
         {"type": "transfer", "account": 3, "nonce": 0, "expiry": FAR, "to": 4, "amount": USDC}
     ]
+    assert batch["slots"] == [
+        {"slot": 0, "type": "transfer", "account": 3, "to": 4, "amount": USDC}
+    ]  # the block's records: no nonce, no expiry
     first = http.get("/v1/batches/1").json()
     assert [op["type"] for op in first["operations"]] == ["deposit", "register_key"] * 3
     assert [b["number"] for b in http.get("/v1/batches").json()] == [number, 1]
@@ -148,7 +151,7 @@ def test_an_order_that_fills_is_taken_and_a_type_not_proven_yet_is_refused(
     resting = to_wire(env.order(3, True, 10_100, 2), "o-1")
     assert http.post("/v1/transactions", json=resting).json()["client_order_id"] == "o-1"
     env.seal()
-    order = to_wire(env.order(4, False, 10_100, 2), "o-2")  # takes the ask: a fill
+    order = to_wire(env.order(4, False, 10_100, 3), "o-2")  # takes the ask: a fill
     assert http.post("/v1/transactions", json=order).json()["client_order_id"] == "o-2"
     cancel_all = sign_tx(CancelAll(3, 1, FAR), key_of(3), CHAIN_ID)  # not proven yet
     answer = http.post("/v1/transactions", json=to_wire(cancel_all))
@@ -156,6 +159,11 @@ def test_an_order_that_fills_is_taken_and_a_type_not_proven_yet_is_refused(
     wrong_market = {**order, "market": 1}  # the preset has two market slots; one market exists
     assert http.post("/v1/transactions", json=wrong_market).json()["error"] == "unknown_market"
     assert logged(env) == 2  # the resting order and the fill
+    # the fill's batch shows its slots as proven: the order and the claim that rests its rest
+    number = env.seal()
+    slots = http.get(f"/v1/batches/{number}").json()["slots"]
+    assert [(s["slot"], s["type"]) for s in slots] == [(0, "create_order"), (1, "claim")]
+    assert (slots[0]["maker"], slots[0]["filled"], slots[1]["filled"]) == (3, 2, 0)
 
 
 def test_markets_book_trades_priority_queue_and_status(env: ApiEnv, http: httpx.Client) -> None:

@@ -1,6 +1,6 @@
 """Taking sealed blocks back (what the operator does to a block L1 refused or never got): their
-transactions are pending again in log order, their proofs gone, the drops final; and sealing
-again from the same log at a later time gives the same block."""
+transactions are pending again in log order, their proofs and records gone, the drops final;
+and sealing again from the same log at a later time gives the same block."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def test_discarded_blocks_give_their_transactions_back_in_log_order(tmp_path: Pa
     seqs = [mempool.submit(transfer(3, n, 4, USDC)) for n in range(3)]
     bad = mempool.submit(transfer(4, 7, 3, USDC))  # a nonce gap: dropped
     second = build_block(state, 2, 2_000, [], mempool.get_pending())
-    store.add_block(second.record, second.dropped)
+    store.add_block(second.record, second.dropped, second.records)
+    assert store.get_block_records(2) == second.records and store.get_block_records(1) == ()
     store.set_proof(1, b"p1")
     store.set_proof(2, b"p2")
     assert second.record.l2_seqs == tuple(seqs) and second.dropped.keys() == {bad}
@@ -33,6 +34,7 @@ def test_discarded_blocks_give_their_transactions_back_in_log_order(tmp_path: Pa
     assert [seq for seq, _ in mempool.get_pending()] == seqs  # in log order, the drop not back
     assert store.get_dropped().keys() == {bad}
     assert (store.get_proof(1), store.get_proof(2)) == (b"p1", None)
+    assert store.get_block_records(2) == ()  # its records gone with it
 
     state = CONFIG.make_genesis()
     build_block(state, 1, 1_000, store.get_requests(0, 4), [])
