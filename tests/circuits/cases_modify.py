@@ -9,17 +9,20 @@ the modify acts on another order, market or account's order than the record name
 
 A modify that moves the order leaves its new order pending for the claim after it, so those
 cases are two-slot blocks (``moved``: the rules' block of ``MOVED``, the ask moved up 10 ticks,
-rested by its claim at the ask side's next nonce, 0 once the old ask left the side empty): the
-band moved, the old order left in the book (an empty leaf modified, or the order not removed:
-3 holds one more order than its count), or the order the claim rests changed (account, market,
-side, price, size, reduce-only, expiry). ``step/post_only_only_rests``' cheat is a modify whose
-claim fills a bid it crosses (the rules refuse it: ``PostOnlyWouldCross``), built slot by slot
+rested by its claim at the ask side's next nonce, 0 once the old ask left the side empty): a
+price outside the band rested (the band, the index or a distance to the band's end misread),
+the old order left in the book (an empty leaf modified, or the order not removed: 3 holds one
+more order than its count), or the order the claim rests changed (account, market, side,
+price, size, reduce-only, expiry). ``step/post_only_only_rests``' cheat is a modify whose claim
+fills a bid it crosses (the rules refuse it: ``PostOnlyWouldCross``), built slot by slot
 (``_crossing``).
 
-``MODIFY_GUARDED``: A's existence (an order of A's is one of an account that exists), the
-market's selection where the record names another market than the book unit's (no order
-there), a price of 0 (no order rests at 0, and the band's low end is at least 1), and the
-selector's boolean (no two other types add up to twice the modify's).
+``MODIFY_GUARDED``: checks redundant with what the rules' invariants or the claim give:
+A's existence (an order of A's is one of an account that exists), the market in the tree and
+existing (a market that is not has no order: the book unit reads another's), a price of 0 or
+past ``price_bits`` (in place the price is the book key's; moved, the band's low end is at
+least 1 and the claim rests it at a key of ``price_bits`` bits); and the selector's boolean,
+which no witness isolates (no two other types add up to twice the modify's 20).
 """
 
 from __future__ import annotations
@@ -27,22 +30,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 
 from circuits.ops.slot import SlotWitness
 from circuits.r1cs import HintFn
 from protocol import eddsa
 from protocol.block import compute_record
-from protocol.book import OrderBook
 from protocol.commitment import update_state_root
 from protocol.field import R, inv
-from protocol.markets import Market, MarketData
 from protocol.ops import claim
 from protocol.ops.claim import Claim
 from protocol.ops.modify_order import ModifyOrder
 from protocol.orders import cancel_order
 from protocol.signing import compute_tx_message
 from protocol.state import State, Taker
+from protocol.types import PPM
 from sequencer.witness import (
     build_block_witness,
     build_slot_witness,
@@ -50,11 +51,13 @@ from sequencer.witness import (
     capture_book,
     capture_positions,
 )
+from tests.circuits.cases_claim import _second_market
 from tests.circuits.forced import get_circuit
 from tests.circuits.test_block import next_block, signed, started_block
 from tests.circuits.tracing import WireFn
 from tests.circuits.violations import (
     ASK_PRICE,
+    MARK,
     POSITION_FIELDS,
     PRESET,
     TwoSlots,
@@ -80,10 +83,10 @@ from tests.circuits.violations import (
 from tests.protocol.helpers import CHAIN_ID, FAR, MARKET, key_of
 
 ON = "slot0/modify_order/"
-TOP = (1 << PRESET.order_nonce_bits) - 1  # the first nonce of an empty bid side
 MOVED_PRICE = ASK_PRICE + 10
 MOVED_KEY = MOVED_PRICE << PRESET.order_nonce_bits  # nonce 0: the old ask left the side empty
 BESIDE_KEY = MOVED_KEY | 1  # the next ask nonce while the old ask still rests
+LOW, HIGH = 8_000, 12_000  # the band: the index (10,000) -+ the market's 20 %
 
 
 def modify(
@@ -92,11 +95,11 @@ def modify(
     size: int = 60,
     market: int = 0,
     account: int = 3,
-    signer: int | None = None,
 ) -> ModifyOrder:
-    """Account 3 modifies its ask at ``ask_key()`` (by default to 60 lots in place)."""
+    """``account`` (3) modifies the order at ``key`` (3's ask at ``ask_key()``; by default to
+    60 lots in place), signed by itself."""
     op = ModifyOrder(account, 0, FAR, market, ask_key() if key is None else key, price, size)
-    signed_op: ModifyOrder = signed(op, account if signer is None else signer)
+    signed_op: ModifyOrder = signed(op, account)
     return signed_op
 
 
@@ -109,14 +112,6 @@ def in_place(op: ModifyOrder = IN_PLACE, **kw: object) -> Violation:
     """``op`` after 3's ask rests (``kw``: ``violation``'s)."""
     kw.setdefault("prepare", RESTING)
     return violation(op, **kw)  # type: ignore[arg-type]
-
-
-def _second_market(state: State) -> None:
-    """Market 1 (ETH at 1,000) added to the state."""
-    data = MarketData(index_price=1_000, mark_price=1_000)
-    state.markets.append(Market(1, MARKET, data, OrderBook(PRESET.order_nonce_bits)))
-    state.dirty.markets.add(1)
-    state.dirty.books.add(1)
 
 
 def _signed_other(name: str, value: int) -> Violation:
@@ -193,9 +188,16 @@ def _taker(name: str, change: WireFn, inputs: Inputs | None = None) -> Callable[
     return lambda: moved(wires={f"{ON}taker_{name}": change}, inputs=inputs)
 
 
-def _wire_moved(name: str) -> TwoSlots:
-    """``MOVED`` with slot 0's wire ``name`` one more (the band the new price must lie in)."""
-    return moved(wires={ON + name: add(1)})
+def _out_of_band(price: int, name: str, value: int) -> TwoSlots:
+    """3's ask moved to ``price``, outside the band (``LOW``..``HIGH``), with slot 0's wire
+    ``name`` set to ``value`` so that the band takes it in; the claim rests it there."""
+    op = modify(price=price, size=100)
+
+    def inputs(before: State, after: State) -> dict[str, int]:
+        slot0 = record_inputs(compute_record(op, ())) | sign_as(op, 3)
+        return slot0 | _rests_at(0, price)(before, after)
+
+    return moved(wires={ON + name: to(value)}, inputs=inputs)
 
 
 def _old_book_kept(before: State, after: State) -> dict[str, int]:
@@ -215,6 +217,28 @@ def _nothing_modified() -> TwoSlots:
         return slot0 | _old_book_kept(before, after)
 
     return moved(inputs=inputs)
+
+
+def _index_high(state: State) -> None:
+    """Market 0's index and mark at 60,000: the band's high end, 72,000, past the prices'
+    ``2^price_bits``."""
+    market = state.markets[0]
+    for name in ("index_price", "mark_price"):
+        state.set_market_data(market, name, 60_000)
+
+
+def _past_price_bits() -> TwoSlots:
+    """3's ask moved to ``2^price_bits`` (inside the band after ``_index_high``), read as in
+    range; the claim's book unit at the key that price's low bits give."""
+    price = 1 << PRESET.price_bits
+    op = modify(price=price, size=100)
+
+    def inputs(before: State, after: State) -> dict[str, int]:
+        slot0 = record_inputs(compute_record(op, ())) | sign_as(op, 3)
+        return slot0 | as_slot(1, book_inputs(capture_book(after, 0, 0)))
+
+    wires = {ON + "price_in_range/price": to(0)}
+    return moved(modify(price=60_000, size=100), prepare_all(RESTING, _index_high), wires, inputs)
 
 
 def _crossing() -> TwoSlots:
@@ -238,7 +262,9 @@ def _crossing() -> TwoSlots:
     holder, market = after.get_account(3), after.markets[0]
     after.increment_nonce(holder)
     cancel_order(after, market, market.book.orders[old], "modified", [])
-    after.set_pending(Taker(3, 0, True, 100, ASK_PRICE, True, False, 0))  # not post-only
+    # the rules' claim would refuse a post-only taker that meets a bid: slot 1 is built from
+    # the same taker not post-only (the circuit's is post-only: slot 0's)
+    after.set_pending(Taker(3, 0, True, 100, ASK_PRICE, True, False, 0))
     b, b_positions = capture_account(after, 3), capture_positions(after, 3)
     assert op.signature is not None
     first = SlotWitness(
@@ -269,9 +295,6 @@ MODIFY_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "modify_order/market/selected#": lambda: in_place(
         modify(size=0), wires={ON + "market/selected0": to(0)}
     ),
-    "modify_order/price_in_range/price": lambda: in_place(
-        wires={ON + "price_in_range/price": add(1)}
-    ),
     # another order (3's second ask), in another market, or 4's ask modified
     "modify_order/key_is_record": lambda: in_place(
         modify(key=ask_key(1)),
@@ -293,14 +316,23 @@ MODIFY_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "modify_order/unused_bytes_zero": lambda: in_place(
         record=with_unused_byte(get_circuit(IN_PLACE), compute_record(IN_PLACE, ()))
     ),
-    # moved: the band moved, the old order left in the book, an empty leaf modified
-    **{
-        f"modify_order/{name}": partial(_wire_moved, name.replace("#", "0"))
-        for name in (
-            *("band#", "index#", "band/low_notional", "band/high_notional"),
-            *("price_in_band/above_low", "price_in_band/below_high"),
-        )
-    },
+    # moved: 3's ask rests a tick above the band (a band, an index, a notional or a distance
+    # to its end misread), or a tick below it
+    "modify_order/band#": lambda: _out_of_band(HIGH + 1, "band0", MARKET.price_band + 100),
+    "modify_order/index#": lambda: _out_of_band(HIGH + 1, "index0", MARK + 1),
+    "modify_order/band/high_notional": lambda: _out_of_band(
+        HIGH + 1, "band/high_notional", (HIGH + 1) * PPM
+    ),
+    "modify_order/price_in_band/below_high": lambda: _out_of_band(
+        HIGH + 1, "price_in_band/below_high", 0
+    ),
+    "modify_order/band/low_notional": lambda: _out_of_band(
+        LOW - 1, "band/low_notional", (LOW - 1) * PPM
+    ),
+    "modify_order/price_in_band/above_low": lambda: _out_of_band(
+        LOW - 1, "price_in_band/above_low", 0
+    ),
+    # ... or the old order left in the book, or an empty leaf modified
     "modify_order/removed": lambda: moved(wires={ON + "removed": to(0)}, inputs=_old_book_kept),
     "modify_order/order_exists": _nothing_modified,
     # the claim rests another order than the modify's: 5's, in market 1, a bid, a tick higher,
@@ -354,6 +386,9 @@ MODIFY_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] =
         lambda: in_place(modify(price=0)),
         {"modify_order/price_in_band/range/bits_sum", "heavy_end/no_pending_taker"},
     ),
+    # a price past ``price_bits`` is no order's (in place, it is the book key's), and moved, the
+    # claim rests it at a key whose price has ``price_bits`` bits
+    "modify_order/price_in_range/price": (_past_price_bits, {"slot1/step/key_at_limit"}),
     # no two other types add up to twice the modify's 20: the selector -1 needs another two
     # selectors off their booleans (set leverage's 2, register key's -1), and negates the
     # modify's gated ranges and its signed payload

@@ -78,10 +78,12 @@ from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_GUARDED,
 )
 from tests.circuits.cases_modify import (
+    IN_PLACE,
     MODIFY_CASES,
     MODIFY_FAMILIES,
     MODIFY_GUARDED,
     MOVED_KEY,
+    RESTING,
     in_place,
     moved,
 )
@@ -1107,9 +1109,17 @@ def test_the_end_blocks_are_the_witness_builders(name: str) -> None:
 
 def test_the_modify_blocks_are_the_witness_builders() -> None:
     """The blocks the modify cases start from: 3's ask cut in place (one slot, nothing left
-    pending), and moved (the modify hands a post-only taker to its claim, which rests it at the
-    ask side's next nonce); the circuit accepts both."""
-    assert unsatisfied(get_trace().system, replay(in_place())) == set()
+    pending: its forced witness is the witness builder's), and moved (the modify hands a
+    post-only taker to its claim, which rests it at the ask side's next nonce); the circuit
+    accepts both."""
+    cut = in_place()
+    assert unsatisfied(get_trace().system, replay(cut)) == set()
+    state = copy.deepcopy(get_state())
+    RESTING(state)
+    real = build_block_witness(state, next_block(state, [IN_PLACE]))
+    assert block_inputs(real) | {"data/data_hash": 5} == block_inputs(cut.witness) | {
+        "header/old_timestamp": real.old_timestamp
+    }
     v = moved()
     assert v.after.pending is not None and v.after.pending.post_only
     book = v.witness.slots[1].book
