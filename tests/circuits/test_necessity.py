@@ -77,6 +77,16 @@ from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_FAMILIES,
     FILL_AMOUNTS_GUARDED,
 )
+from tests.circuits.cases_modify import (
+    IN_PLACE,
+    MODIFY_CASES,
+    MODIFY_FAMILIES,
+    MODIFY_GUARDED,
+    MOVED_KEY,
+    RESTING,
+    in_place,
+    moved,
+)
 from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_FAMILIES, RESERVED_GUARDED
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
@@ -933,9 +943,9 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES
+CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
-GUARDED |= END_GUARDED
+GUARDED |= END_GUARDED | MODIFY_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -958,6 +968,7 @@ FAMILIES = {
     *CLAIM_FAMILIES,
     *CANCEL_FAMILIES,
     *END_FAMILIES,
+    *MODIFY_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -1093,6 +1104,26 @@ def test_the_end_blocks_are_the_witness_builders(name: str) -> None:
     v = two_slots(op, prepare, 1)
     second = v.witness.slots[1]
     assert (second.ends_taker, second.rest_fails) == choice
+    assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
+
+
+def test_the_modify_blocks_are_the_witness_builders() -> None:
+    """The blocks the modify cases start from: 3's ask cut in place (one slot, nothing left
+    pending: its forced witness is the witness builder's), and moved (the modify hands a
+    post-only taker to its claim, which rests it at the ask side's next nonce); the circuit
+    accepts both."""
+    cut = in_place()
+    assert unsatisfied(get_trace().system, replay(cut)) == set()
+    state = copy.deepcopy(get_state())
+    RESTING(state)
+    real = build_block_witness(state, next_block(state, [IN_PLACE]))
+    assert block_inputs(real) | {"data/data_hash": 5} == block_inputs(cut.witness) | {
+        "header/old_timestamp": real.old_timestamp
+    }
+    v = moved()
+    assert v.after.pending is not None and v.after.pending.post_only
+    book = v.witness.slots[1].book
+    assert book is not None and book.key == MOVED_KEY
     assert unsatisfied(get_two_slot_trace().system, replay_two(v)) == set()
 
 
