@@ -89,6 +89,17 @@ def _compute_limit(cs: Builder, price: LC, is_ask: LC, is_market: LC, low: LC, h
         return price + cs.mul(is_market, clamped - price, "market_limit")
 
 
+def assert_price_in_band(
+    cs: Builder, slot: SlotVars, on: LC, price: LC, band: tuple[LC, LC]
+) -> None:
+    """``low <= price <= high`` when ``on`` (``PriceOutOfBand``)."""
+    low, high = band
+    bits = slot.preset.price_bits + 1
+    with cs.scope("price_in_band"):
+        assert_range(cs, cs.mul(on, price - low, "above_low"), bits)
+        assert_range(cs, cs.mul(on, high - price, "below_high"), bits)
+
+
 @dataclass(frozen=True)
 class OrderFields:
     """The record's order: its fields and its flags' bits."""
@@ -162,9 +173,7 @@ def _check_against_market(
         )
     low, high = compute_price_band(cs, slot, market.index, market.band)
     limit_on = cs.mul(on, 1 - order.is_market, "limit_on")
-    with cs.scope("price_in_band"):
-        assert_range(cs, cs.mul(limit_on, order.price - low, "above_low"), preset.price_bits + 1)
-        assert_range(cs, cs.mul(limit_on, high - order.price, "below_high"), preset.price_bits + 1)
+    assert_price_in_band(cs, slot, limit_on, order.price, (low, high))
     sign = compute_sign(cs, market.position_size, preset.base_amount_bits, "position_sign")
     opposite = sign.positive - sign.negative
     reducible = sign.negative + cs.mul(order.is_ask, opposite, "reducible")

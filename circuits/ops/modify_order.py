@@ -27,8 +27,6 @@ from circuits.gadgets.book_tree import OrderVars
 from circuits.gadgets.compare import less_or_equal
 from circuits.gadgets.equality import is_equal
 from circuits.ops.common import (
-    MARKET_DATA,
-    MARKET_PARAMS,
     Effect,
     OpCircuit,
     SignedPayload,
@@ -38,15 +36,18 @@ from circuits.ops.common import (
     pick,
     select_market,
 )
-from circuits.ops.create_order import compute_price_band
+from circuits.ops.create_order import (
+    DATA_INDEX,
+    PARAM_BAND,
+    PARAM_MIN_SIZE,
+    assert_price_in_band,
+    compute_price_band,
+)
 from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.ops import modify_order
 
 LC = LinearCombination
 FIELDS = {f.name: modify_order.RECORD.offset(f.name) for f in modify_order.RECORD.fields}
-PARAM_MIN_SIZE = MARKET_PARAMS.index("min_base_amount")
-PARAM_BAND = MARKET_PARAMS.index("price_band")
-DATA_INDEX = MARKET_DATA.index("index_price")
 
 
 def _check_fields(cs: Builder, slot: SlotVars, on: LC, selected: list[LC]) -> LC:
@@ -70,11 +71,7 @@ def _check_band(cs: Builder, slot: SlotVars, on: LC, selected: list[LC], price: 
     """``compute_band``: the new price inside the band when the order is re-rested."""
     index = pick(cs, selected, [m.data[DATA_INDEX] for m in slot.markets], "index")
     band = pick(cs, selected, [m.params[PARAM_BAND] for m in slot.markets], "band")
-    low, high = compute_price_band(cs, slot, index, band)
-    bits = slot.preset.price_bits + 1
-    with cs.scope("price_in_band"):
-        assert_range(cs, cs.mul(on, price - low, "above_low"), bits)
-        assert_range(cs, cs.mul(on, high - price, "below_high"), bits)
+    assert_price_in_band(cs, slot, on, price, compute_price_band(cs, slot, index, band))
 
 
 def define_modify_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
