@@ -304,7 +304,7 @@ CANCEL_CASES |= {  # one-slot blocks: no step to cancel in, or a fill
 }
 
 
-def _scaled_inverse(on: int, x: int) -> list[int]:
+def scaled_inverse(on: int, x: int) -> list[int]:
     """``assert_nonzero_if``'s hint as a prover with ``on`` not 1 sets it (``x * hint = on``)."""
     return [on * inv(x) % R if x else 0]
 
@@ -314,7 +314,7 @@ def _tried_twice() -> TwoSlots:
     nothing; the taker's remainder, which only a fill made moves, kept)."""
     v = cancel_block(NOTHING)
     v.inputs |= {STEP + "maker_fails_risk": 2}
-    v.hints = {FILL + "not_self_trade_inverse": _scaled_inverse}
+    v.hints = {FILL + "not_self_trade_inverse": scaled_inverse}
     return v
 
 

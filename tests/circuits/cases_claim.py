@@ -74,7 +74,7 @@ def _taker(name: str, change: Callable[[int], int], **kw: object) -> Violation:
     return violation(order(), wires={f"{ON}taker_{name}": change}, **kw)  # type: ignore[arg-type]
 
 
-def _second_market(state: State) -> None:
+def second_market(state: State) -> None:
     """Market 1 (ETH at 1,000) added to the state."""
     data = MarketData(index_price=1_000, mark_price=1_000)
     state.markets.append(Market(1, MARKET, data, OrderBook(PRESET.order_nonce_bits)))
@@ -105,7 +105,7 @@ CLAIM_CASES: dict[str, Callable[[], Violation]] = {
     "create_order/taker_reduce_only": lambda: _taker("reduce_only", to(1)),
     "create_order/taker_expiry": lambda: _taker("expiry", to(FAR)),
     "create_order/taker_market": lambda: _taker(
-        "market", to(1), prepare=_second_market, book=_market_one_book
+        "market", to(1), prepare=second_market, book=_market_one_book
     ),
     "create_order/taker_rests": lambda: violation(
         order(time_in_force=TimeInForce.IOC),
@@ -185,7 +185,7 @@ TWO_SLOT_CASES: dict[str, Callable[[], TwoSlots]] = {
         two_slot_order(), F, 1, claim=lambda s: _a(s, 5) | _record(5, 0, 4, 50)
     ),
     "claim/market_is_takers": lambda: two_slots(
-        two_slot_order(), prepare_all(F, _second_market), 1, claim=lambda s: _record(3, 1, 4, 50)
+        two_slot_order(), prepare_all(F, second_market), 1, claim=lambda s: _record(3, 1, 4, 50)
     ),
     "claim/market/selected#": lambda: two_slots(
         two_slot_order(), R_, 1, {CLAIM + "market/selected0": to(0)}
@@ -224,7 +224,7 @@ TWO_SLOT_CASES: dict[str, Callable[[], TwoSlots]] = {
         "market",
         to(1),
         _merged(_book(1, ASK_PRICE), lambda s: _record(3, 1)),
-        prepare_all(R_, _second_market),
+        prepare_all(R_, second_market),
     ),
     # the order's own account moved: its remainder claimed and filled for account 5
     "create_order/taker_account": lambda: two_slots(

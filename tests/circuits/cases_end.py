@@ -37,7 +37,7 @@ from protocol.ops.create_order import CreateOrder, TimeInForce
 from protocol.orders import rest_order
 from protocol.state import State
 from sequencer.witness import capture_account, capture_book, capture_positions
-from tests.circuits.cases_cancel import _scaled_inverse
+from tests.circuits.cases_cancel import scaled_inverse
 from tests.circuits.test_block import started_block
 from tests.circuits.tracing import WireFn
 from tests.circuits.violations import (
@@ -204,7 +204,7 @@ def _with_bits(
     def make() -> TwoSlots:
         v = two_slots(op, prepare, 1, claim=lambda state: {STEP + n: x for n, x in bits.items()})
         names = ("maker_exists", "not_self_trade")
-        v.hints = {f"{FILL}{n}_inverse": _scaled_inverse for n in names}
+        v.hints = {f"{FILL}{n}_inverse": scaled_inverse for n in names}
         return v
 
     return make
@@ -220,7 +220,7 @@ def _ioc_rest_failed() -> TwoSlots:
         return _claim(ends_taker=1, rest_fails=1)(after) | at_rest
 
     v = two_slots(two_slot_order(time_in_force=TimeInForce.IOC), RESTS, 1, claim=inputs)
-    v.hints = {STEP + "bid_nonce_not_zero_inverse": _scaled_inverse}
+    v.hints = {STEP + "bid_nonce_not_zero_inverse": scaled_inverse}
     return v
 
 
@@ -265,7 +265,7 @@ def _expired_bid_cancelled() -> TwoSlots:
         return as_slot(1, slot) | {STEP + n: x for n, x in bits.items()}
 
     v = two_slots(REDUCING, NO_ROOM, 1, claim=inputs)
-    v.hints = {FILL + "not_self_trade_inverse": _scaled_inverse}
+    v.hints = {FILL + "not_self_trade_inverse": scaled_inverse}
     return v
 
 

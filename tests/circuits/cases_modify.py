@@ -51,7 +51,7 @@ from sequencer.witness import (
     capture_book,
     capture_positions,
 )
-from tests.circuits.cases_claim import _second_market
+from tests.circuits.cases_claim import second_market
 from tests.circuits.forced import get_circuit
 from tests.circuits.test_block import next_block, signed, started_block
 from tests.circuits.tracing import WireFn
@@ -303,7 +303,7 @@ MODIFY_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     ),
     "modify_order/market_is_record": lambda: in_place(
         modify(market=1),
-        prepare=prepare_all(resting(), _second_market),
+        prepare=prepare_all(resting(), second_market),
         book=book_at(0, ask_key()),
     ),
     "modify_order/order_is_signers": lambda: in_place(prepare=resting(account=4)),
@@ -341,7 +341,7 @@ MODIFY_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         "account", to(5), lambda before, after: _a(after, 5) | _claim(5)
     ),
     "modify_order/taker_market": lambda: moved(
-        prepare=prepare_all(resting(), _second_market),
+        prepare=prepare_all(resting(), second_market),
         wires={ON + "taker_market": to(1)},
         inputs=lambda before, after: _rests_at(1, MOVED_PRICE)(before, after) | _claim(3, 1),
     ),

@@ -60,8 +60,8 @@ from tests.circuits.cases_cancel import (
     CANCEL_CASES,
     CANCEL_FAMILIES,
     CANCEL_GUARDED,
-    _scaled_inverse,
     cancel_block,
+    scaled_inverse,
 )
 from tests.circuits.cases_claim import (
     CLAIM_CASES,
@@ -321,7 +321,7 @@ def _with_maker(record: bytes) -> bytes:
     return bytes(edited)
 
 
-def _second_market(state: State) -> None:
+def second_market(state: State) -> None:
     """Market 1 (ETH at 1,000) added to the state."""
     data = MarketData(index_price=1_000, mark_price=1_000)
     state.markets.append(Market(1, MARKET, data, OrderBook(PRESET.order_nonce_bits)))
@@ -635,7 +635,7 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "step/rests": lambda: violation(
         order(),
         wires={"slot0/step/rests": add(1)},
-        hints={"slot0/step/bid_nonce_not_zero_inverse": _scaled_inverse},
+        hints={"slot0/step/bid_nonce_not_zero_inverse": scaled_inverse},
     ),
     "create_order/signer/account_exists": lambda: violation(order(account=9), edit_a=keyed(9)),
     "create_order/signer/not_rule_only": lambda: violation(order(account=0), edit_a=keyed(0)),
@@ -694,7 +694,7 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     ),
     "step/book_market_is_takers": lambda: violation(
         signed(replace(order(price=1_000), market=1, signature=None), 3),
-        prepare=_second_market,
+        prepare=second_market,
         book=key_book(1_000, (1 << PRESET.order_nonce_bits) - 1),
     ),
     "step/next_nonce/ask": lambda: violation(
