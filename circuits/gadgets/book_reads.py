@@ -217,10 +217,15 @@ def median_of_three(cs: Builder, a: LC, b: LC, c: LC, n: int) -> LC:
     """``sorted((a, b, c))[1]`` for values below ``2^n``: ``max(min(a, b), min(max(a, b), c))``,
     three comparisons and three selects."""
     with cs.scope("median"):
-        lo = select(cs, less_than(cs, a, b, n), a, b)
+        lo = select(cs, _less_than(cs, a, b, n, "a_below_b"), a, b)
         hi = a + b - lo
-        top = select(cs, less_than(cs, hi, c, n), hi, c)
-        return select(cs, less_than(cs, lo, top, n), top, lo)
+        top = select(cs, _less_than(cs, hi, c, n, "max_below_c"), hi, c)
+        return select(cs, _less_than(cs, lo, top, n, "min_below_rest"), top, lo)
+
+
+def _less_than(cs: Builder, a: LC, b: LC, n: int, name: str) -> LC:
+    with cs.scope(name):
+        return less_than(cs, a, b, n)
 
 
 def compute_mark(
@@ -249,9 +254,9 @@ def compute_premium(
     with cs.scope("premium"):
         bid = select(cs, impact_bid[0], impact_bid[1], index)
         ask = select(cs, impact_ask[0], impact_ask[1], index)
-        above = cs.mul(less_than(cs, index, bid, n), bid - index, "bid_above_index")
-        below = cs.mul(less_than(cs, ask, index, n), index - ask, "ask_below_index")
-        negative = less_than(cs, above, below, n)
+        above = cs.mul(_less_than(cs, index, bid, n, "bid_above"), bid - index, "bid_excess")
+        below = cs.mul(_less_than(cs, ask, index, n, "ask_below"), index - ask, "ask_shortfall")
+        negative = _less_than(cs, above, below, n, "negative")
         magnitude = select(cs, negative, below - above, above - below)
         quotient, _ = div_rem(cs, magnitude * RATE_SCALE, index, n + RATE_BITS, n)
         return quotient - 2 * cs.mul(negative, quotient, "sign")
