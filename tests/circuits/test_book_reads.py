@@ -43,8 +43,8 @@ from tests.circuits.trading_samples import MID, PRESETS, failing, sample_book, s
 from tests.protocol.helpers import BTC, Env
 
 Wires = list[LinearCombination]
-# the minimal preset with a shallower tree (depth 18: prices around MID need 14 bits, and 16
-# orders a side 4 nonce bits), so that the many reads below stay fast
+# the minimal preset with a shallower tree (depth 18: prices around MID need 14 bits, and the
+# books below at most 15 orders a side, 4 nonce bits), so that the many reads stay fast
 MINIMAL = PRESETS["minimal"].with_overrides(price_bits=14, order_nonce_bits=4)
 ABSENT_KEY = 0  # price 0: never an order's key; any key does for an absent side
 _SHAPES: dict[tuple[object, ...], ConstraintSystem] = {}
@@ -178,9 +178,8 @@ def test_every_order_but_the_best_is_refused(is_ask: bool) -> None:
 
 
 @pytest.mark.parametrize("is_ask", [True, False])
-def test_an_empty_leaf_or_the_other_sides_order_is_not_a_best_order(is_ask: bool) -> None:
-    """Keys with nothing of the side ahead of them, that hold no order of the side: the empty
-    key just ahead of the best, and (for a one-sided ask book) a bid's."""
+def test_the_empty_key_just_ahead_of_the_best_is_not_a_best_order(is_ask: bool) -> None:
+    """Nothing of the side is ahead of it either: only its own empty leaf refuses it."""
     env = sample_book(MINIMAL, 5, orders=12)
     best = book_of(env).best(is_ask)
     assert best is not None
@@ -256,10 +255,10 @@ def cumulative_quotes(env: Env, is_ask: bool) -> list[int]:
 
 
 def boundary_notionals(env: Env, is_ask: bool) -> list[int]:
-    """1, and exactly at, one below and one past the first order's cumulative quote and the
-    whole side's (one past it: absent)."""
+    """1, exactly at and one past the first order's quote (the walk stops at the first, then
+    the second order), and the whole side's (the last order, then absent)."""
     cums = cumulative_quotes(env, is_ask)
-    return sorted({1, *(c + d for c in (cums[0], cums[-1]) for d in (-1, 0, 1))})
+    return sorted({1, *(c + d for c in (cums[0], cums[-1]) for d in (0, 1))})
 
 
 def check_impact(env: Env, is_ask: bool, notional: int) -> None:
@@ -287,7 +286,8 @@ def test_the_impact_price_at_every_boundary_of_a_book(is_ask: bool) -> None:
 @pytest.mark.parametrize("is_ask", [True, False])
 def test_the_impact_price_of_one_order_and_of_many_at_one_price(is_ask: bool) -> None:
     one = only_side(is_ask, orders=1)
-    for notional in cumulative_quotes(one, is_ask)[0] + 0, cumulative_quotes(one, is_ask)[0] + 1:
+    (quote,) = cumulative_quotes(one, is_ask)
+    for notional in (quote, quote + 1):  # the whole order, then absent
         check_impact(one, is_ask, notional)
     level = only_side(is_ask, orders=4, price_levels=1)
     cums = cumulative_quotes(level, is_ask)
