@@ -374,6 +374,52 @@ def test_a_wrong_lot_count_is_refused(is_ask: bool) -> None:
         assert names and all(n.startswith(f"{scope}/lots/div_rem/") for n in names), names
 
 
+@pytest.mark.parametrize("is_ask", [True, False])
+def test_a_wrong_average_is_refused(is_ask: bool) -> None:
+    env = sample_book(MINIMAL, 43, orders=12)
+    notional = cumulative_quotes(env, is_ask)[2] - 1
+    scope = "impact_ask" if is_ask else "impact_bid"
+    for delta in (-1, 1):
+
+        def cheat(a: int, b: int, d: int = delta) -> list[int]:
+            q = a // b + d
+            return [q, (a - q * b) % R]
+
+        overrides = {f"{scope}/average/div_rem/quotient_remainder": cheat}
+        names = failing(run_impact(env, is_ask, notional, overrides=overrides))
+        assert names and all(n.startswith(f"{scope}/average/div_rem/") for n in names), names
+
+
+def test_lanes_ahead_unpacked_with_a_borrowed_lot_are_refused() -> None:
+    """``base - 1, quote + 2^Q`` packs to the same lane: the quote's range refuses it."""
+    env = sample_book(MINIMAL, 43, orders=12)
+    q = compute_quote_shift(MINIMAL)
+
+    def cheat(lane: int) -> list[int]:
+        return [(lane >> q) - 1, (lane & ((1 << q) - 1)) + (1 << q)]
+
+    notional = cumulative_quotes(env, True)[2] - 1
+    names = failing(
+        run_impact(env, True, notional, overrides={"impact_ask/before/base_quote": cheat})
+    )
+    assert names[0] == "impact_ask/before/quote/range/bits_sum"
+
+
+def test_hiding_the_better_asks_in_a_sibling_lane_changes_the_root() -> None:
+    env = sample_book(MINIMAL, 11, orders=16)
+    side = side_in_priority(env, True)
+    order = next(o for o in side if o.price != side[0].price)
+    inputs = [root_of(env), *read_inputs(env, order.key)]
+    siblings = inputs[2 + FIELDS :]
+    level = next(i for i in range(len(siblings) // 3) if order.key >> i & 1 and siblings[3 * i + 1])
+    siblings[3 * level + 1] = 0  # the left sibling that holds the better asks: "no asks"
+    preset = env.state.preset
+    run = run_shaped(
+        ("best", preset, True), best_gadget(preset, True), [*inputs[: 2 + FIELDS], *siblings]
+    )
+    assert failing(run) == ["read/root_matches"]
+
+
 # -- 3. mark and premium from four reads ---------------------------------------------------------
 
 
