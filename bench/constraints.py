@@ -24,6 +24,7 @@ from circuits.block import build_block_circuit
 from circuits.catalog import CIRCUIT_NAMES, build_circuit
 from circuits.gadgets import (
     bits,
+    book_reads,
     boolean,
     compare,
     conditional,
@@ -34,15 +35,51 @@ from circuits.gadgets import (
     smt,
 )
 from circuits.gadgets.blob import bind_data
+from circuits.gadgets.book_tree import BookNodeVars, OrderVars
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.jubjub import PointVar
 from circuits.r1cs import Builder, LinearCombination
-from protocol.params import PRESETS, Preset
+from protocol.params import DEVNET, MINIMAL, PRESETS, Preset
 from protocol.pubdata import OP_BYTES
 
 Wires = list[LinearCombination]
 Cost = tuple[int, int]  # constraints, wires
 WHOLE_BUILD_MAX_SLOTS = 64  # above this a block is counted, not built
+
+
+def book_read_inputs(preset: Preset) -> int:
+    """A read-only book path's inputs: root, key, the leaf's 5 order fields, 3 per sibling."""
+    return 2 + 5 + 3 * preset.order_tree_depth
+
+
+def book_read(cs: Builder, w: Wires, preset: Preset) -> book_reads.BookRead:
+    siblings = [BookNodeVars(*w[i : i + 3]) for i in range(7, len(w), 3)]
+    return book_reads.read_book(cs, w[0], w[1], OrderVars(*w[2:7]), siblings, preset)
+
+
+def book_read_gadgets(preset: Preset) -> list[tuple[str, int, Callable[[Builder, Wires], object]]]:
+    """Pre-execution's reads at ``preset``'s order-tree depth (the path included)."""
+    depth, n = preset.order_tree_depth, book_read_inputs(preset)
+    return [
+        (
+            f"book_reads.read_book (read-only path, depth {depth})",
+            n,
+            lambda cs, w: book_read(cs, w, preset),
+        ),
+        (
+            f"book_reads.compute_best_order (with its path, depth {depth})",
+            n,
+            lambda cs, w: book_reads.compute_best_order(cs, book_read(cs, w, preset), True),
+        ),
+        (
+            f"book_reads.compute_impact (with its path, depth {depth})",
+            n + 1,
+            lambda cs, w: book_reads.compute_impact(
+                cs, book_read(cs, w[1:], preset), True, w[0], preset
+            ),
+        ),
+    ]
+
 
 GADGETS: list[tuple[str, int, Callable[[Builder, Wires], object]]] = [
     ("boolean.assert_boolean", 1, lambda cs, w: boolean.assert_boolean(cs, w[0])),
@@ -98,6 +135,18 @@ GADGETS: list[tuple[str, int, Callable[[Builder, Wires], object]]] = [
         lambda cs, w: assert_valid_signature(
             cs, PointVar(w[0], w[1]), w[2], SignatureVar(PointVar(w[3], w[4]), w[5])
         ),
+    ),
+    *book_read_gadgets(MINIMAL),
+    *book_read_gadgets(DEVNET),
+    (
+        "book_reads.compute_mark (devnet widths)",
+        5,
+        lambda cs, w: book_reads.compute_mark(cs, w[0], (w[1], w[2]), (w[3], w[4]), DEVNET),
+    ),
+    (
+        "book_reads.compute_premium (devnet widths)",
+        5,
+        lambda cs, w: book_reads.compute_premium(cs, w[0], (w[1], w[2]), (w[3], w[4]), DEVNET),
     ),
 ]
 
