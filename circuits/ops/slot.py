@@ -126,7 +126,7 @@ NOT_PROVEN_YET = frozenset(
     {
         *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
         OpType.CANCEL_ALL,
-        *(OpType.MODIFY_ORDER, OpType.TRIGGER_ORDER),
+        OpType.TRIGGER_ORDER,
         *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
     }
