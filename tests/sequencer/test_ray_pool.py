@@ -73,12 +73,13 @@ class HoldingWorker(BlockProofWorker):
         flags = Path(os.environ[FLAGS_ENV])
         if batch == 2:
             try:
-                fd = os.open(flags / "holding-2", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                os.close(os.open(flags / "claimed-2", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             except FileExistsError:
                 pass  # the second attempt
             else:
-                os.write(fd, str(os.getpid()).encode())
-                os.close(fd)
+                # written whole, then renamed, so the test never reads a half-written pid
+                (flags / "holding-2.part").write_text(str(os.getpid()))
+                os.replace(flags / "holding-2.part", flags / "holding-2")
                 wait_for(flags / "never")
         return super().prove(batch, witness)
 
