@@ -1,9 +1,11 @@
 """Index, mark, premium and funding (read-only computations; the pre-execution operation
 applies them).
 
-- Mark price: the median of (index, best bid, best ask), a missing side replaced by the index.
 - Impact bid / ask: the average price of selling / buying ``impact_notional`` of quote into the
   book (bid rounded down, ask up); None when the side is too thin.
+- Mark price: the median of (index, impact bid, impact ask), a missing impact price replaced by
+  the index (PROTOCOL 7.6: moving the mark off the index takes ``impact_notional`` of orders,
+  not one lot at the top of the book).
 - Premium sample (each minute): ``(max(0, impact_bid - index) - max(0, index - impact_ask))
   * RATE_SCALE / index``, rounded toward zero; a missing impact price counts as the index.
 - Hourly rate: ``p = average premium / 8`` (toward zero), ``rate = p + clamp(interest_rate - p,
@@ -26,12 +28,8 @@ def _toward_zero(num: int, den: int) -> int:
 
 
 def compute_mark_price(market: Market) -> int:
-    index = market.data.index_price
-    bid, ask = market.book.best(False), market.book.best(True)
-    prices = sorted(
-        (index, index if bid is None else bid.price, index if ask is None else ask.price)
-    )
-    return prices[1]
+    bid, ask = compute_impact_prices(market)
+    return sorted((market.data.index_price, bid, ask))[1]
 
 
 def compute_impact_price(book: OrderBook, is_ask: bool, notional: int) -> int | None:
@@ -47,12 +45,17 @@ def compute_impact_price(book: OrderBook, is_ask: bool, notional: int) -> int | 
     return None
 
 
-def compute_premium(market: Market) -> int:
+def compute_impact_prices(market: Market) -> tuple[int, int]:
+    """The impact bid and ask, a side too thin counting as the index."""
     index, notional = market.data.index_price, market.params.impact_notional
-    impact_bid = compute_impact_price(market.book, False, notional)
-    impact_ask = compute_impact_price(market.book, True, notional)
-    bid = index if impact_bid is None else impact_bid
-    ask = index if impact_ask is None else impact_ask
+    bid = compute_impact_price(market.book, False, notional)
+    ask = compute_impact_price(market.book, True, notional)
+    return index if bid is None else bid, index if ask is None else ask
+
+
+def compute_premium(market: Market) -> int:
+    index = market.data.index_price
+    bid, ask = compute_impact_prices(market)
     return _toward_zero((max(0, bid - index) - max(0, index - ask)) * RATE_SCALE, index)
 
 

@@ -229,13 +229,13 @@ def _less_than(cs: Builder, a: LC, b: LC, n: int, name: str) -> LC:
 
 
 def compute_mark(
-    cs: Builder, index: LC, best_bid: tuple[LC, LC], best_ask: tuple[LC, LC], preset: Preset
+    cs: Builder, index: LC, impact_bid: tuple[LC, LC], impact_ask: tuple[LC, LC], preset: Preset
 ) -> LC:
-    """``compute_mark_price``: the median of the index, the best bid and the best ask, a missing
-    side counting as the index. Every value is below ``2^price_bits``."""
+    """``compute_mark_price``: the median of the index, the impact bid and the impact ask, a
+    missing impact price counting as the index. Every value is below ``2^price_bits``."""
     with cs.scope("mark"):
-        bid = select(cs, best_bid[0], best_bid[1], index)
-        ask = select(cs, best_ask[0], best_ask[1], index)
+        bid = select(cs, impact_bid[0], impact_bid[1], index)
+        ask = select(cs, impact_ask[0], impact_ask[1], index)
         return median_of_three(cs, index, bid, ask, preset.price_bits)
 
 

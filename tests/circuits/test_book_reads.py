@@ -420,25 +420,23 @@ def test_hiding_the_better_asks_in_a_sibling_lane_changes_the_root() -> None:
     assert failing(run) == ["read/root_matches"]
 
 
-# -- 3. mark and premium from four reads ---------------------------------------------------------
+# -- 3. mark and premium from the two impact reads ------------------------------------------
 
 
 def market_gadget(preset: Preset) -> Gadget:
-    """Inputs: root, index, notional, then four reads: best bid, best ask, impact bid, impact
-    ask. Outputs the mark and the premium."""
+    """Inputs: root, index, notional, then two reads: the impact bid's and the impact ask's.
+    Outputs the mark and the premium (both from the impact prices: PROTOCOL 7.6)."""
     width = read_width(preset)
 
     def gadget(cs: Builder, ins: Wires) -> Wires:
         root, index, notional = ins[:3]
         reads = []
-        for i, name in enumerate(("bid", "ask", "impact_bid", "impact_ask")):
+        for i, name in enumerate(("impact_bid", "impact_ask")):
             with cs.scope(f"read_{name}"):
                 reads.append(read(cs, root, ins[3 + i * width : 3 + (i + 1) * width], preset))
-        bid = compute_best_order(cs, reads[0], False)
-        ask = compute_best_order(cs, reads[1], True)
-        impact_bid = compute_impact(cs, reads[2], False, notional, preset)
-        impact_ask = compute_impact(cs, reads[3], True, notional, preset)
-        mark = compute_mark(cs, index, bid, ask, preset)
+        impact_bid = compute_impact(cs, reads[0], False, notional, preset)
+        impact_ask = compute_impact(cs, reads[1], True, notional, preset)
+        mark = compute_mark(cs, index, impact_bid, impact_ask, preset)
         return [mark, compute_premium(cs, index, impact_bid, impact_ask, preset)]
 
     return gadget
@@ -446,11 +444,8 @@ def market_gadget(preset: Preset) -> Gadget:
 
 def run_market(env: Env) -> Run:
     market = env.state.markets[BTC]
-    book, notional = market.book, market.params.impact_notional
-    keys = [
-        *(ABSENT_KEY if (o := book.best(s)) is None else o.key for s in (False, True)),
-        *(impact_key(env, s, notional) for s in (False, True)),
-    ]
+    notional = market.params.impact_notional
+    keys = [impact_key(env, s, notional) for s in (False, True)]
     inputs = [root_of(env), market.data.index_price, notional]
     for key in keys:
         inputs += read_inputs(env, key)
@@ -511,13 +506,13 @@ def test_mark_and_premium_cases(
 
 
 def pricing_gadget(preset: Preset) -> Gadget:
-    """Inputs: index, then (present, price) of the best bid, best ask, impact bid, impact ask.
-    Outputs the mark and the premium."""
+    """Inputs: index, then (present, price) of the impact bid and the impact ask. Outputs the
+    mark and the premium."""
 
     def gadget(cs: Builder, ins: Wires) -> Wires:
-        index, pairs = ins[0], [(ins[i], ins[i + 1]) for i in range(1, 9, 2)]
-        mark = compute_mark(cs, index, pairs[0], pairs[1], preset)
-        return [mark, compute_premium(cs, index, pairs[2], pairs[3], preset)]
+        index, bid, ask = ins[0], (ins[1], ins[2]), (ins[3], ins[4])
+        mark = compute_mark(cs, index, bid, ask, preset)
+        return [mark, compute_premium(cs, index, bid, ask, preset)]
 
     return gadget
 
@@ -532,9 +527,9 @@ def flip_top_bit(count: int) -> HintFn:
     return hint
 
 
-# index MID; best bid MID - 1, best ask MID + 2; impact bid MID + 7, impact ask MID + 9
-PRICING_INPUTS = [MID, 1, MID - 1, 1, MID + 2, 1, MID + 7, 1, MID + 9]
-PRICING_HONEST = [MID, 7 * RATE_SCALE // MID]
+# index MID; impact bid MID + 7, impact ask MID + 9: the mark is the impact bid
+PRICING_INPUTS = [MID, 1, MID + 7, 1, MID + 9]
+PRICING_HONEST = [MID + 7, 7 * RATE_SCALE // MID]
 
 
 def run_pricing(overrides: Mapping[str, HintFn] | None = None) -> Run:

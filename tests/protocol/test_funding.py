@@ -13,15 +13,33 @@ from tests.protocol.helpers import BTC, Env
 BUY, SELL = False, True
 
 
-def test_mark_is_the_median_of_index_bid_and_ask() -> None:
-    env = Env()
+def mark_at(env: Env, index: int) -> int:
+    (updated,) = [e for e in env.set_index(BTC, index) if isinstance(e, IndexUpdated)]
+    return updated.mark_price
+
+
+def test_mark_is_the_median_of_index_and_impact_prices() -> None:
+    env = Env()  # impact notional 1,000,000: 100 lots at these prices
     env.open_many(2, 10**9)
     assert env.set_index(BTC, 10_000)[0] == IndexUpdated(BTC, 10_000, 10_000)
     env.place(3, BTC, BUY, 10_050, 1)
     env.place(4, BTC, SELL, 10_100, 1)
-    assert env.set_index(BTC, 10_000)[0].mark_price == 10_050  # type: ignore[union-attr]
-    assert env.set_index(BTC, 10_200)[0].mark_price == 10_100  # type: ignore[union-attr]
-    assert env.set_index(BTC, 10_070)[0].mark_price == 10_070  # type: ignore[union-attr]
+    assert mark_at(env, 10_000) == 10_000  # both sides too thin: each counts as the index
+    env.place(3, BTC, BUY, 10_050, 199)
+    env.place(4, BTC, SELL, 10_100, 199)
+    assert mark_at(env, 10_000) == 10_050
+    assert mark_at(env, 10_200) == 10_100
+    assert mark_at(env, 10_070) == 10_070
+
+
+def test_one_lot_at_the_top_of_the_book_does_not_move_the_mark() -> None:
+    env = Env()
+    env.open_many(2, 10**9)
+    env.place(3, BTC, BUY, 10_050, 200)
+    env.place(4, BTC, SELL, 10_100, 200)
+    env.place(3, BTC, BUY, 10_099, 1)  # the best bid; a best-bid mark would be 10,099
+    # impact bid: 10,099 + 99 lots at 10,050 = 1,005,049 quote for 100 lots, rounded down
+    assert mark_at(env, 10_000) == 10_050
 
 
 def test_impact_price_walks_the_book() -> None:
