@@ -14,6 +14,7 @@ from protocol.book import OrderBook
 from protocol.errors import MalformedTransaction
 from protocol.types import (
     PPM,
+    RATE_SCALE,
     AccountIndex,
     BaseAmount,
     MarketIndex,
@@ -55,10 +56,15 @@ class MarketParams:
             self.max_open_interest,
             self.impact_notional,
         )
-        if min(positive) <= 0 or min(self.interest_clamp, self.funding_cap) < 0:
+        if min(positive) <= 0:
             raise MalformedTransaction("market parameters must be positive")
         if self.max_open_interest >= 1 << 64:  # the block circuit compares it in 64 bits
             raise MalformedTransaction("max_open_interest must be below 2^64")
+        # the market leaf hashes them as field elements (a negative one would stop the operator
+        # at the state root), the block circuit's funding arithmetic takes them below 2^27
+        rates = (self.interest_rate, self.interest_clamp, self.funding_cap)
+        if not all(0 <= rate <= RATE_SCALE for rate in rates):
+            raise MalformedTransaction("interest rate, clamp and funding cap: 0 to RATE_SCALE")
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
         return reduce_frozen(self)

@@ -26,6 +26,7 @@ from protocol.ops.forced_cancel_all import ForcedCancelAll
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.registry import decode_op
 from protocol.ops.trigger_order import FireTrigger
+from protocol.types import RATE_SCALE
 from tests.protocol.helpers import BTC, PRESET, Env, assert_rejected, owner_of
 
 BUY, SELL = False, True
@@ -99,6 +100,15 @@ def test_the_open_interest_cap_fits_64_bits() -> None:
     Env(params=MarketParams(max_open_interest=(1 << 64) - 1))
     with pytest.raises(MalformedTransaction, match="2\\^64"):
         Env(params=MarketParams(max_open_interest=1 << 64))
+
+
+@pytest.mark.parametrize("name", ["interest_rate", "interest_clamp", "funding_cap"])
+def test_funding_rates_are_from_zero_to_the_rate_scale(name: str) -> None:
+    """The market leaf hashes them as field elements; the block circuit takes 27 bits."""
+    Env(params=MarketParams(**{name: RATE_SCALE}))
+    for value in (-1, RATE_SCALE + 1):
+        with pytest.raises(MalformedTransaction, match="RATE_SCALE"):
+            Env(params=MarketParams(**{name: value}))
 
 
 def test_side_nonces_run_out_and_restart_when_the_side_empties() -> None:
