@@ -23,6 +23,7 @@ from circuits.ops.pre_execution import (
     PARAM,
     SAMPLES_BITS,
     MarketSlotWitness,
+    ReadWitness,
     compute_record,
     define_market_slot,
 )
@@ -512,3 +513,32 @@ def test_the_empty_read_of_a_noop_is_the_empty_tree() -> None:
     w = MarketSlotWitness.noop(MINIMAL)
     assert w.impact_bid.siblings == tuple(pack_node(n, shift) for n in nodes[:-1])
     assert w.book_leaf[0] == nodes[-1][0]
+
+
+@pytest.mark.parametrize("is_ask", [True, False])
+def test_an_impact_read_of_another_order_is_refused(is_ask: bool) -> None:
+    """The reads are ``book_reads``' (tested there); here: bound to the market's order root,
+    a read of the best order instead of the impact order is refused by the impact walk."""
+    env = book_env()
+    inputs = honest(env)
+    w = inputs[3]
+    assert w is not None
+    best = env.state.markets[BTC].book.best(is_ask)
+    assert best is not None
+    other = ReadWitness.of(env.state, BTC, best.key)
+    name = "impact_ask" if is_ask else "impact_bid"
+    assert other != getattr(w, name)
+    tampered = replace(w, impact_ask=other) if is_ask else replace(w, impact_bid=other)
+    names = failing(run_slot(MINIMAL, (*inputs[:3], tampered)))
+    assert names[0].startswith(f"{name}/reaches_notional/"), names  # then the mark differs
+
+
+def test_a_read_of_another_book_is_refused() -> None:
+    """The ETH book's read under BTC's book leaf: its path does not reach the order root."""
+    env = book_env()
+    inputs = honest(env)
+    w = inputs[3]
+    assert w is not None
+    foreign = ReadWitness.empty(MINIMAL)
+    names = failing(run_slot(MINIMAL, (*inputs[:3], replace(w, impact_ask=foreign))))
+    assert names[0] == "read_impact_ask/root_matches", names
