@@ -148,10 +148,12 @@ class MarketSlotWitness:
     impact_ask: ReadWitness
 
     @classmethod
-    def of(cls, state: State, op: PreExecution) -> MarketSlotWitness:
-        """``op`` applied to ``state`` (which it leaves unchanged; its trees brought up to date).
-        Raises for an operation whose record cannot exist (a market outside the tree, an index
-        outside its field): the rules refuse it."""
+    def of(cls, state: State, op: PreExecution | None) -> MarketSlotWitness:
+        """``op`` applied to ``state`` (which it leaves unchanged; its trees brought up to date),
+        a noop for None. Raises for an operation whose record cannot exist (a market outside
+        the tree, an index outside its field): the rules refuse it."""
+        if op is None:
+            return cls.noop(state.preset)
         update_state_root(state)
         assert state.trees is not None
         market = state.markets[op.market]

@@ -21,6 +21,8 @@ from circuits.ops.common import MARKET_DATA, MARKET_PARAMS, BlockVars
 from circuits.ops.pre_execution import (
     DATA,
     PARAM,
+    READ_DATA,
+    READ_PARAMS,
     SAMPLES_BITS,
     MarketSlotWitness,
     ReadWitness,
@@ -135,7 +137,7 @@ def check_pre_execution(env: Env, market: int, index: int) -> Run:
 
 
 def check_noop(env: Env) -> None:
-    run = run_slot(env.state.preset, inputs_of(env, MarketSlotWitness.noop(env.state.preset)))
+    run = run_slot(env.state.preset, inputs_of(env, MarketSlotWitness.of(env.state, None)))
     run.check()
     assert run.outputs == [0] * 64 + data_values(env)
 
@@ -542,3 +544,43 @@ def test_a_read_of_another_book_is_refused() -> None:
     foreign = ReadWitness.empty(MINIMAL)
     names = failing(run_slot(MINIMAL, (*inputs[:3], replace(w, impact_ask=foreign))))
     assert names[0] == "read_impact_ask/root_matches", names
+
+
+# the market slot's own products (each defines a wire): a prover's other value for the wire is
+# refused by its product first
+PRODUCTS = [
+    "market/selected0",
+    *(f"picked/{name}0" for name in (*READ_PARAMS, *READ_DATA)),
+    "sample/due/if_pre",
+    "sample/elapsed",
+    "sample/weighted_premium",
+    "funding/due/if_pre",
+    "funding/hours",
+    "funding/rate/sum_if_samples",
+    "funding/rate/average/toward_zero/magnitude",
+    "funding/rate/average/toward_zero/sign",
+    "funding/rate_times_mark",
+    "funding/index_change",
+    "reset/premium_sum",
+    "reset/premium_samples",
+    *(f"write/{name}0" for name in MARKET_DATA if name not in ("open_interest", "trigger_nonce")),
+]
+
+
+def test_a_product_wire_changed_is_refused_by_its_product() -> None:
+    run = run_slot(MINIMAL, funding_inputs())
+    run.check()
+    for name in PRODUCTS:
+        wire = run.output_wire_of(name)
+        names = failing(run.with_wire(wire, (run.witness[wire] + 1) % R))
+        assert names[0] == name, (name, names)
+
+
+@pytest.mark.parametrize("name", ["record/is_pre_boolean", "record/byte3_bit0_boolean"])
+def test_a_record_wire_that_is_not_a_bit_is_refused_first_by_its_check(name: str) -> None:
+    """``is_pre`` or a record bit of 2 (the type byte 46, or a byte of 2 in a bit's place):
+    refused by the wire's boolean check first (what follows from it breaks later)."""
+    run = run_slot(MINIMAL, funding_inputs())
+    con = next(c for c in run.system.constraints if c.name == name)
+    (wire,) = con.a
+    assert failing(run.with_wire(wire, 2))[0] == name
