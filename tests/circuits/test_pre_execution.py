@@ -276,6 +276,13 @@ def test_devnet_widths() -> None:
     print(f"\nconstraints per market slot, devnet: {constraint_count(DEVNET)}")
 
 
+def test_the_minimal_presets_own_widths() -> None:
+    """The tests above shorten the order tree (14 price bits, 4 nonce bits); once at minimal's."""
+    env = book_env(seed=5, orders=8, preset=PRESETS["minimal"])
+    env.next_block(3600 + 90)
+    check_pre_execution(env, BTC, MID - 7)
+
+
 def constraint_count(preset: Preset) -> int:
     """The market slot's own constraints (not the harness's parameter hashes and outputs)."""
     shape = _SHAPES.get(preset) or _build(preset, None)[0]
