@@ -179,39 +179,44 @@ def data_cost(slots: int) -> Cost:
 
 
 def counted_block_cost(preset: Preset) -> Cost:
-    """The block's constraints and wires (at least 2 slots, the first 2 or more of them heavy)
-    from blocks of two and three slots: the first two (heavy) slots, the header and the state
-    roots, then each further heavy slot at what a third heavy one costs and each light slot at
-    what a third, light, one costs, then the data binding at ``n`` records."""
-    n, heavy = preset.ops_per_block, preset.trading_slots
-    if not 2 <= heavy <= n:
-        raise ValueError(f"counted blocks need 2 to {n} heavy slots, not {heavy}")
+    """The block's constraints and wires (at least 2 operation slots, the first 2 or more of
+    them heavy) from blocks of two and three slots: the first two (heavy) slots, the header and
+    the state roots, then each further heavy slot at what a third heavy one costs, each light
+    slot at what a third, light, one costs and each market slot at what a third, market, one
+    costs, then the data binding at ``n`` records."""
+    n, heavy, markets = preset.ops_per_block, preset.trading_slots, preset.market_slots
+    if not 2 <= heavy <= n - markets:
+        raise ValueError(f"counted blocks need 2 to {n - markets} heavy slots, not {heavy}")
     two = _two_slots(preset)
-    heavy_slot, light_slot = _slot_costs(preset, two)
-    constraints, wires = (
-        base + (heavy - 2) * h + (n - heavy) * light + data
-        for base, h, light, data in zip(two, heavy_slot, light_slot, data_cost(n), strict=True)
-    )
-    return constraints, wires
+    heavy_slot, light_slot, market_slot = _slot_costs(preset, two)
+    data = data_cost(n)
+
+    def total(i: int) -> int:  # 0: constraints, 1: wires
+        slots = (heavy - 2) * heavy_slot[i] + (n - markets - heavy) * light_slot[i]
+        return two[i] + slots + markets * market_slot[i] + data[i]
+
+    return total(0), total(1)
 
 
 def _two_slots(preset: Preset) -> Cost:
     """A block of two heavy slots without its data binding."""
-    return _without_data(built_cost("block", replace(preset, ops_per_block=2, trading_slots=2)), 2)
+    two = replace(preset, ops_per_block=2, trading_slots=2, market_slots=0)
+    return _without_data(built_cost("block", two), 2)
 
 
-def slot_costs(preset: Preset) -> tuple[Cost, Cost]:
-    """What a third slot adds to a block of two heavy ones: a heavy slot's cost, a light one's."""
+def slot_costs(preset: Preset) -> tuple[Cost, Cost, Cost]:
+    """What a third slot adds to a block of two heavy ones: a heavy slot's cost, a light one's,
+    a market slot's."""
     return _slot_costs(preset, _two_slots(preset))
 
 
-def _slot_costs(preset: Preset, two: Cost) -> tuple[Cost, Cost]:
+def _slot_costs(preset: Preset, two: Cost) -> tuple[Cost, Cost, Cost]:
     costs = []
-    for heavy in (3, 2):
-        three = replace(preset, ops_per_block=3, trading_slots=heavy)
+    for heavy, markets in ((3, 0), (2, 0), (2, 1)):
+        three = replace(preset, ops_per_block=3, trading_slots=heavy, market_slots=markets)
         c, w = _without_data(built_cost("block", three), 3)
         costs.append((c - two[0], w - two[1]))
-    return costs[0], costs[1]
+    return costs[0], costs[1], costs[2]
 
 
 def _without_data(cost: Cost, slots: int) -> Cost:
@@ -245,7 +250,7 @@ def print_build_times(preset: Preset, repeat: int = 3) -> None:
 def count_heavy_slot_scopes(preset: Preset) -> Counter[str]:
     """A heavy slot's constraints by their scope under the slot (its operations, the step
     unit, the book unit, ...): slot 0 of a one-slot block."""
-    one = replace(preset, ops_per_block=1, trading_slots=1)
+    one = replace(preset, ops_per_block=1, trading_slots=1, market_slots=0)
     system, _ = build_block_circuit(one, 1)
     return Counter(c.name.split("/")[1] for c in system.constraints if c.name.startswith("slot0/"))
 
@@ -283,8 +288,11 @@ def main() -> None:
         counted, built = counted_block_cost(preset), built_cost("block", preset)
         assert counted == built, f"block at {preset.name}: counted {counted}, built {built}"
         print(f"\nblock at {preset.name}: counted per slot == built whole ({built[0]:,})")
-        (heavy, _), (light, _) = slot_costs(preset)
-        print(f"a heavy slot at {preset.name}: {heavy:,} constraints; a light one: {light:,}")
+        (heavy, _), (light, _), (market, _) = slot_costs(preset)
+        print(
+            f"a heavy slot at {preset.name}: {heavy:,} constraints; a light one: {light:,}; "
+            f"a market slot: {market:,}"
+        )
         print_heavy_slot_scopes(preset)
     if quick:
         print_build_times(PRESETS["minimal"], repeat=1)

@@ -1,6 +1,8 @@
 """The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block``
 (docs/PROTOCOL.md 8.C and 9); the first ``preset.trading_slots`` are heavy (every proven
-operation), the rest light (the money path: ``circuits/ops/slot.py``).
+operation), then light ones (the money path: ``circuits/ops/slot.py``) up to
+``operation_slots``, and the last ``market_slots`` hold the block's pre-executions
+(``circuits/ops/pre_execution.py``: a market's index, mark, premium and funding).
 
 Public inputs, in order (``PUBLIC_INPUTS``): ``old_state_root``, ``new_state_root``,
 ``timestamp``, ``data_hash``, ``challenge``, ``evaluation`` (``define_public_inputs``). Private:
@@ -51,6 +53,7 @@ from circuits.ops.common import (
     alloc_private,
     empty_positions_root,
 )
+from circuits.ops.pre_execution import MarketSlotWitness, define_market_slot
 from circuits.ops.slot import (
     OP_CIRCUITS,
     AccountWitness,
@@ -118,13 +121,14 @@ class BlockWitness:
     timestamp: int
     book_root: int
     markets: tuple[MarketWitness, ...]  # one per market index (2^market_tree_depth)
-    slots: tuple[SlotWitness, ...]  # exactly ops_per_block, padded with noops
+    slots: tuple[SlotWitness, ...]  # exactly operation_slots, padded with noops
     data_hash: int  # the contract's digest d of the posted data (protocol.blob.compute_data_hash)
     # the fee account and the funding pool: their collateral before the block, and their leaves
     # after the slots, before the block's end credits them (the pool's path after the fee
     # account's update)
     reserved_collateral: tuple[int, int]
     reserved: tuple[AccountWitness, AccountWitness]
+    market_slots: tuple[MarketSlotWitness, ...]  # exactly market_slots: pre-executions or noops
 
 
 def _check_preset(preset: Preset) -> None:
@@ -165,8 +169,14 @@ def _alloc_markets(cs: Builder, preset: Preset, w: BlockWitness | None) -> tuple
 def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | None) -> None:
     """The block circuit, built into ``cs`` (``w`` None in setup mode)."""
     _check_preset(preset)
-    if w is not None and len(w.slots) != preset.ops_per_block:
-        raise ValueError(f"a block witness has {preset.ops_per_block} slots, not {len(w.slots)}")
+    if w is not None and (len(w.slots), len(w.market_slots)) != (
+        preset.operation_slots,
+        preset.market_slots,
+    ):
+        raise ValueError(
+            f"a block witness has {preset.operation_slots} operation slots and "
+            f"{preset.market_slots} market slots, not {len(w.slots)} and {len(w.market_slots)}"
+        )
     if w is not None and len(w.markets) != preset.max_markets:
         raise ValueError(f"a block witness has {preset.max_markets} markets, not {len(w.markets)}")
     old_ts, ts, book = _define_header(cs, preset, w)
@@ -179,7 +189,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
     running = first = BlockVars(book, markets, ZERO, ZERO, c_fee, c_pool)
     records: list[RecordVars] = []
     first_root = root = None
-    for i in range(preset.ops_per_block):
+    for i in range(preset.operation_slots):
         with cs.scope(f"slot{i}"):
             kind = get_slot_kind(preset, i)
             slot_w = None if w is None else w.slots[i]
@@ -190,11 +200,16 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
                 cs.assert_equal(old, root, "root_follows_last_slot")
         root = new
         records.append(record)
-        if i == min(preset.trading_slots, preset.ops_per_block) - 1:  # the last heavy slot
+        if i == min(preset.trading_slots, preset.operation_slots) - 1:  # the last heavy slot
             with cs.scope("heavy_end"):
                 # no taker left matching (``check_block_end``): once per block
                 cs.assert_equal(running.taker.active, ZERO, "no_pending_taker")
             running = replace(running, taker=NO_TAKER)
+    for i in range(preset.market_slots):  # the pre-executions close the block (PROTOCOL 8.23)
+        with cs.scope(f"slot{preset.operation_slots + i}"):
+            market_w = None if w is None else w.market_slots[i]
+            record, running = define_market_slot(cs, preset, ts, running, market_w)
+        records.append(record)
     assert first_root is not None and root is not None
     with cs.scope("block_end"):
         root = _credit_reserved(cs, preset, running, root, w)
@@ -299,8 +314,9 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
         timestamp,
         rng.randrange(R),
         (market, *[absent] * (preset.max_markets - 1)),
-        (noop,) * preset.ops_per_block,
+        (noop,) * preset.operation_slots,
         rng.randrange(R),
         (reserved[0].collateral, reserved[1].collateral),
         (reserved[0], reserved[1]),
+        (MarketSlotWitness.noop(preset),) * preset.market_slots,
     )

@@ -44,11 +44,23 @@ class Preset:
     pool_share_bits: int
     max_open_orders_per_account: int
     # -- blocks and L1 -------------------------------------------------------------------------
-    ops_per_block: int  # operation slots in one block circuit
+    ops_per_block: int  # operation slots in one block circuit (its pubdata records)
     trading_slots: int  # the block's first slots, which also prove trading (the rest: money path)
+    market_slots: int  # the block's last slots: its pre-executions (PROTOCOL 8.23), or noops
     priority_expiry_seconds: int  # a priority request must be processed within this time
     max_open_priority_requests: int
     exit_window_seconds: int  # desert-mode exits stay open at least this long
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.market_slots <= self.ops_per_block:
+            raise ValueError(
+                f"{self.market_slots} market slots in a block of {self.ops_per_block} slots"
+            )
+
+    @property
+    def operation_slots(self) -> int:
+        """The slots for everything but pre-execution: the block's first ones."""
+        return self.ops_per_block - self.market_slots
 
     @property
     def max_accounts(self) -> int:
@@ -93,8 +105,9 @@ MINIMAL = Preset(
     price_bits=16,
     order_nonce_bits=8,
     max_open_orders_per_account=8,
-    ops_per_block=4,
+    ops_per_block=6,
     trading_slots=2,
+    market_slots=2,
     priority_expiry_seconds=300,
     max_open_priority_requests=64,
     exit_window_seconds=3600,
@@ -108,8 +121,9 @@ DEVNET = Preset(
     price_bits=24,
     order_nonce_bits=16,
     max_open_orders_per_account=32,
-    ops_per_block=8,
+    ops_per_block=10,
     trading_slots=4,
+    market_slots=2,
     priority_expiry_seconds=600,
     max_open_priority_requests=1024,
     exit_window_seconds=7 * 24 * 3600,
@@ -123,8 +137,9 @@ MAINNET = Preset(
     price_bits=32,
     order_nonce_bits=24,
     max_open_orders_per_account=256,
-    ops_per_block=1024,
+    ops_per_block=1056,
     trading_slots=256,
+    market_slots=32,
     priority_expiry_seconds=14 * 24 * 3600,
     max_open_priority_requests=1 << 16,
     exit_window_seconds=30 * 24 * 3600,

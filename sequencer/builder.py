@@ -1,26 +1,28 @@
 """The block builder: the next block from the queue and the mempool, applied to the state.
 
-Order (what the contract checks, PROTOCOL section 9): each market's pre-execution first, when
-the operator gives index prices (``sequencer.price_feed``), then the oldest unconsumed priority
-requests, in queue order, then L2 transactions in arrival order, then noops up to the preset's
-slots. Each operation runs through ``protocol.block.process_operation`` and gets its record at
-once; an order's taker gets its claims right after it (``process_operation_with_claims``: one
-matching step each), all in the same block. A transaction whose claims would not fit in the
-slots left waits for the next block (nothing after it is taken, so arrival order holds); the
-rules' step limit bounds an order and its claims by the heavy slots of an empty block, so no
-block ever ends with a pending taker (``TooManySteps`` where heavy slots are taken by
-pre-execution). A trading operation and its claims go only into the block's first
-``trading_slots`` (the heavy slots, PROTOCOL 8.C); one that comes after them waits likewise. An
-L2 transaction that fails in any way (the codec refuses it, the rules
-reject it, or anything else goes wrong with it) is dropped with the reason and leaves the state
-as it was: one transaction can never stop the builder. A priority request can never be
-rejected (the rules consume a refused one with status 0; a forced order's claims that do not
-fit leave it for the next block); one the rules cannot process at all stops the builder, since
-the queue must be consumed in order.
+Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests,
+in queue order, then L2 transactions in arrival order, then noops up to the operation slots
+(``Preset.operation_slots``); then, in the market slots that close the block, the
+pre-executions of the markets whose turn it is (``get_pre_executed_markets``: all of them where
+they fit, else in turn), when the operator gives index prices (``sequencer.price_feed``), and
+noops up to the preset's slots. Each operation runs through ``protocol.block.process_operation``
+and gets its record at once; an order's taker gets its claims right after it
+(``process_operation_with_claims``: one matching step each), all in the same block. A
+transaction whose claims would not fit in the slots left waits for the next block (nothing after
+it is taken, so arrival order holds); the rules' step limit bounds an order and its claims by
+the heavy slots of an empty block, so no block ever ends with a pending taker. A trading
+operation and its claims go only into the block's first ``trading_slots`` (the heavy slots,
+PROTOCOL 8.C); one that comes after them waits likewise. An L2 transaction that fails in any
+way (the codec refuses it, the rules reject it, or anything else goes wrong with it) is dropped
+with the reason and leaves the state as it was: one transaction can never stop the builder. A
+priority request can never be rejected (the rules consume a refused one with status 0; a forced
+order's claims that do not fit leave it for the next block); one the rules cannot process at
+all stops the builder, since the queue must be consumed in order.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,10 +42,13 @@ from protocol.errors import InvalidTransaction, TooManySteps
 from protocol.events import Event
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
+from protocol.params import Preset
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
 from sequencer.store import BlockRecord, QueuedRequest, Store
 from sequencer.witness import UnprovableOperationError, check_outcome, check_provable
+
+log = logging.getLogger("zkperp.builder")
 
 
 class BuilderError(RuntimeError):
@@ -138,14 +143,14 @@ def build_block(
     index_prices: Sequence[int] = (),
 ) -> SealedBlock:
     """Builds block ``number`` and applies it to ``state``; the whole block or nothing.
-    ``index_prices``: one pre-execution operation per price first (market 0, 1, ...)."""
-    draft = _Draft(state.preset.ops_per_block, state.preset.trading_slots)
+    ``index_prices``: the feed's, one per market (market 0, 1, ...), or none."""
+    preset = state.preset
+    draft = _Draft(preset.operation_slots, preset.trading_slots)
     dropped: dict[int, str] = {}
     included: list[int] = []
     with state.transaction():
         process_block_header(state, number, timestamp)
-        _add_pre_execution(state, draft, index_prices)
-        capacity = draft.slots - len(draft.ops)  # what a block has for requests and txs
+        capacity = draft.slots  # what a block has for requests and txs
         taken = _add_requests(state, draft, requests, capacity)
         for seq, data in txs:
             if draft.full:
@@ -157,8 +162,11 @@ def build_block(
                 included.append(seq)
             else:
                 dropped[seq] = error
-        process_block_end(state)
         while not draft.full:
+            draft.apply(state, Noop())
+        _add_pre_executions(state, draft, number, index_prices)
+        process_block_end(state)
+        while len(draft.ops) < preset.ops_per_block:
             draft.apply(state, Noop())
     records = tuple(draft.records)
     first = requests[0].id if requests else 0
@@ -169,16 +177,30 @@ def build_block(
     return SealedBlock(block, records, record, dropped, root, tuple(draft.events))
 
 
-def _add_pre_execution(state: State, draft: _Draft, index_prices: Sequence[int]) -> None:
-    """Each market's pre-execution at the start of the block; the feed's prices must be valid
-    (a price the rules refuse stops the builder: the feed is the operator's own)."""
-    if len(index_prices) > min(len(state.markets), draft.slots):
+def get_pre_executed_markets(preset: Preset, markets: int, number: int) -> list[int]:
+    """The markets block ``number`` pre-executes: every one where the market slots hold them
+    all, else ``market_slots`` of them in turn (block 1 from market 0, block 2 from the next)."""
+    count = min(preset.market_slots, markets)
+    start = (number - 1) * count % markets if count else 0
+    return sorted((start + i) % markets for i in range(count))
+
+
+def _add_pre_executions(
+    state: State, draft: _Draft, number: int, index_prices: Sequence[int]
+) -> None:
+    """The pre-executions of the markets whose turn it is, in the market slots that close the
+    block, at the feed's prices. One the rules refuse (a price out of range, a funding index
+    that would overflow) is left out, with a warning: the market keeps its index and mark for a
+    block, and the operator never stops on its feed."""
+    if not index_prices:
+        return
+    if len(index_prices) != len(state.markets):
         raise BuilderError(f"{len(index_prices)} index prices for {len(state.markets)} markets")
-    for market, price in enumerate(index_prices):
+    for market in get_pre_executed_markets(state.preset, len(state.markets), number):
         try:
-            draft.apply(state, PreExecution(market, price))
+            draft.apply(state, PreExecution(market, index_prices[market]))
         except InvalidTransaction as e:
-            raise BuilderError(f"pre-execution of market {market} at {price}: {e}") from e
+            log.warning("block %d: no pre-execution of market %d: %s", number, market, e)
 
 
 # what makes a queued request impossible to include: the operator stops (BuilderError)

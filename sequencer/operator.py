@@ -46,10 +46,8 @@ from dataclasses import dataclass
 from web3 import Web3
 from web3.contract import Contract
 
-from circuits.ops.slot import PROVEN_TYPES
 from protocol.block import process_block
 from protocol.commitment import update_state_root
-from protocol.pubdata import OpType
 from sequencer.builder import SealedBlock, build_block, replay_block
 from sequencer.genesis import RollupConfig
 from sequencer.mempool import Mempool
@@ -208,7 +206,7 @@ class Operator:
     def seal_block(self, verb: str = "sealed") -> SealedBlock | None:
         """Builds, applies and records the next block, if there is anything to put in it."""
         slots = self.config.preset.ops_per_block
-        requests = self.store.get_requests(self.next_request_id, slots)
+        requests = self.store.get_requests(self.next_request_id, self.config.preset.operation_slots)
         txs = self.mempool.get_pending()
         if not requests and not txs:
             return None
@@ -231,10 +229,8 @@ class Operator:
         return sealed
 
     def get_index_prices(self, timestamp: int) -> tuple[int, ...]:
-        """The feed's index price per market for a block at ``timestamp``, once the block
-        circuit proves pre-execution; until then none (the block runs no pre-execution)."""
-        if OpType.PRE_EXECUTION not in PROVEN_TYPES:
-            return ()
+        """The feed's index price per market for a block at ``timestamp`` (its pre-executions
+        take those of the markets whose turn it is: ``sequencer.builder``)."""
         current = [market.data.index_price for market in self.state.markets]
         return self.feed.get_index_prices(timestamp, current)
 

@@ -32,6 +32,7 @@ from circuits.exit import ExitWitness, get_exit_witness
 from circuits.gadgets.book_tree import pack_node
 from circuits.ops.book_unit import BookWitness
 from circuits.ops.common import OpCircuit, empty_positions_root
+from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
     OP_CIRCUITS,
     AccountWitness,
@@ -57,6 +58,7 @@ from protocol.matching import STEP_LIMIT
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.noop import Noop
+from protocol.ops.pre_execution import PreExecution
 from protocol.params import Preset
 from protocol.pubdata import compute_batch_pubdata
 from protocol.signing import SignedOp
@@ -238,8 +240,7 @@ def build_block_witness(
     if len(block.operations) > preset.ops_per_block:
         raise InvalidBlock(f"{len(block.operations)} operations exceed {preset.ops_per_block}")
     for position, op in enumerate(block.operations):
-        _get_circuit(state, op)
-        _check_slot_kind(preset, position, op)
+        _check_slot_kind(state, position, op)
     old_timestamp, book_root = state.timestamp, _get_trees(state).books.root()
     markets = capture_markets(state)
     accounts = state.accounts
@@ -248,10 +249,17 @@ def build_block_witness(
     try:
         with state.transaction():
             process_block_header(state, block.number, block.timestamp)
-            ops = block.operations
-            slots = [_build_nth_slot(state, i, op, touched) for i, op in enumerate(ops)]
-            noops = range(len(ops), preset.ops_per_block)  # before the end credits accounts
-            slots += [build_slot_witness(state, Noop()) for _ in noops]
+            ops = list(block.operations)
+            ops += [Noop()] * (preset.ops_per_block - len(ops))
+            first_market_slot = preset.operation_slots
+            slots = [
+                _build_nth_slot(state, i, op, touched)
+                for i, op in enumerate(ops[:first_market_slot])
+            ]
+            market_slots = [
+                _build_market_slot(state, first_market_slot + i, op)
+                for i, op in enumerate(ops[first_market_slot:])
+            ]
             reserved = [capture_account(state, i) for i in (FEE_ACCOUNT, FUNDING_POOL)]
             process_block_end(state)
             # the pool's path after the fee account is credited (its own leaf is not on it)
@@ -261,7 +269,7 @@ def build_block_witness(
     except BaseException:
         state.dirty.accounts.update(touched | {FEE_ACCOUNT, FUNDING_POOL})
         raise
-    records = [s.record for s in slots[: len(block.operations)]]
+    records = [*(s.record for s in slots), *(m.record for m in market_slots)]
     batch = compute_batch_pubdata(records, preset.ops_per_block)
     data_hash = compute_data_hash(compute_source_hash(data, batch), get_l1_records(batch))
     return BlockWitness(
@@ -273,16 +281,44 @@ def build_block_witness(
         data_hash,
         collateral,
         (reserved[0], reserved[1]),
+        tuple(market_slots),
     )
 
 
-def _check_slot_kind(preset: Preset, position: int, op: Operation) -> None:
+def _check_slot_kind(state: State, position: int, op: Operation) -> None:
+    """``op`` can be proven in slot ``position``: a pre-execution (or a noop) in a market slot,
+    the last ``market_slots``; anything else the circuit proves in the others, a trading
+    operation in a heavy one."""
+    preset, name = state.preset, type(op).__name__
+    if position >= preset.operation_slots:
+        if not isinstance(op, PreExecution | Noop):
+            raise UnprovableOperationError(f"operation {position} ({name}) is in a market slot")
+        return
+    if isinstance(op, PreExecution):
+        raise UnprovableOperationError(
+            f"operation {position} (PreExecution) is outside the market slots: the block's last "
+            f"{preset.market_slots}"
+        )
+    _get_circuit(state, op)
     kind = get_slot_kind(preset, position)
     if op.op_type() not in kind.op_types:
         raise UnprovableOperationError(
-            f"operation {position} ({type(op).__name__}) is in a {kind.name} slot: only the "
+            f"operation {position} ({name}) is in a {kind.name} slot: only the "
             f"block's first {preset.trading_slots} slots prove it"
         )
+
+
+def _build_market_slot(state: State, position: int, op: Operation) -> MarketSlotWitness:
+    """Market slot ``position``: what it reads before ``op`` (a pre-execution or a noop), then
+    ``op`` applied."""
+    _get_trees(state)  # the book tree's paths as they are now
+    pre_execution = op if isinstance(op, PreExecution) else None
+    witness = MarketSlotWitness.of(state, pre_execution)
+    try:
+        process_operation(state, op)
+    except InvalidTransaction as error:
+        raise InvalidBlock(f"operation {position} ({type(op).__name__}): {error}") from error
+    return witness
 
 
 def capture_markets(state: State) -> tuple[MarketWitness, ...]:

@@ -33,6 +33,8 @@ from protocol.pubdata import RAW, Origin, Record
 from scripts.gen_operations_sol import render
 from sequencer import codec
 
+OP_TYPES = frozenset(c.op_type for c in OP_CIRCUITS)  # what the account slots prove
+
 
 def _modules(package: Any) -> dict[str, Any]:
     return {
@@ -118,7 +120,7 @@ def test_layouts_share_the_account_and_owner_fields_and_fit_a_record() -> None:
         assert len(set(names)) == len(names)
         if "owner" in names:
             assert layout.offset("owner") == OWNER
-        if d.op_type in PROVEN_TYPES and names:  # the slot reads A's index at bytes 1..6
+        if d.op_type in OP_TYPES and names:  # the slot reads A's index at bytes 1..6
             assert layout.offset("account") == ACCOUNT
         if d.origin == Origin.L1:
             assert REQUEST_BYTES[d.op_type] == layout.request_bytes

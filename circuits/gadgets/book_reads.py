@@ -1,13 +1,14 @@
 """What pre-execution reads from a book, in constraints: the twins of ``OrderBook.best``,
 ``protocol.funding.compute_impact_price``, ``compute_mark_price`` and ``compute_premium``
-(PROTOCOL 8.C, "Pre-execution counts as trading ... *The plan, costed*").
+(PROTOCOL 8.C, "The market slot"; the best order is not read by the block: the mark moved to
+the impact prices, 7.6).
 
 Each read is one READ-ONLY path (``BookRead``) into a book root that the caller knows (the
-block's opening book root of the market): the leaf's order fields, hashed into the leaf as
+market's order root): the leaf's order fields, hashed into the leaf as
 ``compute_order_node`` does, and the key's siblings, hashed up to the root and checked against
 it (``assert_root``), so the sibling lanes are the true sums of the true tree (see
-``circuits.gadgets.book_tree``). The side is a constant of the circuit (a market proves its
-best bid and its best ask by two reads).
+``circuits.gadgets.book_tree``). The side is a constant of the circuit (the market slot reads
+a market's impact bid and impact ask by two reads: ``circuits/ops/pre_execution.py``).
 
 **Ahead of a key.** A side's priority order is its key order (asks ascending, bids descending:
 ``protocol.book``), so the orders of a side *ahead* of the key ``K`` are the asks with a key
@@ -21,7 +22,7 @@ order_tree_depth``): a lane of a set of disjoint subtrees is ``base << Q | quote
 quote below ``2^quote_amount_bits``: the engine's checks, and the circuits' that write leaves),
 so it unpacks uniquely (``unpack_lane``: ``B + Q`` is far below 253). The index price and the
 prices of keys are below ``2^price_bits`` (the market leaf's and the key's range checks), and
-``1 <= notional < 2^quote_amount_bits`` (``MarketParams.validate``, the market leaf).
+``1 <= notional < 2^Q`` (the caller's range check: the market slot's ``widths``).
 """
 
 from __future__ import annotations

@@ -193,9 +193,17 @@ def select_market(cs: Builder, slot: SlotVars, on: LC, market: LC) -> list[LC]:
     with cs.scope("market"):
         is_market = [is_equal(cs, market, constant(m)) for m in range(len(slot.markets))]
         cs.assert_mul(on, 1 - weighted_sum([1] * len(is_market), is_market), ZERO, "in_tree")
-        selected = [cs.mul(on, s, f"selected{m}") for m, s in enumerate(is_market)]
-        for m, (s, market_vars) in enumerate(zip(selected, slot.markets, strict=True)):
-            cs.assert_mul(s, 1 - market_vars.exists, ZERO, f"exists{m}")
+        return select_existing(cs, slot.markets, on, is_market)
+
+
+def select_existing(
+    cs: Builder, markets: Sequence[MarketVars], on: LC, is_market: Sequence[LC]
+) -> list[LC]:
+    """``on · is_market[m]`` for each market (``selected{m}``), each selected one existing
+    (``exists{m}``)."""
+    selected = [cs.mul(on, s, f"selected{m}") for m, s in enumerate(is_market)]
+    for m, (s, market_vars) in enumerate(zip(selected, markets, strict=True)):
+        cs.assert_mul(s, 1 - market_vars.exists, ZERO, f"exists{m}")
     return selected
 
 

@@ -19,7 +19,8 @@ change the book; it reads the book and rewrites one market's data fields in the 
 - **Premium sample** when ``ts // 60 > last_sample_minute``, weight ``min(60, elapsed)``; then
   **funding** when ``ts // 3600 > last_funding_hour``: the rate from the sums after the sample
   (average and ``/ 8`` toward zero, interest clamp, cap), ``hours * increment`` added to the
-  funding index, which must stay a signed ``funding_index_bits`` value (the rules raise there:
+  funding index (no hours the first time, ``last_funding_hour`` 0: that starts the clock),
+  which must stay a signed ``funding_index_bits`` value (the rules raise there:
   ``funding/index_in_range``), the sums reset.
 
 **Widths.** Every value compared or divided is range-checked first, so no comparison or
@@ -71,6 +72,7 @@ from circuits.ops.common import (
     BlockVars,
     RecordVars,
     pick,
+    select_existing,
 )
 from circuits.r1cs import ONE, ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.book_tree import empty_nodes
@@ -257,14 +259,11 @@ def _open_book_leaf(
 
 def _select_market(cs: Builder, markets: Sequence[MarketVars], on: LC, market: LC) -> list[LC]:
     """``circuits.ops.common.select_market`` over the running markets: one-hot when ``on``
-    (existing), all zero when off. The market is in the tree: the book leaf's path proves
+    (existing), all zero when off, without its ``in_tree``: the book leaf's path proves
     ``market < 2^market_tree_depth`` (``book/merkle``)."""
     with cs.scope("market"):
         is_market = [is_equal(cs, market, constant(m)) for m in range(len(markets))]
-        selected = [cs.mul(on, s, f"selected{m}") for m, s in enumerate(is_market)]
-        for m, (s, market_vars) in enumerate(zip(selected, markets, strict=True)):
-            cs.assert_mul(s, 1 - market_vars.exists, ZERO, f"exists{m}")
-    return selected
+        return select_existing(cs, markets, on, is_market)
 
 
 # -- small arithmetic ----------------------------------------------------------------------------
@@ -441,12 +440,16 @@ def _compute_rate(cs: Builder, preset: Preset, sample: Sample, p: Picked) -> LC:
 def _define_funding(
     cs: Builder, preset: Preset, is_pre: LC, hour: LC, mark: LC, sample: Sample, p: Picked
 ) -> Funding:
-    """``apply_funding``: ``hours * increment`` added when due, in range."""
+    """``apply_funding``: ``hours * increment`` added when due, in range; none the first time
+    (``last_funding_hour`` 0), which only starts the market's clock."""
     tb, last = preset.timestamp_bits, p.data["last_funding_hour"]
     with cs.scope("funding"):
         with cs.scope("due"):
             due = cs.mul(is_pre, less_than(cs, last, hour, tb), "if_pre")
-        hours = cs.mul(due, hour - last, "hours")
+        elapsed = cs.mul(due, hour - last, "hours")
+        with cs.scope("clock_started"):
+            started = 1 - is_zero(cs, last)
+        hours = cs.mul(started, elapsed, "charged_hours")
         rate = _compute_rate(cs, preset, sample, p)
         product = cs.mul(rate, mark, "rate_times_mark")
         with cs.scope("increment"):
@@ -459,7 +462,7 @@ def _define_funding(
             )
         index = p.data["funding_index"] + cs.mul(hours, increment, "index_change")
         assert_signed_open_range(cs, index, preset.funding_index_bits, "index_in_range")
-    return Funding(due, rate, index, last + hours)
+    return Funding(due, rate, index, last + elapsed)
 
 
 def _write_markets(

@@ -127,11 +127,13 @@ NOT_PROVEN_YET = frozenset(
         *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
         OpType.CANCEL_ALL,
         OpType.TRIGGER_ORDER,
-        *(OpType.PRE_EXECUTION, OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
+        *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
     }
 )
-PROVEN_TYPES = HEAVY.op_types
+# what the block's last ``market_slots`` prove (``circuits/ops/pre_execution.py``)
+MARKET_SLOT_TYPES = frozenset({OpType.NOOP, OpType.PRE_EXECUTION})
+PROVEN_TYPES = HEAVY.op_types | MARKET_SLOT_TYPES
 LIGHT_TYPES = LIGHT.op_types  # what a light slot proves; the others need a heavy one
 BODY_BYTES = HEAVY.body_bytes
 

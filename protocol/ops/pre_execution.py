@@ -5,7 +5,9 @@ rules trust the feed, as Lighter's do, and publish it), then the mark price (med
 best bid, best ask); then, if the block's minute is later than the last sample's, one premium
 sample weighted by the minutes elapsed (at most 60); then, if the block's hour is later than
 the last funding's, the hourly rate from this hour's samples is applied once per elapsed hour
-to the cumulative funding index, and the samples restart. Formulas: ``protocol.funding``.
+to the cumulative funding index, and the samples restart; a market's first funding applies none
+and starts its clock (else the hours since 1970 would be charged at once). Formulas:
+``protocol.funding``.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def apply_funding(state: State, market: Market, out: list[Event]) -> None:
     if hour <= data.last_funding_hour:
         return
     rate = compute_funding_rate(market)
-    hours = hour - data.last_funding_hour
+    # a market's first funding (last hour 0: never, as at genesis, time 0) starts its clock
+    hours = hour - data.last_funding_hour if data.last_funding_hour else 0
     index = data.funding_index + hours * compute_funding_increment(rate, data.mark_price)
     check_signed(index, state.preset.funding_index_bits, "funding index")
     state.set_market_data(market, "funding_index", index)

@@ -219,6 +219,11 @@ def place_orders(scene: Scene) -> None:
     for market_index in (0, 1):
         book = scene.api_client.book(market_index)
         console.print(f"market {market_index}: bids {book['bids']}, asks {book['asks']}")
+        data = scene.api_client.market(market_index)  # the last block's pre-execution's
+        console.print(
+            f"market {market_index}: index {data['index_price']}, mark {data['mark_price']}, "
+            f"funding index {data['funding_index']}"
+        )
 
 
 def escape(scene: Scene, config: RollupConfig) -> None:

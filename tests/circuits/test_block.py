@@ -73,8 +73,8 @@ from tests.circuits.tracing import unsatisfied
 from tests.protocol.helpers import BTC, CHAIN_ID, FAR, MARKET, PRICES, key_of, owner_of
 
 # the minimal slots, two per block (quicker): a heavy one, then a light one
-PRESET = MINIMAL.with_overrides(ops_per_block=2, trading_slots=1)
-TRADING = MINIMAL.with_overrides(ops_per_block=2)  # both heavy: two trading operations a block
+PRESET = MINIMAL.with_overrides(ops_per_block=2, trading_slots=1, market_slots=0)
+TRADING = MINIMAL.with_overrides(ops_per_block=2, market_slots=0)  # both heavy: two trading operations a block
 USERS = (3, 4, 5)
 START = 1_000_000  # each user's first deposit
 

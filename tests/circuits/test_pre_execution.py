@@ -196,9 +196,19 @@ def test_a_sample_weighted_by_the_minutes_elapsed(seconds: int) -> None:
 def test_funding_over_hours(hours: int, index: int) -> None:
     env = book_env()
     process_pre_execution(env.state, PreExecution(BTC, MID))
-    set_data(env, BTC, funding_index=123_456, funding_rate=-9)
-    env.next_block(3600 * hours + 7)
+    set_data(env, BTC, funding_index=123_456, funding_rate=-9, last_funding_hour=1)
+    env.next_block(3600 * (1 + hours) + 7)
     check_pre_execution(env, BTC, index)
+    assert env.state.markets[BTC].data.funding_index != 123_456
+
+
+def test_the_first_funding_charges_no_hours_and_starts_the_clock() -> None:
+    env = book_env()  # last_funding_hour 0: never
+    set_data(env, BTC, funding_index=123_456)
+    env.next_block(5 * 3600 + 7)
+    check_pre_execution(env, BTC, MID + 20)
+    data = env.state.markets[BTC].data
+    assert (data.funding_index, data.last_funding_hour) == (123_456, 5)
 
 
 # rates: (premium sum, samples, interest rate, clamp, cap): inside the clamp, clamped by it
@@ -419,8 +429,8 @@ def test_a_funding_index_out_of_range_before_is_refused() -> None:
     """Funding due at a negative rate brings it back in range: only the old value's check."""
     env = book_env()
     set_params(env, BTC, interest_rate=0, interest_clamp=0)
-    set_data(env, BTC, premium_sum=-(10**9), premium_samples=1)
-    env.next_block(3600)
+    set_data(env, BTC, premium_sum=-(10**9), premium_samples=1, last_funding_hour=1)
+    env.next_block(2 * 3600)
     inputs = honest(env, index=MID)
     bits = MINIMAL.funding_index_bits
     only(
@@ -432,7 +442,7 @@ def test_a_funding_index_out_of_range_before_is_refused() -> None:
 def test_a_funding_index_leaving_its_range_is_refused_as_the_rules_do() -> None:
     env = book_env()
     bits = MINIMAL.funding_index_bits
-    set_data(env, BTC, funding_index=(1 << bits) - 1)
+    set_data(env, BTC, funding_index=(1 << bits) - 1, last_funding_hour=1)
     env.next_block(3 * 3600)
     op = PreExecution(BTC, MID)
     w = MarketSlotWitness.of(env.state, op)
@@ -563,6 +573,7 @@ PRODUCTS = [
     "sample/weighted_premium",
     "funding/due/if_pre",
     "funding/hours",
+    "funding/charged_hours",
     "funding/rate/sum_if_samples",
     "funding/rate/average/toward_zero/magnitude",
     "funding/rate/average/toward_zero/sign",

@@ -62,7 +62,7 @@ from tests.circuits.test_block import (
 from tests.circuits.tracing import Trace, TracingBuilder, WireFn
 from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
 
-PRESET = MINIMAL.with_overrides(ops_per_block=1)
+PRESET = MINIMAL.with_overrides(ops_per_block=1, market_slots=0)
 ACCOUNT_FIELDS = (
     *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
     *("positions_root", "open_orders", "pool_shares"),
@@ -512,7 +512,7 @@ def decoder_wire(name: str) -> str:
 
 # -- two slots: a create order that leaves its taker pending, and the claim after it ----------
 
-TWO_SLOTS = MINIMAL.with_overrides(ops_per_block=2)  # both heavy
+TWO_SLOTS = MINIMAL.with_overrides(ops_per_block=2, market_slots=0)  # both heavy
 
 
 @cache

@@ -64,7 +64,11 @@ def test_premium_is_sampled_each_minute_and_funding_applied_each_hour() -> None:
     (sample,) = [e for e in events if isinstance(e, PremiumSampled)]
     assert sample == PremiumSampled(BTC, 100 * RATE_SCALE // 10_000, 16)
     assert not [e for e in env.set_index(BTC, 10_000) if isinstance(e, PremiumSampled)]
-    env.next_block(3_600)
+    env.next_block(3_600)  # hour 1: the market's first funding starts its clock, applies none
+    events = env.set_index(BTC, 10_000)
+    (started,) = [e for e in events if isinstance(e, FundingApplied)]
+    assert started.funding_index == 0
+    env.next_block(7_200)  # hour 2: one hour at the rate of the samples since
     events = env.set_index(BTC, 10_000)
     (applied,) = [e for e in events if isinstance(e, FundingApplied)]
     premium = 100 * RATE_SCALE // 10_000 // 8  # average / 8, then the interest clamp
@@ -90,6 +94,8 @@ def test_funding_settles_lazily_and_sums_to_zero() -> None:
     env.place(4, BTC, BUY, 10_000, 7)
     env.place(5, BTC, BUY, 10_100, 500)  # a bid above the index: positive premium
     env.set_index(BTC, 10_000)
+    env.next_block(3_600)
+    env.set_index(BTC, 10_000)  # the market's first funding: its clock starts at hour 1
     env.next_block(3_600 * 3 + 5)
     env.set_index(BTC, 10_000)
     accounts, market = env.state.accounts, env.state.markets[BTC]

@@ -42,7 +42,7 @@ from tests.sequencer.helpers import (
 )
 
 # still "minimal" (its two markets), every slot heavy: pre-execution takes two of them
-PRESET = CONFIG.preset.with_overrides(ops_per_block=16, trading_slots=16)
+PRESET = CONFIG.preset.with_overrides(ops_per_block=18, trading_slots=16, market_slots=2)
 TRADING = RollupConfig(PRESET, CHAIN_ID)
 BTC, ETH = 0, 1
 BUY, SELL = False, True

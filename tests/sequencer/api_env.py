@@ -28,7 +28,7 @@ from sequencer.store import Store
 from tests.sequencer.helpers import CHAIN_ID, FAR, USDC, chain_requests, key_of, open_accounts
 
 # every slot heavy: the API tests seal blocks with the rules only (nothing is proven here)
-PRESET = MINIMAL.with_overrides(ops_per_block=8, trading_slots=8)
+PRESET = MINIMAL.with_overrides(ops_per_block=8, trading_slots=8, market_slots=0)
 MARKET = MarketParams(price_band=200_000, impact_notional=1_000_000)
 PRICE = 10_000  # the market's index price at genesis
 USERS = [3, 4, 5]

@@ -26,7 +26,7 @@ from tests.sequencer.helpers import (
     withdraw,
 )
 
-SLOTS = CONFIG.preset.ops_per_block
+SLOTS = CONFIG.preset.operation_slots  # the market slots after them: no prices, noops
 
 
 def opened() -> tuple[State, int]:
@@ -53,10 +53,10 @@ def test_priority_requests_first_then_transactions_then_noops() -> None:
     sealed = build_block(state, 2, 1_001, requests, txs)
     types = [r[0] for r in sealed.records]
     assert types == [pubdata.OpType.FORCED_WITHDRAW, pubdata.OpType.TRANSFER,
-                     pubdata.OpType.WITHDRAW, pubdata.OpType.NOOP]  # fmt: skip
+                     pubdata.OpType.WITHDRAW, *[pubdata.OpType.NOOP] * 3]  # fmt: skip
     assert sealed.record.l2_seqs == (10, 11) and sealed.dropped == {}
     assert sealed.record.priority_first == first and sealed.priority_count == 1
-    assert len(sealed.pubdata) == SLOTS * pubdata.OP_BYTES
+    assert len(sealed.pubdata) == CONFIG.preset.ops_per_block * pubdata.OP_BYTES
     assert state.accounts[3].collateral == 3 * USDC and state.accounts[4].collateral == 5 * USDC
 
 

@@ -49,7 +49,7 @@ def trading_codec(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def book_env(makers: int, signatures: bool = False, heavy: int = SLOTS) -> Env:
     """Accounts 3..8 funded; account 3 rests ``makers`` asks of 1 lot at 10,000, 10,001, ...
     Blocks of ``SLOTS`` slots, the first ``heavy`` of them heavy."""
-    preset = PRESET.with_overrides(ops_per_block=SLOTS, trading_slots=heavy)
+    preset = PRESET.with_overrides(ops_per_block=SLOTS, trading_slots=heavy, market_slots=0)
     env = Env(preset=preset, signatures=signatures)
     env.open_many(6, 10_000_000)
     for i in range(makers):

@@ -1,8 +1,9 @@
 """The operator's index prices: the scripted devnet feed (deterministic, within its amplitude,
 markets out of phase), the price file (CSV or JSON Lines, the last price at or before a block,
-one clear error per bad line), and pre-execution in the builder: one operation per market at the
-start of the block, its prices recorded with the block so that replaying it needs no feed; the
-operator inserts none while the block circuit does not prove pre-execution."""
+one clear error per bad line), and pre-execution in the builder: in the market slots that close
+the block, every market where they fit, else in turn; its prices recorded with the block so that
+replaying it needs no feed; a price the rules refuse leaves the market out, never stops the
+builder."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from protocol.pubdata import OpType
 from protocol.types import PPM
 from scripts.commands.common import CommandError
 from scripts.commands.operator import load_price_file
-from sequencer import operator as operator_module
-from sequencer.builder import BuilderError, build_block, replay_block
+from sequencer.builder import BuilderError, build_block, get_pre_executed_markets, replay_block
 from sequencer.mempool import Mempool
 from sequencer.operator import Operator
 from sequencer.price_feed import FilePriceFeed, PriceFeedError, ScriptedFeed
@@ -91,7 +91,7 @@ def test_a_missing_price_file_is_one_clear_error(tmp_path: Path) -> None:
         load_price_file(tmp_path / "none.csv", CONFIG)
 
 
-def test_pre_execution_opens_the_block_and_replays_from_the_store(tmp_path: Path) -> None:
+def test_pre_execution_closes_the_block_and_replays_from_the_store(tmp_path: Path) -> None:
     store = Store(tmp_path / "op.sqlite")
     state = CONFIG.make_genesis()
     store.add_requests(chain_requests(open_accounts([3, 4], 10 * USDC)), "c", 1)
@@ -102,7 +102,7 @@ def test_pre_execution_opens_the_block_and_replays_from_the_store(tmp_path: Path
     second = build_block(state, 2, 2_000, [], [(seq, store.get_tx(seq))], prices)
     store.add_block(second.record, second.dropped)
     types = [r[0] for r in second.records]
-    assert types == [OpType.PRE_EXECUTION, OpType.PRE_EXECUTION, OpType.TRANSFER, OpType.NOOP]
+    assert types == [OpType.TRANSFER, *[OpType.NOOP] * 3, *[OpType.PRE_EXECUTION] * 2]
     assert [m.data.index_price for m in state.markets] == list(prices)
     assert store.get_blocks()[1] == second.record and second.record.index_prices == prices
 
@@ -114,21 +114,32 @@ def test_pre_execution_opens_the_block_and_replays_from_the_store(tmp_path: Path
     assert taken.index_prices == prices and store.get_blocks()[-1].index_prices == ()
 
 
-def test_a_price_the_rules_refuse_stops_the_builder() -> None:
+def test_a_price_the_rules_refuse_leaves_its_market_out(caplog: pytest.LogCaptureFixture) -> None:
     state = CONFIG.make_genesis()
-    with pytest.raises(BuilderError, match="pre-execution of market 1"):
-        build_block(state, 1, 1_000, [], [], (10_000, 1 << CONFIG.preset.price_bits))
+    sealed = build_block(state, 1, 1_000, [], [], (10_050, 1 << CONFIG.preset.price_bits))
+    assert [r[0] for r in sealed.records[-2:]] == [OpType.PRE_EXECUTION, OpType.NOOP]
+    assert [m.data.index_price for m in state.markets] == [10_050, BASES[1]]
+    assert "no pre-execution of market 1: index price" in caplog.text
+
+
+def test_index_prices_for_other_markets_than_the_states_stop_the_builder() -> None:
+    state = CONFIG.make_genesis()
+    with pytest.raises(BuilderError, match="3 index prices for 2 markets"):
+        build_block(state, 1, 1_000, [], [], (1, 2, 3))
     assert state.block_number == 0  # nothing applied
 
 
-def test_the_operator_runs_pre_execution_only_once_it_is_proven(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_markets_take_turns_where_the_market_slots_do_not_hold_them_all() -> None:
+    one = CONFIG.preset.with_overrides(market_slots=1)
+    assert [get_pre_executed_markets(one, 3, n) for n in (1, 2, 3, 4)] == [[0], [1], [2], [0]]
+    two = CONFIG.preset.with_overrides(market_slots=2)
+    assert [get_pre_executed_markets(two, 3, n) for n in (1, 2, 3)] == [[0, 1], [0, 2], [1, 2]]
+    assert get_pre_executed_markets(two, 2, 7) == [0, 1]  # all fit: every block
+    assert get_pre_executed_markets(CONFIG.preset.with_overrides(market_slots=0), 2, 1) == []
+
+
+def test_the_operator_gives_the_feeds_prices() -> None:
     state = CONFIG.make_genesis()
     operator = SimpleNamespace(state=state, feed=ScriptedFeed(BASES))
-    assert OpType.PRE_EXECUTION not in operator_module.PROVEN_TYPES  # the circuit's work
-    assert Operator.get_index_prices(operator, 1_800) == ()  # type: ignore[arg-type]
-    proven = operator_module.PROVEN_TYPES | {OpType.PRE_EXECUTION}
-    monkeypatch.setattr(operator_module, "PROVEN_TYPES", proven)
     prices = Operator.get_index_prices(operator, 1_800)  # type: ignore[arg-type]
     assert prices == ScriptedFeed(BASES).get_index_prices(1_800, BASES) and len(prices) == 2

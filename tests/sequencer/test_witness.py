@@ -24,11 +24,14 @@ from protocol.jubjub import compress
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_cancel_all import ForcedCancelAll
 from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.noop import Noop
+from protocol.ops.pre_execution import PreExecution
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL
 from protocol.poseidon import hash2, hash4
+from protocol.pubdata import OpType
 from protocol.signing import sign_tx
 from protocol.smt import compute_root
 from protocol.snapshot import encode_state
@@ -40,7 +43,7 @@ from sequencer.witness import (
     build_exit_witness,
     get_block_system,
 )
-from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
+from tests.protocol.helpers import CHAIN_ID, FAR, MARKET, key_of, make_state, owner_of
 
 
 def funded_state() -> State:
@@ -108,11 +111,13 @@ def test_the_slots_open_against_the_roots_before_and_after_each_operation() -> N
 def test_unused_slots_are_noops_and_unsigned_slots_carry_the_dummy_signature() -> None:
     state = funded_state()
     witness = build_block_witness(state, Block(2, 200, (transfer(1), Deposit(4, owner_of(4), 1))))
-    assert len(witness.slots) == MINIMAL.ops_per_block
+    assert len(witness.slots) == MINIMAL.operation_slots
+    assert len(witness.market_slots) == MINIMAL.market_slots
     signed, deposit, *noops = witness.slots
     assert (signed.expiry, signed.signature) == (FAR, transfer(1).signature)
     assert (deposit.expiry, deposit.signature) == (200, get_dummy_signature()[1])
     assert all(s.record == bytes(64) and s.a.index == s.b.index == 0 for s in noops)
+    assert all(s.record == bytes(64) for s in witness.market_slots)
     assert (witness.old_timestamp, witness.timestamp) == (100, 200)
 
 
@@ -159,6 +164,27 @@ def test_an_unprovable_operation_is_refused_before_anything_changes(op: object) 
     with pytest.raises(UnprovableOperationError):
         build_block_witness(state, Block(2, 200, (Deposit(4, owner_of(4), 1), op)))  # type: ignore[arg-type]
     assert encode_state(state) == snapshot
+
+
+def test_pre_executions_are_proven_only_in_the_market_slots_that_close_the_block() -> None:
+    first_market_slot = MINIMAL.operation_slots
+    noops: tuple[Operation, ...] = (Noop(),) * first_market_slot
+    state = make_state(MINIMAL, MARKET, signatures=False)  # two markets
+    snapshot = encode_state(state)
+    cases: list[tuple[tuple[Operation, ...], str]] = [
+        ((PreExecution(0, 10_000),), "operation 0 .PreExecution. is outside the market slots"),
+        ((*noops, Deposit(4, owner_of(4), 1)), f"operation {first_market_slot} .Deposit. is in a"),
+    ]
+    for ops, message in cases:
+        with pytest.raises(UnprovableOperationError, match=message):
+            build_block_witness(state, Block(1, 200, ops))
+        assert encode_state(state) == snapshot
+    ops = (Deposit(4, owner_of(4), 1), *noops[1:], Noop(), PreExecution(1, 1_010))
+    witness = build_block_witness(copy.deepcopy(state), Block(1, 200, ops))
+    assert [s.record[0] for s in witness.market_slots] == [OpType.NOOP, OpType.PRE_EXECUTION]
+    cs, values = build_block_inputs(state, Block(1, 200, ops))
+    cs.check(values)
+    assert state.markets[1].data.index_price == 1_010
 
 
 def test_too_many_operations_make_an_invalid_block() -> None:
