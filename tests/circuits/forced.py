@@ -26,6 +26,7 @@ from circuits.gadgets.positions import PositionLeafVars
 from circuits.gadgets.risk import RiskVars
 from circuits.ops.book_unit import BookWitness, alloc_book_unit
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
+from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
     OP_CIRCUITS,
     AccountWitness,
@@ -329,7 +330,8 @@ def forced_witness(
     credits what it accrued. ``state`` is left as it was."""
     scratch = copy.deepcopy(state)
     forced = force_slot(scratch, op, record, a, book)
-    noops = [_noop_slot(scratch, forced.after) for _ in range(scratch.preset.ops_per_block - 1)]
+    preset = scratch.preset
+    noops = [_noop_slot(scratch, forced.after) for _ in range(preset.operation_slots - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)
     accounts = scratch.accounts
@@ -345,4 +347,5 @@ def forced_witness(
         d,
         collateral,
         reserved,
+        (MarketSlotWitness.noop(preset),) * preset.market_slots,
     )

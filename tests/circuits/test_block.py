@@ -74,7 +74,8 @@ from tests.protocol.helpers import BTC, CHAIN_ID, FAR, MARKET, PRICES, key_of, o
 
 # the minimal slots, two per block (quicker): a heavy one, then a light one
 PRESET = MINIMAL.with_overrides(ops_per_block=2, trading_slots=1, market_slots=0)
-TRADING = MINIMAL.with_overrides(ops_per_block=2, market_slots=0)  # both heavy: two trading operations a block
+# both heavy: two trading operations a block
+TRADING = MINIMAL.with_overrides(ops_per_block=2, market_slots=0)
 USERS = (3, 4, 5)
 START = 1_000_000  # each user's first deposit
 
