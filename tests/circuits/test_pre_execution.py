@@ -56,13 +56,10 @@ Inputs = tuple[int, int, list[list[int]], MarketSlotWitness | None]
 # -- the harness ---------------------------------------------------------------------------------
 
 
-def _build(
-    preset: Preset, inputs: Inputs | None, overrides: Mapping[str, HintFn] | None = None
-) -> tuple[ConstraintSystem, list[int] | None]:
+def _define(cs: Builder, preset: Preset, inputs: Inputs | None) -> None:
     """Private inputs: the timestamp, the book root and every market's leaf fields (as
     ``circuits.block``'s header allocates them); then one market slot. Public outputs: the
     record's 64 bytes, then every market's data fields after it."""
-    cs = Builder(witness=inputs is not None, hint_overrides=overrides)
     ts = cs.private("timestamp", None if inputs is None else inputs[0])
     book_root = cs.private("book_root", None if inputs is None else inputs[1])
     markets = []
@@ -92,17 +89,30 @@ def _build(
     for m, market in enumerate(after.markets):
         for name, value in zip(MARKET_DATA, market.data, strict=True):
             cs.expose(f"market{m}_{name}", value)
+
+
+def _build(preset: Preset, inputs: Inputs | None) -> tuple[ConstraintSystem, list[int] | None]:
+    """The slot's system built whole (and its witness, given inputs)."""
+    cs = Builder(witness=inputs is not None)
+    _define(cs, preset, inputs)
     return cs.finalize()
 
 
-def run_slot(preset: Preset, inputs: Inputs, overrides: Mapping[str, HintFn] | None = None) -> Run:
+def get_shape(preset: Preset) -> ConstraintSystem:
+    """The slot's system, built once a preset (setup mode)."""
     shape = _SHAPES.get(preset)
     if shape is None:
         shape = _SHAPES[preset] = _build(preset, None)[0]
-    system, witness = _build(preset, inputs, overrides)
-    assert system == shape, "the market slot's shape depends on witness values"
-    assert witness is not None
-    return Run(system, witness)
+    return shape
+
+
+def run_slot(preset: Preset, inputs: Inputs, overrides: Mapping[str, HintFn] | None = None) -> Run:
+    """The witness of ``inputs`` (a prover's hints where ``overrides`` says) on the slot's
+    system, by the values-only path (the whole build is the same: test_the_values_only_witness_
+    is_the_whole_builds)."""
+    cs = Builder(witness=True, hint_overrides=overrides, values_only=True)
+    _define(cs, preset, inputs)
+    return Run(get_shape(preset), cs.witness_values())
 
 
 def market_values(env: Env) -> list[list[int]]:
@@ -295,15 +305,23 @@ def test_the_minimal_presets_own_widths() -> None:
 
 def constraint_count(preset: Preset) -> int:
     """The market slot's own constraints (not the harness's parameter hashes and outputs)."""
-    shape = _SHAPES.get(preset) or _build(preset, None)[0]
+    shape = get_shape(preset)
     harness = re.compile(r"^market\d+/|_is_public$")
     return sum(1 for c in shape.constraints if not harness.search(c.name))
 
 
-def test_constraints_per_market_slot_at_minimal() -> None:
-    count = constraint_count(PRESETS["minimal"])
-    print(f"\nconstraints per market slot, minimal: {count}")
-    assert count > 0
+def test_the_values_only_witness_is_the_whole_builds() -> None:
+    """For a pre-execution and a noop, the whole build in witness mode has the shape the tests
+    run on (it does not depend on the values) and the values of the values-only path."""
+    env = book_env()
+    env.next_block(3600 + 90)
+    for op in (PreExecution(BTC, MID + 5), None):
+        inputs = inputs_of(env, MarketSlotWitness.of(env.state, op))
+        system, witness = _build(MINIMAL, inputs)
+        run = run_slot(MINIMAL, inputs)
+        assert system == run.system and witness == run.witness
+        run.check()
+    print(f"\nconstraints per market slot, minimal: {constraint_count(PRESETS['minimal'])}")
 
 
 def test_the_witness_of_a_pre_execution_leaves_the_state_unchanged() -> None:
