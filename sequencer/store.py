@@ -81,7 +81,9 @@ class BlockRecord:
     priority_count: int
     l2_seqs: tuple[int, ...]
     state_root: int
-    index_prices: tuple[int, ...] = ()  # per market, its pre-execution's (none: no pre-execution)
+    # the feed's index price per market (none: no pre-execution); the block pre-executes the
+    # markets whose turn it is at these (``sequencer.builder.get_pre_executed_markets``)
+    index_prices: tuple[int, ...] = ()
 
 
 class Store:
