@@ -5,8 +5,6 @@ again on the other worker, and L1 still sees each batch once, in order.
 
 The workers are ``BlockProofWorker`` with one hook: they hold a chosen block back until a flag
 file appears, so the order in which proofs finish is set by the test, not by the machine's load.
-The tests share one pool of two workers (each builds the block circuit and loads its key once,
-the minute a pool takes to start); each test names the hook its workers run in a flag file.
 """
 
 from __future__ import annotations
@@ -16,21 +14,19 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import ray
 from web3 import Web3
 
-from protocol.params import MINIMAL
 from scripts.commands.operator import KEYS_DIR
-from scripts.devnet import CHAIN_ID
 from sequencer.operator import Operator
 from sequencer.prover_worker import ProofError
 from sequencer.ray_pool import BlockProofWorker, ProofDone, RayProofPool
 from sequencer.submitter import get_l1_progress
-from tests.sequencer.rollup_env import USDC, RollupEnv, deploy_env, get_provers
+from tests.sequencer.rollup_env import USDC, RollupEnv, deploy_env
 
 pytestmark = [pytest.mark.devnet, pytest.mark.prove, pytest.mark.ray]
 
@@ -46,56 +42,46 @@ def wait_for(path: Path, limit_s: float = HOLD_LIMIT_S) -> None:
         time.sleep(0.05)
 
 
-def hold_block_1_until_2_is_proven(worker: BlockProofWorker, batch: int, witness: list[int],
-                                   flags: Path) -> ProofDone:  # fmt: skip
+class OutOfOrderWorker(BlockProofWorker):
     """Proves block 1 only once block 2 is proven."""
-    if batch == 1:
-        wait_for(flags / "proved-2")
-    done = BlockProofWorker.prove(worker, batch, witness)
-    (flags / f"proved-{batch}").touch()
-    return done
-
-
-def fail_block_2_once(worker: BlockProofWorker, batch: int, witness: list[int],
-                      flags: Path) -> ProofDone:  # fmt: skip
-    """Fails its first proof of block 2 the way the prover's own check does."""
-    if batch == 2 and not (flags / "failed-2").exists():
-        (flags / "failed-2").touch()
-        raise ProofError("the block proof does not verify")
-    return BlockProofWorker.prove(worker, batch, witness)
-
-
-def hold_block_2_to_be_killed(worker: BlockProofWorker, batch: int, witness: list[int],
-                              flags: Path) -> ProofDone:  # fmt: skip
-    """The first worker given block 2 writes its pid to ``holding-2`` and waits there (to be
-    killed); any later attempt proves it at once."""
-    if batch == 2:
-        try:
-            os.close(os.open(flags / "claimed-2", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            pass  # the second attempt
-        else:
-            # written whole, then renamed, so the test never reads a half-written pid
-            (flags / "holding-2.part").write_text(str(os.getpid()))
-            os.replace(flags / "holding-2.part", flags / "holding-2")
-            wait_for(flags / "never")
-    return BlockProofWorker.prove(worker, batch, witness)
-
-
-BEHAVIOURS = {
-    f.__name__: f
-    for f in (hold_block_1_until_2_is_proven, fail_block_2_once, hold_block_2_to_be_killed)
-}
-
-
-class ScriptedWorker(BlockProofWorker):
-    """Behaves as the flag folder's ``behaviour`` file names (one of ``BEHAVIOURS``), read at
-    each proof: the module's tests share one pool, and each sets its own behaviour."""
 
     def prove(self, batch: int, witness: list[int]) -> ProofDone:
         flags = Path(os.environ[FLAGS_ENV])
-        behaviour = BEHAVIOURS[(flags / "behaviour").read_text()]
-        return behaviour(self, batch, witness, flags)
+        if batch == 1:
+            wait_for(flags / "proved-2")
+        done = super().prove(batch, witness)
+        (flags / f"proved-{batch}").touch()
+        return done
+
+
+class FailingOnceWorker(BlockProofWorker):
+    """Fails its first proof of block 2 the way the prover's own check does."""
+
+    def prove(self, batch: int, witness: list[int]) -> ProofDone:
+        flag = Path(os.environ[FLAGS_ENV]) / "failed-2"
+        if batch == 2 and not flag.exists():
+            flag.touch()
+            raise ProofError("the block proof does not verify")
+        return super().prove(batch, witness)
+
+
+class HoldingWorker(BlockProofWorker):
+    """The first worker given block 2 writes its pid to ``holding-2`` and waits there (to be
+    killed); any later attempt proves it at once."""
+
+    def prove(self, batch: int, witness: list[int]) -> ProofDone:
+        flags = Path(os.environ[FLAGS_ENV])
+        if batch == 2:
+            try:
+                os.close(os.open(flags / "claimed-2", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                pass  # the second attempt
+            else:
+                # written whole, then renamed, so the test never reads a half-written pid
+                (flags / "holding-2.part").write_text(str(os.getpid()))
+                os.replace(flags / "holding-2.part", flags / "holding-2")
+                wait_for(flags / "never")
+        return super().prove(batch, witness)
 
 
 @pytest.fixture(scope="module")
@@ -115,37 +101,6 @@ def flags(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         ray.shutdown()
         del os.environ[FLAGS_ENV]
-
-
-@pytest.fixture(scope="module")
-def shared_pool(flags: Path) -> Iterator[RayProofPool]:
-    """Two ``ScriptedWorker`` actors for the module's tests: each builds the block circuit and
-    loads its key once (a worker a test kills is restarted by Ray, and does so again)."""
-    provers = get_provers(MINIMAL, CHAIN_ID)  # deploy_env's (as it calls it: one cache entry)
-    pool = RayProofPool(provers, "minimal", KEYS_DIR, 2, ScriptedWorker)
-    try:
-        yield pool
-    finally:
-        pool.close()
-
-
-@pytest.fixture
-def pool(shared_pool: RayProofPool, flags: Path) -> Iterator[RayProofPool]:
-    """The shared pool with no flags, no events and nothing in flight from an earlier test (the
-    test writes its workers' behaviour); after the test, a worker still holding a task (a test
-    that failed) is killed, and Ray restarts it."""
-    clear(flags)
-    shared_pool.events.clear()
-    shared_pool.in_flight = [[] for _ in shared_pool.workers]
-    yield shared_pool
-    for worker, refs in zip(shared_pool.workers, shared_pool.in_flight, strict=True):
-        if refs and ray.wait(refs, num_returns=len(refs), timeout=0)[1]:
-            ray.kill(worker, no_restart=False)
-
-
-def behave(flags: Path, behaviour: Callable[..., ProofDone]) -> None:
-    """Sets the shared workers' behaviour (one of ``BEHAVIOURS``) for the test's proofs."""
-    (flags / "behaviour").write_text(behaviour.__name__)
 
 
 def clear(folder: Path) -> None:
@@ -180,14 +135,17 @@ def assert_on_l1_once_in_order(env: RollupEnv, operator: Operator) -> None:
 
 
 def test_two_workers_prove_three_blocks_out_of_order_and_l1_gets_them_in_order(
-    w3: Web3, tmp_path: Path, flags: Path, pool: RayProofPool
+    w3: Web3, tmp_path: Path, flags: Path
 ) -> None:
-    behave(flags, hold_block_1_until_2_is_proven)
+    clear(flags)
     env = deploy_env(w3, tmp_path, users=2)
-    assert env.provers is pool.provers  # the same preset and chain
-    operator = seal_three_blocks(env)
-    operator.prover = pool
-    operator.settle()
+    pool = RayProofPool(env.provers, "minimal", KEYS_DIR, 2, OutOfOrderWorker)
+    try:
+        operator = seal_three_blocks(env)
+        operator.prover = pool
+        operator.settle()
+    finally:
+        pool.close()
 
     proved = {e.batch: e for e in pool.events if e.kind == "proved"}
     sent = {e.batch: e for e in pool.events if e.kind == "sent"}
@@ -200,11 +158,11 @@ def test_two_workers_prove_three_blocks_out_of_order_and_l1_gets_them_in_order(
 
 
 def test_a_killed_worker_has_its_block_proven_on_the_other(
-    w3: Web3, tmp_path: Path, flags: Path, pool: RayProofPool
+    w3: Web3, tmp_path: Path, flags: Path
 ) -> None:
-    behave(flags, hold_block_2_to_be_killed)
+    clear(flags)
     env = deploy_env(w3, tmp_path, users=2)
-    assert env.provers is pool.provers
+    pool = RayProofPool(env.provers, "minimal", KEYS_DIR, 2, HoldingWorker)
     killed: list[int] = []
 
     def kill_the_holder() -> None:
@@ -222,6 +180,7 @@ def test_a_killed_worker_has_its_block_proven_on_the_other(
         operator.settle()
     finally:
         killer.join(timeout=1)
+        pool.close()
 
     assert len(killed) == 1 and killed[0] in pids
     died = [e for e in pool.events if e.kind == "died"]  # block 2, and 3 if queued behind it
@@ -234,15 +193,18 @@ def test_a_killed_worker_has_its_block_proven_on_the_other(
 
 
 def test_a_proof_failing_on_a_worker_is_reverted_and_resealed_with_the_blocks_after_it(
-    w3: Web3, tmp_path: Path, flags: Path, pool: RayProofPool, caplog: pytest.LogCaptureFixture
+    w3: Web3, tmp_path: Path, flags: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    behave(flags, fail_block_2_once)
+    clear(flags)
     env = deploy_env(w3, tmp_path, users=2)
-    assert env.provers is pool.provers
+    pool = RayProofPool(env.provers, "minimal", KEYS_DIR, 2, FailingOnceWorker)
     caplog.set_level(logging.INFO, logger="zkperp")
-    operator = seal_three_blocks(env)
-    operator.prover = pool
-    operator.settle()
+    try:
+        operator = seal_three_blocks(env)
+        operator.prover = pool
+        operator.settle()
+    finally:
+        pool.close()
 
     assert "block 2 taken back: the prover failed: ProofError" in caplog.text
     events = env.rollup.events
