@@ -235,14 +235,18 @@ class Trace:
     def evaluate(self, witness: Sequence[int], step_name: str, operand: int = 0) -> int:
         """The value in ``witness`` of an operand of the step ``step_name`` (e.g. a product's
         first factor)."""
-        step = next(s for s in self.steps if s.name == step_name)
+        step = next(s for s in self._named(step_name) if s.name == step_name)
         lc = step.operands[operand]
         return sum(c * witness[self._iden3(k)] for k, c in lc.items()) % R
 
     def value(self, witness: Sequence[int], wire_name: str) -> int:
         """The value in ``witness`` of the wire ``wire_name``."""
-        step = next(s for s in self.steps if wire_name in s.wire_names)
+        step = next(s for s in self._named(wire_name) if wire_name in s.wire_names)
         return witness[self._iden3(step.wires[step.wire_names.index(wire_name)])]
+
+    def _named(self, name: str) -> list[_Step]:
+        """The steps named ``name`` or defining a wire of that name, in order."""
+        return [self.steps[n] for n in self.by_name.get(name, ())]
 
     def _iden3(self, k: int) -> int:
         return k if k >= 0 else self.num_public - k
@@ -324,14 +328,14 @@ class _Kept:
         return self.uses
 
 
-_KEPT_SYSTEMS = 4
+_KEPT_SYSTEMS = 2
 _kept: list[tuple[ConstraintSystem, _Kept]] = []  # the last systems', newest last
 
 
 def _get_kept(system: ConstraintSystem) -> _Kept:
-    """What is kept of ``system``; the last few systems' are (a test module checks a few
-    systems many times, in random order: test_necessity's one-slot and two-slot blocks, whose
-    rows take 0.3 s and 1.5 s to make)."""
+    """What is kept of ``system``; the last two systems' are (test_necessity checks its
+    one-slot and two-slot blocks many times, one after the other; their rows take 0.3 s and
+    1.5 s to make)."""
     for system_kept, kept in _kept:
         if system_kept is system:
             return kept
