@@ -29,6 +29,22 @@ TOGETHER = {
 }
 
 
+# Modules of tests that take a minute or more each (the --durations of CI's runs,
+# docs/PERFORMANCE.md), slowest first: the workers take them before the many short tests (after
+# the groups of TOGETHER, which xdist hands out first, the largest first), so that neither
+# worker is left running one of them at the end while the other has nothing to do.
+SLOW_FIRST = (
+    "tests/scripts/test_wallet_cli.py",
+    "tests/bench/test_benchmarks.py",
+    "tests/sequencer/test_operator.py",
+    "tests/sequencer/test_recovery.py",
+    "tests/scripts/test_cli_errors.py",
+    "tests/sequencer/test_explorer.py",
+    "tests/scripts/test_operator_log.py",
+    "tests/scripts/test_reconstruct.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     unmarked = [
         item.nodeid
@@ -73,7 +89,27 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return TOGETHER.get(get_module(nodeid), nodeid)
 
+        ordered = False
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self.ordered:  # the first time: the groups, then the slow modules' tests
+                self.ordered = True
+                units = sorted(self.workqueue.items(), key=lambda unit: get_unit_rank(*unit))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
+
     return TogetherScheduling(config, log)
+
+
+def get_unit_rank(scope: str, nodeids: dict[str, bool]) -> int:
+    """A unit of work's place: a group of TOGETHER first (xdist put them first, the largest
+    first: a stable sort keeps that), then a test of ``SLOW_FIRST``'s modules in its order, then
+    every other test."""
+    if len(nodeids) > 1:
+        return -1
+    module = get_module(scope)
+    return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
 
 
 @pytest.fixture(scope="session")
