@@ -41,8 +41,9 @@ DEPOSIT = 1_000_000
 
 
 def make_blocks(preset: Preset, count: int) -> list[Block]:
-    """``count`` blocks, each with ``ops_per_block`` deposits to accounts 3, 4, ..."""
-    accounts = range(3, 3 + preset.ops_per_block)
+    """``count`` blocks, each a deposit to accounts 3, 4, ... in every operation slot (the
+    market slots after them stay noops: the state has no market)."""
+    accounts = range(3, 3 + preset.operation_slots)
     assert accounts[-1] < preset.max_accounts
     ops = tuple(Deposit(a, a.to_bytes(20, "big"), DEPOSIT) for a in accounts)
     return [Block(n, 1_000 + n, ops) for n in range(1, count + 1)]
@@ -89,7 +90,10 @@ def main() -> None:
     preset = get_preset(args.preset)
     provers = CircuitProvers.load(preset, CHAIN_ID, KEYS_DIR)
     blocks = make_blocks(preset, args.blocks)
-    print(f"{preset.name}: {preset.ops_per_block} ops per block; {os.cpu_count()} CPUs here")
+    print(
+        f"{preset.name}: {preset.operation_slots} ops per block (and {preset.market_slots} "
+        f"market slots); {os.cpu_count()} CPUs here"
+    )
     witness = witness_seconds(provers, make_genesis(preset, CHAIN_ID, ()), blocks)
     seconds = prove_all(InProcessPool(provers), make_genesis(preset, CHAIN_ID, ()), blocks)
     report("in process", blocks, seconds)

@@ -116,17 +116,18 @@ def test_a_manual_session_through_the_command_line(build: Path, api: str, w3: We
     ack = read_json(build, "transfer", "alice", "bob", "5", "--client-order-id", "rent")
     assert (ack["type"], ack["nonce"], ack["client_order_id"]) == ("transfer", 0, "rent")
     assert read_json(build, "withdraw", "bob", "3")["nonce"] == 0
-    assert read_json(build, "order", "place", "alice", "buy", "1", "9000")["nonce"] == 1
+    assert read_json(build, "order", "place", "alice", "buy", "1", "9900")["nonce"] == 1
     # takes alice's bid of 1 lot; its claim (the next matching step) rests the other lot
-    read_json(build, "order", "place", "bob", "sell", "2", "9000")
+    read_json(build, "order", "place", "bob", "sell", "2", "9900")
     assert read_json(build, "book", "0")["market"] == 0  # the genesis has markets 0 and 1
 
-    # one lot at 9,000: bob receives it less the taker fee (500 ppm: 5), alice pays it and the
-    # maker fee (200 ppm: 2)
+    # one lot at 9,900 (within the price band, which follows the index each block's market
+    # slots move): bob receives it less the taker fee (500 ppm: 4.95, up to 5), alice pays it and
+    # the maker fee (200 ppm: 1.98, up to 2)
     wait_for("the transfer, the withdrawal and the trade executed on L1", lambda: account(
-        "bob")["collateral"] == 27_500_000 + 9_000 - 5 and read_json(
+        "bob")["collateral"] == 27_500_000 + 9_900 - 5 and read_json(
         build, "batches")[0]["status"] == "executed")  # fmt: skip
-    assert account("alice")["collateral"] == 35 * USDC - 9_000 - 2
+    assert account("alice")["collateral"] == 35 * USDC - 9_900 - 2
     (trade,) = read_json(build, "trades", "0")
     assert (trade["maker"], trade["taker"], trade["size"]) == (3, 4, 1)
     (rested,) = account("bob")["open_orders"]
@@ -137,11 +138,11 @@ def test_a_manual_session_through_the_command_line(build: Path, api: str, w3: We
     bob_l1 = Web3.to_checksum_address(bob["address"])
     assert rollup.functions.pendingBalances(bob_l1).call() == 3 * USDC
     # a new price: the modify takes the ask off the book, and its claim rests it again
-    moved = read_json(build, "order", "modify", "bob", str(rested["key"]), "9100", "1")
+    moved = read_json(build, "order", "modify", "bob", str(rested["key"]), "9950", "1")
     assert moved["type"] == "modify_order"
-    wait_for("the modified ask rested at 9,100", lambda: [
+    wait_for("the modified ask rested at 9,950", lambda: [
         (o["price"], o["remaining"]) for o in account("bob")["open_orders"]
-    ] == [(9_100, 1)])  # fmt: skip
+    ] == [(9_950, 1)])  # fmt: skip
 
     run(build, "forced-withdraw", "alice", "2")
     queue = httpx.get(f"{api}/v1/priority-queue").json()
