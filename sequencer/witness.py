@@ -245,17 +245,13 @@ def build_block_witness(
     markets = capture_markets(state)
     accounts = state.accounts
     collateral = (accounts[FEE_ACCOUNT].collateral, accounts[FUNDING_POOL].collateral)
-    touched: set[int] = set()
     try:
         with state.transaction():
             process_block_header(state, block.number, block.timestamp)
             ops = list(block.operations)
             ops += [Noop()] * (preset.ops_per_block - len(ops))
             first_market_slot = preset.operation_slots
-            slots = [
-                _build_nth_slot(state, i, op, touched)
-                for i, op in enumerate(ops[:first_market_slot])
-            ]
+            slots = [_build_nth_slot(state, i, op) for i, op in enumerate(ops[:first_market_slot])]
             market_slots = [
                 _build_market_slot(state, first_market_slot + i, op)
                 for i, op in enumerate(ops[first_market_slot:])
@@ -267,7 +263,9 @@ def build_block_witness(
                 reserved[1], siblings=capture_account(state, FUNDING_POOL).siblings
             )
     except BaseException:
-        state.dirty.accounts.update(touched | {FEE_ACCOUNT, FUNDING_POOL})
+        # the trees were rehashed with leaves (accounts, positions, orders, markets) the
+        # rollback undid: the next root rebuilds them from the state
+        state.trees = None
         raise
     records = [*(s.record for s in slots), *(m.record for m in market_slots)]
     batch = compute_batch_pubdata(records, preset.ops_per_block)
@@ -330,12 +328,8 @@ def capture_markets(state: State) -> tuple[MarketWitness, ...]:
     )
 
 
-def _build_nth_slot(state: State, position: int, op: Operation, touched: set[int]) -> SlotWitness:
-    """Slot ``position``; ``touched`` gains its accounts (rehashed again after a rollback:
-    the trees were rehashed with leaves the rollback undid)."""
-    touched.update(
-        i for i in _CIRCUIT_OF[type(op)].get_accounts(op, state) if state.is_valid_account_index(i)
-    )
+def _build_nth_slot(state: State, position: int, op: Operation) -> SlotWitness:
+    """Slot ``position``: ``op`` applied, its inputs captured."""
     try:
         return build_slot_witness(state, op)
     except InvalidTransaction as error:

@@ -1,8 +1,9 @@
-"""Pre-execution (type 23, sequencer): a market's per-block update, before its trades.
+"""Pre-execution (type 23, sequencer): a market's per-block update, in the market slots that
+close a block, for the next block's trades (PROTOCOL 8.23).
 
 In order: the index price from the operator's oracle feed (``0 < index < 2^price_bits``; the
 rules trust the feed, as Lighter's do, and publish it), then the mark price (median of index,
-best bid, best ask); then, if the block's minute is later than the last sample's, one premium
+impact bid, impact ask); then, if the block's minute is later than the last sample's, one premium
 sample weighted by the minutes elapsed (at most 60); then, if the block's hour is later than
 the last funding's, the hourly rate from this hour's samples is applied once per elapsed hour
 to the cumulative funding index, and the samples restart; a market's first funding applies none

@@ -132,6 +132,18 @@ def test_an_invalid_block_changes_nothing() -> None:
     cs.check(values)
 
 
+def test_an_invalid_block_leaves_no_leaf_it_undid_in_the_trees() -> None:
+    """The first pre-execution is applied and its market rehashed (the second slot reads the
+    trees) before the second fails: the trees must not keep the undone market."""
+    state = make_state(MINIMAL, MARKET, signatures=False)
+    root, snapshot = update_state_root(state), encode_state(state)
+    noops: tuple[Operation, ...] = (Noop(),) * MINIMAL.operation_slots
+    block = Block(1, 200, (*noops, PreExecution(0, 10_100), PreExecution(1, 0)))
+    with pytest.raises(InvalidBlock, match=r"operation 5 \(PreExecution\): index price"):
+        build_block_witness(state, block)
+    assert encode_state(state) == snapshot and update_state_root(state) == root
+
+
 def test_block_inputs_are_the_whole_build_values_on_the_cached_system() -> None:
     """The values-only witness is, wire for wire, what building the circuit with its values
     gives; the system is built once per deployment; a tampered value is refused by name."""
