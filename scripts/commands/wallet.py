@@ -1,5 +1,5 @@
 """`zkperp wallet new | list | show`, and a user's L1 actions: `deposit`, `register-key`,
-`forced-withdraw`.
+`forced-withdraw`, `forced-cancel-all`, `forced-order`.
 
 A wallet is a devnet user: a fresh L1 key (funded with devnet ether and test USDC by the
 devnet's first account) and an L2 key, with the L2 account index it uses, kept in
@@ -26,6 +26,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 from protocol.accounts import FIRST_USER_ACCOUNT
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
+from protocol.pubdata import ORDER_FLAG_ASK, ORDER_FLAG_MARKET
 from scripts import chain
 from scripts.commands.operator import DEPLOYMENT_FILE, Deployment
 from scripts.paths import BUILD
@@ -103,13 +104,12 @@ def connect_as(deployment: Deployment, wallet: Wallet) -> Web3:
 
 
 def send(w3: Web3, fn: ContractFunction, sender: str, what: str) -> Any:
+    """Sends ``fn`` from ``sender``; a revert is one line naming the contract's error and what
+    to do (``chain.send``)."""
     try:
-        receipt = w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender}))
-    except Exception as e:  # a revert: its reason is in the message
-        raise fail(f"{what}: {e}") from None
-    if receipt["status"] != 1:
-        raise fail(f"{what} reverted")
-    return receipt
+        return chain.send(w3, fn, sender, what)
+    except chain.RevertedError as e:
+        raise fail(str(e)) from None
 
 
 @app.command("new")
@@ -196,3 +196,44 @@ def forced_withdraw_command(
     fn = found.get_rollup(w3).functions.requestForcedWithdraw(wallet.account, parse_usdc(amount))
     send(w3, fn, wallet.address, "requestForcedWithdraw")
     console.print(f"forced withdrawal of {amount} USDC from account {wallet.account} queued on L1")
+
+
+def forced_cancel_all_command(
+    name: str, deployment: DeploymentOption = DEPLOYMENT_FILE, wallets: WalletsOption = WALLETS
+) -> None:
+    """Force the cancellation of every open order of the wallet's account through L1 (a
+    priority request with the same deadline as a forced withdrawal)."""
+    wallet, found = Wallet.read(name, wallets), Deployment.read(deployment)
+    w3 = connect_as(found, wallet)
+    fn = found.get_rollup(w3).functions.requestForcedCancelAll(wallet.account)
+    send(w3, fn, wallet.address, "requestForcedCancelAll")
+    console.print(f"forced cancel-all of account {wallet.account} queued on L1")
+
+
+def forced_order_command(
+    name: str,
+    side: Annotated[str, typer.Argument(help="buy | sell")],
+    size: Annotated[int, typer.Argument(help="Lots.")],
+    price: Annotated[int, typer.Argument(help="Limit (or, with --ioc, worst) price, in ticks.")],
+    market: Annotated[int, typer.Option(help="Market index.")] = 0,
+    ioc: Annotated[
+        bool, typer.Option("--ioc", help="A market order (immediate or cancel), else a GTC limit.")
+    ] = False,
+    deployment: DeploymentOption = DEPLOYMENT_FILE,
+    wallets: WalletsOption = WALLETS,
+) -> None:
+    """Force an order through L1, e.g. to close a position while the operator ignores you."""
+    if side not in ("buy", "sell"):
+        raise fail("side is buy or sell")
+    flags = (ORDER_FLAG_ASK if side == "sell" else 0) | (ORDER_FLAG_MARKET if ioc else 0)
+    wallet, found = Wallet.read(name, wallets), Deployment.read(deployment)
+    w3 = connect_as(found, wallet)
+    fn = found.get_rollup(w3).functions.requestForcedOrder(
+        wallet.account, market, flags, price, size
+    )
+    send(w3, fn, wallet.address, "requestForcedOrder")
+    kind = "market" if ioc else "limit"
+    console.print(
+        f"forced {kind} {side} of {size} lots at {price} on market {market} for account "
+        f"{wallet.account} queued on L1"
+    )

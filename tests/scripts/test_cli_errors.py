@@ -18,7 +18,10 @@ from typer.testing import CliRunner, Result
 from web3 import Web3
 
 from protocol import pubdata
+from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.registry import decode_request, get_priority_operation
 from protocol.params import MINIMAL
+from protocol.pubdata import ORDER_FLAG_ASK, ORDER_FLAG_MARKET
 from scripts import chain, devnet
 from scripts.cli import app
 from scripts.commands.common import cli_errors
@@ -296,3 +299,30 @@ def test_operator_deploy_publishes_the_exit_key_and_the_fee_owner(
     )
     not_yet = run_zkperp(tmp_path, "exit", "--account", "3", "--deployment", str(out))
     assert not_yet.returncode == 1 and "desert mode is not active" in not_yet.stderr
+
+
+@pytest.mark.devnet
+def test_forced_trading_requests_from_the_command_line(
+    rollup_file: tuple[Rollup, Path, str], tmp_path: Path
+) -> None:
+    env, path, _ = rollup_file  # a stand-in rollup that admits every forced request
+    file = ("--deployment", str(path), "--wallets", str(tmp_path / "wallets"))
+    made = zkperp("wallet", "new", "carol", "--usdc", "5", *file)
+    assert made.exit_code == 0, made.output
+    assert zkperp("deposit", "carol", "5", *file).exit_code == 0
+    assert_refused(zkperp("forced-order", "carol", "hold", "1", "10100", *file), "buy or sell")
+    assert_refused(
+        zkperp("forced-order", "carol", "sell", "1", "0", *file),
+        "requestForcedOrder reverted with InvalidOrder()",
+        "check the market",
+    )
+    placed = zkperp("forced-order", "carol", "sell", "2", "10100", "--ioc", *file)
+    assert placed.exit_code == 0 and "forced market sell of 2 lots" in placed.output
+    assert_refused(  # one forced request an account at a time
+        zkperp("forced-cancel-all", "carol", *file),
+        "requestForcedCancelAll reverted with ForcedRequestPending()",
+    )
+    queued = env.rollup.events.PriorityRequestQueued().get_logs(from_block=0)
+    assert len(queued) == 2  # the deposit and the order
+    order = get_priority_operation(decode_request(bytes(queued[1]["args"]["request"])))
+    assert order == ForcedOrder(3, order.owner, 0, ORDER_FLAG_ASK | ORDER_FLAG_MARKET, 10_100, 2)
