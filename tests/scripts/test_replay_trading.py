@@ -30,6 +30,7 @@ from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import encode_tx
 from sequencer.genesis import RollupConfig
+from sequencer.price_feed import sign_prices
 from sequencer.store import QueuedRequest
 from tests.sequencer.helpers import (
     CHAIN_ID,
@@ -85,7 +86,8 @@ class Chain:
         requests: list[QueuedRequest] | None = None,
     ) -> SealedBlock:  # fmt: skip
         number = self.live.block_number + 1
-        sealed = build_block(self.live, number, timestamp, requests or [], txs, prices)
+        signed = sign_prices(TRADING.oracle_key, CHAIN_ID, prices, timestamp)
+        sealed = build_block(self.live, number, timestamp, requests or [], txs, signed)
         assert sealed.dropped == {}, sealed.dropped
         before = copy.deepcopy(self.replayed)
         ops = compute_operations(before, sealed.records, timestamp)
