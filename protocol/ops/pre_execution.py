@@ -101,15 +101,20 @@ def is_price_move_allowed(market: Market, price: int) -> bool:
     return abs(price - index) * PPM <= market.params.max_price_move * index
 
 
+def is_oracle_signed(state: State, market: Market, op: PreExecution) -> bool:
+    """The market's oracle signed ``op``'s price and timestamp for this chain."""
+    chain_id, params = state.config.chain_id, market.params
+    return is_signed_price(
+        params, chain_id, op.market, op.index_price, op.price_timestamp, op.signature
+    )
+
+
 def check_oracle_price(state: State, market: Market, op: PreExecution) -> None:
     """The price in range, signed by the market's oracle, fresh and within the move bound;
     raises otherwise (writes nothing)."""
     check_positive(op.index_price, state.preset.price_bits, "index price")
     check_unsigned(op.price_timestamp, state.preset.timestamp_bits, "price timestamp")
-    if state.config.check_signatures and not is_signed_price(
-        market.params, state.config.chain_id, op.market, op.index_price, op.price_timestamp,
-        op.signature,
-    ):  # fmt: skip
+    if state.config.check_signatures and not is_oracle_signed(state, market, op):
         raise InvalidOracleSignature(f"market {op.market}: the price is not its oracle's")
     if not is_price_fresh(state, market, op.price_timestamp):
         raise StalePrice(
