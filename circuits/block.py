@@ -208,7 +208,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
     for i in range(preset.market_slots):  # the pre-executions close the block (PROTOCOL 8.23)
         with cs.scope(f"slot{preset.operation_slots + i}"):
             market_w = None if w is None else w.market_slots[i]
-            record, running = define_market_slot(cs, preset, ts, running, market_w)
+            record, running = define_market_slot(cs, preset, chain_id, ts, running, market_w)
         records.append(record)
     assert first_root is not None and root is not None
     with cs.scope("block_end"):

@@ -36,6 +36,18 @@ class InvalidSignature(InvalidTransaction):
     """The signature does not verify under the account's L2 key."""
 
 
+class InvalidOracleSignature(InvalidSignature):
+    """An index price not signed by the market's oracle key (or the market has none)."""
+
+
+class StalePrice(InvalidTransaction):
+    """An index price older than the market's ``max_price_age``, or from after the block."""
+
+
+class PriceMoveTooLarge(InvalidTransaction):
+    """An index price further from the market's index than its ``max_price_move``."""
+
+
 class InvalidNonce(InvalidTransaction):
     """The transaction nonce is not the account's next nonce."""
 

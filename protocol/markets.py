@@ -12,6 +12,8 @@ from mypy_extensions import mypyc_attr
 
 from protocol.book import OrderBook
 from protocol.errors import MalformedTransaction
+from protocol.jubjub import Point, is_in_subgroup, is_on_curve, is_small_order
+from protocol.params import PRICE_AGE_BITS, PRICE_MOVE_BITS
 from protocol.types import (
     PPM,
     RATE_SCALE,
@@ -23,6 +25,13 @@ from protocol.types import (
     SignedAmount,
     reduce_frozen,
 )
+
+NO_ORACLE_KEY = Point(0, 0)  # a market without an oracle (not a curve point)
+
+
+def is_valid_public_key(key: Point) -> bool:
+    """On the curve, in the prime subgroup, not of small order (PROTOCOL 5, check 3)."""
+    return is_on_curve(key) and is_in_subgroup(key) and not is_small_order(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,13 @@ class MarketParams:
     interest_rate: int = 1_250  # per hour, RATE_SCALE (0.01 % / 8)
     interest_clamp: int = 6_250  # per hour, RATE_SCALE (0.05 % / 8)
     funding_cap: int = 4_000_000  # hard cap per hour, RATE_SCALE (4 %)
+    # the oracle: its EdDSA public key (x, y) signs the index prices; (0, 0) is none (no price
+    # is accepted while signatures are checked); a price at most max_price_age seconds old and
+    # at most max_price_move ppm from the index it replaces (PROTOCOL 6.4, 8.23)
+    oracle_x: int = 0
+    oracle_y: int = 0
+    max_price_age: int = 60  # seconds
+    max_price_move: int = 100_000  # ppm (10 %)
 
     def validate(self, fee_rate_bits: int) -> None:
         """Raises MalformedTransaction for inconsistent parameters."""
@@ -65,6 +81,18 @@ class MarketParams:
         rates = (self.interest_rate, self.interest_clamp, self.funding_cap)
         if not all(0 <= rate <= RATE_SCALE for rate in rates):
             raise MalformedTransaction("interest rate, clamp and funding cap: 0 to RATE_SCALE")
+        self.validate_oracle()
+
+    def validate_oracle(self) -> None:
+        """The oracle key is none or a valid EdDSA key (the circuit checks signatures under it);
+        ``0 < max_price_age < 2^PRICE_AGE_BITS``, ``0 < max_price_move < 2^PRICE_MOVE_BITS``."""
+        key = Point(self.oracle_x, self.oracle_y)
+        if key != NO_ORACLE_KEY and not is_valid_public_key(key):
+            raise MalformedTransaction("the oracle key is not a point of the prime subgroup")
+        if not 0 < self.max_price_age < 1 << PRICE_AGE_BITS:
+            raise MalformedTransaction(f"max_price_age: 1 to 2^{PRICE_AGE_BITS} - 1 seconds")
+        if not 0 < self.max_price_move < 1 << PRICE_MOVE_BITS:
+            raise MalformedTransaction(f"max_price_move: 1 to 2^{PRICE_MOVE_BITS} - 1 ppm")
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
         return reduce_frozen(self)

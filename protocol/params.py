@@ -149,6 +149,11 @@ MAINNET = Preset(
 PRESETS: dict[str, Preset] = {p.name: p for p in (MINIMAL, DEVNET, MAINNET)}
 
 
+# oracle prices (PROTOCOL 6.4, 8.23): a market's ``max_price_age`` below 2^PRICE_AGE_BITS seconds
+PRICE_AGE_BITS = 20  # about 12 days
+PRICE_MOVE_BITS = 24  # max_price_move below 2^24 ppm (a price may be bounded to 16x up)
+
+
 def get_preset(name: str) -> Preset:
     """The preset called ``name``; raises UnknownPresetError naming the valid ones."""
     try:

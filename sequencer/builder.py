@@ -45,6 +45,7 @@ from protocol.ops.pre_execution import PreExecution
 from protocol.params import Preset
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
+from sequencer.price_feed import SignedPrice
 from sequencer.store import BlockRecord, QueuedRequest, Store
 from sequencer.witness import UnprovableOperationError, check_outcome, check_provable
 
@@ -140,10 +141,10 @@ def build_block(
     timestamp: int,
     requests: Sequence[QueuedRequest],
     txs: Sequence[tuple[int, bytes]],
-    index_prices: Sequence[int] = (),
+    index_prices: Sequence[SignedPrice] = (),
 ) -> SealedBlock:
     """Builds block ``number`` and applies it to ``state``; the whole block or nothing.
-    ``index_prices``: the feed's, one per market (market 0, 1, ...), or none."""
+    ``index_prices``: the oracle's signed prices, one per market (market 0, 1, ...), or none."""
     preset = state.preset
     draft = _Draft(preset.operation_slots, preset.trading_slots)
     dropped: dict[int, str] = {}
@@ -186,19 +187,21 @@ def get_pre_executed_markets(preset: Preset, markets: int, number: int) -> list[
 
 
 def _add_pre_executions(
-    state: State, draft: _Draft, number: int, index_prices: Sequence[int]
+    state: State, draft: _Draft, number: int, index_prices: Sequence[SignedPrice]
 ) -> None:
     """The pre-executions of the markets whose turn it is, in the market slots that close the
-    block, at the feed's prices. One the rules refuse (a price out of range, a funding index
-    that would overflow) is left out, with a warning: the market keeps its index and mark for a
-    block, and the operator never stops on its feed."""
+    block, at the oracle's signed prices. One the rules refuse (a price out of range, not the
+    oracle's, stale, moved too far; a funding index that would overflow) is left out, with a
+    warning: the market keeps its index and mark for a block, and the operator never stops on
+    its feed."""
     if not index_prices:
         return
     if len(index_prices) != len(state.markets):
         raise BuilderError(f"{len(index_prices)} index prices for {len(state.markets)} markets")
     for market in get_pre_executed_markets(state.preset, len(state.markets), number):
         try:
-            draft.apply(state, PreExecution(market, index_prices[market]))
+            price, at, signature = index_prices[market]
+            draft.apply(state, PreExecution(market, price, at, signature))
         except InvalidTransaction as e:
             log.warning("block %d: no pre-execution of market %d: %s", number, market, e)
 

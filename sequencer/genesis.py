@@ -10,16 +10,25 @@ genesis is still the preset, the chain id and the fee account's owner, all three
 L1 (``scripts.deployment.Deployment.from_l1``). Units (PROTOCOL 6.1): sizes in lots, prices in
 USDC micro-units per lot, so ``price · size`` is the quote; the names and lot sizes are labels
 for people, not part of the state.
+
+Each market's oracle key (``MarketParams.oracle_x``, ``oracle_y``; PROTOCOL 6.4, 8.23) is the
+deployment's devnet oracle key, derived from the chain id (``get_devnet_oracle_key``), so the
+genesis stays a function of what L1 holds; the operator's scripted feed signs with it. Anyone
+can derive it, which is what a devnet wants and what a real deployment must not do: there the
+oracle's public key would be a deployment parameter, its secret the oracle's alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
+from functools import cache
 from typing import Any
 
 from protocol.accounts import NO_ADDRESS
 from protocol.commitment import update_state_root
+from protocol.eddsa import SecretKey
 from protocol.markets import MarketParams
 from protocol.params import Preset
 from protocol.state import State, make_genesis
@@ -35,6 +44,8 @@ class GenesisMarket:
 
 
 _PARAMS = MarketParams(  # 10x, fees 0.02 % maker / 0.05 % taker, band +-10 %
+    max_price_age=60,  # an oracle price at most a minute old
+    max_price_move=100_000,  # at most 10 % from the index it replaces
     imf=100_000,
     mmf=50_000,
     cmf=25_000,
@@ -62,6 +73,19 @@ GENESIS_MARKETS: dict[str, tuple[GenesisMarket, ...]] = {
 }
 
 
+@cache
+def get_devnet_oracle_key(chain_id: int) -> SecretKey:
+    """The devnet oracle's signing key on chain ``chain_id`` (module docstring)."""
+    person = b"zkperp_devoracle"
+    seed = hashlib.blake2b(chain_id.to_bytes(32, "big"), digest_size=32, person=person)
+    return SecretKey.from_seed(seed.digest())
+
+
+def with_oracle(market: GenesisMarket, chain_id: int) -> GenesisMarket:
+    key = get_devnet_oracle_key(chain_id).public_key
+    return replace(market, params=replace(market.params, oracle_x=key.x, oracle_y=key.y))
+
+
 @dataclass(frozen=True)
 class RollupConfig:
     """A deployment's genesis parameters (JSON round-trips through ``to_json``/``from_json``)."""
@@ -72,8 +96,16 @@ class RollupConfig:
 
     @property
     def markets(self) -> tuple[GenesisMarket, ...]:
-        """The preset's genesis markets (none for a preset without a table)."""
-        return GENESIS_MARKETS.get(self.preset.name, ())
+        """The preset's genesis markets (none for a preset without a table), each with the
+        deployment's oracle key."""
+        return tuple(
+            with_oracle(m, self.chain_id) for m in GENESIS_MARKETS.get(self.preset.name, ())
+        )
+
+    @property
+    def oracle_key(self) -> SecretKey:
+        """What the operator's feed signs with (the devnet oracle's key)."""
+        return get_devnet_oracle_key(self.chain_id)
 
     def make_genesis(self, check_signatures: bool = True) -> State:
         """The genesis state; reconstruction from pubdata, which carries no signatures, turns

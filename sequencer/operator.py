@@ -51,7 +51,7 @@ from protocol.commitment import update_state_root
 from sequencer.builder import SealedBlock, build_block, replay_block
 from sequencer.genesis import RollupConfig
 from sequencer.mempool import Mempool
-from sequencer.price_feed import PriceFeed, ScriptedFeed
+from sequencer.price_feed import PriceFeed, ScriptedFeed, SignedPrice, sign_prices
 from sequencer.progress import Progress, ProgressCallback, ignore_progress
 from sequencer.proof_pool import (
     BlockProver,
@@ -228,11 +228,13 @@ class Operator:
             log.warning("block %d dropped transaction #%d: %s", number, seq, error)
         return sealed
 
-    def get_index_prices(self, timestamp: int) -> tuple[int, ...]:
-        """The feed's index price per market for a block at ``timestamp`` (its pre-executions
-        take those of the markets whose turn it is: ``sequencer.builder``)."""
+    def get_index_prices(self, timestamp: int) -> tuple[SignedPrice, ...]:
+        """The feed's index price per market for a block at ``timestamp``, signed by the
+        oracle at that time (its pre-executions take those of the markets whose turn it is:
+        ``sequencer.builder``)."""
         current = [market.data.index_price for market in self.state.markets]
-        return self.feed.get_index_prices(timestamp, current)
+        prices = self.feed.get_index_prices(timestamp, current)
+        return sign_prices(self.config.oracle_key, self.config.chain_id, prices, timestamp)
 
     def settle(self) -> None:
         """prove -> commit -> verify -> execute every unfinished block, oldest first; a block

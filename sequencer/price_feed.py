@@ -19,9 +19,12 @@ block circuit proves pre-execution: ``circuits.ops.slot.PROVEN_TYPES``). Two fee
   for the same timestamp and market the later line wins); a market without such a line keeps
   its current index.
 
-Either way a feed only proposes: the prices are recorded with the sealed block
+Either way a feed only proposes, and the oracle signs: the devnet operator signs each price
+with the deployment's oracle key (``sequencer.genesis.get_devnet_oracle_key``) at the block's
+timestamp (``sign_prices``), and the rules refuse a price that is not signed, is stale or moves
+too far (PROTOCOL 8.23). The signed prices are recorded with the sealed block
 (``BlockRecord.index_prices``), so a restarted operator replays the blocks it sealed whatever
-feed it now has.
+feed (or key) it now has.
 """
 
 from __future__ import annotations
@@ -32,13 +35,33 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+from protocol.eddsa import SecretKey, Signature
+from protocol.oracle import sign_price
 from protocol.types import PPM
 
 DEFAULT_PERIOD_S = 4 * 3600  # a full swing every four hours
 DEFAULT_AMPLITUDE_PPM = 20_000  # +-2 % around the genesis index
 CSV_HEADER = ["timestamp", "market", "price"]
+
+
+class SignedPrice(NamedTuple):
+    """One market's index price as its oracle signed it (what a pre-execution carries)."""
+
+    price: int
+    timestamp: int  # when the oracle observed it, unix seconds
+    signature: Signature
+
+
+def sign_prices(
+    key: SecretKey, chain_id: int, prices: Sequence[int], timestamp: int
+) -> tuple[SignedPrice, ...]:
+    """Each market's price signed at ``timestamp`` (market ``m`` is the ``m``-th price)."""
+    return tuple(
+        SignedPrice(price, timestamp, sign_price(key, chain_id, market, price, timestamp))
+        for market, price in enumerate(prices)
+    )
 
 
 class PriceFeedError(ValueError):

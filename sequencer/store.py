@@ -8,8 +8,9 @@ Everything the operator has acknowledged or decided is written here before it is
   watcher's cursor (the last L1 block it scanned) in ``meta`` — both in one transaction, so a
   crash never loses a request or takes one twice;
 - ``blocks``, ``block_txs``, ``block_prices``, ``dropped``: each sealed block (its time, the
-  priority requests it consumed, the L2 transactions it included in order, the index prices of
-  its pre-execution operations) and the transactions the rules rejected, with their errors;
+  priority requests it consumed, the L2 transactions it included in order, the oracle's signed
+  index prices of its pre-execution operations: price, timestamp, signature) and the
+  transactions the rules rejected, with their errors;
 - ``proofs``: the proof of each block once made (proving is the expensive step);
 - ``block_records``: each sealed block's pubdata records, one per slot (its claims, noops and
   pre-executions too), for the explorer; replaying does not read them.
@@ -31,7 +32,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.eddsa import Signature
 from protocol.pubdata import OP_BYTES
+from sequencer.price_feed import SignedPrice
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,7 +54,7 @@ CREATE TABLE IF NOT EXISTS proofs (number INTEGER PRIMARY KEY, proof BLOB NOT NU
 CREATE TABLE IF NOT EXISTS block_records (block INTEGER PRIMARY KEY, records BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS block_prices (
     block INTEGER NOT NULL, market INTEGER NOT NULL, price INTEGER NOT NULL,
-    PRIMARY KEY (block, market));
+    price_timestamp INTEGER NOT NULL, signature BLOB NOT NULL, PRIMARY KEY (block, market));
 """
 
 
@@ -81,9 +84,9 @@ class BlockRecord:
     priority_count: int
     l2_seqs: tuple[int, ...]
     state_root: int
-    # the feed's index price per market (none: no pre-execution); the block pre-executes the
-    # markets whose turn it is at these (``sequencer.builder.get_pre_executed_markets``)
-    index_prices: tuple[int, ...] = ()
+    # the oracle's signed index price per market (none: no pre-execution); the block
+    # pre-executes the markets whose turn it is at these (``builder.get_pre_executed_markets``)
+    index_prices: tuple[SignedPrice, ...] = ()
 
 
 class Store:
@@ -227,8 +230,11 @@ class Store:
                 [(seq, record.number, error) for seq, error in sorted(dropped.items())],
             )
             db.executemany(
-                "INSERT INTO block_prices VALUES (?, ?, ?)",
-                [(record.number, m, price) for m, price in enumerate(record.index_prices)],
+                "INSERT INTO block_prices VALUES (?, ?, ?, ?, ?)",
+                [
+                    (record.number, m, price, at, signature.to_bytes())
+                    for m, (price, at, signature) in enumerate(record.index_prices)
+                ],
             )
 
     def discard_blocks_from(self, number: int) -> list[BlockRecord]:
@@ -257,10 +263,11 @@ class Store:
         txs: dict[int, list[int]] = {}
         for seq, block in self.db.execute("SELECT seq, block FROM block_txs ORDER BY position"):
             txs.setdefault(block, []).append(seq)
-        prices: dict[int, list[int]] = {}
-        query = "SELECT block, price FROM block_prices ORDER BY block, market"
-        for block, price in self.db.execute(query):
-            prices.setdefault(block, []).append(int(price))
+        prices: dict[int, list[SignedPrice]] = {}
+        query = "SELECT block, price, price_timestamp, signature FROM block_prices"
+        for block, price, at, signature in self.db.execute(query + " ORDER BY block, market"):
+            signed = SignedPrice(int(price), int(at), Signature.from_bytes(bytes(signature)))
+            prices.setdefault(block, []).append(signed)
         return [
             BlockRecord(
                 n, t, first, count, tuple(txs.get(n, ())), int(root, 16), tuple(prices.get(n, ()))

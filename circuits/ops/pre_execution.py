@@ -6,13 +6,19 @@ set index, mark and funding for the next one. A market slot touches no account a
 change the book; it reads the book and rewrites one market's data fields in the running
 :class:`BlockVars`.
 
-- **Record** (``is_pre``: type byte 23, else 0): the layout's fields (market, index, mark) as
-  bit wires, every other byte the constant 0, all zero for a noop (``noop_record_is_zero``).
+- **Record** (``is_pre``: type byte 23, else 0): the layout's fields (market, index, price
+  timestamp, mark) as bit wires, every other byte the constant 0, all zero for a noop
+  (``noop_record_is_zero``).
 - **Market**: one-hot over the running market copies (``market/exists{m}``); its
   book leaf ``(order_root, trigger_root, ask_nonce, bid_nonce)`` opened at the record's market
   against the running book root (``book/book_root_matches``); its order root read twice
   (``book_reads.read_book``) for the impact bid and ask (``compute_impact`` at the market's
   ``impact_notional``). A noop reads an empty order tree (``MarketSlotWitness.noop``).
+- **Oracle** (``oracle/*``, ``protocol.ops.pre_execution.check_oracle_price``): the EdDSA
+  signature of ``(chain_id, market, index, price_timestamp)`` under the picked market's
+  oracle key (a noop: the unsigned slots' dummy key and message 0); the price neither from the
+  future nor older than ``max_price_age``; ``|index - I| * 10^6 <= max_price_move * I`` for
+  the market's index ``I`` before, each side a range check.
 - **Prices**: ``0 < index < 2^price_bits`` (``index_in_range``; not 0: the premium divides by
   it, and ``div_rem`` refuses a zero divisor); the mark is
   ``compute_mark`` of the index and the impact prices (``record_mark_is_mark``).
@@ -37,7 +43,9 @@ the rules' bound is an invariant rather than a check:
 - ``interest_rate``, ``interest_clamp``, ``funding_cap``: ``0`` to ``RATE_SCALE < 2^RATE_BITS``
   (``MarketParams.validate``);
 - ``1 <= impact_notional < 2^Q`` (``compute_impact``'s width, ``Q`` its quote shift);
-- the funding index: ``|F| < 2^funding_index_bits`` before and after (``check_signed``).
+- the funding index: ``|F| < 2^funding_index_bits`` before and after (``check_signed``);
+- the index before ``< 2^price_bits``, ``max_price_age < 2^PRICE_AGE_BITS``,
+  ``max_price_move < 2^PRICE_MOVE_BITS`` (``MarketParams.validate``).
 """
 
 from __future__ import annotations
@@ -61,8 +69,10 @@ from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.compare import less_than, signed_less_than
 from circuits.gadgets.conditional import select
 from circuits.gadgets.division import div_rem
+from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
-from circuits.gadgets.poseidon import hash4
+from circuits.gadgets.jubjub import PointVar
+from circuits.gadgets.poseidon import hash4, sponge
 from circuits.gadgets.smt import compute_root
 from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS
 from circuits.ops.common import (
@@ -71,23 +81,29 @@ from circuits.ops.common import (
     RECORD_BYTES,
     BlockVars,
     RecordVars,
+    alloc_private,
     pick,
     select_existing,
 )
+from circuits.ops.slot import get_dummy_signature
 from circuits.r1cs import ONE, ZERO, Builder, LinearCombination, constant, weighted_sum
+from protocol import eddsa
 from protocol.book_tree import empty_nodes
 from protocol.commitment import compute_quote_shift, update_state_root
 from protocol.funding import compute_mark_price
 from protocol.markets import Market, MarketData
 from protocol.ops.pre_execution import RECORD, PreExecution
-from protocol.params import Preset
+from protocol.oracle import DOMAIN_ORACLE
+from protocol.params import PRICE_AGE_BITS, PRICE_MOVE_BITS, Preset
 from protocol.pubdata import OpType
 from protocol.state import State
-from protocol.types import FUNDING_INDEX_SCALE, RATE_SCALE
+from protocol.types import FUNDING_INDEX_SCALE, PPM, RATE_SCALE
 
 LC = LinearCombination
 PRE_EXECUTION = int(OpType.PRE_EXECUTION)
-MARKET, INDEX, MARK = (RECORD.offset(name) for name in ("market", "index_price", "mark_price"))
+MARKET, INDEX, PRICE_TIME, MARK = (
+    RECORD.offset(name) for name in ("market", "index_price", "price_timestamp", "mark_price")
+)
 SAMPLES_BITS = 16  # premium_samples (the rules keep it below 120: module docstring)
 # the funding increment rate * mark * FUNDING_INDEX_SCALE / RATE_SCALE, the fraction reduced
 # (the same quotient toward zero: the rational value is the same)
@@ -96,8 +112,18 @@ INCREMENT = Fraction(FUNDING_INDEX_SCALE, RATE_SCALE)
 # the market fields a market slot reads and writes
 PARAM = {name: MARKET_PARAMS.index(name) for name in MARKET_PARAMS}
 DATA = {name: MARKET_DATA.index(name) for name in MARKET_DATA}
-READ_PARAMS = ("impact_notional", "interest_rate", "interest_clamp", "funding_cap")
+READ_PARAMS = (
+    "impact_notional",
+    "interest_rate",
+    "interest_clamp",
+    "funding_cap",
+    "oracle_x",
+    "oracle_y",
+    "max_price_age",
+    "max_price_move",
+)
 READ_DATA = (
+    "index_price",
     "premium_sum",
     "premium_samples",
     "last_sample_minute",
@@ -148,6 +174,7 @@ class MarketSlotWitness:
     book_siblings: tuple[int, ...]  # its Merkle siblings in the book tree
     impact_bid: ReadWitness  # where the impact walk of each side stops (any key when too thin)
     impact_ask: ReadWitness
+    signature: eddsa.Signature  # the oracle's; a noop's: the dummy key's of message 0
 
     @classmethod
     def of(cls, state: State, op: PreExecution | None) -> MarketSlotWitness:
@@ -168,7 +195,10 @@ class MarketSlotWitness:
         book, trigger_root = market.book, trees.get_trigger_tree(op.market).root()
         book_leaf = (order_root, trigger_root, book.ask_nonce, book.bid_nonce)
         siblings = tuple(trees.books.proof(op.market).siblings)
-        return cls(compute_record(market, op), book_leaf, siblings, reads[0], reads[1])
+        # an unsigned price gets the dummy signature: the circuit refuses it (no proof)
+        signature = op.signature or get_dummy_signature()[1]
+        record = compute_record(market, op)
+        return cls(record, book_leaf, siblings, reads[0], reads[1], signature)
 
     @classmethod
     def noop(cls, preset: Preset) -> MarketSlotWitness:
@@ -176,7 +206,9 @@ class MarketSlotWitness:
         empty = ReadWitness.empty(preset)
         empty_root = empty_nodes(preset.order_tree_depth)[-1][0]
         book_leaf = (empty_root, 0, 0, 0)
-        return cls(bytes(RECORD_BYTES), book_leaf, (0,) * preset.market_tree_depth, empty, empty)
+        siblings = (0,) * preset.market_tree_depth
+        dummy = get_dummy_signature()[1]
+        return cls(bytes(RECORD_BYTES), book_leaf, siblings, empty, empty, dummy)
 
 
 def compute_record(market: Market, op: PreExecution) -> bytes:
@@ -184,7 +216,7 @@ def compute_record(market: Market, op: PreExecution) -> bytes:
     data = MarketData(**{name: getattr(market.data, name) for name in MARKET_DATA})
     data.index_price = op.index_price
     mark = compute_mark_price(Market(market.index, market.params, data, market.book))
-    return RECORD.encode((op.market, op.index_price, mark))
+    return RECORD.encode((op.market, op.index_price, op.price_timestamp, mark))
 
 
 # -- allocation ----------------------------------------------------------------------------------
@@ -339,6 +371,12 @@ def _check_widths(cs: Builder, preset: Preset, p: Picked) -> None:
         for name in ("last_sample_minute", "last_funding_hour"):
             with cs.scope(f"{name}_in_range"):
                 assert_range(cs, p.data[name], preset.timestamp_bits)
+        with cs.scope("index_price_in_range"):
+            assert_range(cs, p.data["index_price"], preset.price_bits)
+        with cs.scope("max_price_age_in_range"):
+            assert_range(cs, p.params["max_price_age"], PRICE_AGE_BITS)
+        with cs.scope("max_price_move_in_range"):
+            assert_range(cs, p.params["max_price_move"], PRICE_MOVE_BITS)
         assert_signed_open_range(
             cs, p.data["funding_index"], preset.funding_index_bits, "funding_index_in_range"
         )
@@ -371,6 +409,69 @@ def _define_prices(
     cs.assert_mul(is_pre, mark, record.field(*MARK), "record_mark_is_mark")
     premium = compute_premium(cs, index, impacts[0], impacts[1], preset)
     return index, mark, premium
+
+
+def _check_oracle_signature(
+    cs: Builder,
+    chain_id: int,
+    is_pre: LC,
+    record: RecordVars,
+    p: Picked,
+    w: MarketSlotWitness | None,
+) -> None:
+    """``is_signed_price``: the oracle's signature of ``(chain_id, market, price, time)`` under
+    the picked market's key (a noop: the dummy key's of message 0, as unsigned slots check).
+    A market without a key, ``(0, 0)``, is refused by the key's subgroup check."""
+    with cs.scope("signature"):
+        fields = [record.field(*f) for f in (MARKET, INDEX, PRICE_TIME)]
+        digest = sponge(cs, [constant(chain_id), *fields], DOMAIN_ORACLE)
+        message = cs.mul(is_pre, digest, "message")
+        dummy = get_dummy_signature()[0]
+        key_x = dummy.x + cs.mul(is_pre, p.params["oracle_x"] - dummy.x, "key_x")
+        key_y = dummy.y + cs.mul(is_pre, p.params["oracle_y"] - dummy.y, "key_y")
+        sig = None if w is None else (w.signature.R.x, w.signature.R.y, w.signature.s)
+        r_x, r_y, s = alloc_private(cs, ("r_x", "r_y", "s"), sig)
+        assert_valid_signature(
+            cs, PointVar(key_x, key_y), message, SignatureVar(PointVar(r_x, r_y), s)
+        )
+
+
+def _check_oracle_price(
+    cs: Builder,
+    preset: Preset,
+    chain_id: int,
+    timestamp: LC,
+    is_pre: LC,
+    record: RecordVars,
+    p: Picked,
+    w: MarketSlotWitness | None,
+) -> None:
+    """``check_oracle_price`` past the index's range: the signature, then
+    ``ts - max_price_age <= price_timestamp <= ts`` and
+    ``|price - index| * 10^6 <= max_price_move * index``, each side a range check (a negative
+    difference wraps to a field element far above the width). A noop's price, time and picked
+    parameters are 0: every check holds."""
+    price, at = record.field(*INDEX), record.field(*PRICE_TIME)
+    with cs.scope("oracle"):
+        at_bits = record.field_bits(*PRICE_TIME)
+        if len(at_bits) > preset.timestamp_bits:
+            high = at_bits[preset.timestamp_bits :]
+            cs.assert_zero(weighted_sum([1] * len(high), high), "price_time_in_range")
+        _check_oracle_signature(cs, chain_id, is_pre, record, p, w)
+        age = timestamp - at
+        with cs.scope("price_not_from_the_future"):
+            assert_range(cs, age, preset.timestamp_bits)
+        with cs.scope("price_not_stale"):
+            age_if_pre = cs.mul(is_pre, age, "age_if_pre")
+            assert_range(cs, p.params["max_price_age"] - age_if_pre, preset.timestamp_bits)
+        old = p.data["index_price"]
+        bound = cs.mul(p.params["max_price_move"], old, "move_bound")
+        change = (price - old) * PPM
+        n = preset.price_bits + PRICE_MOVE_BITS + 1  # |bound|, |change| < 2^(price_bits + 24)
+        with cs.scope("price_move_up_within_bound"):
+            assert_range(cs, bound - change, n)
+        with cs.scope("price_move_down_within_bound"):
+            assert_range(cs, bound + change, n)
 
 
 def _clock(cs: Builder, preset: Preset, timestamp: LC) -> tuple[LC, LC]:
@@ -484,16 +585,23 @@ def _write_markets(
 
 
 def define_market_slot(
-    cs: Builder, preset: Preset, timestamp: LC, running: BlockVars, w: MarketSlotWitness | None
+    cs: Builder,
+    preset: Preset,
+    chain_id: int,
+    timestamp: LC,
+    running: BlockVars,
+    w: MarketSlotWitness | None,
 ) -> tuple[RecordVars, BlockVars]:
     """One market slot (module docstring): its record and the running values after it (the
-    account root and the book root go through unchanged)."""
+    account root and the book root go through unchanged); ``chain_id`` is in the oracle's
+    signed message."""
     is_pre, record = _alloc_record(cs, w)
     market = record.field(*MARKET)
     selected = _select_market(cs, running.markets, is_pre, market)
     order_root = _open_book_leaf(cs, preset, is_pre, market, running.book_root, w)
     picked = _pick_fields(cs, selected, running.markets)
     _check_widths(cs, preset, picked)
+    _check_oracle_price(cs, preset, chain_id, timestamp, is_pre, record, picked, w)
     notional = picked.params["impact_notional"] + 1 - is_pre  # a noop's is 1
     index, mark, premium = _define_prices(cs, preset, is_pre, record, order_root, notional, w)
     minute, hour = _clock(cs, preset, timestamp)

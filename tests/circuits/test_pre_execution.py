@@ -20,7 +20,9 @@ from circuits.gadgets.commitment import MarketVars, hash_market_params
 from circuits.ops.common import MARKET_DATA, MARKET_PARAMS, BlockVars
 from circuits.ops.pre_execution import (
     DATA,
+    MARK,
     PARAM,
+    PRICE_TIME,
     READ_DATA,
     READ_PARAMS,
     SAMPLES_BITS,
@@ -32,18 +34,24 @@ from circuits.ops.pre_execution import (
 from circuits.r1cs import Builder, ConstraintSystem, HintFn
 from protocol.book_tree import empty_nodes
 from protocol.commitment import compute_quote_shift, update_state_root
-from protocol.errors import AmountOutOfRange
+from protocol.errors import (
+    AmountOutOfRange,
+    InvalidOracleSignature,
+    PriceMoveTooLarge,
+    StalePrice,
+)
 from protocol.field import R
 from protocol.ops.pre_execution import (
     PreExecution,
     compute_pre_execution_record,
     process_pre_execution,
 )
-from protocol.params import Preset
+from protocol.oracle import sign_price
+from protocol.params import PRICE_AGE_BITS, PRICE_MOVE_BITS, Preset
 from protocol.types import RATE_SCALE
 from tests.circuits.harness import Run
 from tests.circuits.trading_samples import MID, PRESETS, failing, sample_book
-from tests.protocol.helpers import BTC, ETH, Env
+from tests.protocol.helpers import BTC, CHAIN_ID, ETH, ORACLE, Env, key_of
 
 # shallow order trees (as test_book_reads): prices around MID need 14 bits, 4 nonce bits
 MINIMAL = PRESETS["minimal"].with_overrides(price_bits=14, order_nonce_bits=4)
@@ -82,7 +90,7 @@ def _define(cs: Builder, preset: Preset, inputs: Inputs | None) -> None:
             )
     running = BlockVars(book_root, tuple(markets))
     record, after = define_market_slot(
-        cs, preset, ts, running, None if inputs is None else inputs[3]
+        cs, preset, CHAIN_ID, ts, running, None if inputs is None else inputs[3]
     )
     for k, byte in enumerate(record.bytes):
         cs.expose(f"byte{k}", byte)
@@ -135,7 +143,7 @@ def inputs_of(env: Env, w: MarketSlotWitness) -> Inputs:
 
 def check_pre_execution(env: Env, market: int, index: int) -> Run:
     """The circuit's record and market data after the slot are the rules'."""
-    op = PreExecution(market, index)
+    op = env.signed_price(market, index)
     w = MarketSlotWitness.of(env.state, op)
     run = run_slot(env.state.preset, inputs_of(env, w))
     run.check()
@@ -189,14 +197,14 @@ def test_a_noop_changes_nothing() -> None:
 
 def test_no_sample_and_no_funding_within_a_minute() -> None:
     env = book_env()
-    process_pre_execution(env.state, PreExecution(BTC, MID))  # minute 16 sampled
+    process_pre_execution(env.state, env.signed_price(BTC, MID))  # minute 16 sampled
     check_pre_execution(env, BTC, MID + 9)  # the same minute: only index and mark
 
 
 @pytest.mark.parametrize("seconds", [600, 59 * 60, 3 * 3600 + 5], ids=["w10", "w59", "capped"])
 def test_a_sample_weighted_by_the_minutes_elapsed(seconds: int) -> None:
     env = book_env()
-    process_pre_execution(env.state, PreExecution(BTC, MID))
+    process_pre_execution(env.state, env.signed_price(BTC, MID))
     env.next_block(env.state.timestamp + seconds)
     check_pre_execution(env, BTC, MID - 13)
 
@@ -205,7 +213,7 @@ def test_a_sample_weighted_by_the_minutes_elapsed(seconds: int) -> None:
 @pytest.mark.parametrize("index", [MID - 20, MID + 20], ids=["premium_up", "premium_down"])
 def test_funding_over_hours(hours: int, index: int) -> None:
     env = book_env()
-    process_pre_execution(env.state, PreExecution(BTC, MID))
+    process_pre_execution(env.state, env.signed_price(BTC, MID))
     set_data(env, BTC, funding_index=123_456, funding_rate=-9, last_funding_hour=1)
     env.next_block(3600 * (1 + hours) + 7)
     check_pre_execution(env, BTC, index)
@@ -283,14 +291,14 @@ def test_random_books_and_clocks(
 ) -> None:
     env = sample_book(MINIMAL, seed, orders=orders, spread=3)
     set_params(env, BTC, impact_notional=notional)
-    process_pre_execution(env.state, PreExecution(BTC, MID))
+    process_pre_execution(env.state, env.signed_price(BTC, MID))
     env.next_block(env.state.timestamp + seconds)
     check_pre_execution(env, market, index if market == BTC else 1_000)
 
 
 def test_devnet_widths() -> None:
     env = book_env(seed=3, orders=10, preset=DEVNET)
-    process_pre_execution(env.state, PreExecution(BTC, MID))
+    process_pre_execution(env.state, env.signed_price(BTC, MID))
     env.next_block(2 * 3600 + 120)
     check_pre_execution(env, BTC, MID + 15)
     print(f"\nconstraints per market slot, devnet: {constraint_count(DEVNET)}")
@@ -315,7 +323,7 @@ def test_the_values_only_witness_is_the_whole_builds() -> None:
     run on (it does not depend on the values) and the values of the values-only path."""
     env = book_env()
     env.next_block(3600 + 90)
-    for op in (PreExecution(BTC, MID + 5), None):
+    for op in (env.signed_price(BTC, MID + 5), None):
         inputs = inputs_of(env, MarketSlotWitness.of(env.state, op))
         system, witness = _build(MINIMAL, inputs)
         run = run_slot(MINIMAL, inputs)
@@ -327,7 +335,7 @@ def test_the_values_only_witness_is_the_whole_builds() -> None:
 def test_the_witness_of_a_pre_execution_leaves_the_state_unchanged() -> None:
     env = book_env()
     before = data_values(env)
-    MarketSlotWitness.of(env.state, PreExecution(BTC, MID + 5))
+    MarketSlotWitness.of(env.state, env.signed_price(BTC, MID + 5))
     assert data_values(env) == before
 
 
@@ -335,7 +343,7 @@ def test_the_witness_of_a_pre_execution_leaves_the_state_unchanged() -> None:
 
 
 def honest(env: Env, index: int = MID + 5, market: int = BTC) -> Inputs:
-    return inputs_of(env, MarketSlotWitness.of(env.state, PreExecution(market, index)))
+    return inputs_of(env, MarketSlotWitness.of(env.state, env.signed_price(market, index)))
 
 
 def with_record(inputs: Inputs, edit: Callable[[bytearray], None]) -> Inputs:
@@ -367,7 +375,7 @@ def test_a_noop_record_with_a_field_set_is_refused() -> None:
     inputs = inputs_of(env, MarketSlotWitness.noop(MINIMAL))
 
     def edit(record: bytearray) -> None:
-        record[6] = 7  # the index field's last byte
+        record[sum(PRICE_TIME) - 1] = 7  # the price time's last byte (the others: checked too)
 
     only(run_slot(MINIMAL, with_record(inputs, edit)), "record/noop_record_is_zero")
 
@@ -389,19 +397,23 @@ def test_an_index_at_two_to_the_price_width_is_refused() -> None:
     env = book_env()
     index = 1 << MINIMAL.price_bits
     inputs = honest(env, index=MID + 1)
-    record = compute_record(env.state.markets[BTC], PreExecution(BTC, index))
+    op = env.signed_price(BTC, index)  # the oracle signs it: only the width is wrong
+    record = compute_record(env.state.markets[BTC], op)
 
     def edit(r: bytearray) -> None:
         r[:] = record
 
-    assert failing(run_slot(MINIMAL, with_record(inputs, edit))) == ["index_in_range"]
+    tampered = with_record(inputs, edit)
+    assert tampered[3] is not None and op.signature is not None
+    tampered = (*tampered[:3], replace(tampered[3], signature=op.signature))
+    assert failing(run_slot(MINIMAL, tampered)) == ["index_in_range"]
 
 
 def test_a_record_mark_other_than_the_mark_is_refused() -> None:
     inputs = honest(book_env())
 
     def edit(record: bytearray) -> None:
-        record[10] ^= 1  # the mark's last byte
+        record[sum(MARK) - 1] ^= 1  # the mark's last byte
 
     assert failing(run_slot(MINIMAL, with_record(inputs, edit))) == ["record_mark_is_mark"]
 
@@ -414,6 +426,113 @@ def test_an_index_of_zero_is_refused() -> None:
 
     names = failing(run_slot(MINIMAL, with_record(inputs, edit)))
     assert "premium/div_rem/remainder_lt_divisor/range/bits_sum" in names, names
+
+
+# -- oracle prices (PROTOCOL 8.23): each refusal at its named constraint ----------------------
+
+
+def oracle_env(max_price_move: int = 100_000) -> Env:
+    env = book_env()
+    set_params(env, BTC, max_price_move=max_price_move)
+    env.next_block(env.state.timestamp + 600)
+    return env
+
+
+def slot_of(env: Env, op: PreExecution) -> Run:
+    return run_slot(MINIMAL, inputs_of(env, MarketSlotWitness.of(env.state, op)))
+
+
+SIGNATURE_EQUATION = [f"oracle/signature/eddsa/s_g_is_r_plus_c_a_{xy}" for xy in "xy"]
+
+
+def test_an_unsigned_price_is_refused() -> None:
+    env = oracle_env()
+    run = slot_of(env, replace(env.signed_price(BTC, MID + 5), signature=None))
+    assert failing(run) == SIGNATURE_EQUATION
+
+
+def test_a_price_signed_by_another_key_is_refused() -> None:
+    env = oracle_env()
+    now = env.state.timestamp
+    other = sign_price(key_of(3), CHAIN_ID, BTC, MID + 5, now)  # a trader's key
+    run = slot_of(env, PreExecution(BTC, MID + 5, now, other))
+    assert failing(run) == SIGNATURE_EQUATION
+
+
+def test_a_signature_of_another_price_market_time_or_chain_is_refused() -> None:
+    env = oracle_env()
+    now, good = env.state.timestamp, env.signed_price(BTC, MID + 5)
+    for op in (
+        replace(good, index_price=MID + 6),
+        replace(good, price_timestamp=now - 1),
+        replace(env.signed_price(ETH, MID + 5), market=BTC),
+        replace(good, signature=sign_price(ORACLE, CHAIN_ID + 1, BTC, MID + 5, now)),
+    ):
+        assert failing(slot_of(env, op)) == SIGNATURE_EQUATION
+
+
+def test_a_market_without_an_oracle_key_is_refused_at_the_key() -> None:
+    env = oracle_env()
+    set_params(env, BTC, oracle_x=0, oracle_y=0)
+    names = failing(slot_of(env, env.signed_price(BTC, MID + 5)))
+    assert names[0].startswith("oracle/signature/eddsa/public_key/"), names
+
+
+def test_a_stale_price_is_refused() -> None:
+    env = oracle_env()
+    age = env.state.markets[BTC].params.max_price_age
+    slot_of(env, env.signed_price(BTC, MID + 5, env.state.timestamp - age)).check()  # the limit
+    run = slot_of(env, env.signed_price(BTC, MID + 5, env.state.timestamp - age - 1))
+    only(run, "oracle/price_not_stale")
+
+
+def test_a_price_from_the_future_is_refused() -> None:
+    env = oracle_env()
+    run = slot_of(env, env.signed_price(BTC, MID + 5, env.state.timestamp + 1))
+    only(run, "oracle/price_not_from_the_future")
+
+
+@pytest.mark.parametrize("up", [True, False], ids=["up", "down"])
+def test_a_price_moved_too_far_is_refused(up: bool) -> None:
+    env = oracle_env()
+    index = env.state.markets[BTC].data.index_price
+    limit = index + index // 10 if up else index - index // 10  # exactly 10 %: allowed
+    assert index % 10 == 0
+    check_pre_execution(oracle_env(), BTC, limit)
+    run = slot_of(env, env.signed_price(BTC, limit + (1 if up else -1)))
+    only(run, f"oracle/price_move_{'up' if up else 'down'}_within_bound")
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    delta=st.integers(-1_000, 1_000),
+    age=st.integers(-3, 70),
+    signer=st.sampled_from(["oracle", "other", "none"]),
+)
+def test_the_circuit_refuses_exactly_the_prices_the_rules_refuse(
+    delta: int, age: int, signer: str
+) -> None:
+    """The differential of the oracle checks: a random price, age and signer; the slot's
+    witness satisfies the system exactly when ``process_pre_execution`` (signatures on)
+    accepts, and then its record and market data are the rules'."""
+    env = oracle_env(max_price_move=50_000)
+    env.state.config = replace(env.state.config, check_signatures=True)
+    now = env.state.timestamp
+    op = env.signed_price(BTC, MID + delta, now - age)
+    if signer == "other":
+        op = replace(op, signature=sign_price(key_of(3), CHAIN_ID, BTC, MID + delta, now - age))
+    elif signer == "none":
+        op = replace(op, signature=None)
+    w = MarketSlotWitness.of(env.state, op)
+    run = run_slot(MINIMAL, inputs_of(env, w))
+    try:
+        events = process_pre_execution(env.state, op)
+    except (InvalidOracleSignature, StalePrice, PriceMoveTooLarge):
+        assert failing(run)
+        return
+    run.check()
+    assert w.record == compute_pre_execution_record(op, events)
+    assert run.outputs == [*w.record, *data_values(env)]
 
 
 # a field out of the width the circuit assumes: (field, value, the check that refuses it)
@@ -430,6 +549,9 @@ WIDTH_CASES = [
     ),
     ("last_sample_minute", 1 << MINIMAL.timestamp_bits, "widths/last_sample_minute_in_range"),
     ("last_funding_hour", 1 << MINIMAL.timestamp_bits, "widths/last_funding_hour_in_range"),
+    ("index_price", 1 << MINIMAL.price_bits, "widths/index_price_in_range"),
+    ("max_price_age", 1 << PRICE_AGE_BITS, "widths/max_price_age_in_range"),
+    ("max_price_move", 1 << PRICE_MOVE_BITS, "widths/max_price_move_in_range"),
 ]
 
 
@@ -462,7 +584,7 @@ def test_a_funding_index_leaving_its_range_is_refused_as_the_rules_do() -> None:
     bits = MINIMAL.funding_index_bits
     set_data(env, BTC, funding_index=(1 << bits) - 1, last_funding_hour=1)
     env.next_block(3 * 3600)
-    op = PreExecution(BTC, MID)
+    op = env.signed_price(BTC, MID)
     w = MarketSlotWitness.of(env.state, op)
     with pytest.raises(AmountOutOfRange):
         process_pre_execution(env.state, op)
@@ -597,6 +719,11 @@ PRODUCTS = [
     "funding/rate/average/toward_zero/sign",
     "funding/rate_times_mark",
     "funding/index_change",
+    "oracle/signature/message",
+    "oracle/signature/key_x",
+    "oracle/signature/key_y",
+    "oracle/price_not_stale/age_if_pre",
+    "oracle/move_bound",
     "reset/premium_sum",
     "reset/premium_samples",
     *(f"write/{name}0" for name in MARKET_DATA if name not in ("open_interest", "trigger_nonce")),

@@ -26,12 +26,15 @@ from protocol.ops.deposit import Deposit
 from protocol.ops.pre_execution import PreExecution
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.trigger_order import FireTrigger
+from protocol.oracle import sign_price
 from protocol.params import MINIMAL, Preset
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
 from protocol.state import State, make_genesis
+from protocol.types import PPM
 
 CHAIN_ID = 31337
+ORACLE = SecretKey.from_seed(b"zkperp tests: the oracle's seed!")  # signs every test market
 FAR = (1 << 40) - 1  # an expiry that never passes
 # big blocks, and a taker may take up to 64 steps (the step limit: ``trading_slots``)
 PRESET = MINIMAL.with_overrides(ops_per_block=1024, trading_slots=64, order_nonce_bits=12)
@@ -45,6 +48,9 @@ MARKET = MarketParams(
     price_band=200_000,
     max_open_interest=1_000_000,
     impact_notional=1_000_000,
+    oracle_x=ORACLE.public_key.x,
+    oracle_y=ORACLE.public_key.y,
+    max_price_move=PPM,  # the tests' crashes gap up to 30 % at once; the bound's tests set it
 )
 BTC, ETH = 0, 1
 PRICES = {BTC: 10_000, ETH: 1_000}
@@ -56,6 +62,12 @@ def owner_of(index: int) -> bytes:
 
 def key_of(index: int) -> SecretKey:
     return SecretKey.from_seed(index.to_bytes(32, "big"))
+
+
+def oracle_price(market: int, price: int, timestamp: int) -> PreExecution:
+    """A pre-execution at ``price``, signed by the test oracle at ``timestamp``."""
+    signature = sign_price(ORACLE, CHAIN_ID, market, price, timestamp)
+    return PreExecution(market, price, timestamp, signature)
 
 
 def make_state(preset: Preset, params: MarketParams, signatures: bool) -> State:
@@ -165,7 +177,12 @@ class Env:
 
     def set_index(self, market: int, price: int) -> tuple[Event, ...]:
         """The sequencer's per-block pre-execution for ``market`` at index ``price``."""
-        return self.run(PreExecution(market, price))
+        return self.run(self.signed_price(market, price))
+
+    def signed_price(self, market: int, price: int, timestamp: int | None = None) -> PreExecution:
+        """A pre-execution at ``price``, signed by the test oracle at ``timestamp`` (default:
+        the block's time)."""
+        return oracle_price(market, price, self.state.timestamp if timestamp is None else timestamp)
 
     def snapshot(self) -> bytes:
         return encode_state(self.state)

@@ -3,15 +3,20 @@ operations' rejections are in their own test files)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from protocol.errors import (
     AmountOutOfRange,
     InvalidNonce,
+    InvalidOracleSignature,
     MalformedTransaction,
     NotOrderOwner,
     PostOnlyWouldCross,
+    PriceMoveTooLarge,
     PriceOutOfBand,
+    StalePrice,
     UnknownMarket,
     UnknownOrder,
 )
@@ -21,9 +26,19 @@ from protocol.ops.forced_cancel_all import ForcedCancelAll
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.noop import Noop
-from protocol.ops.pre_execution import PreExecution
 from protocol.ops.set_leverage import SetLeverage
-from tests.protocol.helpers import BTC, Env, assert_rejected, owner_of
+from protocol.oracle import sign_price
+from protocol.params import PRICE_AGE_BITS, PRICE_MOVE_BITS
+from tests.protocol.helpers import (
+    BTC,
+    CHAIN_ID,
+    ETH,
+    MARKET,
+    Env,
+    assert_rejected,
+    key_of,
+    owner_of,
+)
 
 BUY, SELL = False, True
 
@@ -75,9 +90,62 @@ def test_cancel_all_and_set_leverage_rejections(env: Env) -> None:
 
 
 def test_pre_execution_rejections(env: Env) -> None:
-    assert_rejected(env, PreExecution(BTC, 0), AmountOutOfRange)
-    assert_rejected(env, PreExecution(BTC, 1 << 16), AmountOutOfRange)
-    assert_rejected(env, PreExecution(5, 10_000), UnknownMarket)
+    assert_rejected(env, env.signed_price(BTC, 0), AmountOutOfRange)
+    assert_rejected(env, env.signed_price(BTC, 1 << 16), AmountOutOfRange)
+    assert_rejected(env, env.signed_price(5, 10_000), UnknownMarket)
+    assert_rejected(
+        env, replace(env.signed_price(BTC, 10_000), price_timestamp=1 << 40), AmountOutOfRange
+    )
+
+
+TEN_PERCENT = replace(MARKET, max_price_move=100_000)
+
+
+def test_oracle_price_rejections() -> None:
+    """Each refusal of PROTOCOL 8.23 leaves the state byte-identical (``assert_rejected``)."""
+    env = Env(signatures=True, params=TEN_PERCENT)
+    now, age = env.state.timestamp, MARKET.max_price_age
+    good = env.signed_price(BTC, 10_500)
+    assert_rejected(env, replace(good, signature=None), InvalidOracleSignature)
+    other = sign_price(key_of(3), CHAIN_ID, BTC, 10_500, now)  # a trader's key
+    assert_rejected(env, replace(good, signature=other), InvalidOracleSignature)
+    assert_rejected(env, replace(good, index_price=10_400), InvalidOracleSignature)  # not signed
+    assert_rejected(env, replace(good, market=ETH), InvalidOracleSignature)  # BTC's price
+    assert_rejected(env, env.signed_price(BTC, 10_500, now + 1), StalePrice)  # from the future
+    assert_rejected(env, env.signed_price(BTC, 10_500, now - age - 1), StalePrice)
+    env.set_index(BTC, 10_000 + 1_000)  # exactly 10 %: allowed
+    assert_rejected(env, env.signed_price(BTC, 9_899), PriceMoveTooLarge)  # 10 % of 11,000 is 1,100
+    env.run(env.signed_price(BTC, 9_900, now - age))  # exactly max_price_age old, 10 % down
+    assert env.state.markets[BTC].data.index_price == 9_900
+
+
+def test_a_market_without_an_oracle_takes_no_price() -> None:
+    env = Env(signatures=True, params=replace(MARKET, oracle_x=0, oracle_y=0))
+    assert_rejected(env, env.signed_price(BTC, 10_000), InvalidOracleSignature)
+
+
+def test_reconstruction_trusts_the_proofs_for_the_signature_only() -> None:
+    """Without signature checks (reconstruction) the age and the move bound still hold."""
+    env = Env(signatures=False, params=TEN_PERCENT)
+    env.run(replace(env.signed_price(BTC, 10_100), signature=None))
+    assert_rejected(env, replace(env.signed_price(BTC, 10_100, 0), signature=None), StalePrice)
+    assert_rejected(env, env.signed_price(BTC, 20_000), PriceMoveTooLarge)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"oracle_x": 1, "oracle_y": 1},  # not on the curve
+        {"oracle_x": 0, "oracle_y": 1},  # the identity (small order)
+        {"max_price_age": 0},
+        {"max_price_age": 1 << PRICE_AGE_BITS},
+        {"max_price_move": 0},
+        {"max_price_move": 1 << PRICE_MOVE_BITS},
+    ],
+)
+def test_bad_oracle_parameters_are_refused_at_genesis(change: dict[str, int]) -> None:
+    with pytest.raises(MalformedTransaction):
+        Env(params=replace(MARKET, **change))
 
 
 @pytest.mark.parametrize(

@@ -51,17 +51,18 @@ from protocol.ops.deposit import Deposit
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.modify_order import ModifyOrder
-from protocol.ops.pre_execution import PreExecution
 from protocol.ops.takeover import Takeover
 from protocol.ops.transfer import Transfer
 from protocol.ops.trigger_order import FireTrigger
 from protocol.ops.withdraw import Withdraw
 from protocol.risk import Health, compute_risk
 from protocol.snapshot import encode_state
-from protocol.types import FUNDING_INDEX_SCALE
+from protocol.types import FUNDING_INDEX_SCALE, PPM
 from tests.protocol.helpers import Env, owner_of, total_collateral
 
-PARAMS = MarketParams(price_band=300_000, impact_notional=50_000, max_open_interest=400)
+PARAMS = MarketParams(  # the oracle moves up to +150 % at once (oracle_move)
+    price_band=300_000, impact_notional=50_000, max_open_interest=400, max_price_move=2 * PPM
+)
 USERS = list(range(3, 9))
 users = st.sampled_from(USERS)
 markets = st.sampled_from([0, 1])
@@ -215,7 +216,7 @@ class Exchange(RuleBasedStateMachine):
         self.liquidations()
 
     def apply_preexecution(self, market: int, price: int) -> bool:
-        return self.apply(PreExecution(market, price))
+        return self.apply(self.env.signed_price(market, price))
 
     @rule()
     def fire_triggers(self) -> None:

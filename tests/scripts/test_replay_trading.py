@@ -17,10 +17,12 @@ import pytest
 
 from protocol.block import Block, process_block
 from protocol.commitment import update_state_root
+from protocol.errors import InvalidBlock
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
+from protocol.ops.pre_execution import PreExecution
 from protocol.ops.set_leverage import SetLeverage
 from protocol.pubdata import OpType
 from protocol.signing import sign_tx
@@ -30,6 +32,7 @@ from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import encode_tx
 from sequencer.genesis import RollupConfig
+from sequencer.price_feed import sign_prices
 from sequencer.store import QueuedRequest
 from tests.sequencer.helpers import (
     CHAIN_ID,
@@ -85,7 +88,8 @@ class Chain:
         requests: list[QueuedRequest] | None = None,
     ) -> SealedBlock:  # fmt: skip
         number = self.live.block_number + 1
-        sealed = build_block(self.live, number, timestamp, requests or [], txs, prices)
+        signed = sign_prices(TRADING.oracle_key, CHAIN_ID, prices, timestamp)
+        sealed = build_block(self.live, number, timestamp, requests or [], txs, signed)
         assert sealed.dropped == {}, sealed.dropped
         before = copy.deepcopy(self.replayed)
         ops = compute_operations(before, sealed.records, timestamp)
@@ -165,3 +169,19 @@ def test_a_claim_record_with_another_fill_does_not_replay_to_itself() -> None:
     assert [type(op) for op in ops] == [type(op) for op in sealed.block.operations]
     result = process_block(before, Block(sealed.number, 1_120, ops))
     assert result.records == sealed.records != tuple(records)  # reconstruction refuses it
+
+
+def test_reconstruction_reads_the_price_timestamp_and_replays_its_checks() -> None:
+    """The type-23 record carries the oracle's timestamp: reconstruction (no signatures) gets
+    each pre-execution back with it, and a record whose price would be stale at the block's
+    time does not replay (the rules' age check runs on L1 data alone)."""
+    chain = Chain()
+    before = copy.deepcopy(chain.replayed)
+    sealed = chain.seal(1_000, (10_000, 3_000), [])
+    ops = compute_operations(before, sealed.records, 1_000)
+    pres = [op for op in ops if isinstance(op, PreExecution)]
+    assert [(op.price_timestamp, op.signature) for op in pres] == [(1_000, None)] * 2
+    stale = 1_000 + TRADING.markets[BTC].params.max_price_age + 1
+    replayed = compute_operations(before, sealed.records, stale)
+    with pytest.raises(InvalidBlock, match="price of 1000 at block time"):
+        process_block(copy.deepcopy(before), Block(sealed.number, stale, replayed))

@@ -25,7 +25,6 @@ from protocol.ops.deposit import Deposit
 from protocol.ops.forced_cancel_all import ForcedCancelAll
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
-from protocol.ops.pre_execution import PreExecution
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
@@ -43,7 +42,15 @@ from sequencer.witness import (
     build_exit_witness,
     get_block_system,
 )
-from tests.protocol.helpers import CHAIN_ID, FAR, MARKET, key_of, make_state, owner_of
+from tests.protocol.helpers import (
+    CHAIN_ID,
+    FAR,
+    MARKET,
+    key_of,
+    make_state,
+    oracle_price,
+    owner_of,
+)
 
 
 def funded_state() -> State:
@@ -138,7 +145,7 @@ def test_an_invalid_block_leaves_no_leaf_it_undid_in_the_trees() -> None:
     state = make_state(MINIMAL, MARKET, signatures=False)
     root, snapshot = update_state_root(state), encode_state(state)
     noops: tuple[Operation, ...] = (Noop(),) * MINIMAL.operation_slots
-    block = Block(1, 200, (*noops, PreExecution(0, 10_100), PreExecution(1, 0)))
+    block = Block(1, 200, (*noops, oracle_price(0, 10_100, 200), oracle_price(1, 0, 200)))
     with pytest.raises(InvalidBlock, match=r"operation 5 \(PreExecution\): index price"):
         build_block_witness(state, block)
     assert encode_state(state) == snapshot and update_state_root(state) == root
@@ -184,14 +191,14 @@ def test_pre_executions_are_proven_only_in_the_market_slots_that_close_the_block
     state = make_state(MINIMAL, MARKET, signatures=False)  # two markets
     snapshot = encode_state(state)
     cases: list[tuple[tuple[Operation, ...], str]] = [
-        ((PreExecution(0, 10_000),), "operation 0 .PreExecution. is outside the market slots"),
+        ((oracle_price(0, 10_000, 200),), "operation 0 .PreExecution. is outside the market slots"),
         ((*noops, Deposit(4, owner_of(4), 1)), f"operation {first_market_slot} .Deposit. is in a"),
     ]
     for ops, message in cases:
         with pytest.raises(UnprovableOperationError, match=message):
             build_block_witness(state, Block(1, 200, ops))
         assert encode_state(state) == snapshot
-    ops = (Deposit(4, owner_of(4), 1), *noops[1:], Noop(), PreExecution(1, 1_010))
+    ops = (Deposit(4, owner_of(4), 1), *noops[1:], Noop(), oracle_price(1, 1_010, 200))
     witness = build_block_witness(copy.deepcopy(state), Block(1, 200, ops))
     assert [s.record[0] for s in witness.market_slots] == [OpType.NOOP, OpType.PRE_EXECUTION]
     cs, values = build_block_inputs(state, Block(1, 200, ops))
