@@ -31,12 +31,11 @@ from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.noop import Noop
-from protocol.ops.pre_execution import PreExecution
 from protocol.ops.set_leverage import SetLeverage
 from protocol.params import MINIMAL
 from protocol.state import State
 from tests.circuits.test_block import USERS, check_block, new_state, signed
-from tests.protocol.helpers import BTC, FAR
+from tests.protocol.helpers import BTC, FAR, oracle_price
 
 # two heavy slots for the session's operations and their claims, one market slot
 PRESET = MINIMAL.with_overrides(ops_per_block=3, trading_slots=2, market_slots=1)
@@ -127,7 +126,7 @@ def build_block(state: State, specs: list[tuple[Any, ...]], move: int | None, ga
         ops += group
     ops += [Noop()] * (PRESET.operation_slots - len(ops))
     index = state.markets[BTC].data.index_price
-    ops.append(Noop() if move is None else PreExecution(BTC, index + move))
+    ops.append(Noop() if move is None else oracle_price(BTC, index + move, state.timestamp + gap))
     return Block(state.block_number + 1, state.timestamp + gap, tuple(ops))
 
 
