@@ -84,7 +84,7 @@ def claimed_record(state: State, op: Operation) -> bytes:
     if isinstance(op, MintShares):  # refused: the shares the price gives, as if allowed
         shares = op.amount
         if state.accounts[INSURANCE_FUND].pool_shares and compute_pool_value(state) > 0:
-            shares = compute_shares_for(state, op.amount)
+            shares = min(compute_shares_for(state, op.amount), (1 << 64) - 1)  # the field's
         return compute_record(op, (SharesMinted(op.account, op.amount, shares),))
     if isinstance(op, BurnShares):  # refused: what the shares are worth, as if allowed
         supply = state.accounts[INSURANCE_FUND].pool_shares

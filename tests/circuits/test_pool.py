@@ -25,6 +25,7 @@ from protocol.accounts import INSURANCE_FUND
 from protocol.block import Operation, compute_record, process_operation
 from protocol.errors import InvalidBlock, InvalidTransaction
 from protocol.events import RequestRejected, SharesBurned, SharesMinted
+from protocol.field import R
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.forced_burn import ForcedBurn
 from protocol.ops.mint_shares import MintShares
@@ -344,3 +345,29 @@ def test_the_circuit_pools_as_the_rules_do(name: str, blocks: list[list[tuple[An
             }, name
             continue
         check_block(state, ops)
+
+
+@pytest.mark.parametrize("op_name", ["burn_shares", "forced_burn"])
+def test_a_solvent_pool_claimed_insolvent_is_refused(op_name: str) -> None:
+    """The pool value's sign (``gadgets.risk.compute_sign_magnitude``): a positive value
+    claimed negative, so that a share would pay nothing, breaks only that gadget's
+    constraints, whatever magnitude goes with it."""
+    op: Operation
+    if op_name == "burn_shares":  # the record claims nothing paid
+        scratch, op = started_block(with_position()), burn(3, 1, 1_000)
+        record = compute_record(op, (SharesBurned(3, 1_000, 0),))
+    else:  # a share worth less than 1 (the mark 10 up): the rules pay nothing either
+        scratch = started_block(with_position(PRICES[BTC] + 10))
+        op = ForcedBurn(3, owner_of(3), 1)
+        record = rules_record(scratch, op)
+        assert record[35:44] == bytes(8) + b"\x01"
+    hint = f"slot0/{op_name}/value/magnitude/sign_and_magnitude"
+    for magnitude in (lambda v: v, lambda v: -v % R, lambda v: 0):
+        overrides = {hint: lambda v, m=magnitude: [1, m(v)]}
+        cs, values = build_block_circuit(
+            PRESET, CHAIN_ID, forced_witness(scratch, op, record), hint_overrides=overrides
+        )
+        assert values is not None
+        broken = unsatisfied(cs, values)
+        prefix = f"slot0/{op_name}/value/magnitude/"
+        assert broken and all(n.startswith(prefix) for n in broken), broken
