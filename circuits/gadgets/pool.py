@@ -11,7 +11,7 @@ the amounts come from record fields (``RECORD_AMOUNT_BYTES``, so below ``2^64``)
   witness whatever the slot holds.
 - ``compute_payout``: ``floor(shares * max(0, value) / supply)`` (the divisor 1 when the supply
   is 0, where nothing is held).
-- ``keeps_margin``: 1 when the fund's ``TAV - payout >= MMR`` (its positions do not change, so
+- ``is_margin_kept``: 1 when the fund's ``TAV - payout >= MMR`` (its positions do not change, so
   its MMR is the one before).
 
 The quotients are range-checked as wide as their numerators allow (``div_rem``), so a slot of
@@ -69,7 +69,7 @@ def compute_payout(cs: Builder, preset: Preset, shares: LC, supply: LC, value: L
     return payout
 
 
-def keeps_margin(cs: Builder, preset: Preset, fund: RiskVars, payout: LC) -> LC:
+def is_margin_kept(cs: Builder, preset: Preset, fund: RiskVars, payout: LC) -> LC:
     """1 when the fund keeps ``TAV - payout >= MMR`` (``payout < 2^(64 + tav)``)."""
     widths = RiskWidths.of(preset)
     bits = max(RECORD_AMOUNT_BITS + widths.tav + 1, widths.margin)

@@ -12,7 +12,7 @@ fund keeps ``TAV - paid >= MMR`` (``fund_keeps_margin``). The fund pays ``paid``
 from __future__ import annotations
 
 from circuits.gadgets.compare import less_than
-from circuits.gadgets.pool import RECORD_AMOUNT_BITS, compute_payout, keeps_margin
+from circuits.gadgets.pool import RECORD_AMOUNT_BITS, compute_payout, is_margin_kept
 from circuits.ops.common import (
     Effect,
     OpCircuit,
@@ -41,7 +41,7 @@ def define_burn_shares(cs: Builder, slot: SlotVars, on: LinearCombination) -> Ef
     cs.assert_mul(on, slot.b.index - INSURANCE_FUND, ZERO, "fund_is_b")
     payout = compute_payout(cs, slot.preset, shares, slot.b.pool_shares, slot.b_risk.tav)
     cs.assert_mul(on, paid_field - payout, ZERO, "paid_field")
-    kept = keeps_margin(cs, slot.preset, slot.b_risk, paid_field)
+    kept = is_margin_kept(cs, slot.preset, slot.b_risk, paid_field)
     cs.assert_mul(on, 1 - kept, ZERO, "fund_keeps_margin")
     paid, burned = cs.mul(on, paid_field, "paid"), cs.mul(on, shares, "burned")
     return Effect(

@@ -5,7 +5,7 @@ status (43). Never refused: the slot proves either outcome. Every reason the rul
 reject the request is a boolean, and ``status`` is 1 exactly when none holds
 (``status_field``): A exists and the requester owns it (``owned``), A is neither the insurance
 fund nor the funding pool (``eligible``), ``0 < shares <= A's pool_shares`` (``has_shares``),
-and the fund keeps ``TAV - payout >= MMR`` (``gadgets.pool.keeps_margin``), where ``payout =
+and the fund keeps ``TAV - payout >= MMR`` (``gadgets.pool.is_margin_kept``), where ``payout =
 floor(shares * max(0, value) / supply)`` as for a burn. B is the insurance fund
 (``fund_is_b``) whatever the outcome. ``collateral_out = status * payout``
 (``collateral_out_field``); when applied the fund pays it to A and both ``pool_shares`` fall
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from circuits.gadgets.compare import less_than
 from circuits.gadgets.equality import is_zero
-from circuits.gadgets.pool import RECORD_AMOUNT_BITS, compute_payout, keeps_margin
+from circuits.gadgets.pool import RECORD_AMOUNT_BITS, compute_payout, is_margin_kept
 from circuits.ops.common import Effect, OpCircuit, SlotVars
 from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.accounts import INSURANCE_FUND
@@ -45,7 +45,7 @@ def define_forced_burn(cs: Builder, slot: SlotVars, on: LinearCombination) -> Ef
     owned = cs.mul(a.exists, slot.owner_matches, "owned")
     eligible = cs.mul(owned, 1 - slot.a_is_rule_only, "eligible")
     payout = compute_payout(cs, slot.preset, shares, slot.b.pool_shares, slot.b_risk.tav)
-    kept = keeps_margin(cs, slot.preset, slot.b_risk, payout)
+    kept = is_margin_kept(cs, slot.preset, slot.b_risk, payout)
     burnable = cs.mul(_has_shares(cs, slot, shares), kept, "burnable")
     status = cs.mul(eligible, burnable, "status")
     cs.assert_mul(on, record.field(*STATUS) - status, ZERO, "status_field")
