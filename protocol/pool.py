@@ -3,9 +3,10 @@
 The fund's ``pool_shares`` field is the total supply; a user's is what they hold. The pool's
 value is the fund's TAV. Minting ``amount`` of collateral gives ``amount * supply / value``
 shares (rounded down; 1 share per micro-USDC for the first mint); burning ``shares`` pays
-``shares * value / supply`` (rounded down). Minting needs a solvent pool (value > 0); a burn
-must leave the fund with ``TAV >= MMR`` and the user's account passes the valid-risk-change
-rule for a mint (its collateral falls).
+``shares * max(0, value) / supply`` (rounded down). Minting into a pool that has a supply needs
+a solvent pool (value > 0) and keeps the supply below ``2^pool_share_bits``; a burn must leave
+the fund with ``TAV >= MMR`` and the user's account passes the valid-risk-change rule for a mint
+(its collateral falls).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from protocol.errors import InsufficientShares, RiskCheckFailed
 from protocol.events import Event, SharesBurned, SharesMinted
 from protocol.risk import compute_risk
 from protocol.state import State
+from protocol.types import check_unsigned
 
 
 def compute_pool_value(state: State) -> int:
@@ -32,8 +34,9 @@ def compute_shares_for(state: State, amount: int) -> int:
 
 
 def compute_payout_for(state: State, shares: int) -> int:
+    """``floor(shares * max(0, value) / supply)``: nothing for an insolvent pool."""
     supply = state.accounts[INSURANCE_FUND].pool_shares
-    return max(0, shares * compute_pool_value(state) // supply)
+    return shares * max(0, compute_pool_value(state)) // supply
 
 
 def mint_shares(state: State, account: Account, amount: int, out: list[Event]) -> None:
@@ -42,6 +45,7 @@ def mint_shares(state: State, account: Account, amount: int, out: list[Event]) -
     if shares <= 0:
         raise InsufficientShares(f"{amount} buys no share")
     fund = state.accounts[INSURANCE_FUND]
+    check_unsigned(fund.pool_shares + shares, state.preset.pool_share_bits, "the share supply")
     state.decrease_collateral(account, amount)
     state.increase_collateral(fund, amount)
     state.set_account_field(account, "pool_shares", account.pool_shares + shares)

@@ -328,6 +328,9 @@ class Effect:
     a_trial_positions: tuple[PositionLeafVars, ...] = ()
     a_trial_collateral: LC = ZERO
     a_risk_fails: LC = ZERO
+    # what is added to A's and B's pool shares (a mint's or burn's holder and the fund's supply)
+    a_pool_shares: LC = ZERO
+    b_pool_shares: LC = ZERO
 
 
 @dataclass(frozen=True)
@@ -341,8 +344,8 @@ class OpCircuit:
     # the (market, key) of the order leaf an order-book operation reads, from the state before
     # it (None where the circuit cannot prove that operation yet)
     get_book_key: Callable[[Any, Any], tuple[int, int] | None] | None = None
-    # the account a matching step fills against (B: the maker), from the state before it;
-    # None where the operation fills nothing
+    # B from the state before the operation: the maker a matching step fills against, or the
+    # insurance fund a pool-share operation pays or is paid by; None where B is A
     get_counterparty: Callable[[Any, Any], int | None] | None = None
 
     @property

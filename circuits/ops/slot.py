@@ -34,15 +34,19 @@ from circuits.gadgets.commitment import MarketVars, compute_position_leaf, compu
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
+from circuits.gadgets.pool import check_share_count
 from circuits.gadgets.positions import POSITION_FIELDS, PositionLeafVars
 from circuits.gadgets.risk import RiskVars, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
+    burn_shares,
     cancel_order,
     claim,
     create_order,
     deposit,
+    forced_burn,
     forced_withdraw,
+    mint_shares,
     modify_order,
     noop,
     register_key,
@@ -116,6 +120,7 @@ HEAVY = SlotKind(
     (
         *MONEY_PATH,
         *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
+        *(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn)),
     ),
     True,
 )
@@ -124,11 +129,10 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
+        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER),
         OpType.CANCEL_ALL,
         OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
-        *(OpType.MINT_SHARES, OpType.BURN_SHARES),
     }
 )
 # what the block's last ``market_slots`` prove (``circuits/ops/pre_execution.py``)
@@ -430,13 +434,14 @@ def _apply_effect(
         a.collateral + e.a_collateral,
         a_positions_root,
         a.open_orders + e.a_open_orders,
-        a.pool_shares,
+        a.pool_shares + e.a_pool_shares,
     )
     b_new = replace(
         b,
         collateral=b.collateral + e.b_collateral,
         positions_root=b_positions_root,
         open_orders=b.open_orders + e.b_open_orders,
+        pool_shares=b.pool_shares + e.b_pool_shares,
     )
     return a_new, b_new
 
@@ -544,6 +549,9 @@ def define_slot(
             b_positions, b_leaves = _alloc_positions(cs, preset, b, fields)
         with cs.scope("b_risk"):
             b_risk = compute_account_risk(cs, preset, b.collateral, b_positions, running.markets)
+        with cs.scope("pool_shares"):  # what the pool-share operations compare and divide
+            check_share_count(cs, preset, a.pool_shares, "a")
+            check_share_count(cs, preset, b.pool_shares, "b")
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
@@ -648,6 +656,8 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         _add_positions(x.a_trial_positions, y.a_trial_positions),
         x.a_trial_collateral + y.a_trial_collateral,
         x.a_risk_fails + y.a_risk_fails,
+        x.a_pool_shares + y.a_pool_shares,
+        x.b_pool_shares + y.b_pool_shares,
     )
 
 

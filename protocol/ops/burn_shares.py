@@ -1,7 +1,8 @@
 """Burn pool shares (type 28, L2 signed): shares back into collateral (``protocol.pool``).
 
-Payload ``shares`` (``0 < shares <= held``). Pays ``shares * pool value / supply`` rounded down;
-the insurance fund must keep ``TAV >= MMR`` afterwards.
+Payload ``shares`` (``0 < shares <= held``). Pays ``shares * max(0, pool value) / supply``
+rounded down; the insurance fund must keep ``TAV >= MMR`` afterwards. The insurance fund and the
+funding pool cannot burn (the fund's own field is the supply).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from protocol.eddsa import Signature
 from protocol.events import Event, SharesBurned
-from protocol.ops.common import get_signer
+from protocol.ops.common import get_signer, require_not_rule_only
 from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES
 from protocol.pool import burn_shares
@@ -48,6 +49,7 @@ RECORD = Layout(
 def process_burn_shares(state: State, op: BurnShares) -> tuple[Event, ...]:
     check_positive(op.shares, state.preset.pool_share_bits, "shares")
     account = get_signer(state, op)
+    require_not_rule_only(account)
     state.increment_nonce(account)
     out: list[Event] = []
     burn_shares(state, account, op.shares, out)

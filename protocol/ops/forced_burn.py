@@ -1,7 +1,8 @@
 """Forced pool-share burn (type 8, L1 priority): the owner redeems pool shares through L1.
 
 Applied (status 1) when ``owner`` owns the account and the burn passes the rules of burn shares
-(``protocol.pool``); ``collateral_out`` is what it paid. Otherwise a no-op (status 0, 0 out).
+(``protocol.pool``); ``collateral_out`` is what it paid. Otherwise a no-op (status 0, 0 out):
+never refused, whatever the shares asked (more than held, the record's whole width included).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_ADDRESS_BYTES, RECORD_A
 from protocol.pool import burn_shares
 from protocol.pubdata import RAW, Layout, OpType, Origin, RecordField, status_field
 from protocol.state import State
-from protocol.types import check_unsigned
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,6 @@ RECORD = Layout(
 
 
 def process_forced_burn(state: State, op: ForcedBurn) -> tuple[Event, ...]:
-    check_unsigned(op.shares, state.preset.pool_share_bits, "shares")
     account = state.accounts.get(op.account)
     if account is None or account.owner != op.owner or op.account in RULE_ONLY_ACCOUNTS:
         return (RequestRejected(op.op_type(), op.account, "not the owner"),)

@@ -28,6 +28,7 @@ from circuits.ops.book_unit import BookWitness, alloc_book_unit
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
 from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
+    LIGHT_TYPES,
     OP_CIRCUITS,
     AccountWitness,
     Positions,
@@ -37,16 +38,19 @@ from circuits.ops.slot import (
 )
 from circuits.r1cs import Builder, LinearCombination, constant
 from protocol import pubdata
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, Account, Position
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND, Account, Position
 from protocol.block import Operation, compute_record, process_operation
 from protocol.commitment import compute_position_leaf
 from protocol.errors import InvalidTransaction
-from protocol.events import Withdrawn
+from protocol.events import SharesBurned, SharesMinted, Withdrawn
 from protocol.field import R
+from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.mint_shares import MintShares
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
+from protocol.pool import compute_payout_for, compute_pool_value, compute_shares_for
 from protocol.risk import Risk, compute_risk, compute_unsettled_funding
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
@@ -66,8 +70,9 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
-    and for an order the rules accept, its fill's maker and size."""
-    if isinstance(op, CreateOrder):
+    and for an order or a mint or burn the rules accept, its results (a fill's maker and size,
+    the shares minted, the collateral paid)."""
+    if isinstance(op, CreateOrder | MintShares | BurnShares):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
         except InvalidTransaction:
@@ -76,6 +81,15 @@ def claimed_record(state: State, op: Operation) -> bytes:
         account = state.accounts.get(op.account)
         owner = pubdata.ADDRESS_BYTES * b"\0" if account is None else account.owner
         return compute_record(op, (Withdrawn(op.account, owner, op.amount),))
+    if isinstance(op, MintShares):  # refused: the shares the price gives, as if allowed
+        shares = op.amount
+        if state.accounts[INSURANCE_FUND].pool_shares and compute_pool_value(state) > 0:
+            shares = min(compute_shares_for(state, op.amount), (1 << 64) - 1)  # the field's
+        return compute_record(op, (SharesMinted(op.account, op.amount, shares),))
+    if isinstance(op, BurnShares):  # refused: what the shares are worth, as if allowed
+        supply = state.accounts[INSURANCE_FUND].pool_shares
+        paid = compute_payout_for(state, op.shares) if op.shares and supply else 0
+        return compute_record(op, (SharesBurned(op.account, op.shares, paid),))
     return compute_record(op, ())
 
 
@@ -133,7 +147,7 @@ def compute_effect(
     cs = Builder(witness=True, values_only=True)
     bits = [[constant(byte >> j & 1) for j in range(8)] for byte in record]
     rec = RecordVars(constant(record[0]), bits)
-    heavy = circuit.get_book_key is not None
+    heavy = circuit.op_type not in LIGHT_TYPES  # B's positions and risk: a heavy slot's
     slot = SlotVars(
         preset,
         rec,
@@ -206,6 +220,7 @@ def apply_effect(a: AccountWitness, e: Effect, positions_root: int) -> AccountWi
         collateral=_signed((a.collateral + (e.a_collateral.value or 0)) % R),
         positions_root=positions_root,
         open_orders=(a.open_orders + (e.a_open_orders.value or 0)) % R,
+        pool_shares=(a.pool_shares + (e.a_pool_shares.value or 0)) % R,
     )
 
 
@@ -274,6 +289,7 @@ def force_slot(
         collateral=_signed((b.collateral + (effect.b_collateral.value or 0)) % R),
         positions_root=b_root,
         open_orders=(b.open_orders + (effect.b_open_orders.value or 0)) % R,
+        pool_shares=(b.pool_shares + (effect.b_pool_shares.value or 0)) % R,
     )
     _set_leaf(scratch, b_new)
     expiry = getattr(op, "expiry", scratch.timestamp)

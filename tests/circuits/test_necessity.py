@@ -87,6 +87,7 @@ from tests.circuits.cases_modify import (
     in_place,
     moved,
 )
+from tests.circuits.cases_pool import POOL_CASES, POOL_FAMILIES, POOL_GUARDED
 from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_FAMILIES, RESERVED_GUARDED
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
@@ -946,6 +947,8 @@ CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED
+CASES |= POOL_CASES
+GUARDED |= POOL_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -969,6 +972,7 @@ FAMILIES = {
     *CANCEL_FAMILIES,
     *END_FAMILIES,
     *MODIFY_FAMILIES,
+    *POOL_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -993,6 +997,8 @@ EXEMPT = {
     r"[/_]position_sign/": "signs: tests/circuits/test_positions.py, test_risk.py",
     r"/growth_sign/": "signs: tests/circuits/test_positions.py, test_risk.py",
     r"/book_path/level\d+/select$": "book paths: tests/circuits/test_book_tree.py",
+    r"/div_rem/(quotient|remainder)": "division: tests/circuits/test_division.py",
+    r"/value/magnitude/": "the pool value's sign: tests/circuits/test_pool.py",
 }
 
 # A constraint that can never fail: register_key's fields cover every body byte, so the sum of
