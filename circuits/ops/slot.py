@@ -38,10 +38,12 @@ from circuits.gadgets.positions import POSITION_FIELDS, PositionLeafVars
 from circuits.gadgets.risk import RiskVars, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
+    cancel_all,
     cancel_order,
     claim,
     create_order,
     deposit,
+    forced_cancel_all,
     forced_withdraw,
     modify_order,
     noop,
@@ -79,7 +81,7 @@ from protocol import eddsa, jubjub, poseidon
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
-from protocol.params import Preset
+from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import SPONGE_RATE, sponge_tag
 from protocol.pubdata import OpType
 from protocol.signing import DOMAIN_L2_TX
@@ -110,11 +112,14 @@ class SlotKind:
 MONEY_PATH = tuple(
     m.CIRCUIT for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw)
 )
-LIGHT = SlotKind("light", MONEY_PATH, has_book=False)
+# cancel all and forced cancel-all touch A's leaf only (lazily: PROTOCOL 7.1), so a light slot
+# proves them too
+LIGHT_OPS = (*MONEY_PATH, cancel_all.CIRCUIT, forced_cancel_all.CIRCUIT)
+LIGHT = SlotKind("light", LIGHT_OPS, has_book=False)
 HEAVY = SlotKind(
     "heavy",
     (
-        *MONEY_PATH,
+        *LIGHT_OPS,
         *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
     ),
     True,
@@ -124,8 +129,7 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
-        OpType.CANCEL_ALL,
+        *(OpType.FORCED_ORDER, OpType.FORCED_BURN),
         OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.MINT_SHARES, OpType.BURN_SHARES),
@@ -168,11 +172,16 @@ class AccountWitness:
     positions_root: int
     open_orders: int
     pool_shares: int
+    cancel_epoch: int = 0
 
     @classmethod
     def empty(cls, index: int, siblings: tuple[int, ...], positions_root: int) -> AccountWitness:
         """An empty leaf, with the fields a deposit would start the account from."""
         return cls(index, siblings, False, 0, (0, 0), 0, 0, positions_root, 0, 0)
+
+    def orders_field(self) -> int:
+        """``protocol.commitment.compute_orders_field``: the count and the epoch packed."""
+        return (self.open_orders + (self.cancel_epoch << OPEN_ORDERS_BITS)) % R
 
     def leaf(self) -> int:
         """``protocol.commitment.compute_account_leaf`` of these fields (0 when empty)."""
@@ -180,7 +189,7 @@ class AccountWitness:
             return 0
         identity = poseidon.hash4(self.owner, *self.pubkey, self.nonce)
         balance = poseidon.hash4(
-            self.collateral % R, self.positions_root, self.open_orders, self.pool_shares
+            self.collateral % R, self.positions_root, self.orders_field(), self.pool_shares
         )
         return poseidon.hash2(identity, balance)
 
@@ -193,6 +202,7 @@ class AccountWitness:
             self.positions_root,
             self.open_orders,
             self.pool_shares,
+            self.cancel_epoch,
         ]
 
 
@@ -221,21 +231,37 @@ class SlotWitness:
     rest_fails: bool = False
 
 
-_ACCOUNT_FIELDS = (
+ACCOUNT_FIELDS = (
     *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("positions_root", "open_orders", "pool_shares"),
+    *("positions_root", "open_orders", "pool_shares", "cancel_epoch"),
 )
 
 
 def alloc_account(
-    cs: Builder, depth: int, w: AccountWitness | None
+    cs: Builder, preset: Preset, w: AccountWitness | None, ranges: bool = True
 ) -> tuple[AccountVars, list[LC]]:
-    wires = alloc_private(cs, _ACCOUNT_FIELDS, None if w is None else w.values())
+    """An account's leaf fields and siblings; with ``ranges``, the ranges of its open-order
+    count and cancel epoch (``check_orders_field``)."""
+    depth = preset.account_tree_depth
+    wires = alloc_private(cs, ACCOUNT_FIELDS, None if w is None else w.values())
     assert_boolean(cs, wires[1], "exists_boolean")
     names = [f"sibling{i}" for i in range(depth)]
     siblings = alloc_private(cs, names, None if w is None else w.siblings)
     index, exists, owner, pk_x, pk_y, *rest = wires
-    return AccountVars(index, exists, owner, PointVar(pk_x, pk_y), *rest), siblings
+    account = AccountVars(index, exists, owner, PointVar(pk_x, pk_y), *rest)
+    if ranges:
+        check_orders_field(cs, preset, account)
+    return account, siblings
+
+
+def check_orders_field(cs: Builder, preset: Preset, account: AccountVars) -> None:
+    """The open-order count below ``2^OPEN_ORDERS_BITS`` and the cancel epoch below
+    ``2^account_nonce_bits``: the leaf hashes them packed (6.2), so that the packing is
+    one-to-one and neither can borrow from the other."""
+    with cs.scope("open_orders"):
+        assert_range(cs, account.open_orders, OPEN_ORDERS_BITS)
+    with cs.scope("cancel_epoch"):
+        assert_range(cs, account.cancel_epoch, preset.account_nonce_bits)
 
 
 def _alloc_selectors(cs: Builder, kind: SlotKind, op_type: int | None) -> dict[int, LC]:
@@ -431,6 +457,7 @@ def _apply_effect(
         a_positions_root,
         a.open_orders + e.a_open_orders,
         a.pool_shares,
+        a.cancel_epoch + e.a_cancel_epoch,
     )
     b_new = replace(
         b,
@@ -520,10 +547,12 @@ def define_slot(
         raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
     selectors = _alloc_selectors(cs, kind, None if w is None else w.record[0])
     with cs.scope("a"):
-        a, a_siblings = alloc_account(cs, depth, None if w is None else w.a)
+        a, a_siblings = alloc_account(cs, preset, None if w is None else w.a)
         a_bits = to_bits(cs, a.index, depth)
     with cs.scope("b"):
-        b, b_siblings = alloc_account(cs, depth, None if w is None else w.b)
+        # B's ranges are checked after the operations (B is often A after them: a refused
+        # operation fails at its own constraint first)
+        b, b_siblings = alloc_account(cs, preset, None if w is None else w.b, ranges=False)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
     with cs.scope("a_positions"):
@@ -599,6 +628,7 @@ def define_slot(
     with cs.scope("a"):
         old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes=True)
     with cs.scope("b"):
+        check_orders_field(cs, preset, b)
         b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
     return old_root, new_root, record, running
@@ -648,6 +678,7 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         _add_positions(x.a_trial_positions, y.a_trial_positions),
         x.a_trial_collateral + y.a_trial_collateral,
         x.a_risk_fails + y.a_risk_fails,
+        x.a_cancel_epoch + y.a_cancel_epoch,
     )
 
 

@@ -50,7 +50,7 @@ def process_cancel_all(state: State, op: CancelAll) -> tuple[Event, ...]:
 
 
 def compute_cancel_all_record(op: CancelAll, events: tuple[Event, ...]) -> bytes:
-    (cancelled,) = (e.cancelled for e in events if isinstance(e, AllOrdersCancelled))
+    cancelled = sum(e.cancelled for e in events if isinstance(e, AllOrdersCancelled))
     return RECORD.encode((op.account, cancelled))
 
 

@@ -213,7 +213,7 @@ def _free_book(account: int) -> Callable[[State], BookWitness]:
     def capture(state: State) -> BookWitness:
         unused = BookWitness.unused(PRESET)
         siblings = ((0, -(1 << shift) % R, 0), *unused.order_siblings[1:])
-        return replace(unused, order=(account, 1, 1, 0, 1), order_siblings=siblings)
+        return replace(unused, order=(account, 1, 1, 0, 1, 0), order_siblings=siblings)
 
     return capture
 

@@ -206,6 +206,7 @@ def apply_effect(a: AccountWitness, e: Effect, positions_root: int) -> AccountWi
         collateral=_signed((a.collateral + (e.a_collateral.value or 0)) % R),
         positions_root=positions_root,
         open_orders=(a.open_orders + (e.a_open_orders.value or 0)) % R,
+        cancel_epoch=(a.cancel_epoch + (e.a_cancel_epoch.value or 0)) % R,
     )
 
 

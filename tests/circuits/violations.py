@@ -22,9 +22,9 @@ from typing import Any
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
 from circuits.gadgets.positions import POSITION_FIELDS
-from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS, BookWitness
+from circuits.ops.book_unit import BOOK_FIELDS, BOOK_ORDER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
-from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
+from circuits.ops.slot import ACCOUNT_FIELDS, BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.ops.step_unit import STEP_CHOICES
 from circuits.r1cs import HintFn
 from protocol import eddsa
@@ -42,7 +42,7 @@ from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.orders import rest_order
-from protocol.params import MINIMAL
+from protocol.params import MINIMAL, OPEN_ORDERS_BITS
 from protocol.poseidon import get_params
 from protocol.state import State
 from sequencer.witness import (
@@ -63,10 +63,6 @@ from tests.circuits.tracing import Trace, TracingBuilder, WireFn
 from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
 
 PRESET = MINIMAL.with_overrides(ops_per_block=1, market_slots=0)
-ACCOUNT_FIELDS = (
-    *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("positions_root", "open_orders", "pool_shares"),
-)
 SIGNATURE_INPUTS = ("r_x", "r_y", "s")
 ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
 
@@ -155,7 +151,7 @@ def reserved_inputs(w: BlockWitness) -> dict[str, int]:
 def book_inputs(w: BookWitness) -> dict[str, int]:
     """The book unit's inputs (``circuits.ops.book_unit``)."""
     inputs = {"market": w.market, "key": w.key}
-    inputs |= {f"order_{n}": v for n, v in zip(ORDER_FIELDS, w.order, strict=True)}
+    inputs |= {f"order_{n}": v for n, v in zip(BOOK_ORDER_FIELDS, w.order, strict=True)}
     for level, node in enumerate(w.order_siblings):
         lanes = zip(("hash", "ask", "bid"), node, strict=True)
         inputs |= {f"level{level}_{n}": v for n, v in lanes}
@@ -212,6 +208,11 @@ def _new_fields(trace: Trace, values: list[int], side: str, slot: int = 0) -> di
         for lane, name in enumerate(names, start=1):
             step = f"slot{slot}/{side}/new/{half}/poseidon/round0/lane{lane}_x2"
             fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
+    # the balance half hashes the count and the cancel epoch packed (PROTOCOL 6.2)
+    packed = fields["open_orders"]
+    if packed < 1 << (OPEN_ORDERS_BITS + PRESET.account_nonce_bits):
+        fields["open_orders"] = packed % (1 << OPEN_ORDERS_BITS)
+        fields["cancel_epoch"] = packed >> OPEN_ORDERS_BITS
     return fields
 
 
@@ -375,8 +376,8 @@ def book_at(market: int, key: int, **order: int) -> Callable[[State], BookWitnes
 
     def capture(state: State) -> BookWitness:
         w = capture_book(state, market, key)
-        fields = dict(zip(ORDER_FIELDS, w.order, strict=True)) | order
-        return replace(w, order=tuple(fields[n] for n in ORDER_FIELDS))  # type: ignore[arg-type]
+        fields = dict(zip(BOOK_ORDER_FIELDS, w.order, strict=True)) | order
+        return replace(w, order=tuple(fields[n] for n in BOOK_ORDER_FIELDS))  # type: ignore[arg-type]
 
     return capture
 
