@@ -516,6 +516,26 @@ def _add_open_interest(
     )
 
 
+def _check_b_orders_field(
+    cs: Builder, preset: Preset, a: AccountVars, b: AccountVars, a_new: AccountVars
+) -> None:
+    """B's open-order count and cancel epoch split its packed leaf input one way: when B is
+    another account, each in its range (``check_orders_field``, on the values times 1); when B
+    is A (its leaf A's new one, which the slot's path check binds), its epoch is A's new
+    epoch (``epoch_follows_a``), so its count is A's new count too. (A's new fields come from
+    A's checked ones and the operation's effect; a count a cheat takes below 0 fails at the
+    operation's own constraint, not here.)"""
+    same = is_equal(cs, a.index, b.index)
+    cs.assert_mul(same, b.cancel_epoch - a_new.cancel_epoch, ZERO, "epoch_follows_a")
+    apart = AccountVars(
+        *(b.index, b.exists, b.owner, b.pubkey, b.nonce, b.collateral, b.positions_root),
+        cs.mul(1 - same, b.open_orders, "open_orders_apart"),
+        b.pool_shares,
+        cs.mul(1 - same, b.cancel_epoch, "cancel_epoch_apart"),
+    )
+    check_orders_field(cs, preset, apart)
+
+
 def update_account(
     cs: Builder, old: AccountVars, new: AccountVars, siblings: list[LC], identity_changes: bool
 ) -> tuple[LC, LC]:
@@ -550,8 +570,7 @@ def define_slot(
         a, a_siblings = alloc_account(cs, preset, None if w is None else w.a)
         a_bits = to_bits(cs, a.index, depth)
     with cs.scope("b"):
-        # B's ranges are checked after the operations (B is often A after them: a refused
-        # operation fails at its own constraint first)
+        # B's split is checked after the operations (``_check_b_orders_field``)
         b, b_siblings = alloc_account(cs, preset, None if w is None else w.b, ranges=False)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
@@ -628,7 +647,7 @@ def define_slot(
     with cs.scope("a"):
         old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes=True)
     with cs.scope("b"):
-        check_orders_field(cs, preset, b)
+        _check_b_orders_field(cs, preset, a, b, a_new)
         b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
     return old_root, new_root, record, running

@@ -197,9 +197,12 @@ def violation(
     return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
-def _new_fields(trace: Trace, values: list[int], side: str, slot: int = 0) -> dict[str, int]:
+def _new_fields(
+    trace: Trace, values: list[int], side: str, slot: int = 0, epoch: int = 0
+) -> dict[str, int]:
     """A's (``side`` "a") or B's fields after the slot, read where the circuit hashes them
-    (B's identity is its old one: the slot does not change it)."""
+    (B's identity is its old one: the slot does not change it). ``epoch``: the account's
+    cancel epoch before the slot, which tells how the packed count and epoch split."""
     fields = {"exists": trace.evaluate(values, f"slot{slot}/{side}/new/leaf/exists_times_hash")}
     halves = [("balance", ("collateral", "positions_root", "open_orders", "pool_shares"))]
     if side == "a":
@@ -208,12 +211,17 @@ def _new_fields(trace: Trace, values: list[int], side: str, slot: int = 0) -> di
         for lane, name in enumerate(names, start=1):
             step = f"slot{slot}/{side}/new/{half}/poseidon/round0/lane{lane}_x2"
             fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
-    # the balance half hashes the count and the cancel epoch packed (PROTOCOL 6.2)
-    packed = fields["open_orders"]
-    if packed < 1 << (OPEN_ORDERS_BITS + PRESET.account_nonce_bits):
-        fields["open_orders"] = packed % (1 << OPEN_ORDERS_BITS)
-        fields["cancel_epoch"] = packed >> OPEN_ORDERS_BITS
-    return fields
+    return fields | split_orders_field(fields["open_orders"], epoch)
+
+
+def split_orders_field(packed: int, epoch: int) -> dict[str, int]:
+    """The count and the epoch of a packed leaf input (PROTOCOL 6.2), the epoch the one before
+    the slot or one more (a cancel-all's); a count a cheat took below 0 keeps the old epoch."""
+    for e in (epoch + 1, epoch):
+        count = (packed - (e << OPEN_ORDERS_BITS)) % R
+        if count < 1 << OPEN_ORDERS_BITS:
+            return {"open_orders": count, "cancel_epoch": e}
+    return {"open_orders": (packed - (epoch << OPEN_ORDERS_BITS)) % R, "cancel_epoch": epoch}
 
 
 def _settle_b(
@@ -222,7 +230,9 @@ def _settle_b(
     """B as a real slot has it: A's new fields when B is A, else B's path after A's update."""
     a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
     if a == b:
-        fields = {f"slot0/b/{n}": x for n, x in _new_fields(trace, values, "a").items()}
+        epoch = inputs["slot0/a/cancel_epoch"]
+        new = _new_fields(trace, values, "a", 0, epoch)
+        fields = {f"slot0/b/{n}": x for n, x in new.items()}
         return fields | _new_positions(trace, values, inputs)
     update_state_root(v.scratch)
     assert v.scratch.trees is not None
@@ -264,7 +274,7 @@ def _settle_reserved(
         prefix = f"block_end/{name}"
         for side, at in (("a", a), ("b", b)):
             if at == index and (side == "a" or a != b):
-                new = _new_fields(trace, values, side)
+                new = _new_fields(trace, values, side, 0, inputs[f"slot0/{side}/cancel_epoch"])
                 follow |= {f"{prefix}/{n}": x for n, x in new.items() if n != "exists"}
         follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
         tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
@@ -377,7 +387,7 @@ def book_at(market: int, key: int, **order: int) -> Callable[[State], BookWitnes
     def capture(state: State) -> BookWitness:
         w = capture_book(state, market, key)
         fields = dict(zip(BOOK_ORDER_FIELDS, w.order, strict=True)) | order
-        return replace(w, order=tuple(fields[n] for n in BOOK_ORDER_FIELDS))  # type: ignore[arg-type]
+        return replace(w, order=tuple(fields[n] for n in BOOK_ORDER_FIELDS))
 
     return capture
 
@@ -601,7 +611,9 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}
     tree.set(a, trace.value(values, "slot1/a/new/leaf/exists_times_hash"))
     if a == b:  # B is A after the slot (a step that fills nothing changes no position)
-        follow = {f"slot1/b/{n}": x for n, x in _new_fields(trace, values, "a", 1).items()}
+        epoch = trace.value(values, "slot1/a/cancel_epoch")
+        new = _new_fields(trace, values, "a", 1, epoch)
+        follow = {f"slot1/b/{n}": x for n, x in new.items()}
     else:
         follow = {f"slot1/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
     tree.set(b, trace.value(values, "slot1/b/new/leaf/exists_times_hash"))
