@@ -259,6 +259,7 @@ class FundingApplied(NamedTuple):
 
 Event = (
     AccountCreated
+    | AllOrdersCancelled
     | Deposited
     | KeyRegistered
     | Transferred

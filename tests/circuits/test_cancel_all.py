@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +191,20 @@ def test_a_dead_maker_removed_by_a_claim_keeps_the_reason() -> None:
     )
     reasons = [e.reason for _, events in done for e in events if isinstance(e, OrderCancelled)]
     assert reasons == ["cancel-all", "cancel-all"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="circuits/ops/pre_execution.py's read (another helper's file this round) takes "
+    "ORDER_FIELDS without the epoch: it opens only orders of epoch 0 (report of h22)",
+)
+def test_pre_execution_reads_a_book_with_orders_of_a_later_epoch() -> None:
+    """The market slot's impact reads open order leaves whose flags carry an epoch (6.5)."""
+    from tests.circuits.test_pre_execution import MID, check_pre_execution, only_side
+
+    env = only_side(True, 3)  # three asks, one per account 3, 4, 5
+    for account in (3, 4, 5):
+        env.run(env.signed(CancelAll, account))
+        env.place(account, BTC, True, MID + 1, 30)  # rests in epoch 1
+    env.next_block(3600)
+    check_pre_execution(env, BTC, MID - 30)
