@@ -235,9 +235,7 @@ def _credit_reserved(
     )
     for i, (name, index, collateral, amount) in enumerate(credits):
         with cs.scope(name):
-            account, siblings = alloc_account(
-                cs, preset.account_tree_depth, None if w is None else w.reserved[i]
-            )
+            account, siblings = alloc_account(cs, preset, None if w is None else w.reserved[i])
             cs.assert_equal(account.index, constant(index), "index")
             cs.assert_equal(account.exists, constant(1), "exists")
             cs.assert_equal(account.collateral, collateral, "tracked")

@@ -75,7 +75,7 @@ LC = LinearCombination
 PUBLIC_INPUTS = ("state_root", "account_index", "owner", "amount")
 _FIELDS = (
     *("index", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("open_orders", "pool_shares"),
+    *("open_orders", "pool_shares"),  # open_orders: the leaf's input, the cancel epoch packed in
 )
 _LEAF_FIELDS = (0, 2, 3, 4, 5, 6, 8, 9)  # AccountWitness.values() less exists, positions_root
 MARKET_DATA_FIELDS = tuple(f.name for f in fields(MarketData))
@@ -236,6 +236,8 @@ def _open_account(
     """An account leaf from its private fields and positions, opened at ``index`` (a private
     input when None), and its TAV."""
     values = None if w is None else [w.values()[i] for i in _LEAF_FIELDS]
+    if w is not None and values is not None:  # the leaf's packed count and cancel epoch (6.2)
+        values[_LEAF_FIELDS.index(8)] = w.orders_field()
     if index is None:
         index = cs.private("index", None if values is None else values[0])
     owner, pk_x, pk_y, nonce, collateral, orders, shares = alloc_private(
@@ -355,4 +357,5 @@ def _capture_account(state: State, index: int) -> AccountWitness:
         trees.get_positions_tree(index).root(),
         account.open_orders,
         account.pool_shares,
+        account.cancel_epoch,
     )

@@ -18,13 +18,16 @@ abstract contract Config is Errors {
         uint64 priorityExpirySeconds; // a priority request must be executed within this
         uint64 maxOpenPriorityRequests; // bound on requests queued and not yet executed
         uint64 minDeposit; // smallest deposit, USDC micro-units
-        bool tradingEnabled; // whether the block circuit proves trading (forced orders, ...)
+        uint16 forcedTypes; // bit t: the forced trading request of type t is admitted (6..8)
         bool blobData; // pubdata in EIP-4844 blobs (true) or in commitBatch's calldata
     }
 
     /// @dev The BLS12-381 scalar field order r: every public input is < r.
     uint256 internal constant FIELD_ORDER =
         0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
+    /// @dev The forced trading requests' types as bits: forced cancel-all (6), forced order (7),
+    /// forced burn (8); the bits `forcedTypes` may set.
+    uint16 internal constant FORCED_TRADING_TYPES = (1 << 6) | (1 << 7) | (1 << 8);
     /// @dev Bytes per pubdata record (section 8).
     uint256 internal constant OP_BYTES = 64;
     /// @dev The reserved accounts nobody owns (protocol/accounts.py): they never exit.
@@ -44,11 +47,11 @@ abstract contract Config is Errors {
     uint64 internal immutable PRIORITY_EXPIRY;
     uint64 internal immutable MAX_OPEN_PRIORITY_REQUESTS;
     uint64 internal immutable MIN_DEPOSIT;
-    /// @notice Whether this deployment's block circuit proves the trading operations. Without
-    /// them no account can hold orders, positions or pool shares, so forced cancel-all, forced
-    /// order and forced burn have nothing to act on; they are refused on L1 rather than queued,
-    /// since a request the circuit cannot prove would stall the operator into desert mode.
-    bool public immutable tradingEnabled;
+    /// @notice The forced trading requests (forced cancel-all, forced order, forced burn) this
+    /// deployment's block circuit proves, as a bitmask over their types (bit 6, 7, 8). A request
+    /// of a type not admitted is refused on L1 rather than queued, since one the circuit cannot
+    /// prove would stall the operator into desert mode (PROTOCOL 9.2).
+    uint16 public immutable admittedForcedTypes;
     /// @notice Where batches post their pubdata (PROTOCOL 9.9): in the EIP-4844 blob of a type-3
     /// commitBatch, opened with the point-evaluation precompile (true), or in its calldata,
     /// evaluated here (false: chains without blobs). Fixed at deployment.
@@ -68,7 +71,20 @@ abstract contract Config is Errors {
         PRIORITY_EXPIRY = p.priorityExpirySeconds;
         MAX_OPEN_PRIORITY_REQUESTS = p.maxOpenPriorityRequests;
         MIN_DEPOSIT = p.minDeposit;
-        tradingEnabled = p.tradingEnabled;
+        if (p.forcedTypes & ~FORCED_TRADING_TYPES != 0) revert InvalidParams();
+        admittedForcedTypes = p.forcedTypes;
         blobData = p.blobData;
+    }
+
+    /// @notice Whether forced requests of type `opType` are admitted (its bit is set).
+    /// @param opType A forced trading request's type (6, 7 or 8).
+    function isForcedTypeAdmitted(uint8 opType) public view returns (bool) {
+        return opType < 16 && (admittedForcedTypes >> opType) & 1 == 1;
+    }
+
+    /// @notice Whether every forced trading request is admitted: the block circuit proves them
+    /// all, as it does once the trading operations they act on are all proven.
+    function tradingEnabled() external view returns (bool) {
+        return admittedForcedTypes == FORCED_TRADING_TYPES;
     }
 }

@@ -102,8 +102,8 @@ contract Rollup is Config, Storage, Governance {
         _;
     }
 
-    modifier onlyTrading() {
-        if (!tradingEnabled) revert TradingNotEnabled();
+    modifier onlyAdmitted(uint8 opType) {
+        if (!isForcedTypeAdmitted(opType)) revert TradingNotEnabled();
         _;
     }
 
@@ -164,9 +164,13 @@ contract Rollup is Config, Storage, Governance {
     }
 
     /// @notice Forces the cancellation of every open order of the caller's account. Reverts
-    /// with TradingNotEnabled where the deployment does not prove trading (Config).
+    /// with TradingNotEnabled where the deployment does not prove it (Config).
     /// @param accountIndex An account the caller owns.
-    function requestForcedCancelAll(uint48 accountIndex) external notDesert onlyTrading {
+    function requestForcedCancelAll(uint48 accountIndex)
+        external
+        notDesert
+        onlyAdmitted(Operations.FORCED_CANCEL_ALL)
+    {
         _checkForcedRequest(accountIndex);
         _enqueue(
             Operations.FORCED_CANCEL_ALL,
@@ -177,7 +181,7 @@ contract Rollup is Config, Storage, Governance {
 
     /// @notice Forces an order for the caller's account: a resting limit order, or with
     /// ORDER_FLAG_MARKET an immediate-or-cancel order no worse than `price`. Reverts with
-    /// TradingNotEnabled where the deployment does not prove trading (Config).
+    /// TradingNotEnabled where the deployment does not prove it (Config).
     /// @param accountIndex An account the caller owns.
     /// @param market Market id (< 2**marketTreeDepth).
     /// @param flags ORDER_FLAG_ASK (sell) | ORDER_FLAG_MARKET; no other bit.
@@ -189,7 +193,7 @@ contract Rollup is Config, Storage, Governance {
         uint8 flags,
         uint32 price,
         uint48 size
-    ) external notDesert onlyTrading {
+    ) external notDesert onlyAdmitted(Operations.FORCED_ORDER) {
         if (
             market >= MAX_MARKETS || flags & ~Operations.ORDER_FLAGS_MASK != 0 || price == 0
                 || price > MAX_PRICE || size == 0
@@ -203,13 +207,13 @@ contract Rollup is Config, Storage, Governance {
     }
 
     /// @notice Forces the burn of `shares` liquidity-pool shares of the caller's account.
-    /// Reverts with TradingNotEnabled where the deployment does not prove trading (Config).
+    /// Reverts with TradingNotEnabled where the deployment does not prove it (Config).
     /// @param accountIndex An account the caller owns.
     /// @param shares Shares to burn (> 0); the rules credit the collateral they are worth.
     function requestForcedBurn(uint48 accountIndex, uint64 shares)
         external
         notDesert
-        onlyTrading
+        onlyAdmitted(Operations.FORCED_BURN)
     {
         if (shares == 0) revert AmountOutOfRange();
         _checkForcedRequest(accountIndex);

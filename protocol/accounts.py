@@ -59,8 +59,11 @@ class Position:
 @mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, eq=False)
 class Account:
-    """One account; ``orders`` indexes its resting and trigger orders (not part of the leaf,
-    which only counts them in ``open_orders``)."""
+    """One account; ``orders`` indexes its live resting and trigger orders (not part of the
+    leaf, which only counts them in ``open_orders``). ``cancel_epoch`` counts its cancel-alls:
+    an order is live while the epoch it recorded when it rested is its owner's (PROTOCOL 7.1);
+    a cancel-all moves the epoch on, zeroes ``open_orders`` and empties ``orders``, and the
+    dead orders leave the books lazily."""
 
     index: AccountIndex
     owner: bytes = NO_ADDRESS
@@ -70,6 +73,7 @@ class Account:
     positions: dict[MarketIndex, Position] = field(default_factory=dict)
     open_orders: int = 0
     pool_shares: int = 0
+    cancel_epoch: int = 0
     orders: dict[tuple[int, int, int], object] = field(default_factory=dict)
 
     def has_key(self) -> bool:

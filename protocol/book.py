@@ -38,6 +38,7 @@ class Order:
     remaining: BaseAmount  # lots still open
     reduce_only: bool
     expiry: Timestamp  # after which it may not fill; 0 = good till cancelled
+    epoch: int = 0  # its owner's cancel epoch when it rested: live while it is the owner's
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

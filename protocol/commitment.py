@@ -4,10 +4,11 @@
                                                                          leverage are all 0)
     positions root = SMT(market_tree_depth) over an account's position leaves
     account leaf  = hash2(hash4(owner, pubkey_x, pubkey_y, nonce),
-                          hash4(collateral, positions_root, open_orders, pool_shares))
-    order leaf    = hash4(account, remaining, is_ask | reduce_only << 1, expiry)
-    trigger leaf  = sponge([account, is_ask, is_stop_loss, size, trigger_price, worst_price],
-                           DOMAIN_TRIGGER), in an SMT(order_nonce_bits) keyed by trigger id
+                          hash4(collateral, positions_root,
+                                open_orders + cancel_epoch << OPEN_ORDERS_BITS, pool_shares))
+    order leaf    = hash4(account, remaining, is_ask | reduce_only << 1 | epoch << 2, expiry)
+    trigger leaf  = sponge([account, is_ask, is_stop_loss, size, trigger_price, worst_price,
+                            epoch], DOMAIN_TRIGGER), in an SMT(order_nonce_bits) keyed by id
     book leaf     = hash4(order_tree_root, trigger_root, ask_nonce, bid_nonce)
     market leaf   = hash2(sponge(params, DOMAIN_MARKET_PARAMS), sponge(data, DOMAIN_MARKET_DATA))
     state root    = hash4(account_root, book_root, market_root, timestamp)
@@ -31,7 +32,7 @@ from protocol.book import Order
 from protocol.book_tree import OrderBookTree
 from protocol.field import from_signed
 from protocol.markets import Market, TriggerOrder
-from protocol.params import Preset
+from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import hash2, hash4, sponge
 from protocol.smt import SparseMerkleTree
 from protocol.state import State
@@ -51,19 +52,33 @@ def compute_position_leaf(position: Position) -> int:
 def compute_account_leaf(account: Account, positions_root: int) -> int:
     identity = hash4(int.from_bytes(account.owner, "big"), *account.pubkey, account.nonce)
     balance = hash4(
-        from_signed(account.collateral), positions_root, account.open_orders, account.pool_shares
+        from_signed(account.collateral),
+        positions_root,
+        compute_orders_field(account),
+        account.pool_shares,
     )
     return hash2(identity, balance)
 
 
+def compute_orders_field(account: Account) -> int:
+    """The balance half's third input: the open-order count and the cancel epoch packed,
+    ``open_orders + cancel_epoch << OPEN_ORDERS_BITS`` (PROTOCOL 6.2)."""
+    return account.open_orders + (account.cancel_epoch << OPEN_ORDERS_BITS)
+
+
+def compute_order_flags(order: Order) -> int:
+    """The order leaf's third input: ``is_ask | reduce_only << 1 | epoch << 2`` (6.5)."""
+    return int(order.is_ask) | int(order.reduce_only) << 1 | order.epoch << 2
+
+
 def compute_order_leaf(order: Order) -> int:
-    flags = int(order.is_ask) | int(order.reduce_only) << 1
-    return hash4(order.account, order.remaining, flags, order.expiry)
+    return hash4(order.account, order.remaining, compute_order_flags(order), order.expiry)
 
 
 def compute_trigger_leaf(trigger: TriggerOrder) -> int:
     fields = [trigger.account, int(trigger.is_ask), int(trigger.is_stop_loss), trigger.size]
-    return sponge([*fields, trigger.trigger_price, trigger.worst_price], DOMAIN_TRIGGER)
+    fields += [trigger.trigger_price, trigger.worst_price, trigger.epoch]
+    return sponge(fields, DOMAIN_TRIGGER)
 
 
 def compute_market_leaf(market: Market) -> int:

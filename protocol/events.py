@@ -102,12 +102,24 @@ class OrderRested(NamedTuple):
 @event
 class OrderCancelled(NamedTuple):
     """A resting order left the book unfilled; ``reason``: user, expired, self-trade, risk,
-    reduce-only, liquidation, forced."""
+    reduce-only, liquidation, modified, or cancel-all (a dead order, PROTOCOL 7.2: its count
+    was zeroed by the cancel-all, so none falls here)."""
 
     market: int
     key: int
     account: int
     remaining: int
+    reason: str
+
+
+@event
+class AllOrdersCancelled(NamedTuple):
+    """A cancel-all (``reason``: user, forced): the account's ``cancelled`` open orders are
+    dead from now on (its cancel epoch became ``epoch``); they leave the books lazily."""
+
+    account: int
+    cancelled: int
+    epoch: int
     reason: str
 
 
@@ -247,6 +259,7 @@ class FundingApplied(NamedTuple):
 
 Event = (
     AccountCreated
+    | AllOrdersCancelled
     | Deposited
     | KeyRegistered
     | Transferred

@@ -128,6 +128,7 @@ class TriggerOrder:
     trigger_price: Price
     worst_price: Price  # the market order it becomes never fills beyond this price
     is_stop_loss: bool  # stop-loss: fires when the mark moves against the position
+    epoch: int = 0  # its owner's cancel epoch when it was placed (live while it is the owner's)
 
     def is_triggered(self, mark: int) -> bool:
         """Sell stop / buy take-profit fire at or below; buy stop / sell take-profit at or above."""

@@ -4,7 +4,8 @@ A taker (a new order, a fired trigger, a forced order or a liquidation) runs one
 arrives; each later step is a ``claim`` the sequencer inserts. A step looks at the best
 opposite order (``OrderBook.best``) and, if it crosses the taker's limit, does exactly one of:
 
-- removes it unfilled: expired (GTT past its expiry), self-trade (same account: the resting
+- removes it unfilled: dead (its owner cancelled all since it rested: the count was zeroed
+  then, so it does not fall), expired (GTT past its expiry), self-trade (same account: the resting
   order is cancelled and the taker goes on: "cancel maker" self-trade prevention), reduce-only
   with nothing left to reduce, or the fill would break the maker's valid-risk-change rule;
 - fills ``min(taker remaining, maker remaining)`` (capped by reduce-only) at the maker's price.
@@ -41,7 +42,14 @@ from protocol.errors import (
 )
 from protocol.events import Event, LiquidationFill, TakerDone, Trade
 from protocol.markets import Market
-from protocol.orders import cancel_order, remove_order, rest_order, set_order_remaining
+from protocol.orders import (
+    cancel_order,
+    is_live,
+    remove_dead_order,
+    remove_order,
+    rest_order,
+    set_order_remaining,
+)
 from protocol.positions import apply_fill
 from protocol.risk import Risk, compute_free_margin, compute_risk, is_valid_risk_change
 from protocol.state import State, Taker
@@ -82,7 +90,9 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
         return
     if taker.post_only:  # a modified order, checked not to cross before its claim
         raise PostOnlyWouldCross(f"post-only taker would take at {maker.price}")
-    if maker.expiry and maker.expiry < state.timestamp:
+    if not is_live(state, maker):
+        remove_dead_order(state, market, maker, out)
+    elif maker.expiry and maker.expiry < state.timestamp:
         cancel_order(state, market, maker, "expired", out)
     elif maker.account == taker.account:
         cancel_order(state, market, maker, "self-trade", out)

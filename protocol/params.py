@@ -16,6 +16,12 @@ from typing import Any
 
 from protocol.types import reduce_frozen
 
+# An account leaf's balance half hashes ``open_orders + cancel_epoch << OPEN_ORDERS_BITS`` as one
+# input (PROTOCOL 6.2, 6.6): the count below 2^OPEN_ORDERS_BITS, the cancel epoch below
+# 2^account_nonce_bits (every cancel-all but a forced one takes a nonce; the rules refuse the
+# one that would reach the bound).
+OPEN_ORDERS_BITS = 16
+
 
 class UnknownPresetError(ValueError):
     """Raised for a preset name that does not exist."""
@@ -56,6 +62,8 @@ class Preset:
             raise ValueError(
                 f"{self.market_slots} market slots in a block of {self.ops_per_block} slots"
             )
+        if not 0 < self.max_open_orders_per_account < 1 << OPEN_ORDERS_BITS:
+            raise ValueError(f"{self.max_open_orders_per_account} open orders do not fit the leaf")
 
     @property
     def operation_slots(self) -> int:

@@ -27,6 +27,7 @@ def _account_tuple(account: Account) -> tuple[object, ...]:
         positions,
         account.open_orders,
         account.pool_shares,
+        account.cancel_epoch,
         tuple(sorted(account.orders)),
     )
 

@@ -51,7 +51,7 @@ ADVICE: dict[str, str] = {
     "PriorityQueueFull": "too many requests are queued; wait for the operator to process some",
     "ForcedRequestPending": "this account already has a forced request queued; wait for it",
     "InvalidOrder": "check the market, the flags, the price and the size of the order",
-    "TradingNotEnabled": "this deployment does not prove trading; only withdrawals are forced",
+    "TradingNotEnabled": "this deployment does not prove that forced request yet",
     "InvalidPubkey": "give a valid compressed L2 public key",
     "TokenTransferFailed": "the token transfer failed: check the balance and the approval",
     "BatchInfoMismatch": "the stored batch info given is not L1's; re-read it from the events",

@@ -30,7 +30,8 @@ DEFAULT_MIN_DEPOSIT = 1_000_000  # 1 USDC in micro-units
 ZERO_ADDRESS = "0x" + "00" * 20
 # The reserved accounts of protocol/accounts.py, with no L1 owner unless the deployer names them.
 UNOWNED_RESERVED = (ZERO_ADDRESS,) * FIRST_USER_ACCOUNT
-# the L1 requests Config's tradingEnabled admits (Rollup.sol's onlyTrading)
+# the forced trading requests, which Config admits one type at a time (``forcedTypes``, read
+# back as ``admittedForcedTypes``; Rollup.sol's onlyAdmitted); ``tradingEnabled()``: all three
 TRADING_REQUESTS = frozenset({OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN})
 
 
@@ -49,9 +50,21 @@ class RollupDeployment:
 
 
 def is_trading_proven(proven: frozenset[int] | None = None) -> bool:
-    """Whether the block circuit proves every L1 request ``tradingEnabled`` admits (forced
-    cancel-all, forced order, forced burn; ``PROVEN_TYPES`` unless ``proven`` is given)."""
+    """Whether the block circuit proves every forced trading request (forced cancel-all,
+    forced order, forced burn; ``PROVEN_TYPES`` unless ``proven`` is given)."""
     return TRADING_REQUESTS.issubset(PROVEN_TYPES if proven is None else proven)
+
+
+def compute_forced_types(trading_enabled: bool | None = None) -> int:
+    """``Config.Params.forcedTypes``: bit ``t`` for each forced trading request of type ``t``
+    admitted. All three when ``trading_enabled``, none when it is False, and by default those
+    the block circuit proves (``PROVEN_TYPES``), so that a request it cannot prove is never
+    queued while one it proves is taken at once."""
+    if trading_enabled is None:
+        admitted = TRADING_REQUESTS & PROVEN_TYPES
+    else:
+        admitted = TRADING_REQUESTS if trading_enabled else frozenset()
+    return sum(1 << t for t in admitted)
 
 
 def compute_rollup_params(
@@ -60,12 +73,10 @@ def compute_rollup_params(
     trading_enabled: bool | None = None,
     data: DataAvailability = DataAvailability.CALLDATA,
 ) -> tuple[int, ...]:
-    """The constructor's ``Config.Params`` tuple for ``preset``. ``trading_enabled`` defaults
-    to ``is_trading_proven()``: on for every deployment whose block circuit proves the requests
-    it admits, never where a queued one could not be proven (PROTOCOL 9.2); ``data`` is where
-    batches post their pubdata (PROTOCOL 9.9: blobs need a chain with EIP-4844)."""
-    if trading_enabled is None:
-        trading_enabled = is_trading_proven()
+    """The constructor's ``Config.Params`` tuple for ``preset``. ``trading_enabled``: the
+    forced trading requests admitted (``compute_forced_types``: by default each one the block
+    circuit proves, never one a queued request of could not be proven: PROTOCOL 9.2); ``data``
+    is where batches post their pubdata (PROTOCOL 9.9: blobs need a chain with EIP-4844)."""
     return (
         preset.account_tree_depth,
         preset.market_tree_depth,
@@ -74,7 +85,7 @@ def compute_rollup_params(
         preset.priority_expiry_seconds,
         preset.max_open_priority_requests,
         min_deposit,
-        trading_enabled,
+        compute_forced_types(trading_enabled),
         data is DataAvailability.BLOBS,
     )
 
@@ -100,7 +111,8 @@ def deploy_rollup(
     given) and the Rollup for ``preset``. ``owner`` and ``validators`` default to the node's
     first account. ``reserved_owners`` are the L1 owners of the genesis accounts 0 .. n-1
     (protocol/accounts.py; the zero address for none), as the genesis state records them.
-    ``trading_enabled`` defaults to ``is_trading_proven()`` (``compute_rollup_params``).
+    ``trading_enabled``: the forced trading requests admitted, by default those the block
+    circuit proves (``compute_forced_types``).
     ``exit_key_hash`` is the keccak256 of the exit circuit's proving key file, recorded on L1
     (``exitProvingKeyHash``) so that exits check the key they prove with.
     The deployment is recorded in ``manifest`` when that manifest's devnet is the node ``w3``

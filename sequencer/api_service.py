@@ -396,7 +396,7 @@ class ApiService:
     def get_levels(self) -> list[dict[str, list[list[int]]]]:
         """Every market's book as price levels (the feed's source)."""
         with self.lock:
-            return [compute_levels(m) for m in self.state.markets]
+            return [compute_levels(m, self.state.accounts) for m in self.state.markets]
 
     # -- batches, the priority queue, L1 --------------------------------------------------------
 

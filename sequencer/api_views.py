@@ -4,13 +4,15 @@ says of the batches and the priority queue (``L1View``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
 
+from protocol.accounts import Account
+from protocol.book import Order
 from protocol.funding import compute_mark_price
 from protocol.markets import Market
 from protocol.ops.registry import decode_op, get_descriptor
@@ -125,9 +127,23 @@ def describe_order(ref: tuple[int, int, int], order: Any) -> dict[str, Any]:
     return body
 
 
-def compute_levels(market: Market) -> dict[str, list[list[int]]]:
-    """A book as price levels, best first: ``[[price, total remaining size], ...]``."""
+def compute_levels(market: Market, accounts: Mapping[int, Account]) -> dict[str, list[list[int]]]:
+    """A book as price levels, best first: ``[[price, total remaining size], ...]``, live
+    orders only."""
     book = market.book
-    asks = [[p, sum(o.remaining for o in book.asks[p])] for p in book.ask_prices]
-    bids = [[p, sum(o.remaining for o in book.bids[p])] for p in reversed(book.bid_prices)]
+    asks = _live_levels(accounts, book.asks, book.ask_prices)
+    bids = _live_levels(accounts, book.bids, reversed(book.bid_prices))
     return {"bids": bids, "asks": asks}
+
+
+def _live_levels(
+    accounts: Mapping[int, Account], levels: Mapping[int, list[Order]], prices: Iterable[int]
+) -> list[list[int]]:
+    """``[[price, size], ...]`` of the live orders (a dead one, whose owner cancelled all
+    since it rested, waits in the book for a matching step to remove it: PROTOCOL 7.2)."""
+    out = []
+    for p in prices:
+        size = sum(o.remaining for o in levels[p] if o.epoch == accounts[o.account].cancel_epoch)
+        if size:
+            out.append([p, size])
+    return out

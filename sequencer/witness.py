@@ -30,7 +30,7 @@ from typing import cast
 from circuits.block import BlockWitness, MarketWitness, build_block_circuit, define_block
 from circuits.exit import ExitWitness, get_exit_witness
 from circuits.gadgets.book_tree import pack_node
-from circuits.ops.book_unit import BookWitness
+from circuits.ops.book_unit import BookWitness, get_order_fields
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
@@ -99,6 +99,7 @@ def capture_account(state: State, index: int) -> AccountWitness:
         empty_positions_root(state.preset) if positions is None else positions.root(),
         account.open_orders,
         account.pool_shares,
+        account.cancel_epoch,
     )
 
 
@@ -121,10 +122,7 @@ def capture_book(state: State, market: int, key: int) -> BookWitness:
     trees, preset = _get_trees(state), state.preset
     book = state.markets[market].book
     order = book.orders.get(key)
-    fields = (0, 0, 0, 0, 0)
-    if order is not None:
-        flags = (int(order.is_ask), int(order.reduce_only))
-        fields = (order.account, order.remaining, *flags, order.expiry)
+    fields = get_order_fields(order)
     shift = compute_quote_shift(preset)
     proof = trees.get_order_tree(market).proof(key)
     siblings = tuple(pack_node(node, shift) for node in proof.siblings)

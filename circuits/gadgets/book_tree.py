@@ -99,17 +99,21 @@ class OrderVars:
     is_ask: LC  # boolean
     reduce_only: LC  # boolean
     expiry: LC
+    # its owner's cancel epoch when it rested (6.5): whoever reads a leaf range-checks it, so
+    # that the flags split one way (``circuits.ops.book_unit``); 0 where the reader takes it so
+    epoch: LC = ZERO
 
 
 def compute_order_node(cs: Builder, order: OrderVars, price: LC, quote_shift: int) -> BookNodeVars:
     """The leaf of ``order`` at ``price``: ``compute_order_leaf`` (0 when ``remaining`` is 0)
     and the lanes of ``protocol.commitment.StateTrees.update_books``: ``b << Q | p * b`` on the
     order's side; ``is_ask`` and ``reduce_only`` proven boolean (else the packed flags would
-    let a prover pick any ``is_ask``). 7 constraints besides the ``hash4``."""
+    let a prover pick any ``is_ask``), the flags ``is_ask | reduce_only << 1 | epoch << 2``.
+    7 constraints besides the ``hash4``."""
     with cs.scope("order_leaf"):
         assert_boolean(cs, order.is_ask, "is_ask_boolean")
         assert_boolean(cs, order.reduce_only, "reduce_only_boolean")
-        flags = order.is_ask + 2 * order.reduce_only
+        flags = order.is_ask + 2 * order.reduce_only + 4 * order.epoch
         digest = hash4(cs, order.account, order.remaining, flags, order.expiry)
         live = 1 - is_zero(cs, order.remaining)
         leaf = cs.mul(live, digest, "empty_when_no_remaining")

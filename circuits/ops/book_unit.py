@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from circuits.gadgets.bits import assert_range
 from circuits.gadgets.book_tree import (
     BookNodeVars,
     BookPathVars,
@@ -30,11 +31,15 @@ from circuits.gadgets.book_tree import (
 from circuits.gadgets.poseidon import hash4
 from circuits.gadgets.smt import update_leaf
 from circuits.r1cs import ZERO, Builder, LinearCombination
+from protocol.book import Order
 from protocol.commitment import compute_quote_shift
 from protocol.params import Preset
 
 LC = LinearCombination
 ORDER_FIELDS = ("account", "remaining", "is_ask", "reduce_only", "expiry")
+# what the book unit reads of an order: its leaf's fields with the epoch (6.5); a read-only
+# path (the market slot's) reads ``ORDER_FIELDS`` of epoch-0 orders
+BOOK_ORDER_FIELDS = (*ORDER_FIELDS, "epoch")
 BOOK_FIELDS = ("order_root", "trigger_root", "ask_nonce", "bid_nonce")
 
 
@@ -44,7 +49,7 @@ class BookWitness:
 
     market: int
     key: int
-    order: tuple[int, int, int, int, int]  # ORDER_FIELDS; all 0 where no order rests
+    order: tuple[int, ...]  # BOOK_ORDER_FIELDS; all 0 where no order rests
     order_siblings: tuple[tuple[int, int, int], ...]  # (hash, ask lane, bid lane), leaf level first
     book_leaf: tuple[int, int, int, int]  # BOOK_FIELDS of the market's book leaf
     book_siblings: tuple[int, ...]  # the book leaf's Merkle siblings in the book tree
@@ -53,7 +58,9 @@ class BookWitness:
     def unused(cls, preset: Preset) -> BookWitness:
         """Zeros: the unit of a slot whose operation does not touch a book."""
         siblings = ((0, 0, 0),) * preset.order_tree_depth
-        return cls(0, 0, (0,) * 5, siblings, (0,) * 4, (0,) * preset.market_tree_depth)
+        return cls(
+            0, 0, (0,) * len(BOOK_ORDER_FIELDS), siblings, (0,) * 4, (0,) * preset.market_tree_depth
+        )
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,11 @@ def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookU
         order = OrderVars(
             *(
                 cs.private(f"order_{name}", None if w is None else w.order[i])
-                for i, name in enumerate(ORDER_FIELDS)
+                for i, name in enumerate(BOOK_ORDER_FIELDS)
             )
         )
+        with cs.scope("order_epoch"):  # the flags split one way: the epoch below 2^nonce bits
+            assert_range(cs, order.epoch, preset.account_nonce_bits)
         siblings = []
         for level in range(preset.order_tree_depth):
             node = None if w is None else w.order_siblings[level]
@@ -111,6 +120,14 @@ def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookU
     )
 
 
+def get_order_fields(order: Order | None) -> tuple[int, ...]:
+    """``BOOK_ORDER_FIELDS`` of a resting order (all 0 for none)."""
+    if order is None:
+        return (0,) * len(BOOK_ORDER_FIELDS)
+    flags = (int(order.is_ask), int(order.reduce_only))
+    return (order.account, order.remaining, *flags, order.expiry, order.epoch)
+
+
 def add_orders(x: OrderVars | None, y: OrderVars | None) -> OrderVars | None:
     if x is None or y is None:
         return x or y
@@ -120,6 +137,7 @@ def add_orders(x: OrderVars | None, y: OrderVars | None) -> OrderVars | None:
         x.is_ask + y.is_ask,
         x.reduce_only + y.reduce_only,
         x.expiry + y.expiry,
+        x.epoch + y.epoch,
     )
 
 

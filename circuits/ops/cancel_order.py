@@ -5,8 +5,9 @@ resting order (a trigger order's cancel is not proven yet: ``is_trigger = 0``,
 Record: account (1..6), market (7..8), key (9..16), is_trigger (17). Signed by A over
 ``[chain_id, 18, account, nonce, expiry, market, key, is_trigger]``. The slot's book unit
 opens the order at ``key`` in ``market``'s book (``market_is_record``, ``key_is_record``); it
-exists (``order_exists``: a leaf with lots) and is A's (``order_is_signers``); it leaves the
-book (its lots go to 0, so its leaf becomes 0 and its lanes leave every sum on the path), A's
+exists (``order_exists``: a leaf with lots), is A's (``order_is_signers``) and live
+(``order_is_live``: of A's cancel epoch; a dead one was cancelled by a cancel-all); it leaves
+the book (its lots go to 0, so its leaf becomes 0 and its lanes leave every sum on the path), A's
 open-order count falls by one and its nonce grows by one. A exists; unlike a money-path
 transfer it may be the insurance fund (a takeover leaves it orders to cancel), as the rules
 allow (``get_signer`` only).
@@ -35,6 +36,8 @@ def define_cancel_order(cs: Builder, slot: SlotVars, on: LinearCombination) -> E
     order = book.order
     assert_nonzero_if(cs, on, order.remaining, "order_exists")
     cs.assert_mul(on, order.account - slot.a.index, ZERO, "order_is_signers")
+    # live: rested in A's cancel epoch (a dead one was cancelled by A's cancel-all: UnknownOrder)
+    cs.assert_mul(on, order.epoch - slot.a.cancel_epoch, ZERO, "order_is_live")
     removed = cs.mul(on, order.remaining, "removed")
     signed = (cs.mul(on, market, "signed_market"), cs.mul(on, key, "signed_key"))
     return Effect(

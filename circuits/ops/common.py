@@ -31,7 +31,7 @@ from protocol.field import inv
 from protocol.markets import MarketData, MarketParams
 from protocol.ops import deposit
 from protocol.ops.descriptor import Descriptor
-from protocol.params import Preset
+from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import SPONGE_RATE
 from protocol.pubdata import OP_BYTES, Origin
 from protocol.smt import empty_hashes
@@ -65,8 +65,13 @@ class AccountVars:
     nonce: LC
     collateral: LC  # signed, as v mod r
     positions_root: LC
-    open_orders: LC
+    open_orders: LC  # below 2^OPEN_ORDERS_BITS (``alloc_account`` checks it)
     pool_shares: LC
+    cancel_epoch: LC = ZERO  # below 2^account_nonce_bits; packed with open_orders (6.2)
+
+    def orders_field(self) -> LC:
+        """The balance half's third input: ``open_orders + cancel_epoch << OPEN_ORDERS_BITS``."""
+        return self.open_orders + self.cancel_epoch * (1 << OPEN_ORDERS_BITS)
 
 
 def compute_identity_hash(cs: Builder, a: AccountVars) -> LC:
@@ -76,9 +81,10 @@ def compute_identity_hash(cs: Builder, a: AccountVars) -> LC:
 
 
 def compute_balance_hash(cs: Builder, a: AccountVars) -> LC:
-    """``hash4(collateral, positions_root, open_orders, pool_shares)``: the balance half."""
+    """``hash4(collateral, positions_root, open_orders + cancel_epoch << 16, pool_shares)``: the
+    balance half."""
     with cs.scope("balance"):
-        return hash4(cs, a.collateral, a.positions_root, a.open_orders, a.pool_shares)
+        return hash4(cs, a.collateral, a.positions_root, a.orders_field(), a.pool_shares)
 
 
 def compute_account_leaf(cs: Builder, exists: LC, identity: LC, balance: LC) -> LC:
@@ -331,6 +337,7 @@ class Effect:
     # what is added to A's and B's pool shares (a mint's or burn's holder and the fund's supply)
     a_pool_shares: LC = ZERO
     b_pool_shares: LC = ZERO
+    a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
 
 
 @dataclass(frozen=True)

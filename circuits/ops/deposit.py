@@ -37,6 +37,7 @@ def define_deposit(cs: Builder, slot: SlotVars, on: LinearCombination) -> Effect
         "positions": a.positions_root - empty_positions_root(slot.preset),
         "open_orders": a.open_orders,
         "pool_shares": a.pool_shares,
+        "cancel_epoch": a.cancel_epoch,
     }
     for name, value in blank.items():
         cs.assert_mul(created, value, ZERO, f"new_account_{name}")

@@ -11,7 +11,8 @@ nothing of its side at a better price (``no_better_price``) and nothing earlier 
 
 A **fill** (``on``) also proves:
 
-- the record's maker is B (``maker_is_record``), not the taker's own (``not_self_trade``: the
+- the record's maker is B (``maker_is_record``), live (``maker_live``: its epoch is B's cancel
+  epoch; a dead one the rules remove), not the taker's own (``not_self_trade``: the
   rules would cancel it) and not expired (``maker_not_expired``: no expiry, or not before the
   block's timestamp);
 - the fill (``gadgets.matching.compute_fill``): the size ``min`` of the remainders capped by
@@ -25,7 +26,8 @@ A **fill** (``on``) also proves:
 - the maker's order loses the size (its leaf becomes 0 when nothing is left, and B's open
   orders fall by one); the fees and the settled funding accrue for the block's end.
 
-A **cancel** (``cancels``) proves a reason (``cancel_has_reason``): the maker expired, is the
+A **cancel** (``cancels``) proves a reason (``cancel_has_reason``): the maker is dead (B cancelled
+all since it rested: then no open order of B's is counted off, ``dead_removed``), expired, is the
 taker's own, or is reduce-only with nothing to reduce while the taker is not; or (``fails_risk``)
 the fill, **tried** (made in every amount, of the size the rules would take, not expired, not
 self-trade), fails the maker's valid-risk-change rule: the slot values B after the trial
@@ -117,27 +119,38 @@ def _position_changes(
     return tuple(changes)
 
 
-def _check_maker(
-    cs: Builder, slot: SlotVars, on: LC, tries: LC, meets: LC, maker_index: LC
-) -> None:
+def _check_maker(cs: Builder, slot: SlotVars, on: LC, tries: LC, meets: LC, maker_index: LC) -> LC:
+    """The maker checks of the module docstring; returns 1 when the maker is dead (its epoch
+    is not B's: B cancelled all since it rested), which a fill, a trial or an end refuses
+    (``maker_live``)."""
     a, b, maker = slot.a, slot.b, slot.get_book().order
     cs.assert_mul(on, maker_index - b.index, ZERO, "maker_is_record")
     cs.assert_mul(meets, maker.account - b.index, ZERO, "maker_is_b")
     assert_nonzero_if(cs, meets, maker.remaining, "maker_exists")
+    with cs.scope("dead"):
+        dead = 1 - is_equal(cs, maker.epoch, b.cancel_epoch)
+    cs.assert_mul(tries, dead, ZERO, "maker_live")
     assert_nonzero_if(cs, tries, b.index - a.index, "not_self_trade")
     with cs.scope("maker_not_expired"):
         until = maker.expiry + cs.mul(is_zero(cs, maker.expiry), slot.timestamp, "no_expiry")
         left = cs.mul(tries, until - slot.timestamp, "left")
         assert_range(cs, left, slot.preset.timestamp_bits)
+    return dead
 
 
 def _assert_cancel_reason(
-    cs: Builder, slot: SlotVars, cancels: LC, reducible: tuple[LC, LC], reduce_only: LC
+    cs: Builder,
+    slot: SlotVars,
+    cancels: LC,
+    reducible: tuple[LC, LC],
+    reduce_only: LC,
+    dead: LC,
 ) -> tuple[LC, LC, LC]:
     """``run_step`` / ``match_one``'s reasons to cancel the maker met instead of filling it:
-    it expired (an expiry before the block's timestamp), it is the taker's own (self-trade),
-    or it is reduce-only with nothing to reduce while the taker is not (a reduce-only taker
-    with nothing to reduce fails first: its own failure). ``reducible``: the taker's and the
+    it is dead (its owner cancelled all since it rested: ``dead``), it expired (an expiry
+    before the block's timestamp), it is the taker's own (self-trade), or it is reduce-only
+    with nothing to reduce while the taker is not (a reduce-only taker with nothing to reduce
+    fails first: its own failure). ``reducible``: the taker's and the
     maker's reducible lots; ``reduce_only``: the taker's flag. Returns 1 when the maker is the
     taker's own (B is A), 1 when the taker is reduce-only with nothing to reduce, and 1 when
     the maker is."""
@@ -150,7 +163,8 @@ def _assert_cancel_reason(
         taker_nothing = cs.mul(reduce_only, is_zero(cs, reducible[0]), "taker_nothing")
         nothing = cs.mul(maker_nothing, 1 - taker_nothing, "nothing_to_reduce")
         kept = cs.mul(cs.mul(1 - expired, 1 - own, "live_other"), 1 - nothing, "kept")
-    cs.assert_mul(cancels, kept, ZERO, "cancel_has_reason")
+        kept_live = cs.mul(kept, 1 - dead, "kept_live")
+    cs.assert_mul(cancels, kept_live, ZERO, "cancel_has_reason")
     return own, taker_nothing, maker_nothing
 
 
@@ -193,7 +207,7 @@ def define_fill(
     live = on + fails_risk + ends  # ... and the maker is neither expired nor the taker's own
     with cs.scope("fill_step"):
         read = [cs.mul(meets, s, f"selected{m}") for m, s in enumerate(selected)]
-        _check_maker(cs, slot, on, live, meets, maker_index)
+        dead = _check_maker(cs, slot, on, live, meets, maker_index)
         maker_order = book.order
         _assert_best(cs, meets, liquidity, maker_order.is_ask)
         taker_position = _pick_position(cs, read, slot.a_positions, "taker")
@@ -206,7 +220,7 @@ def define_fill(
             maker_reducible = compute_reducible(cs, maker_sign, maker_order.is_ask)
         reducible = (taker_reducible, maker_reducible)
         own, taker_nothing, maker_nothing = _assert_cancel_reason(
-            cs, slot, cancels_maker - fails_risk, reducible, taker.reduce_only
+            cs, slot, cancels_maker - fails_risk, reducible, taker.reduce_only, dead
         )
         with cs.scope("end"):  # unless reduce-only with nothing left, the taker ends on a trial
             ends_tried = cs.mul(ends, 1 - taker_nothing, "tried")
@@ -275,8 +289,10 @@ def define_fill(
         with cs.scope("maker_order"):
             emptied = cs.mul(on, is_zero(cs, fill.maker_remaining), "emptied")
             removed = cs.mul(cancels_maker, maker_order.remaining, "cancelled")
-            # the cancelled maker's open orders: A's own (self-trade) or B's
-            own_cancelled = cs.mul(cancels_maker, own, "own_cancelled")
+            # the cancelled maker's open orders: A's own (self-trade) or B's; none for a dead
+            # one (its owner's cancel-all zeroed them)
+            counted = cancels_maker - cs.mul(cancels_maker, dead, "dead_removed")
+            own_cancelled = cs.mul(counted, own, "own_cancelled")
         taker_left = cs.mul(on, fill.taker_remaining, "taker_left")  # 0 unless the fill is made
         taker_changes = _position_changes(cs, filling, taker_position, taker_side.position, "taker")
         maker_changes = _position_changes(cs, filling, maker_position, maker_side.position, "maker")
@@ -307,7 +323,7 @@ def define_fill(
         a_open_orders=-own_cancelled,
         b_collateral=applied[1],
         b_positions=maker_changes,
-        b_open_orders=-emptied - (cancels_maker - own_cancelled),
+        b_open_orders=-emptied - (counted - own_cancelled),
         b_risk_checked=on + ends_tried,
         order=OrderVars(ZERO, -size - removed, ZERO, ZERO, ZERO),
         fees=applied[2],

@@ -4,9 +4,9 @@ Record: account (1..6), market (7..8), key (9..16), price (17..20), size (21..26
 over ``[chain_id, 20, account, nonce, expiry, market, key, price, size]``. A exists (as for a
 cancel, it may be the insurance fund); the slot's book unit opens the order at ``key`` in the
 record's market (``market_is_record``, ``key_is_record``, the market in the tree and existing),
-which exists (``order_exists``) and is A's (``order_is_signers``); ``0 < size <
-2^base_amount_bits``, ``size >= min_base_amount`` and ``0 < price < 2^price_bits``. A's nonce
-grows by one. Then either:
+which exists (``order_exists``), is A's (``order_is_signers``) and live (``order_is_live``:
+of A's cancel epoch); ``0 < size < 2^base_amount_bits``, ``size >= min_base_amount`` and
+``0 < price < 2^price_bits``. A's nonce grows by one. Then either:
 
 - **in place** (``in_place``: the price is the key's and the size at most the order's
   remaining): the order's remaining becomes ``size``; it keeps its key, so its priority;
@@ -85,6 +85,8 @@ def define_modify_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     order = book.order
     assert_nonzero_if(cs, on, order.remaining, "order_exists")
     cs.assert_mul(on, order.account - a.index, ZERO, "order_is_signers")
+    # live: rested in A's cancel epoch (a dead one was cancelled by A's cancel-all: UnknownOrder)
+    cs.assert_mul(on, order.epoch - slot.a.cancel_epoch, ZERO, "order_is_live")
     size_on = _check_fields(cs, slot, on, selected)
     with cs.scope("in_place"):
         same_price = is_equal(cs, price, book.path.price)

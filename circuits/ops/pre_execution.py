@@ -74,7 +74,7 @@ from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash4, sponge
 from circuits.gadgets.smt import compute_root
-from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS
+from circuits.ops.book_unit import BOOK_FIELDS, BOOK_ORDER_FIELDS, get_order_fields
 from circuits.ops.common import (
     MARKET_DATA,
     MARKET_PARAMS,
@@ -142,17 +142,14 @@ class ReadWitness:
     where no order rests) and its sibling nodes ``(hash, ask lane, bid lane)``, leaf first."""
 
     key: int
-    order: tuple[int, int, int, int, int]
+    order: tuple[int, ...]
     siblings: tuple[tuple[int, int, int], ...]
 
     @classmethod
     def of(cls, state: State, market: int, key: int) -> ReadWitness:
         assert state.trees is not None
         order = state.markets[market].book.orders.get(key)
-        fields = (0, 0, 0, 0, 0)
-        if order is not None:
-            flags = (int(order.is_ask), int(order.reduce_only))
-            fields = (order.account, order.remaining, *flags, order.expiry)
+        fields = get_order_fields(order)
         shift = compute_quote_shift(state.preset)
         proof = state.trees.get_order_tree(market).proof(key)
         return cls(key, fields, tuple(pack_node(node, shift) for node in proof.siblings))
@@ -162,7 +159,9 @@ class ReadWitness:
         """Key 0 of an empty order tree."""
         shift = compute_quote_shift(preset)
         nodes = empty_nodes(preset.order_tree_depth)[:-1]
-        return cls(0, (0,) * 5, tuple(pack_node(node, shift) for node in nodes))
+        return cls(
+            0, (0,) * len(BOOK_ORDER_FIELDS), tuple(pack_node(node, shift) for node in nodes)
+        )
 
 
 @dataclass(frozen=True)
@@ -250,9 +249,11 @@ def _alloc_read(
     order = OrderVars(
         *(
             cs.private(f"order_{name}", None if w is None else w.order[i])
-            for i, name in enumerate(ORDER_FIELDS)
+            for i, name in enumerate(BOOK_ORDER_FIELDS)
         )
     )
+    with cs.scope("order_epoch"):  # the flags split one way (book_unit's check)
+        assert_range(cs, order.epoch, preset.account_nonce_bits)
     siblings = []
     for level in range(preset.order_tree_depth):
         node = None if w is None else w.siblings[level]

@@ -40,11 +40,13 @@ from circuits.gadgets.risk import RiskVars, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
     burn_shares,
+    cancel_all,
     cancel_order,
     claim,
     create_order,
     deposit,
     forced_burn,
+    forced_cancel_all,
     forced_withdraw,
     mint_shares,
     modify_order,
@@ -83,7 +85,7 @@ from protocol import eddsa, jubjub, poseidon
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
-from protocol.params import Preset
+from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import SPONGE_RATE, sponge_tag
 from protocol.pubdata import OpType
 from protocol.signing import DOMAIN_L2_TX
@@ -114,11 +116,14 @@ class SlotKind:
 MONEY_PATH = tuple(
     m.CIRCUIT for m in (noop, deposit, register_key, transfer, withdraw, forced_withdraw)
 )
-LIGHT = SlotKind("light", MONEY_PATH, has_book=False)
+# cancel all and forced cancel-all touch A's leaf only (lazily: PROTOCOL 7.1), so a light slot
+# proves them too
+LIGHT_OPS = (*MONEY_PATH, cancel_all.CIRCUIT, forced_cancel_all.CIRCUIT)
+LIGHT = SlotKind("light", LIGHT_OPS, has_book=False)
 HEAVY = SlotKind(
     "heavy",
     (
-        *MONEY_PATH,
+        *LIGHT_OPS,
         *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
         *(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn)),
     ),
@@ -129,8 +134,7 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER),
-        OpType.CANCEL_ALL,
+        OpType.FORCED_ORDER,
         OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
     }
@@ -172,11 +176,16 @@ class AccountWitness:
     positions_root: int
     open_orders: int
     pool_shares: int
+    cancel_epoch: int = 0
 
     @classmethod
     def empty(cls, index: int, siblings: tuple[int, ...], positions_root: int) -> AccountWitness:
         """An empty leaf, with the fields a deposit would start the account from."""
         return cls(index, siblings, False, 0, (0, 0), 0, 0, positions_root, 0, 0)
+
+    def orders_field(self) -> int:
+        """``protocol.commitment.compute_orders_field``: the count and the epoch packed."""
+        return (self.open_orders + (self.cancel_epoch << OPEN_ORDERS_BITS)) % R
 
     def leaf(self) -> int:
         """``protocol.commitment.compute_account_leaf`` of these fields (0 when empty)."""
@@ -184,7 +193,7 @@ class AccountWitness:
             return 0
         identity = poseidon.hash4(self.owner, *self.pubkey, self.nonce)
         balance = poseidon.hash4(
-            self.collateral % R, self.positions_root, self.open_orders, self.pool_shares
+            self.collateral % R, self.positions_root, self.orders_field(), self.pool_shares
         )
         return poseidon.hash2(identity, balance)
 
@@ -197,6 +206,7 @@ class AccountWitness:
             self.positions_root,
             self.open_orders,
             self.pool_shares,
+            self.cancel_epoch,
         ]
 
 
@@ -225,21 +235,37 @@ class SlotWitness:
     rest_fails: bool = False
 
 
-_ACCOUNT_FIELDS = (
+ACCOUNT_FIELDS = (
     *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("positions_root", "open_orders", "pool_shares"),
+    *("positions_root", "open_orders", "pool_shares", "cancel_epoch"),
 )
 
 
 def alloc_account(
-    cs: Builder, depth: int, w: AccountWitness | None
+    cs: Builder, preset: Preset, w: AccountWitness | None, ranges: bool = True
 ) -> tuple[AccountVars, list[LC]]:
-    wires = alloc_private(cs, _ACCOUNT_FIELDS, None if w is None else w.values())
+    """An account's leaf fields and siblings; with ``ranges``, the ranges of its open-order
+    count and cancel epoch (``check_orders_field``)."""
+    depth = preset.account_tree_depth
+    wires = alloc_private(cs, ACCOUNT_FIELDS, None if w is None else w.values())
     assert_boolean(cs, wires[1], "exists_boolean")
     names = [f"sibling{i}" for i in range(depth)]
     siblings = alloc_private(cs, names, None if w is None else w.siblings)
     index, exists, owner, pk_x, pk_y, *rest = wires
-    return AccountVars(index, exists, owner, PointVar(pk_x, pk_y), *rest), siblings
+    account = AccountVars(index, exists, owner, PointVar(pk_x, pk_y), *rest)
+    if ranges:
+        check_orders_field(cs, preset, account)
+    return account, siblings
+
+
+def check_orders_field(cs: Builder, preset: Preset, account: AccountVars) -> None:
+    """The open-order count below ``2^OPEN_ORDERS_BITS`` and the cancel epoch below
+    ``2^account_nonce_bits``: the leaf hashes them packed (6.2), so that the packing is
+    one-to-one and neither can borrow from the other."""
+    with cs.scope("open_orders"):
+        assert_range(cs, account.open_orders, OPEN_ORDERS_BITS)
+    with cs.scope("cancel_epoch"):
+        assert_range(cs, account.cancel_epoch, preset.account_nonce_bits)
 
 
 def _alloc_selectors(cs: Builder, kind: SlotKind, op_type: int | None) -> dict[int, LC]:
@@ -435,6 +461,7 @@ def _apply_effect(
         a_positions_root,
         a.open_orders + e.a_open_orders,
         a.pool_shares + e.a_pool_shares,
+        a.cancel_epoch + e.a_cancel_epoch,
     )
     b_new = replace(
         b,
@@ -494,6 +521,26 @@ def _add_open_interest(
     )
 
 
+def _check_b_orders_field(
+    cs: Builder, preset: Preset, a: AccountVars, b: AccountVars, a_new: AccountVars
+) -> None:
+    """B's open-order count and cancel epoch split its packed leaf input one way: when B is
+    another account, each in its range (``check_orders_field``, on the values times 1); when B
+    is A (its leaf A's new one, which the slot's path check binds), its epoch is A's new
+    epoch (``epoch_follows_a``), so its count is A's new count too. (A's new fields come from
+    A's checked ones and the operation's effect; a count a cheat takes below 0 fails at the
+    operation's own constraint, not here.)"""
+    same = is_equal(cs, a.index, b.index)
+    cs.assert_mul(same, b.cancel_epoch - a_new.cancel_epoch, ZERO, "epoch_follows_a")
+    apart = AccountVars(
+        *(b.index, b.exists, b.owner, b.pubkey, b.nonce, b.collateral, b.positions_root),
+        cs.mul(1 - same, b.open_orders, "open_orders_apart"),
+        b.pool_shares,
+        cs.mul(1 - same, b.cancel_epoch, "cancel_epoch_apart"),
+    )
+    check_orders_field(cs, preset, apart)
+
+
 def update_account(
     cs: Builder, old: AccountVars, new: AccountVars, siblings: list[LC], identity_changes: bool
 ) -> tuple[LC, LC]:
@@ -525,10 +572,11 @@ def define_slot(
         raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
     selectors = _alloc_selectors(cs, kind, None if w is None else w.record[0])
     with cs.scope("a"):
-        a, a_siblings = alloc_account(cs, depth, None if w is None else w.a)
+        a, a_siblings = alloc_account(cs, preset, None if w is None else w.a)
         a_bits = to_bits(cs, a.index, depth)
     with cs.scope("b"):
-        b, b_siblings = alloc_account(cs, depth, None if w is None else w.b)
+        # B's split is checked after the operations (``_check_b_orders_field``)
+        b, b_siblings = alloc_account(cs, preset, None if w is None else w.b, ranges=False)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
     with cs.scope("a_positions"):
@@ -607,6 +655,7 @@ def define_slot(
     with cs.scope("a"):
         old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes=True)
     with cs.scope("b"):
+        _check_b_orders_field(cs, preset, a, b, a_new)
         b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
     return old_root, new_root, record, running
@@ -658,6 +707,7 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.a_risk_fails + y.a_risk_fails,
         x.a_pool_shares + y.a_pool_shares,
         x.b_pool_shares + y.b_pool_shares,
+        x.a_cancel_epoch + y.a_cancel_epoch,
     )
 
 

@@ -16,8 +16,8 @@ The step either fills the maker at the book unit's key (the record names the mak
   (``key_is_free``), A has fewer than ``max_open_orders_per_account`` orders
   (``open_orders_below_max``) and, unless reduce-only, ``TAV - IMR`` covers the order's own
   initial margin ``ceil(L * size * max(imf, position imf) / 1e6)`` (``order_margin_covered``);
-  the order ``(A, remaining, is_ask, reduce_only, order expiry)`` is written at the key, the
-  side's counter moves past it and A's open-order count grows by one.
+  the order ``(A, remaining, is_ask, reduce_only, order expiry, A's cancel epoch)`` is written
+  at the key, the side's counter moves past it and A's open-order count grows by one.
 
 Or it **cancels** the maker it meets (the prover's private choice, ``cancels_maker``, which the
 fill unit holds to a reason: expired, the taker's own, reduce-only with nothing to reduce, or,
@@ -50,7 +50,7 @@ from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.matching import TakerVars
 from circuits.gadgets.risk import RiskWidths
 from circuits.gadgets.rounding import ceil_div
-from circuits.ops.book_unit import ORDER_FIELDS, add_orders
+from circuits.ops.book_unit import BOOK_ORDER_FIELDS, add_orders
 from circuits.ops.common import (
     PARAM_IMF,
     Effect,
@@ -165,13 +165,16 @@ def _define_rest(
     margin_and_nonce = cs.mul(1 - margin_short, 1 - spent, "margin_and_nonce")
     restable = cs.mul(below, margin_and_nonce, "restable")
     cs.assert_mul(fails, restable, ZERO, "rest_fails_has_reason")
+    # the order rests in its owner's cancel epoch (live until its next cancel-all)
     target = (a.index, taker.remaining, taker.is_ask, taker.reduce_only, taker.expiry)
     was = book.order
-    old = (was.account, was.remaining, was.is_ask, was.reduce_only, was.expiry)
+    old = (was.account, was.remaining, was.is_ask, was.reduce_only, was.expiry, was.epoch)
     change = OrderVars(
         *(
             cs.mul(writes, new - before, f"write_{name}")
-            for name, new, before in zip(ORDER_FIELDS, target, old, strict=True)
+            for name, new, before in zip(
+                BOOK_ORDER_FIELDS, (*target, a.cancel_epoch), old, strict=True
+            )
         )
     )
     rests_ask = cs.mul(writes, taker.is_ask, "rests_ask")

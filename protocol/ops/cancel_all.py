@@ -1,15 +1,17 @@
-"""Cancel all (type 19, L2 signed): removes every resting and trigger order of the signer, in
-(book before triggers, market, key) order. Record: account and the number cancelled."""
+"""Cancel all (type 19, L2 signed): every resting and trigger order of the signer dies at once,
+lazily (PROTOCOL 7.1, 8.19): nonce + 1, cancel epoch + 1, open orders 0; no book changes, and
+the dead orders leave the books when a matching step meets them. Record: account and the
+number of open orders it zeroed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from protocol.eddsa import Signature
-from protocol.events import Event
+from protocol.events import AllOrdersCancelled, Event
 from protocol.ops.common import get_signer
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_all_orders
+from protocol.orders import cancel_all
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_COUNT_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
@@ -43,12 +45,13 @@ def process_cancel_all(state: State, op: CancelAll) -> tuple[Event, ...]:
     account = get_signer(state, op)
     state.increment_nonce(account)
     out: list[Event] = []
-    cancel_all_orders(state, account, "user", out)
+    cancel_all(state, account, "user", out)
     return tuple(out)
 
 
 def compute_cancel_all_record(op: CancelAll, events: tuple[Event, ...]) -> bytes:
-    return RECORD.encode((op.account, len(events)))
+    cancelled = sum(e.cancelled for e in events if isinstance(e, AllOrdersCancelled))
+    return RECORD.encode((op.account, cancelled))
 
 
 DESCRIPTOR = Descriptor(

@@ -1,7 +1,8 @@
 """Cancel order (type 18, L2 signed): removes one resting order (by market and key) or one
 trigger order (by market and trigger id) of the signer.
 
-Checks: signature; the market exists; the order exists (``UnknownOrder``) and is the signer's
+Checks: signature; the market exists; the order exists and is live (``UnknownOrder``: a dead
+one, of an earlier epoch of its owner's, was cancelled by a cancel-all) and is the signer's
 (``NotOrderOwner``). Effects: the order leaves the book (or trigger list), open-order count - 1.
 """
 
@@ -14,7 +15,7 @@ from protocol.errors import NotOrderOwner, UnknownOrder
 from protocol.events import Event
 from protocol.ops.common import get_signer
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_order, remove_trigger
+from protocol.orders import cancel_order, is_live, remove_trigger
 from protocol.params import (
     RECORD_ACCOUNT_BYTES,
     RECORD_FLAGS_BYTES,
@@ -58,7 +59,7 @@ def process_cancel_order(state: State, op: CancelOrder) -> tuple[Event, ...]:
     account = get_signer(state, op)
     market = state.get_market(op.market)
     order = (market.triggers if op.is_trigger else market.book.orders).get(op.key)
-    if order is None:
+    if order is None or not is_live(state, order):  # a dead order is already cancelled
         raise UnknownOrder(f"no order {op.key} in market {op.market}")
     if order.account != account.index:
         raise NotOrderOwner(f"order {op.key} belongs to account {order.account}")

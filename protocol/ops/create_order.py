@@ -218,6 +218,7 @@ def place_trigger(state: State, market: Market, op: CreateOrder, out: list[Event
         op.trigger_price,
         op.price,
         op.kind == OrderKind.STOP_LOSS,
+        state.accounts[op.account].cancel_epoch,
     )
     add_trigger(state, market, state.accounts[op.account], trigger, out)
 

@@ -28,7 +28,7 @@ from protocol.matching import require_order_margin
 from protocol.ops.common import get_signer
 from protocol.ops.create_order import compute_band
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_order, set_order_remaining
+from protocol.orders import cancel_order, is_live, set_order_remaining
 from protocol.params import (
     RECORD_ACCOUNT_BYTES,
     RECORD_MARKET_BYTES,
@@ -76,7 +76,7 @@ def process_modify_order(state: State, op: ModifyOrder) -> tuple[Event, ...]:
     account = get_signer(state, op)
     market = state.get_market(op.market)
     order = market.book.orders.get(op.key)
-    if order is None:
+    if order is None or not is_live(state, order):  # a dead order is already cancelled
         raise UnknownOrder(f"no order {op.key} in market {op.market}")
     if order.account != account.index:
         raise NotOrderOwner(f"order {op.key} belongs to account {order.account}")

@@ -5,7 +5,9 @@ Sell stop-loss and buy take-profit fire when ``mark <= trigger_price``; buy stop
 take-profit when ``mark >= trigger_price``. The rules check the condition (``TriggerNotReached``
 otherwise); the order leaves the trigger list and becomes a reduce-only IOC market order with
 its worst price clamped into the band. Once fired, a failure of the resulting taker (nothing
-left to reduce, risk) only cancels it: the trigger is consumed either way.
+left to reduce, risk) only cancels it: the trigger is consumed either way. A dead trigger
+order (its owner cancelled all since it was placed) is removed instead, firing nothing, the
+condition unchecked (its owner's count already dropped it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from protocol.ops.claim import run_step_or_end
 from protocol.ops.common import FILL_FIELDS, compute_fill
 from protocol.ops.create_order import compute_market_limit
 from protocol.ops.descriptor import Descriptor, get_no_accounts
-from protocol.orders import remove_trigger
+from protocol.orders import is_live, remove_dead_trigger, remove_trigger
 from protocol.params import (
     RECORD_MARKET_BYTES,
     RECORD_TRIGGER_ID_BYTES,
@@ -52,6 +54,10 @@ def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
     trigger = market.triggers.get(op.trigger_id)
     if trigger is None:
         raise UnknownOrder(f"no trigger order {op.trigger_id} in market {op.market}")
+    if not is_live(state, trigger):
+        dead: list[Event] = []
+        remove_dead_trigger(state, market, trigger, dead)
+        return tuple(dead)
     mark = market.data.mark_price
     if not trigger.is_triggered(mark):
         raise TriggerNotReached(f"mark {mark} has not reached {trigger.trigger_price}")

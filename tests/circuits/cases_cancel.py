@@ -6,7 +6,8 @@ filling it (``circuits/ops/step_unit.py``'s ``cancels_maker`` and ``maker_fails_
 A cancel keeps the taker pending, so its claim follows: each case is a two-slot block
 (``violations.two_slots``) whose slot 0 is account 3's bid of 150 at ``ASK_PRICE`` and slot 1
 its claim, which takes the 150 of account 4's ask of 200 resting behind the maker slot 0 meets.
-That maker is account 5's ask of 100 (or 3's own), which the rules cancel: expired (``EXPIRED``),
+That maker is account 5's ask of 100 (or 3's own), which the rules cancel: dead (``DEAD``: 5
+cancelled all since it rested), expired (``EXPIRED``),
 the taker's own (``SELF``), reduce-only with nothing to reduce (``NOTHING``) or failing its own
 risk rule once filled (``RISK``: 5's ``TAV - IMR`` is ``MARGIN``, which a fill of 100 lots
 breaks and a fill of one lot does not).
@@ -35,7 +36,7 @@ from protocol.commitment import compute_quote_shift, update_state_root
 from protocol.field import R, inv
 from protocol.ops import claim
 from protocol.ops.create_order import TimeInForce
-from protocol.orders import rest_order
+from protocol.orders import cancel_all, rest_order
 from protocol.risk import compute_risk
 from protocol.state import State
 from protocol.types import PPM
@@ -98,6 +99,11 @@ def _margin(account: int, margin: int) -> Callable[[State], None]:
     return prepare
 
 
+def kill(account: int) -> Callable[[State], None]:
+    """The rules' cancel all of ``account``: its orders dead, its count 0, its epoch + 1."""
+    return lambda state: cancel_all(state, state.get_account(account), "user", [])
+
+
 BEHIND = _ask(4, 200)  # what the claim fills
 EXPIRED = prepare_all(_ask(5, 100, expired=True), BEHIND)
 SELF = prepare_all(_ask(3, 100), BEHIND)
@@ -105,6 +111,7 @@ NOTHING = prepare_all(_ask(5, 100, reduce_only=True), BEHIND)
 RISK = prepare_all(_ask(5, 100), _margin(5, MARGIN), BEHIND)
 LIVE = prepare_all(_ask(5, 100), BEHIND)  # EXPIRED with 5's ask live
 SMALL = prepare_all(_ask(5, 1), _margin(5, MARGIN), BEHIND)  # RISK with 5's ask one lot
+DEAD = prepare_all(_ask(5, 100), kill(5), BEHIND)  # 5's ask dead (5 cancelled all)
 
 
 def cancel_block(
@@ -213,7 +220,7 @@ def _free_book(account: int) -> Callable[[State], BookWitness]:
     def capture(state: State) -> BookWitness:
         unused = BookWitness.unused(PRESET)
         siblings = ((0, -(1 << shift) % R, 0), *unused.order_siblings[1:])
-        return replace(unused, order=(account, 1, 1, 0, 1), order_siblings=siblings)
+        return replace(unused, order=(account, 1, 1, 0, 1, 0), order_siblings=siblings)
 
     return capture
 
@@ -369,6 +376,7 @@ CANCEL_BLOCKS = {
     "expired": (EXPIRED, False),
     "self-trade": (SELF, False),
     "reduce-only": (NOTHING, False),
+    "cancel-all": (DEAD, False),
     "risk": (RISK, True),
     "risk, funding owed": (OWED, True),
 }

@@ -221,6 +221,7 @@ def apply_effect(a: AccountWitness, e: Effect, positions_root: int) -> AccountWi
         positions_root=positions_root,
         open_orders=(a.open_orders + (e.a_open_orders.value or 0)) % R,
         pool_shares=(a.pool_shares + (e.a_pool_shares.value or 0)) % R,
+        cancel_epoch=(a.cancel_epoch + (e.a_cancel_epoch.value or 0)) % R,
     )
 
 

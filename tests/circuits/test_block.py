@@ -350,10 +350,18 @@ def test_the_circuit_trades_as_the_rules_do(blocks: list[list[tuple[Any, ...]]])
 def check_differential(state: State, blocks: list[list[tuple[Any, ...]]]) -> None:
     """Each block proven with the rules' public inputs, or, refused by the rules, its first
     refused operation refused by the circuit at a rule's constraint."""
+    check_differential_ops(state, [_leverage_first(specs) for specs in blocks], make_op)
+
+
+def check_differential_ops(
+    state: State,
+    blocks: list[list[tuple[Any, ...]]],
+    make: Callable[[State, tuple[Any, ...], dict[int, int]], Operation],
+) -> None:
+    """``check_differential`` of the operations ``make`` builds from the specs."""
     for specs in blocks:
-        specs = _leverage_first(specs)
         nonces: dict[int, int] = {}
-        block = next_block(state, with_claims(state, [make_op(state, s, nonces) for s in specs]))
+        block = next_block(state, with_claims(state, [make(state, s, nonces) for s in specs]))
         try:
             try:
                 native_public_inputs(copy.deepcopy(state), block)

@@ -30,6 +30,7 @@ from protocol.block import Block, process_block
 from protocol.commitment import update_state_root
 from protocol.exits import compute_exit_amount
 from protocol.jubjub import compress
+from protocol.ops.cancel_all import CancelAll
 from protocol.ops.deposit import Deposit
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.register_key import RegisterKey
@@ -150,7 +151,8 @@ def test_a_negative_collateral_exits_with_nothing() -> None:
 def trading_state(preset: Preset, seed: int) -> Env:
     """Users 3..6 trade both markets at random prices (long, short, several markets), two of
     them holding pool shares; then the marks and funding indexes move, some collateral falls (a
-    negative TAV among them) and the fund holds a position (as a takeover leaves it)."""
+    negative TAV among them) and the fund holds a position (as a takeover leaves it). The
+    first user cancels all twice (its leaf packs its cancel epoch 2 with its count)."""
     rng = random.Random(seed)
     env = Env(preset=preset)
     users = env.open_many(4, 10**9)
@@ -164,6 +166,9 @@ def trading_state(preset: Preset, seed: int) -> Env:
         size = rng.randrange(1, 40)
         env.place(maker, market, is_ask, price, size)
         env.place(taker, market, not is_ask, price, rng.randrange(1, size + 1))
+    env.place(users[0], BTC, True, PRICES[BTC] * 6 // 5, 1)  # rests, dies with its cancel all
+    env.run(env.signed(CancelAll, users[0]))  # an epoch of 1 in the leaf (PROTOCOL 6.2)
+    env.run(env.signed(CancelAll, users[0]))
     state = env.state
     for m in state.markets:
         mark = PRICES[m.index] * rng.randrange(50, 150) // 100

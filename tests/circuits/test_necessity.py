@@ -63,6 +63,7 @@ from tests.circuits.cases_cancel import (
     cancel_block,
     scaled_inverse,
 )
+from tests.circuits.cases_cancel_all import CANCEL_ALL_CASES, CANCEL_ALL_GUARDED
 from tests.circuits.cases_claim import (
     CLAIM_CASES,
     CLAIM_FAMILIES,
@@ -350,6 +351,7 @@ NEW_ACCOUNT_FIELDS = {
     "collateral": edit(collateral=1),
     "open_orders": edit(open_orders=1),
     "pool_shares": edit(pool_shares=1),
+    "cancel_epoch": edit(cancel_epoch=1),
 }
 
 
@@ -944,9 +946,9 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES
+CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
-GUARDED |= END_GUARDED | MODIFY_GUARDED
+GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED
 CASES |= POOL_CASES
 GUARDED |= POOL_GUARDED
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
 from circuits.gadgets.positions import POSITION_FIELDS
-from circuits.ops.book_unit import BOOK_FIELDS, ORDER_FIELDS, BookWitness
+from circuits.ops.book_unit import BOOK_FIELDS, BOOK_ORDER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
-from circuits.ops.slot import BODY_BYTES, OP_CIRCUITS, AccountWitness
+from circuits.ops.slot import ACCOUNT_FIELDS, BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.ops.step_unit import STEP_CHOICES
 from circuits.r1cs import HintFn
 from protocol import eddsa
@@ -42,7 +42,7 @@ from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.orders import rest_order
-from protocol.params import MINIMAL
+from protocol.params import MINIMAL, OPEN_ORDERS_BITS
 from protocol.poseidon import get_params
 from protocol.state import State
 from sequencer.witness import (
@@ -63,10 +63,6 @@ from tests.circuits.tracing import Trace, TracingBuilder, WireFn
 from tests.protocol.helpers import CHAIN_ID, FAR, key_of, owner_of
 
 PRESET = MINIMAL.with_overrides(ops_per_block=1, market_slots=0)
-ACCOUNT_FIELDS = (
-    *("index", "exists", "owner", "pubkey_x", "pubkey_y", "nonce", "collateral"),
-    *("positions_root", "open_orders", "pool_shares"),
-)
 SIGNATURE_INPUTS = ("r_x", "r_y", "s")
 ROUND0 = get_params(5).round_constants[0]  # hash4's first round constants, per lane
 
@@ -155,7 +151,7 @@ def reserved_inputs(w: BlockWitness) -> dict[str, int]:
 def book_inputs(w: BookWitness) -> dict[str, int]:
     """The book unit's inputs (``circuits.ops.book_unit``)."""
     inputs = {"market": w.market, "key": w.key}
-    inputs |= {f"order_{n}": v for n, v in zip(ORDER_FIELDS, w.order, strict=True)}
+    inputs |= {f"order_{n}": v for n, v in zip(BOOK_ORDER_FIELDS, w.order, strict=True)}
     for level, node in enumerate(w.order_siblings):
         lanes = zip(("hash", "ask", "bid"), node, strict=True)
         inputs |= {f"level{level}_{n}": v for n, v in lanes}
@@ -201,9 +197,12 @@ def violation(
     return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
-def _new_fields(trace: Trace, values: list[int], side: str, slot: int = 0) -> dict[str, int]:
+def _new_fields(
+    trace: Trace, values: list[int], side: str, slot: int = 0, epoch: int = 0
+) -> dict[str, int]:
     """A's (``side`` "a") or B's fields after the slot, read where the circuit hashes them
-    (B's identity is its old one: the slot does not change it)."""
+    (B's identity is its old one: the slot does not change it). ``epoch``: the account's
+    cancel epoch before the slot, which tells how the packed count and epoch split."""
     fields = {"exists": trace.evaluate(values, f"slot{slot}/{side}/new/leaf/exists_times_hash")}
     halves = [("balance", ("collateral", "positions_root", "open_orders", "pool_shares"))]
     if side == "a":
@@ -212,7 +211,17 @@ def _new_fields(trace: Trace, values: list[int], side: str, slot: int = 0) -> di
         for lane, name in enumerate(names, start=1):
             step = f"slot{slot}/{side}/new/{half}/poseidon/round0/lane{lane}_x2"
             fields[name] = (trace.evaluate(values, step) - ROUND0[lane]) % R
-    return fields
+    return fields | split_orders_field(fields["open_orders"], epoch)
+
+
+def split_orders_field(packed: int, epoch: int) -> dict[str, int]:
+    """The count and the epoch of a packed leaf input (PROTOCOL 6.2), the epoch the one before
+    the slot or one more (a cancel-all's); a count a cheat took below 0 keeps the old epoch."""
+    for e in (epoch + 1, epoch):
+        count = (packed - (e << OPEN_ORDERS_BITS)) % R
+        if count < 1 << OPEN_ORDERS_BITS:
+            return {"open_orders": count, "cancel_epoch": e}
+    return {"open_orders": (packed - (epoch << OPEN_ORDERS_BITS)) % R, "cancel_epoch": epoch}
 
 
 def _settle_b(
@@ -221,7 +230,9 @@ def _settle_b(
     """B as a real slot has it: A's new fields when B is A, else B's path after A's update."""
     a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
     if a == b:
-        fields = {f"slot0/b/{n}": x for n, x in _new_fields(trace, values, "a").items()}
+        epoch = inputs["slot0/a/cancel_epoch"]
+        new = _new_fields(trace, values, "a", 0, epoch)
+        fields = {f"slot0/b/{n}": x for n, x in new.items()}
         return fields | _new_positions(trace, values, inputs)
     update_state_root(v.scratch)
     assert v.scratch.trees is not None
@@ -263,7 +274,7 @@ def _settle_reserved(
         prefix = f"block_end/{name}"
         for side, at in (("a", a), ("b", b)):
             if at == index and (side == "a" or a != b):
-                new = _new_fields(trace, values, side)
+                new = _new_fields(trace, values, side, 0, inputs[f"slot0/{side}/cancel_epoch"])
                 follow |= {f"{prefix}/{n}": x for n, x in new.items() if n != "exists"}
         follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
         tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
@@ -375,8 +386,8 @@ def book_at(market: int, key: int, **order: int) -> Callable[[State], BookWitnes
 
     def capture(state: State) -> BookWitness:
         w = capture_book(state, market, key)
-        fields = dict(zip(ORDER_FIELDS, w.order, strict=True)) | order
-        return replace(w, order=tuple(fields[n] for n in ORDER_FIELDS))  # type: ignore[arg-type]
+        fields = dict(zip(BOOK_ORDER_FIELDS, w.order, strict=True)) | order
+        return replace(w, order=tuple(fields[n] for n in BOOK_ORDER_FIELDS))
 
     return capture
 
@@ -600,7 +611,9 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}
     tree.set(a, trace.value(values, "slot1/a/new/leaf/exists_times_hash"))
     if a == b:  # B is A after the slot (a step that fills nothing changes no position)
-        follow = {f"slot1/b/{n}": x for n, x in _new_fields(trace, values, "a", 1).items()}
+        epoch = trace.value(values, "slot1/a/cancel_epoch")
+        new = _new_fields(trace, values, "a", 1, epoch)
+        follow = {f"slot1/b/{n}": x for n, x in new.items()}
     else:
         follow = {f"slot1/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
     tree.set(b, trace.value(values, "slot1/b/new/leaf/exists_times_hash"))

@@ -12,6 +12,7 @@ from web3.contract.contract import ContractFunction
 from circuits.ops.slot import PROVEN_TYPES
 from protocol import pubdata
 from protocol.ops.registry import decode_request
+from protocol.pubdata import OpType
 from scripts import deploy as deploy_module
 from scripts.deploy import TRADING_REQUESTS, is_trading_proven
 from tests.contracts.support import USDC, Rollup, deploy, owner_bytes, reverts
@@ -107,8 +108,8 @@ def test_without_trading_the_trading_requests_are_refused(env: Rollup) -> None:
 def test_a_default_deployment_enables_trading_exactly_when_the_circuit_proves_it(
     env: Rollup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``deploy_rollup``'s default: trading on where the block circuit proves every request
-    tradingEnabled admits (so none queued can stall the operator), off otherwise."""
+    """``deploy_rollup``'s default: trading on where the block circuit proves every forced
+    trading request (so none queued can stall the operator), off otherwise."""
     default = deploy(env.w3, trading_enabled=None)
     assert default.rollup.functions.tradingEnabled().call() == is_trading_proven()
     monkeypatch.setattr(deploy_module, "PROVEN_TYPES", PROVEN_TYPES | TRADING_REQUESTS)
@@ -118,6 +119,26 @@ def test_a_default_deployment_enables_trading_exactly_when_the_circuit_proves_it
     proven.deposit(alice, ACCOUNT, 10 * USDC)
     proven.process(proven.records_for(0, 1))
     proven.queue(KINDS["cancel_all"][0](proven.rollup.functions, ACCOUNT), alice)
+
+
+def test_each_forced_trading_request_is_admitted_once_its_type_is_proven(env: Rollup) -> None:
+    """The default deployment admits the forced requests of the types the block circuit
+    proves, one type at a time: forced cancel-all (proven) is queued, forced order and forced
+    burn (not proven yet) are refused."""
+    default = deploy(env.w3, trading_enabled=None)
+    functions = default.rollup.functions
+    admitted = {t for t in TRADING_REQUESTS if functions.isForcedTypeAdmitted(t).call()}
+    assert admitted == TRADING_REQUESTS & PROVEN_TYPES
+    assert OpType.FORCED_CANCEL_ALL in admitted
+    assert functions.admittedForcedTypes().call() == sum(1 << t for t in admitted)
+    alice = default.users[0]
+    default.deposit(alice, ACCOUNT, 10 * USDC)
+    default.process(default.records_for(0, 1))
+    for kind, op_type in (("order", OpType.FORCED_ORDER), ("burn", OpType.FORCED_BURN)):
+        if op_type not in admitted:
+            with reverts("TradingNotEnabled"):
+                KINDS[kind][0](functions, ACCOUNT).transact({"from": alice})
+    default.queue(KINDS["cancel_all"][0](functions, ACCOUNT), alice)
 
 
 def test_committing_is_not_executing_for_spam_protection(owned: Rollup) -> None:

@@ -251,7 +251,8 @@ def test_cancel_cancel_all_and_modify(env: Env) -> None:
     env.run(env.signed(CancelOrder, 4, market=BTC, key=third.key))
     assert env.state.accounts[3].open_orders == 2
     env.run(env.signed(CancelAll, 3))
-    assert env.state.accounts[3].open_orders == 0 and not book.orders
+    assert env.state.accounts[3].open_orders == 0 and not env.state.accounts[3].orders
+    assert all(o.epoch != env.state.accounts[3].cancel_epoch for o in book.orders.values())
 
 
 def test_cancel_someone_elses_order_is_rejected(env: Env) -> None:

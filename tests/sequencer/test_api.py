@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from protocol.ops.cancel_all import CancelAll
+from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.transfer import Transfer
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
@@ -153,8 +153,10 @@ def test_an_order_that_fills_is_taken_and_a_type_not_proven_yet_is_refused(
     env.seal()
     order = to_wire(env.order(4, False, 10_100, 3), "o-2")  # takes the ask: a fill
     assert http.post("/v1/transactions", json=order).json()["client_order_id"] == "o-2"
-    cancel_all = sign_tx(CancelAll(3, 1, FAR), key_of(3), CHAIN_ID)  # not proven yet
-    answer = http.post("/v1/transactions", json=to_wire(cancel_all))
+    trigger_cancel = CancelOrder(3, 1, FAR, 0, 0, is_trigger=True)  # not proven yet
+    answer = http.post(
+        "/v1/transactions", json=to_wire(sign_tx(trigger_cancel, key_of(3), CHAIN_ID))
+    )
     assert answer.status_code == 422 and answer.json()["error"] == "unprovable_operation"
     wrong_market = {**order, "market": 1}  # the preset has two market slots; one market exists
     assert http.post("/v1/transactions", json=wrong_market).json()["error"] == "unknown_market"

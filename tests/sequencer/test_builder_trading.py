@@ -11,6 +11,7 @@ every such failure), and would drop with its reason a step the circuit does not 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 
 import pytest
@@ -18,11 +19,12 @@ import pytest
 from protocol.block import process_block
 from protocol.commitment import update_state_root
 from protocol.events import TakerDone
-from protocol.ops import forced_order
+from protocol.ops import forced_cancel_all, forced_order
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.mint_shares import MintShares
 from protocol.ops.noop import Noop
 from protocol.ops.registry import request_of
 from protocol.ops.transfer import Transfer
@@ -145,9 +147,9 @@ def test_the_rules_replay_a_sealed_trading_block(trading_codec: None) -> None:
 
 def test_types_not_proven_yet_are_refused() -> None:
     env = book_env(0)
-    assert OpType.CANCEL_ALL not in codec.PROVEN_TYPES  # today: the block circuit's work
+    assert OpType.MINT_SHARES not in codec.PROVEN_TYPES  # today: the block circuit's work
     with pytest.raises(CodecError):
-        encode_tx(env.signed(CancelAll, 4))
+        encode_tx(env.signed(MintShares, 4, amount=5))
 
 
 def test_an_order_whose_claim_ends_its_taker_is_taken() -> None:
@@ -203,3 +205,34 @@ def test_a_forced_order_gets_its_claims_and_one_that_does_not_fit_waits(
     assert env.state.pending is None and env.state.accounts[5].get_size(BTC) == 3
     later = build_block(env.state, 3, env.state.timestamp + 1, requests[1:], [])
     assert later.priority_count == 1 and env.state.accounts[5].get_size(BTC) == 7
+
+
+def test_cancel_alls_are_taken_as_proven_operations_and_a_taker_meets_their_dead_orders() -> None:
+    """With the real codec and the real check (no ``trading_codec``): 3's cancel all (signed)
+    and 5's forced cancel-all (a request) are sealed in the block, proven types; the next
+    block's bid meets 3's dead asks (removed unfilled; the step limit then ends it); the
+    rules replay both."""
+    env = book_env(2, signatures=True, heavy=2)  # heavy slots first, then light ones
+    twin = Env(preset=env.state.preset, signatures=True)
+    twin.state = copy.deepcopy(env.state)
+    assert {OpType.CANCEL_ALL, OpType.FORCED_CANCEL_ALL} <= codec.PROVEN_TYPES
+    forced = request_of(forced_cancel_all.RECORD.make(account=5, owner=owner_of(5)).encode())
+    state = env.state
+    sealed = build_block(
+        state,
+        state.block_number + 1,
+        state.timestamp + 1,
+        chain_requests([forced]),
+        [(1, encode_tx(env.signed(CancelAll, 3)))],
+    )
+    types = [r[0] for r in sealed.records]
+    assert types[:2] == [OpType.FORCED_CANCEL_ALL, OpType.CANCEL_ALL]
+    assert state.accounts[3].cancel_epoch == 1 and state.accounts[3].open_orders == 0
+    process_block(twin.state, sealed.block)
+    assert update_state_root(twin.state) == sealed.state_root
+    bid = env.order(4, BTC, BUY, 10_001, 1)
+    taken = seal(env, [(2, encode_tx(bid))])
+    assert [r[0] for r in taken.records[:2]] == [OpType.CREATE_ORDER, OpType.CLAIM]
+    assert not state.markets[BTC].book.best_within(SELL, 10_001)  # both dead asks removed
+    process_block(twin.state, taken.block)
+    assert update_state_root(twin.state) == taken.state_root

@@ -22,7 +22,7 @@ from protocol.errors import InvalidBlock, UnknownAccount
 from protocol.field import R, from_signed
 from protocol.jubjub import compress
 from protocol.ops.deposit import Deposit
-from protocol.ops.forced_cancel_all import ForcedCancelAll
+from protocol.ops.forced_burn import ForcedBurn
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
@@ -172,7 +172,7 @@ def test_block_inputs_are_the_whole_build_values_on_the_cached_system() -> None:
 @pytest.mark.parametrize(
     "op",
     [
-        ForcedCancelAll(3, owner_of(3)),  # not in the block circuit yet
+        ForcedBurn(3, owner_of(3), 5),  # not in the block circuit yet
         RegisterKey(1 << MINIMAL.account_tree_depth, owner_of(3), bytes(32)),  # outside the tree
         Transfer(3, 0, FAR, 4, 5),  # no signature
     ],
