@@ -42,6 +42,7 @@ from circuits.ops import (
     claim,
     create_order,
     deposit,
+    forced_order,
     forced_withdraw,
     modify_order,
     noop,
@@ -116,6 +117,7 @@ HEAVY = SlotKind(
     (
         *MONEY_PATH,
         *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
+        forced_order.CIRCUIT,
     ),
     True,
 )
@@ -124,7 +126,7 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_ORDER, OpType.FORCED_BURN),
+        *(OpType.FORCED_CANCEL_ALL, OpType.FORCED_BURN),
         OpType.CANCEL_ALL,
         OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),

@@ -45,6 +45,7 @@ from protocol.events import Withdrawn
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
 from protocol.risk import Risk, compute_risk, compute_unsettled_funding
@@ -67,7 +68,7 @@ def get_circuit(op: Operation) -> OpCircuit:
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
     and for an order the rules accept, its fill's maker and size."""
-    if isinstance(op, CreateOrder):
+    if isinstance(op, CreateOrder | ForcedOrder):  # a forced order is never refused
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
         except InvalidTransaction:

@@ -77,6 +77,11 @@ from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_FAMILIES,
     FILL_AMOUNTS_GUARDED,
 )
+from tests.circuits.cases_forced_order import (
+    FORCED_ORDER_CASES,
+    FORCED_ORDER_FAMILIES,
+    FORCED_ORDER_MORE,
+)
 from tests.circuits.cases_modify import (
     IN_PLACE,
     MODIFY_CASES,
@@ -943,7 +948,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 }
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
-CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES
+CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | FORCED_ORDER_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED
 
@@ -951,6 +956,7 @@ GUARDED |= END_GUARDED | MODIFY_GUARDED
 MORE_CASES = {
     "transfer overdraws": ("valid_risk_change", lambda: violation(transfer(amount=START + 1))),
     "withdraw overdraws": ("valid_risk_change", lambda: violation(withdraw(amount=START + 1))),
+    **FORCED_ORDER_MORE,
 }
 
 FAMILIES = {
@@ -969,6 +975,7 @@ FAMILIES = {
     *CANCEL_FAMILIES,
     *END_FAMILIES,
     *MODIFY_FAMILIES,
+    *FORCED_ORDER_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
