@@ -9,6 +9,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from protocol import pubdata
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
@@ -27,6 +29,7 @@ from tests.circuits.test_block import (
     order,
     resting_state,
     signed,
+    with_claims,
 )
 from tests.protocol.helpers import BTC, owner_of
 
@@ -144,3 +147,37 @@ def test_a_claim_after_a_forced_order_may_end_it() -> None:
     _free_margin(state, 5, 150_000)  # one fill of 100 lots at MARK + 10 fits, not two
     assert _outcomes(state, [forced(5, MARKET, MARK + 50, 200), Claim(5)]) == ["RiskCheckFailed"]
     assert state.accounts[5].positions[BTC].size == 100
+
+
+FORCED_SPEC = st.tuples(
+    st.sampled_from([3, 4, 5, 5, 0, 1, 9]),  # 0 the fund, 1 the fee account, 9 no account
+    st.sampled_from([True, True, True, False]),  # the requester owns it
+    st.sampled_from([BTC, BTC, BTC, 1, 7]),  # market 1 is absent, 7 outside the tree
+    st.integers(0, 3),  # flags: sell, market
+    # prices: 0, out of the band, around the mark, past 2^price_bits
+    st.sampled_from([0, MARK - 2_001, MARK - 20, MARK - 10, MARK, MARK + 10, MARK + 20])
+    | st.sampled_from([MARK + 2_001, 1 << 16]),
+    st.sampled_from([0, 1, 50, 100, 250, 10**6]),
+)
+
+
+def make_forced(spec: tuple[Any, ...]) -> ForcedOrder:
+    account, owned, market, flags, price, size = spec
+    owner = owner_of(account if owned else account + 1)
+    return ForcedOrder(account, owner, market, flags, price, size)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(FORCED_SPEC, min_size=1, max_size=2), min_size=1, max_size=2))
+@example([[(5, True, BTC, MARKET, MARK + 20, 150)], [(3, True, BTC, ASK, MARK - 10, 50)]])
+def test_the_circuit_proves_forced_orders_as_the_rules_do(
+    blocks: list[list[tuple[Any, ...]]],
+) -> None:
+    """Forced orders (each with the claims it needs) against a book with asks above the mark
+    and a bid below it: every one is consumed, and each block is proven with the rules' public
+    inputs."""
+    state = resting_state()
+    for specs in blocks:
+        ops = with_claims(state, [make_forced(s) for s in specs])
+        check_block(state, next_block(state, ops))
+        assert state.pending is None
