@@ -67,14 +67,16 @@ def _is_owned(cs: Builder, slot: SlotVars) -> LC:
     return cs.mul(owned, not_reserved, "owned_unreserved")
 
 
-def _list_market(cs: Builder, slot: SlotVars, market: LC) -> list[LC]:
-    """``listed{m}``: 1 for the record's market when it is in the tree and exists; all 0
-    otherwise."""
+def _list_market(cs: Builder, slot: SlotVars, on: LC, market: LC) -> list[LC]:
+    """``listed{m}``: 1 for the record's market when the forced order is on and the market is
+    in the tree and exists; all 0 otherwise (so a slot that holds another operation reads no
+    market's band or minimum, whatever its record's bytes)."""
     listed = []
     for m, market_vars in enumerate(slot.markets):
         with cs.scope(f"is_market{m}"):
             is_m = is_equal(cs, market, constant(m))
-        listed.append(cs.mul(is_m, market_vars.exists, f"listed{m}"))
+        on_m = cs.mul(on, is_m, f"on_market{m}")
+        listed.append(cs.mul(on_m, market_vars.exists, f"listed{m}"))
     return listed
 
 
@@ -114,7 +116,7 @@ def define_forced_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     with cs.scope("valid"):
         owned = _is_owned(cs, slot)
         known_flags = _all_zero(cs, flags[2:], "known_flags")
-        listed = _list_market(cs, slot, market)
+        listed = _list_market(cs, slot, on, market)
         params = [m.params for m in slot.markets]
         min_size = pick(cs, listed, [p[PARAM_MIN_SIZE] for p in params], "min_size")
         band = pick(cs, listed, [p[PARAM_BAND] for p in params], "band")

@@ -139,6 +139,7 @@ FORCED_ORDER_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "forced_order/valid/in_band": refused("valid/in_band"),
     "forced_order/valid/band_ok": refused("valid/band_ok"),
     "forced_order/valid/listed#": refused("valid/listed0"),
+    "forced_order/valid/on_market#": refused("valid/on_market0"),
     "forced_order/valid/min_size#": refused("valid/min_size0", to(101)),
     # the band's top moved below a bid at its edge, or its bottom above an ask at its edge
     "forced_order/valid/band#": refused("valid/band0", add(-1), forced(HIGH)),
@@ -171,24 +172,33 @@ FORCED_ORDER_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "forced_order/limit/select": _market_limit_moved("limit/select"),
     "forced_order/limit/above_high/select": _market_limit_moved("limit/above_high/select"),
     "forced_order/limit/below_low/select": _market_limit_moved("limit/below_low/select", True),
-    # a selector of -1, its operation's arithmetic negated, and two others' of 1 (which the
-    # record reads as a refused key and a withdrawal of nothing)
-    "type/is_forced_order_boolean": lambda: violation(
-        NEGATED,
-        record(NEGATED, 0),
-        inputs={
-            f"slot0/type/is_{name}": v
-            for name, v in (("forced_order", -1), ("register_key", 1), ("forced_withdraw", 1))
-        },
-    ),
     "forced_order/unused_bytes_zero": lambda: violation(
         forced(), record=with_unused_byte(get_circuit(forced()), record(forced()))
     ),
 }
 
+
+def _negated_selector() -> Violation:
+    """A selector of -1, its operation's arithmetic negated, and two others' of 1 (which the
+    record reads as a refused key and a withdrawal of nothing)."""
+    selectors = (("forced_order", -1), ("register_key", 1), ("forced_withdraw", 1))
+    inputs = {f"slot0/type/is_{name}": v for name, v in selectors}
+    return violation(NEGATED, record(NEGATED, 0), inputs=inputs)
+
+
+# (witness, the other constraints that refuse it): the negated selector negates the market's
+# index it reads, so the band's gated range refuses it too
+FORCED_ORDER_GUARDED = {
+    "type/is_forced_order_boolean": (
+        _negated_selector,
+        {"forced_order/valid/band/low/quotient/range/bits_sum"},
+    ),
+}
+
 FORCED_ORDER_FAMILIES = {
     "forced_order/selected#",
-    *(f"forced_order/valid/{n}#" for n in ("and", "listed", "min_size", "band", "index")),
+    *(f"forced_order/valid/{n}#" for n in ("and", "listed", "on_market", "min_size", "band")),
+    "forced_order/valid/index#",
 }
 
 # more witnesses for a constraint above: a non-owner's order claimed applied

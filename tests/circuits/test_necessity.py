@@ -80,6 +80,7 @@ from tests.circuits.cases_fill_amounts import (
 from tests.circuits.cases_forced_order import (
     FORCED_ORDER_CASES,
     FORCED_ORDER_FAMILIES,
+    FORCED_ORDER_GUARDED,
     FORCED_ORDER_MORE,
 )
 from tests.circuits.cases_modify import (
@@ -950,7 +951,7 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | FORCED_ORDER_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
-GUARDED |= END_GUARDED | MODIFY_GUARDED
+GUARDED |= END_GUARDED | MODIFY_GUARDED | FORCED_ORDER_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
