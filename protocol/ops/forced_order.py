@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.accounts import FEE_ACCOUNT
+from protocol.accounts import RESERVED_ACCOUNTS  # the fund, the fee account, the pool
 from protocol.events import Event, RequestRejected
 from protocol.markets import Market
 from protocol.ops.claim import run_step_or_end
-from protocol.ops.common import FILL_FIELDS, RULE_ONLY_ACCOUNTS, compute_fill
+from protocol.ops.common import FILL_FIELDS, compute_fill
 from protocol.ops.create_order import compute_band, compute_market_limit
 from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.params import (
@@ -79,9 +79,6 @@ RECORD = Layout(
         *FILL_FIELDS,
     ),
 )
-
-# the accounts that cannot place an order: the rules' own two and the fee account (7.2)
-RESERVED_ACCOUNTS = RULE_ONLY_ACCOUNTS | {FEE_ACCOUNT}
 
 
 def get_refusal(state: State, op: ForcedOrder) -> str | None:
