@@ -167,12 +167,13 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     return circuit
 
 
+MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder)  # the operations that hand a slot a step
+
 # how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
 # with nothing to reduce; its risk rule or open interest after the fill tried) or where its
 # remainder would rest (no margin, no nonce left on the side, no room for an order); a forced
 # order's first step may end its taker as a claim's does
-MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder)  # the operations that hand a slot a step
 PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled", STEP_LIMIT})
 PROVEN_FAILURES = frozenset(
     {
