@@ -164,7 +164,7 @@ library Operations {
 
     // -- 7 forced order ---------------------------------------------------------------------------
     // type 0 | account u48 1..6 | owner 7..26 | market u16 27..28 | flags u8 29 | price u32 30..33
-    //    | size u48 34..39 || status u8 40
+    //    | size u48 34..39 || status u8 40 | maker u48 41..46 | filled u48 47..52
     uint256 internal constant FORCED_ORDER_REQUEST_BYTES = 40;
     uint256 internal constant FORCED_ORDER_ACCOUNT_OFFSET = 1;
     uint256 internal constant FORCED_ORDER_OWNER_OFFSET = 7;
@@ -173,6 +173,8 @@ library Operations {
     uint256 internal constant FORCED_ORDER_PRICE_OFFSET = 30;
     uint256 internal constant FORCED_ORDER_SIZE_OFFSET = 34;
     uint256 internal constant FORCED_ORDER_STATUS_OFFSET = 40;
+    uint256 internal constant FORCED_ORDER_MAKER_OFFSET = 41;
+    uint256 internal constant FORCED_ORDER_FILLED_OFFSET = 47;
 
     function writeForcedOrderRequest(
         uint48 accountIndex,

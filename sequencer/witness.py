@@ -57,6 +57,7 @@ from protocol.events import Event, OrderCancelled, TakerDone
 from protocol.matching import STEP_LIMIT
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
 from protocol.params import Preset
@@ -164,10 +165,13 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     return circuit
 
 
+MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder)  # the operations that hand a slot a step
+
 # how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
 # with nothing to reduce; its risk rule or open interest after the fill tried) or where its
-# remainder would rest (no margin, no nonce left on the side, no room for an order)
+# remainder would rest (no margin, no nonce left on the side, no room for an order); a forced
+# order's first step may end its taker as a claim's does
 PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled", STEP_LIMIT})
 PROVEN_FAILURES = frozenset(
     {
@@ -180,7 +184,7 @@ PROVEN_FAILURES = frozenset(
 def check_outcome(op: Operation, events: Sequence[Event]) -> bool:
     """Whether the step of ``op`` ends its taker on the taker's own failure; raises
     UnprovableOperationError for a failure the block circuit does not prove yet."""
-    if not isinstance(op, CreateOrder | Claim):
+    if not isinstance(op, MATCHING_STEPS):
         return False
     for event in events:
         if isinstance(event, TakerDone) and event.outcome not in PROVEN_OUTCOMES:
@@ -208,7 +212,7 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     ends = check_outcome(op, events)
     record = compute_record(op, events)
     choice: tuple[bool, ...] = ()  # a matching step's private bits (``STEP_CHOICES``)
-    if isinstance(op, CreateOrder | Claim):
+    if isinstance(op, MATCHING_STEPS):
         reasons = [e.reason for e in events if isinstance(e, OrderCancelled)]
         choice = (bool(reasons), reasons == ["risk"], ends, ends and not meets)
     b_after = capture_account(state, b_index)

@@ -76,7 +76,7 @@ def compute_price_band(cs: Builder, slot: SlotVars, index: LC, band: LC) -> tupl
     return low, high
 
 
-def _compute_limit(cs: Builder, price: LC, is_ask: LC, is_market: LC, low: LC, high: LC) -> LC:
+def compute_limit(cs: Builder, price: LC, is_ask: LC, is_market: LC, low: LC, high: LC) -> LC:
     """The taker's limit: the price of a limit order; a market order's worst price clamped into
     the band (``compute_market_limit``)."""
     n = PRICE_FIELD_BITS + 1
@@ -179,7 +179,7 @@ def _check_against_market(
     reducible = sign.negative + cs.mul(order.is_ask, opposite, "reducible")
     reduce_on = cs.mul(on, order.reduce_only, "reduce_on")
     cs.assert_mul(reduce_on, 1 - reducible, ZERO, "reduce_only_has_position")
-    return _compute_limit(cs, order.price, order.is_ask, order.is_market, low, high)
+    return compute_limit(cs, order.price, order.is_ask, order.is_market, low, high)
 
 
 def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:

@@ -47,6 +47,7 @@ from circuits.ops import (
     deposit,
     forced_burn,
     forced_cancel_all,
+    forced_order,
     forced_withdraw,
     mint_shares,
     modify_order,
@@ -126,6 +127,7 @@ HEAVY = SlotKind(
         *LIGHT_OPS,
         *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
         *(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn)),
+        forced_order.CIRCUIT,
     ),
     True,
 )
@@ -134,7 +136,6 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        OpType.FORCED_ORDER,
         OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
     }

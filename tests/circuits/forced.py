@@ -47,6 +47,7 @@ from protocol.field import R
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
@@ -70,9 +71,9 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
-    and for an order or a mint or burn the rules accept, its results (a fill's maker and size,
-    the shares minted, the collateral paid)."""
-    if isinstance(op, CreateOrder | MintShares | BurnShares):
+    and for an order, a forced order (never refused), a mint or a burn the rules accept, its
+    results (a fill's maker and size, the shares minted, the collateral paid)."""
+    if isinstance(op, CreateOrder | ForcedOrder | MintShares | BurnShares):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
         except InvalidTransaction:

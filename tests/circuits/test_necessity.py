@@ -78,6 +78,12 @@ from tests.circuits.cases_fill_amounts import (
     FILL_AMOUNTS_FAMILIES,
     FILL_AMOUNTS_GUARDED,
 )
+from tests.circuits.cases_forced_order import (
+    FORCED_ORDER_CASES,
+    FORCED_ORDER_FAMILIES,
+    FORCED_ORDER_GUARDED,
+    FORCED_ORDER_MORE,
+)
 from tests.circuits.cases_modify import (
     IN_PLACE,
     MODIFY_CASES,
@@ -947,15 +953,15 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
+CASES |= FORCED_ORDER_CASES | POOL_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
-GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED
-CASES |= POOL_CASES
-GUARDED |= POOL_GUARDED
+GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
     "transfer overdraws": ("valid_risk_change", lambda: violation(transfer(amount=START + 1))),
     "withdraw overdraws": ("valid_risk_change", lambda: violation(withdraw(amount=START + 1))),
+    **FORCED_ORDER_MORE,
 }
 
 FAMILIES = {
@@ -975,6 +981,7 @@ FAMILIES = {
     *END_FAMILIES,
     *MODIFY_FAMILIES,
     *POOL_FAMILIES,
+    *FORCED_ORDER_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.

@@ -38,7 +38,7 @@ KINDS: dict[str, tuple[Callable[[Any, int], ContractFunction], Callable[[bytes],
     ),
     "order": (
         lambda f, a: f.requestForcedOrder(a, 1, pubdata.ORDER_FLAG_ASK, 2**16 - 1, 7),
-        lambda o: (ACCOUNT, o, 1, pubdata.ORDER_FLAG_ASK, 2**16 - 1, 7, 0),
+        lambda o: (ACCOUNT, o, 1, pubdata.ORDER_FLAG_ASK, 2**16 - 1, 7, 0, 0, 0),
     ),
     "burn": (
         lambda f, a: f.requestForcedBurn(a, 9),
