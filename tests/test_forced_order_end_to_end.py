@@ -1,10 +1,7 @@
 """End to end at ``minimal``: forced orders (type 7) queued on the devnet contract, sealed by
 the operator, their blocks proven with the real block circuit and verified by the deployed
-verifier, and the state rebuilt from L1 the operator's (PROTOCOL 8.7, 9.2).
-
-The contract admits the trading requests where the deployment's block circuit proves them;
-until the deployment's admission reads the forced order on its own (``scripts/deploy.py``),
-the test deploys with the trading requests admitted."""
+verifier, and the state rebuilt from L1 the operator's (PROTOCOL 8.7, 9.2). The deployment
+admits every forced trading request on its own, as its block circuit proves them all."""
 
 from __future__ import annotations
 
@@ -12,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from circuits.ops.slot import PROVEN_TYPES
 from protocol import pubdata
 from protocol.snapshot import encode_state
 from scripts import chain, devnet
-from scripts import deploy as deploy_module
-from scripts.deploy import TRADING_REQUESTS
 from scripts.reconstruct import reconstruct
 from sequencer.submitter import get_l1_progress
 from tests.sequencer.rollup_env import USDC, deploy_env
@@ -28,12 +22,11 @@ BTC = 0
 
 
 def test_forced_orders_are_proven_and_verified_on_l1(
-    devnet_session: devnet.Devnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    devnet_session: devnet.Devnet, tmp_path: Path
 ) -> None:
     """Alice's forced limit bid rests; Bob's forced market sell takes 3 of its 5 lots; a forced
     limit order of Bob's outside the band is consumed with status 0. Every batch is
     verified on L1 and the state rebuilt from it is the operator's."""
-    monkeypatch.setattr(deploy_module, "PROVEN_TYPES", PROVEN_TYPES | TRADING_REQUESTS)
     w3 = chain.connect(devnet_session.rpc_url)
     snapshot = chain.snapshot(w3)
     try:

@@ -9,7 +9,13 @@ import pytest
 from protocol.block import compute_record
 from protocol.commitment import compute_order_leaf, compute_orders_field, update_state_root
 from protocol.errors import AmountOutOfRange, InvalidNonce, UnknownOrder
-from protocol.events import AllOrdersCancelled, OrderCancelled, RequestRejected, Trade
+from protocol.events import (
+    AllOrdersCancelled,
+    OrderCancelled,
+    RequestRejected,
+    Trade,
+    TriggerRemoved,
+)
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.claim import Claim
@@ -115,7 +121,11 @@ def test_a_dead_trigger_order_is_removed_without_firing(env: Env) -> None:
     env.run(stop)
     env.run(env.signed(CancelAll, 3))
     events = env.run(FireTrigger(BTC, 0))
-    assert [(e.account, e.reason) for e in events] == [(3, "cancel-all")]
+    (removed,) = events
+    assert isinstance(removed, TriggerRemoved) and (removed.account, removed.reason) == (
+        3,
+        "cancel-all",
+    )
     assert env.state.pending is None and env.state.accounts[3].get_size(BTC) == 1
 
 
