@@ -109,36 +109,40 @@ def test_a_default_deployment_enables_trading_exactly_when_the_circuit_proves_it
     env: Rollup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``deploy_rollup``'s default: trading on where the block circuit proves every forced
-    trading request (so none queued can stall the operator), off otherwise."""
+    trading request (so none queued can stall the operator), as it now does, off otherwise."""
+    assert is_trading_proven()
     default = deploy(env.w3, trading_enabled=None)
-    assert default.rollup.functions.tradingEnabled().call() == is_trading_proven()
-    monkeypatch.setattr(deploy_module, "PROVEN_TYPES", PROVEN_TYPES | TRADING_REQUESTS)
-    proven = deploy(env.w3, trading_enabled=None)
-    assert proven.rollup.functions.tradingEnabled().call()
-    alice = proven.users[0]
-    proven.deposit(alice, ACCOUNT, 10 * USDC)
-    proven.process(proven.records_for(0, 1))
-    proven.queue(KINDS["cancel_all"][0](proven.rollup.functions, ACCOUNT), alice)
+    assert default.rollup.functions.tradingEnabled().call()
+    assert default.rollup.functions.admittedForcedTypes().call() == sum(
+        1 << t for t in TRADING_REQUESTS
+    )
+    monkeypatch.setattr(deploy_module, "PROVEN_TYPES", PROVEN_TYPES - TRADING_REQUESTS)
+    money_path = deploy(env.w3, trading_enabled=None)
+    assert not money_path.rollup.functions.tradingEnabled().call()
+    assert money_path.rollup.functions.admittedForcedTypes().call() == 0
 
 
-def test_each_forced_trading_request_is_admitted_once_its_type_is_proven(env: Rollup) -> None:
-    """The default deployment admits the forced requests of the types the block circuit
-    proves, one type at a time: forced cancel-all (proven) is queued, forced order and forced
-    burn (not proven yet) are refused."""
-    default = deploy(env.w3, trading_enabled=None)
-    functions = default.rollup.functions
+def test_each_forced_trading_request_is_admitted_once_its_type_is_proven(
+    env: Rollup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment admits the forced requests of the types its block circuit proves, one type
+    at a time: with forced order and forced burn unproven, forced cancel-all is queued and the
+    other two are refused."""
+    unproven = {OpType.FORCED_ORDER, OpType.FORCED_BURN}
+    monkeypatch.setattr(deploy_module, "PROVEN_TYPES", PROVEN_TYPES - unproven)
+    partial = deploy(env.w3, trading_enabled=None)
+    functions = partial.rollup.functions
     admitted = {t for t in TRADING_REQUESTS if functions.isForcedTypeAdmitted(t).call()}
-    assert admitted == TRADING_REQUESTS & PROVEN_TYPES
-    assert OpType.FORCED_CANCEL_ALL in admitted
-    assert functions.admittedForcedTypes().call() == sum(1 << t for t in admitted)
-    alice = default.users[0]
-    default.deposit(alice, ACCOUNT, 10 * USDC)
-    default.process(default.records_for(0, 1))
-    for kind, op_type in (("order", OpType.FORCED_ORDER), ("burn", OpType.FORCED_BURN)):
-        if op_type not in admitted:
-            with reverts("TradingNotEnabled"):
-                KINDS[kind][0](functions, ACCOUNT).transact({"from": alice})
-    default.queue(KINDS["cancel_all"][0](functions, ACCOUNT), alice)
+    assert admitted == {OpType.FORCED_CANCEL_ALL}
+    assert functions.admittedForcedTypes().call() == 1 << OpType.FORCED_CANCEL_ALL
+    assert not functions.tradingEnabled().call()
+    alice = partial.users[0]
+    partial.deposit(alice, ACCOUNT, 10 * USDC)
+    partial.process(partial.records_for(0, 1))
+    for kind in ("order", "burn"):
+        with reverts("TradingNotEnabled"):
+            KINDS[kind][0](functions, ACCOUNT).transact({"from": alice})
+    partial.queue(KINDS["cancel_all"][0](functions, ACCOUNT), alice)
 
 
 def test_committing_is_not_executing_for_spam_protection(owned: Rollup) -> None:
