@@ -5,10 +5,12 @@ account, nonce, expiry, amount]``; A exists and is not the insurance fund or the
 ``0 < amount < 2^64``; B is the insurance fund (``fund_is_b``: the slot's B risk unit is the
 pool's value, its TAV over its positions at the block's marks). ``minted = floor(amount *
 supply / value)``, or ``amount`` when the supply is 0 (``gadgets.pool.compute_minted``); a pool
-with a supply must be solvent (``pool_solvent``), at least one share is minted
-(``shares_positive``) and the supply stays below ``2^pool_share_bits`` (``supply_in_range``).
-A pays ``amount`` to the fund, both ``pool_shares`` grow by ``minted``, A's nonce by one, and A
-passes the valid-risk-change rule (the slot's risk unit, its collateral fallen).
+with a supply must be solvent, one without none in debt (``pool_solvent``), at least one share
+is minted (``shares_positive``) and the supply stays below ``2^pool_share_bits``
+(``supply_in_range``). A pays ``amount`` to the fund, A's ``pool_shares`` grow by ``minted``,
+the supply by ``minted`` plus, at the first mint, the fund's value as unowned shares
+(``reserved``), A's nonce by one, and A passes the valid-risk-change rule (the slot's risk unit,
+its collateral fallen).
 """
 
 from __future__ import annotations
@@ -39,20 +41,21 @@ def define_mint_shares(cs: Builder, slot: SlotVars, on: LinearCombination) -> Ef
     assert_nonzero_if(cs, on, amount, "amount_positive")
     cs.assert_mul(on, slot.b.index - INSURANCE_FUND, ZERO, "fund_is_b")
     supply = slot.b.pool_shares
-    shares, insolvent = compute_minted(cs, slot.preset, amount, supply, slot.b_risk.tav)
-    cs.assert_mul(on, insolvent, ZERO, "pool_solvent")
-    assert_nonzero_if(cs, on, shares, "shares_positive")
-    cs.assert_mul(on, minted - shares, ZERO, "minted_field")
+    mint = compute_minted(cs, slot.preset, amount, supply, slot.b_risk.tav)
+    cs.assert_mul(on, mint.insolvent, ZERO, "pool_solvent")
+    assert_nonzero_if(cs, on, mint.shares, "shares_positive")
+    cs.assert_mul(on, minted - mint.shares, ZERO, "minted_field")
     issued, paid = cs.mul(on, minted, "issued"), cs.mul(on, amount, "paid")
+    reserved = cs.mul(on, mint.unowned, "reserved")
     with cs.scope("supply_in_range"):
-        assert_range(cs, supply + issued, slot.preset.pool_share_bits)
+        assert_range(cs, supply + reserved + issued, slot.preset.pool_share_bits)
     return Effect(
         a_collateral=-paid,
         b_collateral=paid,
         a_nonce=on,
         a_risk_checked=on,
         a_pool_shares=issued,
-        b_pool_shares=issued,
+        b_pool_shares=reserved + issued,
         signed=SignedPayload(on, (paid,)),
     )
 

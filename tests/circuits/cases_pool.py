@@ -71,6 +71,15 @@ def _fund_value(value: int) -> Callable[[State], None]:
     return prepare
 
 
+def _held(value: int) -> Callable[[State], None]:
+    """No share minted yet, the fund holding ``value``."""
+
+    def prepare(state: State) -> None:
+        state.set_collateral(state.accounts[INSURANCE_FUND], value)
+
+    return prepare
+
+
 def near_margin(state: State) -> None:
     """``pooled``, the fund short 100 lots at the mark, its TAV 10 above its MMR."""
     pooled(state)
@@ -160,11 +169,11 @@ POOL_CASES: dict[str, Callable[[], Violation]] = {
     "mint_shares/pool_solvent": lambda: violation(
         mint(), minted(mint(), AMOUNT * SUPPLY), prepare=_fund_value(-1)
     ),
-    "mint_shares/priced_insolvent": lambda: violation(
+    "mint_shares/priced_insolvent": lambda: violation(  # a first mint into a fund in debt
         mint(),
-        minted(mint(), AMOUNT * SUPPLY),
-        prepare=_fund_value(-1),
-        wires={"slot0/mint_shares/priced_insolvent": to(0)},
+        minted(mint(), AMOUNT),
+        prepare=_held(-1),
+        wires={"slot0/mint_shares/priced_insolvent": to(-1)},
     ),
     "mint_shares/divisor": lambda: violation(
         mint(), minted(mint(), MINTED), prepare=pooled, wires={"slot0/mint_shares/divisor": add(1)}
@@ -180,6 +189,18 @@ POOL_CASES: dict[str, Callable[[], Violation]] = {
     ),
     "mint_shares/first_shares": lambda: violation(  # the first mint (no supply) claims more
         mint(), minted(mint(), AMOUNT + 1), wires={"slot0/mint_shares/first_shares": add(1)}
+    ),
+    "mint_shares/unowned": lambda: violation(  # the first mint issues less to nobody
+        mint(),
+        minted(mint(), AMOUNT),
+        prepare=_held(VALUE),
+        wires={"slot0/mint_shares/unowned": add(-1)},
+    ),
+    "mint_shares/reserved": lambda: violation(
+        mint(),
+        minted(mint(), AMOUNT),
+        prepare=_held(VALUE),
+        wires={"slot0/mint_shares/reserved": add(-1)},
     ),
     "mint_shares/minted_field": lambda: violation(
         mint(), minted(mint(), MINTED + 1), prepare=pooled

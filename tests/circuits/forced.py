@@ -297,7 +297,8 @@ def force_slot(
     expiry = getattr(op, "expiry", scratch.timestamp)
     signature = getattr(op, "signature", None) or get_dummy_signature()[1]
     slot = SlotWitness(record, a, b, expiry, signature, positions, book, b_positions)
-    after = {b_index: (b_new, b_new_positions), a_index: (a_new, new_positions)}
+    # B follows A: where B is A (the fund burning, say), its leaf after B's effect is the last
+    after = {a_index: (a_new, new_positions), b_index: (b_new, b_new_positions)}
     fees = _signed((effect.fees.value or 0) % R)
     return Forced(slot, after, fees, _signed((effect.funding.value or 0) % R))
 

@@ -100,6 +100,18 @@ def test_the_first_mint_then_later_mints_and_burns_are_proven() -> None:
     assert state.accounts[INSURANCE_FUND].collateral == 577
 
 
+def test_a_first_mint_into_a_fund_that_holds_value_is_proven() -> None:
+    """What the fund held before the first mint is issued to nobody: the supply counts it, the
+    minter gets a share per micro-USDC and burns back only its own."""
+    state = fresh()
+    fund = state.accounts[INSURANCE_FUND]
+    state.set_collateral(fund, 50_000)
+    check_block(state, [mint(3, 0, 1_000)])
+    assert (state.accounts[3].pool_shares, fund.pool_shares) == (1_000, 51_000)
+    check_block(state, [burn(3, 1, 1_000)])
+    assert (state.accounts[3].collateral, fund.collateral) == (START, 50_000)
+
+
 def test_a_fund_with_a_position_is_valued_at_the_mark() -> None:
     """The mark 5 % above the entry: the short lost 5 % of its notional, so a share is worth
     less and a mint gets more shares than it pays micro-USDC; burns pay the value at the mark."""

@@ -45,6 +45,26 @@ def test_the_first_mint_gives_a_share_per_micro_usdc() -> None:
     assert env.state.accounts[LP].collateral == 10**9 - 1_000
 
 
+def test_the_first_mint_leaves_what_the_fund_held_to_the_pool() -> None:
+    """The fund holds 5,000 (liquidation fees, say) before anyone mints: the first minter's
+    1,000 buy 1,000 shares of a supply of 6,000, the other 5,000 owned by nobody, and burning
+    them pays back 1,000, not the fund's 6,000."""
+    env = funded()
+    fund_collateral(env, 5_000)
+    (event,) = env.run(env.signed(MintShares, LP, amount=1_000))
+    assert event == SharesMinted(LP, 1_000, 1_000)
+    assert env.state.accounts[INSURANCE_FUND].pool_shares == 6_000
+    (burned,) = env.run(env.signed(BurnShares, LP, shares=1_000))
+    assert burned == SharesBurned(LP, 1_000, 1_000)
+    assert env.state.accounts[INSURANCE_FUND].collateral == 5_000
+
+
+def test_a_fund_in_debt_takes_no_first_mint() -> None:
+    env = funded()
+    fund_collateral(env, -1)
+    assert_rejected(env, env.signed(MintShares, LP, amount=1_000), InsufficientShares)
+
+
 def test_a_later_mint_is_priced_at_the_pool_value_rounded_down() -> None:
     env = minted(1_000)
     fund_collateral(env, 3_000)  # the pool tripled: a share is worth 3
