@@ -1,9 +1,10 @@
 """The block circuit against the rules over random trading sessions: orders of every kind the
 circuit proves (GTC, GTT, IOC, post-only, market with a worst price, reduce-only; both sides),
-cancels and modifies of the orders resting at the time, leverage changes, and, closing every
-block, a pre-execution that moves the index (or a noop), with blocks 10 s to an hour apart, so
-that premiums are sampled and funding hours charged. After each block the circuit's public
-inputs (old and new state root, timestamp, batch data) equal the rules'.
+cancels and modifies of the orders resting at the time, cancel-alls, leverage changes, and,
+closing every block, a pre-execution that moves the index (or a noop), with blocks 10 s to an
+hour apart, so that premiums are sampled and funding hours charged. After each block the
+circuit's public inputs (old and new state root, timestamp, batch data) equal the rules'.
+Cancel-alls leave their orders dead in the book (PROTOCOL 7.1), for later takers to remove.
 
 An operation the rules refuse is left out of its block, as the builder does; that a refused
 operation cannot be proven is shown by ``test_block.py``'s differential and named refusals.
@@ -26,7 +27,8 @@ from protocol.block import (
     process_operation_with_claims,
 )
 from protocol.errors import InvalidTransaction
-from protocol.events import FundingApplied, OrderCancelled, OrderRested, Trade
+from protocol.events import AllOrdersCancelled, FundingApplied, OrderCancelled, OrderRested, Trade
+from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
@@ -47,6 +49,7 @@ OP = st.one_of(
         st.just("order"), ACCOUNTS, st.booleans(), OFFSET, st.sampled_from([1, 30, 100]), KIND
     ),
     st.tuples(st.just("cancel"), ACCOUNTS, st.integers(0, 2)),
+    st.tuples(st.just("cancel_all"), ACCOUNTS),
     st.tuples(
         st.just("modify"), ACCOUNTS, st.integers(0, 2), OFFSET, st.sampled_from([10, 60, 200])
     ),
@@ -98,6 +101,8 @@ def make_op(state: State, spec: tuple[Any, ...]) -> Operation:
         op: Any = CreateOrder(account, nonce, FAR, BTC, is_ask, size, index + offset, **fields)
     elif kind == "leverage":
         op = SetLeverage(account, nonce, FAR, BTC, rest[0])
+    elif kind == "cancel_all":
+        op = CancelAll(account, nonce, FAR)
     else:
         keys = resting_keys(state, account)
         key = keys[rest[0]] if rest[0] < len(keys) else (index << PRESET.order_nonce_bits) + 77
@@ -135,6 +140,7 @@ SESSION: tuple[tuple[tuple[Spec, ...], int | None, int], ...] = (
     ((("order", 5, False, 20, 100, "gtc"),), 25, 3_600),  # fills 3's and 4's asks at + 10
     ((("modify", 4, 0, 5, 60),), -30, 3_600),  # moves 4's ask (and its claim rests it); funding
     ((("cancel", 3, 0), ("order", 4, True, -20, 30, "market")), 10, 10),  # sells into 5's bid
+    ((("cancel_all", 4),), None, 10),  # 4's ask at + 5 dead, no pre-execution
 )
 
 
@@ -150,7 +156,7 @@ def test_the_circuit_follows_a_trading_session(blocks: list[tuple[Any, ...]]) ->
 
 def test_the_example_session_trades_cancels_modifies_and_charges_funding() -> None:
     """The explicit session above does what it is there for (so the property is not hollow):
-    trades, a user's cancel, a modify that moves an order, funding charged."""
+    trades, a user's cancel, a modify that moves an order, funding charged, a cancel-all."""
     state = opening_state()
     events: list[Any] = []
     for specs, move, gap in SESSION:
@@ -160,3 +166,4 @@ def test_the_example_session_trades_cancels_modifies_and_charges_funding() -> No
     assert any(isinstance(e, OrderCancelled) and e.reason == "user" for e in events)
     assert any(isinstance(e, OrderRested) and e.account == 4 for e in events)  # the modify
     assert any(isinstance(e, FundingApplied) and e.funding_index != 0 for e in events)
+    assert any(isinstance(e, AllOrdersCancelled) and e.account == 4 for e in events)
