@@ -177,9 +177,9 @@ def _is_encoding_of(text: Any, signature: Signature) -> bool:
 def decode_priority_request(request: bytes) -> ProvableRequest:
     """The protocol operation an L1 request asks for (``PriorityRequestQueued.request``).
 
-    Raises CodecError for the request types the block circuit does not prove yet (today
-    forced cancel-all, forced order, forced burn): an operator cannot include them, so it must
-    stop rather than skip them (the queue is consumed strictly in order)."""
+    Raises CodecError for a request type the block circuit does not prove (today none: every
+    L1 request is proven): an operator could not include it, so it must stop rather than skip
+    it (the queue is consumed strictly in order)."""
     op = get_priority_operation(decode_request(request))
     if op.op_type() not in PROVEN_TYPES or not isinstance(op, ProvableRequest):
         raise CodecError(

@@ -9,7 +9,7 @@ import pytest
 from protocol import pubdata
 from protocol.block import Block, process_block
 from protocol.commitment import update_state_root
-from protocol.ops import forced_burn
+from protocol.ops.deposit import RECORD as DEPOSIT
 from protocol.ops.registry import request_of
 from protocol.state import State
 from sequencer.builder import BuilderError, build_block
@@ -97,7 +97,9 @@ def test_the_result_is_the_rules_own() -> None:
 def test_a_request_the_circuit_cannot_prove_stops_the_builder() -> None:
     state, first = opened()
     before = state_digest(state)
-    cancel = request_of(forced_burn.RECORD.make(account=3, owner=owner_of(3), shares=5).encode())
+    # every request type is proven; an account outside the tree is not (L1 never queues it)
+    outside = 1 << state.preset.account_tree_depth
+    deposit = request_of(DEPOSIT.make(account=outside, owner=owner_of(3), amount=5).encode())
     with pytest.raises(BuilderError, match="priority request 4"):
-        build_block(state, 2, 1_001, chain_requests([cancel], first), [])
+        build_block(state, 2, 1_001, chain_requests([deposit], first), [])
     assert state_digest(state) == before

@@ -24,14 +24,13 @@ from protocol.ops.cancel_all import CancelAll
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
-from protocol.ops.mint_shares import MintShares
 from protocol.ops.noop import Noop
 from protocol.ops.registry import request_of
 from protocol.ops.transfer import Transfer
 from protocol.pubdata import ORDER_FLAG_MARKET, OpType
 from sequencer import builder, codec
 from sequencer.builder import SealedBlock, build_block
-from sequencer.codec import CodecError, encode_tx
+from sequencer.codec import encode_tx
 from sequencer.witness import UnprovableOperationError, check_outcome
 from tests.protocol.helpers import BTC, PRESET, Env, owner_of
 from tests.sequencer.helpers import chain_requests
@@ -143,13 +142,6 @@ def test_the_rules_replay_a_sealed_trading_block(trading_codec: None) -> None:
     assert sum(isinstance(op, Claim) for op in sealed.block.operations) == 3
     process_block(twin.state, sealed.block)
     assert update_state_root(twin.state) == sealed.state_root
-
-
-def test_types_not_proven_yet_are_refused() -> None:
-    env = book_env(0)
-    assert OpType.MINT_SHARES not in codec.PROVEN_TYPES  # today: the block circuit's work
-    with pytest.raises(CodecError):
-        encode_tx(env.signed(MintShares, 4, amount=5))
 
 
 def test_an_order_whose_claim_ends_its_taker_is_taken() -> None:

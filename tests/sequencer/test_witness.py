@@ -22,8 +22,8 @@ from protocol.errors import InvalidBlock, UnknownAccount
 from protocol.field import R, from_signed
 from protocol.jubjub import compress
 from protocol.ops.deposit import Deposit
-from protocol.ops.forced_burn import ForcedBurn
 from protocol.ops.forced_withdraw import ForcedWithdraw
+from protocol.ops.liquidate import Liquidate
 from protocol.ops.noop import Noop
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.transfer import Transfer
@@ -172,7 +172,7 @@ def test_block_inputs_are_the_whole_build_values_on_the_cached_system() -> None:
 @pytest.mark.parametrize(
     "op",
     [
-        ForcedBurn(3, owner_of(3), 5),  # not in the block circuit yet
+        Liquidate(3, 0, 1),  # not in the block circuit yet
         RegisterKey(1 << MINIMAL.account_tree_depth, owner_of(3), bytes(32)),  # outside the tree
         Transfer(3, 0, FAR, 4, 5),  # no signature
     ],
