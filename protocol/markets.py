@@ -74,8 +74,11 @@ class MarketParams:
         )
         if min(positive) <= 0:
             raise MalformedTransaction("market parameters must be positive")
-        if self.max_open_interest >= 1 << 64:  # the block circuit compares it in 64 bits
-            raise MalformedTransaction("max_open_interest must be below 2^64")
+        if max(self.max_open_interest, self.min_base_amount) >= 1 << 64:
+            # the block circuit compares them in 64 bits
+            raise MalformedTransaction("max_open_interest and min_base_amount: below 2^64")
+        if self.price_band > PPM:  # the circuit's band arithmetic takes at most 100 %
+            raise MalformedTransaction("price_band: at most 1e6 ppm")
         # the market leaf hashes them as field elements (a negative one would stop the operator
         # at the state root), the block circuit's funding arithmetic takes them below 2^27
         rates = (self.interest_rate, self.interest_clamp, self.funding_cap)

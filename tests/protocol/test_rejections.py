@@ -29,6 +29,7 @@ from protocol.ops.noop import Noop
 from protocol.ops.set_leverage import SetLeverage
 from protocol.oracle import sign_price
 from protocol.params import PRICE_AGE_BITS, PRICE_MOVE_BITS
+from protocol.types import PPM
 from tests.protocol.helpers import (
     BTC,
     CHAIN_ID,
@@ -146,6 +147,23 @@ def test_reconstruction_trusts_the_proofs_for_the_signature_only() -> None:
 def test_bad_oracle_parameters_are_refused_at_genesis(change: dict[str, int]) -> None:
     with pytest.raises(MalformedTransaction):
         Env(params=replace(MARKET, **change))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"price_band": PPM + 1}, "price_band"),
+        ({"min_base_amount": 1 << 64}, "min_base_amount"),
+        ({"max_open_interest": 1 << 64}, "max_open_interest"),
+    ],
+)
+def test_market_parameters_the_circuit_cannot_take_are_refused_at_genesis(
+    change: dict[str, int], message: str
+) -> None:
+    """Past these bounds a market's orders could not be proven, which would stop the operator."""
+    with pytest.raises(MalformedTransaction, match=message):
+        Env(params=replace(MARKET, **change))
+    Env(params=replace(MARKET, **{k: v - 1 for k, v in change.items()}))  # the bound itself
 
 
 @pytest.mark.parametrize(
