@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from circuits.gadgets.equality import is_equal
 from circuits.ops.common import Effect, OpCircuit, SlotVars, StepVars
-from circuits.ops.step_unit import get_finish_key
+from circuits.ops.step_unit import get_step_key
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant
 from protocol.book import Order
 from protocol.ops import claim
@@ -64,14 +64,7 @@ def _get_maker(state: State, op: Claim) -> Order | None:
 def get_book_key(state: State, op: Claim) -> tuple[int, int] | None:
     """The key of the maker the step fills, else the key the remainder rests at (or, cancelled,
     any key at the taker's limit)."""
-    taker = _get_taker(state, op)
-    if taker is None:
-        return 0, 0  # the rules refuse it
-    maker = _get_maker(state, op)
-    if maker is not None:
-        return taker.market, maker.key
-    key = get_finish_key(state, taker.market, taker.is_ask, taker.limit_price, taker.rests)
-    return taker.market, key
+    return get_step_key(state, _get_taker(state, op), _get_maker(state, op))
 
 
 def get_counterparty(state: State, op: Claim) -> int | None:

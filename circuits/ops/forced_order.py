@@ -37,7 +37,7 @@ from circuits.ops.create_order import (
     compute_limit,
     compute_price_band,
 )
-from circuits.ops.step_unit import PRICE_FIELD_BITS, get_finish_key
+from circuits.ops.step_unit import PRICE_FIELD_BITS, get_step_key
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.accounts import FEE_ACCOUNT
 from protocol.book import Order
@@ -170,14 +170,7 @@ def _get_maker(state: State, op: ForcedOrder) -> Order | None:
 def get_book_key(state: State, op: ForcedOrder) -> tuple[int, int]:
     """The key of the maker the first step meets, else the key the order rests at (or,
     cancelled, any key at its limit); (0, 0) for a refused order, which reads no book."""
-    taker = _get_taker(state, op)
-    if taker is None:
-        return 0, 0
-    maker = _get_maker(state, op)
-    if maker is not None:
-        return taker.market, maker.key
-    key = get_finish_key(state, taker.market, taker.is_ask, taker.limit_price, taker.rests)
-    return taker.market, key
+    return get_step_key(state, _get_taker(state, op), _get_maker(state, op))
 
 
 def get_counterparty(state: State, op: ForcedOrder) -> int | None:

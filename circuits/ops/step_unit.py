@@ -62,9 +62,10 @@ from circuits.ops.common import (
 )
 from circuits.ops.fill_unit import define_fill
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant
+from protocol.book import Order
 from protocol.errors import InvalidTransaction
 from protocol.ops import create_order
-from protocol.state import State
+from protocol.state import State, Taker
 from protocol.types import PPM
 
 LC = LinearCombination
@@ -278,3 +279,14 @@ def get_finish_key(state: State, market: int, is_ask: bool, limit: int, rests: b
     except InvalidTransaction:
         nonce = 0
     return book.compute_key(limit, nonce)
+
+
+def get_step_key(state: State, taker: Taker | None, maker: Order | None) -> tuple[int, int]:
+    """The book unit's ``(market, key)`` for ``taker``'s step: the maker it meets, else where it
+    finishes (``get_finish_key``); ``(0, 0)`` for no taker (a refused operation reads no book)."""
+    if taker is None:
+        return 0, 0
+    if maker is not None:
+        return taker.market, maker.key
+    key = get_finish_key(state, taker.market, taker.is_ask, taker.limit_price, taker.rests)
+    return taker.market, key
