@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from protocol.accounts import FUNDING_POOL, INSURANCE_FUND
+from protocol.accounts import FUNDING_POOL, INSURANCE_FUND, RESERVED_ACCOUNTS
 from protocol.errors import InvalidTransaction
 from protocol.events import Deleveraged, Deposited, Event, PositionTakenOver, Trade, Withdrawn
 from protocol.exits import compute_exit_amount
@@ -107,13 +107,35 @@ class Exchange(RuleBasedStateMachine):
 
     def apply(self, op: object) -> bool:
         before = self.env.snapshot()
+        flat = self.get_flat_collateral()
+        fund_gain = compute_risk(self.env.state.accounts[INSURANCE_FUND], self.env.state.markets)
         try:
             events = self.env.run_steps(op)
         except InvalidTransaction:
             assert self.env.snapshot() == before
             return False
         self.observe(events)
+        # no account without a position is ever charged, except by its own signed operation
+        # (a withdrawal, a transfer, a pool-share mint): not by a fill, funding or a liquidation
+        for index, collateral in self.get_flat_collateral().items():
+            if collateral < flat.get(index, collateral):
+                assert index == getattr(op, "account", None), f"{op} charged flat {index}"
+        fund = compute_risk(self.env.state.accounts[INSURANCE_FUND], self.env.state.markets)
+        if isinstance(op, Liquidate):  # the liquidation fee is the fund's: it only gains
+            assert fund.tav >= fund_gain.tav
+        elif isinstance(op, Takeover):  # the fund absorbs only what leaves it above its MMR
+            assert fund.tav >= fund.mmr
         return True
+
+    def get_flat_collateral(self) -> dict[int, int]:
+        """The collateral of every account that holds no position (reserved ones apart: the
+        funding pool pays funding, the fund pays deficits within its free value, checked in
+        ``deleverage``)."""
+        return {
+            i: a.collateral
+            for i, a in self.env.state.accounts.items()
+            if i not in RESERVED_ACCOUNTS and not any(p.size for p in a.positions.values())
+        }
 
     def health(self, account: int) -> Health:
         state = self.env.state
