@@ -66,6 +66,7 @@ from circuits.ops.slot import (
 )
 from circuits.r1cs import ZERO, Builder, ConstraintSystem, HintFn, LinearCombination, constant
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
+from protocol.commitment import get_market_data_lanes
 from protocol.field import R
 from protocol.markets import Market, MarketParams
 from protocol.params import Preset
@@ -107,7 +108,7 @@ class MarketWitness:
         if market is None:
             return cls(False, (0,) * len(MARKET_PARAMS), (0,) * len(MARKET_DATA))
         params = tuple(getattr(market.params, name) for name in MARKET_PARAMS)
-        return cls(True, params, tuple(getattr(market.data, name) for name in MARKET_DATA))
+        return cls(True, params, tuple(get_market_data_lanes(market.data)))
 
     def values(self) -> list[int]:
         return [int(self.exists), *self.params, *(v % R for v in self.data)]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.boolean import assert_boolean
@@ -64,9 +64,15 @@ from circuits.r1cs import (
     weighted_sum,
 )
 from protocol.accounts import FIRST_USER_ACCOUNT, FUNDING_POOL, INSURANCE_FUND, Account, Position
-from protocol.commitment import DOMAIN_MARKET_DATA, DOMAIN_MARKET_PARAMS, update_state_root
-from protocol.field import from_signed
-from protocol.markets import MarketData, MarketParams
+from protocol.commitment import (
+    DOMAIN_MARKET_DATA,
+    DOMAIN_MARKET_PARAMS,
+    MARKET_DATA_LANES,
+    get_market_data_lanes,
+    update_state_root,
+)
+from protocol.field import R, from_signed
+from protocol.markets import MarketParams
 from protocol.params import Preset
 from protocol.poseidon import sponge as native_sponge
 from protocol.state import State, make_genesis
@@ -78,7 +84,7 @@ _FIELDS = (
     *("open_orders", "pool_shares"),  # open_orders: the leaf's input, the cancel epoch packed in
 )
 _LEAF_FIELDS = (0, 2, 3, 4, 5, 6, 8, 9)  # AccountWitness.values() less exists, positions_root
-MARKET_DATA_FIELDS = tuple(f.name for f in fields(MarketData))
+MARKET_DATA_FIELDS = MARKET_DATA_LANES
 _MARK, _FUNDING_INDEX = (MARKET_DATA_FIELDS.index(n) for n in ("mark_price", "funding_index"))
 
 
@@ -125,7 +131,8 @@ def _get_market(state: State, m: int) -> MarketWitness:
         return MarketWitness.absent()
     market = state.markets[m]
     digest = native_sponge(list(astuple(market.params)), DOMAIN_MARKET_PARAMS)
-    return MarketWitness(True, digest, tuple(from_signed(v) for v in astuple(market.data)))
+    lanes = get_market_data_lanes(market.data)  # signed fields, then a field element
+    return MarketWitness(True, digest, tuple(v % R for v in lanes))
 
 
 def get_exit_witness(

@@ -32,6 +32,8 @@ library Operations {
     uint8 internal constant DELEVERAGE = 26;
     uint8 internal constant MINT_SHARES = 27;
     uint8 internal constant BURN_SHARES = 28;
+    uint8 internal constant DELEVERAGE_STEP = 29;
+    uint8 internal constant DELEVERAGE_END = 30;
 
     /// @dev Where every record that carries an owner has it.
     uint256 internal constant OWNER_OFFSET = 7;

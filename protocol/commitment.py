@@ -10,7 +10,8 @@
     trigger leaf  = sponge([account, is_ask, is_stop_loss, size, trigger_price, worst_price,
                             epoch], DOMAIN_TRIGGER), in an SMT(order_nonce_bits) keyed by id
     book leaf     = hash4(order_tree_root, trigger_root, ask_nonce, bid_nonce)
-    market leaf   = hash2(sponge(params, DOMAIN_MARKET_PARAMS), sponge(data, DOMAIN_MARKET_DATA))
+    market leaf   = hash2(sponge(params, DOMAIN_MARKET_PARAMS), sponge(data, DOMAIN_MARKET_DATA)),
+                    data = the fields but the round's, then sponge(round, DOMAIN_ADL_ROUND) or 0
     state root    = hash4(account_root, book_root, market_root, timestamp)
 
 Signed values enter as ``v mod r``, an owner as its 160-bit integer. ``account_root`` is an
@@ -31,7 +32,7 @@ from protocol.accounts import Account, Position
 from protocol.book import Order
 from protocol.book_tree import OrderBookTree
 from protocol.field import from_signed
-from protocol.markets import Market, TriggerOrder
+from protocol.markets import ADL_FIELDS, Market, MarketData, TriggerOrder
 from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import hash2, hash4, sponge
 from protocol.smt import SparseMerkleTree
@@ -40,6 +41,14 @@ from protocol.state import State
 DOMAIN_MARKET_PARAMS = int.from_bytes(b"zkp.mprm", "big")
 DOMAIN_MARKET_DATA = int.from_bytes(b"zkp.mdat", "big")
 DOMAIN_TRIGGER = int.from_bytes(b"zkp.trig", "big")
+DOMAIN_ADL_ROUND = int.from_bytes(b"zkp.adlr", "big")
+# The market data's lanes that the leaf hashes: its fields but the open deleverage round's, then
+# the round's digest (0 when none), so that a market leaf costs no more to open for a round it
+# rarely has (PROTOCOL 6.4)
+MARKET_DATA_LANES = (
+    *(name for name in MarketData.__dataclass_fields__ if name not in ADL_FIELDS),
+    "adl_round",
+)
 
 
 def compute_position_leaf(position: Position) -> int:
@@ -81,9 +90,23 @@ def compute_trigger_leaf(trigger: TriggerOrder) -> int:
     return sponge(fields, DOMAIN_TRIGGER)
 
 
+def compute_round_digest(data: MarketData) -> int:
+    """The open deleverage round's fields hashed into one lane, 0 when no round is open."""
+    if not data.adl_account:
+        return 0
+    return sponge([from_signed(getattr(data, name)) for name in ADL_FIELDS], DOMAIN_ADL_ROUND)
+
+
+def get_market_data_lanes(data: MarketData) -> list[int]:
+    """The values of ``MARKET_DATA_LANES``: the fields signed as they are, then the digest."""
+    lanes = [getattr(data, name) for name in MARKET_DATA_LANES[:-1]]
+    return [*lanes, compute_round_digest(data)]
+
+
 def compute_market_leaf(market: Market) -> int:
     params = sponge(list(astuple(market.params)), DOMAIN_MARKET_PARAMS)
-    data = sponge([from_signed(v) for v in astuple(market.data)], DOMAIN_MARKET_DATA)
+    *fields, digest = get_market_data_lanes(market.data)
+    data = sponge([*(from_signed(v) for v in fields), digest], DOMAIN_MARKET_DATA)
     return hash2(params, data)
 
 

@@ -76,6 +76,10 @@ class DeleverageNotAllowed(InvalidTransaction):
     """Deleveraging rules not met (not bankrupt, fund can still absorb, wrong counterparty)."""
 
 
+class MarketDeleveraging(InvalidTransaction):
+    """The market has an open deleverage round: no position in it moves but the round's."""
+
+
 class TooManySteps(InvalidTransaction):
     """An order whose taker needs more claims than a block has slots (the sequencer's limit:
     ``block.process_operation_with_claims``; the rules never raise it)."""

@@ -225,9 +225,22 @@ class PositionTakenOver(NamedTuple):
 
 
 @event
+class DeleverageStarted(NamedTuple):
+    """A deleverage round opened in ``market``: the bankrupt ``account``'s ``size`` lots will
+    move at ``price`` to the ``total`` lots of the opposite side, pro rata (PROTOCOL 7.4)."""
+
+    account: int
+    market: int
+    size: int
+    total: int
+    price: int
+
+
+@event
 class Deleveraged(NamedTuple):
-    """Auto-deleveraging: ``size`` of the bankrupt account's position moved to ``counterparty``
-    (whose opposite position shrank) at the bankrupt account's zero quote."""
+    """Auto-deleveraging: ``size`` lots of the bankrupt account's position (signed, as it held
+    them) moved to ``counterparty`` in its round (the insurance fund for the round's
+    remainder) at the round's price; ``quote`` is what the bankrupt account received."""
 
     account: int
     counterparty: int
@@ -278,6 +291,7 @@ Event = (
     | SharesBurned
     | LiquidationFill
     | PositionTakenOver
+    | DeleverageStarted
     | Deleveraged
     | IndexUpdated
     | PremiumSampled

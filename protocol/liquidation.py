@@ -1,26 +1,26 @@
 """Liquidation helpers: moving a position between two accounts at a given quote, what the
-insurance fund would look like after a takeover, and the auto-deleveraging ranking.
+insurance fund would look like after a takeover, and the deleverage round.
 
 Zero price (``risk.compute_zero_price``): closing part of a position at it leaves TAV / MMR of
 the account unchanged. Partial liquidations sell (buy) at it through the book; the LLP takes
-positions over at it; deleveraging moves positions at it to the opposite side, except the
-deleverage that closes an account's last position, which uses the bankruptcy price (below).
+positions over at it; a deleverage round moves a position at it, pro rata, to every holder of
+the opposite side, except the round that closes an account's last position, which uses the
+bankruptcy price (below; PROTOCOL 7.4, docs/ADL.md).
 
 No liquidation path leaves a debt behind: an account that ends with no position ends with
-collateral >= 0 (takeover: ``absorb_deficit``; that last deleverage: ``share_deficit``, which
-the fund pays from its free value and the counterparty for the rest), so the balances users can
-exit with never add up to more than the rollup holds.
+collateral >= 0 (takeover: ``absorb_deficit``; the last round: the bankruptcy price, which the
+counterparties pay), so the balances users can exit with never add up to more than the rollup
+holds.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from protocol.accounts import INSURANCE_FUND, Account
+from protocol.errors import MarketDeleveraging
 from protocol.events import Event
 from protocol.markets import Market
 from protocol.positions import apply_fill
-from protocol.risk import Risk, compute_risk
+from protocol.risk import Risk, compute_risk, compute_unsettled_funding
 from protocol.state import State
 from protocol.types import PPM
 
@@ -48,13 +48,14 @@ def compute_bankruptcy_price(risk: Risk, market: Market, size: int) -> int:
     """The price at which closing ``size`` lots (signed, as held), the account's last position,
     leaves its collateral at zero or just above: its TAV is then its collateral after funding
     plus ``size * mark``, so selling a long at ``mark + ceil(-TAV / size)`` or buying a short
-    back at ``mark + floor(TAV / |size|)`` (not below 0) pays the deficit exactly, rounded so
-    that less than one micro-USDC per lot is left over rather than a debt. This is the zero
-    price without the rounding up of MMR: the counterparty bears the account's deficit."""
+    back at ``mark + floor(TAV / |size|)`` pays the deficit exactly, rounded so that less than
+    one micro-USDC per lot is left over rather than a debt. Not clamped at 0: a short with
+    negative cash buys back at a negative price, the counterparties paying its debt pro rata.
+    This is the zero price without the rounding up of MMR."""
     mark = market.data.mark_price
     if size > 0:
         return mark - risk.tav // size
-    return max(0, mark + risk.tav // -size)
+    return mark + risk.tav // -size
 
 
 def is_last_position(account: Account, market: int) -> bool:
@@ -68,31 +69,6 @@ def absorb_deficit(state: State, account: Account) -> None:
     if account.collateral < 0:
         state.decrease_collateral(state.accounts[INSURANCE_FUND], -account.collateral)
         state.set_collateral(account, 0)
-
-
-def compute_free_value(state: State) -> int:
-    """What the insurance fund can pay toward a deficit: its TAV above its maintenance margin,
-    never below 0 (with no position, its collateral)."""
-    risk = compute_risk(state.accounts[INSURANCE_FUND], state.markets)
-    return max(0, risk.tav - risk.mmr)
-
-
-def share_deficit(state: State, account: Account, counterparty: Account) -> None:
-    """After the deleverage that closed ``account``'s last position, its negative collateral
-    (a short with negative cash: even a price of 0 left a debt) is paid by the insurance fund up
-    to its free value (nothing when ``account`` is the fund), and the rest by ``counterparty``,
-    as if the short had bought back at a negative price (PROTOCOL 7.4). Exact integers: the
-    collateral moved is the debt, nothing is rounded."""
-    deficit = -account.collateral
-    if deficit <= 0:
-        return
-    fund = state.accounts[INSURANCE_FUND]
-    paid = 0 if account.index == INSURANCE_FUND else min(deficit, compute_free_value(state))
-    if paid:
-        state.decrease_collateral(fund, paid)
-    if deficit > paid:
-        state.decrease_collateral(counterparty, deficit - paid)
-    state.set_collateral(account, 0)
 
 
 def has_position(account: Account) -> bool:
@@ -123,20 +99,56 @@ def is_takeover_possible(state: State, account: Account) -> bool:
     return after.tav >= after.mmr
 
 
-def compute_adl_ranking(state: State, market: int, bankrupt_is_long: bool) -> list[int]:
-    """The documented deleveraging order (a sequencer policy; the rules check eligibility):
-    accounts holding a position opposite to the bankrupt one, most profitable and most
-    leveraged first. Score = (unrealized PnL / |cost basis|) x (notional / TAV), accounts with
-    TAV <= 0 last; ties by account index."""
-    candidates: list[tuple[tuple[int, Fraction, int], int]] = []
-    mark = state.markets[market].data.mark_price
-    for index, account in state.accounts.items():
-        size = account.get_size(market)
-        if size == 0 or (size > 0) == bankrupt_is_long:
-            continue
-        position = account.positions[market]
-        tav = compute_risk(account, state.markets).tav
-        pnl = size * mark - position.entry_quote
-        score = Fraction(pnl * abs(size) * mark, max(1, abs(position.entry_quote)) * max(1, tav))
-        candidates.append(((int(tav <= 0), -score, index), index))
-    return [index for _, index in sorted(candidates)]
+# -- the deleverage round (PROTOCOL 7.4) ----------------------------------------------------------
+
+
+def require_no_round(market: Market) -> None:
+    """Refuses to move a position in ``market`` while its deleverage round is open."""
+    if market.data.adl_account:
+        raise MarketDeleveraging(
+            f"market {market.index} is deleveraging account {market.data.adl_account - 1}"
+        )
+
+
+def find_round(state: State, account: int) -> Market | None:
+    """The market whose open round closes ``account``'s position, if any."""
+    for market in state.markets:
+        if market.data.adl_account == account + 1:
+            return market
+    return None
+
+
+def compute_round_share(state: State, market: Market, counterparty: Account) -> int:
+    """The lots ``counterparty`` takes in the round, of its ``z``: ``floor(|s| * |z| / S)``,
+    the remainder going to the fund at the end; in the fund's own round, which has nobody to
+    leave a remainder to, ``ceil`` instead, capped by the lots left, so that its position
+    closes. One lot fewer where that would close the counterparty's last position with a debt:
+    it keeps a lot, and its debt with it."""
+    data = market.data
+    held = counterparty.get_size(market.index)
+    exact = abs(data.adl_size) * abs(held)
+    if data.adl_account - 1 == INSURANCE_FUND:
+        share = min(-(-exact // data.adl_total), abs(data.adl_size) - data.adl_moved)
+    else:
+        share = exact // data.adl_total
+    if share < abs(held) or not is_last_position(counterparty, market.index):
+        return share
+    owed = compute_unsettled_funding(counterparty.positions[market.index], market)
+    moved = share if data.adl_size > 0 else -share  # what the counterparty takes on
+    if counterparty.collateral - owed - moved * data.adl_price < 0:
+        return share - 1
+    return share
+
+
+def list_round_counterparties(state: State, market: Market) -> list[int]:
+    """The accounts the market's open round has still to serve, in the order it serves them:
+    every holder of the side opposite to the bankrupt account's, from the cursor on."""
+    data, index = market.data, market.index
+    is_long = data.adl_size > 0
+    return [
+        i
+        for i, account in sorted(state.accounts.items())
+        if i >= data.adl_cursor
+        and account.get_size(index)
+        and (account.get_size(index) > 0) != is_long
+    ]

@@ -116,6 +116,17 @@ class MarketData:
     last_sample_minute: int = 0  # timestamp // 60 of the last premium sample
     last_funding_hour: int = 0  # timestamp // 3600 of the last funding application
     trigger_nonce: int = 0  # id of the next stop-loss / take-profit order
+    # The market's open deleverage round (PROTOCOL 7.4, docs/ADL.md), all 0 when none:
+    adl_account: int = 0  # 1 + the bankrupt account whose position the round closes
+    adl_size: SignedAmount = 0  # its lots at the start (s, signed as held)
+    adl_total: BaseAmount = 0  # the opposite side's lots at the start (S, the open interest)
+    adl_price: SignedAmount = 0  # the price every lot moves at (negative: a short's debt)
+    adl_cursor: int = 0  # 1 + the last counterparty served (counterparties in index order)
+    adl_seen: BaseAmount = 0  # the lots of the counterparties served
+    adl_moved: BaseAmount = 0  # the lots they took
+
+
+ADL_FIELDS = tuple(name for name in MarketData.__dataclass_fields__ if name.startswith("adl_"))
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

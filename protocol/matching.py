@@ -35,6 +35,7 @@ from protocol.accounts import INSURANCE_FUND, Account
 from protocol.book import Order
 from protocol.errors import (
     InvalidTransaction,
+    MarketDeleveraging,
     OpenInterestLimit,
     PostOnlyWouldCross,
     ReduceOnlyViolation,
@@ -84,6 +85,8 @@ def run_step(state: State, taker: Taker, out: list[Event]) -> None:
     """One matching step of ``taker``, writing at most one order-book leaf; see the module
     docstring."""
     market = state.markets[taker.market]
+    if market.data.adl_account:  # liquidation.require_no_round inline: the hot path
+        raise MarketDeleveraging(f"market {market.index} is in a deleverage round")
     maker = market.book.best_within(not taker.is_ask, taker.limit_price)
     if maker is None:
         finish_taker(state, taker, out)

@@ -69,6 +69,8 @@ class OpType(IntEnum):
     DELEVERAGE = 26
     MINT_SHARES = 27
     BURN_SHARES = 28
+    DELEVERAGE_STEP = 29
+    DELEVERAGE_END = 30
 
 
 class Origin(IntEnum):

@@ -27,8 +27,9 @@ from circuits.gadgets.positions import PositionLeafVars
 from circuits.gadgets.risk import MarketRiskVars, PositionVars, RiskVars, compute_risk
 from circuits.ops.book_unit import BookUnitVars
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
+from protocol.commitment import MARKET_DATA_LANES
 from protocol.field import inv
-from protocol.markets import MarketData, MarketParams
+from protocol.markets import MarketParams
 from protocol.ops import deposit
 from protocol.ops.descriptor import Descriptor
 from protocol.params import OPEN_ORDERS_BITS, Preset
@@ -163,7 +164,7 @@ class BlockVars:
 
 # A market leaf's fields in the order it hashes them (6.4)
 MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)
-MARKET_DATA = tuple(MarketData.__dataclass_fields__)
+MARKET_DATA = MARKET_DATA_LANES  # the round's fields as one digest (PROTOCOL 6.4)
 PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
 DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")

@@ -91,7 +91,7 @@ from protocol import eddsa
 from protocol.book_tree import empty_nodes
 from protocol.commitment import compute_quote_shift, update_state_root
 from protocol.funding import compute_mark_price
-from protocol.markets import Market, MarketData
+from protocol.markets import Market
 from protocol.ops.pre_execution import RECORD, PreExecution
 from protocol.oracle import DOMAIN_ORACLE
 from protocol.params import PRICE_AGE_BITS, PRICE_MOVE_BITS, Preset
@@ -212,8 +212,7 @@ class MarketSlotWitness:
 
 def compute_record(market: Market, op: PreExecution) -> bytes:
     """The record ``process_pre_execution`` would publish, without running it."""
-    data = MarketData(**{name: getattr(market.data, name) for name in MARKET_DATA})
-    data.index_price = op.index_price
+    data = replace(market.data, index_price=op.index_price)
     mark = compute_mark_price(Market(market.index, market.params, data, market.book))
     return RECORD.encode((op.market, op.index_price, op.price_timestamp, mark))
 

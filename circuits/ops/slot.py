@@ -138,6 +138,7 @@ NOT_PROVEN_YET = frozenset(
     {
         OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
+        *(OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END),
     }
 )
 # what the block's last ``market_slots`` prove (``circuits/ops/pre_execution.py``)

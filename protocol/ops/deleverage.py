@@ -1,23 +1,18 @@
-"""Deleverage (type 26, sequencer): auto-deleveraging of a bankrupt account the insurance
-fund cannot absorb.
+"""Deleverage (type 26, sequencer): opens the deleverage round of a bankrupt account that the
+insurance fund cannot absorb, in one market (PROTOCOL 7.4, docs/ADL.md).
 
 Allowed when the account is bankrupt (``TAV < 0``) and a takeover is impossible
 (``liquidation.is_takeover_possible`` is false), and for the insurance fund itself once it is
 bankrupt (nothing can take it over; left alone, its debt would make the users' balances add up
-to more than the rollup holds). ``size`` lots of its position in ``market``
-move to ``counterparty``, which must hold an *opposite* position of at least ``size`` lots
-(both positions shrink; an account with no position there can never be charged), at the
-bankrupt account's zero price (rounded against it): the counterparty closes part of its
-profitable position at a worse price than the mark, which socialises the deficit. The
-deleverage that closes the account's last position is priced at its bankruptcy price instead
-(``liquidation.compute_bankruptcy_price``), so the account ends with collateral >= 0 and no
-debt is left behind; where even a price of 0 cannot cover it (a short with negative cash) the
-insurance fund pays the rest from its free value and the counterparty what the fund cannot
-(``liquidation.share_deficit``). Refused when the counterparty would itself end with no
-position and negative collateral, a debt nobody covers: the sequencer then picks another
-counterparty, or a smaller size so that the counterparty keeps a position (and its debt with
-it) and is deleveraged in turn. The sequencer picks counterparties in
-``liquidation.compute_adl_ranking`` order; the rules check eligibility.
+to more than the rollup holds). The account holds ``s`` lots in ``market``, which has no open
+round, and the account is in no other round. Its orders are cancelled; the market records the
+round: the account, ``s``, the opposite side's lots ``S`` (the open interest), and the price
+every lot will move at: the account's zero price (rounded against it), or its bankruptcy price
+when this is its last position (``liquidation.compute_bankruptcy_price``, not clamped at 0).
+Nothing moves yet: each holder of the opposite side takes its pro-rata share in a deleverage
+step (type 29, in account order), and the deleverage end (type 30) gives the remainder to the
+fund. Meanwhile no other operation moves a position in the market
+(``liquidation.require_no_round``).
 """
 
 from __future__ import annotations
@@ -26,30 +21,26 @@ from dataclasses import dataclass
 
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.errors import DeleverageNotAllowed
-from protocol.events import Deleveraged, Event
+from protocol.events import DeleverageStarted, Event
 from protocol.liquidation import (
     compute_bankruptcy_price,
-    has_position,
+    find_round,
     is_last_position,
     is_takeover_possible,
-    share_deficit,
-    transfer_position,
+    require_no_round,
 )
-from protocol.ops.descriptor import Descriptor
+from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_all_orders
-from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk, compute_zero_price
 from protocol.state import State
-from protocol.types import check_positive
 
 
 @dataclass(frozen=True, slots=True)
 class Deleverage:
     account: int
-    counterparty: int
     market: int
-    size: int
 
     @classmethod
     def op_type(cls) -> int:
@@ -60,52 +51,41 @@ RECORD = Layout(
     OpType.DELEVERAGE,
     (
         RecordField("account", RECORD_ACCOUNT_BYTES),
-        RecordField("counterparty", RECORD_ACCOUNT_BYTES),
         RecordField("market", RECORD_MARKET_BYTES),
-        RecordField("size", RECORD_SIZE_BYTES),
     ),
 )
 
 
 def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
     account = state.get_account(op.account)
-    other = state.get_account(op.counterparty)
     market = state.get_market(op.market)
-    check_positive(op.size, state.preset.base_amount_bits, "size")
-    if account.index in (FEE_ACCOUNT, FUNDING_POOL) or other.index in (account.index, FUNDING_POOL):
-        raise DeleverageNotAllowed("invalid account pair")
-    is_fund = account.index == INSURANCE_FUND
+    if account.index in (FEE_ACCOUNT, FUNDING_POOL):
+        raise DeleverageNotAllowed(f"account {op.account} is not deleveraged")
     risk = compute_risk(account, state.markets)
-    if risk.tav >= 0 or (not is_fund and is_takeover_possible(state, account)):
+    if risk.tav >= 0 or (account.index != INSURANCE_FUND and is_takeover_possible(state, account)):
         raise DeleverageNotAllowed(f"account {op.account} is not bankrupt beyond the fund")
-    size, opposite = account.get_size(market.index), other.get_size(market.index)
-    if size == 0 or opposite == 0 or (size > 0) == (opposite > 0):
-        raise DeleverageNotAllowed("the counterparty holds no opposite position")
-    if op.size > min(abs(size), abs(opposite)):
-        raise DeleverageNotAllowed(f"size {op.size} exceeds a position")
+    size = account.get_size(market.index)
+    if size == 0:
+        raise DeleverageNotAllowed(f"account {op.account} holds no position in {op.market}")
+    require_no_round(market)
+    if find_round(state, account.index) is not None:
+        raise DeleverageNotAllowed(f"account {op.account} is in an open round")
     out: list[Event] = []
     cancel_all_orders(state, account, "liquidation", out)
-    closes_account = op.size == abs(size) and is_last_position(account, market.index)
-    if closes_account:
+    if is_last_position(account, market.index):
         price = compute_bankruptcy_price(risk, market, size)
     else:
         price = compute_zero_price(risk, market, size > 0)
-    moved = op.size if size > 0 else -op.size
-    quote = transfer_position(state, account, other, market, moved, price, out)
-    if closes_account:
-        share_deficit(state, account, other)
-    if other.collateral < 0 and not has_position(other):
-        raise DeleverageNotAllowed(f"counterparty {op.counterparty} cannot bear the deficit")
-    out.append(Deleveraged(account.index, other.index, market.index, moved, quote))
+    total = market.data.open_interest
+    round_fields = (("account", account.index + 1), ("size", size), ("total", total))
+    for name, value in (*round_fields, ("price", price)):
+        state.set_market_data(market, f"adl_{name}", value)
+    out.append(DeleverageStarted(account.index, market.index, size, total, price))
     return tuple(out)
 
 
 def compute_deleverage_record(op: Deleverage, events: tuple[Event, ...]) -> bytes:
-    return RECORD.encode((op.account, op.counterparty, op.market, op.size))
-
-
-def get_deleverage_accounts(op: Deleverage) -> tuple[int, ...]:
-    return op.account, op.counterparty
+    return RECORD.encode((op.account, op.market))
 
 
 DESCRIPTOR = Descriptor(
@@ -114,5 +94,5 @@ DESCRIPTOR = Descriptor(
     Origin.SEQUENCER,
     process_deleverage,
     compute_deleverage_record,
-    get_deleverage_accounts,
+    get_single_account,
 )

@@ -94,6 +94,8 @@ def get_refusal(state: State, op: ForcedOrder) -> str | None:
     if not 0 <= op.market < len(state.markets):
         return "UnknownMarket"
     market, preset = state.markets[op.market], state.preset
+    if market.data.adl_account:
+        return "MarketDeleveraging"
     if op.size < market.params.min_base_amount:
         return "BelowMinOrderSize"
     if op.size >= 1 << preset.base_amount_bits:

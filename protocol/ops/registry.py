@@ -21,6 +21,8 @@ from protocol.ops import (
     claim,
     create_order,
     deleverage,
+    deleverage_end,
+    deleverage_step,
     deposit,
     forced_burn,
     forced_cancel_all,
@@ -44,6 +46,8 @@ from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.deleverage import Deleverage
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.deposit import Deposit
 from protocol.ops.descriptor import Descriptor
 from protocol.ops.forced_burn import ForcedBurn
@@ -87,6 +91,8 @@ Operation = (
     | Deleverage
     | MintShares
     | BurnShares
+    | DeleverageStep
+    | DeleverageEnd
 )
 PriorityOperation = (
     Deposit | RegisterKey | ForcedWithdraw | ForcedCancelAll | ForcedOrder | ForcedBurn
@@ -101,6 +107,7 @@ DESCRIPTORS: tuple[Descriptor, ...] = tuple(
                 *(forced_cancel_all, forced_order, forced_burn, create_order, claim),
                 *(cancel_order, cancel_all, modify_order, set_leverage, trigger_order),
                 *(pre_execution, liquidate, takeover, deleverage, mint_shares, burn_shares),
+                *(deleverage_step, deleverage_end),
             )
         ),
         key=lambda d: d.op_type,

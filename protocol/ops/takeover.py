@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from protocol.accounts import INSURANCE_FUND, RESERVED_ACCOUNTS
 from protocol.errors import LiquidationNotAllowed
 from protocol.events import Event, PositionTakenOver
-from protocol.liquidation import absorb_deficit, is_takeover_possible, transfer_position
+from protocol.liquidation import (
+    absorb_deficit,
+    is_takeover_possible,
+    require_no_round,
+    transfer_position,
+)
 from protocol.ops.descriptor import Descriptor, get_single_account
 from protocol.orders import cancel_all_orders
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES, RECORD_COUNT_BYTES
@@ -53,6 +58,9 @@ def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
         raise LiquidationNotAllowed(f"account {op.account} is {risk.health.name}")
     if not is_takeover_possible(state, account):
         raise LiquidationNotAllowed("the insurance fund cannot absorb it: deleverage")
+    for m, position in account.positions.items():
+        if position.size:
+            require_no_round(state.markets[m])
     fund = state.accounts[INSURANCE_FUND]
     out: list[Event] = []
     cancel_all_orders(state, account, "liquidation", out)

@@ -726,7 +726,11 @@ PRODUCTS = [
     "oracle/move_bound",
     "reset/premium_sum",
     "reset/premium_samples",
-    *(f"write/{name}0" for name in MARKET_DATA if name not in ("open_interest", "trigger_nonce")),
+    *(
+        f"write/{name}0"
+        for name in MARKET_DATA
+        if name not in ("open_interest", "trigger_nonce", "adl_round")
+    ),
 ]
 
 

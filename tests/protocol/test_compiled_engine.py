@@ -21,6 +21,8 @@ OPERATIONS_COVERED = {
     "CancelOrder",
     "CreateOrder",
     "Deleverage",
+    "DeleverageEnd",
+    "DeleverageStep",
     "Deposit",
     "FireTrigger",
     "Liquidate",

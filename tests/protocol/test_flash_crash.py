@@ -1,15 +1,17 @@
 """The flash crash: the index gaps down 30 % -> partial liquidations -> LLP takeover ->
-auto-deleveraging, with the final balances asserted; then the whole history is replayed from
-genesis and gives the same state and the same state root."""
+auto-deleveraging (a pro-rata round), with the final balances asserted; then the whole history
+is replayed from genesis and gives the same state and the same state root."""
 
 from __future__ import annotations
 
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.commitment import update_state_root
 from protocol.events import Deleveraged, LiquidationFill, PositionTakenOver
-from protocol.liquidation import compute_adl_ranking, is_takeover_possible
+from protocol.liquidation import is_takeover_possible, list_round_counterparties
 from protocol.markets import MarketParams
 from protocol.ops.deleverage import Deleverage
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.takeover import Takeover
@@ -83,31 +85,31 @@ def test_flash_crash() -> None:
     assert env.state.accounts[C].collateral == 0 and not env.state.accounts[C].positions
     assert tav(env, INSURANCE_FUND) == 20_000 + 1_500 + 1_000
 
-    # A is bankrupt by 20,000: the fund (22,500, MMR 3,500 + 7,000 after) cannot absorb it
+    # A is bankrupt by 20,000: the fund (22,500, MMR 3,500 + 7,000 after) cannot absorb it,
+    # so A's 20 lots are closed pro rata against every short (D 25, E 15 of S = 40), in
+    # account order, at its bankruptcy price 7,000 + 20,000 / 20 = 8,000 (its last position)
     assert tav(env, A) == -20_000
     assert not is_takeover_possible(env.state, env.state.accounts[A])
-    ranking = compute_adl_ranking(env.state, BTC, True)
-    assert ranking == [E, D]  # the same profit ratio; E is far more leveraged
-    adl = env.run(Deleverage(A, E, BTC, 15))
-    (event,) = [e for e in adl if isinstance(e, Deleveraged)]
-    # A's zero price: 7,000 x (1 + 0.05 x 20,000 / 7,000) = 8,000: E buys back 15 lots there
-    assert (event.size, event.quote) == (15, 15 * 8_000)
-    # what is left of A (5 lots, TAV -5,000) the fund can absorb: deleveraging stops
-    assert tav(env, A) == -5_000 and is_takeover_possible(env.state, env.state.accounts[A])
-    env.run(Takeover(A))
+    adl = list(env.run(Deleverage(A, BTC)))
+    assert list_round_counterparties(env.state, env.state.markets[BTC]) == [D, E]
+    adl += env.run(DeleverageStep(BTC, D)) + env.run(DeleverageStep(BTC, E))
+    adl += env.run(DeleverageEnd(BTC))
+    rounds = [(e.counterparty, e.size, e.quote) for e in adl if isinstance(e, Deleveraged)]
+    # floor(20 x 25 / 40) = 12, floor(20 x 15 / 40) = 7, the remaining lot to the fund
+    assert rounds == [(D, 12, 12 * 8_000), (E, 7, 7 * 8_000), (INSURANCE_FUND, 1, 8_000)]
     accounts = env.state.accounts
     assert not accounts[A].positions and tav(env, A) == 0
-    assert accounts[E].get_size(BTC) == 0 and tav(env, E) == 20_000 + 15 * (10_000 - 8_000)
-    assert accounts[D].get_size(BTC) == -25 and tav(env, D) == RICH + 25 * 3_000  # not ranked
+    assert accounts[E].get_size(BTC) == -8 and tav(env, E) == 20_000 + 15 * 3_000 - 7 * 1_000
+    assert accounts[D].get_size(BTC) == -13 and tav(env, D) == RICH + 25 * 3_000 - 12 * 1_000
     assert tav(env, B) == 1_500 and tav(env, C) == 0
-    assert accounts[MM].get_size(BTC) == 5 and accounts[INSURANCE_FUND].get_size(BTC) == 15
-    assert tav(env, INSURANCE_FUND) == 22_500 - 5_000
+    assert accounts[MM].get_size(BTC) == 5 and accounts[INSURANCE_FUND].get_size(BTC) == 11
+    assert tav(env, INSURANCE_FUND) == 22_500 - 1_000
 
     # conservation: no money created or destroyed, open interest balanced
     assert total_collateral(env.state) == total
     longs = sum(max(0, a.get_size(BTC)) for a in accounts.values())
     shorts = sum(max(0, -a.get_size(BTC)) for a in accounts.values())
-    assert longs == shorts == env.state.markets[BTC].data.open_interest == 25
+    assert longs == shorts == env.state.markets[BTC].data.open_interest == 21
     assert accounts[FEE_ACCOUNT].collateral == 0 and accounts[FUNDING_POOL].collateral == 0
 
     # replay from genesis: the same state, the same root

@@ -7,16 +7,14 @@ import pytest
 from protocol.accounts import INSURANCE_FUND
 from protocol.block import compute_record, process_operation_with_claims
 from protocol.errors import (
-    DeleverageNotAllowed,
     InsufficientShares,
     LiquidationNotAllowed,
     RiskCheckFailed,
 )
-from protocol.events import Deleveraged, LiquidationFill, OrderCancelled, PositionTakenOver, Trade
+from protocol.events import LiquidationFill, OrderCancelled, PositionTakenOver, Trade
 from protocol.exits import compute_exit_amount
-from protocol.liquidation import compute_adl_ranking, is_takeover_possible
+from protocol.liquidation import is_takeover_possible
 from protocol.ops.burn_shares import BurnShares
-from protocol.ops.deleverage import Deleverage
 from protocol.ops.forced_burn import ForcedBurn
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
@@ -94,99 +92,6 @@ def test_bankrupt_takeover_charges_the_fund(env: Env) -> None:
     assert tav(env, INSURANCE_FUND) == fund_tav - 1_000
 
 
-def test_deleverage_when_the_fund_cannot_absorb(env: Env) -> None:
-    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
-    env.set_index(BTC, 7_901)  # TAV -990: the zero price 7,999 would leave a debt of 10
-    assert not is_takeover_possible(env.state, env.state.accounts[3])
-    assert_rejected(env, Takeover(3), LiquidationNotAllowed)
-    assert_rejected(env, Deleverage(3, 5, BTC, 1), DeleverageNotAllowed)  # 5: no position
-    assert_rejected(env, Deleverage(3, 4, BTC, 11), DeleverageNotAllowed)
-    assert compute_adl_ranking(env.state, BTC, True) == [4]
-    before = {a: tav(env, a) for a in (3, 4, 5)}
-    events = env.run(Deleverage(3, 4, BTC, 10))
-    (event,) = [e for e in events if isinstance(e, Deleveraged)]
-    assert event.size == 10 and not env.state.accounts[3].positions
-    assert env.state.accounts[4].get_size(BTC) == 0
-    # the last position goes at the bankruptcy price, 7,901 + 99 = 8,000: no debt is left
-    assert event.quote == 10 * 8_000
-    assert env.state.accounts[3].collateral == tav(env, 3) == 0
-    assert tav(env, 4) - before[4] == before[3] - tav(env, 3)  # the counterparty bears it
-    assert tav(env, 5) == before[5]  # no position, never charged
-
-
-def negative_cash_short(env: Env, cash: int) -> int:
-    """Makes 4 (short 10 at 10,000) a short with negative cash: no price >= 0 covers it.
-    Returns the collateral of all accounts together, which the deleverage must conserve."""
-    env.state.set_collateral(env.state.accounts[4], cash)
-    assert not is_takeover_possible(env.state, env.state.accounts[4])
-    return total_collateral(env.state)
-
-
-def test_a_negative_cash_short_is_paid_by_the_fund_then_the_counterparty(env: Env) -> None:
-    """The fund pays what it has (its free value, 10 USDC), the counterparty the rest: the
-    short ends at 0, nobody negative, collateral conserved (PROTOCOL 7.4)."""
-    env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))  # 3 can bear it
-    total = negative_cash_short(env, -20_000_000)
-    fund = env.state.accounts[INSURANCE_FUND]
-    assert fund.collateral == 10_000_000 and tav(env, 4) == -20_100_000
-    cash_3 = env.state.accounts[3].collateral
-    events = env.run(Deleverage(4, 3, BTC, 10))
-    (event,) = [e for e in events if isinstance(e, Deleveraged)]
-    assert event.quote == 0  # bought back at the floor price 0
-    assert env.state.accounts[4].collateral == 0 and not env.state.accounts[4].positions
-    assert fund.collateral == 0  # all it had, never below 0
-    assert env.state.accounts[3].collateral == cash_3 - 10_000_000  # sold at 0, paid the rest
-    assert not any(p.size for p in env.state.accounts[3].positions.values())
-    assert total_collateral(env.state) == total
-
-
-def test_a_poor_fund_pays_nothing_below_zero(env: Env) -> None:
-    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))  # empty fund
-    env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))
-    total = negative_cash_short(env, -1_000)
-    fund = env.state.accounts[INSURANCE_FUND].collateral
-    cash_3 = env.state.accounts[3].collateral
-    env.run(Deleverage(4, 3, BTC, 10))
-    assert env.state.accounts[4].collateral == 0
-    assert env.state.accounts[INSURANCE_FUND].collateral == fund >= 0
-    assert env.state.accounts[3].collateral == cash_3 - 1_000
-    assert total_collateral(env.state) == total
-
-
-def test_a_counterparty_that_cannot_bear_the_deficit_is_refused(env: Env) -> None:
-    """3 (long 10 bought with 80,000 of borrowed cash) would sell at 0 and end with no position
-    and a debt: refused; once it is rich enough, or keeps a position, it is allowed."""
-    env.run(env.signed(BurnShares, 6, shares=env.state.accounts[6].pool_shares))
-    negative_cash_short(env, -1_000)
-    assert env.state.accounts[3].collateral < 0
-    assert_rejected(env, Deleverage(4, 3, BTC, 10), DeleverageNotAllowed)
-    env.run(Deleverage(4, 3, BTC, 9))  # 3 keeps a lot, and the debt with it: it is bankrupt
-    assert env.state.accounts[3].get_size(BTC) == 1 and tav(env, 3) < 0
-    assert env.state.accounts[4].get_size(BTC) == -1
-
-
-def test_a_bankrupt_fund_short_with_negative_cash_leaves_no_debt(env: Env) -> None:
-    """The fund itself cannot pay: its counterparty bears all of its deficit."""
-    env.run(env.signed(Transfer, 4, to=5, amount=100_000_000 - 20_050))  # 4: own money 20,050
-    env.set_index(BTC, 11_900)  # 4: TAV about 1,000 < CMR
-    env.run(Takeover(4))
-    fund = env.state.accounts[INSURANCE_FUND]
-    assert fund.get_size(BTC) == -10
-    env.state.set_collateral(fund, -5_000)  # its cash went to earlier deficits
-    env.run(env.signed(Transfer, 5, to=3, amount=30_000_000))
-    total = total_collateral(env.state)
-    cash_3 = env.state.accounts[3].collateral
-    env.run(Deleverage(INSURANCE_FUND, 3, BTC, 10))
-    assert fund.collateral == 0 and not any(p.size for p in fund.positions.values())
-    assert env.state.accounts[3].collateral == cash_3 - 5_000
-    assert total_collateral(env.state) == total
-
-
-def test_deleverage_needs_a_bankrupt_account(env: Env) -> None:
-    env.set_index(BTC, 8_100)
-    assert_rejected(env, Deleverage(3, 4, BTC, 1), DeleverageNotAllowed)
-
-
 def test_pool_shares_mint_and_burn_at_pool_value(env: Env) -> None:
     fund = env.state.accounts[INSURANCE_FUND]
     assert fund.pool_shares == env.state.accounts[6].pool_shares == 10_000_000
@@ -212,24 +117,6 @@ def test_burn_may_not_leave_the_fund_under_maintenance(env: Env) -> None:
     record = decode_op(compute_record(op, events)).as_dict()
     assert record["status"] == 1 and record["collateral_out"] > 0  # type: ignore[operator]
     assert not any(isinstance(e, Trade) for e in events)
-
-
-def test_a_bankrupt_insurance_fund_is_deleveraged(env: Env) -> None:
-    """The fund took a long over and the price kept falling: nothing can take the fund over, so
-    its position is deleveraged at its bankruptcy price and it ends with no debt."""
-    env.run(env.signed(BurnShares, 6, shares=10_000_000 - 5_000))  # the fund keeps 5,000
-    env.set_index(BTC, 8_100)  # 3: TAV 1,000 < CMR
-    env.run(Takeover(3))
-    assert env.state.accounts[INSURANCE_FUND].get_size(BTC) == 10
-    env.set_index(BTC, 7_000)
-    fund_tav = tav(env, INSURANCE_FUND)
-    assert fund_tav == 6_000 - 10 * 1_100
-    assert_rejected(env, Takeover(INSURANCE_FUND), LiquidationNotAllowed)
-    events = env.run(Deleverage(INSURANCE_FUND, 4, BTC, 10))
-    (event,) = [e for e in events if isinstance(e, Deleveraged)]
-    assert event.quote == 10 * (7_000 + 500)  # the bankruptcy price: mark + 5,000 / 10
-    fund = env.state.accounts[INSURANCE_FUND]
-    assert fund.collateral == 0 and not any(p.size for p in fund.positions.values())
 
 
 def test_exit_amounts_in_desert_mode(env: Env) -> None:

@@ -11,13 +11,16 @@ funding), liquidations, takeovers, deleverages, pool shares and triggers. After 
   side of each trade, takeover or deleverage: a settlement that rounds to 0 moves no money and
   emits no ``FundingSettled``, yet it leaves its rounding in the pool);
 - a rejected operation leaves the state byte-for-byte unchanged;
-- a deleverage never touches an account without an opposite position (nor anyone else), and
-  the insurance fund pays a deficit only with its free value;
+- no account without a position is charged but by its own signed operation; a liquidation
+  only adds to the insurance fund, and a takeover leaves it at or above its MMR;
+- a deleverage round touches only the holders of the opposite side (nobody else), each taking
+  its pro-rata share rounded down (up, capped, in the fund's own round; a lot fewer where it
+  keeps a debt with a position), and leaves the fund no more lots than holders served;
 - with the liquidation passes run to the end, no account without a position (the fund
   included) is negative, and what all accounts could exit with in desert mode adds up to no
   more than the rollup holds. Crashes and spikes (-95%, -80%, +150%), a fund that starts with
   0.1 USDC and account 7's leveraged long against a short reach shorts with negative cash (no
-  price >= 0 covers them; ``liquidation.share_deficit``).
+  price >= 0 covers them: their round's price is negative).
 And at the end, replaying the recorded blocks from genesis gives the same state.
 """
 
@@ -37,16 +40,16 @@ from protocol.errors import InvalidTransaction
 from protocol.events import Deleveraged, Deposited, Event, PositionTakenOver, Trade, Withdrawn
 from protocol.exits import compute_exit_amount
 from protocol.liquidation import (
-    compute_adl_ranking,
-    compute_free_value,
-    is_last_position,
     is_takeover_possible,
+    list_round_counterparties,
 )
 from protocol.markets import MarketParams
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.deleverage import Deleverage
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.deposit import Deposit
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
@@ -274,52 +277,46 @@ class Exchange(RuleBasedStateMachine):
             self.deleverage(INSURANCE_FUND)  # bankrupt, are deleveraged like any account's
 
     def deleverage(self, user: int) -> None:
+        """The bankrupt account's rounds (PROTOCOL 7.4), one market after another, each run to
+        its end: every opposite holder takes its pro-rata share, nobody else is touched."""
         state = self.env.state
         account = state.accounts[user]
         for market in sorted(m for m, p in account.positions.items() if p.size):
-            for other in compute_adl_ranking(state, market, account.get_size(market) > 0):
-                if compute_risk(account, state.markets).tav >= 0 or (
-                    user != INSURANCE_FUND and is_takeover_possible(state, account)
-                ):
-                    return
-                size = min(
-                    abs(account.get_size(market)), abs(state.accounts[other].get_size(market))
+            if compute_risk(account, state.markets).tav >= 0 or (
+                user != INSURANCE_FUND and is_takeover_possible(state, account)
+            ):
+                return
+            size = account.get_size(market)
+            bystanders = {
+                i: (a.collateral, [(m, p.size) for m, p in sorted(a.positions.items())])
+                for i, a in state.accounts.items()
+                if i not in (user, FUNDING_POOL, INSURANCE_FUND)
+                and (a.get_size(market) > 0) == (size > 0)
+            }
+            assert self.apply(Deleverage(user, market))
+            total = state.markets[market].data.open_interest
+            served = 0
+            for other in list_round_counterparties(state, state.markets[market]):
+                held = state.accounts[other].get_size(market)
+                assert self.apply(DeleverageStep(market, other))
+                took = abs(held) - abs(state.accounts[other].get_size(market))
+                exact = abs(size) * abs(held)
+                if user == INSURANCE_FUND:  # rounded up, capped by the lots left
+                    assert took <= -(-exact // total)
+                else:  # rounded down, or a lot fewer to keep a debt with a position
+                    assert took in (exact // total, exact // total - 1)
+                served += 1
+            moved_before = state.markets[market].data.adl_moved
+            assert self.apply(DeleverageEnd(market))
+            if user != INSURANCE_FUND:  # the fund takes the floors' remainder only
+                assert abs(size) - moved_before <= served
+            label("deleverage round" + (" of the fund" if user == INSURANCE_FUND else ""))
+            for i, before in bystanders.items():
+                a = state.accounts[i]
+                assert before == (
+                    a.collateral,
+                    [(m, p.size) for m, p in sorted(a.positions.items())],
                 )
-                if size == 0:
-                    continue
-                bystanders = {
-                    i: (a.collateral, [(m, p.size) for m, p in sorted(a.positions.items())])
-                    for i, a in state.accounts.items()
-                    if i not in (user, other, FUNDING_POOL, INSURANCE_FUND)
-                }
-                fund = state.accounts[INSURANCE_FUND]
-                fund_before, free = fund.collateral, compute_free_value(state)
-                closes = size == abs(account.get_size(market)) and is_last_position(account, market)
-                risk = compute_risk(account, state.markets)
-                mark = state.markets[market].data.mark_price
-                negative_cash = (
-                    closes and account.get_size(market) < 0 and risk.tav + size * mark < 0
-                )
-                if not self.apply(Deleverage(user, other, market, size)):
-                    # refused only when the counterparty would end with no position (and a
-                    # debt): the sequencer tries the next one
-                    other_account = state.accounts[other]
-                    assert is_last_position(other_account, market)
-                    assert size == abs(other_account.get_size(market))
-                    label("deleverage refused: the counterparty cannot bear it")
-                    continue
-                label("deleverage" + (" closing" if closes else ""))
-                if negative_cash:
-                    label("a short with negative cash closed")
-                if user != INSURANCE_FUND and other != INSURANCE_FUND:
-                    paid = fund_before - fund.collateral
-                    assert 0 <= paid <= free  # the fund pays only what it has
-                for i, before in bystanders.items():
-                    a = state.accounts[i]
-                    assert before == (
-                        a.collateral,
-                        [(m, p.size) for m, p in sorted(a.positions.items())],
-                    )
 
     # -- invariants -------------------------------------------------------------------------
 
