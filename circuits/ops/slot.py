@@ -100,8 +100,9 @@ LC = LinearCombination
 
 @dataclass(frozen=True)
 class SlotKind:
-    """What a slot proves (docs/PROTOCOL.md 8.C, "Heavy and light slots"): its operations and
-    whether it carries the book unit (the order leaf, its path and the market's book leaf)."""
+    """What a slot proves (docs/PROTOCOL.md 8.C, "Heavy and light slots", "Claim slots"): its
+    operations and whether it carries the book unit (the order leaf, its path and the market's
+    book leaf)."""
 
     name: str
     ops: tuple[OpCircuit, ...]
