@@ -2,7 +2,7 @@
 
 The mainnet block (1,024 slots, tens of millions of constraints) is not built whole: it is
 counted from blocks of two and three slots (the first two slots cost a little more than the
-rest, every further slot of a kind, heavy or light, the same) plus the data binding (the
+rest, every further slot of a kind, heavy, claim or light, the same) plus the data binding (the
 commitment's sponge, the challenge, the two blob evaluations: PROTOCOL 9.9), whose size
 depends on the record count (``counted_block_cost``); the count is checked against a whole
 build at the smaller presets, here and in the tests.
@@ -186,18 +186,21 @@ def data_cost(slots: int) -> Cost:
 def counted_block_cost(preset: Preset) -> Cost:
     """The block's constraints and wires (at least 2 operation slots, the first 2 or more of
     them heavy) from blocks of two and three slots: the first two (heavy) slots, the header and
-    the state roots, then each further heavy slot at what a third heavy one costs, each light
-    slot at what a third, light, one costs and each market slot at what a third, market, one
-    costs, then the data binding at ``n`` records."""
+    the state roots, then each further heavy slot at what a third heavy one costs, each claim
+    slot at what a third, claim, one costs, each light slot at what a third, light, one costs
+    and each market slot at what a third, market, one costs, then the data binding at ``n``
+    records."""
     n, heavy, markets = preset.ops_per_block, preset.trading_slots, preset.market_slots
     if not 2 <= heavy <= n - markets:
         raise ValueError(f"counted blocks need 2 to {n - markets} heavy slots, not {heavy}")
+    claims = preset.matching_slots - heavy
     two = _two_slots(preset)
-    heavy_slot, light_slot, market_slot = _slot_costs(preset, two)
+    heavy_slot, claim_slot, light_slot, market_slot = _slot_costs(preset, two)
     data = data_cost(n)
 
     def total(i: int) -> int:  # 0: constraints, 1: wires
-        slots = (heavy - 2) * heavy_slot[i] + (n - markets - heavy) * light_slot[i]
+        slots = (heavy - 2) * heavy_slot[i] + claims * claim_slot[i]
+        slots += (n - markets - heavy - claims) * light_slot[i]
         return two[i] + slots + markets * market_slot[i] + data[i]
 
     return total(0), total(1)
@@ -205,23 +208,25 @@ def counted_block_cost(preset: Preset) -> Cost:
 
 def _two_slots(preset: Preset) -> Cost:
     """A block of two heavy slots without its data binding."""
-    two = replace(preset, ops_per_block=2, trading_slots=2, market_slots=0)
+    two = replace(preset, ops_per_block=2, trading_slots=2, claim_slots=0, market_slots=0)
     return _without_data(built_cost("block", two), 2)
 
 
-def slot_costs(preset: Preset) -> tuple[Cost, Cost, Cost]:
-    """What a third slot adds to a block of two heavy ones: a heavy slot's cost, a light one's,
-    a market slot's."""
+def slot_costs(preset: Preset) -> tuple[Cost, Cost, Cost, Cost]:
+    """What a third slot adds to a block of two heavy ones: a heavy slot's cost, a claim
+    slot's, a light one's, a market slot's."""
     return _slot_costs(preset, _two_slots(preset))
 
 
-def _slot_costs(preset: Preset, two: Cost) -> tuple[Cost, Cost, Cost]:
+def _slot_costs(preset: Preset, two: Cost) -> tuple[Cost, Cost, Cost, Cost]:
     costs = []
-    for heavy, markets in ((3, 0), (2, 0), (2, 1)):
-        three = replace(preset, ops_per_block=3, trading_slots=heavy, market_slots=markets)
+    for heavy, claims, markets in ((3, 0, 0), (2, 1, 0), (2, 0, 0), (2, 0, 1)):
+        three = replace(
+            preset, ops_per_block=3, trading_slots=heavy, claim_slots=claims, market_slots=markets
+        )
         c, w = _without_data(built_cost("block", three), 3)
         costs.append((c - two[0], w - two[1]))
-    return costs[0], costs[1], costs[2]
+    return costs[0], costs[1], costs[2], costs[3]
 
 
 def _without_data(cost: Cost, slots: int) -> Cost:
@@ -261,17 +266,33 @@ def print_build_times(preset: Preset, repeat: int = 3) -> None:
 def count_heavy_slot_scopes(preset: Preset) -> Counter[str]:
     """A heavy slot's constraints by their scope under the slot (its operations, the step
     unit, the book unit, ...): slot 0 of a one-slot block."""
-    one = replace(preset, ops_per_block=1, trading_slots=1, market_slots=0)
-    system, _ = build_block_circuit(one, 1)
-    return Counter(c.name.split("/")[1] for c in system.constraints if c.name.startswith("slot0/"))
+    one = replace(preset, ops_per_block=1, trading_slots=1, claim_slots=0, market_slots=0)
+    return _count_scopes(one, 0)
+
+
+def count_claim_slot_scopes(preset: Preset) -> Counter[str]:
+    """A claim slot's constraints by their scope under the slot: slot 1 of a block of a heavy
+    slot and a claim slot (``root_follows_last_slot``, which every slot after the first has,
+    included)."""
+    two = replace(preset, ops_per_block=2, trading_slots=1, claim_slots=1, market_slots=0)
+    return _count_scopes(two, 1)
+
+
+def _count_scopes(preset: Preset, slot: int) -> Counter[str]:
+    system, _ = build_block_circuit(preset, 1)
+    prefix = f"slot{slot}/"
+    return Counter(c.name.split("/")[1] for c in system.constraints if c.name.startswith(prefix))
 
 
 def print_heavy_slot_scopes(preset: Preset) -> None:
-    scopes = count_heavy_slot_scopes(preset)
-    print(f"\n| heavy slot at {preset.name}, by scope | constraints |\n|---|---:|")
-    for scope, n in scopes.most_common():
-        print(f"| `{scope}` | {n:,} |")
-    print(f"| **the slot** | **{sum(scopes.values()):,}** |")
+    for kind, scopes in (
+        ("heavy", count_heavy_slot_scopes(preset)),
+        ("claim", count_claim_slot_scopes(preset)),
+    ):
+        print(f"\n| {kind} slot at {preset.name}, by scope | constraints |\n|---|---:|")
+        for scope, n in scopes.most_common():
+            print(f"| `{scope}` | {n:,} |")
+        print(f"| **the slot** | **{sum(scopes.values()):,}** |")
 
 
 def main() -> None:
@@ -299,10 +320,10 @@ def main() -> None:
         counted, built = counted_block_cost(preset), built_cost("block", preset)
         assert counted == built, f"block at {preset.name}: counted {counted}, built {built}"
         print(f"\nblock at {preset.name}: counted per slot == built whole ({built[0]:,})")
-        (heavy, _), (light, _), (market, _) = slot_costs(preset)
+        (heavy, _), (claim, _), (light, _), (market, _) = slot_costs(preset)
         print(
-            f"a heavy slot at {preset.name}: {heavy:,} constraints; a light one: {light:,}; "
-            f"a market slot: {market:,}"
+            f"a heavy slot at {preset.name}: {heavy:,} constraints; a claim slot: {claim:,}; "
+            f"a light one: {light:,}; a market slot: {market:,}"
         )
         print_heavy_slot_scopes(preset)
     if quick:

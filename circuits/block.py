@@ -1,7 +1,8 @@
 """The block circuit: ``preset.ops_per_block`` slots proving ``protocol.block.process_block``
 (docs/PROTOCOL.md 8.C and 9); the first ``preset.trading_slots`` are heavy (every proven
-operation), then light ones (the money path: ``circuits/ops/slot.py``) up to
-``operation_slots``, and the last ``market_slots`` hold the block's pre-executions
+operation), the next ``claim_slots`` claim slots (claims only), then light ones (the money path:
+``circuits/ops/slot.py``) up to ``operation_slots``, and the last ``market_slots`` hold the
+block's pre-executions
 (``circuits/ops/pre_execution.py``: a market's index, mark, premium and funding).
 
 Public inputs, in order (``PUBLIC_INPUTS``): ``old_state_root``, ``new_state_root``,
@@ -21,8 +22,8 @@ signed expiry and the signature.
   slots each leaf is opened, its collateral must be the copy (which pins the start value), and
   it is credited with the block's fees or funding. A taker a matching step leaves with size
   goes to the next slot as running values too, for its claim; none is left after the last
-  heavy slot (``heavy_end/no_pending_taker``: a light slot proves no claim, so the block ends
-  with none).
+  heavy or claim slot (``heavy_end/no_pending_taker``: a light slot proves no claim, so the
+  block ends with none).
 - Clock (``process_block_header``): ``old_timestamp <= timestamp < 2^timestamp_bits``.
 - Data (``protocol.blob.compute_batch_data``, ``circuits/gadgets/blob.py``'s ``bind_data``):
   the records cut into 31-byte chunks are the blob's field elements (combinations of the
@@ -201,7 +202,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
                 cs.assert_equal(old, root, "root_follows_last_slot")
         root = new
         records.append(record)
-        if i == min(preset.trading_slots, preset.operation_slots) - 1:  # the last heavy slot
+        if i == preset.matching_slots - 1:  # the last heavy (or claim) slot
             with cs.scope("heavy_end"):
                 # no taker left matching (``check_block_end``): once per block
                 cs.assert_equal(running.taker.active, ZERO, "no_pending_taker")

@@ -52,6 +52,7 @@ class Preset:
     # -- blocks and L1 -------------------------------------------------------------------------
     ops_per_block: int  # operation slots in one block circuit (its pubdata records)
     trading_slots: int  # the block's first slots, which also prove trading (the rest: money path)
+    claim_slots: int  # the slots right after the heavy ones, which prove claims only (8.C)
     market_slots: int  # the block's last slots: its pre-executions (PROTOCOL 8.23), or noops
     priority_expiry_seconds: int  # a priority request must be processed within this time
     max_open_priority_requests: int
@@ -62,6 +63,8 @@ class Preset:
             raise ValueError(
                 f"{self.market_slots} market slots in a block of {self.ops_per_block} slots"
             )
+        if self.claim_slots < 0:
+            raise ValueError(f"{self.claim_slots} claim slots")
         if not 0 < self.max_open_orders_per_account < 1 << OPEN_ORDERS_BITS:
             raise ValueError(f"{self.max_open_orders_per_account} open orders do not fit the leaf")
 
@@ -69,6 +72,12 @@ class Preset:
     def operation_slots(self) -> int:
         """The slots for everything but pre-execution: the block's first ones."""
         return self.ops_per_block - self.market_slots
+
+    @property
+    def matching_slots(self) -> int:
+        """The slots that may hold a matching step: the heavy ones and the claim slots after
+        them (the block's operation slots, where it has fewer)."""
+        return min(self.trading_slots + self.claim_slots, self.operation_slots)
 
     @property
     def max_accounts(self) -> int:
@@ -115,6 +124,7 @@ MINIMAL = Preset(
     max_open_orders_per_account=8,
     ops_per_block=6,
     trading_slots=2,
+    claim_slots=0,
     market_slots=2,
     priority_expiry_seconds=300,
     max_open_priority_requests=64,
@@ -131,6 +141,7 @@ DEVNET = Preset(
     max_open_orders_per_account=32,
     ops_per_block=10,
     trading_slots=4,
+    claim_slots=1,
     market_slots=2,
     priority_expiry_seconds=600,
     max_open_priority_requests=1024,
@@ -147,6 +158,7 @@ MAINNET = Preset(
     max_open_orders_per_account=256,
     ops_per_block=1056,
     trading_slots=256,
+    claim_slots=0,
     market_slots=32,
     priority_expiry_seconds=14 * 24 * 3600,
     max_open_priority_requests=1 << 16,

@@ -12,12 +12,14 @@ transaction whose claims would not fit in the slots left waits for the next bloc
 it is taken, so arrival order holds); the rules' step limit bounds an order and its claims by
 the heavy slots of an empty block, so no block ever ends with a pending taker. A trading
 operation and its claims go only into the block's first ``trading_slots`` (the heavy slots,
-PROTOCOL 8.C); one that comes after them waits likewise. An L2 transaction that fails in any
-way (the codec refuses it, the rules reject it, or anything else goes wrong with it) is dropped
-with the reason and leaves the state as it was: one transaction can never stop the builder. A
-priority request can never be rejected (the rules consume a refused one with status 0; a forced
-order's claims that do not fit leave it for the next block); one the rules cannot process at
-all stops the builder, since the queue must be consumed in order.
+PROTOCOL 8.C), its claims into those and the ``claim_slots`` after them (claim slots prove
+nothing else: a money-path operation that comes to one leaves the claim slots to noops and
+takes the light slot after them); one that comes after them waits likewise. An L2 transaction
+that fails in any way (the codec refuses it, the rules reject it, or anything else goes wrong
+with it) is dropped with the reason and leaves the state as it was: one transaction can never
+stop the builder. A priority request can never be rejected (the rules consume a refused one
+with status 0; a forced order's claims that do not fit leave it for the next block); one the
+rules cannot process at all stops the builder, since the queue must be consumed in order.
 """
 
 from __future__ import annotations
@@ -87,10 +89,11 @@ class _Wait(Exception):
 
 class _Draft:
     """The operations taken so far, with their records, in a block of ``slots`` slots whose
-    first ``heavy`` prove trading (the rest only the money path: ``LIGHT_TYPES``)."""
+    first ``heavy`` prove trading, up to ``matching`` claims too (claim slots: claims and
+    noops only), the rest only the money path (``LIGHT_TYPES``)."""
 
-    def __init__(self, slots: int, heavy: int) -> None:
-        self.slots, self.heavy = slots, heavy
+    def __init__(self, slots: int, heavy: int, matching: int) -> None:
+        self.slots, self.heavy, self.matching = slots, heavy, matching
         self.ops: list[Operation] = []
         self.records: list[bytes] = []
         self.events: list[Event] = []
@@ -113,13 +116,16 @@ class _Draft:
         ``capacity``: the slots any block has for requests and transactions, the last ones.
         Raises (the state as it was) TooManySteps if they need more slots of their kind than
         any block has for them, _Wait if more than this block has left. A trading operation
-        and its claims need heavy slots, the first ones."""
+        needs a heavy slot, the first ones, and its claims heavy or claim slots after it."""
         end = self.slots
-        if op.op_type() not in LIGHT_TYPES:
-            end = self.heavy
-            capacity = self.heavy - (self.slots - capacity)
-            if capacity < 1:
+        trading = op.op_type() not in LIGHT_TYPES
+        if trading:
+            end = self.matching
+            if self.heavy - (self.slots - capacity) < 1:
                 raise TooManySteps(f"no block has a heavy slot left for {type(op).__name__}")
+            capacity = self.matching - (self.slots - capacity)
+        else:
+            self._skip_claim_slots(state)
         with state.transaction():
             check_provable(state, op)
             done = process_operation_with_claims(state, op, capacity)
@@ -127,12 +133,18 @@ class _Draft:
                 if step.op_type() not in PROVEN_TYPES:  # a claim of a liquidation, say
                     raise UnprovableOperationError(f"{type(step).__name__} is not proven yet")
                 check_outcome(step, events)
-            if len(done) > end - len(self.ops):
+            if len(done) > end - len(self.ops) or (trading and len(self.ops) >= self.heavy):
                 raise _Wait
             records = [compute_record(o, events) for o, events in done]
         self.ops.extend(o for o, _ in done)
         self.records.extend(records)
         self.events.extend(e for _, events in done for e in events)
+
+    def _skip_claim_slots(self, state: State) -> None:
+        """Noops in the claim slots from here: what comes next is no claim (a taker's claims
+        come with its order), and a claim slot proves nothing else."""
+        while self.heavy <= len(self.ops) < self.matching:
+            self.apply(state, Noop())
 
 
 def build_block(
@@ -146,7 +158,7 @@ def build_block(
     """Builds block ``number`` and applies it to ``state``; the whole block or nothing.
     ``index_prices``: the oracle's signed prices, one per market (market 0, 1, ...), or none."""
     preset = state.preset
-    draft = _Draft(preset.operation_slots, preset.trading_slots)
+    draft = _Draft(preset.operation_slots, preset.trading_slots, preset.matching_slots)
     dropped: dict[int, str] = {}
     included: list[int] = []
     with state.transaction():

@@ -34,6 +34,7 @@ from circuits.ops.book_unit import BookWitness, get_order_fields
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
+    LIGHT_TYPES,
     OP_CIRCUITS,
     AccountWitness,
     SlotWitness,
@@ -61,7 +62,7 @@ from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
 from protocol.params import Preset
-from protocol.pubdata import compute_batch_pubdata
+from protocol.pubdata import OpType, compute_batch_pubdata
 from protocol.signing import SignedOp
 from protocol.state import State
 from sequencer.kzg import compute_source_hash
@@ -288,7 +289,8 @@ def build_block_witness(
 def _check_slot_kind(state: State, position: int, op: Operation) -> None:
     """``op`` can be proven in slot ``position``: a pre-execution (or a noop) in a market slot,
     the last ``market_slots``; anything else the circuit proves in the others, a trading
-    operation in a heavy one."""
+    operation in a heavy one, a claim in a heavy or claim slot, nothing else in a claim
+    slot."""
     preset, name = state.preset, type(op).__name__
     if position >= preset.operation_slots:
         if not isinstance(op, PreExecution | Noop):
@@ -302,9 +304,13 @@ def _check_slot_kind(state: State, position: int, op: Operation) -> None:
     _get_circuit(state, op)
     kind = get_slot_kind(preset, position)
     if op.op_type() not in kind.op_types:
+        where = f"only the block's first {preset.trading_slots} slots prove it"
+        if op.op_type() == OpType.CLAIM:
+            where = f"only the block's first {preset.matching_slots} slots prove a claim"
+        elif op.op_type() in LIGHT_TYPES:
+            where = "a claim slot proves claims and noops only"
         raise UnprovableOperationError(
-            f"operation {position} ({name}) is in a {kind.name} slot: only the "
-            f"block's first {preset.trading_slots} slots prove it"
+            f"operation {position} ({name}) is in a {kind.name} slot: {where}"
         )
 
 

@@ -12,9 +12,10 @@ Record: account (1..6), market (7..8), maker (9..14) and filled (15..20). Unsign
   nothing crossing it any more), or ending the taker on its own failure (a claim's step
   only: ``StepVars.may_end``).
 
-Every other operation of a heavy slot requires that no taker is pending (``slot.py``,
-``only_claims_while_pending``), and none is left after the heavy slots
-(``heavy_end/no_pending_taker``), as the rules do.
+Every other operation of a heavy slot, and a claim slot's noop, requires that no taker is
+pending (``slot.py``, ``only_claims_while_pending``), and none is left after the heavy and
+claim slots (``heavy_end/no_pending_taker``), as the rules do. A claim is proven in a heavy
+slot or in a claim slot (``slot.CLAIM``: the same units, without the signature unit).
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """One slot of the block circuit: any operation of its kind (docs/PROTOCOL.md 8.C). A heavy
 slot (the block's first ``trading_slots``) proves every operation of ``OP_CIRCUITS`` and carries
-the book unit; a light one proves the money path (``MONEY_PATH``) and has no book unit.
+the book unit; a claim slot (the next ``claim_slots``) proves claims only, with the book unit
+and without what no claim uses (the signature unit, the other operations, the pool-share
+ranges, A's new identity hash); a light one proves the money path (``MONEY_PATH``) and has no
+book unit.
 
 In order (so that a refused operation fails at its own constraint, named, before a root check):
 
@@ -12,7 +15,8 @@ In order (so that a refused operation fails at its own constraint, named, before
 3. the expiry (``expiry < 2^timestamp_bits``, not before the block's timestamp);
 4. the signature unit: the message of ``protocol.signing`` (one sponge whose length tag the
    selectors choose) and EdDSA under A's key; an unsigned slot checks a constant dummy
-   signature instead (the dummy key signs the message 0);
+   signature instead (the dummy key signs the message 0). A kind none of whose operations is
+   signed (the claim slot) has neither 3 nor 4;
 5. A's and B's new fields (old + the operations' effects: in a heavy slot B's positions too,
    a fill's maker) and their collateral range, counting the block's fees or funding where the
    account is the fee account or the funding pool, whose running copies they update; the
@@ -96,8 +100,9 @@ LC = LinearCombination
 
 @dataclass(frozen=True)
 class SlotKind:
-    """What a slot proves (docs/PROTOCOL.md 8.C, "Heavy and light slots"): its operations and
-    whether it carries the book unit (the order leaf, its path and the market's book leaf)."""
+    """What a slot proves (docs/PROTOCOL.md 8.C, "Heavy and light slots", "Claim slots"): its
+    operations and whether it carries the book unit (the order leaf, its path and the market's
+    book leaf)."""
 
     name: str
     ops: tuple[OpCircuit, ...]
@@ -131,6 +136,10 @@ HEAVY = SlotKind(
     ),
     True,
 )
+# a claim slot (the ``claim_slots`` after the heavy ones): a pending taker's next step, or a noop
+CLAIM = SlotKind("claim", (noop.CIRCUIT, claim.CIRCUIT), True)
+# the operations that compare and divide pool shares (``check_share_count``)
+POOL_OPS = tuple(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn))
 OP_CIRCUITS = HEAVY.ops
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
@@ -149,8 +158,11 @@ BODY_BYTES = HEAVY.body_bytes
 
 
 def get_slot_kind(preset: Preset, index: int) -> SlotKind:
-    """The kind of a block's slot ``index``: its first ``trading_slots`` slots are heavy."""
-    return HEAVY if index < preset.trading_slots else LIGHT
+    """The kind of a block's slot ``index``: its first ``trading_slots`` slots are heavy, the
+    next ``claim_slots`` claim slots, the others light."""
+    if index < preset.trading_slots:
+        return HEAVY
+    return CLAIM if index < preset.matching_slots else LIGHT
 
 
 DUMMY_SEED = b"zkperp: the unsigned slots' key!"  # 32 bytes
@@ -599,9 +611,10 @@ def define_slot(
             b_positions, b_leaves = _alloc_positions(cs, preset, b, fields)
         with cs.scope("b_risk"):
             b_risk = compute_account_risk(cs, preset, b.collateral, b_positions, running.markets)
-        with cs.scope("pool_shares"):  # what the pool-share operations compare and divide
-            check_share_count(cs, preset, a.pool_shares, "a")
-            check_share_count(cs, preset, b.pool_shares, "b")
+        if any(op in kind.ops for op in POOL_OPS):
+            with cs.scope("pool_shares"):  # what the pool-share operations compare and divide
+                check_share_count(cs, preset, a.pool_shares, "a")
+                check_share_count(cs, preset, b.pool_shares, "b")
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
@@ -616,8 +629,9 @@ def define_slot(
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
     choice = None if w is None else tuple(int(getattr(w, name)) for name in STEP_CHOICES)
     effect, taker = apply_step(cs, slot, effect, choice)
-    expiry = _define_expiry(cs, preset, timestamp, w)
-    _define_signature(cs, chain_id, slot, expiry, effects, w)
+    if any(e.signed is not None for e in effects):  # a kind without signed operations: none
+        expiry = _define_expiry(cs, preset, timestamp, w)
+        _define_signature(cs, chain_id, slot, expiry, effects, w)
     with cs.scope("a_new_positions"):
         a_new_positions, a_root = _update_positions(
             cs, positions, a.positions_root, effect.a_positions
@@ -655,12 +669,19 @@ def define_slot(
         )
         running = replace(running, book_root=book_root)
     with cs.scope("a"):
-        old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes=True)
+        changes = (effect.a_exists, effect.a_owner, *effect.a_pubkey, effect.a_nonce)
+        identity_changes = not all(_is_constant_zero(c) for c in changes)
+        old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes)
     with cs.scope("b"):
         _check_b_orders_field(cs, preset, a, b, a_new)
         b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
     return old_root, new_root, record, running
+
+
+def _is_constant_zero(x: LC) -> bool:
+    """``x`` is the constant 0: no operation of the slot's kind changes that field."""
+    return x.is_constant and x.constant_value == 0
 
 
 def apply_step(

@@ -228,3 +228,31 @@ def test_cancel_alls_are_taken_as_proven_operations_and_a_taker_meets_their_dead
     assert not state.markets[BTC].book.best_within(SELL, 10_001)  # both dead asks removed
     process_block(twin.state, taken.block)
     assert update_state_root(twin.state) == taken.state_root
+
+
+def test_claims_take_the_claim_slots_and_the_money_path_the_light_slots_past_them(
+    trading_codec: None,
+) -> None:
+    """Blocks of 2 heavy slots, 2 claim slots and 2 light ones: an order in the second heavy
+    slot takes its claim in the first claim slot; the transfer after it leaves the other claim
+    slot to a noop and takes the first light slot. An order that comes after the heavy slots
+    waits for the next block."""
+    preset = PRESET.with_overrides(ops_per_block=6, trading_slots=2, claim_slots=2, market_slots=0)
+    env = Env(preset=preset)
+    env.open_many(6, 10_000_000)
+    for i in range(3):
+        env.place(3, BTC, SELL, 10_000 + i, 1)
+    first: Transfer = env.signed(Transfer, 6, to=7, amount=5)
+    order: CreateOrder = env.order(4, BTC, BUY, 10_001, 3)  # 2 steps, the step limit's
+    second: Transfer = env.signed(Transfer, 7, to=8, amount=5)
+    txs = [(1, encode_tx(first)), (2, encode_tx(order)), (3, encode_tx(second))]
+    sealed = seal(env, txs)
+    assert list(sealed.block.operations) == [first, order, Claim(4), Noop(), second, Noop()]
+    assert sealed.record.l2_seqs == (1, 2, 3) and env.state.pending is None
+    late: CreateOrder = env.order(5, BTC, BUY, 10_002, 1)
+    txs = [(4, encode_tx(env.signed(Transfer, 6, to=8, amount=1)))]
+    txs += [(5, encode_tx(env.signed(Transfer, 8, to=6, amount=1))), (6, encode_tx(late))]
+    sealed = seal(env, txs)
+    assert sealed.record.l2_seqs == (4, 5) and sealed.dropped == {}
+    assert [type(op) for op in sealed.block.operations] == [Transfer] * 2 + [Noop] * 4
+    assert seal(env, [txs[2]]).record.l2_seqs == (6,)
