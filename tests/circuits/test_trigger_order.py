@@ -2,7 +2,9 @@
 take-profit order fires when the block's mark has reached its trigger price, as a reduce-only
 IOC market taker that claims continue, or, dead (its owner cancelled all), is removed; both
 proven with the rules' roots, and a firing before the mark reaches the trigger price is refused
-at ``mark_reached`` (docs/PROTOCOL.md 8.22)."""
+at ``mark_reached`` (docs/PROTOCOL.md 8.22). The trigger orders are placed natively (placing one
+is not proven yet), and the mark moves by the oracle's signed prices, pre-executed natively (the
+trading preset's blocks have no market slot)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import copy
 import pytest
 
 from protocol.block import (
+    Block,
     process_block,
     process_block_end,
     process_block_header,
@@ -39,7 +42,7 @@ from tests.circuits.test_block import (
     started_block,
     with_claims,
 )
-from tests.protocol.helpers import BTC
+from tests.protocol.helpers import BTC, oracle_price
 
 MARK = PRICES[BTC]
 SL, TP = OrderKind.STOP_LOSS, OrderKind.TAKE_PROFIT
@@ -72,8 +75,16 @@ def triggered_state() -> State:
     return state
 
 
+def set_index(state: State, price: int) -> None:
+    """A block of the oracle's signed index ``price`` for BTC (applied natively: these blocks
+    have no market slot); its pre-execution moves the mark (about the book's impact prices:
+    9,990 for an index of 9,970, 10,009 for 10,030)."""
+    ts = state.timestamp + 10
+    process_block(state, Block(state.block_number + 1, ts, (oracle_price(BTC, price, ts),)))
+
+
 def set_mark(state: State, price: int) -> None:
-    """The mark a pre-execution would leave (set natively, between blocks)."""
+    """The mark set directly, between blocks: a firing one tick before it is due."""
     with state.transaction():
         state.set_market_data(state.markets[BTC], "mark_price", price)
 
@@ -96,23 +107,26 @@ def fire(state: State, trigger_id: int) -> list[object]:
     ]
 
 
-# trigger id, the mark, the outcomes (a buy stop-loss's claim meets 3's own asks, cancelled)
+# trigger id, the signed index price that moves the mark past the trigger price, the outcomes
+# (a buy stop-loss's claim meets 3's own asks, cancelled)
 FIRED = {
-    "sell stop-loss, mark at the trigger": (0, MARK - 5, ["fired", "step-limit"]),
-    "sell stop-loss, mark below": (0, MARK - 200, ["fired", "step-limit"]),
-    "buy stop-loss, mark at the trigger": (1, MARK + 5, ["fired", "step-limit"]),
-    "sell take-profit, mark above": (2, MARK + 200, ["fired", "filled"]),
-    "buy take-profit, mark at the trigger": (3, MARK - 5, ["fired", "filled"]),
+    "sell stop-loss": (0, MARK - 30, ["fired", "step-limit"]),
+    "sell stop-loss, index far below": (0, MARK - 200, ["fired", "step-limit"]),
+    "buy stop-loss": (1, MARK + 30, ["fired", "step-limit"]),
+    "sell take-profit": (2, MARK + 200, ["fired", "filled"]),
+    "buy take-profit": (3, MARK - 30, ["fired", "filled"]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(FIRED))
 def test_a_trigger_order_whose_mark_is_reached_fires(name: str) -> None:
-    trigger_id, mark, outcomes = FIRED[name]
+    trigger_id, index, outcomes = FIRED[name]
     state = triggered_state()
-    owner = state.markets[BTC].triggers[trigger_id].account
-    assert (TRIGGER, BTC, trigger_id) in state.accounts[owner].orders
-    set_mark(state, mark)
+    trigger = state.markets[BTC].triggers[trigger_id]
+    assert (TRIGGER, BTC, trigger_id) in state.accounts[trigger.account].orders
+    set_index(state, index)
+    assert trigger.is_triggered(state.markets[BTC].data.mark_price)
+    owner = trigger.account
     assert fire(state, trigger_id) == outcomes
     assert (TRIGGER, BTC, trigger_id) not in state.accounts[owner].orders
 
@@ -121,7 +135,7 @@ def test_a_fired_stop_loss_takes_its_claims() -> None:
     """4's stop-loss sells 80: 50 to 5's bid, then its claims meet 4's own bid (cancelled,
     self-trade) and the step limit; trading_slots 2, so one claim."""
     state = triggered_state()
-    set_mark(state, MARK - 5)
+    set_index(state, MARK - 30)
     ops = with_claims(state, [FireTrigger(BTC, 0)])
     assert ops == [FireTrigger(BTC, 0), Claim(4)]
     position, count = state.accounts[4].positions[BTC].size, state.accounts[4].open_orders
@@ -148,7 +162,7 @@ def test_a_trigger_order_with_nothing_to_reduce_is_consumed() -> None:
     state.accounts[3].positions[BTC].size = 0  # as if closed: nothing to reduce
     state.accounts[3].positions.pop(BTC)
     state.dirty.accounts.add(3)
-    set_mark(state, MARK - 5)
+    set_index(state, MARK - 30)
     assert fire(state, 3) == ["fired", "ReduceOnlyViolation"]
 
 

@@ -14,16 +14,16 @@ from sequencer.builder import build_block
 from sequencer.triggers import get_due_triggers
 from sequencer.witness import build_block_inputs
 from tests.circuits.test_block import FAR, check_block, next_block, signed
-from tests.circuits.test_trigger_order import MARK, set_mark, triggered_state
+from tests.circuits.test_trigger_order import MARK, set_index, triggered_state
 from tests.protocol.helpers import BTC
 
 
 def test_only_the_triggers_the_mark_reached_are_due() -> None:
     state = triggered_state()  # sell stop-loss 0 and buy take-profit 3 fire at MARK - 5
     assert get_due_triggers(state) == []
-    set_mark(state, MARK - 5)
+    set_index(state, MARK - 30)  # the mark MARK - 10
     assert get_due_triggers(state) == [FireTrigger(BTC, 0), FireTrigger(BTC, 3)]
-    set_mark(state, MARK + 5)
+    set_index(state, MARK + 30)  # the mark MARK + 9
     assert get_due_triggers(state) == [FireTrigger(BTC, 1), FireTrigger(BTC, 2)]
 
 
@@ -35,7 +35,7 @@ def test_a_dead_trigger_is_due_whatever_the_mark() -> None:
 
 def test_the_builder_fires_what_is_due_and_the_block_is_proven() -> None:
     state = triggered_state()
-    set_mark(state, MARK - 5)
+    set_index(state, MARK - 30)
     before = copy.deepcopy(state)
     sealed = build_block(state, state.block_number + 1, state.timestamp + 10, [], [])
     # two heavy slots: 4's stop-loss and its claim (the step limit); 3's take-profit waits
