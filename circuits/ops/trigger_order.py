@@ -77,11 +77,45 @@ def _assert_mark_reached(
         assert_range(cs, cs.mul(fired, gap, "reached"), slot.preset.price_bits + 1)
 
 
+def _read_market(cs: Builder, slot: SlotVars, selected: list[LC]) -> tuple[LC, LC, LC]:
+    """The selected market's mark, index price and band."""
+    markets = slot.markets
+    with cs.scope("market"):
+        mark = pick(cs, selected, [m.data[DATA_MARK] for m in markets], "mark")
+        index = pick(cs, selected, [m.data[DATA_INDEX] for m in markets], "index")
+        band = pick(cs, selected, [m.params[PARAM_BAND] for m in markets], "band")
+    return mark, index, band
+
+
+def _fired_step(
+    cs: Builder, slot: SlotVars, fired: LC, market: LC, limit: LC, selected: list[LC]
+) -> StepVars:
+    """The fired order's first step: the reduce-only IOC taker ``(A, market, side, limit,
+    size)`` against the record's maker and filled, which may end it (all 0 unless fired)."""
+    _, is_ask, _, size, _, _, _ = slot.get_book().trigger
+    record = slot.record
+    taken = {
+        name: cs.mul(fired, v, f"taker_{name}")
+        for name, v in (
+            ("account", slot.a.index),
+            ("market", market),
+            ("is_ask", is_ask),
+            ("limit", limit),
+            ("remaining", size),
+        )
+    }
+    taker = TakerOrderVars(fired, rests=ZERO, reduce_only=fired, expiry=ZERO, **taken)
+    step_markets = tuple(cs.mul(fired, s, f"step_market{m}") for m, s in enumerate(selected))
+    maker = cs.mul(fired, record.field(*FIELDS["maker"]), "maker")
+    filled = cs.mul(fired, record.field(*FIELDS["filled"]), "filled")
+    return StepVars(fired, taker, step_markets, maker, filled, may_end=fired)
+
+
 def define_trigger_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     book, record, a = slot.get_book(), slot.record, slot.a
     market = record.field(*FIELDS["market"])
     trigger_id = cs.mul(on, record.field(*FIELDS["trigger_id"]), "trigger_id")
-    account, is_ask, _, size, _, worst_price, epoch = book.trigger
+    account, is_ask, _, _, _, worst_price, epoch = book.trigger
     selected = select_market(cs, slot, on, market)
     cs.assert_mul(on, book.market - market, ZERO, "book_is_record_market")
     with cs.scope("trigger_leaf"):
@@ -92,42 +126,18 @@ def define_trigger_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     with cs.scope("live"):
         live = is_equal(cs, epoch, a.cancel_epoch)
     fired = cs.mul(on, live, "fired")
-    params = [m.params for m in slot.markets]
-    with cs.scope("market"):
-        mark = pick(cs, selected, [m.data[DATA_MARK] for m in slot.markets], "mark")
-        index = pick(cs, selected, [m.data[DATA_INDEX] for m in slot.markets], "index")
-        band = pick(cs, selected, [p[PARAM_BAND] for p in params], "band")
+    mark, index, band = _read_market(cs, slot, selected)
     _assert_mark_reached(cs, slot, fired, mark, book.trigger)
     low, high = compute_price_band(cs, slot, index, band)
     limit = compute_limit(cs, worst_price, is_ask, ONE, low, high)
     maker, filled = record.field(*FIELDS["maker"]), record.field(*FIELDS["filled"])
     cs.assert_mul(on - fired, maker + filled, ZERO, "dead_fills_nothing")
-    taken = {
-        name: cs.mul(fired, v, f"taker_{name}")
-        for name, v in (
-            ("account", a.index),
-            ("market", market),
-            ("is_ask", is_ask),
-            ("limit", limit),
-            ("remaining", size),
-        )
-    }
-    taker = TakerOrderVars(fired, rests=ZERO, reduce_only=fired, expiry=ZERO, **taken)
-    step_markets = tuple(cs.mul(fired, s, f"step_market{m}") for m, s in enumerate(selected))
-    step = StepVars(
-        fired,
-        taker,
-        step_markets,
-        cs.mul(fired, maker, "maker"),
-        cs.mul(fired, filled, "filled"),
-        may_end=fired,
-    )
     # a dead trigger's slot uses the book unit for the trigger root only; a fired one's step
     # uses it (``uses_book``: the step's ``on``)
     return Effect(
         a_open_orders=-fired,
         uses_book=on - fired,
-        step=step,
+        step=_fired_step(cs, slot, fired, market, limit, selected),
         trigger_root=cs.mul(on, new_root - old_root, "trigger_root"),
     )
 
