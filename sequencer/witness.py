@@ -30,7 +30,7 @@ from typing import cast
 from circuits.block import BlockWitness, MarketWitness, build_block_circuit, define_block
 from circuits.exit import ExitWitness, get_exit_witness
 from circuits.gadgets.book_tree import pack_node
-from circuits.ops.book_unit import BookWitness, get_order_fields
+from circuits.ops.book_unit import BookWitness, get_order_fields, get_trigger_fields
 from circuits.ops.common import OpCircuit, empty_positions_root
 from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
@@ -61,6 +61,7 @@ from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
+from protocol.ops.trigger_order import FireTrigger
 from protocol.params import Preset
 from protocol.pubdata import OpType, compute_batch_pubdata
 from protocol.signing import SignedOp
@@ -118,9 +119,11 @@ def capture_positions(state: State, index: int) -> tuple[tuple[int, int, int, in
     return tuple(fields)
 
 
-def capture_book(state: State, market: int, key: int) -> BookWitness:
+def capture_book(state: State, market: int, key: int, trigger_id: int | None = None) -> BookWitness:
     """The order leaf at ``key`` in ``market``'s book as the slot's book unit reads it now:
-    the order's fields, its path's sibling nodes, the market's book leaf and its siblings."""
+    the order's fields, its path's sibling nodes, the market's book leaf and its siblings;
+    with ``trigger_id``, the trigger leaf there too (its fields, zeros for none, and its
+    siblings in the market's trigger tree)."""
     trees, preset = _get_trees(state), state.preset
     book = state.markets[market].book
     order = book.orders.get(key)
@@ -131,7 +134,12 @@ def capture_book(state: State, market: int, key: int) -> BookWitness:
     order_root = trees.get_order_tree(market).root()[0]
     book_leaf = (order_root, trees.get_trigger_tree(market).root(), book.ask_nonce, book.bid_nonce)
     book_siblings = tuple(trees.books.proof(market).siblings)
-    return BookWitness(market, key, fields, siblings, book_leaf, book_siblings)
+    witness = BookWitness(market, key, fields, siblings, book_leaf, book_siblings)
+    if trigger_id is None:
+        return witness
+    trigger = state.markets[market].triggers.get(trigger_id)
+    trigger_siblings = tuple(trees.get_trigger_tree(market).proof(trigger_id).siblings)
+    return replace(witness, trigger=get_trigger_fields(trigger), trigger_siblings=trigger_siblings)
 
 
 def capture_book_of(state: State, circuit: OpCircuit, op: Operation) -> BookWitness | None:
@@ -143,7 +151,10 @@ def capture_book_of(state: State, circuit: OpCircuit, op: Operation) -> BookWitn
     market, key = touched
     if not (0 <= market < len(state.markets) and 0 <= key < 1 << state.preset.order_tree_depth):
         return None
-    return capture_book(state, market, key)
+    trigger_id = op.trigger_id if isinstance(op, FireTrigger) else None
+    if trigger_id is not None and not 0 <= trigger_id < 1 << state.preset.order_nonce_bits:
+        return None
+    return capture_book(state, market, key, trigger_id)
 
 
 def check_provable(state: State, op: Operation) -> None:
@@ -157,7 +168,7 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     if circuit is None:
         raise UnprovableOperationError(f"{type(op).__name__} has no slot in the block circuit")
     if circuit.get_book_key is not None and circuit.get_book_key(state, op) is None:
-        raise UnprovableOperationError("the block circuit does not prove trigger orders yet")
+        raise UnprovableOperationError("the block circuit does not prove placing trigger orders")
     for index in circuit.get_accounts(op):
         if not state.is_valid_account_index(index):
             raise UnprovableOperationError(f"account {index!r} is outside the tree")
@@ -166,7 +177,8 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     return circuit
 
 
-MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder)  # the operations that hand a slot a step
+# the operations that hand a slot a step
+MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder, FireTrigger)
 
 # how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only

@@ -8,11 +8,15 @@ sibling nodes with their lanes (``gadgets.book_tree``), and market ``m``'s book 
 ``(order_root, trigger_root, ask_nonce, bid_nonce)`` with their Merkle siblings in the book
 tree. The operations report what they change as amounts added to the order's fields and to the
 side counters (``Effect.order`` and ``Effect.book_nonces``); ``Effect.uses_book`` is 1 when the
-slot's operation is one of them. Then the unit hashes the new order leaf, both roots of the
-order tree through the same path, the book leaf before and after, and the book root before and
-after; when the book is used, the roots before must be the market's order root
-(``order_root_matches``) and the block's running book root (``book_root_matches``), and the
-running book root becomes the new one. An unused unit leaves the running root as it is.
+slot's operation is one of them. The unit also carries one trigger leaf of the market's
+trigger tree (its fields ``TRIGGER_FIELDS`` and its path's siblings, 6.5): a trigger order's
+firing opens and removes it (``circuits/ops/trigger_order.py``) and reports the change of the
+trigger root (``Effect.trigger_root``); the other operations leave that root as it is. Then the
+unit hashes the new order leaf, both roots of the order tree through the same path, the book
+leaf before and after, and the book root before and after; when the book is used, the roots
+before must be the market's order root (``order_root_matches``) and the block's running book
+root (``book_root_matches``), and the running book root becomes the new one. An unused
+unit leaves the running root as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from circuits.gadgets.smt import update_leaf
 from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.book import Order
 from protocol.commitment import compute_quote_shift
+from protocol.markets import TriggerOrder
 from protocol.params import Preset
 
 LC = LinearCombination
@@ -41,6 +46,11 @@ ORDER_FIELDS = ("account", "remaining", "is_ask", "reduce_only", "expiry")
 # path (the market slot's) reads ``ORDER_FIELDS`` of epoch-0 orders
 BOOK_ORDER_FIELDS = (*ORDER_FIELDS, "epoch")
 BOOK_FIELDS = ("order_root", "trigger_root", "ask_nonce", "bid_nonce")
+# a trigger leaf's fields, in the order its sponge takes them (6.5)
+TRIGGER_FIELDS = (
+    *("account", "is_ask", "is_stop_loss", "size"),
+    *("trigger_price", "worst_price", "epoch"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,10 @@ class BookWitness:
     order_siblings: tuple[tuple[int, int, int], ...]  # (hash, ask lane, bid lane), leaf level first
     book_leaf: tuple[int, int, int, int]  # BOOK_FIELDS of the market's book leaf
     book_siblings: tuple[int, ...]  # the book leaf's Merkle siblings in the book tree
+    # the trigger leaf a trigger order's firing opens (TRIGGER_FIELDS) and its siblings in the
+    # market's trigger tree, leaf level first; () for zeros (an operation that opens none)
+    trigger: tuple[int, ...] = ()
+    trigger_siblings: tuple[int, ...] = ()
 
     @classmethod
     def unused(cls, preset: Preset) -> BookWitness:
@@ -77,6 +91,8 @@ class BookUnitVars:
     bid_nonce: LC
     book_leaf: tuple[LC, ...]
     book_siblings: list[LC]
+    trigger: tuple[LC, ...] = ()  # TRIGGER_FIELDS of the trigger leaf the unit carries
+    trigger_siblings: tuple[LC, ...] = ()  # its siblings in the market's trigger tree
 
 
 def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookUnitVars:
@@ -110,6 +126,21 @@ def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookU
             cs.private(f"book_sibling{i}", None if w is None else w.book_siblings[i])
             for i in range(preset.market_tree_depth)
         ]
+        trigger_values = trigger_sibling_values = None
+        if w is not None:
+            trigger_values = w.trigger or (0,) * len(TRIGGER_FIELDS)
+            trigger_sibling_values = w.trigger_siblings or (0,) * preset.order_nonce_bits
+        trigger = tuple(
+            cs.private(f"trigger_{name}", None if trigger_values is None else trigger_values[i])
+            for i, name in enumerate(TRIGGER_FIELDS)
+        )
+        trigger_siblings = tuple(
+            cs.private(
+                f"trigger_sibling{i}",
+                None if trigger_sibling_values is None else trigger_sibling_values[i],
+            )
+            for i in range(preset.order_nonce_bits)
+        )
         path = alloc_path(cs, key, siblings, preset.order_nonce_bits)
         old_leaf = compute_order_node(cs, order, path.price, compute_quote_shift(preset))
         with cs.scope("old"):
@@ -117,6 +148,8 @@ def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookU
     return BookUnitVars(
         *(market, key, path, order, old_leaf, old_root),
         *(book_leaf[2], book_leaf[3], book_leaf, book_siblings),
+        trigger,
+        trigger_siblings,
     )
 
 
@@ -126,6 +159,15 @@ def get_order_fields(order: Order | None) -> tuple[int, ...]:
         return (0,) * len(BOOK_ORDER_FIELDS)
     flags = (int(order.is_ask), int(order.reduce_only))
     return (order.account, order.remaining, *flags, order.expiry, order.epoch)
+
+
+def get_trigger_fields(trigger: TriggerOrder | None) -> tuple[int, ...]:
+    """``TRIGGER_FIELDS`` of a trigger order (all 0 for none)."""
+    if trigger is None:
+        return (0,) * len(TRIGGER_FIELDS)
+    flags = (int(trigger.is_ask), int(trigger.is_stop_loss))
+    prices = (trigger.trigger_price, trigger.worst_price)
+    return (trigger.account, *flags, trigger.size, *prices, trigger.epoch)
 
 
 def add_orders(x: OrderVars | None, y: OrderVars | None) -> OrderVars | None:
@@ -149,6 +191,7 @@ def finish_book_unit(
     change: OrderVars | None,
     nonce_changes: tuple[LC, LC],
     book_root: LC,
+    trigger_change: LC = ZERO,
 ) -> LC:
     """The running book root after the slot (see the module docstring)."""
     with cs.scope("book"):
@@ -164,7 +207,7 @@ def finish_book_unit(
             new_book_leaf = hash4(
                 cs,
                 new_root.hash,
-                trigger_root,
+                trigger_root + trigger_change,
                 ask_nonce + nonce_changes[0],
                 bid_nonce + nonce_changes[1],
             )

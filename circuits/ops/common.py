@@ -339,6 +339,8 @@ class Effect:
     a_pool_shares: LC = ZERO
     b_pool_shares: LC = ZERO
     a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
+    # added to the book unit's market's trigger root (a trigger order's firing removes a leaf)
+    trigger_root: LC = ZERO
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,9 @@ class OpCircuit:
     # B from the state before the operation: the maker a matching step fills against, or the
     # insurance fund a pool-share operation pays or is paid by; None where B is A
     get_counterparty: Callable[[Any, Any], int | None] | None = None
+    # A from the state before the operation, for an operation that names no account (a trigger
+    # order's owner); None to take the accounts it names
+    get_account: Callable[[Any, Any], int | None] | None = None
 
     @property
     def op_class(self) -> Any:
@@ -381,9 +386,14 @@ class OpCircuit:
     def get_accounts(self, op: Any, state: Any = None) -> tuple[int, int]:
         """(A, B) of an operation: the first and last account it names; B = A when it names
         one, and account 0 for both when it names none (the noop). Given the state before it,
-        B is the maker when the operation fills one."""
+        A (and B) is the account ``get_account`` finds, if any, and B the maker when the
+        operation fills one."""
         accounts = self.descriptor.get_accounts(op)
         a, b = (accounts[0], accounts[-1]) if accounts else (0, 0)
+        if state is not None and self.get_account is not None:
+            owner = self.get_account(state, op)
+            if owner is not None:
+                a = b = owner
         if state is not None and self.get_counterparty is not None:
             maker = self.get_counterparty(state, op)
             if maker is not None:

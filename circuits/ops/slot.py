@@ -59,6 +59,7 @@ from circuits.ops import (
     register_key,
     set_leverage,
     transfer,
+    trigger_order,
     withdraw,
 )
 from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, finish_book_unit
@@ -133,6 +134,7 @@ HEAVY = SlotKind(
         *(m.CIRCUIT for m in (set_leverage, create_order, claim, cancel_order, modify_order)),
         *(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn)),
         forced_order.CIRCUIT,
+        trigger_order.CIRCUIT,
     ),
     True,
 )
@@ -145,7 +147,6 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        OpType.TRIGGER_ORDER,
         *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
         *(OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END),
     }
@@ -665,7 +666,14 @@ def define_slot(
         _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(
-            cs, preset, book, effect.uses_book, effect.order, effect.book_nonces, running.book_root
+            cs,
+            preset,
+            book,
+            effect.uses_book,
+            effect.order,
+            effect.book_nonces,
+            running.book_root,
+            effect.trigger_root,
         )
         running = replace(running, book_root=book_root)
     with cs.scope("a"):
@@ -731,6 +739,7 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.a_pool_shares + y.a_pool_shares,
         x.b_pool_shares + y.b_pool_shares,
         x.a_cancel_epoch + y.a_cancel_epoch,
+        x.trigger_root + y.trigger_root,
     )
 
 

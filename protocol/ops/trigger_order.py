@@ -8,6 +8,9 @@ its worst price clamped into the band. Once fired, a failure of the resulting ta
 left to reduce, risk) only cancels it: the trigger is consumed either way. A dead trigger
 order (its owner cancelled all since it was placed) is removed instead, firing nothing, the
 condition unchecked (its owner's count already dropped it).
+
+Record: account (1..6, a result: the trigger order's owner, so that the block circuit's slot
+reads it as its A), market (7..8), trigger id (9..12) | maker (13..18), filled (19..24).
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocol.errors import TriggerNotReached, UnknownOrder
-from protocol.events import Event
+from protocol.events import Event, TriggerRemoved
 from protocol.ops.claim import run_step_or_end
 from protocol.ops.common import FILL_FIELDS, compute_fill
 from protocol.ops.create_order import compute_market_limit
 from protocol.ops.descriptor import Descriptor, get_no_accounts
 from protocol.orders import is_live, remove_dead_trigger, remove_trigger
 from protocol.params import (
+    RECORD_ACCOUNT_BYTES,
     RECORD_MARKET_BYTES,
     RECORD_TRIGGER_ID_BYTES,
 )
@@ -42,6 +46,7 @@ class FireTrigger:
 RECORD = Layout(
     OpType.TRIGGER_ORDER,
     (
+        RecordField("account", RECORD_ACCOUNT_BYTES, result=True),
         RecordField("market", RECORD_MARKET_BYTES),
         RecordField("trigger_id", RECORD_TRIGGER_ID_BYTES),
         *FILL_FIELDS,
@@ -72,7 +77,8 @@ def process_trigger_order(state: State, op: FireTrigger) -> tuple[Event, ...]:
 
 
 def compute_trigger_order_record(op: FireTrigger, events: tuple[Event, ...]) -> bytes:
-    return RECORD.encode((op.market, op.trigger_id, *compute_fill(events)))
+    owner = next(e.account for e in events if isinstance(e, TriggerRemoved))
+    return RECORD.encode((owner, op.market, op.trigger_id, *compute_fill(events)))
 
 
 DESCRIPTOR = Descriptor(

@@ -24,6 +24,7 @@ from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.positions import PositionLeafVars
 from circuits.gadgets.risk import RiskVars
+from circuits.ops import trigger_order
 from circuits.ops.book_unit import BookWitness, alloc_book_unit
 from circuits.ops.common import OWNER, AccountVars, Effect, OpCircuit, RecordVars, SlotVars
 from circuits.ops.pre_execution import MarketSlotWitness
@@ -44,11 +45,13 @@ from protocol.commitment import compute_position_leaf
 from protocol.errors import InvalidTransaction
 from protocol.events import SharesBurned, SharesMinted, Withdrawn
 from protocol.field import R
+from protocol.ops import trigger_order as fire
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.mint_shares import MintShares
+from protocol.ops.trigger_order import FireTrigger
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
 from protocol.pool import compute_payout_for, compute_pool_value, compute_shares_for
@@ -71,13 +74,18 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
-    and for an order, a forced order (never refused), a mint or a burn the rules accept, its
-    results (a fill's maker and size, the shares minted, the collateral paid)."""
-    if isinstance(op, CreateOrder | ForcedOrder | MintShares | BurnShares):
+    and for an order, a forced order (never refused), a mint, a burn or a trigger order's
+    firing the rules accept, its results (a fill's maker and size, the shares minted, the
+    collateral paid; a firing's owner)."""
+    if isinstance(op, CreateOrder | ForcedOrder | MintShares | BurnShares | FireTrigger):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
         except InvalidTransaction:
             pass
+    if isinstance(op, FireTrigger):  # refused: the owner (if any) firing, nothing filled
+        trigger = trigger_order.get_trigger(state, op)
+        fired_by = 0 if trigger is None else trigger.account
+        return fire.RECORD.encode((fired_by, op.market, op.trigger_id, 0, 0))
     if isinstance(op, Withdraw):
         account = state.accounts.get(op.account)
         owner = pubdata.ADDRESS_BYTES * b"\0" if account is None else account.owner

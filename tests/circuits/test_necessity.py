@@ -96,6 +96,7 @@ from tests.circuits.cases_modify import (
 )
 from tests.circuits.cases_pool import POOL_CASES, POOL_FAMILIES, POOL_GUARDED
 from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_FAMILIES, RESERVED_GUARDED
+from tests.circuits.cases_trigger import TRIGGER_CASES, TRIGGER_FAMILIES, TRIGGER_GUARDED
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
@@ -953,9 +954,10 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
-CASES |= FORCED_ORDER_CASES | POOL_CASES
+CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
+GUARDED |= TRIGGER_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -982,6 +984,7 @@ FAMILIES = {
     *MODIFY_FAMILIES,
     *POOL_FAMILIES,
     *FORCED_ORDER_FAMILIES,
+    *TRIGGER_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.

@@ -22,7 +22,7 @@ from typing import Any
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
 from circuits.gadgets.positions import POSITION_FIELDS
-from circuits.ops.book_unit import BOOK_FIELDS, BOOK_ORDER_FIELDS, BookWitness
+from circuits.ops.book_unit import BOOK_FIELDS, BOOK_ORDER_FIELDS, TRIGGER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
 from circuits.ops.slot import ACCOUNT_FIELDS, BODY_BYTES, OP_CIRCUITS, AccountWitness
 from circuits.ops.step_unit import STEP_CHOICES
@@ -157,6 +157,10 @@ def book_inputs(w: BookWitness) -> dict[str, int]:
         inputs |= {f"level{level}_{n}": v for n, v in lanes}
     inputs |= dict(zip(BOOK_FIELDS, w.book_leaf, strict=True))
     inputs |= {f"book_sibling{i}": v for i, v in enumerate(w.book_siblings)}
+    trigger = w.trigger or (0,) * len(TRIGGER_FIELDS)
+    inputs |= {f"trigger_{n}": v for n, v in zip(TRIGGER_FIELDS, trigger, strict=True)}
+    siblings = w.trigger_siblings or (0,) * PRESET.order_nonce_bits
+    inputs |= {f"trigger_sibling{i}": v for i, v in enumerate(siblings)}
     return {f"slot0/book/{n}": v for n, v in inputs.items()}
 
 
@@ -564,15 +568,18 @@ def two_slots(
     slot: int,
     wires: dict[str, WireFn] | None = None,
     claim: Callable[[State], dict[str, int]] | None = None,
+    claimer: int | None = None,
 ) -> TwoSlots:
-    """``op`` (after ``prepare``) and its claim as the witness builder makes them, slot 1's
-    inputs replaced by those ``claim`` gives from the state after slot 0."""
+    """``op`` (after ``prepare``) and its claim (of ``claimer``, by default ``op.account``)
+    as the witness builder makes them, slot 1's inputs replaced by those ``claim`` gives from
+    the state after slot 0."""
     state = copy.deepcopy(get_two_slot_state())
     prepare(state)
     after = started_block(state)
     build_slot_witness(after, op)
     update_state_root(after)
-    witness = build_block_witness(state, next_block(state, [op, Claim(op.account)]))
+    account = op.account if claimer is None else claimer
+    witness = build_block_witness(state, next_block(state, [op, Claim(account)]))
     inputs = {} if claim is None else claim(after)
     return TwoSlots(after, witness, slot, inputs, {}, wires or {})
 
