@@ -338,6 +338,10 @@ class Effect:
     a_pool_shares: LC = ZERO
     b_pool_shares: LC = ZERO
     a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
+    # 1 when B after the slot, with A's collateral after, must keep its maintenance margin:
+    # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
+    # against the merged positions' MMR)
+    b_absorbs_a: LC = ZERO
 
 
 @dataclass(frozen=True)
