@@ -23,19 +23,18 @@ from hypothesis import strategies as st
 from circuits.block import build_block_circuit
 from circuits.r1cs import UnsatisfiedConstraintError
 from protocol.accounts import INSURANCE_FUND
-from protocol.block import Block, Operation, compute_record, process_block
+from protocol.block import Block, Operation, process_block
 from protocol.errors import InvalidBlock, InvalidTransaction
-from protocol.events import Event, PositionTakenOver
 from protocol.field import to_signed
-from protocol.liquidation import absorb_deficit, is_takeover_possible, transfer_position
+from protocol.liquidation import is_takeover_possible
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.deposit import Deposit
 from protocol.ops.register_key import RegisterKey
 from protocol.ops.takeover import Takeover
-from protocol.orders import cancel_all
-from protocol.risk import Health, compute_risk, compute_zero_price
+from protocol.risk import Health, compute_risk
 from protocol.state import State, make_genesis
 from sequencer.witness import build_block_inputs, build_slot_witness
+from tests.circuits.cases_takeover import allowed_record, give
 from tests.circuits.forced import forced_witness
 from tests.circuits.test_block import (
     TRADING,
@@ -70,20 +69,6 @@ def genesis() -> State:
         process_block(state, Block(n, 100 * n, tuple(ops[start : start + 2])))
     process_block(state, next_block(state, [ask]))
     return state
-
-
-def give(state: State, account: int, market: int, size: int, price: int) -> None:
-    """``account`` holds ``size`` lots more in ``market``, bought (sold) at ``price``, set
-    natively (cash model: the quote leaves its collateral), open interest kept."""
-    holder = state.accounts[account]
-    old = holder.get_size(market)
-    state.set_position_field(holder, market, "size", old + size)
-    entry = holder.positions[market].entry_quote
-    state.set_position_field(holder, market, "entry_quote", entry + size * price)
-    state.set_collateral(holder, holder.collateral - size * price)
-    data = state.markets[market].data
-    long_change = max(old + size, 0) - max(old, 0)
-    state.set_open_interest(state.markets[market], data.open_interest + long_change)
 
 
 def crashed(
@@ -170,26 +155,18 @@ def test_an_account_with_one_market_and_a_chosen_leverage_keeps_its_leverage_lea
     assert (position.size, position.entry_quote, position.imf) == (0, 0, 200_000)
 
 
+def test_two_takeovers_in_one_block_are_proven() -> None:
+    """3 and 5 long BTC against 4, both below CMR after the crash: the fund takes both over in
+    the block's two heavy slots (the second reads the fund as the first left it)."""
+    state = crashed(9_200, lots={BTC: 1_000})
+    give(state, 5, BTC, 1_000, PRICES[BTC])
+    give(state, 4, BTC, -1_000, PRICES[BTC])
+    check_block(state, [Takeover(3), Takeover(5)])
+    assert state.accounts[INSURANCE_FUND].get_size(BTC) == 2_000
+    assert not state.accounts[3].positions and not state.accounts[5].positions
+
+
 # -- refusals at named constraints --------------------------------------------------------------
-
-
-def allowed_record(state: State, op: Takeover) -> bytes:
-    """The record a takeover of ``op.account`` would write if the rules allowed it."""
-    scratch = copy.deepcopy(state)
-    account = scratch.accounts[op.account]
-    risk = compute_risk(account, scratch.markets)
-    out: list[Event] = []
-    cancel_all(scratch, account, "liquidation", out)
-    for m in sorted(account.positions):
-        size = account.get_size(m)
-        if size:
-            market = scratch.markets[m]
-            zero = compute_zero_price(risk, market, size > 0)
-            fund = scratch.accounts[INSURANCE_FUND]
-            quote = transfer_position(scratch, account, fund, market, size, zero, out)
-            out.append(PositionTakenOver(account.index, m, size, quote))
-    absorb_deficit(scratch, account)
-    return compute_record(op, tuple(out))
 
 
 def first_broken(
