@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from circuits.gadgets.bits import SAFE_BITS, assert_range
+from circuits.gadgets.bits import SAFE_BITS, assert_range, assert_signed_range
 from circuits.gadgets.compare import assert_less_than
 from circuits.r1cs import Builder, LinearCombination
+from protocol.field import to_signed
 
 
 def _divmod_or_zero(a: int, b: int) -> tuple[int, int]:
@@ -36,3 +37,31 @@ def div_rem(
             assert_range(cs, rem, divisor_bits)
         assert_less_than(cs, rem, b, divisor_bits, "remainder_lt_divisor")
     return q, rem
+
+
+def _floor_divmod_or_zero(a: int, b: int) -> tuple[int, int]:
+    return divmod(to_signed(a), b) if b else (0, a)
+
+
+def floor_div(
+    cs: Builder,
+    a: LinearCombination,
+    b: LinearCombination,
+    quotient_bits: int,
+    divisor_bits: int,
+) -> LinearCombination:
+    """``a // b`` (the floor) for a signed ``a`` (carried as ``a mod r``) and ``b > 0``:
+    ``a == q * b + rem`` with ``0 <= rem < b``, both hinted then proven, ``|q| < 2^quotient_bits``
+    (signed range) and ``rem, b - rem - 1 < 2^divisor_bits``, so that ``q * b + rem`` cannot
+    wrap around the field. ``quotient_bits + 2 * divisor_bits + 5`` constraints."""
+    if quotient_bits + divisor_bits + 2 >= SAFE_BITS:
+        raise ValueError("quotient and divisor too wide: q * b + rem could wrap around r")
+    with cs.scope("div_rem"):
+        q, rem = cs.hints("quotient_remainder", 2, _floor_divmod_or_zero, a, b)
+        cs.assert_mul(q, b, a - rem, "a_is_q_times_b_plus_rem")
+        with cs.scope("quotient"):
+            assert_signed_range(cs, q, quotient_bits)
+        with cs.scope("remainder"):
+            assert_range(cs, rem, divisor_bits)
+        assert_less_than(cs, rem, b, divisor_bits, "remainder_lt_divisor")
+    return q

@@ -138,11 +138,30 @@ def apply_fill(
     with cs.scope("apply_fill"):
         size = compute_sign(cs, position.size, bits, "size")
         delta = compute_sign(cs, lots, bits, "delta")
-        new = compute_sign(cs, position.size + lots, bits, "new")
-        with cs.scope("entry_quote"):
-            entry = _entry_quote(cs, preset, size, delta, new, position.entry_quote, paid)
-        long_change = cs.mul(new.positive, new.value, "long_after") - cs.mul(
-            size.positive, size.value, "long_before"
+        return apply_signed_fill(
+            cs, preset, position, size, delta, market_funding_index, owed, paid, fee
         )
+
+
+def apply_signed_fill(
+    cs: Builder,
+    preset: Preset,
+    position: PositionLeafVars,
+    size: SignVars,
+    delta: SignVars,
+    market_funding_index: LC,
+    owed: LC,
+    paid: LC,
+    fee: LC,
+) -> AppliedFill:
+    """``apply_fill`` with the signs of the size and of the lots already known (a takeover
+    reads them from the risk units): the size after, the cost basis, the snapshot and the
+    long side's growth."""
+    new = compute_sign(cs, position.size + delta.value, preset.base_amount_bits, "new")
+    with cs.scope("entry_quote"):
+        entry = _entry_quote(cs, preset, size, delta, new, position.entry_quote, paid)
+    long_change = cs.mul(new.positive, new.value, "long_after") - cs.mul(
+        size.positive, size.value, "long_before"
+    )
     after = PositionLeafVars(new.value, entry, market_funding_index, position.imf)
     return AppliedFill(after, -owed - paid - fee, long_change)

@@ -100,6 +100,11 @@ class RiskVars:
     # per market index, the position's unsettled funding (what ``settle_funding`` charges);
     # () where not computed
     owed: tuple[LC, ...] = ()
+    # per market index, the size's sign bit and magnitude (``compute_sign_magnitude``: the sign
+    # of a zero size is free) and the notional ``|s| * P``, which a takeover reuses; ()
+    # where not computed
+    signs: tuple[tuple[LC, LC], ...] = ()
+    notionals: tuple[LC, ...] = ()
 
 
 def _sign_and_magnitude(v: int) -> list[int]:
@@ -137,7 +142,7 @@ def compute_position_risk(
     cs: Builder, widths: RiskWidths, position: PositionVars, market: MarketRiskVars
 ) -> RiskVars:
     """One market's share of ``compute_risk``."""
-    magnitude = compute_magnitude(cs, position.size, widths.size)
+    negative, magnitude = compute_sign_magnitude(cs, position.size, widths.size)
     value = cs.mul(position.size, market.mark_price, "value")
     owed = compute_unsettled_funding(cs, widths, position, market)
     notional = cs.mul(magnitude, market.mark_price, "notional")
@@ -147,7 +152,7 @@ def compute_position_risk(
     bits = widths.notional_fraction
     imr = ceil_div(cs, cs.mul(notional, imf, "notional_imf"), PPM, bits, False, "imr")
     mmr = ceil_div(cs, cs.mul(notional, market.mmf, "notional_mmf"), PPM, bits, False, "mmr")
-    return RiskVars(value - owed, imr, mmr, (owed,))
+    return RiskVars(value - owed, imr, mmr, (owed,), ((negative, magnitude),), (notional,))
 
 
 def compute_risk(
@@ -172,6 +177,8 @@ def compute_risk(
         weighted_sum(ones, [s.imr for s in shares]),
         weighted_sum(ones, [s.mmr for s in shares]),
         tuple(s.owed[0] for s in shares),
+        tuple(s.signs[0] for s in shares),
+        tuple(s.notionals[0] for s in shares),
     )
 
 

@@ -341,6 +341,10 @@ class Effect:
     a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
     # added to the book unit's market's trigger root (a trigger order's firing removes a leaf)
     trigger_root: LC = ZERO
+    # 1 when B after the slot, with A's collateral after, must keep its maintenance margin:
+    # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
+    # against the merged positions' MMR)
+    b_absorbs_a: LC = ZERO
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,13 @@ from functools import cache, reduce
 from circuits.gadgets.bits import assert_range, to_bits
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import MarketVars, compute_position_leaf, compute_positions_root
+from circuits.gadgets.compare import signed_less_than
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.pool import check_share_count
 from circuits.gadgets.positions import POSITION_FIELDS, PositionLeafVars
-from circuits.gadgets.risk import RiskVars, is_valid_risk_change
+from circuits.gadgets.risk import RiskVars, RiskWidths, is_valid_risk_change
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
     burn_shares,
@@ -58,6 +59,7 @@ from circuits.ops import (
     noop,
     register_key,
     set_leverage,
+    takeover,
     transfer,
     trigger_order,
     withdraw,
@@ -135,6 +137,7 @@ HEAVY = SlotKind(
         *(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn)),
         forced_order.CIRCUIT,
         trigger_order.CIRCUIT,
+        takeover.CIRCUIT,
     ),
     True,
 )
@@ -147,7 +150,7 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        *(OpType.LIQUIDATE, OpType.TAKEOVER, OpType.DELEVERAGE),
+        *(OpType.LIQUIDATE, OpType.DELEVERAGE),
         *(OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END),
     }
 )
@@ -383,7 +386,7 @@ def _check_risk(
     collateral: LC,
     checked: LC,
     fails: LC = ZERO,
-) -> None:
+) -> RiskVars:
     """``require_valid_risk_change`` of A (``side`` "a") or B when ``checked``: its risk after
     the slot (new collateral and positions at the block's marks) against its risk ``before``
     (``valid_risk_change``, ``b_valid_risk_change``); when ``fails``, the rule must fail
@@ -396,6 +399,21 @@ def _check_risk(
     cs.assert_mul(checked, 1 - valid, ZERO, name)
     if fails is not ZERO:
         cs.assert_mul(fails, valid, ZERO, f"{side}_risk_fails")
+    return after
+
+
+def _check_absorbs(
+    cs: Builder, preset: Preset, b_after: RiskVars, a_collateral: LC, checked: LC
+) -> None:
+    """``liquidation.is_takeover_possible`` when ``checked`` (a takeover, B the fund): B's TAV
+    after the slot plus A's collateral after (what A keeps) is the sum of both TAVs before,
+    and B's MMR after is that of the merged positions, so the fund can absorb A when
+    ``TAV_B' + collateral_A' >= MMR_B'`` (``fund_absorbs``)."""
+    widths = RiskWidths.of(preset)
+    with cs.scope("absorbs"):
+        bits = max(widths.tav + 1, widths.margin)
+        short = signed_less_than(cs, b_after.tav + a_collateral, b_after.mmr, bits)
+    cs.assert_mul(checked, short, ZERO, "fund_absorbs")
 
 
 def _define_ops(
@@ -662,7 +680,8 @@ def define_slot(
         tried = _add_positions(b_new_positions, effect.b_trial_positions)
         collateral = b_new.collateral + effect.b_trial_collateral
         checked, fails = effect.b_risk_checked, effect.b_risk_fails
-        _check_risk(cs, slot, "b", b_risk, tried, collateral, checked, fails)
+        b_after = _check_risk(cs, slot, "b", b_risk, tried, collateral, checked, fails)
+        _check_absorbs(cs, preset, b_after, a_new.collateral, effect.b_absorbs_a)
         _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(
@@ -740,6 +759,7 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.b_pool_shares + y.b_pool_shares,
         x.a_cancel_epoch + y.a_cancel_epoch,
         x.trigger_root + y.trigger_root,
+        x.b_absorbs_a + y.b_absorbs_a,
     )
 
 

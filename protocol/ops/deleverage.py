@@ -5,9 +5,9 @@ Allowed when the account is bankrupt (``TAV < 0``) and a takeover is impossible
 (``liquidation.is_takeover_possible`` is false), and for the insurance fund itself once it is
 bankrupt (nothing can take it over; left alone, its debt would make the users' balances add up
 to more than the rollup holds). The account holds ``s`` lots in ``market``, which has no open
-round, and the account is in no other round. Its orders are cancelled; the market records the
-round: the account, ``s``, the opposite side's lots ``S`` (the open interest), and the price
-every lot will move at: the account's zero price (rounded against it), or its bankruptcy price
+round, and the account is in no other round. Its orders are cancelled lazily (as a cancel all:
+its epoch moves on); the market records the round: the account, ``s``, the opposite side's
+lots ``S`` (the open interest), and the price every lot will move at: the account's zero price (rounded against it), or its bankruptcy price
 when this is its last position (``liquidation.compute_bankruptcy_price``, not clamped at 0).
 Nothing moves yet: each holder of the opposite side takes its pro-rata share in a deleverage
 step (type 29, in account order), and the deleverage end (type 30) gives the remainder to the
@@ -30,7 +30,7 @@ from protocol.liquidation import (
     require_no_round,
 )
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_all_orders
+from protocol.orders import cancel_all
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk, compute_zero_price
@@ -71,7 +71,7 @@ def process_deleverage(state: State, op: Deleverage) -> tuple[Event, ...]:
     if find_round(state, account.index) is not None:
         raise DeleverageNotAllowed(f"account {op.account} is in an open round")
     out: list[Event] = []
-    cancel_all_orders(state, account, "liquidation", out)
+    cancel_all(state, account, "liquidation", out)
     if is_last_position(account, market.index):
         price = compute_bankruptcy_price(risk, market, size)
     else:

@@ -3,10 +3,12 @@ close-out margin (``TAV < CMR``, bankrupt included).
 
 Allowed only if the fund can absorb it: afterwards the fund keeps ``TAV >= MMR``
 (``liquidation.is_takeover_possible``); otherwise the account must be deleveraged. The
-account's orders are cancelled, then each position (by market) moves to the fund at the
-account's zero price for that market, which brings the account's TAV to about zero; a negative
-remainder (bankruptcy, rounding) is paid by the fund, so the account ends at collateral >= 0
-with no position. Its remaining equity, if any, was the fund's liquidation reward.
+account's orders are cancelled lazily, as a cancel all's (its cancel epoch moves on, its count
+falls to 0: refused, as a cancel all, when the epoch is spent), then each position (by market)
+moves to the fund at the account's zero price for that market, which brings the account's TAV
+to about zero; a negative remainder (bankruptcy, rounding) is paid by the fund, so the
+account ends at collateral >= 0 with no position. Its remaining equity, if any, was the fund's
+liquidation reward.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from protocol.liquidation import (
     transfer_position,
 )
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_all_orders
+from protocol.orders import cancel_all
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_AMOUNT_BYTES, RECORD_COUNT_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import compute_risk, compute_zero_price
@@ -63,7 +65,7 @@ def process_takeover(state: State, op: Takeover) -> tuple[Event, ...]:
             require_no_round(state.markets[m])
     fund = state.accounts[INSURANCE_FUND]
     out: list[Event] = []
-    cancel_all_orders(state, account, "liquidation", out)
+    cancel_all(state, account, "liquidation", out)
     for m in sorted(account.positions):
         size = account.get_size(m)
         if size == 0:

@@ -129,14 +129,20 @@ def _constant_positions(
 
 
 def _constant_risk(scratch: State, w: AccountWitness, positions: Positions) -> RiskVars:
-    """The risk unit's values for ``w`` (TAV, IMR, MMR and each market's unsettled funding)."""
+    """The risk unit's values for ``w`` (TAV, IMR, MMR, and each market's unsettled funding,
+    size sign and magnitude, and notional)."""
     risk, markets = compute_risk_of(scratch, w, positions), scratch.markets
     owed = [
         compute_unsettled_funding(Position(*p), markets[m]) if m < len(markets) else 0
         for m, p in enumerate(positions)
     ]
     tav, imr, mmr = (constant(v % R) for v in risk[:3])
-    return RiskVars(tav, imr, mmr, tuple(constant(v % R) for v in owed))
+    signs = tuple((constant(int(p[0] < 0)), constant(abs(p[0]))) for p in positions)
+    notionals = tuple(
+        constant(abs(p[0]) * markets[m].data.mark_price if m < len(markets) else 0)
+        for m, p in enumerate(positions)
+    )
+    return RiskVars(tav, imr, mmr, tuple(constant(v % R) for v in owed), signs, notionals)
 
 
 def compute_effect(

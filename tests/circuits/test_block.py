@@ -197,7 +197,7 @@ def test_setup_mode_builds_the_same_system() -> None:
     assert none is None
     # two minimal heavy slots (each with its account, positions and risk units, its book unit
     # with a trigger path, and B's positions and risk for a fill), the two markets opened once
-    # and the block's end (83,888 since trigger orders are proven)
+    # and the block's end (PERFORMANCE: grows with each proven operation)
     assert len(shape.constraints) < 85_000
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS

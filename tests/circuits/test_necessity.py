@@ -97,6 +97,12 @@ from tests.circuits.cases_modify import (
 from tests.circuits.cases_pool import POOL_CASES, POOL_FAMILIES, POOL_GUARDED
 from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_FAMILIES, RESERVED_GUARDED
 from tests.circuits.cases_trigger import TRIGGER_CASES, TRIGGER_FAMILIES, TRIGGER_GUARDED
+from tests.circuits.cases_takeover import (
+    TAKEOVER_CASES,
+    TAKEOVER_EXEMPT,
+    TAKEOVER_FAMILIES,
+    TAKEOVER_GUARDED,
+)
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
@@ -954,10 +960,10 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
-CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES
+CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES | TAKEOVER_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
-GUARDED |= TRIGGER_GUARDED
+GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -985,6 +991,7 @@ FAMILIES = {
     *POOL_FAMILIES,
     *FORCED_ORDER_FAMILIES,
     *TRIGGER_FAMILIES,
+    *TAKEOVER_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -1011,6 +1018,7 @@ EXEMPT = {
     r"/book_path/level\d+/select$": "book paths: tests/circuits/test_book_tree.py",
     r"/div_rem/(quotient|remainder)": "division: tests/circuits/test_division.py",
     r"/value/magnitude/": "the pool value's sign: tests/circuits/test_pool.py",
+    **TAKEOVER_EXEMPT,
 }
 
 # A constraint that can never fail: register_key's fields cover every body byte, so the sum of
