@@ -6,13 +6,13 @@ Allowed when the account is bankrupt (``TAV < 0``) and a takeover is impossible
 bankrupt (nothing can take it over; left alone, its debt would make the users' balances add up
 to more than the rollup holds). The account holds ``s`` lots in ``market``, which has no open
 round, and the account is in no other round. Its orders are cancelled lazily (as a cancel all:
-its epoch moves on); the market records the round: the account, ``s``, the opposite side's
-lots ``S`` (the open interest), and the price every lot will move at: the account's zero price (rounded against it), or its bankruptcy price
-when this is its last position (``liquidation.compute_bankruptcy_price``, not clamped at 0).
-Nothing moves yet: each holder of the opposite side takes its pro-rata share in a deleverage
-step (type 29, in account order), and the deleverage end (type 30) gives the remainder to the
-fund. Meanwhile no other operation moves a position in the market
-(``liquidation.require_no_round``).
+its epoch moves on); the market records the round: the account, ``s``, the opposite side's lots
+``S`` (the open interest), and the price every lot will move at: the account's zero price
+(rounded against it), or its bankruptcy price when this is its last position
+(``liquidation.compute_bankruptcy_price``, not clamped at 0). Nothing moves yet: each holder of
+the opposite side takes its pro-rata share in a deleverage step (type 29, in account order), and
+the deleverage end (type 30) gives the remainder to the fund. Meanwhile no other operation moves
+a position in the market (``liquidation.require_no_round``).
 """
 
 from __future__ import annotations

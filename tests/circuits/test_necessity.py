@@ -96,13 +96,13 @@ from tests.circuits.cases_modify import (
 )
 from tests.circuits.cases_pool import POOL_CASES, POOL_FAMILIES, POOL_GUARDED
 from tests.circuits.cases_reserved import RESERVED_CASES, RESERVED_FAMILIES, RESERVED_GUARDED
-from tests.circuits.cases_trigger import TRIGGER_CASES, TRIGGER_FAMILIES, TRIGGER_GUARDED
 from tests.circuits.cases_takeover import (
     TAKEOVER_CASES,
     TAKEOVER_EXEMPT,
     TAKEOVER_FAMILIES,
     TAKEOVER_GUARDED,
 )
+from tests.circuits.cases_trigger import TRIGGER_CASES, TRIGGER_FAMILIES, TRIGGER_GUARDED
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
