@@ -95,7 +95,11 @@ class BookUnitVars:
     trigger_siblings: tuple[LC, ...] = ()  # its siblings in the market's trigger tree
 
 
-def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookUnitVars:
+def alloc_book_unit(
+    cs: Builder, preset: Preset, w: BookWitness | None, with_trigger: bool
+) -> BookUnitVars:
+    """The unit's wires; the trigger leaf's only ``with_trigger`` (a slot kind that fires
+    trigger orders: a claim slot has no use for them)."""
     with cs.scope("book"):
         market = cs.private("market", None if w is None else w.market)
         key = cs.private("key", None if w is None else w.key)
@@ -127,19 +131,21 @@ def alloc_book_unit(cs: Builder, preset: Preset, w: BookWitness | None) -> BookU
             for i in range(preset.market_tree_depth)
         ]
         trigger_values = trigger_sibling_values = None
+        trigger_count = len(TRIGGER_FIELDS) if with_trigger else 0
+        sibling_count = preset.order_nonce_bits if with_trigger else 0
         if w is not None:
             trigger_values = w.trigger or (0,) * len(TRIGGER_FIELDS)
             trigger_sibling_values = w.trigger_siblings or (0,) * preset.order_nonce_bits
         trigger = tuple(
             cs.private(f"trigger_{name}", None if trigger_values is None else trigger_values[i])
-            for i, name in enumerate(TRIGGER_FIELDS)
+            for i, name in enumerate(TRIGGER_FIELDS[:trigger_count])
         )
         trigger_siblings = tuple(
             cs.private(
                 f"trigger_sibling{i}",
                 None if trigger_sibling_values is None else trigger_sibling_values[i],
             )
-            for i in range(preset.order_nonce_bits)
+            for i in range(sibling_count)
         )
         path = alloc_path(cs, key, siblings, preset.order_nonce_bits)
         old_leaf = compute_order_node(cs, order, path.price, compute_quote_shift(preset))

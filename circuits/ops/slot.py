@@ -624,7 +624,7 @@ def define_slot(
     b_leaves: tuple[LC, ...] = ()
     if kind.has_book:
         book_w = None if w is None else (w.book or BookWitness.unused(preset))
-        book = alloc_book_unit(cs, preset, book_w)
+        book = alloc_book_unit(cs, preset, book_w, trigger_order.CIRCUIT in kind.ops)
         with cs.scope("b_positions"):
             fields = None if w is None else w.b_positions
             b_positions, b_leaves = _alloc_positions(cs, preset, b, fields)

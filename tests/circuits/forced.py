@@ -174,7 +174,7 @@ def compute_effect(
         a_vars_positions,
         a_leaves,
         _constant_risk(scratch, a, a_positions),
-        alloc_book_unit(cs, preset, book or BookWitness.unused(preset)) if heavy else None,
+        alloc_book_unit(cs, preset, book or BookWitness.unused(preset), True) if heavy else None,
         constant(scratch.timestamp),
         b_vars_positions if heavy else (),
         b_leaves if heavy else (),
