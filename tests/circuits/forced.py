@@ -38,7 +38,7 @@ from circuits.ops.slot import (
 )
 from circuits.r1cs import Builder, LinearCombination, constant
 from protocol import pubdata
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND, Account, Position
+from protocol.accounts import INSURANCE_FUND, Account, Position
 from protocol.block import Operation, compute_record, process_operation
 from protocol.commitment import compute_position_leaf
 from protocol.errors import InvalidTransaction
@@ -54,7 +54,7 @@ from protocol.params import Preset
 from protocol.pool import compute_payout_for, compute_pool_value, compute_shares_for
 from protocol.risk import Risk, compute_risk, compute_unsettled_funding
 from protocol.smt import SparseMerkleTree
-from protocol.state import State
+from protocol.state import ACCRUING_ACCOUNTS, State
 from sequencer.witness import (
     capture_account,
     capture_book_of,
@@ -127,8 +127,8 @@ def _constant_risk(scratch: State, w: AccountWitness, positions: Positions) -> R
         compute_unsettled_funding(Position(*p), markets[m]) if m < len(markets) else 0
         for m, p in enumerate(positions)
     ]
-    tav, imr, mmr = (constant(v % R) for v in risk[:3])
-    return RiskVars(tav, imr, mmr, tuple(constant(v % R) for v in owed))
+    tav, imr, mmr, cmr = (constant(v % R) for v in risk[:4])
+    return RiskVars(tav, imr, mmr, tuple(constant(v % R) for v in owed), cmr)
 
 
 def compute_effect(
@@ -249,6 +249,7 @@ class Forced:
     after: dict[int, After]
     fees: int
     funding: int
+    insurance: int = 0
 
 
 def force_slot(
@@ -300,7 +301,8 @@ def force_slot(
     # B follows A: where B is A (the fund burning, say), its leaf after B's effect is the last
     after = {a_index: (a_new, new_positions), b_index: (b_new, b_new_positions)}
     fees = _signed((effect.fees.value or 0) % R)
-    return Forced(slot, after, fees, _signed((effect.funding.value or 0) % R))
+    funding = _signed((effect.funding.value or 0) % R)
+    return Forced(slot, after, fees, funding, _signed((effect.insurance.value or 0) % R))
 
 
 def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
@@ -324,17 +326,19 @@ def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
 
 
 def _reserved(
-    scratch: State, after: dict[int, After], fees: int, funding: int
-) -> tuple[AccountWitness, AccountWitness]:
-    """The fee account and the funding pool after the slots, as the block's end opens them,
-    each credited in ``scratch``'s tree (the pool's path after the fee account's credit)."""
+    scratch: State, after: dict[int, After], forced: Forced
+) -> tuple[AccountWitness, AccountWitness, AccountWitness]:
+    """The fee account, the funding pool and the insurance fund after the slots, as the
+    block's end opens them, each credited in ``scratch``'s tree (each one's path after the
+    credits of those before it)."""
     reserved = []
-    for index, amount in ((FEE_ACCOUNT, fees), (FUNDING_POOL, funding)):
+    credits = (forced.fees, forced.funding, forced.insurance)
+    for index, amount in zip(ACCRUING_ACCOUNTS, credits, strict=True):
         account = after[index][0] if index in after else capture_account(scratch, index)
         account = replace(account, siblings=_get_siblings(scratch, index))
         reserved.append(account)
         _set_leaf(scratch, replace(account, collateral=account.collateral + amount))
-    return reserved[0], reserved[1]
+    return reserved[0], reserved[1], reserved[2]
 
 
 def forced_witness(
@@ -354,8 +358,9 @@ def forced_witness(
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)
     accounts = scratch.accounts
-    collateral = (accounts[FEE_ACCOUNT].collateral, accounts[FUNDING_POOL].collateral)
-    reserved = _reserved(scratch, forced.after, forced.fees, forced.funding)
+    c = [accounts[i].collateral for i in ACCRUING_ACCOUNTS]
+    collateral = (c[0], c[1], c[2])
+    reserved = _reserved(scratch, forced.after, forced)
     d = 5  # any digest: the public inputs derived from it are the circuit's outputs
     return BlockWitness(
         scratch.timestamp,

@@ -28,7 +28,7 @@ from circuits.ops.slot import ACCOUNT_FIELDS, BODY_BYTES, OP_CIRCUITS, AccountWi
 from circuits.ops.step_unit import STEP_CHOICES
 from circuits.r1cs import HintFn
 from protocol import eddsa
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.block import Operation
 from protocol.commitment import update_state_root
 from protocol.field import R, is_square
@@ -44,7 +44,7 @@ from protocol.ops.withdraw import Withdraw
 from protocol.orders import rest_order
 from protocol.params import MINIMAL, OPEN_ORDERS_BITS
 from protocol.poseidon import get_params
-from protocol.state import State
+from protocol.state import ACCRUING_ACCOUNTS, State
 from sequencer.witness import (
     build_block_witness,
     build_slot_witness,
@@ -136,12 +136,12 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
     return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 
 
-RESERVED = ("fee_account", "funding_pool")
+RESERVED = ("fee_account", "funding_pool", "insurance_fund")  # ``ACCRUING_ACCOUNTS``
 
 
 def reserved_inputs(w: BlockWitness) -> dict[str, int]:
-    """The fee account's and the funding pool's collateral before the block, and their leaves
-    as the block's end opens them."""
+    """The collateral of the fee account, the funding pool and the insurance fund before the
+    block, and their leaves as the block's end opens them."""
     inputs = {f"reserved/{n}": c % R for n, c in zip(RESERVED, w.reserved_collateral, strict=True)}
     for name, account in zip(RESERVED, w.reserved, strict=True):
         inputs |= _account_fields(f"block_end/{name}", account)
@@ -259,9 +259,9 @@ def _new_positions(trace: Trace, values: list[int], inputs: dict[str, int]) -> d
 def _settle_reserved(
     v: Violation, trace: Trace, values: list[int], inputs: dict[str, int]
 ) -> dict[str, int]:
-    """The fee account and the funding pool as the block's end opens them: their fields after
-    the slot (where A or B is one), their paths in the tree the slot's roots describe (A's
-    update lost where B's path is stale), the pool's after the fee account's credit."""
+    """The fee account, the funding pool and the insurance fund as the block's end opens them:
+    their fields after the slot (where A or B is one), their paths in the tree the slot's roots
+    describe (A's update lost where B's path is stale), each after the credits before it."""
     a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
     update_state_root(v.scratch)
     assert v.scratch.trees is not None
@@ -270,7 +270,7 @@ def _settle_reserved(
         tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
     tree.set(b, trace.value(values, "slot0/b/new/leaf/exists_times_hash"))  # B's is the last
     follow: dict[str, int] = {}
-    for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
+    for name, index in zip(RESERVED, ACCRUING_ACCOUNTS, strict=True):
         prefix = f"block_end/{name}"
         for side, at in (("a", a), ("b", b)):
             if at == index and (side == "a" or a != b):
@@ -608,7 +608,7 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     assert v.after.trees is not None
     tree = copy.deepcopy(v.after.trees.accounts)
     a, b = (trace.value(values, f"slot1/{side}/index") for side in ("a", "b"))
-    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}
+    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND}
     tree.set(a, trace.value(values, "slot1/a/new/leaf/exists_times_hash"))
     if a == b:  # B is A after the slot (a step that fills nothing changes no position)
         epoch = trace.value(values, "slot1/a/cancel_epoch")
@@ -617,7 +617,7 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     else:
         follow = {f"slot1/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
     tree.set(b, trace.value(values, "slot1/b/new/leaf/exists_times_hash"))
-    for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
+    for name, index in zip(RESERVED, ACCRUING_ACCOUNTS, strict=True):
         prefix = f"block_end/{name}"
         follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
         tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
