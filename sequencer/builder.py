@@ -1,7 +1,9 @@
 """The block builder: the next block from the queue and the mempool, applied to the state.
 
 Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests,
-in queue order, then L2 transactions in arrival order, then noops up to the operation slots
+in queue order, then the operator's own operations (``sequencer.liquidator``: liquidations of
+the accounts the last marks left in partial liquidation; deterministic, so a replay makes them
+again), then L2 transactions in arrival order, then noops up to the operation slots
 (``Preset.operation_slots``); then, in the market slots that close the block, the
 pre-executions of the markets whose turn it is (``get_pre_executed_markets``: all of them where
 they fit, else in turn), when the operator gives index prices (``sequencer.price_feed``), and
@@ -45,6 +47,7 @@ from protocol.ops.pre_execution import PreExecution
 from protocol.params import Preset
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
+from sequencer.liquidator import PASSES
 from sequencer.price_feed import SignedPrice
 from sequencer.store import BlockRecord, QueuedRequest, Store
 from sequencer.witness import UnprovableOperationError, check_outcome, check_provable
@@ -153,6 +156,7 @@ def build_block(
         process_block_header(state, number, timestamp)
         capacity = draft.slots  # what a block has for requests and txs
         taken = _add_requests(state, draft, requests, capacity)
+        _add_passes(state, draft, capacity)
         for seq, data in txs:
             if draft.full:
                 break
@@ -204,6 +208,26 @@ def _add_pre_executions(
             draft.apply(state, PreExecution(market, price, at, signature))
         except InvalidTransaction as e:
             log.warning("block %d: no pre-execution of market %d: %s", number, market, e)
+
+
+def _add_passes(state: State, draft: _Draft, capacity: int) -> None:
+    """The operator's own operations (``sequencer.liquidator.PASSES``: liquidations), each with
+    its claims, while the block has room for them. One that fails in any way is left out with a
+    warning (the state as it was), one that does not fit ends its pass for this block, and a
+    pass whose operations the block circuit does not prove yet is skipped: the operator never
+    stops on them."""
+    for find in PASSES:
+        for op in find(state):
+            if draft.full:
+                return
+            if op.op_type() not in PROVEN_TYPES:
+                break
+            try:
+                draft.apply_with_claims(state, op, capacity)
+            except _Wait:
+                break
+            except Exception as e:  # any failure is only this operation's
+                log.warning("block %d: %s left out: %s", state.block_number, op, e)
 
 
 # what makes a queued request impossible to include: the operator stops (BuilderError)

@@ -48,6 +48,7 @@ from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.withdraw import Withdraw
 from protocol.params import Preset
@@ -73,7 +74,7 @@ def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
     and for an order, a forced order (never refused), a mint or a burn the rules accept, its
     results (a fill's maker and size, the shares minted, the collateral paid)."""
-    if isinstance(op, CreateOrder | ForcedOrder | MintShares | BurnShares):
+    if isinstance(op, CreateOrder | ForcedOrder | MintShares | BurnShares | Liquidate):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
         except InvalidTransaction:
@@ -258,15 +259,19 @@ def force_slot(
     record: bytes | None = None,
     a: AccountWitness | None = None,
     book: BookWitness | None = None,
+    counterparty: int | None = None,
 ) -> Forced:
     """``op``'s slot from ``scratch`` (clock already set) as if the rules applied it:
     ``record`` (by default the one ``op`` names), A as captured (or ``a``), B (the maker of a
-    fill) before the slot with its path after A's update, the book unit as captured (or
-    ``book``). Returns the slot and the fields and positions of A and B after it, whose leaves
-    it writes into ``scratch``'s account tree (the native accounts stay as they were)."""
+    fill, or ``counterparty`` where given) before the slot with its path after A's update, the
+    book unit as captured (or ``book``). Returns the slot and the fields and positions of A and
+    B after it, whose leaves it writes into ``scratch``'s account tree (the native accounts
+    stay as they were)."""
     circuit = get_circuit(op)
     record = record or claimed_record(scratch, op)
     a_index, b_index = circuit.get_accounts(op, scratch)
+    if counterparty is not None:  # the maker a step the rules refuse would meet
+        b_index = counterparty
     a = a or capture_account(scratch, a_index)
     b = capture_account(scratch, b_index)
     book = book or capture_book_of(scratch, circuit, op)
@@ -347,18 +352,21 @@ def forced_witness(
     record: bytes | None = None,
     a: AccountWitness | None = None,
     book: BookWitness | None = None,
+    counterparty: int | None = None,
 ) -> BlockWitness:
     """A block of ``op``'s forced slot (``force_slot``) then noops, from ``state`` (clock
     already set); the noops follow the root the forced slot leaves, and the block's end
     credits what it accrued. ``state`` is left as it was."""
     scratch = copy.deepcopy(state)
-    forced = force_slot(scratch, op, record, a, book)
+    forced = force_slot(scratch, op, record, a, book, counterparty)
     preset = scratch.preset
     noops = [_noop_slot(scratch, forced.after) for _ in range(preset.operation_slots - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)
     accounts = scratch.accounts
-    c = [accounts[i].collateral for i in ACCRUING_ACCOUNTS]
+    # the running copies' start: a reserved A's collateral as given (a prover's A)
+    c = [a.collateral if a is not None and a.index == i else accounts[i].collateral
+         for i in ACCRUING_ACCOUNTS]  # fmt: skip
     collateral = (c[0], c[1], c[2])
     reserved = _reserved(scratch, forced.after, forced)
     d = 5  # any digest: the public inputs derived from it are the circuit's outputs

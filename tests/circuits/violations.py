@@ -28,7 +28,7 @@ from circuits.ops.slot import ACCOUNT_FIELDS, BODY_BYTES, OP_CIRCUITS, AccountWi
 from circuits.ops.step_unit import STEP_CHOICES
 from circuits.r1cs import HintFn
 from protocol import eddsa
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.block import Operation
 from protocol.commitment import update_state_root
 from protocol.field import R, is_square
@@ -182,10 +182,11 @@ def violation(
     edit_a: Callable[[AccountWitness], AccountWitness] | None = None,
     prepare: Callable[[State], None] | None = None,
     book: Callable[[State], BookWitness] | None = None,
+    counterparty: int | None = None,
     **kwargs: object,
 ) -> Violation:
     """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``, the
-    book unit's inputs those ``book`` captures)."""
+    book unit's inputs those ``book`` captures, B ``counterparty`` where given)."""
     scratch = started()
     if prepare is not None:
         prepare(scratch)
@@ -193,7 +194,7 @@ def violation(
     if edit_a is not None:
         a = edit_a(capture_account(scratch, get_circuit(op).get_accounts(op)[0]))
     unit = None if book is None else book(scratch)
-    witness = forced_witness(scratch, op, record, a, unit)
+    witness = forced_witness(scratch, op, record, a, unit, counterparty)
     return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
@@ -272,10 +273,15 @@ def _settle_reserved(
     follow: dict[str, int] = {}
     for name, index in zip(RESERVED, ACCRUING_ACCOUNTS, strict=True):
         prefix = f"block_end/{name}"
+        touched = False
         for side, at in (("a", a), ("b", b)):
             if at == index and (side == "a" or a != b):
                 new = _new_fields(trace, values, side, 0, inputs[f"slot0/{side}/cancel_epoch"])
                 follow |= {f"{prefix}/{n}": x for n, x in new.items() if n != "exists"}
+                touched = True
+        if not touched:  # as before the slot (where the honest slot wrote it, B moved away)
+            before = _account_fields(prefix, capture_account(v.scratch, index))
+            follow |= {k: x for k, x in before.items() if "/sibling" not in k}
         follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
         tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
     return follow
@@ -608,7 +614,7 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     assert v.after.trees is not None
     tree = copy.deepcopy(v.after.trees.accounts)
     a, b = (trace.value(values, f"slot1/{side}/index") for side in ("a", "b"))
-    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND}
+    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}  # the fund only as a noop's A and B
     tree.set(a, trace.value(values, "slot1/a/new/leaf/exists_times_hash"))
     if a == b:  # B is A after the slot (a step that fills nothing changes no position)
         epoch = trace.value(values, "slot1/a/cancel_epoch")
