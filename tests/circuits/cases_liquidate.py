@@ -19,6 +19,7 @@ another price), or ends there on a failure of A's risk rule that the rules never
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from circuits.ops.book_unit import BookWitness
 from protocol.accounts import FEE_ACCOUNT
@@ -91,7 +92,7 @@ def _sold(
     account: int = 3,
     record: bytes | None = None,
     maker: int = 4,
-    **kw: object,
+    **kw: Any,
 ) -> Violation:
     """``account``'s liquidation of ``SOLD`` lots to ``maker``'s bid, after ``prepare`` (the
     record of a fill by 4, and the book unit at the bid and B its owner, even where the rules
@@ -101,7 +102,7 @@ def _sold(
     return violation(op, record, prepare=prepare, book=at_bid, counterparty=maker, **kw)
 
 
-def _moved(wire: str, change: Callable[[int], int], **kw: object) -> Callable[[], Violation]:
+def _moved(wire: str, change: Callable[[int], int], **kw: Any) -> Callable[[], Violation]:
     return lambda: _sold(wires={wire: change}, **kw)
 
 
