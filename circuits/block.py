@@ -17,10 +17,11 @@ signed expiry and the signature.
   slot to slot (``circuits/ops/slot.py``); the markets are opened once, in the header (their
   root is the old state root's market root), and the new market root is recomputed from them
   at the block's end (a fill changes open interest).
-- The block's end (``State.credit_accrued``, PROTOCOL 7.2): the fee account's and the funding
-  pool's collateral go from slot to slot as running copies from free start values; after the
-  slots each leaf is opened, its collateral must be the copy (which pins the start value), and
-  it is credited with the block's fees or funding. A taker a matching step leaves with size
+- The block's end (``State.credit_accrued``, PROTOCOL 7.2): the fee account's, the funding
+  pool's and the insurance fund's collateral go from slot to slot as running copies from free
+  start values; after the slots each leaf is opened, its collateral must be the copy (which
+  pins the start value), and it is credited with the block's fees, funding or liquidation
+  spreads. A taker a matching step leaves with size
   goes to the next slot as running values too, for its claim; none is left after the last
   heavy or claim slot (``heavy_end/no_pending_taker``: a light slot proves no claim, so the
   block ends with none).
@@ -57,6 +58,7 @@ from circuits.ops.common import (
 from circuits.ops.pre_execution import MarketSlotWitness, define_market_slot
 from circuits.ops.slot import (
     OP_CIRCUITS,
+    RESERVED_SUMS,
     AccountWitness,
     SlotWitness,
     alloc_account,
@@ -66,7 +68,7 @@ from circuits.ops.slot import (
     update_account,
 )
 from circuits.r1cs import ZERO, Builder, ConstraintSystem, HintFn, LinearCombination, constant
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
+from protocol.accounts import INSURANCE_FUND
 from protocol.commitment import get_market_data_lanes
 from protocol.field import R
 from protocol.markets import Market, MarketParams
@@ -125,11 +127,11 @@ class BlockWitness:
     markets: tuple[MarketWitness, ...]  # one per market index (2^market_tree_depth)
     slots: tuple[SlotWitness, ...]  # exactly operation_slots, padded with noops
     data_hash: int  # the contract's digest d of the posted data (protocol.blob.compute_data_hash)
-    # the fee account and the funding pool: their collateral before the block, and their leaves
-    # after the slots, before the block's end credits them (the pool's path after the fee
-    # account's update)
-    reserved_collateral: tuple[int, int]
-    reserved: tuple[AccountWitness, AccountWitness]
+    # the fee account, the funding pool and the insurance fund (``RESERVED_SUMS``): their
+    # collateral before the block, and their leaves after the slots, before the block's end
+    # credits them (each one's path after the updates of those before it)
+    reserved_collateral: tuple[int, int, int]
+    reserved: tuple[AccountWitness, AccountWitness, AccountWitness]
     market_slots: tuple[MarketSlotWitness, ...]  # exactly market_slots: pre-executions or noops
 
 
@@ -187,8 +189,16 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         old_market_root = compute_market_root(cs, markets)
     with cs.scope("reserved"):
         values = None if w is None else [c % R for c in w.reserved_collateral]
-        c_fee, c_pool = alloc_private(cs, ("fee_account", "funding_pool"), values)
-    running = first = BlockVars(book, markets, ZERO, ZERO, c_fee, c_pool)
+        names = tuple(name for name, *_ in RESERVED_SUMS)
+        copies = alloc_private(cs, names, values)
+    c_fee, c_pool, c_fund = copies  # in ``RESERVED_SUMS``' order
+    running = first = BlockVars(
+        book,
+        markets,
+        fee_account_collateral=c_fee,
+        funding_pool_collateral=c_pool,
+        insurance_fund_collateral=c_fund,
+    )
     records: list[RecordVars] = []
     first_root = root = None
     for i in range(preset.operation_slots):
@@ -227,15 +237,12 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
 def _credit_reserved(
     cs: Builder, preset: Preset, running: BlockVars, root: LinearCombination, w: BlockWitness | None
 ) -> LinearCombination:
-    """``State.credit_accrued``: the fee account and the funding pool, opened after the slots
-    (each exists: ``exists``; its collateral is the running copy: ``tracked``), credited with
-    the block's fees and funding (in range: every slot checked it). Returns the account root
-    after both."""
-    credits = (
-        ("fee_account", FEE_ACCOUNT, running.fee_account_collateral, running.fees),
-        ("funding_pool", FUNDING_POOL, running.funding_pool_collateral, running.funding),
-    )
-    for i, (name, index, collateral, amount) in enumerate(credits):
+    """``State.credit_accrued``: the fee account, the funding pool and the insurance fund,
+    opened after the slots in that order (each exists: ``exists``; its collateral is the
+    running copy: ``tracked``), credited with the block's fees, funding and liquidation
+    spreads (in range: every slot checked it). Returns the account root after the three."""
+    for i, (name, index, copy_field, sum_field) in enumerate(RESERVED_SUMS):
+        collateral, amount = getattr(running, copy_field), getattr(running, sum_field)
         with cs.scope(name):
             account, siblings = alloc_account(cs, preset, None if w is None else w.reserved[i])
             cs.assert_equal(account.index, constant(index), "index")
@@ -280,9 +287,13 @@ def build_block_circuit(
     return cs.finalize()
 
 
+_RESERVED_INDICES = [index for _, index, *_ in RESERVED_SUMS]
+
+
 def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
-    """A valid block of noops over an account tree of random leaves, none at index 0, beside
-    the fee account and the funding pool (the circuit catalog's sample)."""
+    """A valid block of noops (each reading account 0, the insurance fund) over an account tree
+    of random leaves beside the fee account, the funding pool and the fund (the circuit
+    catalog's sample)."""
     depth = preset.account_tree_depth
     tree = SparseMerkleTree(depth)
     for _ in range(8):
@@ -295,14 +306,14 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
             owner=rng.randrange(1 << 160),
             collateral=rng.randrange(1 << 32),
         )
-        for index in (FEE_ACCOUNT, FUNDING_POOL)
+        for index in _RESERVED_INDICES
     ]
     for account in reserved:
         tree.set(account.index, account.leaf())
     reserved = [replace(a, siblings=tuple(tree.proof(a.index).siblings)) for a in reserved]
-    blank = AccountWitness.empty(0, tuple(tree.proof(0).siblings), positions_root)
+    fund = reserved[_RESERVED_INDICES.index(INSURANCE_FUND)]  # account 0, which noops read
     timestamp = rng.randrange(1, 1 << preset.timestamp_bits)
-    noop = SlotWitness(bytes(OP_BYTES), blank, blank, timestamp, get_dummy_signature()[1])
+    noop = SlotWitness(bytes(OP_BYTES), fund, fund, timestamp, get_dummy_signature()[1])
     market = MarketWitness(
         True,
         tuple(getattr(MarketParams(), name) for name in MARKET_PARAMS),  # valid fractions
@@ -316,7 +327,7 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
         (market, *[absent] * (preset.max_markets - 1)),
         (noop,) * preset.operation_slots,
         rng.randrange(R),
-        (reserved[0].collateral, reserved[1].collateral),
-        (reserved[0], reserved[1]),
+        (reserved[0].collateral, reserved[1].collateral, reserved[2].collateral),
+        (reserved[0], reserved[1], reserved[2]),
         (MarketSlotWitness.noop(preset),) * preset.market_slots,
     )

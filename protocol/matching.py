@@ -26,12 +26,12 @@ first step that rejects the whole order; a claim turns it into the end of the ta
 Fees: ``ceil(quote * fee / 1e6)`` from each side to the fee account (credited at the block's
 end, with the funding settled in it: ``protocol.block.process_block_end``). A liquidation taker
 trades at its zero price instead of the fill price and pays no taker fee; the spread between
-the two goes to the insurance fund.
+the two goes to the insurance fund (credited at the block's end, as the fees).
 """
 
 from __future__ import annotations
 
-from protocol.accounts import INSURANCE_FUND, Account
+from protocol.accounts import Account
 from protocol.book import Order
 from protocol.errors import (
     InvalidTransaction,
@@ -207,7 +207,7 @@ def move_fill(
     if taker.zero_price:
         taker_quote, taker_fee = taker.zero_price * size, 0
         spread = sign * (taker_quote - quote)
-        state.increase_collateral(state.accounts[INSURANCE_FUND], spread)
+        state.accrue_insurance(spread)  # the insurance fund's, at the block's end
         out.append(
             LiquidationFill(taker.account, market.index, size, taker.zero_price, price, spread)
         )

@@ -158,14 +158,3 @@ def cancel_all(state: State, account: Account, reason: str, out: list[Event]) ->
     for ref in sorted(account.orders):
         state.journal.del_item(account.orders, ref)
     out.append(AllOrdersCancelled(account.index, cancelled, account.cancel_epoch, reason))
-
-
-def cancel_all_orders(state: State, account: Account, reason: str, out: list[Event]) -> None:
-    """Cancels every live resting and trigger order of the account eagerly, in (kind, market,
-    key) order (liquidations; not proven yet)."""
-    for kind, m, key in sorted(account.orders):
-        market = state.markets[m]
-        if kind == BOOK:
-            cancel_order(state, market, market.book.orders[key], reason, out)
-        else:
-            remove_trigger(state, market, market.triggers[key], reason, out)

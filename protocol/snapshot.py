@@ -56,7 +56,7 @@ def encode_state(state: State) -> bytes:
         state.block_number,
         state.timestamp,
         pending,
-        (state.accrued_fees, state.accrued_funding),
+        (state.accrued_fees, state.accrued_funding, state.accrued_insurance),
         accounts,
         tuple(_market_tuple(m) for m in state.markets),
     )

@@ -44,6 +44,14 @@ from protocol.types import (
 if TYPE_CHECKING:
     from protocol.commitment import StateTrees
 
+# the accounts the block's end credits, each with the sum it accrued in the block (PROTOCOL 7.2)
+ACCRUED_SUMS = (
+    (FEE_ACCOUNT, "accrued_fees"),
+    (FUNDING_POOL, "accrued_funding"),
+    (INSURANCE_FUND, "accrued_insurance"),
+)
+ACCRUING_ACCOUNTS = tuple(index for index, _ in ACCRUED_SUMS)
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -106,10 +114,12 @@ class State:
         self.timestamp = 0
         self.block_number = 0
         self.pending: Taker | None = None
-        # fees and settled funding owed to the fee account and the funding pool since the block
-        # started, credited at its end (``credit_accrued``; PROTOCOL 7.2)
+        # fees, settled funding and liquidation spreads owed to the fee account, the funding pool
+        # and the insurance fund since the block started, credited at its end
+        # (``credit_accrued``; PROTOCOL 7.2, 7.4)
         self.accrued_fees = 0
         self.accrued_funding = 0
+        self.accrued_insurance = 0
         self.journal = Journal()
         self.dirty = Dirty()
         self.trees: StateTrees | None = None  # protocol.commitment's cache of the Merkle trees
@@ -242,10 +252,12 @@ class State:
             raise AmountOutOfRange(f"collateral {value} of account {index} overflows")
 
     def get_accrued(self, index: int) -> int:
-        """What the block's end will credit to account ``index`` (0 but for accounts 1, 2)."""
+        """What the block's end will credit to account ``index`` (0 but for accounts 0, 1, 2)."""
         if index == FEE_ACCOUNT:
             return self.accrued_fees
-        return self.accrued_funding if index == FUNDING_POOL else 0
+        if index == FUNDING_POOL:
+            return self.accrued_funding
+        return self.accrued_insurance if index == INSURANCE_FUND else 0
 
     def accrue_fees(self, amount: int) -> None:
         """Fees for the fee account, credited at the block's end; the fill that accrues them
@@ -259,18 +271,26 @@ class State:
         self.journal.entries.append((setattr, self, "accrued_funding", self.accrued_funding))
         self.accrued_funding += amount
 
+    def accrue_insurance(self, amount: int) -> None:
+        """A liquidation's spread (the fee, PROTOCOL 7.4) for the insurance fund; as
+        ``accrue_fees``."""
+        self.journal.entries.append((setattr, self, "accrued_insurance", self.accrued_insurance))
+        self.accrued_insurance += amount
+
     def check_accrued(self) -> None:
         """Refuses (AmountOutOfRange) a fill or position transfer after which crediting the
-        block's sums would overflow the fee account's or the funding pool's collateral, so
+        block's sums would overflow the fee account's, the funding pool's or the insurance fund's
+        collateral, so
         that the block's end never fails. Checked once per fill, after both sides, as the
         block circuit checks it at the end of the fill's slot (PROTOCOL 7.2)."""
-        for index in (FEE_ACCOUNT, FUNDING_POOL):
+        for index in ACCRUING_ACCOUNTS:
             self._check_collateral(index, self.accounts[index].collateral + self.get_accrued(index))
 
     def credit_accrued(self) -> None:
-        """Credits the fees to the fee account and the funding to the funding pool (in range:
-        every change to those accounts and to the sums counted both)."""
-        for index, name in ((FEE_ACCOUNT, "accrued_fees"), (FUNDING_POOL, "accrued_funding")):
+        """Credits the fees to the fee account, the funding to the funding pool and the
+        liquidation spreads to the insurance fund (in range: every change to those accounts and
+        to the sums counted both)."""
+        for index, name in ACCRUED_SUMS:
             amount = getattr(self, name)
             if amount:
                 self.journal.set_attr(self, name, 0)

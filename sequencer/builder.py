@@ -1,27 +1,29 @@
 """The block builder: the next block from the queue and the mempool, applied to the state.
 
 Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests,
-in queue order, then the trigger orders due (``sequencer.triggers``: fired or, dead, removed,
-each with its claims, while they fit), then L2 transactions in arrival order, then noops up to
-the operation slots (``Preset.operation_slots``); then, in the market slots that close the
-block, the pre-executions of the markets whose turn it is (``get_pre_executed_markets``: all of
-them where they fit, else in turn), when the operator gives index prices
-(``sequencer.price_feed``), and noops up to the preset's slots. Each operation runs through
-``protocol.block.process_operation`` and gets its record at once; an order's taker gets its
-claims right after it (``process_operation_with_claims``: one matching step each), all in the
-same block. A transaction whose claims would not fit in the slots left waits for the next block
-(nothing after it is taken, so arrival order holds); the rules' step limit bounds an order and
-its claims by the heavy slots of an empty block, so no block ever ends with a pending taker. A
-trading operation and its claims go only into the block's first ``trading_slots`` (the heavy
-slots, PROTOCOL 8.C), its claims into those and the ``claim_slots`` after them (claim slots
-prove nothing else: a money-path operation that comes to one leaves the claim slots to noops
-and takes the light slot after them); one that comes after them waits likewise. An L2
-transaction that fails in any way (the codec refuses it, the rules reject it, or anything else
-goes wrong with it) is dropped with the reason and leaves the state as it was: one transaction
-can never stop the builder. A priority request can never be rejected (the rules consume a
-refused one with status 0; a forced order's claims that do not fit leave it for the next
-block); one the rules cannot process at all stops the builder, since the queue must be consumed
-in order.
+in queue order, then the operator's own operations: the trigger orders due
+(``sequencer.triggers``: fired or, dead, removed, each with its claims, while they fit), then
+the liquidations of the accounts the last marks left in partial liquidation
+(``sequencer.liquidator``; both deterministic, so a replay makes them again); then L2
+transactions in arrival order, then noops up to the operation slots
+(``Preset.operation_slots``); then, in the market slots that close the block, the
+pre-executions of the markets whose turn it is (``get_pre_executed_markets``: all of them where
+they fit, else in turn), when the operator gives index prices (``sequencer.price_feed``), and
+noops up to the preset's slots. Each operation runs through ``protocol.block.process_operation``
+and gets its record at once; an order's taker gets its claims right after it
+(``process_operation_with_claims``: one matching step each), all in the same block. A
+transaction whose claims would not fit in the slots left waits for the next block (nothing after
+it is taken, so arrival order holds); the rules' step limit bounds an order and its claims by
+the heavy slots of an empty block, so no block ever ends with a pending taker. A trading
+operation and its claims go only into the block's first ``trading_slots`` (the heavy slots,
+PROTOCOL 8.C), its claims into those and the ``claim_slots`` after them (claim slots prove
+nothing else: a money-path operation that comes to one leaves the claim slots to noops and
+takes the light slot after them); one that comes after them waits likewise. An L2 transaction
+that fails in any way (the codec refuses it, the rules reject it, or anything else goes wrong
+with it) is dropped with the reason and leaves the state as it was: one transaction can never
+stop the builder. A priority request can never be rejected (the rules consume a refused one
+with status 0; a forced order's claims that do not fit leave it for the next block); one the
+rules cannot process at all stops the builder, since the queue must be consumed in order.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from protocol.ops.pre_execution import PreExecution
 from protocol.params import Preset
 from protocol.state import State
 from sequencer.codec import CodecError, decode_priority_request, decode_tx
+from sequencer.liquidator import PASSES, Pass
 from sequencer.price_feed import SignedPrice
 from sequencer.store import BlockRecord, QueuedRequest, Store
 from sequencer.triggers import get_due_triggers
@@ -150,6 +153,10 @@ class _Draft:
             self.apply(state, Noop())
 
 
+# the operator's own operations, pass by pass: stop-losses fire before liquidations look
+OPERATOR_PASSES: tuple[Pass, ...] = (get_due_triggers, *PASSES)
+
+
 def build_block(
     state: State,
     number: int,
@@ -168,7 +175,7 @@ def build_block(
         process_block_header(state, number, timestamp)
         capacity = draft.slots  # what a block has for requests and txs
         taken = _add_requests(state, draft, requests, capacity)
-        _add_triggers(state, draft, number, capacity)
+        _add_passes(state, draft, capacity)
         for seq, data in txs:
             if draft.full:
                 break
@@ -222,6 +229,26 @@ def _add_pre_executions(
             log.warning("block %d: no pre-execution of market %d: %s", number, market, e)
 
 
+def _add_passes(state: State, draft: _Draft, capacity: int) -> None:
+    """The operator's own operations (``OPERATOR_PASSES``: the trigger orders due, then the
+    liquidations), each with its claims, while the block has room for them. One that fails in
+    any way is left out with a warning (the state as it was), one that does not fit ends its
+    pass for this block, and a pass whose operations the block circuit does not prove yet is
+    skipped: the operator never stops on them."""
+    for find in OPERATOR_PASSES:
+        for op in find(state):
+            if draft.full:
+                return
+            if op.op_type() not in PROVEN_TYPES:
+                break
+            try:
+                draft.apply_with_claims(state, op, capacity)
+            except _Wait:
+                break
+            except Exception as e:  # any failure is only this operation's
+                log.warning("block %d: %s left out: %s", state.block_number, op, e)
+
+
 # what makes a queued request impossible to include: the operator stops (BuilderError)
 REQUEST_ERRORS = (CodecError, pubdata.PubdataError, InvalidTransaction, UnprovableOperationError)
 
@@ -248,27 +275,6 @@ def _add_requests(
             raise BuilderError(f"priority request {request.id} cannot be processed: {e}") from e
         taken += 1
     return taken
-
-
-def _add_triggers(state: State, draft: _Draft, number: int, capacity: int) -> None:
-    """The trigger orders due now (``sequencer.triggers``), each with its claims, while they
-    fit; one that fails in any way (its outcome not provable, say) is left out with a warning,
-    the state as it was, and one that does not fit ends the pass."""
-    for op in get_due_triggers(state):
-        if draft.full:
-            return
-        try:
-            draft.apply_with_claims(state, op, capacity)
-        except _Wait:
-            return
-        except Exception as e:  # as for a transaction: never stop the builder
-            log.warning(
-                "block %d: trigger %d of market %d not fired: %s",
-                number,
-                op.trigger_id,
-                op.market,
-                e,
-            )
 
 
 _WAIT = "wait"  # _try_tx: the transaction does not fit in this block; it waits for the next

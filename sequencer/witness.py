@@ -8,8 +8,8 @@ after every operation), its record, and for an L2 transaction its expiry and sig
 siblings are taken before the operation; B's after it (they do not depend on B's own leaf, and
 include A's new one, which is what the circuit's second update starts from); B is a fill's
 maker where the operation fills one. The unused slots are filled with noops, before the
-block's end, whose fee account and funding pool leaves are taken after the slots (the pool's
-path after the fee account's credit).
+block's end, whose fee account, funding pool and insurance fund leaves are taken after the
+slots (each one's path after the credits of those before it).
 
 ``build_block_inputs`` adds the circuit: the (ConstraintSystem, witness) pair the prover takes.
 The system is the same for every block of a deployment, so it is built once per preset and
@@ -42,7 +42,7 @@ from circuits.ops.slot import (
     get_slot_kind,
 )
 from circuits.r1cs import Builder, ConstraintSystem
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
+from protocol.accounts import INSURANCE_FUND
 from protocol.blob import DataAvailability, compute_data_hash, get_l1_records
 from protocol.block import (
     Block,
@@ -59,13 +59,14 @@ from protocol.matching import STEP_LIMIT
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.liquidate import Liquidate
 from protocol.ops.noop import Noop
 from protocol.ops.pre_execution import PreExecution
 from protocol.ops.trigger_order import FireTrigger
 from protocol.params import Preset
 from protocol.pubdata import OpType, compute_batch_pubdata
 from protocol.signing import SignedOp
-from protocol.state import State
+from protocol.state import ACCRUING_ACCOUNTS, State
 from sequencer.kzg import compute_source_hash
 
 _CIRCUIT_OF = {circuit.op_class: circuit for circuit in OP_CIRCUITS}
@@ -178,7 +179,7 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
 
 
 # the operations that hand a slot a step
-MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder, FireTrigger)
+MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder, FireTrigger, Liquidate)
 
 # how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
@@ -259,7 +260,7 @@ def build_block_witness(
     old_timestamp, book_root = state.timestamp, _get_trees(state).books.root()
     markets = capture_markets(state)
     accounts = state.accounts
-    collateral = (accounts[FEE_ACCOUNT].collateral, accounts[FUNDING_POOL].collateral)
+    collateral = tuple(accounts[i].collateral for i in ACCRUING_ACCOUNTS)
     try:
         with state.transaction():
             process_block_header(state, block.number, block.timestamp)
@@ -271,12 +272,8 @@ def build_block_witness(
                 _build_market_slot(state, first_market_slot + i, op)
                 for i, op in enumerate(ops[first_market_slot:])
             ]
-            reserved = [capture_account(state, i) for i in (FEE_ACCOUNT, FUNDING_POOL)]
+            reserved = _capture_reserved(state)
             process_block_end(state)
-            # the pool's path after the fee account is credited (its own leaf is not on it)
-            reserved[1] = replace(
-                reserved[1], siblings=capture_account(state, FUNDING_POOL).siblings
-            )
     except BaseException:
         # the trees were rehashed with leaves (accounts, positions, orders, markets) the
         # rollback undid: the next root rebuilds them from the state
@@ -292,10 +289,28 @@ def build_block_witness(
         markets,
         tuple(slots),
         data_hash,
-        collateral,
-        (reserved[0], reserved[1]),
+        (collateral[0], collateral[1], collateral[2]),
+        (reserved[0], reserved[1], reserved[2]),
         tuple(market_slots),
     )
+
+
+def _capture_reserved(state: State) -> list[AccountWitness]:
+    """The accounts the block's end credits (``ACCRUING_ACCOUNTS``: the fee account, the
+    funding pool, the insurance fund), as the circuit opens them after the slots: each one's
+    fields before its credit, and its path after the credits of those before it (its own leaf
+    is not on it). The trees are left as they were."""
+    tree = _get_trees(state).accounts
+    reserved = [capture_account(state, i) for i in ACCRUING_ACCOUNTS]
+    tree.begin()
+    try:
+        for k, account in enumerate(reserved):
+            reserved[k] = replace(account, siblings=tuple(tree.proof(account.index).siblings))
+            credit = state.get_accrued(account.index)
+            tree.set(account.index, replace(account, collateral=account.collateral + credit).leaf())
+    finally:
+        tree.rollback()
+    return reserved
 
 
 def _check_slot_kind(state: State, position: int, op: Operation) -> None:

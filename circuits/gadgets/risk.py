@@ -10,8 +10,9 @@ zeros and adds nothing, as the native loop skips it):
 
 ``|s|`` comes from a hinted sign bit and magnitude (``s = |s| - 2 * neg * |s|``, ``|s| <
 2^base_amount_bits``: the size's range check too), the ceilings from ``gadgets.rounding``, the
-larger fraction from one comparison. CMR (liquidation's) is left out: one more ceiling per
-market when liquidation needs it.
+larger fraction from one comparison. CMR (``cmr += ceil(|s| * P * cmf / PPM)``, liquidation's)
+only where asked (``with_cmr``: A's risk in a heavy slot, which proves liquidations): one more
+ceiling per market.
 
 Inputs are taken as range-checked where they were written (leaf fields by the circuit that
 wrote them, mark prices and funding indices once per block where they enter): ``0 < P <
@@ -38,7 +39,7 @@ from circuits.gadgets.compare import less_than, signed_less_than
 from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
 from circuits.gadgets.rounding import ceil_div
-from circuits.r1cs import ONE, Builder, LinearCombination, weighted_sum
+from circuits.r1cs import ONE, ZERO, Builder, LinearCombination, weighted_sum
 from protocol.field import to_signed
 from protocol.params import Preset
 from protocol.types import FUNDING_INDEX_SCALE, PPM
@@ -88,11 +89,12 @@ class MarketRiskVars:
     funding_index: LC  # the cumulative index F (signed)
     imf: LC
     mmf: LC
+    cmf: LC = ZERO  # read only for CMR (``compute_risk(..., with_cmr=True)``)
 
 
 @dataclass(frozen=True)
 class RiskVars:
-    """``protocol.risk.Risk`` without CMR."""
+    """``protocol.risk.Risk``; CMR only where computed."""
 
     tav: LC  # signed
     imr: LC
@@ -105,6 +107,7 @@ class RiskVars:
     # where not computed
     signs: tuple[tuple[LC, LC], ...] = ()
     notionals: tuple[LC, ...] = ()
+    cmr: LC = ZERO  # 0 unless computed (``with_cmr``)
 
 
 def _sign_and_magnitude(v: int) -> list[int]:
@@ -139,9 +142,13 @@ def compute_unsettled_funding(
 
 
 def compute_position_risk(
-    cs: Builder, widths: RiskWidths, position: PositionVars, market: MarketRiskVars
+    cs: Builder,
+    widths: RiskWidths,
+    position: PositionVars,
+    market: MarketRiskVars,
+    with_cmr: bool = False,
 ) -> RiskVars:
-    """One market's share of ``compute_risk``."""
+    """One market's share of ``compute_risk`` (CMR with ``with_cmr``)."""
     negative, magnitude = compute_sign_magnitude(cs, position.size, widths.size)
     value = cs.mul(position.size, market.mark_price, "value")
     owed = compute_unsettled_funding(cs, widths, position, market)
@@ -152,7 +159,10 @@ def compute_position_risk(
     bits = widths.notional_fraction
     imr = ceil_div(cs, cs.mul(notional, imf, "notional_imf"), PPM, bits, False, "imr")
     mmr = ceil_div(cs, cs.mul(notional, market.mmf, "notional_mmf"), PPM, bits, False, "mmr")
-    return RiskVars(value - owed, imr, mmr, (owed,), ((negative, magnitude),), (notional,))
+    cmr = ZERO
+    if with_cmr:
+        cmr = ceil_div(cs, cs.mul(notional, market.cmf, "notional_cmf"), PPM, bits, False, "cmr")
+    return RiskVars(value - owed, imr, mmr, (owed,), ((negative, magnitude),), (notional,), cmr)
 
 
 def compute_risk(
@@ -161,8 +171,10 @@ def compute_risk(
     collateral: LC,
     positions: Sequence[PositionVars],
     markets: Sequence[MarketRiskVars],
+    with_cmr: bool = False,
 ) -> RiskVars:
-    """``protocol.risk.compute_risk`` (TAV, IMR, MMR) over one position per market."""
+    """``protocol.risk.compute_risk`` (TAV, IMR, MMR, and CMR ``with_cmr``) over one position
+    per market."""
     if len(positions) != preset.max_markets or len(markets) != preset.max_markets:
         raise ValueError(f"the risk unit reads all {preset.max_markets} markets")
     widths = RiskWidths.of(preset)
@@ -170,7 +182,7 @@ def compute_risk(
     with cs.scope("risk"):
         for m, (position, market) in enumerate(zip(positions, markets, strict=True)):
             with cs.scope(f"market{m}"):
-                shares.append(compute_position_risk(cs, widths, position, market))
+                shares.append(compute_position_risk(cs, widths, position, market, with_cmr))
     ones = [1] * len(shares)
     return RiskVars(
         collateral + weighted_sum(ones, [s.tav for s in shares]),
@@ -179,6 +191,7 @@ def compute_risk(
         tuple(s.owed[0] for s in shares),
         tuple(s.signs[0] for s in shares),
         tuple(s.notionals[0] for s in shares),
+        weighted_sum(ones, [s.cmr for s in shares]) if with_cmr else ZERO,
     )
 
 

@@ -112,6 +112,9 @@ class TakerOrderVars:
     expiry: LC  # the resting remainder's GTT expiry, 0 for none
     steps: LC = ZERO  # matching steps taken (the step limit: ``Preset.trading_slots``)
     post_only: LC = ZERO  # never takes (a modified order, which its claim only rests)
+    # a liquidation's zero price, which the account is charged instead of the fill price,
+    # without a taker fee or its risk rule (``Taker.zero_price``); 0 for any other taker
+    zero_price: LC = ZERO
 
     @classmethod
     def none(cls) -> TakerOrderVars:
@@ -144,12 +147,13 @@ class StepVars:
 @dataclass(frozen=True)
 class BlockVars:
     """What goes from slot to slot besides the account root: the book root, every market's
-    leaf fields (opened once per block against the market root), the fees and the funding the
-    block's fills accrued, and the collateral of the fee account and the funding pool as the
-    slots leave it (a running copy, checked against each slot that reads either account and
-    against their leaves at the block's end, where the sums are credited: PROTOCOL 7.2), and
-    the taker still matching (none at the block's end). A slot that writes market data returns
-    new ``markets``; the block recomputes the market root."""
+    leaf fields (opened once per block against the market root), the fees, the funding and the
+    liquidation spreads the block's fills accrued, and the collateral of the fee account, the
+    funding pool and the insurance fund as the slots leave it (a running copy, checked against
+    each slot that reads one of them and against their leaves at the block's end, where the
+    sums are credited: PROTOCOL 7.2), and the taker still matching (none at the block's end). A
+    slot that writes market data returns new ``markets``; the block recomputes the market
+    root."""
 
     book_root: LC
     markets: tuple[MarketVars, ...]
@@ -158,6 +162,8 @@ class BlockVars:
     fee_account_collateral: LC = ZERO
     funding_pool_collateral: LC = ZERO
     taker: TakerOrderVars = NO_TAKER  # the taker still matching after the slot, if any
+    insurance: LC = ZERO
+    insurance_fund_collateral: LC = ZERO
 
 
 # -- the risk unit -------------------------------------------------------------------------------
@@ -166,17 +172,19 @@ class BlockVars:
 MARKET_PARAMS = tuple(MarketParams.__dataclass_fields__)
 MARKET_DATA = MARKET_DATA_LANES  # the round's fields as one digest (PROTOCOL 6.4)
 PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
+PARAM_CMF = MARKET_PARAMS.index("cmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
 DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")
 
 
 def get_market_risk(market: MarketVars) -> MarketRiskVars:
-    """What the risk unit reads of a market (its mark and funding index, imf and mmf)."""
+    """What the risk unit reads of a market (its mark and funding index, imf, mmf, cmf)."""
     return MarketRiskVars(
         market.data[DATA_MARK],
         market.data[DATA_FUNDING_INDEX],
         market.params[PARAM_IMF],
         market.params[PARAM_MMF],
+        market.params[PARAM_CMF],
     )
 
 
@@ -186,12 +194,13 @@ def compute_account_risk(
     collateral: LC,
     positions: Sequence[PositionLeafVars],
     markets: Sequence[MarketVars],
+    with_cmr: bool = False,
 ) -> RiskVars:
-    """TAV, IMR and MMR of an account's positions at the block's marks."""
+    """TAV, IMR and MMR (and CMR ``with_cmr``) of an account's positions at the block's
+    marks."""
     risk_positions = [PositionVars(p.size, p.funding_index, p.imf) for p in positions]
-    return compute_risk(
-        cs, preset, collateral, risk_positions, [get_market_risk(m) for m in markets]
-    )
+    market_risks = [get_market_risk(m) for m in markets]
+    return compute_risk(cs, preset, collateral, risk_positions, market_risks, with_cmr)
 
 
 def select_market(cs: Builder, slot: SlotVars, on: LC, market: LC) -> list[LC]:
@@ -345,6 +354,7 @@ class Effect:
     # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
     # against the merged positions' MMR)
     b_absorbs_a: LC = ZERO
+    insurance: LC = ZERO  # what a liquidation's fill accrues for the insurance fund (7.4)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,13 @@ from circuits.gadgets.bits import assert_range
 from circuits.gadgets.book_tree import Liquidity, OrderVars
 from circuits.gadgets.compare import less_than
 from circuits.gadgets.equality import is_equal, is_zero
-from circuits.gadgets.matching import MakerVars, TakerVars, compute_fill, compute_reducible
+from circuits.gadgets.matching import (
+    FillVars,
+    MakerVars,
+    TakerVars,
+    compute_fill,
+    compute_reducible,
+)
 from circuits.gadgets.positions import (
     POSITION_FIELDS,
     PositionLeafVars,
@@ -188,6 +194,7 @@ def define_fill(
     liquidity: Liquidity,
     maker_index: LC,
     size: LC,
+    zero_price: LC = ZERO,
 ) -> FillStep:
     """The fill of the taker (A's order: ``taker.remaining`` 0 unless the fill is made or
     tried) against the book unit's order, in the market ``selected`` (one-hot), of the
@@ -197,7 +204,8 @@ def define_fill(
     and applies nothing of it); or the taker ended at that order on its own failure: reduce-only
     with nothing to reduce, or the fill, tried, passing the maker's rule and failing the
     taker's (``a_risk_fails``) or the open-interest cap. Either way the order is the best one
-    crossing the taker's limit. ``taker``'s ``reducible`` is computed here."""
+    crossing the taker's limit. ``taker``'s ``reducible`` is computed here. ``zero_price``:
+    a liquidation taker's (0 for any other), see ``_charge_liquidation``."""
     preset, book, b_risk = slot.preset, slot.get_book(), slot.b_risk
     if b_risk is None:
         raise ValueError("a fill needs B's positions and risk: a heavy slot")
@@ -237,14 +245,18 @@ def define_fill(
             maker_reducible,
         )
         params = [m.params for m in slot.markets]
+        with cs.scope("liquidation"):
+            liquidation = 1 - is_zero(cs, zero_price)
+        taker_rate = pick(cs, trying, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate")
         rates = (
-            pick(cs, trying, [p[PARAM_TAKER_FEE] for p in params], "taker_fee_rate"),
+            cs.mul(1 - liquidation, taker_rate, "taker_fee_rate_unless_liquidation"),
             pick(cs, trying, [p[PARAM_MAKER_FEE] for p in params], "maker_fee_rate"),
         )
         taker = TakerVars(
             taker.is_ask, taker.limit_price, taker.remaining, taker.reduce_only, taker_reducible
         )
         fill = compute_fill(cs, preset, taker, maker, rates, None, size, tries, meets, trial_on)
+        taker_paid, spread = _charge_liquidation(cs, fill, taker.is_ask, zero_price, liquidation)
         data = [m.data for m in slot.markets]
         index = pick(cs, trying, [d[DATA_FUNDING_INDEX] for d in data], "funding_index")
         owed = (
@@ -259,7 +271,7 @@ def define_fill(
                 index,
                 owed[0],
                 fill.taker_lots,
-                fill.taker_paid,
+                taker_paid,
                 fill.taker_fee,
             )
         with cs.scope("maker"):
@@ -286,6 +298,8 @@ def define_fill(
                 over = cs.mul(grew, less_than(cs, cap, grown, OPEN_INTEREST_BITS + 1), "over")
                 a_fails = ends_tried - cs.mul(ends_tried, over, "ends_over")
             interest_changes = tuple(cs.mul(s, growth, f"change{m}") for m, s in enumerate(filling))
+        # a liquidation taker is not held to its risk rule: it never ends failing it
+        cs.assert_mul(liquidation, a_fails, ZERO, "liquidation_risk_not_failed")
         with cs.scope("maker_order"):
             emptied = cs.mul(on, is_zero(cs, fill.maker_remaining), "emptied")
             removed = cs.mul(cancels_maker, maker_order.remaining, "cancelled")
@@ -315,10 +329,12 @@ def define_fill(
             trial = [
                 cs.mul(trial_on, x, name) for x, name in zip(amounts, TRIAL_AMOUNTS, strict=True)
             ]
+        insurance = cs.mul(on, spread, "insurance")  # a made fill's spread, for the fund
+        a_checked = on - cs.mul(on, liquidation, "liquidated")  # no risk rule for a liquidation
     applied = [x - t for x, t in zip(amounts, trial, strict=True)]
     effect = Effect(
         a_collateral=applied[0],
-        a_risk_checked=on,
+        a_risk_checked=a_checked,
         a_positions=taker_changes,
         a_open_orders=-own_cancelled,
         b_collateral=applied[1],
@@ -335,5 +351,22 @@ def define_fill(
         a_trial_positions=trial_positions[0],
         a_trial_collateral=trial[0],
         a_risk_fails=a_fails,
+        insurance=insurance,
     )
     return FillStep(effect, taker_left)
+
+
+def _charge_liquidation(
+    cs: Builder, fill: FillVars, is_ask: LC, zero_price: LC, liquidation: LC
+) -> tuple[LC, LC]:
+    """``move_fill`` for a liquidation taker (``liquidation``; ``zero_price`` 0 otherwise):
+    it pays (receives, selling) ``zero_price * size`` instead of the maker's ``quote``, and the
+    spread ``sign * (zero_price * size - quote)`` (``sign`` +1 buying, -1 selling; not
+    negative, the fill being within the limit, the zero price) goes to the insurance fund.
+    Returns the taker's signed paid quote and the spread (both the fill's own for any other
+    taker, and 0)."""
+    with cs.scope("liquidation_charge"):
+        charged = cs.mul(zero_price, fill.size, "charged")  # 0 unless a liquidation
+        extra = charged - cs.mul(liquidation, fill.quote, "liquidated_quote")
+        spread = extra - 2 * cs.mul(is_ask, extra, "ask_spread")
+    return fill.taker_paid + spread, spread

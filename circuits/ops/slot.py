@@ -54,6 +54,7 @@ from circuits.ops import (
     forced_cancel_all,
     forced_order,
     forced_withdraw,
+    liquidate,
     mint_shares,
     modify_order,
     noop,
@@ -90,7 +91,7 @@ from circuits.ops.common import (
 from circuits.ops.step_unit import NO_CHOICE, STEP_CHOICES, define_step
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol import eddsa, jubjub, poseidon
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.field import R
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.params import OPEN_ORDERS_BITS, Preset
@@ -138,6 +139,7 @@ HEAVY = SlotKind(
         forced_order.CIRCUIT,
         trigger_order.CIRCUIT,
         takeover.CIRCUIT,
+        liquidate.CIRCUIT,
     ),
     True,
 )
@@ -150,7 +152,7 @@ OP_CIRCUITS = HEAVY.ops
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
 NOT_PROVEN_YET = frozenset(
     {
-        *(OpType.LIQUIDATE, OpType.DELEVERAGE),
+        OpType.DELEVERAGE,
         *(OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END),
     }
 )
@@ -506,38 +508,44 @@ def _apply_effect(
     return a_new, b_new
 
 
+# the accounts the block's end credits (``protocol.state.ACCRUED_SUMS``): each one's name, index
+# and its running collateral's and block sum's fields in ``BlockVars``
+RESERVED_SUMS = (
+    ("fee_account", FEE_ACCOUNT, "fee_account_collateral", "fees"),
+    ("funding_pool", FUNDING_POOL, "funding_pool_collateral", "funding"),
+    ("insurance_fund", INSURANCE_FUND, "insurance_fund_collateral", "insurance"),
+)
+
+
 def _track_reserved(
     cs: Builder, preset: Preset, running: BlockVars, old: AccountVars, new: AccountVars
 ) -> BlockVars:
     """``set_collateral`` of an account the slot writes (A, then B): ``|collateral| <
     2^collateral_bits``, counting what the block's end will credit it (the block's fees for
-    the fee account, its funding for the funding pool). If it is one of those two, its
-    collateral before is the running copy's (``fee_account_tracked``,
-    ``funding_pool_tracked``) and the copy takes its new one."""
-    c_fee, c_pool = running.fee_account_collateral, running.funding_pool_collateral
-    fee = is_equal(cs, old.index, constant(FEE_ACCOUNT))
-    pool = is_equal(cs, old.index, constant(FUNDING_POOL))
-    cs.assert_mul(fee, old.collateral - c_fee, ZERO, "fee_account_tracked")
-    cs.assert_mul(pool, old.collateral - c_pool, ZERO, "funding_pool_tracked")
-    fees = cs.mul(fee, running.fees, "accrued_fees")
-    funding = cs.mul(pool, running.funding, "accrued_funding")
+    the fee account, its funding for the funding pool, its liquidation spreads for the
+    insurance fund). If it is one of those three, its collateral before is the running copy's
+    (``fee_account_tracked``, ``funding_pool_tracked``, ``insurance_fund_tracked``) and the
+    copy takes its new one."""
+    copies, credits = {}, []
+    for name, index, copy_field, sum_field in RESERVED_SUMS:
+        copy = getattr(running, copy_field)
+        is_it = is_equal(cs, old.index, constant(index))
+        cs.assert_mul(is_it, old.collateral - copy, ZERO, f"{name}_tracked")
+        credits.append(cs.mul(is_it, getattr(running, sum_field), f"accrued_{sum_field}"))
+        copies[copy_field] = copy + cs.mul(is_it, new.collateral - copy, name)
     n = preset.collateral_bits
-    assert_range(cs, new.collateral + fees + funding + (1 << n), n + 1)
-    return replace(
-        running,
-        fee_account_collateral=c_fee + cs.mul(fee, new.collateral - c_fee, "fee_account"),
-        funding_pool_collateral=c_pool + cs.mul(pool, new.collateral - c_pool, "funding_pool"),
-    )
+    assert_range(cs, new.collateral + sum(credits, ZERO) + (1 << n), n + 1)
+    return replace(running, **copies)
 
 
 def _check_accrued(cs: Builder, preset: Preset, running: BlockVars) -> None:
-    """``State.check_accrued`` at the end of a heavy slot: the fee account's and the funding
-    pool's collateral plus the block's sums for them stay in range."""
+    """``State.check_accrued`` at the end of a heavy slot: the collateral of the fee account,
+    the funding pool and the insurance fund plus the block's sums for them stay in range."""
     n = preset.collateral_bits
-    with cs.scope("fee_account_credit"):
-        assert_range(cs, running.fee_account_collateral + running.fees + (1 << n), n + 1)
-    with cs.scope("funding_pool_credit"):
-        assert_range(cs, running.funding_pool_collateral + running.funding + (1 << n), n + 1)
+    for name, _, copy_field, sum_field in RESERVED_SUMS:
+        with cs.scope(f"{name}_credit"):
+            total = getattr(running, copy_field) + getattr(running, sum_field)
+            assert_range(cs, total + (1 << n), n + 1)
 
 
 def _add_open_interest(
@@ -617,8 +625,10 @@ def define_slot(
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
         rule_only = _is_rule_only(cs, a.index)
-    with cs.scope("a_risk"):
-        risk = compute_account_risk(cs, preset, a.collateral, positions, running.markets)
+    with cs.scope("a_risk"):  # with CMR in a heavy slot: a liquidation reads it
+        risk = compute_account_risk(
+            cs, preset, a.collateral, positions, running.markets, kind.has_book
+        )
     book = b_risk = None
     b_positions: tuple[PositionLeafVars, ...] = ()
     b_leaves: tuple[LC, ...] = ()
@@ -665,6 +675,7 @@ def define_slot(
         taker=taker,
         fees=running.fees + effect.fees,
         funding=running.funding + effect.funding,
+        insurance=running.insurance + effect.insurance,
         markets=_add_open_interest(running.markets, effect.open_interest),
     )
     with cs.scope("a_collateral"):
@@ -760,6 +771,7 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.a_cancel_epoch + y.a_cancel_epoch,
         x.trigger_root + y.trigger_root,
         x.b_absorbs_a + y.b_absorbs_a,
+        x.insurance + y.insurance,
     )
 
 

@@ -84,6 +84,7 @@ KEPT_FIELDS = (
     "reduce_only",
     "expiry",
     "post_only",
+    "zero_price",
 )
 
 
@@ -241,6 +242,7 @@ def define_step(
             liquidity,
             step.maker,
             step.size,
+            taker.zero_price,
         )
         # what the taker has left: after its fill, or all of it after a cancelled maker
         remaining = fill.taker_remaining + cs.mul(cancels, taker.remaining, "kept")

@@ -3,9 +3,9 @@
 
 Record: account (1..6) | positions (7..8), quote (9..16, two's complement). A exists
 (``account_exists``), is not a reserved account (``not_reserved``) and is below its close-out
-margin, ``TAV < CMR`` (``below_cmr``: the slot's risk unit of A, whose notionals give CMR, one
-ceiling per market). Its orders are cancelled lazily as a cancel all's: its cancel epoch grows by
-one unless spent (``epoch_not_spent``) and its open orders fall to 0 (``zeroed``).
+margin, ``TAV < CMR`` (``below_cmr``: the CMR of the slot's risk unit of A, a heavy slot's). Its
+orders are cancelled lazily as a cancel all's: its cancel epoch grows by one unless spent
+(``epoch_not_spent``) and its open orders fall to 0 (``zeroed``).
 
 Every position of A (per market ``m``, size ``s`` of A's risk unit, whose sign and magnitude it
 read) moves to B at A's zero price ``mark + d`` for a long and ``mark - d`` for a short, with
@@ -27,12 +27,10 @@ from circuits.gadgets.division import floor_div
 from circuits.gadgets.equality import is_zero
 from circuits.gadgets.positions import PositionLeafVars, SignVars, apply_signed_fill
 from circuits.gadgets.risk import FRACTION_BITS, RiskWidths, compute_sign_magnitude
-from circuits.gadgets.rounding import ceil_div
 from circuits.ops.cancel_all import is_epoch_spent
 from circuits.ops.common import (
     DATA_FUNDING_INDEX,
     DATA_MARK,
-    MARKET_PARAMS,
     PARAM_MMF,
     Effect,
     OpCircuit,
@@ -51,20 +49,13 @@ LC = LinearCombination
 POSITIONS = takeover.RECORD.offset("positions")
 QUOTE = takeover.RECORD.offset("quote")
 QUOTE_BITS = 8 * RECORD_AMOUNT_BYTES
-PARAM_CMF = MARKET_PARAMS.index("cmf")
 
 
 def _below_cmr(cs: Builder, slot: SlotVars, on: LC, widths: RiskWidths) -> None:
-    """``TAV < CMR`` of A: CMR from the risk unit's notionals, one ceiling per market."""
+    """``TAV < CMR`` of A (the CMR of a heavy slot's risk unit of A)."""
     risk = slot.a_risk
     with cs.scope("cmr"):
-        shares = []
-        for m, (notional, market) in enumerate(zip(risk.notionals, slot.markets, strict=True)):
-            product = cs.mul(notional, market.params[PARAM_CMF], f"notional_cmf{m}")
-            bits = widths.notional_fraction
-            shares.append(ceil_div(cs, product, PPM, bits, False, f"market{m}"))
-        cmr = weighted_sum([1] * len(shares), shares)
-        below = signed_less_than(cs, risk.tav, cmr, max(widths.tav, widths.margin))
+        below = signed_less_than(cs, risk.tav, risk.cmr, max(widths.tav, widths.margin))
     cs.assert_mul(on, 1 - below, ZERO, "below_cmr")
 
 

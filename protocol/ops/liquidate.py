@@ -1,11 +1,15 @@
 """Liquidate (type 24, sequencer): partial liquidation of an account in the partial-liquidation
 state (``CMR <= TAV < MMR``).
 
-The account's orders are cancelled, then ``size`` lots (``0 < size <= |position|``) of its
-position in ``market`` are sent as a reduce-only IOC taker with limit = the zero price (the price
-at which closing leaves TAV / MMR unchanged, rounded against the account). Each fill is at the
-maker's price; the account is charged the zero price and pays no taker fee; the difference (the
-liquidation fee) goes to the insurance fund. Claims continue it like any taker.
+The account's orders are cancelled, lazily as a cancel all does it (its cancel epoch moves on,
+its open orders fall to 0, no book changes; ``AmountOutOfRange`` when the epoch is spent), then
+``size`` lots (``0 < size <= |position|``) of its position in ``market`` are sent as a
+reduce-only IOC taker with limit = the zero price (the price at which closing leaves TAV / MMR
+unchanged, rounded against the account; ``LiquidationNotAllowed`` where it is 0 or not below
+``2^price_bits``, as no order's price can be). Each fill is at the maker's price; the account is
+charged the zero price and pays no taker fee; the difference (the liquidation fee) goes to the
+insurance fund, credited at the block's end as the fees are (``State.accrue_insurance``,
+PROTOCOL 7.2). Claims continue it like any taker.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from protocol.events import Event
 from protocol.matching import run_step
 from protocol.ops.common import FILL_FIELDS, compute_fill
 from protocol.ops.descriptor import Descriptor, get_single_account
-from protocol.orders import cancel_all_orders
+from protocol.orders import cancel_all
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.risk import Health, compute_risk, compute_zero_price
@@ -49,6 +53,16 @@ RECORD = Layout(
 
 
 def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
+    taker = compute_taker(state, op)
+    out: list[Event] = []
+    cancel_all(state, state.accounts[op.account], "liquidation", out)
+    run_step(state, taker, out)
+    return tuple(out)
+
+
+def compute_taker(state: State, op: Liquidate) -> Taker:
+    """The liquidation's taker, after the rules' checks (``LiquidationNotAllowed`` and the
+    lookups' errors); changes nothing."""
     account = state.get_account(op.account)
     market = state.get_market(op.market)
     if account.index in RESERVED_ACCOUNTS:
@@ -60,12 +74,10 @@ def process_liquidate(state: State, op: Liquidate) -> tuple[Event, ...]:
     check_positive(op.size, state.preset.base_amount_bits, "size")
     if op.size > abs(position):
         raise LiquidationNotAllowed(f"size {op.size} exceeds the position {position}")
-    out: list[Event] = []
-    cancel_all_orders(state, account, "liquidation", out)
     zero = compute_zero_price(risk, market, position > 0)
-    taker = Taker(account.index, market.index, position > 0, op.size, zero, False, True, 0, zero)
-    run_step(state, taker, out)
-    return tuple(out)
+    if not 0 < zero < 1 << state.preset.price_bits:  # no order could be priced there
+        raise LiquidationNotAllowed(f"zero price {zero} outside (0, 2^price_bits)")
+    return Taker(account.index, market.index, position > 0, op.size, zero, False, True, 0, zero)
 
 
 def compute_liquidate_record(op: Liquidate, events: tuple[Event, ...]) -> bytes:

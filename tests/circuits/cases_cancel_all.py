@@ -190,10 +190,12 @@ CANCEL_ALL_CASES["type/is_forced_cancel_all_boolean"] = lambda: violation(
 
 CANCEL_ALL_GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
     # cancel all's -1 moves the fund's nonce and epoch by -1 and signs with minus a key: the
-    # signature (its key and equation) and the epoch's split refuse it too
+    # signature (its key and equation) and the epoch's split refuse it too, and the block's
+    # end, which opens the fund (its count split off the epoch one below)
     "type/is_cancel_all_boolean": (
         lambda: violation(Noop(), inputs=_selectors(cancel_all=-1, noop=1, forced_withdraw=1)),
         {
+            "block_end/insurance_fund/open_orders/range/bits_sum",
             "b/epoch_follows_a",
             "signature/eddsa/public_key/in_subgroup/is_8q_x",
             "signature/eddsa/public_key/in_subgroup/is_8q_y",

@@ -1,11 +1,12 @@
 """Cases of ``test_necessity`` for B's positions and risk in a heavy slot and the running
-copies of the fee account's and the funding pool's collateral (``_track_reserved``).
+copies of the collateral of the fee account, the funding pool and the insurance fund
+(``_track_reserved``).
 
-The running copies start as the free inputs ``reserved/fee_account`` and
-``reserved/funding_pool``; a slot whose A or B is the account pins them (``*_tracked``) and
-takes the account's new collateral (the products ``fee_account``, ``funding_pool``), and the
-block's end pins the last copy to the account it opens. The accrued products feed only the
-collateral range check of the account the slot writes.
+The running copies start as the free inputs ``reserved/fee_account``, ``reserved/funding_pool``
+and ``reserved/insurance_fund``; a slot whose A or B is the account pins them (``*_tracked``)
+and takes the account's new collateral (the products ``fee_account``, ``funding_pool``,
+``insurance_fund``), and the block's end pins the last copy to the account it opens. The
+accrued products feed only the collateral range check of the account the slot writes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
+from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.block import compute_record, process_operation
 from protocol.field import R
 from protocol.ops.create_order import CreateOrder
@@ -33,7 +34,8 @@ from tests.circuits.violations import (
     violation,
 )
 
-RESERVED_INPUT = {FEE_ACCOUNT: "reserved/fee_account", FUNDING_POOL: "reserved/funding_pool"}
+NAMES = {FEE_ACCOUNT: "fee_account", FUNDING_POOL: "funding_pool", INSURANCE_FUND: "insurance_fund"}
+RESERVED_INPUT = {index: f"reserved/{name}" for index, name in NAMES.items()}
 
 
 def _collateral(index: int) -> int:
@@ -47,7 +49,7 @@ def _deposit_into(index: int) -> Deposit:
 
 
 def _tracked_by_a(index: int) -> Callable[[], Violation]:
-    """A deposit into ``index`` (the fee account or the funding pool: A and B) whose running
+    """A deposit into ``index`` (a reserved account the block's end credits: A and B) whose running
     copy starts one off its collateral: A's ``*_tracked`` alone pins it (the copy takes A's
     new collateral, which B and the block's end see)."""
 
@@ -73,7 +75,7 @@ def _copy_moved(side: str, index: int, by: int = 7) -> Callable[[], Violation]:
     starts ``by`` below the account's collateral and is moved back up by ``side``'s product
     (the account is not the slot's: its honest product is 0). The block's end sees the
     account's collateral: only the product refuses."""
-    name = "fee_account" if index == FEE_ACCOUNT else "funding_pool"
+    name = NAMES[index]
 
     def make() -> Violation:
         return violation(
@@ -170,6 +172,12 @@ RESERVED_CASES: dict[str, Callable[[], Violation]] = {
     "a_collateral/fee_account_tracked": _tracked_by_a(FEE_ACCOUNT),
     "a_collateral/funding_pool_tracked": _tracked_by_a(FUNDING_POOL),
     "b_collateral/fee_account_tracked": _tracked_by_b(FEE_ACCOUNT),
+    "a_collateral/insurance_fund_tracked": _tracked_by_a(INSURANCE_FUND),
+    "b_collateral/insurance_fund_tracked": _tracked_by_b(INSURANCE_FUND),
+    "a_collateral/insurance_fund": _copy_moved("a", INSURANCE_FUND),
+    "b_collateral/insurance_fund": _copy_moved("b", INSURANCE_FUND),
+    "a_collateral/accrued_insurance": _accrued("a", "insurance"),
+    "b_collateral/accrued_insurance": _accrued("b", "insurance"),
     "a_collateral/fee_account": _copy_moved("a", FEE_ACCOUNT),
     "a_collateral/funding_pool": _copy_moved("a", FUNDING_POOL),
     "b_collateral/fee_account": _copy_moved("b", FEE_ACCOUNT),

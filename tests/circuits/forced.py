@@ -39,7 +39,7 @@ from circuits.ops.slot import (
 )
 from circuits.r1cs import Builder, LinearCombination, constant
 from protocol import pubdata
-from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND, Account, Position
+from protocol.accounts import INSURANCE_FUND, Account, Position
 from protocol.block import Operation, compute_record, process_operation
 from protocol.commitment import compute_position_leaf
 from protocol.errors import InvalidTransaction
@@ -50,6 +50,7 @@ from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.forced_order import ForcedOrder
+from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.trigger_order import FireTrigger
 from protocol.ops.withdraw import Withdraw
@@ -57,7 +58,7 @@ from protocol.params import Preset
 from protocol.pool import compute_payout_for, compute_pool_value, compute_shares_for
 from protocol.risk import Risk, compute_risk, compute_unsettled_funding
 from protocol.smt import SparseMerkleTree
-from protocol.state import State
+from protocol.state import ACCRUING_ACCOUNTS, State
 from sequencer.witness import (
     capture_account,
     capture_book_of,
@@ -74,10 +75,12 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
-    and for an order, a forced order (never refused), a mint, a burn or a trigger order's
-    firing the rules accept, its results (a fill's maker and size, the shares minted, the
-    collateral paid; a firing's owner)."""
-    if isinstance(op, CreateOrder | ForcedOrder | MintShares | BurnShares | FireTrigger):
+    and for an order, a forced order (never refused), a mint, a burn, a trigger order's firing
+    or a liquidation the rules accept, its results (a fill's maker and size, the shares minted,
+    the collateral paid; a firing's owner)."""
+    if isinstance(
+        op, CreateOrder | ForcedOrder | MintShares | BurnShares | FireTrigger | Liquidate
+    ):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
         except InvalidTransaction:
@@ -136,13 +139,14 @@ def _constant_risk(scratch: State, w: AccountWitness, positions: Positions) -> R
         compute_unsettled_funding(Position(*p), markets[m]) if m < len(markets) else 0
         for m, p in enumerate(positions)
     ]
-    tav, imr, mmr = (constant(v % R) for v in risk[:3])
+    tav, imr, mmr, cmr = (constant(v % R) for v in risk[:4])
     signs = tuple((constant(int(p[0] < 0)), constant(abs(p[0]))) for p in positions)
     notionals = tuple(
         constant(abs(p[0]) * markets[m].data.mark_price if m < len(markets) else 0)
         for m, p in enumerate(positions)
     )
-    return RiskVars(tav, imr, mmr, tuple(constant(v % R) for v in owed), signs, notionals)
+    owed_vars = tuple(constant(v % R) for v in owed)
+    return RiskVars(tav, imr, mmr, owed_vars, signs, notionals, cmr)
 
 
 def compute_effect(
@@ -263,6 +267,7 @@ class Forced:
     after: dict[int, After]
     fees: int
     funding: int
+    insurance: int = 0
 
 
 def force_slot(
@@ -271,15 +276,19 @@ def force_slot(
     record: bytes | None = None,
     a: AccountWitness | None = None,
     book: BookWitness | None = None,
+    counterparty: int | None = None,
 ) -> Forced:
     """``op``'s slot from ``scratch`` (clock already set) as if the rules applied it:
     ``record`` (by default the one ``op`` names), A as captured (or ``a``), B (the maker of a
-    fill) before the slot with its path after A's update, the book unit as captured (or
-    ``book``). Returns the slot and the fields and positions of A and B after it, whose leaves
-    it writes into ``scratch``'s account tree (the native accounts stay as they were)."""
+    fill, or ``counterparty`` where given) before the slot with its path after A's update, the
+    book unit as captured (or ``book``). Returns the slot and the fields and positions of A and
+    B after it, whose leaves it writes into ``scratch``'s account tree (the native accounts
+    stay as they were)."""
     circuit = get_circuit(op)
     record = record or claimed_record(scratch, op)
     a_index, b_index = circuit.get_accounts(op, scratch)
+    if counterparty is not None:  # the maker a step the rules refuse would meet
+        b_index = counterparty
     a = a or capture_account(scratch, a_index)
     b = capture_account(scratch, b_index)
     book = book or capture_book_of(scratch, circuit, op)
@@ -314,7 +323,8 @@ def force_slot(
     # B follows A: where B is A (the fund burning, say), its leaf after B's effect is the last
     after = {a_index: (a_new, new_positions), b_index: (b_new, b_new_positions)}
     fees = _signed((effect.fees.value or 0) % R)
-    return Forced(slot, after, fees, _signed((effect.funding.value or 0) % R))
+    funding = _signed((effect.funding.value or 0) % R)
+    return Forced(slot, after, fees, funding, _signed((effect.insurance.value or 0) % R))
 
 
 def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
@@ -338,17 +348,19 @@ def _noop_slot(scratch: State, after: dict[int, After]) -> SlotWitness:
 
 
 def _reserved(
-    scratch: State, after: dict[int, After], fees: int, funding: int
-) -> tuple[AccountWitness, AccountWitness]:
-    """The fee account and the funding pool after the slots, as the block's end opens them,
-    each credited in ``scratch``'s tree (the pool's path after the fee account's credit)."""
+    scratch: State, after: dict[int, After], forced: Forced
+) -> tuple[AccountWitness, AccountWitness, AccountWitness]:
+    """The fee account, the funding pool and the insurance fund after the slots, as the
+    block's end opens them, each credited in ``scratch``'s tree (each one's path after the
+    credits of those before it)."""
     reserved = []
-    for index, amount in ((FEE_ACCOUNT, fees), (FUNDING_POOL, funding)):
+    credits = (forced.fees, forced.funding, forced.insurance)
+    for index, amount in zip(ACCRUING_ACCOUNTS, credits, strict=True):
         account = after[index][0] if index in after else capture_account(scratch, index)
         account = replace(account, siblings=_get_siblings(scratch, index))
         reserved.append(account)
         _set_leaf(scratch, replace(account, collateral=account.collateral + amount))
-    return reserved[0], reserved[1]
+    return reserved[0], reserved[1], reserved[2]
 
 
 def forced_witness(
@@ -357,19 +369,23 @@ def forced_witness(
     record: bytes | None = None,
     a: AccountWitness | None = None,
     book: BookWitness | None = None,
+    counterparty: int | None = None,
 ) -> BlockWitness:
     """A block of ``op``'s forced slot (``force_slot``) then noops, from ``state`` (clock
     already set); the noops follow the root the forced slot leaves, and the block's end
     credits what it accrued. ``state`` is left as it was."""
     scratch = copy.deepcopy(state)
-    forced = force_slot(scratch, op, record, a, book)
+    forced = force_slot(scratch, op, record, a, book, counterparty)
     preset = scratch.preset
     noops = [_noop_slot(scratch, forced.after) for _ in range(preset.operation_slots - 1)]
     assert scratch.trees is not None
     books, markets = scratch.trees.books.root(), capture_markets(scratch)
     accounts = scratch.accounts
-    collateral = (accounts[FEE_ACCOUNT].collateral, accounts[FUNDING_POOL].collateral)
-    reserved = _reserved(scratch, forced.after, forced.fees, forced.funding)
+    # the running copies' start: a reserved A's collateral as given (a prover's A)
+    c = [a.collateral if a is not None and a.index == i else accounts[i].collateral
+         for i in ACCRUING_ACCOUNTS]  # fmt: skip
+    collateral = (c[0], c[1], c[2])
+    reserved = _reserved(scratch, forced.after, forced)
     d = 5  # any digest: the public inputs derived from it are the circuit's outputs
     return BlockWitness(
         scratch.timestamp,

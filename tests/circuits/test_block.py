@@ -197,8 +197,9 @@ def test_setup_mode_builds_the_same_system() -> None:
     assert none is None
     # two minimal heavy slots (each with its account, positions and risk units, its book unit
     # with a trigger path, and B's positions and risk for a fill), the two markets opened once
-    # and the block's end (PERFORMANCE: grows with each proven operation)
-    assert len(shape.constraints) < 85_000
+    # and the block's end (the fee account, the funding pool and the insurance fund credited;
+    # PERFORMANCE: grows with each proven operation)
+    assert len(shape.constraints) < 95_000
     assert shape == cs and shape.digest() == cs.digest()
     assert cs.public_names == PUBLIC_INPUTS
 
@@ -765,7 +766,7 @@ def _first_broken(witness: BlockWitness, preset: Preset = PRESET) -> str:
     return err.value.name
 
 
-def test_the_block_end_credits_the_fee_account_and_the_pool_as_the_slots_left_them() -> None:
+def test_the_block_end_credits_the_reserved_accounts_as_the_slots_left_them() -> None:
     """A block with a fill: the fee account's collateral is the running copy's (its free start
     value pinned at the end), it exists, and it is credited exactly the block's fees; the
     funding pool likewise."""
@@ -773,17 +774,22 @@ def test_the_block_end_credits_the_fee_account_and_the_pool_as_the_slots_left_th
     witness = build_block_witness(
         state, next_block(state, [order(5, 0, False, PRICES[BTC] + 10, size=40)])
     )
-    fee, pool = witness.reserved
+    fee, pool, fund = witness.reserved
     assert pool.index == FUNDING_POOL and state.accounts[FEE_ACCOUNT].collateral > fee.collateral
     start = witness.reserved_collateral
-    moved = replace(witness, reserved_collateral=(start[0] + 1, start[1]))
+    moved = replace(witness, reserved_collateral=(start[0] + 1, start[1], start[2]))
     assert _first_broken(moved) == "block_end/fee_account/tracked"
-    moved = replace(witness, reserved_collateral=(start[0], start[1] - 1))
+    moved = replace(witness, reserved_collateral=(start[0], start[1] - 1, start[2]))
     assert _first_broken(moved) == "block_end/funding_pool/tracked"
-    absent = replace(witness, reserved=(replace(fee, exists=False), pool))
+    moved = replace(witness, reserved_collateral=(start[0], start[1], start[2] + 1))
+    # the insurance fund is account 0, which the first noop reads: its copy is pinned there
+    assert _first_broken(moved) == "slot1/a_collateral/insurance_fund_tracked"
+    absent = replace(witness, reserved=(replace(fee, exists=False), pool, fund))
     assert _first_broken(absent) == "block_end/fee_account/exists"
-    other = replace(witness, reserved=(fee, replace(pool, index=3)))
+    other = replace(witness, reserved=(fee, replace(pool, index=3), fund))
     assert _first_broken(other) == "block_end/funding_pool/index"
+    other = replace(witness, reserved=(fee, pool, replace(fund, index=3)))
+    assert _first_broken(other) == "block_end/insurance_fund/index"
 
 
 def test_orders_that_take_several_steps_are_proven() -> None:

@@ -84,6 +84,11 @@ from tests.circuits.cases_forced_order import (
     FORCED_ORDER_GUARDED,
     FORCED_ORDER_MORE,
 )
+from tests.circuits.cases_liquidate import (
+    LIQUIDATE_CASES,
+    LIQUIDATE_FAMILIES,
+    LIQUIDATE_GUARDED,
+)
 from tests.circuits.cases_modify import (
     IN_PLACE,
     MODIFY_CASES,
@@ -960,10 +965,10 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
-CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES | TAKEOVER_CASES
+CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES | TAKEOVER_CASES | LIQUIDATE_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
-GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED
+GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -992,6 +997,7 @@ FAMILIES = {
     *FORCED_ORDER_FAMILIES,
     *TRIGGER_FAMILIES,
     *TAKEOVER_FAMILIES,
+    *LIQUIDATE_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.

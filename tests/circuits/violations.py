@@ -44,7 +44,7 @@ from protocol.ops.withdraw import Withdraw
 from protocol.orders import rest_order
 from protocol.params import MINIMAL, OPEN_ORDERS_BITS
 from protocol.poseidon import get_params
-from protocol.state import State
+from protocol.state import ACCRUING_ACCOUNTS, State
 from sequencer.witness import (
     build_block_witness,
     build_slot_witness,
@@ -136,12 +136,12 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
     return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 
 
-RESERVED = ("fee_account", "funding_pool")
+RESERVED = ("fee_account", "funding_pool", "insurance_fund")  # ``ACCRUING_ACCOUNTS``
 
 
 def reserved_inputs(w: BlockWitness) -> dict[str, int]:
-    """The fee account's and the funding pool's collateral before the block, and their leaves
-    as the block's end opens them."""
+    """The collateral of the fee account, the funding pool and the insurance fund before the
+    block, and their leaves as the block's end opens them."""
     inputs = {f"reserved/{n}": c % R for n, c in zip(RESERVED, w.reserved_collateral, strict=True)}
     for name, account in zip(RESERVED, w.reserved, strict=True):
         inputs |= _account_fields(f"block_end/{name}", account)
@@ -186,10 +186,11 @@ def violation(
     edit_a: Callable[[AccountWitness], AccountWitness] | None = None,
     prepare: Callable[[State], None] | None = None,
     book: Callable[[State], BookWitness] | None = None,
+    counterparty: int | None = None,
     **kwargs: object,
 ) -> Violation:
     """``op``'s forced slot (A's fields edited by ``edit_a``, the state by ``prepare``, the
-    book unit's inputs those ``book`` captures)."""
+    book unit's inputs those ``book`` captures, B ``counterparty`` where given)."""
     scratch = started()
     if prepare is not None:
         prepare(scratch)
@@ -197,7 +198,7 @@ def violation(
     if edit_a is not None:
         a = edit_a(capture_account(scratch, get_circuit(op).get_accounts(op)[0]))
     unit = None if book is None else book(scratch)
-    witness = forced_witness(scratch, op, record, a, unit)
+    witness = forced_witness(scratch, op, record, a, unit, counterparty)
     return Violation(scratch, witness, **kwargs)  # type: ignore[arg-type]
 
 
@@ -263,9 +264,9 @@ def _new_positions(trace: Trace, values: list[int], inputs: dict[str, int]) -> d
 def _settle_reserved(
     v: Violation, trace: Trace, values: list[int], inputs: dict[str, int]
 ) -> dict[str, int]:
-    """The fee account and the funding pool as the block's end opens them: their fields after
-    the slot (where A or B is one), their paths in the tree the slot's roots describe (A's
-    update lost where B's path is stale), the pool's after the fee account's credit."""
+    """The fee account, the funding pool and the insurance fund as the block's end opens them:
+    their fields after the slot (where A or B is one), their paths in the tree the slot's roots
+    describe (A's update lost where B's path is stale), each after the credits before it."""
     a, b = inputs["slot0/a/index"], inputs["slot0/b/index"]
     update_state_root(v.scratch)
     assert v.scratch.trees is not None
@@ -274,12 +275,17 @@ def _settle_reserved(
         tree.set(a, trace.value(values, "slot0/a/new/leaf/exists_times_hash"))
     tree.set(b, trace.value(values, "slot0/b/new/leaf/exists_times_hash"))  # B's is the last
     follow: dict[str, int] = {}
-    for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
+    for name, index in zip(RESERVED, ACCRUING_ACCOUNTS, strict=True):
         prefix = f"block_end/{name}"
+        touched = False
         for side, at in (("a", a), ("b", b)):
             if at == index and (side == "a" or a != b):
                 new = _new_fields(trace, values, side, 0, inputs[f"slot0/{side}/cancel_epoch"])
                 follow |= {f"{prefix}/{n}": x for n, x in new.items() if n != "exists"}
+                touched = True
+        if not touched:  # as before the slot (where the honest slot wrote it, B moved away)
+            before = _account_fields(prefix, capture_account(v.scratch, index))
+            follow |= {k: x for k, x in before.items() if "/sibling" not in k}
         follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
         tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))
     return follow
@@ -615,7 +621,7 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     assert v.after.trees is not None
     tree = copy.deepcopy(v.after.trees.accounts)
     a, b = (trace.value(values, f"slot1/{side}/index") for side in ("a", "b"))
-    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}
+    assert not {a, b} & {FEE_ACCOUNT, FUNDING_POOL}  # the fund only as a noop's A and B
     tree.set(a, trace.value(values, "slot1/a/new/leaf/exists_times_hash"))
     if a == b:  # B is A after the slot (a step that fills nothing changes no position)
         epoch = trace.value(values, "slot1/a/cancel_epoch")
@@ -624,7 +630,7 @@ def _settle_second(v: TwoSlots, trace: Trace, values: list[int]) -> dict[str, in
     else:
         follow = {f"slot1/b/sibling{i}": s for i, s in enumerate(tree.proof(b).siblings)}
     tree.set(b, trace.value(values, "slot1/b/new/leaf/exists_times_hash"))
-    for name, index in zip(RESERVED, (FEE_ACCOUNT, FUNDING_POOL), strict=True):
+    for name, index in zip(RESERVED, ACCRUING_ACCOUNTS, strict=True):
         prefix = f"block_end/{name}"
         follow |= {f"{prefix}/sibling{i}": s for i, s in enumerate(tree.proof(index).siblings)}
         tree.set(index, trace.value(values, f"{prefix}/new/leaf/exists_times_hash"))

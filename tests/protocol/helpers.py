@@ -189,12 +189,14 @@ class Env:
 
 
 def total_collateral(state: State) -> int:
-    """Every account's collateral plus the fees and funding the open block accrued for the fee
-    account and the funding pool (what deposits minus withdrawals equals at every moment)."""
+    """Every account's collateral plus the fees, funding and liquidation spreads the open block
+    accrued for the fee account, the funding pool and the insurance fund (what deposits minus
+    withdrawals equals at every moment)."""
     return (
         sum(a.collateral for a in state.accounts.values())
         + state.accrued_fees
-        + (state.accrued_funding)
+        + state.accrued_funding
+        + state.accrued_insurance
     )
 
 

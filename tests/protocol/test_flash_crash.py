@@ -75,6 +75,8 @@ def test_flash_crash() -> None:
     (fill,) = [e for e in events if isinstance(e, LiquidationFill)]
     assert (fill.zero_price, fill.price, fill.size, fill.fund_fee) == (6_700, 7_000, 5, 1_500)
     assert tav(env, B) == 1_500 and health(env, B) == Health.PARTIAL_LIQUIDATION
+    assert env.state.accrued_insurance == 1_500  # the fund's at the block's end
+    env.next_block(1_061)
 
     # C below close-out: the fund (20,000 + 1,500 of liquidation fee) takes it over
     assert is_takeover_possible(env.state, env.state.accounts[C])

@@ -5,13 +5,19 @@ from __future__ import annotations
 import pytest
 
 from protocol.accounts import INSURANCE_FUND
-from protocol.block import compute_record, process_operation_with_claims
+from protocol.block import compute_record, process_block_end, process_operation_with_claims
 from protocol.errors import (
     InsufficientShares,
     LiquidationNotAllowed,
     RiskCheckFailed,
 )
-from protocol.events import LiquidationFill, OrderCancelled, PositionTakenOver, Trade
+from protocol.events import (
+    AllOrdersCancelled,
+    LiquidationFill,
+    OrderCancelled,
+    PositionTakenOver,
+    Trade,
+)
 from protocol.exits import compute_exit_amount
 from protocol.liquidation import is_takeover_possible
 from protocol.ops.burn_shares import BurnShares
@@ -52,15 +58,28 @@ def test_partial_liquidation_trades_at_the_zero_price(env: Env) -> None:
     env.place(5, BTC, BUY, 8_390, 3)
     env.place(6, BTC, BUY, 8_385, 3)
     fund = env.state.accounts[INSURANCE_FUND].collateral
+    epoch = env.state.accounts[3].cancel_epoch
     done = process_operation_with_claims(env.state, Liquidate(3, BTC, 5))
     events = [e for _, ev in done for e in ev]
-    assert any(isinstance(e, OrderCancelled) and e.reason == "liquidation" for e in events)
+    # its orders die lazily, as a cancel all's: the epoch moves on, the book keeps the order
+    (cancelled,) = [e for e in events if isinstance(e, AllOrdersCancelled)]
+    assert (cancelled.reason, cancelled.cancelled) == ("liquidation", 1)
+    assert env.state.accounts[3].cancel_epoch == epoch + 1
+    assert env.state.accounts[3].open_orders == 0
+    assert not any(isinstance(e, OrderCancelled) for e in events)
     fills = [e for e in events if isinstance(e, LiquidationFill)]
     zero = fills[0].zero_price
     assert zero == 8_400 * (4_200 * 10**6 - 50_000 * 4_000) // (4_200 * 10**6)
     assert [(f.price, f.size) for f in fills] == [(8_390, 3), (8_385, 2)]
     spread = (8_390 - zero) * 3 + (8_385 - zero) * 2
+    # the spread accrues for the fund, credited at the block's end as the fees are
+    assert (env.state.accounts[INSURANCE_FUND].collateral, env.state.accrued_insurance) == (
+        fund,
+        spread,
+    )
+    process_block_end(env.state)
     assert env.state.accounts[INSURANCE_FUND].collateral == fund + spread
+    assert env.state.accrued_insurance == 0
     after = compute_risk(env.state.accounts[3], env.state.markets)
     # TAV / MMR unchanged up to the rounding of the zero price (against the account)
     assert after.tav * before.mmr <= before.tav * after.mmr

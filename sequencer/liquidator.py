@@ -1,0 +1,95 @@
+"""The operator's own operations on unhealthy accounts (docs/PROTOCOL.md 7.4, 9.8): each block,
+after the priority requests and before the L2 transactions, the builder asks every pass of
+``PASSES`` for the operations it would take now and applies each with its claims, as it applies
+any operation (``sequencer.builder``).
+
+A pass is a function of the state that yields operations one at a time; the builder applies each
+before asking for the next, so a pass reads the state its earlier operations left. Passes are
+pure policy: the rules decide what is allowed, so an operation the rules refuse, or that the
+block cannot hold, costs nothing but the try (the builder logs it, and the state is as it was),
+and the operator never stalls on one. A pass whose operation type the block circuit does not
+prove yet is skipped whole. The deleverage round joins ``PASSES`` once it is proven.
+
+**Partial liquidation** (``find_liquidations``): every account in partial liquidation
+(``CMR <= TAV < MMR``, reserved accounts never), by account index, has its positions liquidated
+one market at a time, the largest notional first, each **whole** (size = the position):
+closing at the zero price leaves TAV / MMR where it was (up to rounding against the account),
+so no partial size brings the account back above MMR; only a position closed, its margin gone,
+does. An account is asked again after each liquidation, while it is still in partial
+liquidation. A position is liquidated only where the book holds a crossing bid (or ask) at the
+zero price: with no liquidity a liquidation would fill nothing and only cancel the account's
+orders, every block; its turn comes when a maker arrives, or when it falls below close-out
+(takeover).
+
+**Takeover** (``find_takeovers``): every account below close-out margin (``TAV < CMR``,
+bankrupt included; reserved accounts never), by account index, that the insurance fund can
+absorb (``liquidation.is_takeover_possible``) is taken over whole (8.25). One the fund cannot
+absorb waits for the deleverage round (not proven yet), or for a fund that can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from protocol.accounts import RESERVED_ACCOUNTS
+from protocol.block import Operation
+from protocol.errors import InvalidTransaction
+from protocol.liquidation import is_takeover_possible
+from protocol.ops.liquidate import Liquidate, compute_taker
+from protocol.ops.takeover import Takeover
+from protocol.risk import Health, compute_risk
+from protocol.state import State
+
+Pass = Callable[[State], Iterable[Operation]]
+
+
+def is_in_partial_liquidation(state: State, index: int) -> bool:
+    account = state.accounts[index]
+    return compute_risk(account, state.markets).health == Health.PARTIAL_LIQUIDATION
+
+
+def get_liquidation_order(state: State, index: int) -> list[int]:
+    """The markets of account ``index``'s positions, the largest notional at the mark first
+    (ties by market index)."""
+    positions = state.accounts[index].positions
+    held = [(m, abs(p.size) * state.markets[m].data.mark_price) for m, p in positions.items()]
+    return [m for m, notional in sorted(held, key=lambda x: (-x[1], x[0])) if notional]
+
+
+def has_liquidity(state: State, op: Liquidate) -> bool:
+    """Whether the book holds an order that crosses the liquidation's zero price (its side's
+    best order: a dead one of the account's own is removed and the step goes on)."""
+    try:
+        taker = compute_taker(state, op)
+    except InvalidTransaction:
+        return False
+    book = state.markets[taker.market].book
+    return book.best_within(not taker.is_ask, taker.limit_price) is not None
+
+
+def find_liquidations(state: State) -> Iterator[Operation]:
+    """The partial liquidations of the module docstring, one at a time."""
+    for index in sorted(state.accounts):
+        if index in RESERVED_ACCOUNTS:
+            continue
+        for market in get_liquidation_order(state, index):
+            if not is_in_partial_liquidation(state, index):
+                break
+            size = abs(state.accounts[index].get_size(market))
+            op = Liquidate(index, market, size)
+            if size and has_liquidity(state, op):
+                yield op
+
+
+def find_takeovers(state: State) -> Iterator[Operation]:
+    """The takeovers of the module docstring, one at a time."""
+    for index in sorted(state.accounts):
+        if index in RESERVED_ACCOUNTS:
+            continue
+        account = state.accounts[index]
+        risk = compute_risk(account, state.markets)
+        if risk.tav < risk.cmr and is_takeover_possible(state, account):
+            yield Takeover(index)
+
+
+PASSES: tuple[Pass, ...] = (find_liquidations, find_takeovers)

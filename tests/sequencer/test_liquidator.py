@@ -1,0 +1,170 @@
+"""The operator liquidates by itself (``sequencer.liquidator``): a price move leaves an account
+in partial liquidation, and the next block the builder seals liquidates it, a block the circuit
+proves (the witness checked against the minimal block circuit); without liquidity, or with an
+operation the rules refuse, the builder goes on without it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import pytest
+
+from protocol.accounts import INSURANCE_FUND
+from protocol.block import Operation
+from protocol.ops.create_order import CreateOrder
+from protocol.ops.liquidate import Liquidate
+from protocol.ops.mint_shares import MintShares
+from protocol.ops.takeover import Takeover
+from protocol.pubdata import OpType
+from protocol.risk import Health, compute_risk
+from protocol.signing import sign_tx
+from protocol.state import State
+from scripts.reconstruct import compute_operations
+from sequencer import builder
+from sequencer.builder import SealedBlock, build_block
+from sequencer.codec import encode_tx
+from sequencer.liquidator import find_liquidations, find_takeovers
+from sequencer.price_feed import SignedPrice, sign_prices
+from sequencer.store import QueuedRequest
+from sequencer.witness import build_block_inputs
+from tests.sequencer.helpers import (
+    CHAIN_ID,
+    CONFIG,
+    FAR,
+    USDC,
+    chain_requests,
+    key_of,
+    open_accounts,
+)
+
+BTC = 0
+LONG_CASH = 121_000  # 4's: long 100 lots at 10,000, in partial liquidation at 9,050
+
+
+def _order(account: int, nonce: int, is_ask: bool, price: int) -> tuple[int, bytes]:
+    op = CreateOrder(account, nonce, FAR, BTC, is_ask, 100, price)
+    return account * 100 + nonce, encode_tx(sign_tx(op, key_of(account), CHAIN_ID))
+
+
+class Chain:
+    """The builder's blocks one after the other, a second apart; ``batches`` of priority
+    requests, one per block, first."""
+
+    def __init__(self, batches: list[list[QueuedRequest]]) -> None:
+        self.state = CONFIG.make_genesis()
+        self.number = 0
+        self.batches = batches
+
+    def seal(self, txs: list[tuple[int, bytes]] | None = None, index: int = 0) -> SealedBlock:
+        """The next block, with ``txs`` and, given an ``index``, BTC's index price moved."""
+        self.number += 1
+        timestamp = 1_000 * self.number
+        prices: tuple[SignedPrice, ...] = ()
+        if index:
+            prices = sign_prices(CONFIG.oracle_key, CHAIN_ID, (index, 3_000), timestamp)
+        requests = self.batches.pop(0) if self.batches else []
+        return build_block(self.state, self.number, timestamp, requests, txs or [], prices)
+
+
+def health(state: State, account: int) -> Health:
+    return compute_risk(state.accounts[account], state.markets).health
+
+
+def crashed(bid: bool = True) -> Chain:
+    """3 and 5 with 10 USDC, 4 with ``LONG_CASH``; 4 buys 100 lots of 3's ask at 10,000, 5
+    bids 100 at 9,000 (unless not ``bid``), and the index falls to 9,050."""
+    requests = chain_requests(open_accounts([3, 5], 10 * USDC) + open_accounts([4], LONG_CASH))
+    chain = Chain([requests[:4], requests[4:]])
+    chain.seal()
+    chain.seal()
+    chain.seal([_order(3, 0, True, 10_000), _order(4, 0, False, 10_000)])
+    assert chain.state.accounts[4].get_size(BTC) == 100
+    chain.seal([_order(5, 0, False, 9_000)] if bid else [], index=9_050)
+    assert chain.state.markets[BTC].data.mark_price == 9_050
+    assert health(chain.state, 4) == Health.PARTIAL_LIQUIDATION
+    return chain
+
+
+def test_the_next_block_liquidates_an_account_a_price_move_left_in_partial_liquidation() -> None:
+    chain = crashed()
+    before = copy.deepcopy(chain.state)
+    fund = chain.state.accounts[INSURANCE_FUND].collateral
+    sealed = chain.seal()
+    assert sealed.block.operations[0] == Liquidate(4, BTC, 100)
+    assert [r[0] for r in sealed.records[:2]] == [OpType.LIQUIDATE, OpType.NOOP]
+    state = chain.state
+    assert BTC not in state.accounts[4].positions and state.accounts[5].get_size(BTC) == 100
+    assert state.accounts[INSURANCE_FUND].collateral > fund  # the spread, at the block's end
+    assert list(find_liquidations(state)) == []  # nothing left to liquidate
+    # reconstruction reads the same operations back from the records
+    assert (
+        compute_operations(before, sealed.records, sealed.block.timestamp)
+        == sealed.block.operations
+    )
+    # the block the builder sealed is one the circuit proves, with the same root
+    cs, values = build_block_inputs(before, sealed.block)
+    cs.check(values)
+    assert cs.public_inputs(values)[1] == sealed.state_root
+
+
+def test_without_liquidity_the_operator_goes_on_without_a_liquidation() -> None:
+    chain = crashed(bid=False)
+    assert list(find_liquidations(chain.state)) == []
+    sealed = chain.seal()
+    assert OpType.LIQUIDATE not in [r[0] for r in sealed.records]
+    assert chain.state.accounts[4].get_size(BTC) == 100
+
+
+def test_an_operation_of_a_pass_the_rules_refuse_is_left_out(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pass that asks for a liquidation of a healthy account, then the real one: the first
+    is logged and left out, the second taken."""
+    chain = crashed()
+
+    def careless(state: State) -> Iterator[Operation]:
+        yield Liquidate(3, BTC, 1)  # 3 is short and healthy
+        yield from find_liquidations(state)
+
+    monkeypatch.setattr(builder, "OPERATOR_PASSES", (careless,))
+    sealed = chain.seal()
+    assert sealed.block.operations[0] == Liquidate(4, BTC, 100)
+    assert "Liquidate(account=3, market=0, size=1) left out" in caplog.text
+
+
+def test_a_pass_of_an_unproven_type_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    chain = crashed()
+    monkeypatch.setattr(builder, "PROVEN_TYPES", builder.PROVEN_TYPES - {OpType.LIQUIDATE})
+    sealed = chain.seal()
+    assert OpType.LIQUIDATE not in [r[0] for r in sealed.records]
+
+
+def test_the_next_block_takes_over_an_account_below_close_out() -> None:
+    """6 mints pool shares (the fund holds 50 USDC), then the index falls far enough that 4 is
+    below CMR: the operator's next block hands 4's position to the fund, proven."""
+    requests = chain_requests(
+        open_accounts([3, 5], 10 * USDC) + open_accounts([4], LONG_CASH)
+        + open_accounts([6], 100 * USDC)
+    )  # fmt: skip
+    chain = Chain([requests[:4], requests[4:]])
+    chain.seal()
+    chain.seal()
+    mint = sign_tx(MintShares(6, 0, FAR, 50 * USDC), key_of(6), CHAIN_ID)
+    chain.seal([(600, encode_tx(mint))])
+    assert chain.state.accounts[INSURANCE_FUND].collateral == 50 * USDC
+    chain.seal([_order(3, 0, True, 10_000), _order(4, 0, False, 10_000)])
+    chain.seal(index=9_000)
+    chain.seal(index=8_900)
+    risk = compute_risk(chain.state.accounts[4], chain.state.markets)
+    assert risk.tav < risk.cmr and list(find_liquidations(chain.state)) == []
+    assert list(find_takeovers(chain.state)) == [Takeover(4)]
+    before = copy.deepcopy(chain.state)
+    sealed = chain.seal()
+    assert sealed.block.operations[0] == Takeover(4)
+    assert chain.state.accounts[INSURANCE_FUND].get_size(BTC) == 100
+    assert BTC not in chain.state.accounts[4].positions
+    assert list(find_takeovers(chain.state)) == []
+    cs, values = build_block_inputs(before, sealed.block)
+    cs.check(values)
+    assert cs.public_inputs(values)[1] == sealed.state_root
