@@ -183,7 +183,6 @@ TAKEOVER_CASES: dict[str, Callable[[], Violation]] = {
         with_unused_byte(get_circuit(Takeover(3)), _record(crash())),
         prepare=crash(),
     ),
-    "takeover/cmr/notional_cmf#": lambda: _wire("cmr/notional_cmf0"),
     "takeover/a_collateral": lambda: _wire("a_collateral"),
     "takeover/paid": lambda: _wire("paid", mark=8_900),
     "takeover/deficit/deficit": lambda: _wire("deficit/deficit", mark=8_900),
@@ -211,12 +210,14 @@ def _selectors(**values: int) -> dict[str, int]:
 TAKEOVER_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
     # a noop (the fund) whose selectors sum to 1 through the takeover's -1 (types -25 + 8 +
     # 17 = 0): the takeover negated refuses the fund as a reserved account above its CMR and
-    # moves its epoch by -1 (B's split), the claim wants a pending taker and its book leaf
+    # moves its epoch by -1 (B's split, which the fund's block-end credit reads too: its open
+    # orders' range), the claim wants a pending taker and its book leaf
     "type/is_takeover_boolean": (
         lambda: violation(Noop(), inputs=_selectors(takeover=-1, forced_burn=1, claim=1, noop=0)),
         {
             *("takeover/not_reserved", "takeover/below_cmr", "b/epoch_follows_a"),
             *("claim/taker_pending", "book/book_root_matches", "book/order_root_matches"),
+            "block_end/insurance_fund/open_orders/range/bits_sum",
         },
     ),
 }
