@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from circuits.gadgets.equality import is_equal
 from circuits.ops.common import Effect, OpCircuit, SlotVars, StepVars
-from circuits.ops.step_unit import get_step_key
+from circuits.ops.step_unit import get_step_counterparty, get_step_key
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant
-from protocol.book import Order
 from protocol.ops import claim
 from protocol.ops.claim import Claim
 from protocol.state import State, Taker
@@ -55,22 +54,14 @@ def _get_taker(state: State, op: Claim) -> Taker | None:
     return taker if taker is not None and taker.account == op.account else None
 
 
-def _get_maker(state: State, op: Claim) -> Order | None:
-    taker = _get_taker(state, op)
-    if taker is None:
-        return None
-    return state.markets[taker.market].book.best_within(not taker.is_ask, taker.limit_price)
-
-
 def get_book_key(state: State, op: Claim) -> tuple[int, int] | None:
     """The key of the maker the step fills, else the key the remainder rests at (or, cancelled,
     any key at the taker's limit)."""
-    return get_step_key(state, _get_taker(state, op), _get_maker(state, op))
+    return get_step_key(state, _get_taker(state, op))
 
 
 def get_counterparty(state: State, op: Claim) -> int | None:
-    maker = _get_maker(state, op)
-    return None if maker is None else maker.account
+    return get_step_counterparty(state, _get_taker(state, op))
 
 
 CIRCUIT = OpCircuit(claim.DESCRIPTOR, define_claim, get_book_key, get_counterparty)

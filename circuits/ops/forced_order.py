@@ -37,10 +37,9 @@ from circuits.ops.create_order import (
     compute_limit,
     compute_price_band,
 )
-from circuits.ops.step_unit import PRICE_FIELD_BITS, get_step_key
+from circuits.ops.step_unit import PRICE_FIELD_BITS, get_step_counterparty, get_step_key
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.accounts import FEE_ACCOUNT
-from protocol.book import Order
 from protocol.ops import forced_order
 from protocol.ops.forced_order import ForcedOrder, compute_taker, get_refusal
 from protocol.state import State, Taker
@@ -160,22 +159,14 @@ def _get_taker(state: State, op: ForcedOrder) -> Taker | None:
     return compute_taker(state.markets[op.market], op)
 
 
-def _get_maker(state: State, op: ForcedOrder) -> Order | None:
-    taker = _get_taker(state, op)
-    if taker is None:
-        return None
-    return state.markets[taker.market].book.best_within(not taker.is_ask, taker.limit_price)
-
-
 def get_book_key(state: State, op: ForcedOrder) -> tuple[int, int]:
     """The key of the maker the first step meets, else the key the order rests at (or,
     cancelled, any key at its limit); (0, 0) for a refused order, which reads no book."""
-    return get_step_key(state, _get_taker(state, op), _get_maker(state, op))
+    return get_step_key(state, _get_taker(state, op))
 
 
 def get_counterparty(state: State, op: ForcedOrder) -> int | None:
-    maker = _get_maker(state, op)
-    return None if maker is None else maker.account
+    return get_step_counterparty(state, _get_taker(state, op))
 
 
 CIRCUIT = OpCircuit(forced_order.DESCRIPTOR, define_forced_order, get_book_key, get_counterparty)

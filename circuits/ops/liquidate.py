@@ -51,10 +51,9 @@ from circuits.ops.common import (
     pick,
     select_market,
 )
-from circuits.ops.step_unit import get_step_key
+from circuits.ops.step_unit import get_step_counterparty, get_step_key
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant
 from protocol.accounts import FEE_ACCOUNT
-from protocol.book import Order
 from protocol.errors import InvalidTransaction
 from protocol.field import to_signed
 from protocol.ops import liquidate
@@ -157,23 +156,15 @@ def _get_taker(state: State, op: Liquidate) -> Taker | None:
         return None
 
 
-def _get_maker(state: State, op: Liquidate) -> Order | None:
-    taker = _get_taker(state, op)
-    if taker is None:
-        return None
-    return state.markets[taker.market].book.best_within(not taker.is_ask, taker.limit_price)
-
-
 def get_book_key(state: State, op: Liquidate) -> tuple[int, int]:
     """The key of the maker the first step meets (A's own orders included: dead once the
     liquidation cancels them, the step removes them), else any key at the zero price (the
     remainder is cancelled); (0, 0) for a refused liquidation."""
-    return get_step_key(state, _get_taker(state, op), _get_maker(state, op))
+    return get_step_key(state, _get_taker(state, op))
 
 
 def get_counterparty(state: State, op: Liquidate) -> int | None:
-    maker = _get_maker(state, op)
-    return None if maker is None else maker.account
+    return get_step_counterparty(state, _get_taker(state, op))
 
 
 CIRCUIT = OpCircuit(liquidate.DESCRIPTOR, define_liquidate, get_book_key, get_counterparty)

@@ -283,11 +283,26 @@ def get_finish_key(state: State, market: int, is_ask: bool, limit: int, rests: b
     return book.compute_key(limit, nonce)
 
 
-def get_step_key(state: State, taker: Taker | None, maker: Order | None) -> tuple[int, int]:
+def get_first_maker(state: State, taker: Taker | None) -> Order | None:
+    """The order ``taker``'s step meets: the best of the other side within its limit (dead,
+    expired or its own included: the step removes those), or None."""
+    if taker is None:
+        return None
+    return state.markets[taker.market].book.best_within(not taker.is_ask, taker.limit_price)
+
+
+def get_step_counterparty(state: State, taker: Taker | None) -> int | None:
+    """B of ``taker``'s step: the account of the maker it meets, if any."""
+    maker = get_first_maker(state, taker)
+    return None if maker is None else maker.account
+
+
+def get_step_key(state: State, taker: Taker | None) -> tuple[int, int]:
     """The book unit's ``(market, key)`` for ``taker``'s step: the maker it meets, else where it
     finishes (``get_finish_key``); ``(0, 0)`` for no taker (a refused operation reads no book)."""
     if taker is None:
         return 0, 0
+    maker = get_first_maker(state, taker)
     if maker is not None:
         return taker.market, maker.key
     key = get_finish_key(state, taker.market, taker.is_ask, taker.limit_price, taker.rests)

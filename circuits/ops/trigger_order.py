@@ -47,9 +47,8 @@ from circuits.ops.create_order import (
     compute_limit,
     compute_price_band,
 )
-from circuits.ops.step_unit import get_step_key
+from circuits.ops.step_unit import get_step_counterparty, get_step_key
 from circuits.r1cs import ONE, ZERO, Builder, LinearCombination
-from protocol.book import Order
 from protocol.commitment import DOMAIN_TRIGGER
 from protocol.markets import TriggerOrder
 from protocol.ops import trigger_order
@@ -162,25 +161,17 @@ def _get_taker(state: State, op: FireTrigger) -> Taker | None:
     return Taker(trigger.account, op.market, trigger.is_ask, trigger.size, limit, False, True, 0)
 
 
-def _get_maker(state: State, op: FireTrigger) -> Order | None:
-    taker = _get_taker(state, op)
-    if taker is None:
-        return None
-    return state.markets[taker.market].book.best_within(not taker.is_ask, taker.limit_price)
-
-
 def get_book_key(state: State, op: FireTrigger) -> tuple[int, int]:
     """The key of the maker the first step meets, else the key the taker finishes at; any key
     of the market (0) for a dead trigger order, whose slot reads the book leaf only."""
     taker = _get_taker(state, op)
     if taker is None:
         return op.market, 0
-    return get_step_key(state, taker, _get_maker(state, op))
+    return get_step_key(state, taker)
 
 
 def get_counterparty(state: State, op: FireTrigger) -> int | None:
-    maker = _get_maker(state, op)
-    return None if maker is None else maker.account
+    return get_step_counterparty(state, _get_taker(state, op))
 
 
 def get_account(state: State, op: FireTrigger) -> int | None:
