@@ -26,13 +26,26 @@ def div_rem(
     witness (its hint gives ``(0, a)``, which the last check rejects).
     ``quotient_bits + 2 * divisor_bits + 4`` constraints.
     """
-    if quotient_bits + divisor_bits + 1 >= SAFE_BITS:
+    return _divide(cs, a, b, quotient_bits, divisor_bits, signed=False)
+
+
+def _divide(
+    cs: Builder,
+    a: LinearCombination,
+    b: LinearCombination,
+    quotient_bits: int,
+    divisor_bits: int,
+    signed: bool,
+) -> tuple[LinearCombination, LinearCombination]:
+    """``div_rem``, or ``floor_div`` with ``signed`` (a signed ``a`` and quotient)."""
+    if quotient_bits + divisor_bits + 1 + signed >= SAFE_BITS:
         raise ValueError("quotient and divisor too wide: q * b + rem could wrap around r")
+    hint = _floor_divmod_or_zero if signed else _divmod_or_zero
     with cs.scope("div_rem"):
-        q, rem = cs.hints("quotient_remainder", 2, _divmod_or_zero, a, b)
+        q, rem = cs.hints("quotient_remainder", 2, hint, a, b)
         cs.assert_mul(q, b, a - rem, "a_is_q_times_b_plus_rem")
         with cs.scope("quotient"):
-            assert_range(cs, q, quotient_bits)
+            (assert_signed_range if signed else assert_range)(cs, q, quotient_bits)
         with cs.scope("remainder"):
             assert_range(cs, rem, divisor_bits)
         assert_less_than(cs, rem, b, divisor_bits, "remainder_lt_divisor")
@@ -54,14 +67,4 @@ def floor_div(
     ``a == q * b + rem`` with ``0 <= rem < b``, both hinted then proven, ``|q| < 2^quotient_bits``
     (signed range) and ``rem, b - rem - 1 < 2^divisor_bits``, so that ``q * b + rem`` cannot
     wrap around the field. ``quotient_bits + 2 * divisor_bits + 5`` constraints."""
-    if quotient_bits + divisor_bits + 2 >= SAFE_BITS:
-        raise ValueError("quotient and divisor too wide: q * b + rem could wrap around r")
-    with cs.scope("div_rem"):
-        q, rem = cs.hints("quotient_remainder", 2, _floor_divmod_or_zero, a, b)
-        cs.assert_mul(q, b, a - rem, "a_is_q_times_b_plus_rem")
-        with cs.scope("quotient"):
-            assert_signed_range(cs, q, quotient_bits)
-        with cs.scope("remainder"):
-            assert_range(cs, rem, divisor_bits)
-        assert_less_than(cs, rem, b, divisor_bits, "remainder_lt_divisor")
-    return q
+    return _divide(cs, a, b, quotient_bits, divisor_bits, signed=True)[0]
