@@ -16,7 +16,7 @@ holds.
 from __future__ import annotations
 
 from protocol.accounts import INSURANCE_FUND, Account
-from protocol.errors import MarketDeleveraging
+from protocol.errors import DeleverageNotAllowed, MarketDeleveraging
 from protocol.events import Event
 from protocol.markets import Market
 from protocol.positions import apply_fill
@@ -108,6 +108,15 @@ def require_no_round(market: Market) -> None:
         raise MarketDeleveraging(
             f"market {market.index} is deleveraging account {market.data.adl_account - 1}"
         )
+
+
+def get_open_round(state: State, index: int) -> tuple[Market, Account]:
+    """Market ``index`` and the bankrupt account of its open round (``DeleverageNotAllowed``
+    when none is open)."""
+    market = state.get_market(index)
+    if not market.data.adl_account:
+        raise DeleverageNotAllowed(f"market {index} has no open deleverage round")
+    return market, state.accounts[market.data.adl_account - 1]
 
 
 def find_round(state: State, account: int) -> Market | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from protocol.accounts import INSURANCE_FUND
 from protocol.errors import DeleverageNotAllowed
 from protocol.events import Deleveraged, Event
-from protocol.liquidation import transfer_position
+from protocol.liquidation import get_open_round, transfer_position
 from protocol.markets import ADL_FIELDS
 from protocol.ops.descriptor import Descriptor, get_no_accounts
 from protocol.params import RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
@@ -40,15 +40,12 @@ RECORD = Layout(
 
 
 def process_deleverage_end(state: State, op: DeleverageEnd) -> tuple[Event, ...]:
-    market = state.get_market(op.market)
+    market, account = get_open_round(state, op.market)
     data = market.data
-    if not data.adl_account:
-        raise DeleverageNotAllowed(f"market {op.market} has no open deleverage round")
     if data.adl_seen != data.adl_total:
         raise DeleverageNotAllowed(
             f"the round served {data.adl_seen} of the opposite side's {data.adl_total} lots"
         )
-    account = state.accounts[data.adl_account - 1]
     rest = abs(data.adl_size) - data.adl_moved
     moved = rest if data.adl_size > 0 else -rest
     out: list[Event] = []

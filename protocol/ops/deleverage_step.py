@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from protocol.errors import DeleverageNotAllowed
 from protocol.events import Deleveraged, Event
-from protocol.liquidation import compute_round_share, transfer_position
+from protocol.liquidation import compute_round_share, get_open_round, transfer_position
 from protocol.ops.descriptor import Descriptor
 from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
@@ -44,11 +44,8 @@ RECORD = Layout(
 
 
 def process_deleverage_step(state: State, op: DeleverageStep) -> tuple[Event, ...]:
-    market = state.get_market(op.market)
+    market, account = get_open_round(state, op.market)
     data = market.data
-    if not data.adl_account:
-        raise DeleverageNotAllowed(f"market {op.market} has no open deleverage round")
-    account = state.accounts[data.adl_account - 1]
     other = state.get_account(op.counterparty)
     if other.index < data.adl_cursor:
         raise DeleverageNotAllowed(f"the round serves accounts from {data.adl_cursor} on")
