@@ -8,7 +8,8 @@ before asking for the next, so a pass reads the state its earlier operations lef
 pure policy: the rules decide what is allowed, so an operation the rules refuse, or that the
 block cannot hold, costs nothing but the try (the builder logs it, and the state is as it was),
 and the operator never stalls on one. A pass whose operation type the block circuit does not
-prove yet is skipped whole. The deleverage round joins ``PASSES`` once it is proven.
+prove yet is skipped whole (the deleverage round's, until the block circuit proves types 26, 29
+and 30).
 
 **Partial liquidation** (``find_liquidations``): every account in partial liquidation
 (``CMR <= TAV < MMR``, reserved accounts never), by account index, has its positions liquidated
@@ -31,10 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from protocol.accounts import RESERVED_ACCOUNTS
+from protocol.accounts import INSURANCE_FUND, RESERVED_ACCOUNTS
 from protocol.block import Operation
 from protocol.errors import InvalidTransaction
-from protocol.liquidation import is_takeover_possible
+from protocol.liquidation import find_round, is_takeover_possible, list_round_counterparties
+from protocol.ops.deleverage import Deleverage
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.liquidate import Liquidate, compute_taker
 from protocol.ops.takeover import Takeover
 from protocol.risk import Health, compute_risk
@@ -92,4 +96,63 @@ def find_takeovers(state: State) -> Iterator[Operation]:
             yield Takeover(index)
 
 
-PASSES: tuple[Pass, ...] = (find_liquidations, find_takeovers)
+def run_round(state: State, market: int) -> Iterator[Operation]:
+    """The rest of market ``market``'s open round, if one is open: a step for each
+    counterparty it has still to serve (listed once, when the round is reached: a step moves
+    nobody onto the opposite side), then its end. A step left out ends it for this block."""
+    if not state.markets[market].data.adl_account:
+        return
+    for counterparty in list_round_counterparties(state, state.markets[market]):
+        yield DeleverageStep(market, counterparty)
+        if state.markets[market].data.adl_cursor <= counterparty:
+            return  # left out: serving the next one would skip it for good; the next block
+    yield DeleverageEnd(market)
+
+
+def continue_rounds(state: State) -> Iterator[Operation]:
+    """The open rounds run on, market by market (module docstring)."""
+    for market in range(len(state.markets)):
+        yield from run_round(state, market)
+
+
+def is_bankrupt_beyond_fund(state: State, index: int) -> bool:
+    """Whether account ``index`` is to be deleveraged: ``TAV < 0`` and the fund cannot take it
+    over (the fund: ``TAV < 0``; nothing can take it over)."""
+    account = state.accounts[index]
+    if compute_risk(account, state.markets).tav >= 0:
+        return False
+    return index == INSURANCE_FUND or not is_takeover_possible(state, account)
+
+
+def get_round_market(state: State, index: int, done: set[int]) -> int | None:
+    """The market of account ``index``'s next round: its largest position's (at the mark)
+    among the markets with no open round and not in ``done``; None while it is in a round, or
+    holds nothing else."""
+    if find_round(state, index) is not None:
+        return None
+    for market in get_liquidation_order(state, index):
+        if market not in done and not state.markets[market].data.adl_account:
+            return market
+    return None
+
+
+def find_deleverages(state: State) -> Iterator[Operation]:
+    """The rounds of the accounts bankrupt beyond the fund (module docstring), one operation at
+    a time."""
+    users = [i for i in sorted(state.accounts) if i not in RESERVED_ACCOUNTS]
+    for index in (*users, INSURANCE_FUND):
+        done: set[int] = set()  # one round per market and block: a fund that keeps lots waits
+        while is_bankrupt_beyond_fund(state, index):
+            market = get_round_market(state, index, done)
+            if market is None:
+                break
+            done.add(market)
+            yield Deleverage(index, market)
+            if state.markets[market].data.adl_account != index + 1:
+                break  # refused, or left out
+            yield from run_round(state, market)
+            if state.markets[market].data.adl_account:
+                break  # a step or the end refused: the next block's continue_rounds
+
+
+PASSES: tuple[Pass, ...] = (continue_rounds, find_liquidations, find_takeovers, find_deleverages)

@@ -1,18 +1,25 @@
 """The operator liquidates by itself (``sequencer.liquidator``): a price move leaves an account
 in partial liquidation, and the next block the builder seals liquidates it, a block the circuit
 proves (the witness checked against the minimal block circuit); without liquidity, or with an
-operation the rules refuse, the builder goes on without it."""
+operation the rules refuse, the builder goes on without it. An account bankrupt beyond the
+insurance fund is deleveraged: the round's operations, one block after the other while the
+blocks are full, close its position, every holder of the opposite side served."""
 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator
 
 import pytest
 
 from protocol.accounts import INSURANCE_FUND
-from protocol.block import Operation
+from protocol.block import Operation, process_block_header, process_operation
+from protocol.events import Deleveraged
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.deleverage import Deleverage
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.takeover import Takeover
@@ -24,7 +31,12 @@ from scripts.reconstruct import compute_operations
 from sequencer import builder
 from sequencer.builder import SealedBlock, build_block
 from sequencer.codec import encode_tx
-from sequencer.liquidator import find_liquidations, find_takeovers
+from sequencer.liquidator import (
+    continue_rounds,
+    find_deleverages,
+    find_liquidations,
+    find_takeovers,
+)
 from sequencer.price_feed import SignedPrice, sign_prices
 from sequencer.store import QueuedRequest
 from sequencer.witness import build_block_inputs
@@ -33,6 +45,7 @@ from tests.sequencer.helpers import (
     CONFIG,
     FAR,
     USDC,
+    allow_unproven_rounds,
     chain_requests,
     key_of,
     open_accounts,
@@ -42,8 +55,10 @@ BTC = 0
 LONG_CASH = 121_000  # 4's: long 100 lots at 10,000, in partial liquidation at 9,050
 
 
-def _order(account: int, nonce: int, is_ask: bool, price: int) -> tuple[int, bytes]:
-    op = CreateOrder(account, nonce, FAR, BTC, is_ask, 100, price)
+def _order(
+    account: int, nonce: int, is_ask: bool, price: int, size: int = 100
+) -> tuple[int, bytes]:
+    op = CreateOrder(account, nonce, FAR, BTC, is_ask, size, price)
     return account * 100 + nonce, encode_tx(sign_tx(op, key_of(account), CHAIN_ID))
 
 
@@ -168,3 +183,121 @@ def test_the_next_block_takes_over_an_account_below_close_out() -> None:
     cs, values = build_block_inputs(before, sealed.block)
     cs.check(values)
     assert cs.public_inputs(values)[1] == sealed.state_root
+
+
+SHORTS = {3: 33, 5: 33, 6: 34}  # the opposite side of 4's (90 lots) and 7's (10) longs
+
+
+def bankrupt() -> Chain:
+    """4 (``LONG_CASH``) bids 90 lots at 10,000 and 7 (10 USDC) 10; 3, 5 and 6 sell them
+    ``SHORTS``; the index falls to 9,050, then 8,200: 4 is bankrupt (TAV < 0), and the fund,
+    empty, cannot take it over."""
+    requests = chain_requests(
+        open_accounts([3, 5, 6, 7], 10 * USDC) + open_accounts([4], LONG_CASH)
+    )
+    chain = Chain([requests[:4], requests[4:8], requests[8:]])
+    for _ in range(3):
+        chain.seal()
+    chain.seal([_order(4, 0, False, 10_000, 90), _order(7, 0, False, 10_000, 10)])
+    sells = [_order(a, 0, True, 10_000, size) for a, size in SHORTS.items()]
+    chain.seal(sells[:2])
+    chain.seal(sells[2:])
+    assert {a: chain.state.accounts[a].get_size(BTC) for a in SHORTS} == {3: -33, 5: -33, 6: -34}
+    chain.seal(index=9_050)
+    chain.seal(index=8_200)
+    risk = compute_risk(chain.state.accounts[4], chain.state.markets)
+    assert risk.tav < 0 and list(find_takeovers(chain.state)) == []
+    return chain
+
+
+def round_ops(sealed: SealedBlock) -> list[Operation]:
+    kinds = (Deleverage, DeleverageStep, DeleverageEnd)
+    return [op for op in sealed.block.operations if isinstance(op, kinds)]
+
+
+def test_the_operator_deleverages_an_account_bankrupt_beyond_the_fund_over_full_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two heavy slots a block: 4's round (open, three steps, end) takes three blocks, the
+    market frozen in between. 4's position closes at its bankruptcy price, each short takes
+    ``floor(90 * |z| / 100)`` lots (29, 29, 30) and the fund the 2 left over, at that price,
+    above the mark: the fund, empty, is then bankrupt, and its own round (ceilings) follows."""
+    allow_unproven_rounds(monkeypatch)
+    chain = bankrupt()
+    assert list(find_deleverages(chain.state))[:1] == [Deleverage(4, BTC)]
+    blocks = [chain.seal() for _ in range(6)]
+    step = functools.partial(DeleverageStep, BTC)
+    assert [round_ops(b) for b in blocks] == [
+        [Deleverage(4, BTC), step(3)],
+        [step(5), step(6)],
+        [DeleverageEnd(BTC), Deleverage(INSURANCE_FUND, BTC)],
+        [step(3), step(5)],
+        [step(6), DeleverageEnd(BTC)],
+        [],
+    ]
+    moved = [
+        (e.account, e.counterparty, e.size)
+        for b in blocks
+        for e in b.events
+        if isinstance(e, Deleveraged)
+    ]
+    fund = INSURANCE_FUND
+    assert moved == [
+        (4, 3, 29), (4, 5, 29), (4, 6, 30), (4, fund, 2),
+        (fund, 3, 1), (fund, 5, 1), (fund, 6, 0), (fund, fund, 0),
+    ]  # fmt: skip
+    state = chain.state
+    assert {a: state.accounts[a].get_size(BTC) for a in SHORTS} == {3: -3, 5: -3, 6: -4}
+    for index in (4, INSURANCE_FUND):
+        assert state.accounts[index].get_size(BTC) == 0 and state.accounts[index].collateral >= 0
+    assert state.markets[BTC].data.adl_account == 0
+    assert list(continue_rounds(state)) == [] and list(find_deleverages(state)) == []
+
+
+def test_a_round_step_left_out_waits_for_the_next_block_and_nobody_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The builder leaves 5's step out once (it fails, as any operation might): the round stops
+    there for the block rather than serve 6 first, and the next block serves 5, then 6."""
+    allow_unproven_rounds(monkeypatch)
+    chain = bankrupt()
+    check = builder.check_provable
+    refused: list[Operation] = []
+
+    def flaky(state: State, op: Operation) -> None:
+        if op == DeleverageStep(BTC, 5) and not refused:
+            refused.append(op)
+            raise RuntimeError("flaky")
+        check(state, op)
+
+    monkeypatch.setattr(builder, "check_provable", flaky)
+    blocks = [chain.seal() for _ in range(3)]
+    assert "DeleverageStep(market=0, counterparty=5) left out: flaky" in caplog.text
+    assert [round_ops(b) for b in blocks[:2]] == [
+        [Deleverage(4, BTC), DeleverageStep(BTC, 3)],
+        [DeleverageStep(BTC, 5), DeleverageStep(BTC, 6)],
+    ]
+    assert round_ops(blocks[2])[0] == DeleverageEnd(BTC)
+    assert chain.state.accounts[4].get_size(BTC) == 0
+
+
+def test_a_round_pass_never_stalls_on_a_refused_operation() -> None:
+    """Driven by the rules alone, one block of unlimited room: where the rules refuse the
+    round's first step (3 is served out of turn: its step is refused after 5's is taken, say),
+    the pass stops that round and ends (the next block runs it on), rather than loop."""
+    chain = bankrupt()
+    state = chain.state
+    process_block_header(state, state.block_number + 1, state.timestamp + 1)
+    taken: list[Operation] = []
+    for op in find_deleverages(state):
+        if op == DeleverageStep(BTC, 3):
+            continue  # left out
+        with state.transaction():
+            process_operation(state, op)
+        taken.append(op)
+    assert taken == [Deleverage(4, BTC)]
+    assert state.markets[BTC].data.adl_account == 5  # open, 3 still to serve
+    for op in continue_rounds(state):
+        with state.transaction():
+            process_operation(state, op)
+    assert BTC not in state.accounts[4].positions and state.markets[BTC].data.adl_account == 0
