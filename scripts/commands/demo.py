@@ -19,6 +19,11 @@
 
 ``--keep`` leaves the devnet, the operator and its API / explorer running afterwards, until
 Ctrl-C.
+
+``--scenario crash`` plays another story instead (``scripts.commands.demo_crash``,
+``scripts.crash``): leveraged longs, then ETH falls 25 % over a few blocks, and the operator's
+own passes liquidate, take over and deleverage; every block proven and settled on L1; a table
+of every account before and after, and the conservation of collateral.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import secrets
 import tempfile
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -59,6 +65,7 @@ from scripts.reconstruct import reconstruct
 from sequencer.api import ApiServer, ServedOperator, serve_operator
 from sequencer.genesis import RollupConfig
 from sequencer.operator import L1Link, Operator
+from sequencer.price_feed import PriceFeed
 from sequencer.progress import Progress, ProgressCallback
 from sequencer.prover_worker import CircuitProvers
 from sequencer.sdk import ApiClient, Wallet
@@ -66,6 +73,13 @@ from sequencer.store import Store
 
 console = Console()
 USDC = 1_000_000
+
+
+class Scenario(StrEnum):
+    DEFAULT = "default"
+    CRASH = "crash"
+
+
 NAMES = ("alice", "bob", "carol", "dave")
 
 
@@ -138,7 +152,12 @@ def setup_scene(
     config: RollupConfig,
     workdir: Path,
     data: DataAvailability = DataAvailability.BLOBS,
+    names: tuple[str, ...] = NAMES,
+    feed: PriceFeed | None = None,
 ) -> Scene:
+    """The keys, the rollup deployed with them, the operator (at ``feed``'s prices, the
+    scripted devnet feed's by default) and its API, and one user per name (L1 accounts 1, 2,
+    ..., L2 accounts 3, 4, ..., fresh L2 keys)."""
     start = time.monotonic()
     with console.status("block and exit circuits: loading their keys (set up on the first run)"):
         provers = CircuitProvers.load(config.preset, config.chain_id, KEYS_DIR)
@@ -148,14 +167,15 @@ def setup_scene(
     provers.data = data
     key = get_validator_key(deployment.validator)
     link = L1Link(w3, rollup, deployment.validator, deployment.start_block, 0, key)
-    operator = ServedOperator.open(config, Store(workdir / "operator.sqlite"), link, provers)
+    store = Store(workdir / "operator.sqlite")
+    operator = ServedOperator.open(config, store, link, provers, feed=feed)
     assert isinstance(operator, ServedOperator)
     api = serve_operator(operator, "127.0.0.1", 0)
     console.print(f"explorer: {api.url}/  (API docs at {api.url}/docs)")
-    addresses = chain.accounts(w3)[1 : 1 + len(NAMES)]
+    addresses = chain.accounts(w3)[1 : 1 + len(names)]
     users = [
         User(name, address, 3 + i, SecretKey.from_seed(secrets.token_bytes(32)))
-        for i, (name, address) in enumerate(zip(NAMES, addresses, strict=True))
+        for i, (name, address) in enumerate(zip(names, addresses, strict=True))
     ]
     console.print(f"rollup at {rollup.address} with the real block and exit verifiers")
     scene = Scene(w3, rollup, token, operator, provers, users, deployment.validator, api)
@@ -283,10 +303,24 @@ def demo(
         DataAvailability,
         typer.Option(help="Where batches post pubdata: EIP-4844 blobs, or calldata."),
     ] = DataAvailability.BLOBS,
+    scenario: Annotated[
+        Scenario,
+        typer.Option(
+            help="default: deposits, L2 trading, then the escape hatch; crash: ETH -25 %, "
+            "liquidations, takeovers and a deleverage round (devnet preset)."
+        ),
+    ] = Scenario.DEFAULT,
 ) -> None:
     """Deposits, transfers, withdrawals, resting orders and trades proven on L1; then every user
-    exits in desert mode."""
+    exits in desert mode (``--scenario crash``: a market crash and the operator's liquidations
+    instead)."""
     params = get_preset(preset)
+    if scenario is Scenario.CRASH:
+        from scripts.commands.demo_crash import run_crash_demo  # imports this module
+
+        if not run_crash_demo(params, data):
+            raise typer.Exit(1)
+        return
     start = time.monotonic()
     console.rule(f"zkperp demo ({params.name} preset)")
     with devnet.running() as net, tempfile.TemporaryDirectory() as tmp:
