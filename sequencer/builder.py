@@ -3,8 +3,9 @@
 Order (what the contract checks, PROTOCOL section 9): the oldest unconsumed priority requests,
 in queue order, then the operator's own operations: the trigger orders due
 (``sequencer.triggers``: fired or, dead, removed, each with its claims, while they fit), then
-the liquidations of the accounts the last marks left in partial liquidation
-(``sequencer.liquidator``; both deterministic, so a replay makes them again); then L2
+the open deleverage rounds, the liquidations of the accounts the last marks left in partial
+liquidation, the takeovers and the new rounds (``sequencer.liquidator``; all deterministic, so
+a replay makes them again); then L2
 transactions in arrival order, then noops up to the operation slots
 (``Preset.operation_slots``); then, in the market slots that close the block, the
 pre-executions of the markets whose turn it is (``get_pre_executed_markets``: all of them where
@@ -231,7 +232,7 @@ def _add_pre_executions(
 
 def _add_passes(state: State, draft: _Draft, capacity: int) -> None:
     """The operator's own operations (``OPERATOR_PASSES``: the trigger orders due, then the
-    liquidations), each with its claims, while the block has room for them. One that fails in
+    liquidator's passes), each with its claims, while the block has room for them. One that fails in
     any way is left out with a warning (the state as it was), one that does not fit ends its
     pass for this block, and a pass whose operations the block circuit does not prove yet is
     skipped: the operator never stops on them."""
