@@ -15,9 +15,11 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, create_model
 
 from protocol.eddsa import Signature
+from protocol.ops.burn_shares import BurnShares
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.mint_shares import MintShares
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.set_leverage import SetLeverage
 from protocol.ops.transfer import Transfer
@@ -33,6 +35,8 @@ L2_OPERATIONS: dict[str, type[Any]] = {
     "modify_order": ModifyOrder,
     "cancel_all": CancelAll,
     "set_leverage": SetLeverage,
+    "mint_shares": MintShares,
+    "burn_shares": BurnShares,
 }
 WIRE_NAME = {cls: name for name, cls in L2_OPERATIONS.items()}
 BOOL_FIELDS = frozenset({"is_ask", "reduce_only", "is_trigger"})
@@ -53,6 +57,7 @@ def get_field_bound(preset: Preset, name: str) -> int:
         "kind": 2,
         "time_in_force": 2,
         "imf": 8 * RECORD_RATE_BYTES,
+        "shares": preset.pool_share_bits,
     }
     if name in ("account", "to"):
         return preset.max_accounts

@@ -15,7 +15,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from protocol.ops.burn_shares import BurnShares
 from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.mint_shares import MintShares
 from protocol.ops.transfer import Transfer
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
@@ -143,6 +145,19 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_logged(
     assert (answer.status_code, answer.json()["error"]) == (status, code), answer.text
     assert answer.json()["message"]
     assert (encode_state(env.state), logged(env)) == (before, count)
+
+
+def test_pool_shares_are_minted_and_burned_through_the_api(env: ApiEnv, http: httpx.Client) -> None:
+    mint = sign_tx(MintShares(3, 0, FAR, 10 * USDC), key_of(3), CHAIN_ID)
+    assert http.post("/v1/transactions", json=to_wire(mint)).json()["type"] == "mint_shares"
+    env.seal()
+    assert http.get("/v1/accounts/3").json()["collateral"] == 990 * USDC
+    burn = sign_tx(BurnShares(3, 1, FAR, 4 * USDC), key_of(3), CHAIN_ID)
+    assert http.post("/v1/transactions", json=to_wire(burn)).json()["type"] == "burn_shares"
+    number = env.seal()
+    assert http.get("/v1/accounts/3").json()["collateral"] == 994 * USDC
+    types = [op["type"] for op in http.get(f"/v1/batches/{number}").json()["operations"]]
+    assert types == ["burn_shares"]
 
 
 def test_an_order_that_fills_is_taken_and_a_type_not_proven_yet_is_refused(
