@@ -85,20 +85,19 @@ def format_positions(positions: dict[int, int]) -> str:
 
 
 def show_outcome(outcome: CrashOutcome) -> None:
-    """Every account before the crash and after it."""
+    """Every account before the crash and after it, a row each."""
     names = {INSURANCE_FUND: "insurance fund", **{t.account: t.name for t in TRADERS}}
     table = Table(title="accounts before / after the crash (USDC)", box=box.SIMPLE)
-    for column in ("account", "health", "TAV", "collateral", "positions (lots)"):
+    for column in ("account", "", "health", "TAV", "collateral", "positions (lots)"):
         table.add_column(column, justify="right")
     for index, before in outcome.before.items():
-        after = outcome.after[index]
-        pairs = (
-            (before.health, after.health),
-            (f"{before.tav / USDC:,.2f}", f"{after.tav / USDC:,.2f}"),
-            (f"{before.collateral / USDC:,.2f}", f"{after.collateral / USDC:,.2f}"),
-            (format_positions(before.positions), format_positions(after.positions)),
-        )
-        table.add_row(f"{index} {names[index]}", *(f"{b} -> {a}" for b, a in pairs))
+        for when, view in (("before", before), ("after", outcome.after[index])):
+            label = f"{index} {names[index]}" if when == "before" else ""
+            table.add_row(
+                label, when, view.health, f"{view.tav / USDC:,.2f}",
+                f"{view.collateral / USDC:,.2f}", format_positions(view.positions),
+                end_section=when == "after",
+            )  # fmt: skip
     console.print(table)
     fund = outcome.after[INSURANCE_FUND]
     console.print(f"insurance fund: TAV {fund.tav / USDC:,.6f} USDC after the crash")
@@ -115,6 +114,11 @@ def check_outcome(scene: Scene, outcome: CrashOutcome) -> list[str]:
             f"{outcome.total_collateral}"
         )
     held = int(scene.token.functions.balanceOf(scene.rollup.address).call())
+    console.print(
+        f"deposits {outcome.deposited / USDC:,.6f} - withdrawals {outcome.withdrawn / USDC:,.6f}"
+        f" USDC; all collateral (fee account, funding pool, fund included) "
+        f"{outcome.total_collateral / USDC:,.6f}; the rollup holds {held / USDC:,.6f}"
+    )
     if held != outcome.deposited - outcome.withdrawn:
         failures.append(f"the rollup holds {held}, not the deposits {outcome.deposited}")
     sealed = len(scene.operator.store.get_blocks())
