@@ -100,13 +100,11 @@ def apply_round_move(cs: Builder, slot: SlotVars, move: RoundMove) -> Effect:
         ("b", slot.b_positions, slot.b_risk, given, -quote),
     ):
         with cs.scope(f"{side}_move"):
-            old = PositionLeafVars(  # its leverage (imf) stays: the fill leaves it alone
-                *(
-                    pick(cs, r.selected, [getattr(p, f) for p in positions], f"old_{f}")
-                    for f in ("size", "entry_quote", "funding_index")
-                ),
-                ZERO,
+            size_, entry_, index_ = (
+                pick(cs, r.selected, [getattr(p, f) for p in positions], f"old_{f}")
+                for f in ("size", "entry_quote", "funding_index")
             )
+            old = PositionLeafVars(size_, entry_, index_, ZERO)  # the fill keeps the leverage
             sign = _picked_sign(cs, r, risk.signs, "size")
             size = SignVars(old.size, sign.magnitude, sign.negative, sign.zero)
             owed = cs.mul(move.moves, pick(cs, r.selected, risk.owed, "owed"), "settled")

@@ -98,6 +98,7 @@ from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_s
 from protocol import eddsa, jubjub, poseidon
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.field import R
+from protocol.markets import ADL_FIELDS
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import SPONGE_RATE, sponge_tag
@@ -659,9 +660,7 @@ def define_slot(
     )
     if any(op in kind.ops for op in ROUND_OPS):
         round_on = weighted_sum([1] * len(ROUND_OPS), [selectors[op.op_type] for op in ROUND_OPS])
-        values = None if w is None else [v % R for v in (w.round or (0,) * 7)]
-        market = record.field(*ROUND_MARKET)
-        slot = replace(slot, round=open_round(cs, slot, round_on, market, values))
+        slot = with_round(cs, slot, round_on, None if w is None else w.round)
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
     # a pending taker lets only a claim follow (PendingTaker). None can be pending before the
@@ -671,10 +670,7 @@ def define_slot(
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
     choice = None if w is None else tuple(int(getattr(w, name)) for name in STEP_CHOICES)
     effect, taker = apply_step(cs, slot, effect, choice)
-    if effect.round_move is not None:
-        with cs.scope("round_move"):
-            moved = apply_round_move(cs, slot, effect.round_move)
-        effect = _add_effects(replace(effect, round_move=None), moved)
+    effect = apply_move(cs, slot, effect)
     if any(e.signed is not None for e in effects):  # a kind without signed operations: none
         expiry = _define_expiry(cs, preset, timestamp, w)
         _define_signature(cs, chain_id, slot, expiry, effects, w)
@@ -732,6 +728,23 @@ def define_slot(
         b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
     return old_root, new_root, record, running
+
+
+def with_round(cs: Builder, slot: SlotVars, on: LC, values: tuple[int, ...] | None) -> SlotVars:
+    """``slot`` with the round of the record's market opened (``adl_round.open_round``) when
+    ``on``; ``values``: the round's seven fields, signed (() for none; None in setup mode)."""
+    fields = None if values is None else [v % R for v in (values or (0,) * len(ADL_FIELDS))]
+    return replace(slot, round=open_round(cs, slot, on, slot.record.field(*ROUND_MARKET), fields))
+
+
+def apply_move(cs: Builder, slot: SlotVars, effect: Effect) -> Effect:
+    """The effect with the lots its round operation moves added (``adl_round.
+    apply_round_move``, once a slot); unchanged in a slot without a round operation."""
+    if effect.round_move is None:
+        return effect
+    with cs.scope("round_move"):
+        moved = apply_round_move(cs, slot, effect.round_move)
+    return _add_effects(replace(effect, round_move=None), moved)
 
 
 def _is_constant_zero(x: LC) -> bool:
