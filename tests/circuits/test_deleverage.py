@@ -95,12 +95,12 @@ SPREAD = {3: 5, 4: 5, 5: -6, 6: -3, 7: -1}
 def test_a_round_over_two_blocks_is_proven_with_a_share_of_zero_and_a_remainder() -> None:
     state = opened(SPREAD)
     assert _round(state) == (4, 0, 0, 0)
-    first = [DeleverageStep(BTC, 5), DeleverageStep(BTC, 6)]
+    first: list[Operation] = [DeleverageStep(BTC, 5), DeleverageStep(BTC, 6)]
     # floor(5 * 6 / 10), floor(5 * 3 / 10); then floor(5 * 1 / 10) = 0 and the remainder 1
     assert _moved(state, first) == [(5, 3), (6, 1)]
     check_block(state, first)
     assert _round(state) == (4, 7, 9, 4)
-    second = [DeleverageStep(BTC, 7), DeleverageEnd(BTC)]
+    second: list[Operation] = [DeleverageStep(BTC, 7), DeleverageEnd(BTC)]
     assert _moved(state, second) == [(7, 0), (INSURANCE_FUND, 1)]
     check_block(state, second)
     assert _round(state) == (0, 0, 0, 0)
