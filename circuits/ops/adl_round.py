@@ -4,11 +4,12 @@
 A market leaf hashes the round's seven ``adl_*`` fields as one lane: ``sponge(fields,
 DOMAIN_ADL_ROUND)``, or 0 when no round is open. A slot that proves a round operation
 (``ROUND_OPS`` of ``circuits/ops/slot.py``) reads them as private values and **opens** the
-round of the record's market (``open_round``): the market is in the tree and exists, the
-round is open (``round_open``: ``account != 0``) and the fields hash to the market's lane
-(``round_matches``). An operation **rewrites** the lane through ``Effect.round_lanes`` (what it
-adds to each market's lane): ``rewrite_lane`` with the new fields' digest, or 0 where the round
-closes.
+round of the record's market (``open_round``): the market is in the tree and exists and the
+fields hash to the market's lane (``round_matches``). That the round is open (``account != 0``)
+each operation has from its own account check: the round's account is ``1 +`` an index
+(``bankrupt_is_b``, ``bankrupt_is_a``), never 0. An operation **rewrites** the lane through
+``Effect.round_lanes`` (what it adds to each market's lane): ``rewrite_lane`` with the new
+fields' digest, or 0 where the round closes.
 
 The lots an operation moves between A and B at the round's price (``protocol.liquidation.
 transfer_position``) go through one unit per slot (``apply_round_move``), which the operations
@@ -34,7 +35,6 @@ from circuits.ops.common import (
     RoundVars,
     SlotVars,
     alloc_private,
-    assert_nonzero_if,
     pick,
     select_market,
 )
@@ -56,8 +56,8 @@ def open_round(
 ) -> RoundVars:
     """The open round of ``market`` when ``on`` (the sum of the round operations' selectors):
     its fields as private values (``values``: the seven ``ADL_FIELDS``, signed as ``v mod r``;
-    None in setup mode), the market selected (``select_market``), the round open
-    (``round_open``) and its digest the market's lane (``round_matches``). The sign of its size
+    None in setup mode), the market selected (``select_market``) and its digest the market's
+    lane (``round_matches``). The sign of its size
     ``s`` (``|s| < 2^base_amount_bits``) is shared by the operations."""
     with cs.scope("round"):
         fields = alloc_private(cs, ADL_FIELDS, values)
@@ -65,7 +65,6 @@ def open_round(
         lane = pick(cs, selected, [m.data[DATA_ADL_ROUND] for m in slot.markets], "lane")
         digest = compute_round_lane(cs, fields)
         cs.assert_mul(on, digest - lane, ZERO, "round_matches")
-        assert_nonzero_if(cs, on, fields[0], "round_open")
         size = compute_sign(cs, fields[1], slot.preset.base_amount_bits, "size_sign")
     account, signed, total, price, cursor, seen, moved = fields
     return RoundVars(on, selected, lane, account, signed, total, price, cursor, seen, moved, size)

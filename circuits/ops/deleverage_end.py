@@ -3,7 +3,8 @@
 (``bankrupt_is_a``) and B the insurance fund (``fund_is_b``).
 
 Record: account (1..6, a result: the bankrupt account), market (7..8) | size (9..14). The slot
-opens the market's round (``circuits/ops/adl_round.py``: ``round_open``, ``round_matches``).
+opens the market's round (``circuits/ops/adl_round.py``: ``round_matches``;
+open, since its account is A's index plus 1).
 Every holder was served: ``seen = S`` (``all_served``). The remainder ``|s| - moved`` is the
 record's size (``size_field``) and moves from A to B at the round's price (``apply_round_move``,
 A giving: B takes them), nothing where it is 0 or A is the fund itself; the lane becomes 0.

@@ -3,7 +3,8 @@
 account) and B the round's bankrupt account (``bankrupt_is_b``).
 
 Record: account (1..6), market (7..8) | size (9..14). The slot opens the market's round
-(``circuits/ops/adl_round.py``: ``round_open``, ``round_matches``). Proven, each a refusal of
+(``circuits/ops/adl_round.py``: ``round_matches``;
+open, since its account is B's index plus 1). Proven, each a refusal of
 the rules:
 
 - A exists (``account_exists``) and is not the bankrupt account (``not_bankrupt``), B exists

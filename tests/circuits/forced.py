@@ -52,6 +52,8 @@ from protocol.ops import trigger_order as fire
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
@@ -80,10 +82,18 @@ def get_circuit(op: Operation) -> OpCircuit:
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
     and for an order, a forced order (never refused), a mint, a burn, a trigger order's firing
-    or a liquidation the rules accept, its results (a fill's maker and size, the shares minted,
+    a liquidation or a deleverage round's operation the rules accept, its results (a fill's maker and size, the shares minted,
     the collateral paid; a firing's owner)."""
     if isinstance(
-        op, CreateOrder | ForcedOrder | MintShares | BurnShares | FireTrigger | Liquidate
+        op,
+        CreateOrder
+        | ForcedOrder
+        | MintShares
+        | BurnShares
+        | FireTrigger
+        | Liquidate
+        | DeleverageStep
+        | DeleverageEnd,
     ):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))

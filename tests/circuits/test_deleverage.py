@@ -211,4 +211,4 @@ def test_a_step_without_an_open_round_is_refused() -> None:
     give(state, 3, BTC, 2, PRICE)
     give(state, 5, BTC, -2, PRICE)
     broken = _refused(state, DeleverageStep(BTC, 5), _step_record(5, 0), "no open deleverage")
-    assert "slot0/round/round_open" in broken
+    assert "slot0/deleverage_step/bankrupt_is_b" in broken
