@@ -25,6 +25,7 @@ from protocol.ops.deleverage import Deleverage
 from protocol.ops.deleverage_end import DeleverageEnd
 from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.deposit import Deposit
+from protocol.ops.registry import decode_op, get_operation
 from protocol.risk import compute_risk
 from protocol.state import State, make_genesis
 from sequencer.witness import build_slot_witness
@@ -129,6 +130,19 @@ def test_the_funds_own_round_rounds_up_capped_by_the_lots_left() -> None:
     assert _moved(state, [DeleverageEnd(BTC)]) == [(INSURANCE_FUND, 0)]
     check_block(state, [DeleverageEnd(BTC)])
     assert not state.accounts[INSURANCE_FUND].get_size(BTC)
+
+
+def test_the_records_read_back_as_the_operations() -> None:
+    """Reconstruction's step: the step's record names its counterparty and market, the end's
+    its market (its account, the bankrupt one, is a result)."""
+    state = opened(SPREAD)
+    for op in (DeleverageStep(BTC, 5), DeleverageStep(BTC, 6), DeleverageStep(BTC, 7)):
+        record = compute_record(op, process_operation(state, op))
+        assert get_operation(decode_op(record)) == op
+    end = DeleverageEnd(BTC)
+    record = compute_record(end, process_operation(state, end))
+    assert record[1:7] == (3).to_bytes(6, "big")  # the bankrupt account, where A is read
+    assert get_operation(decode_op(record)) == end
 
 
 # -- tampering: each refused at a named constraint ---------------------------------------------
