@@ -41,6 +41,7 @@ from circuits.ops.common import (
 from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.commitment import DOMAIN_ADL_ROUND
 from protocol.markets import ADL_FIELDS
+from protocol.state import State
 
 LC = LinearCombination
 
@@ -133,3 +134,12 @@ def apply_round_move(cs: Builder, slot: SlotVars, move: RoundMove) -> Effect:
             cs.mul(s, long_change, f"open_interest{m}") for m, s in enumerate(r.selected)
         ),
     )
+
+
+def get_round_account(state: State, market: int) -> int | None:
+    """The bankrupt account of ``market``'s open round, from the state before the operation
+    (None without one, or for a market outside the tree)."""
+    if not 0 <= market < len(state.markets):
+        return None
+    account = state.markets[market].data.adl_account
+    return account - 1 if account else None

@@ -13,7 +13,7 @@ A giving: B takes them), nothing where it is 0 or A is the fund itself; the lane
 from __future__ import annotations
 
 from circuits.gadgets.equality import is_equal, is_zero
-from circuits.ops.adl_round import rewrite_lane
+from circuits.ops.adl_round import get_round_account, rewrite_lane
 from circuits.ops.common import Effect, OpCircuit, RoundMove, SlotVars
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant
 from protocol.accounts import INSURANCE_FUND
@@ -48,10 +48,7 @@ def define_deleverage_end(cs: Builder, slot: SlotVars, on: LC) -> Effect:
 
 def get_bankrupt(state: State, op: DeleverageEnd) -> int | None:
     """A: the bankrupt account of the market's open round (None without one)."""
-    if not 0 <= op.market < len(state.markets):
-        return None
-    account = state.markets[op.market].data.adl_account
-    return account - 1 if account else None
+    return get_round_account(state, op.market)
 
 
 def get_fund(state: State, op: DeleverageEnd) -> int:

@@ -33,7 +33,7 @@ from circuits.gadgets.division import div_rem
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.positions import compute_sign
 from circuits.gadgets.risk import RiskWidths
-from circuits.ops.adl_round import compute_round_lane, rewrite_lane
+from circuits.ops.adl_round import compute_round_lane, get_round_account, rewrite_lane
 from circuits.ops.common import (
     Effect,
     OpCircuit,
@@ -112,10 +112,7 @@ def define_deleverage_step(cs: Builder, slot: SlotVars, on: LC) -> Effect:
 
 def get_bankrupt(state: State, op: DeleverageStep) -> int | None:
     """B: the bankrupt account of the market's open round (None without one: B is A)."""
-    if not 0 <= op.market < len(state.markets):
-        return None
-    account = state.markets[op.market].data.adl_account
-    return account - 1 if account else None
+    return get_round_account(state, op.market)
 
 
 CIRCUIT = OpCircuit(

@@ -81,9 +81,10 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
-    and for an order, a forced order (never refused), a mint, a burn, a trigger order's firing
-    a liquidation or a deleverage round's operation the rules accept, its results (a fill's maker and size, the shares minted,
-    the collateral paid; a firing's owner)."""
+    and for an order, a forced order (never refused), a mint, a burn, a trigger order's firing,
+    a liquidation or a deleverage round's operation the rules accept, its results (a fill's
+    maker and size, the shares minted, the collateral paid; a firing's owner; the lots a round
+    moves)."""
     if isinstance(
         op,
         CreateOrder
