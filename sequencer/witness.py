@@ -36,6 +36,7 @@ from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
     LIGHT_TYPES,
     OP_CIRCUITS,
+    ROUND_OPS,
     AccountWitness,
     SlotWitness,
     get_dummy_signature,
@@ -55,6 +56,7 @@ from protocol.block import (
 from protocol.commitment import StateTrees, compute_quote_shift, update_state_root
 from protocol.errors import InvalidBlock, InvalidTransaction, UnknownAccount
 from protocol.events import Event, OrderCancelled, TakerDone
+from protocol.markets import ADL_FIELDS
 from protocol.matching import STEP_LIMIT
 from protocol.ops.claim import Claim
 from protocol.ops.create_order import CreateOrder
@@ -220,12 +222,13 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     positions = capture_positions(state, a_index)
     b_positions = capture_positions(state, b_index)
     book = capture_book_of(state, circuit, op)
+    round_fields = capture_round(state, circuit, op)
     # the step meets a maker (where it fails, the taker ends there, not where it would rest)
     meets = circuit.get_counterparty is not None and circuit.get_counterparty(state, op) is not None
     events = process_operation(state, op)
     ends = check_outcome(op, events)
     record = compute_record(op, events)
-    choice: tuple[bool, ...] = ()  # a matching step's private bits (``STEP_CHOICES``)
+    choice = (False,) * 4  # a matching step's private bits (``STEP_CHOICES``)
     if isinstance(op, MATCHING_STEPS):
         reasons = [e.reason for e in events if isinstance(e, OrderCancelled)]
         choice = (bool(reasons), reasons == ["risk"], ends, ends and not meets)
@@ -240,7 +243,21 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
         expiry, signature = tx.expiry, tx.signature
     else:
         expiry, signature = state.timestamp, get_dummy_signature()[1]
-    return SlotWitness(record, a, b, expiry, signature, positions, book, b_positions, *choice)
+    return SlotWitness(
+        *(record, a, b, expiry, signature, positions, book, b_positions, *choice, round_fields)
+    )
+
+
+def capture_round(state: State, circuit: OpCircuit, op: Operation) -> tuple[int, ...]:
+    """The ``adl_*`` fields of the round a round operation reads (signed), () for another
+    operation or a market outside the tree."""
+    market = getattr(op, "market", None)
+    if circuit not in ROUND_OPS or not isinstance(market, int):
+        return ()
+    if not 0 <= market < len(state.markets):
+        return ()
+    data = state.markets[market].data
+    return tuple(getattr(data, name) for name in ADL_FIELDS)
 
 
 def build_block_witness(

@@ -23,7 +23,7 @@ from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.equality import is_equal
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
-from circuits.gadgets.positions import PositionLeafVars
+from circuits.gadgets.positions import PositionLeafVars, SignVars
 from circuits.gadgets.risk import MarketRiskVars, PositionVars, RiskVars, compute_risk
 from circuits.ops.book_unit import BookUnitVars
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
@@ -175,6 +175,7 @@ PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
 PARAM_CMF = MARKET_PARAMS.index("cmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
 DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")
+DATA_ADL_ROUND = MARKET_DATA.index("adl_round")
 
 
 def get_market_risk(market: MarketVars) -> MarketRiskVars:
@@ -229,6 +230,50 @@ def pick(cs: Builder, selected: Sequence[LC], values: Sequence[LC], name: str) -
         cs.mul(s, v, f"{name}{m}") for m, (s, v) in enumerate(zip(selected, values, strict=True))
     ]
     return weighted_sum([1] * len(picked), picked)
+
+
+@dataclass(frozen=True)
+class RoundVars:
+    """The open deleverage round of the market a round operation names
+    (``circuits/ops/adl_round.py``'s ``open_round``): the sum of the round operations'
+    selectors, the market one-hot (times it), its lane, the seven ``adl_*`` fields and the sign
+    of ``size``."""
+
+    on: LC
+    selected: tuple[LC, ...]
+    lane: LC
+    account: LC  # 1 + the bankrupt account
+    size: LC  # s, signed as the bankrupt account holds it
+    total: LC  # S
+    price: LC  # signed
+    cursor: LC
+    seen: LC
+    moved: LC
+    size_sign: SignVars
+
+    @property
+    def fields(self) -> tuple[LC, ...]:
+        return (self.account, self.size, self.total, self.price, self.cursor, self.seen, self.moved)
+
+
+@dataclass(frozen=True)
+class RoundMove:
+    """The lots a round operation moves from B to A at the round's price (``adl_round.
+    apply_round_move``; every field times the operation's selector, and 0 where nothing moves):
+    A's lots (signed), their magnitude, 1 when they are negative, 1 when any move."""
+
+    lots: LC
+    magnitude: LC
+    negative: LC
+    moves: LC
+
+    def plus(self, other: RoundMove) -> RoundMove:
+        return RoundMove(
+            self.lots + other.lots,
+            self.magnitude + other.magnitude,
+            self.negative + other.negative,
+            self.moves + other.moves,
+        )
 
 
 # -- the record ----------------------------------------------------------------------------------
@@ -287,6 +332,12 @@ class SlotVars:
     b_position_leaves: tuple[LC, ...] = ()
     b_risk: RiskVars | None = None
     taker: TakerOrderVars = NO_TAKER  # the taker pending before the slot (only a claim reads it)
+    round: RoundVars | None = None  # the round a round operation opens (heavy slots only)
+
+    def get_round(self) -> RoundVars:
+        if self.round is None:
+            raise ValueError("only a heavy slot opens a deleverage round")
+        return self.round
 
     def get_book(self) -> BookUnitVars:
         if self.book is None:
@@ -355,6 +406,10 @@ class Effect:
     # against the merged positions' MMR)
     b_absorbs_a: LC = ZERO
     insurance: LC = ZERO  # what a liquidation's fill accrues for the insurance fund (7.4)
+    # what is added to each market's deleverage-round lane (() adds nothing), and the lots a
+    # round operation moves (``circuits/ops/adl_round.py``)
+    round_lanes: tuple[LC, ...] = ()
+    round_move: RoundMove | None = None
 
 
 @dataclass(frozen=True)

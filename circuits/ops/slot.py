@@ -49,6 +49,8 @@ from circuits.ops import (
     cancel_order,
     claim,
     create_order,
+    deleverage_end,
+    deleverage_step,
     deposit,
     forced_burn,
     forced_cancel_all,
@@ -65,9 +67,11 @@ from circuits.ops import (
     trigger_order,
     withdraw,
 )
+from circuits.ops.adl_round import apply_round_move, open_round
 from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, finish_book_unit
 from circuits.ops.common import (
     ACCOUNT,
+    DATA_ADL_ROUND,
     DATA_OPEN_INTEREST,
     NO_TAKER,
     OWNER,
@@ -77,6 +81,7 @@ from circuits.ops.common import (
     Effect,
     OpCircuit,
     RecordVars,
+    RoundMove,
     SignedPayload,
     SlotVars,
     StepVars,
@@ -93,6 +98,7 @@ from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_s
 from protocol import eddsa, jubjub, poseidon
 from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL, INSURANCE_FUND
 from protocol.field import R
+from protocol.markets import ADL_FIELDS
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.params import OPEN_ORDERS_BITS, Preset
 from protocol.poseidon import SPONGE_RATE, sponge_tag
@@ -130,6 +136,11 @@ MONEY_PATH = tuple(
 # proves them too
 LIGHT_OPS = (*MONEY_PATH, cancel_all.CIRCUIT, forced_cancel_all.CIRCUIT)
 LIGHT = SlotKind("light", LIGHT_OPS, has_book=False)
+# the deleverage round's operations (``circuits/ops/adl_round.py``): one tuple, so that they can
+# move to a slot kind of their own; they share the round's market field
+ROUND_OPS = tuple(m.CIRCUIT for m in (deleverage_step, deleverage_end))
+ROUND_MARKET = deleverage_step.FIELDS["market"]
+assert all(op.descriptor.layout.offset("market") == ROUND_MARKET for op in ROUND_OPS)
 HEAVY = SlotKind(
     "heavy",
     (
@@ -140,6 +151,7 @@ HEAVY = SlotKind(
         trigger_order.CIRCUIT,
         takeover.CIRCUIT,
         liquidate.CIRCUIT,
+        *ROUND_OPS,
     ),
     True,
 )
@@ -150,12 +162,7 @@ POOL_OPS = tuple(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn))
 OP_CIRCUITS = HEAVY.ops
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
-NOT_PROVEN_YET = frozenset(
-    {
-        OpType.DELEVERAGE,
-        *(OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END),
-    }
-)
+NOT_PROVEN_YET = frozenset({OpType.DELEVERAGE})
 # what the block's last ``market_slots`` prove (``circuits/ops/pre_execution.py``)
 MARKET_SLOT_TYPES = frozenset({OpType.NOOP, OpType.PRE_EXECUTION})
 PROVEN_TYPES = HEAVY.op_types | MARKET_SLOT_TYPES
@@ -253,6 +260,8 @@ class SlotWitness:
     maker_fails_risk: bool = False
     ends_taker: bool = False
     rest_fails: bool = False
+    # the seven ``adl_*`` fields of the round a round operation reads (signed; () for none)
+    round: tuple[int, ...] = ()
 
 
 ACCOUNT_FIELDS = (
@@ -548,18 +557,18 @@ def _check_accrued(cs: Builder, preset: Preset, running: BlockVars) -> None:
             assert_range(cs, total + (1 << n), n + 1)
 
 
-def _add_open_interest(
-    markets: tuple[MarketVars, ...], changes: tuple[LC, ...]
+def _add_market_data(
+    markets: tuple[MarketVars, ...], open_interest: tuple[LC, ...], round_lanes: tuple[LC, ...]
 ) -> tuple[MarketVars, ...]:
-    """The running markets with each one's open interest change added."""
-    if not changes:
-        return markets
-    return tuple(
-        replace(
-            m, data=tuple(v + c if i == DATA_OPEN_INTEREST else v for i, v in enumerate(m.data))
-        )
-        for m, c in zip(markets, changes, strict=True)
-    )
+    """The running markets with each one's open interest change and round lane change added
+    (() adds nothing)."""
+    for lane, changes in ((DATA_OPEN_INTEREST, open_interest), (DATA_ADL_ROUND, round_lanes)):
+        if changes:
+            markets = tuple(
+                replace(m, data=tuple(v + c if i == lane else v for i, v in enumerate(m.data)))
+                for m, c in zip(markets, changes, strict=True)
+            )
+    return markets
 
 
 def _check_b_orders_field(
@@ -649,6 +658,9 @@ def define_slot(
         *(running.markets, positions, leaves, risk, book, timestamp),
         *(b_positions, b_leaves, b_risk, running.taker),
     )
+    if any(op in kind.ops for op in ROUND_OPS):
+        round_on = weighted_sum([1] * len(ROUND_OPS), [selectors[op.op_type] for op in ROUND_OPS])
+        slot = with_round(cs, slot, round_on, None if w is None else w.round)
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
     # a pending taker lets only a claim follow (PendingTaker). None can be pending before the
@@ -658,6 +670,7 @@ def define_slot(
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
     choice = None if w is None else tuple(int(getattr(w, name)) for name in STEP_CHOICES)
     effect, taker = apply_step(cs, slot, effect, choice)
+    effect = apply_move(cs, slot, effect)
     if any(e.signed is not None for e in effects):  # a kind without signed operations: none
         expiry = _define_expiry(cs, preset, timestamp, w)
         _define_signature(cs, chain_id, slot, expiry, effects, w)
@@ -676,7 +689,7 @@ def define_slot(
         fees=running.fees + effect.fees,
         funding=running.funding + effect.funding,
         insurance=running.insurance + effect.insurance,
-        markets=_add_open_interest(running.markets, effect.open_interest),
+        markets=_add_market_data(running.markets, effect.open_interest, effect.round_lanes),
     )
     with cs.scope("a_collateral"):
         running = _track_reserved(cs, preset, running, a, a_new)
@@ -715,6 +728,23 @@ def define_slot(
         b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
         cs.assert_equal(b_old_root, a_root, "follows_a")
     return old_root, new_root, record, running
+
+
+def with_round(cs: Builder, slot: SlotVars, on: LC, values: tuple[int, ...] | None) -> SlotVars:
+    """``slot`` with the round of the record's market opened (``adl_round.open_round``) when
+    ``on``; ``values``: the round's seven fields, signed (() for none; None in setup mode)."""
+    fields = None if values is None else [v % R for v in (values or (0,) * len(ADL_FIELDS))]
+    return replace(slot, round=open_round(cs, slot, on, slot.record.field(*ROUND_MARKET), fields))
+
+
+def apply_move(cs: Builder, slot: SlotVars, effect: Effect) -> Effect:
+    """The effect with the lots its round operation moves added (``adl_round.
+    apply_round_move``, once a slot); unchanged in a slot without a round operation."""
+    if effect.round_move is None:
+        return effect
+    with cs.scope("round_move"):
+        moved = apply_round_move(cs, slot, effect.round_move)
+    return _add_effects(replace(effect, round_move=None), moved)
 
 
 def _is_constant_zero(x: LC) -> bool:
@@ -772,6 +802,8 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.trigger_root + y.trigger_root,
         x.b_absorbs_a + y.b_absorbs_a,
         x.insurance + y.insurance,
+        _add_sums(x.round_lanes, y.round_lanes),
+        _add_moves(x.round_move, y.round_move),
     )
 
 
@@ -786,6 +818,12 @@ def _add_steps(x: StepVars | None, y: StepVars | None) -> StepVars | None:
         x.size + y.size,
         x.may_end + y.may_end,
     )
+
+
+def _add_moves(x: RoundMove | None, y: RoundMove | None) -> RoundMove | None:
+    if x is None or y is None:
+        return x or y
+    return x.plus(y)
 
 
 def _add_pending(x: TakerOrderVars | None, y: TakerOrderVars | None) -> TakerOrderVars | None:

@@ -3,7 +3,7 @@ opposite side was served (``seen = S``: the side's lots add up to ``S`` only ove
 and each was served once, in index order). The remainder ``|s| - moved`` (fewer lots than the
 holders, from the floors) goes to the insurance fund at the round's price (nothing moves when
 the bankrupt account is the fund); the round's fields return to 0 (PROTOCOL 7.4, docs/ADL.md).
-Record: market | size (the remainder).
+Record: account (a result: the round's bankrupt account), market | size (the remainder).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from protocol.events import Deleveraged, Event
 from protocol.liquidation import get_open_round, transfer_position
 from protocol.markets import ADL_FIELDS
 from protocol.ops.descriptor import Descriptor, get_no_accounts
-from protocol.params import RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
+from protocol.params import RECORD_ACCOUNT_BYTES, RECORD_MARKET_BYTES, RECORD_SIZE_BYTES
 from protocol.pubdata import Layout, OpType, Origin, RecordField
 from protocol.state import State
 
@@ -33,6 +33,7 @@ class DeleverageEnd:
 RECORD = Layout(
     OpType.DELEVERAGE_END,
     (
+        RecordField("account", RECORD_ACCOUNT_BYTES, result=True),
         RecordField("market", RECORD_MARKET_BYTES),
         RecordField("size", RECORD_SIZE_BYTES, result=True),
     ),
@@ -61,7 +62,7 @@ def process_deleverage_end(state: State, op: DeleverageEnd) -> tuple[Event, ...]
 
 def compute_deleverage_end_record(op: DeleverageEnd, events: tuple[Event, ...]) -> bytes:
     (event,) = (e for e in events if isinstance(e, Deleveraged))
-    return RECORD.encode((op.market, abs(event.size)))
+    return RECORD.encode((event.account, op.market, abs(event.size)))
 
 
 DESCRIPTOR = Descriptor(

@@ -7,7 +7,8 @@ order, each once) and it holds ``z`` lots opposite to the bankrupt account's. It
 ``q = floor(|s| * |z| / S)`` lots at the round's price (``liquidation.compute_round_share``:
 one lot fewer where that would close its last position with a debt), both positions' funding
 settled first; ``q`` may be 0. The cursor moves past it, ``seen += |z|`` and ``moved += q``.
-Record: market, counterparty | size (``q``).
+Record: account (the counterparty, at the place every record carries the slot's account),
+market | size (``q``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from protocol.state import State
 @dataclass(frozen=True, slots=True)
 class DeleverageStep:
     market: int
-    counterparty: int
+    account: int  # the counterparty
 
     @classmethod
     def op_type(cls) -> int:
@@ -36,8 +37,8 @@ class DeleverageStep:
 RECORD = Layout(
     OpType.DELEVERAGE_STEP,
     (
+        RecordField("account", RECORD_ACCOUNT_BYTES),
         RecordField("market", RECORD_MARKET_BYTES),
-        RecordField("counterparty", RECORD_ACCOUNT_BYTES),
         RecordField("size", RECORD_SIZE_BYTES, result=True),
     ),
 )
@@ -46,12 +47,12 @@ RECORD = Layout(
 def process_deleverage_step(state: State, op: DeleverageStep) -> tuple[Event, ...]:
     market, account = get_open_round(state, op.market)
     data = market.data
-    other = state.get_account(op.counterparty)
+    other = state.get_account(op.account)
     if other.index < data.adl_cursor:
         raise DeleverageNotAllowed(f"the round serves accounts from {data.adl_cursor} on")
     held = other.get_size(market.index)
     if held == 0 or (held > 0) == (data.adl_size > 0):
-        raise DeleverageNotAllowed(f"account {op.counterparty} holds no opposite position")
+        raise DeleverageNotAllowed(f"account {op.account} holds no opposite position")
     share = compute_round_share(state, market, other)
     moved = share if data.adl_size > 0 else -share
     out: list[Event] = []
@@ -67,11 +68,11 @@ def process_deleverage_step(state: State, op: DeleverageStep) -> tuple[Event, ..
 
 def compute_deleverage_step_record(op: DeleverageStep, events: tuple[Event, ...]) -> bytes:
     (event,) = (e for e in events if isinstance(e, Deleveraged))
-    return RECORD.encode((op.market, op.counterparty, abs(event.size)))
+    return RECORD.encode((op.account, op.market, abs(event.size)))
 
 
 def get_deleverage_step_accounts(op: DeleverageStep) -> tuple[int, ...]:
-    return (op.counterparty,)
+    return (op.account,)
 
 
 DESCRIPTOR = Descriptor(

@@ -31,11 +31,14 @@ from circuits.ops.pre_execution import MarketSlotWitness
 from circuits.ops.slot import (
     LIGHT_TYPES,
     OP_CIRCUITS,
+    ROUND_OPS,
     AccountWitness,
     Positions,
     SlotWitness,
+    apply_move,
     apply_step,
     get_dummy_signature,
+    with_round,
 )
 from circuits.r1cs import Builder, LinearCombination, constant
 from protocol import pubdata
@@ -49,6 +52,8 @@ from protocol.ops import trigger_order as fire
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.common import RULE_ONLY_ACCOUNTS
 from protocol.ops.create_order import CreateOrder
+from protocol.ops.deleverage_end import DeleverageEnd
+from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.forced_order import ForcedOrder
 from protocol.ops.liquidate import Liquidate
 from protocol.ops.mint_shares import MintShares
@@ -64,6 +69,7 @@ from sequencer.witness import (
     capture_book_of,
     capture_markets,
     capture_positions,
+    capture_round,
 )
 
 After = tuple[AccountWitness, Positions]  # an account's fields and positions after the slot
@@ -75,11 +81,20 @@ def get_circuit(op: Operation) -> OpCircuit:
 
 def claimed_record(state: State, op: Operation) -> bytes:
     """The record a cheating operator would post for ``op``: the fields the operation names,
-    and for an order, a forced order (never refused), a mint, a burn, a trigger order's firing
-    or a liquidation the rules accept, its results (a fill's maker and size, the shares minted,
-    the collateral paid; a firing's owner)."""
+    and for an order, a forced order (never refused), a mint, a burn, a trigger order's firing,
+    a liquidation or a deleverage round's operation the rules accept, its results (a fill's
+    maker and size, the shares minted, the collateral paid; a firing's owner; the lots a round
+    moves)."""
     if isinstance(
-        op, CreateOrder | ForcedOrder | MintShares | BurnShares | FireTrigger | Liquidate
+        op,
+        CreateOrder
+        | ForcedOrder
+        | MintShares
+        | BurnShares
+        | FireTrigger
+        | Liquidate
+        | DeleverageStep
+        | DeleverageEnd,
     ):
         try:
             return compute_record(op, process_operation(copy.deepcopy(state), op))
@@ -156,6 +171,7 @@ def compute_effect(
     a: AccountWitness,
     b: AccountWitness,
     book: BookWitness | None = None,
+    op: Operation | None = None,
 ) -> Effect:
     """What ``circuit`` adds to A's and B's fields in a slot of ``record`` (on = 1): its
     ``define`` run on constants (A's and B's positions and the markets as ``scratch`` has
@@ -184,8 +200,11 @@ def compute_effect(
         b_leaves if heavy else (),
         _constant_risk(scratch, b, b_positions) if heavy else None,
     )
+    if circuit in ROUND_OPS:  # the round the operation reads, as the witness builder captures it
+        values = () if op is None else capture_round(scratch, circuit, op)
+        slot = with_round(cs, slot, constant(1), values)
     effect, _ = apply_step(cs, slot, circuit.define(cs, slot, constant(1)))
-    return effect
+    return apply_move(cs, slot, effect)
 
 
 def compute_risk_of(
@@ -292,7 +311,7 @@ def force_slot(
     a = a or capture_account(scratch, a_index)
     b = capture_account(scratch, b_index)
     book = book or capture_book_of(scratch, circuit, op)
-    effect = compute_effect(scratch, circuit, record, a, b, book)
+    effect = compute_effect(scratch, circuit, record, a, b, book, op)
     positions = capture_positions(scratch, a_index)
     new_positions = compute_new_positions(positions, effect.a_positions)
     root = a.positions_root
@@ -320,6 +339,7 @@ def force_slot(
     expiry = getattr(op, "expiry", scratch.timestamp)
     signature = getattr(op, "signature", None) or get_dummy_signature()[1]
     slot = SlotWitness(record, a, b, expiry, signature, positions, book, b_positions)
+    slot = replace(slot, round=capture_round(scratch, circuit, op))
     # B follows A: where B is A (the fund burning, say), its leaf after B's effect is the last
     after = {a_index: (a_new, new_positions), b_index: (b_new, b_new_positions)}
     fees = _signed((effect.fees.value or 0) % R)

@@ -71,6 +71,11 @@ from tests.circuits.cases_claim import (
     TWO_SLOT_CASES,
     pending_taker_dropped,
 )
+from tests.circuits.cases_deleverage import (
+    DELEVERAGE_CASES,
+    DELEVERAGE_FAMILIES,
+    DELEVERAGE_GUARDED,
+)
 from tests.circuits.cases_end import END_BLOCKS, END_CASES, END_FAMILIES, END_GUARDED
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
@@ -966,9 +971,10 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
 CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES | TAKEOVER_CASES | LIQUIDATE_CASES
+CASES |= DELEVERAGE_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
-GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED
+GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED | DELEVERAGE_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -998,6 +1004,7 @@ FAMILIES = {
     *TRIGGER_FAMILIES,
     *TAKEOVER_FAMILIES,
     *LIQUIDATE_FAMILIES,
+    *DELEVERAGE_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
 # The gadgets' own constraints: each gadget's test file has a tampered-witness test.
@@ -1025,6 +1032,8 @@ EXEMPT = {
     r"/div_rem/(quotient|remainder)": "division: tests/circuits/test_division.py",
     r"/value/magnitude/": "the pool value's sign: tests/circuits/test_pool.py",
     **TAKEOVER_EXEMPT,
+    r"/round_move/[ab]_move/fill/": "a side of the round's move, a fill's: test_positions.py",
+    r"/round/size_sign/|/deleverage_step/keep/after/": "signs: test_positions.py, test_risk.py",
 }
 
 # A constraint that can never fail: register_key's fields cover every body byte, so the sum of

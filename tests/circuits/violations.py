@@ -32,6 +32,7 @@ from protocol.accounts import FEE_ACCOUNT, FUNDING_POOL
 from protocol.block import Operation
 from protocol.commitment import update_state_root
 from protocol.field import R, is_square
+from protocol.markets import ADL_FIELDS
 from protocol.ops import forced_withdraw, register_key
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.claim import Claim
@@ -132,6 +133,8 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
             inputs |= {f"slot0/{side}_positions/market{m}/{n}": v % R for n, v in held}
     inputs |= book_inputs(slot.book or BookWitness.unused(PRESET))
     inputs |= {f"slot0/step/{n}": int(getattr(slot, n)) for n in STEP_CHOICES}  # private bits
+    round_fields = zip(ADL_FIELDS, slot.round or (0,) * len(ADL_FIELDS), strict=True)
+    inputs |= {f"slot0/round/{n}": v % R for n, v in round_fields}
     inputs |= reserved_inputs(w)
     return inputs | {"slot0/expiry/expiry": slot.expiry, "data/data_hash": w.data_hash}
 
