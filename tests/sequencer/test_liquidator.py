@@ -272,7 +272,7 @@ def test_a_round_step_left_out_waits_for_the_next_block_and_nobody_is_skipped(
 
     monkeypatch.setattr(builder, "check_provable", flaky)
     blocks = [chain.seal() for _ in range(3)]
-    assert "DeleverageStep(market=0, counterparty=5) left out: flaky" in caplog.text
+    assert "DeleverageStep(market=0, account=5) left out: flaky" in caplog.text
     assert [round_ops(b) for b in blocks[:2]] == [
         [Deleverage(4, BTC), DeleverageStep(BTC, 3)],
         [DeleverageStep(BTC, 5), DeleverageStep(BTC, 6)],
