@@ -25,11 +25,11 @@ from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
 from circuits.gadgets.positions import PositionLeafVars
 from circuits.gadgets.risk import MarketRiskVars, PositionVars, RiskVars, compute_risk
-from circuits.ops.book_unit import BookUnitVars
+from circuits.ops.book_unit import NO_TRIGGER, BookUnitVars, TriggerChange
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.commitment import MARKET_DATA_LANES
 from protocol.field import inv
-from protocol.markets import MarketParams
+from protocol.markets import MarketParams, TriggerOrder
 from protocol.ops import deposit
 from protocol.ops.descriptor import Descriptor
 from protocol.params import OPEN_ORDERS_BITS, Preset
@@ -175,6 +175,7 @@ PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
 PARAM_CMF = MARKET_PARAMS.index("cmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
 DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")
+DATA_TRIGGER_NONCE = MARKET_DATA.index("trigger_nonce")
 
 
 def get_market_risk(market: MarketVars) -> MarketRiskVars:
@@ -348,13 +349,16 @@ class Effect:
     a_pool_shares: LC = ZERO
     b_pool_shares: LC = ZERO
     a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
-    # added to the book unit's market's trigger root (a trigger order's firing removes a leaf)
-    trigger_root: LC = ZERO
+    # what the operation does to the book unit's trigger leaf (placing a trigger order writes
+    # it; cancelling or firing one removes it)
+    trigger: TriggerChange = NO_TRIGGER
     # 1 when B after the slot, with A's collateral after, must keep its maintenance margin:
     # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
     # against the merged positions' MMR)
     b_absorbs_a: LC = ZERO
     insurance: LC = ZERO  # what a liquidation's fill accrues for the insurance fund (7.4)
+    # added to each market's trigger nonce (a placed trigger order's 1; () adds nothing)
+    trigger_nonces: tuple[LC, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,6 +378,10 @@ class OpCircuit:
     # A from the state before the operation, for an operation that names no account (a trigger
     # order's owner); None to take the accounts it names
     get_account: Callable[[Any, Any], int | None] | None = None
+    # the trigger leaf the book unit opens, from the state before the operation: the id of the
+    # trigger order it places, cancels or fires, and that order (the one a placement writes;
+    # None where there is none); None for an operation that opens no trigger leaf
+    get_trigger: Callable[[Any, Any], tuple[int, TriggerOrder | None] | None] | None = None
 
     @property
     def op_class(self) -> Any:

@@ -69,6 +69,7 @@ from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, fin
 from circuits.ops.common import (
     ACCOUNT,
     DATA_OPEN_INTEREST,
+    DATA_TRIGGER_NONCE,
     NO_TAKER,
     OWNER,
     RECORD_BYTES,
@@ -548,16 +549,15 @@ def _check_accrued(cs: Builder, preset: Preset, running: BlockVars) -> None:
             assert_range(cs, total + (1 << n), n + 1)
 
 
-def _add_open_interest(
-    markets: tuple[MarketVars, ...], changes: tuple[LC, ...]
+def _add_market_data(
+    markets: tuple[MarketVars, ...], lane: int, changes: tuple[LC, ...]
 ) -> tuple[MarketVars, ...]:
-    """The running markets with each one's open interest change added."""
+    """The running markets with each one's change of data ``lane`` added (open interest, the
+    trigger nonce)."""
     if not changes:
         return markets
     return tuple(
-        replace(
-            m, data=tuple(v + c if i == DATA_OPEN_INTEREST else v for i, v in enumerate(m.data))
-        )
+        replace(m, data=tuple(v + c if i == lane else v for i, v in enumerate(m.data)))
         for m, c in zip(markets, changes, strict=True)
     )
 
@@ -676,7 +676,11 @@ def define_slot(
         fees=running.fees + effect.fees,
         funding=running.funding + effect.funding,
         insurance=running.insurance + effect.insurance,
-        markets=_add_open_interest(running.markets, effect.open_interest),
+        markets=_add_market_data(
+            _add_market_data(running.markets, DATA_OPEN_INTEREST, effect.open_interest),
+            DATA_TRIGGER_NONCE,
+            effect.trigger_nonces,
+        ),
     )
     with cs.scope("a_collateral"):
         running = _track_reserved(cs, preset, running, a, a_new)
@@ -703,7 +707,7 @@ def define_slot(
             effect.order,
             effect.book_nonces,
             running.book_root,
-            effect.trigger_root,
+            effect.trigger,
         )
         running = replace(running, book_root=book_root)
     with cs.scope("a"):
@@ -769,9 +773,10 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.a_pool_shares + y.a_pool_shares,
         x.b_pool_shares + y.b_pool_shares,
         x.a_cancel_epoch + y.a_cancel_epoch,
-        x.trigger_root + y.trigger_root,
+        x.trigger.plus(y.trigger),
         x.b_absorbs_a + y.b_absorbs_a,
         x.insurance + y.insurance,
+        _add_sums(x.trigger_nonces, y.trigger_nonces),
     )
 
 
