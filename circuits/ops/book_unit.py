@@ -12,14 +12,13 @@ slot's operation is one of them. The unit also carries one trigger leaf of the m
 trigger tree (its fields ``TRIGGER_FIELDS`` and its path's siblings, 6.5), which one path
 serves for every operation on trigger orders: placing one writes it (a create order of a
 trigger kind: ``circuits/ops/create_order.py``), and cancelling (``cancel_order.py``) or
-firing one (``trigger_order.py``) removes it. Such an operation reports the leaf's id
-(``Effect.trigger_id``), that it opens the leaf (``Effect.trigger_on``: the tree's root
-through the path, with the leaf there before, must be the market's trigger root,
-``trigger_root_matches``) and whether it writes it (``Effect.trigger_writes``: the leaf
-before is empty, after it is the hash of the fields) or removes it (the leaf before is the
-hash of the fields, so the trigger order exists, after it is empty); the other operations
-leave that root as it is. Then the
-unit hashes the new order leaf, both roots of the order tree through the same path, the book
+firing one (``trigger_order.py``) removes it. Such an operation reports, as
+``Effect.trigger`` (a :class:`TriggerChange`), the leaf's id, that it opens the leaf (``on``:
+the tree's root through the path, with the leaf there before, must be the market's trigger
+root, ``trigger_root_matches``) and whether it writes it (``writes``: the leaf before is
+empty, after it is the hash of the fields) or removes it (the leaf before is the hash of the
+fields, so the trigger order exists, after it is empty); the other operations leave that root
+as it is (one sponge and one two-root path for all three). Then the unit hashes the new order leaf, both roots of the order tree through the same path, the book
 leaf before and after, and the book root before and after; when the book is used, the roots
 before must be the market's order root (``order_root_matches``) and the block's running book
 root (``book_root_matches``), and the running book root becomes the new one. An unused

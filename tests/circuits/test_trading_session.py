@@ -179,8 +179,9 @@ SESSION: tuple[tuple[tuple[Spec, ...], int | None, int], ...] = (
     ((("modify", 4, 0, 5, 60),), -30, 3_600),  # moves 4's ask (and its claim rests it); funding
     ((("cancel", 3, 0), ("order", 4, True, -20, 30, "market")), 10, 10),  # sells into 5's bid
     ((("cancel_all", 4),), None, 10),  # 4's ask at + 5 dead, no pre-execution
-    # 5 (long) places a sell stop-loss, 3 (short) a buy take-profit at the index + 30
-    ((("trigger", 5, True, -15, "stop_loss"), ("trigger", 3, False, 30, "take_profit")), None, 10),
+    # 5 (long) places a sell stop-loss, 3 (short) a buy take-profit at the index + 30; the
+    # market slot's pre-execution after them
+    ((("trigger", 5, True, -15, "stop_loss"), ("trigger", 3, False, 30, "take_profit")), 5, 10),
     ((("fire", 3, 1),), None, 10),  # 3's fires (the mark below it), its claim after
     ((("cancel_trigger", 5, 0),), None, 10),
 )
