@@ -18,11 +18,12 @@ the tree's root through the path, with the leaf there before, must be the market
 root, ``trigger_root_matches``) and whether it writes it (``writes``: the leaf before is
 empty, after it is the hash of the fields) or removes it (the leaf before is the hash of the
 fields, so the trigger order exists, after it is empty); the other operations leave that root
-as it is (one sponge and one two-root path for all three). Then the unit hashes the new order leaf, both roots of the order tree through the same path, the book
-leaf before and after, and the book root before and after; when the book is used, the roots
-before must be the market's order root (``order_root_matches``) and the block's running book
-root (``book_root_matches``), and the running book root becomes the new one. An unused
-unit leaves the running root as it is.
+as it is (one sponge and one two-root path for all three). Then the unit hashes the new
+order leaf, both roots of the order tree through the same path, the book leaf before and
+after, and the book root before and after; when the book is used, the roots before must be
+the market's order root (``order_root_matches``) and the block's running book root
+(``book_root_matches``), and the running book root becomes the new one. An unused unit leaves
+the running root as it is.
 """
 
 from __future__ import annotations
