@@ -179,16 +179,26 @@ class Wallet:
         time_in_force: TimeInForce = TimeInForce.GTC,
         reduce_only: bool = False,
         client_order_id: str | None = None,
+        trigger_price: int = 0,
     ) -> Ack:
+        """An order; a stop-loss / take-profit one (IOC, reduce-only) waits for the mark to
+        reach ``trigger_price``, then takes at worst ``price``."""
         nonce = self.get_next_nonce()
         op = CreateOrder(
             self.account, nonce, NEVER, market, is_ask, size, price, kind, time_in_force,
-            reduce_only,
+            reduce_only, trigger_price,
         )  # fmt: skip
         return self._send(op, client_order_id)
 
-    def cancel_order(self, market: int, key: int, client_order_id: str | None = None) -> Ack:
-        op = CancelOrder(self.account, self.get_next_nonce(), NEVER, market, key)
+    def cancel_order(
+        self,
+        market: int,
+        key: int,
+        client_order_id: str | None = None,
+        is_trigger: bool = False,
+    ) -> Ack:
+        """Cancels a resting order (by key), or a trigger order (by its id)."""
+        op = CancelOrder(self.account, self.get_next_nonce(), NEVER, market, key, is_trigger)
         return self._send(op, client_order_id)
 
     def modify_order(

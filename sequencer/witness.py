@@ -154,10 +154,14 @@ def capture_book_of(state: State, circuit: OpCircuit, op: Operation) -> BookWitn
     market, key = touched
     if not (0 <= market < len(state.markets) and 0 <= key < 1 << state.preset.order_tree_depth):
         return None
-    trigger_id = op.trigger_id if isinstance(op, FireTrigger) else None
-    if trigger_id is not None and not 0 <= trigger_id < 1 << state.preset.order_nonce_bits:
+    opened = None if circuit.get_trigger is None else circuit.get_trigger(state, op)
+    if opened is None:
+        return capture_book(state, market, key)
+    trigger_id, trigger = opened
+    if not 0 <= trigger_id < 1 << state.preset.order_nonce_bits:
         return None
-    return capture_book(state, market, key, trigger_id)
+    book = capture_book(state, market, key, trigger_id)
+    return replace(book, trigger=get_trigger_fields(trigger))
 
 
 def check_provable(state: State, op: Operation) -> None:
@@ -170,8 +174,6 @@ def _get_circuit(state: State, op: Operation) -> OpCircuit:
     circuit = _CIRCUIT_OF.get(type(op))
     if circuit is None:
         raise UnprovableOperationError(f"{type(op).__name__} has no slot in the block circuit")
-    if circuit.get_book_key is not None and circuit.get_book_key(state, op) is None:
-        raise UnprovableOperationError("the block circuit does not prove placing trigger orders")
     for index in circuit.get_accounts(op):
         if not state.is_valid_account_index(index):
             raise UnprovableOperationError(f"account {index!r} is outside the tree")

@@ -9,14 +9,21 @@ sibling nodes with their lanes (``gadgets.book_tree``), and market ``m``'s book 
 tree. The operations report what they change as amounts added to the order's fields and to the
 side counters (``Effect.order`` and ``Effect.book_nonces``); ``Effect.uses_book`` is 1 when the
 slot's operation is one of them. The unit also carries one trigger leaf of the market's
-trigger tree (its fields ``TRIGGER_FIELDS`` and its path's siblings, 6.5): a trigger order's
-firing opens and removes it (``circuits/ops/trigger_order.py``) and reports the change of the
-trigger root (``Effect.trigger_root``); the other operations leave that root as it is. Then the
-unit hashes the new order leaf, both roots of the order tree through the same path, the book
-leaf before and after, and the book root before and after; when the book is used, the roots
-before must be the market's order root (``order_root_matches``) and the block's running book
-root (``book_root_matches``), and the running book root becomes the new one. An unused
-unit leaves the running root as it is.
+trigger tree (its fields ``TRIGGER_FIELDS`` and its path's siblings, 6.5), which one path
+serves for every operation on trigger orders: placing one writes it (a create order of a
+trigger kind: ``circuits/ops/create_order.py``), and cancelling (``cancel_order.py``) or
+firing one (``trigger_order.py``) removes it. Such an operation reports, as
+``Effect.trigger`` (a :class:`TriggerChange`), the leaf's id, that it opens the leaf (``on``:
+the tree's root through the path, with the leaf there before, must be the market's trigger
+root, ``trigger_root_matches``) and whether it writes it (``writes``: the leaf before is
+empty, after it is the hash of the fields) or removes it (the leaf before is the hash of the
+fields, so the trigger order exists, after it is empty); the other operations leave that root
+as it is (one sponge and one two-root path for all three). Then the unit hashes the new
+order leaf, both roots of the order tree through the same path, the book leaf before and
+after, and the book root before and after; when the book is used, the roots before must be
+the market's order root (``order_root_matches``) and the block's running book root
+(``book_root_matches``), and the running book root becomes the new one. An unused unit leaves
+the running root as it is.
 """
 
 from __future__ import annotations
@@ -32,11 +39,11 @@ from circuits.gadgets.book_tree import (
     compute_book_root,
     compute_order_node,
 )
-from circuits.gadgets.poseidon import hash4
+from circuits.gadgets.poseidon import hash4, sponge
 from circuits.gadgets.smt import update_leaf
 from circuits.r1cs import ZERO, Builder, LinearCombination
 from protocol.book import Order
-from protocol.commitment import compute_quote_shift
+from protocol.commitment import DOMAIN_TRIGGER, compute_quote_shift
 from protocol.markets import TriggerOrder
 from protocol.params import Preset
 
@@ -63,8 +70,9 @@ class BookWitness:
     order_siblings: tuple[tuple[int, int, int], ...]  # (hash, ask lane, bid lane), leaf level first
     book_leaf: tuple[int, int, int, int]  # BOOK_FIELDS of the market's book leaf
     book_siblings: tuple[int, ...]  # the book leaf's Merkle siblings in the book tree
-    # the trigger leaf a trigger order's firing opens (TRIGGER_FIELDS) and its siblings in the
-    # market's trigger tree, leaf level first; () for zeros (an operation that opens none)
+    # the trigger leaf an operation on a trigger order opens (TRIGGER_FIELDS: the order's, the
+    # one it writes when it places one) and its siblings in the market's trigger tree, leaf
+    # level first; () for zeros (an operation that opens none)
     trigger: tuple[int, ...] = ()
     trigger_siblings: tuple[int, ...] = ()
 
@@ -189,6 +197,41 @@ def add_orders(x: OrderVars | None, y: OrderVars | None) -> OrderVars | None:
     )
 
 
+@dataclass(frozen=True)
+class TriggerChange:
+    """What the slot's operation does to the unit's trigger leaf (all 0 for nothing): opens
+    it (``on``), at ``trigger_id``, and writes it (``writes``; else removes it)."""
+
+    on: LC = ZERO
+    writes: LC = ZERO
+    trigger_id: LC = ZERO
+
+    def plus(self, other: TriggerChange) -> TriggerChange:
+        return TriggerChange(
+            self.on + other.on, self.writes + other.writes, self.trigger_id + other.trigger_id
+        )
+
+
+NO_TRIGGER = TriggerChange()
+
+
+def _update_trigger_root(
+    cs: Builder, unit: BookUnitVars, trigger_root: LC, change: TriggerChange
+) -> LC:
+    """The change of the market's trigger root: the leaf of the unit's fields written where
+    it was empty, or removed (see the module docstring)."""
+    if not unit.trigger:  # a slot kind without trigger orders (the claim slot)
+        return ZERO
+    with cs.scope("trigger_leaf"):
+        leaf = sponge(cs, list(unit.trigger), DOMAIN_TRIGGER)
+        written = cs.mul(change.writes, leaf, "written")
+        old_root, new_root = update_leaf(
+            cs, change.trigger_id, unit.trigger_siblings, leaf - written, written
+        )
+    cs.assert_mul(change.on, old_root - trigger_root, ZERO, "trigger_root_matches")
+    return cs.mul(change.on, new_root - old_root, "trigger_change")
+
+
 def finish_book_unit(
     cs: Builder,
     preset: Preset,
@@ -197,7 +240,7 @@ def finish_book_unit(
     change: OrderVars | None,
     nonce_changes: tuple[LC, LC],
     book_root: LC,
-    trigger_change: LC = ZERO,
+    trigger: TriggerChange = NO_TRIGGER,
 ) -> LC:
     """The running book root after the slot (see the module docstring)."""
     with cs.scope("book"):
@@ -207,6 +250,7 @@ def finish_book_unit(
             new_root = compute_book_root(cs, new_leaf, unit.path)
         order_root, trigger_root, ask_nonce, bid_nonce = unit.book_leaf
         cs.assert_mul(uses_book, unit.old_root.hash - order_root, ZERO, "order_root_matches")
+        trigger_change = _update_trigger_root(cs, unit, trigger_root, trigger)
         with cs.scope("leaf_old"):
             old_book_leaf = hash4(cs, order_root, trigger_root, ask_nonce, bid_nonce)
         with cs.scope("leaf_new"):

@@ -25,11 +25,11 @@ from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
 from circuits.gadgets.positions import PositionLeafVars, SignVars
 from circuits.gadgets.risk import MarketRiskVars, PositionVars, RiskVars, compute_risk
-from circuits.ops.book_unit import BookUnitVars
+from circuits.ops.book_unit import NO_TRIGGER, BookUnitVars, TriggerChange
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
 from protocol.commitment import MARKET_DATA_LANES
 from protocol.field import inv
-from protocol.markets import MarketParams
+from protocol.markets import MarketParams, TriggerOrder
 from protocol.ops import deposit
 from protocol.ops.descriptor import Descriptor
 from protocol.params import OPEN_ORDERS_BITS, Preset
@@ -176,6 +176,7 @@ PARAM_CMF = MARKET_PARAMS.index("cmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
 DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")
 DATA_ADL_ROUND = MARKET_DATA.index("adl_round")
+DATA_TRIGGER_NONCE = MARKET_DATA.index("trigger_nonce")
 
 
 def get_market_risk(market: MarketVars) -> MarketRiskVars:
@@ -399,8 +400,9 @@ class Effect:
     a_pool_shares: LC = ZERO
     b_pool_shares: LC = ZERO
     a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
-    # added to the book unit's market's trigger root (a trigger order's firing removes a leaf)
-    trigger_root: LC = ZERO
+    # what the operation does to the book unit's trigger leaf (placing a trigger order writes
+    # it; cancelling or firing one removes it)
+    trigger: TriggerChange = NO_TRIGGER
     # 1 when B after the slot, with A's collateral after, must keep its maintenance margin:
     # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
     # against the merged positions' MMR)
@@ -410,6 +412,8 @@ class Effect:
     # round operation moves (``circuits/ops/adl_round.py``)
     round_lanes: tuple[LC, ...] = ()
     round_move: RoundMove | None = None
+    # added to each market's trigger nonce (a placed trigger order's 1; () adds nothing)
+    trigger_nonces: tuple[LC, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -429,6 +433,10 @@ class OpCircuit:
     # A from the state before the operation, for an operation that names no account (a trigger
     # order's owner); None to take the accounts it names
     get_account: Callable[[Any, Any], int | None] | None = None
+    # the trigger leaf the book unit opens, from the state before the operation: the id of the
+    # trigger order it places, cancels or fires, and that order (the one a placement writes;
+    # None where there is none); None for an operation that opens no trigger leaf
+    get_trigger: Callable[[Any, Any], tuple[int, TriggerOrder | None] | None] | None = None
 
     @property
     def op_class(self) -> Any:

@@ -2,8 +2,10 @@
 an order before its first matching step, which the slot's step unit runs
 (``circuits/ops/step_unit.py``: it fills the best maker, or rests or cancels the order with no
 opposite order crossing its limit). A taker the first step leaves with size stays pending
-for the next slot's claim (``circuits/ops/claim.py``). Stop-loss / take-profit orders are not
-proven yet (``not_trigger``).
+for the next slot's claim (``circuits/ops/claim.py``). A stop-loss / take-profit order
+(``place_trigger``) runs no step: it is written into the market's trigger tree through the
+slot's book unit (``circuits/ops/book_unit.py``), where firing it later removes it
+(``circuits/ops/trigger_order.py``).
 
 Record: account (1..6), market (7..8), flags (9: ``is_ask | reduce_only << 1 | kind << 2 |
 time_in_force << 4``), price (10..13), size (14..19), trigger price (20..23), order expiry
@@ -13,19 +15,29 @@ payload fields. Proven, as ``check_order`` does it:
 - A exists and is neither the insurance fund, the fee account nor the funding pool
   (``not_fee_account``); its nonce grows by one;
 - the market is in the tree and exists; ``min_base_amount <= size < 2^base_amount_bits``;
-  ``0 < price < 2^price_bits``; no trigger price; a market order is IOC (``market_is_ioc``); the
-  order expiry is set exactly for GTT, and then in the future;
+  ``0 < price < 2^price_bits``; the flags below ``2^6`` (``flags_in_range``); a trigger price
+  exactly for the trigger kinds (``no_trigger_price``), then ``0 < trigger price <
+  2^price_bits``; a market or trigger order is IOC (``market_is_ioc``); the order expiry is set
+  exactly for GTT, and then in the future;
 - a limit price within the band ``[max(1, ceil(index (1 - band))), floor(index (1 + band))]``
   (``price_in_band``); a market order's worst price clamped into it (the limit ``L``);
-- reduce-only needs an opposite position (``reduce_only_has_position``);
+- reduce-only needs an opposite position (``reduce_only_has_position``); a trigger order is
+  reduce-only (``trigger_is_reduce_only``);
 - a post-only order fills nothing (``post_only_never_takes``: it rests at once);
-- the step: the taker ``(A, market, side, L, size, rests unless IOC, reduce-only, order
-  expiry)`` against the record's maker and filled size.
+- a limit or market order's step: the taker ``(A, market, side, L, size, rests unless IOC,
+  reduce-only, order expiry)`` against the record's maker and filled size;
+- a trigger order instead fills nothing (``trigger_fills_nothing``) and runs no step; A has
+  fewer than ``max_open_orders_per_account`` orders (``open_orders_below_max``), its count grows
+  by one; the book unit is the market's (``book_is_order_market``) and its trigger leaf, at the
+  market's trigger nonce (``trigger_id``; below ``2^order_nonce_bits``, the path's, else
+  ``OrderBookFull``), is empty before and then holds ``(A, is_ask, is_stop_loss, size, trigger
+  price, price as the worst price, A's cancel epoch)`` (``writes_<field>``); the market's
+  trigger nonce grows by one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.compare import less_than
@@ -33,7 +45,9 @@ from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
 from circuits.gadgets.positions import compute_sign
 from circuits.gadgets.rounding import ceil_div
+from circuits.ops.book_unit import TRIGGER_FIELDS, TriggerChange
 from circuits.ops.common import (
+    DATA_TRIGGER_NONCE,
     MARKET_DATA,
     MARKET_PARAMS,
     Effect,
@@ -48,12 +62,18 @@ from circuits.ops.common import (
     select_market,
 )
 from circuits.ops.step_unit import FRACTION_BITS, PRICE_FIELD_BITS, get_finish_key
-from circuits.r1cs import ZERO, Builder, LinearCombination
+from circuits.r1cs import ZERO, Builder, LinearCombination, constant
 from protocol.accounts import FEE_ACCOUNT
 from protocol.book import Order
-from protocol.markets import Market
+from protocol.markets import Market, TriggerOrder
 from protocol.ops import create_order
-from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce, compute_market_limit
+from protocol.ops.create_order import (
+    CreateOrder,
+    OrderKind,
+    TimeInForce,
+    compute_market_limit,
+    compute_trigger,
+)
 from protocol.state import State
 from protocol.types import PPM
 
@@ -110,9 +130,13 @@ class OrderFields:
     expiry: LC
     is_ask: LC
     reduce_only: LC
-    is_market: LC  # kind MARKET (LIMIT otherwise: trigger kinds are refused)
+    is_market: LC  # kind MARKET
     is_ioc: LC
     is_post_only: LC
+    is_trigger: LC  # kind STOP_LOSS or TAKE_PROFIT
+    is_stop_loss: LC
+    trigger_price: LC
+    trigger_on: LC  # on · is_trigger
 
 
 def _check_fields(cs: Builder, slot: SlotVars, on: LC) -> OrderFields:
@@ -121,11 +145,19 @@ def _check_fields(cs: Builder, slot: SlotVars, on: LC) -> OrderFields:
     market, price, size = (record.field(*FIELDS[n]) for n in ("market", "price", "size"))
     trigger, expiry = record.field(*FIELDS["trigger_price"]), record.field(*FIELDS["order_expiry"])
     b = record.field_bits(*FIELDS["flags"])
-    # trigger kinds (bit 3) are not proven yet; bits 6 and 7 are not flags
-    cs.assert_mul(on, b[3] + b[6] + b[7], ZERO, "not_trigger")
-    cs.assert_mul(on, trigger, ZERO, "no_trigger_price")
+    cs.assert_mul(on, b[6] + b[7], ZERO, "flags_in_range")  # not flags
+    # kind = b[2] + 2 b[3]: limit, market, stop-loss, take-profit
+    take_profit = cs.mul(b[2], b[3], "is_take_profit")
+    is_market, is_stop_loss = b[2] - take_profit, b[3] - take_profit
+    trigger_on = cs.mul(on, b[3], "trigger_on")
+    cs.assert_mul(on - trigger_on, trigger, ZERO, "no_trigger_price")
+    assert_nonzero_if(cs, trigger_on, trigger, "trigger_price_positive")
+    with cs.scope("trigger_price_in_range"):
+        assert_range(cs, cs.mul(trigger_on, trigger, "trigger_price"), preset.price_bits)
+    cs.assert_mul(trigger_on, 1 - b[1], ZERO, "trigger_is_reduce_only")
     is_ioc = cs.mul(b[5], 1 - b[4], "is_ioc")
-    cs.assert_mul(cs.mul(on, b[2], "market_on"), 1 - is_ioc, ZERO, "market_is_ioc")
+    market_on = cs.mul(on, b[2] + b[3] - take_profit, "market_on")  # not a limit order
+    cs.assert_mul(market_on, 1 - is_ioc, ZERO, "market_is_ioc")
     gtt_on = cs.mul(on, cs.mul(b[4], 1 - b[5], "is_gtt"), "gtt_on")
     cs.assert_mul(on - gtt_on, expiry, ZERO, "expiry_only_gtt")
     with cs.scope("expiry_in_future"):
@@ -137,7 +169,10 @@ def _check_fields(cs: Builder, slot: SlotVars, on: LC) -> OrderFields:
     with cs.scope("price_in_range"):
         assert_range(cs, cs.mul(on, price, "price"), preset.price_bits)
     is_post_only = cs.mul(b[4], b[5], "is_post_only")
-    return OrderFields(market, price, size, expiry, b[0], b[1], b[2], is_ioc, is_post_only)
+    return OrderFields(
+        *(market, price, size, expiry, b[0], b[1], is_market, is_ioc, is_post_only),
+        *(b[3], is_stop_loss, trigger, trigger_on),
+    )
 
 
 @dataclass(frozen=True)
@@ -172,7 +207,7 @@ def _check_against_market(
             cs, cs.mul(on, order.size - market.min_size, "excess"), preset.base_amount_bits
         )
     low, high = compute_price_band(cs, slot, market.index, market.band)
-    limit_on = cs.mul(on, 1 - order.is_market, "limit_on")
+    limit_on = cs.mul(on, 1 - order.is_market - order.is_trigger, "limit_on")
     assert_price_in_band(cs, slot, limit_on, order.price, (low, high))
     sign = compute_sign(cs, market.position_size, preset.base_amount_bits, "position_sign")
     opposite = sign.positive - sign.negative
@@ -193,10 +228,12 @@ def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     maker, filled = record.field(*FIELDS["maker"]), record.field(*FIELDS["filled"])
     post_only_on = cs.mul(on, order.is_post_only, "post_only_on")
     cs.assert_mul(post_only_on, filled, ZERO, "post_only_never_takes")
+    trigger_on = order.trigger_on
+    steps = on - trigger_on  # a limit or market order's step; a trigger order's none
     taker = TakerOrderVars(
-        on,
+        steps,
         *(
-            cs.mul(on, v, f"taker_{name}")
+            cs.mul(steps, v, f"taker_{name}")
             for name, v in (
                 ("account", slot.a.index),
                 ("market", order.market),
@@ -210,9 +247,45 @@ def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         ),
     )
     step = StepVars(
-        on, taker, tuple(selected), cs.mul(on, maker, "maker"), cs.mul(on, filled, "filled")
+        steps,
+        taker,
+        tuple(selected),
+        cs.mul(steps, maker, "maker"),
+        cs.mul(steps, filled, "filled"),
     )
-    return Effect(a_nonce=on, signed=_signed_payload(cs, slot, on), step=step)
+    placed = _place_trigger(cs, slot, trigger_on, order, selected)
+    return replace(placed, a_nonce=on, signed=_signed_payload(cs, slot, on), step=step)
+
+
+def _place_trigger(
+    cs: Builder, slot: SlotVars, on: LC, order: OrderFields, selected: list[LC]
+) -> Effect:
+    """``place_trigger`` when ``on`` (a trigger order): its leaf written at the market's
+    trigger nonce, which grows by one, and A's count (see the module docstring)."""
+    book, a, record = slot.get_book(), slot.a, slot.record
+    maker, filled = record.field(*FIELDS["maker"]), record.field(*FIELDS["filled"])
+    cs.assert_mul(on, maker + filled, ZERO, "trigger_fills_nothing")
+    max_orders = slot.preset.max_open_orders_per_account
+    with cs.scope("open_orders"):
+        below = less_than(cs, a.open_orders, constant(max_orders), max_orders.bit_length() + 1)
+    cs.assert_mul(on, 1 - below, ZERO, "open_orders_below_max")
+    cs.assert_mul(on, book.market - order.market, ZERO, "book_is_order_market")
+    written = (
+        *(a.index, order.is_ask, order.is_stop_loss, order.size),
+        *(order.trigger_price, order.price, a.cancel_epoch),
+    )
+    for name, field, value in zip(TRIGGER_FIELDS, book.trigger, written, strict=True):
+        cs.assert_mul(on, field - value, ZERO, f"writes_{name}")
+    # the selected market's trigger nonce: the new order's id, and its one more
+    nonces = tuple(cs.mul(order.is_trigger, s, f"trigger_nonce{m}") for m, s in enumerate(selected))
+    ids = [m.data[DATA_TRIGGER_NONCE] for m in slot.markets]
+    trigger_id = pick(cs, nonces, ids, "trigger_id")
+    return Effect(
+        a_open_orders=on,
+        uses_book=on,
+        trigger=TriggerChange(on, on, trigger_id),
+        trigger_nonces=nonces,
+    )
 
 
 def _signed_payload(cs: Builder, slot: SlotVars, on: LC) -> SignedPayload:
@@ -244,7 +317,8 @@ def _get_limit(market: Market, op: CreateOrder) -> int:
 
 def _get_maker(state: State, op: CreateOrder) -> Order | None:
     """The maker the order's first step meets (``run_step``), if it crosses one; None for an
-    order that rests at once (post-only) or the rules refuse before matching."""
+    order that rests at once (post-only), a trigger order (no step) or one the rules refuse
+    before matching."""
     if op.kind >= OrderKind.STOP_LOSS or op.time_in_force == TimeInForce.POST_ONLY:
         return None
     if not 0 <= op.market < len(state.markets):
@@ -253,13 +327,12 @@ def _get_maker(state: State, op: CreateOrder) -> Order | None:
     return market.book.best_within(not op.is_ask, _get_limit(market, op))
 
 
-def get_book_key(state: State, op: CreateOrder) -> tuple[int, int] | None:
+def get_book_key(state: State, op: CreateOrder) -> tuple[int, int]:
     """The key of the maker the order's first step fills, else the key the order rests at
-    (or, cancelled, any key at its limit); None for trigger orders (not proven yet)."""
-    if op.kind >= OrderKind.STOP_LOSS:
-        return None
-    if not 0 <= op.market < len(state.markets):
-        return op.market, 0  # the rules refuse it
+    (or, cancelled, any key at its limit); any key of the market (0) for a trigger order,
+    whose slot reads the book leaf and the trigger leaf only."""
+    if not 0 <= op.market < len(state.markets) or op.kind >= OrderKind.STOP_LOSS:
+        return op.market, 0
     maker = _get_maker(state, op)
     if maker is not None:
         return op.market, maker.key
@@ -273,4 +346,21 @@ def get_counterparty(state: State, op: CreateOrder) -> int | None:
     return None if maker is None else maker.account
 
 
-CIRCUIT = OpCircuit(create_order.DESCRIPTOR, define_create_order, get_book_key, get_counterparty)
+def get_trigger(state: State, op: CreateOrder) -> tuple[int, TriggerOrder | None] | None:
+    """A trigger order's id (its market's trigger nonce) and the order it places (None for
+    any other order)."""
+    if op.kind < OrderKind.STOP_LOSS or not 0 <= op.market < len(state.markets):
+        return None
+    market = state.markets[op.market]
+    if op.account not in state.accounts:
+        return market.data.trigger_nonce, None  # the rules refuse it
+    return market.data.trigger_nonce, compute_trigger(state, market, op)
+
+
+CIRCUIT = OpCircuit(
+    create_order.DESCRIPTOR,
+    define_create_order,
+    get_book_key,
+    get_counterparty,
+    get_trigger=get_trigger,
+)

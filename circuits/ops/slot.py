@@ -73,6 +73,7 @@ from circuits.ops.common import (
     ACCOUNT,
     DATA_ADL_ROUND,
     DATA_OPEN_INTEREST,
+    DATA_TRIGGER_NONCE,
     NO_TAKER,
     OWNER,
     RECORD_BYTES,
@@ -558,15 +559,15 @@ def _check_accrued(cs: Builder, preset: Preset, running: BlockVars) -> None:
 
 
 def _add_market_data(
-    markets: tuple[MarketVars, ...], open_interest: tuple[LC, ...], round_lanes: tuple[LC, ...]
+    markets: tuple[MarketVars, ...], changes: tuple[tuple[int, tuple[LC, ...]], ...]
 ) -> tuple[MarketVars, ...]:
-    """The running markets with each one's open interest change and round lane change added
-    (() adds nothing)."""
-    for lane, changes in ((DATA_OPEN_INTEREST, open_interest), (DATA_ADL_ROUND, round_lanes)):
-        if changes:
+    """The running markets with each ``(lane, changes)`` pair's changes added to that data lane
+    of each market (open interest, the round lane, the trigger nonce; () adds nothing)."""
+    for lane, deltas in changes:
+        if deltas:
             markets = tuple(
                 replace(m, data=tuple(v + c if i == lane else v for i, v in enumerate(m.data)))
-                for m, c in zip(markets, changes, strict=True)
+                for m, c in zip(markets, deltas, strict=True)
             )
     return markets
 
@@ -689,7 +690,14 @@ def define_slot(
         fees=running.fees + effect.fees,
         funding=running.funding + effect.funding,
         insurance=running.insurance + effect.insurance,
-        markets=_add_market_data(running.markets, effect.open_interest, effect.round_lanes),
+        markets=_add_market_data(
+            running.markets,
+            (
+                (DATA_OPEN_INTEREST, effect.open_interest),
+                (DATA_ADL_ROUND, effect.round_lanes),
+                (DATA_TRIGGER_NONCE, effect.trigger_nonces),
+            ),
+        ),
     )
     with cs.scope("a_collateral"):
         running = _track_reserved(cs, preset, running, a, a_new)
@@ -716,7 +724,7 @@ def define_slot(
             effect.order,
             effect.book_nonces,
             running.book_root,
-            effect.trigger_root,
+            effect.trigger,
         )
         running = replace(running, book_root=book_root)
     with cs.scope("a"):
@@ -799,11 +807,12 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.a_pool_shares + y.a_pool_shares,
         x.b_pool_shares + y.b_pool_shares,
         x.a_cancel_epoch + y.a_cancel_epoch,
-        x.trigger_root + y.trigger_root,
+        x.trigger.plus(y.trigger),
         x.b_absorbs_a + y.b_absorbs_a,
         x.insurance + y.insurance,
         _add_sums(x.round_lanes, y.round_lanes),
         _add_moves(x.round_move, y.round_move),
+        _add_sums(x.trigger_nonces, y.trigger_nonces),
     )
 
 

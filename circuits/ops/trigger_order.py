@@ -6,16 +6,17 @@ Record: account (1..6, the trigger order's owner: A), market (7..8), trigger id 
 maker (13..18), filled (19..24). Unsigned. Proven:
 
 - the trigger leaf ``sponge([account, is_ask, is_stop_loss, size, trigger_price, worst_price,
-  epoch], "zkp.trig")`` (6.5) at the record's trigger id, its fields carried by the slot's
-  book unit with its path in the market's trigger tree, is under the market's trigger root,
-  the book unit's (``trigger_root_matches``; the unit's market is the record's:
-  ``book_is_record_market``, and in the tree and existing); so the trigger exists, and the id
-  is below ``2^order_nonce_bits``;
+  epoch], "zkp.trig")`` (6.5) at the record's trigger id (``trigger_id``), its fields carried
+  by the slot's book unit with its path in the market's trigger tree, is under the market's
+  trigger root, the book unit's (the unit's ``trigger_root_matches``; its market is the
+  record's: ``book_is_record_market``, and in the tree and existing); so the trigger exists,
+  and the id is below ``2^order_nonce_bits``;
 - its owner is A (``a_is_owner``); it is **live** when its epoch is A's cancel epoch;
 - live, the block's mark of the market has reached the trigger price (``mark_reached``): sell
   stop-loss and buy take-profit ``mark <= trigger_price``, buy stop-loss and sell take-profit
   ``mark >= trigger_price``;
-- the leaf becomes 0 either way (the trigger root changes through the same path);
+- the leaf becomes 0 either way (the book unit's trigger path, the one that placing and
+  cancelling a trigger order use too, changes the trigger root);
 - live, A's open-order count falls by one, and the slot's step unit runs the first step of the
   taker ``(A, market, side, L, size, IOC, reduce-only, no expiry)``, ``L`` the worst price
   clamped into the band (``compute_market_limit``), against the record's maker and filled, with
@@ -29,8 +30,7 @@ from __future__ import annotations
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.equality import is_equal
-from circuits.gadgets.poseidon import sponge
-from circuits.gadgets.smt import update_leaf
+from circuits.ops.book_unit import TriggerChange
 from circuits.ops.common import (
     DATA_MARK,
     Effect,
@@ -49,7 +49,6 @@ from circuits.ops.create_order import (
 )
 from circuits.ops.step_unit import get_step_counterparty, get_step_key
 from circuits.r1cs import ONE, ZERO, Builder, LinearCombination
-from protocol.commitment import DOMAIN_TRIGGER
 from protocol.markets import TriggerOrder
 from protocol.ops import trigger_order
 from protocol.ops.create_order import compute_market_limit
@@ -117,10 +116,6 @@ def define_trigger_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
     account, is_ask, _, _, _, worst_price, epoch = book.trigger
     selected = select_market(cs, slot, on, market)
     cs.assert_mul(on, book.market - market, ZERO, "book_is_record_market")
-    with cs.scope("trigger_leaf"):
-        leaf = sponge(cs, list(book.trigger), DOMAIN_TRIGGER)
-        old_root, new_root = update_leaf(cs, trigger_id, book.trigger_siblings, leaf, ZERO)
-    cs.assert_mul(on, old_root - book.book_leaf[1], ZERO, "trigger_root_matches")
     cs.assert_mul(on, a.index - account, ZERO, "a_is_owner")
     with cs.scope("live"):
         live = is_equal(cs, epoch, a.cancel_epoch)
@@ -137,7 +132,7 @@ def define_trigger_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         a_open_orders=-fired,
         uses_book=on - fired,
         step=_fired_step(cs, slot, fired, market, limit, selected),
-        trigger_root=cs.mul(on, new_root - old_root, "trigger_root"),
+        trigger=TriggerChange(on, ZERO, trigger_id),
     )
 
 
@@ -161,6 +156,13 @@ def _get_taker(state: State, op: FireTrigger) -> Taker | None:
     return Taker(trigger.account, op.market, trigger.is_ask, trigger.size, limit, False, True, 0)
 
 
+def get_opened(state: State, op: FireTrigger) -> tuple[int, TriggerOrder | None] | None:
+    """The trigger leaf the book unit opens: the record's id, and the order there."""
+    if not 0 <= op.market < len(state.markets):
+        return None
+    return op.trigger_id, get_trigger(state, op)
+
+
 def get_book_key(state: State, op: FireTrigger) -> tuple[int, int]:
     """The key of the maker the first step meets, else the key the taker finishes at; any key
     of the market (0) for a dead trigger order, whose slot reads the book leaf only."""
@@ -180,5 +182,10 @@ def get_account(state: State, op: FireTrigger) -> int | None:
 
 
 CIRCUIT = OpCircuit(
-    trigger_order.DESCRIPTOR, define_trigger_order, get_book_key, get_counterparty, get_account
+    trigger_order.DESCRIPTOR,
+    define_trigger_order,
+    get_book_key,
+    get_counterparty,
+    get_account,
+    get_opened,
 )

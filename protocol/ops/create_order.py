@@ -206,12 +206,17 @@ def place_order(state: State, op: CreateOrder) -> tuple[Event, ...]:
 
 
 def place_trigger(state: State, market: Market, op: CreateOrder, out: list[Event]) -> None:
-    trigger_id = market.data.trigger_nonce
-    if trigger_id >= 1 << state.preset.order_nonce_bits:
+    if market.data.trigger_nonce >= 1 << state.preset.order_nonce_bits:
         raise OrderBookFull("trigger ids exhausted")
-    trigger = TriggerOrder(
+    trigger = compute_trigger(state, market, op)
+    add_trigger(state, market, state.accounts[op.account], trigger, out)
+
+
+def compute_trigger(state: State, market: Market, op: CreateOrder) -> TriggerOrder:
+    """The trigger order ``op`` places: the market's next trigger id, A's cancel epoch."""
+    return TriggerOrder(
         market.index,
-        trigger_id,
+        market.data.trigger_nonce,
         op.account,
         op.is_ask,
         op.size,
@@ -220,7 +225,6 @@ def place_trigger(state: State, market: Market, op: CreateOrder, out: list[Event
         op.kind == OrderKind.STOP_LOSS,
         state.accounts[op.account].cancel_epoch,
     )
-    add_trigger(state, market, state.accounts[op.account], trigger, out)
 
 
 def compute_create_order_record(op: CreateOrder, events: tuple[Event, ...]) -> bytes:

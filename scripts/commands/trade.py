@@ -111,9 +111,14 @@ def place_command(
     size: Annotated[int, typer.Argument(help="Lots.")],
     price: Annotated[int, typer.Argument(help="Limit (or worst) price, in ticks.")],
     market: Annotated[int, typer.Option(help="Market index.")] = 0,
-    kind: Annotated[str, typer.Option(help="limit | market")] = "limit",
+    kind: Annotated[
+        str, typer.Option(help="limit | market | stop_loss | take_profit (ioc, reduce-only)")
+    ] = "limit",
     tif: Annotated[str, typer.Option(help="gtc | ioc | post_only")] = "gtc",
     reduce_only: Annotated[bool, typer.Option(help="Only reduce a position.")] = False,
+    trigger_price: Annotated[
+        int, typer.Option(help="A stop-loss / take-profit's trigger (mark) price, in ticks.")
+    ] = 0,
     client_order_id: CidOption = None,
     api: ApiOption = None,
     wallets: WalletsOption = WALLETS,
@@ -129,7 +134,15 @@ def place_command(
     wallet = signer(name, wallets, api)
     ack = call(
         lambda: wallet.place_order(
-            market, side == "sell", size, price, order_kind, in_force, reduce_only, client_order_id
+            market,
+            side == "sell",
+            size,
+            price,
+            order_kind,
+            in_force,
+            reduce_only,
+            client_order_id,
+            trigger_price,
         )
     )
     report(ack, as_json)
@@ -140,14 +153,15 @@ def cancel_command(
     name: str,
     key: Annotated[int, typer.Argument(help="The order's key (see `zkperp account`).")],
     market: Annotated[int, typer.Option(help="Market index.")] = 0,
+    trigger: Annotated[bool, typer.Option(help="KEY is a trigger order's id.")] = False,
     client_order_id: CidOption = None,
     api: ApiOption = None,
     wallets: WalletsOption = WALLETS,
     as_json: JsonOption = False,
 ) -> None:
-    """Cancel a resting order."""
+    """Cancel a resting order, or (--trigger) a stop-loss / take-profit order."""
     wallet = signer(name, wallets, api)
-    report(call(lambda: wallet.cancel_order(market, key, client_order_id)), as_json)
+    report(call(lambda: wallet.cancel_order(market, key, client_order_id, trigger)), as_json)
 
 
 @order_app.command("modify")

@@ -157,8 +157,8 @@ def _filling(maker: int, filled: int, wires: dict[str, Callable[[int], int]]) ->
 TRIGGER_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     # another trigger's leaf opened for the record's id
     "trigger_order/trigger_id": _other_id,
-    # the leaf opened is not the tree's (its size moved)
-    "trigger_order/trigger_root_matches": lambda: case(inputs={"slot0/book/trigger_size": 99}),
+    # the leaf opened is not the tree's (its size moved): the book unit's trigger path
+    "book/trigger_root_matches": lambda: case(inputs={"slot0/book/trigger_size": 99}),
     "trigger_order/a_is_owner": _other_owner,
     # a live trigger removed as dead (no step, its count kept), or a dead one filling
     "trigger_order/fired": lambda: case({ON + "fired": to(0)}),
@@ -166,7 +166,7 @@ TRIGGER_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         prepare=place(dead=True), record=record(maker=4, filled=10)
     ),
     # the trigger root kept: the leaf stays in the tree
-    "trigger_order/trigger_root": lambda: case({ON + "trigger_root": to(0)}),
+    "book/trigger_change": lambda: case({"slot0/book/trigger_change": to(0)}),
     # a firing before the mark reaches the trigger price, each step of the comparison moved
     "trigger_order/mark_reached/both": lambda: _early("mark_reached/both", to(0)),
     "trigger_order/mark_reached/gap": lambda: _early("mark_reached/gap", to(0)),

@@ -956,14 +956,6 @@ def test_a_pending_taker_lets_only_its_claim_follow() -> None:
     assert _first_broken(moved, TRADING) == "heavy_end/no_pending_taker"
 
 
-def test_a_trigger_cancel_is_not_proven_yet() -> None:
-    state = resting_state()
-    with pytest.raises(UnprovableOperationError):
-        build_block_inputs(
-            state, next_block(state, [signed(CancelOrder(3, 4, FAR, BTC, 0, True), 3)])
-        )
-
-
 def test_a_light_slot_proves_only_the_money_path() -> None:
     """The block's second slot is light: a leverage change there is refused by the witness
     builder (the state as it was) and by the circuit itself; in the heavy slot it is proven

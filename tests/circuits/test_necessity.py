@@ -113,6 +113,11 @@ from tests.circuits.cases_takeover import (
     TAKEOVER_GUARDED,
 )
 from tests.circuits.cases_trigger import TRIGGER_CASES, TRIGGER_FAMILIES, TRIGGER_GUARDED
+from tests.circuits.cases_trigger_place import (
+    TRIGGER_PLACE_CASES,
+    TRIGGER_PLACE_FAMILIES,
+    TRIGGER_PLACE_GUARDED,
+)
 from tests.circuits.forced import compute_leaf, get_circuit
 from tests.circuits.test_block import (
     BAD_KEYS,
@@ -597,16 +602,6 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "cancel_order/market_is_record": lambda: violation(
         cancel(market=1), prepare=resting(), book=book_at(0, ask_key())
     ),
-    "cancel_order/not_trigger": lambda: violation(
-        cancel(is_trigger=True), prepare=resting(), book=book_at(0, ask_key())
-    ),
-    "cancel_order/signed_is_trigger": lambda: violation(
-        cancel(is_trigger=True),
-        prepare=resting(),
-        book=book_at(0, ask_key()),
-        inputs=sign_as(cancel(), 3),
-        wires={"slot0/cancel_order/signed_is_trigger": to(0)},
-    ),
     "cancel_order/order_exists": lambda: violation(
         cancel(key=ask_key(1)), prepare=resting(), book=book_at(0, ask_key(1), account=3)
     ),
@@ -665,9 +660,6 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     ),
     "create_order/signer/account_exists": lambda: violation(order(account=9), edit_a=keyed(9)),
     "create_order/signer/not_rule_only": lambda: violation(order(account=0), edit_a=keyed(0)),
-    "create_order/not_trigger": lambda: violation(
-        order(kind=OrderKind.STOP_LOSS), book=rest_book(order())
-    ),
     "create_order/no_trigger_price": lambda: violation(order(trigger_price=5)),
     "create_order/is_ioc": lambda: violation(order(), wires={"slot0/create_order/is_ioc": to(1)}),
     "create_order/is_gtt": lambda: violation(
@@ -975,6 +967,8 @@ CASES |= DELEVERAGE_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
 GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED | DELEVERAGE_GUARDED
+CASES |= TRIGGER_PLACE_CASES
+GUARDED |= TRIGGER_PLACE_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -1002,6 +996,7 @@ FAMILIES = {
     *POOL_FAMILIES,
     *FORCED_ORDER_FAMILIES,
     *TRIGGER_FAMILIES,
+    *TRIGGER_PLACE_FAMILIES,
     *TAKEOVER_FAMILIES,
     *LIQUIDATE_FAMILIES,
     *DELEVERAGE_FAMILIES,

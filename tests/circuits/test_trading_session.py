@@ -1,6 +1,7 @@
 """The block circuit against the rules over random trading sessions: orders of every kind the
-circuit proves (GTC, GTT, IOC, post-only, market with a worst price, reduce-only; both sides),
-cancels and modifies of the orders resting at the time, cancel-alls, leverage changes, and,
+circuit proves (GTC, GTT, IOC, post-only, market with a worst price, reduce-only,
+stop-loss / take-profit; both sides), cancels and modifies of the orders resting at the time,
+cancels and firings of the trigger orders waiting, cancel-alls, leverage changes, and,
 closing every block, a pre-execution that moves the index (or a noop), with blocks 10 s to an
 hour apart, so that premiums are sampled and funding hours charged. After each block the
 circuit's public inputs (old and new state root, timestamp, batch data) equal the rules'.
@@ -27,13 +28,22 @@ from protocol.block import (
     process_operation_with_claims,
 )
 from protocol.errors import InvalidTransaction
-from protocol.events import AllOrdersCancelled, FundingApplied, OrderCancelled, OrderRested, Trade
+from protocol.events import (
+    AllOrdersCancelled,
+    FundingApplied,
+    OrderCancelled,
+    OrderRested,
+    Trade,
+    TriggerPlaced,
+    TriggerRemoved,
+)
 from protocol.ops.cancel_all import CancelAll
 from protocol.ops.cancel_order import CancelOrder
 from protocol.ops.create_order import CreateOrder, OrderKind, TimeInForce
 from protocol.ops.modify_order import ModifyOrder
 from protocol.ops.noop import Noop
 from protocol.ops.set_leverage import SetLeverage
+from protocol.ops.trigger_order import FireTrigger
 from protocol.params import MINIMAL
 from protocol.state import State
 from tests.circuits.test_block import USERS, check_block, new_state, signed
@@ -54,6 +64,15 @@ OP = st.one_of(
         st.just("modify"), ACCOUNTS, st.integers(0, 2), OFFSET, st.sampled_from([10, 60, 200])
     ),
     st.tuples(st.just("leverage"), ACCOUNTS, st.sampled_from([0, 150_000, 500_000])),
+    st.tuples(
+        st.just("trigger"),
+        ACCOUNTS,
+        st.booleans(),
+        OFFSET,
+        st.sampled_from(["stop_loss", "take_profit"]),
+    ),
+    st.tuples(st.just("cancel_trigger"), ACCOUNTS, st.integers(0, 2)),
+    st.tuples(st.just("fire"), ACCOUNTS, st.integers(0, 3)),  # a trigger id (the account unused)
 )
 MOVE = st.sampled_from([None, -30, 0, 25])  # the index's move in the block's market slot
 GAP = st.sampled_from([10, 1_800, 3_600])  # seconds since the last block
@@ -82,11 +101,30 @@ def resting_keys(state: State, account: int) -> list[int]:
     return sorted(o.key for o in state.markets[BTC].book.orders.values() if o.account == account)
 
 
+def trigger_ids(state: State, account: int) -> list[int]:
+    return sorted(i for i, t in state.markets[BTC].triggers.items() if t.account == account)
+
+
 def make_op(state: State, spec: tuple[Any, ...]) -> Operation:
     """The signed operation ``spec`` describes, with the account's next nonce, against the
-    index and the orders resting now (a pick past them names a key where none rests)."""
+    index and the orders resting now (a pick past them names a key where none rests); a
+    trigger order's worst price 50 past its trigger price."""
     kind, account, *rest = spec
     nonce, index = state.accounts[account].nonce, state.markets[BTC].data.index_price
+    if kind == "fire":
+        return FireTrigger(BTC, rest[0])
+    if kind == "trigger":
+        is_ask, offset, variant = rest
+        worst = index + offset + (-50 if is_ask else 50)
+        order = CreateOrder(
+            account, nonce, FAR, BTC, is_ask, 30, worst, OrderKind[variant.upper()],
+            TimeInForce.IOC, True, index + offset,
+        )  # fmt: skip
+        return signed(order, account)
+    if kind == "cancel_trigger":
+        ids = trigger_ids(state, account)
+        trigger_id = ids[rest[0]] if rest[0] < len(ids) else 200
+        return signed(CancelOrder(account, nonce, FAR, BTC, trigger_id, True), account)
     if kind == "order":
         is_ask, offset, size, variant = rest
         fields: dict[str, Any] = {}
@@ -141,6 +179,11 @@ SESSION: tuple[tuple[tuple[Spec, ...], int | None, int], ...] = (
     ((("modify", 4, 0, 5, 60),), -30, 3_600),  # moves 4's ask (and its claim rests it); funding
     ((("cancel", 3, 0), ("order", 4, True, -20, 30, "market")), 10, 10),  # sells into 5's bid
     ((("cancel_all", 4),), None, 10),  # 4's ask at + 5 dead, no pre-execution
+    # 5 (long) places a sell stop-loss, 3 (short) a buy take-profit at the index + 30; the
+    # market slot's pre-execution after them
+    ((("trigger", 5, True, -15, "stop_loss"), ("trigger", 3, False, 30, "take_profit")), 5, 10),
+    ((("fire", 3, 1),), None, 10),  # 3's fires (the mark below it), its claim after
+    ((("cancel_trigger", 5, 0),), None, 10),
 )
 
 
@@ -156,7 +199,8 @@ def test_the_circuit_follows_a_trading_session(blocks: list[tuple[Any, ...]]) ->
 
 def test_the_example_session_trades_cancels_modifies_and_charges_funding() -> None:
     """The explicit session above does what it is there for (so the property is not hollow):
-    trades, a user's cancel, a modify that moves an order, funding charged, a cancel-all."""
+    trades, a user's cancel, a modify that moves an order, funding charged, a cancel-all, two
+    trigger orders placed, one cancelled and one fired."""
     state = opening_state()
     events: list[Any] = []
     for specs, move, gap in SESSION:
@@ -167,3 +211,6 @@ def test_the_example_session_trades_cancels_modifies_and_charges_funding() -> No
     assert any(isinstance(e, OrderRested) and e.account == 4 for e in events)  # the modify
     assert any(isinstance(e, FundingApplied) and e.funding_index != 0 for e in events)
     assert any(isinstance(e, AllOrdersCancelled) and e.account == 4 for e in events)
+    assert sum(isinstance(e, TriggerPlaced) for e in events) == 2
+    removed = {e.reason for e in events if isinstance(e, TriggerRemoved)}
+    assert removed == {"user", "fired"}

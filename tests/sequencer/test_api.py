@@ -17,6 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.cancel_order import CancelOrder
+from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.transfer import Transfer
 from protocol.signing import sign_tx
@@ -160,19 +161,12 @@ def test_pool_shares_are_minted_and_burned_through_the_api(env: ApiEnv, http: ht
     assert types == ["burn_shares"]
 
 
-def test_an_order_that_fills_is_taken_and_a_type_not_proven_yet_is_refused(
-    env: ApiEnv, http: httpx.Client
-) -> None:
+def test_an_order_that_fills_is_taken(env: ApiEnv, http: httpx.Client) -> None:
     resting = to_wire(env.order(3, True, 10_100, 2), "o-1")
     assert http.post("/v1/transactions", json=resting).json()["client_order_id"] == "o-1"
     env.seal()
     order = to_wire(env.order(4, False, 10_100, 3), "o-2")  # takes the ask: a fill
     assert http.post("/v1/transactions", json=order).json()["client_order_id"] == "o-2"
-    trigger_cancel = CancelOrder(3, 1, FAR, 0, 0, is_trigger=True)  # not proven yet
-    answer = http.post(
-        "/v1/transactions", json=to_wire(sign_tx(trigger_cancel, key_of(3), CHAIN_ID))
-    )
-    assert answer.status_code == 422 and answer.json()["error"] == "unprovable_operation"
     wrong_market = {**order, "market": 1}  # the preset has two market slots; one market exists
     assert http.post("/v1/transactions", json=wrong_market).json()["error"] == "unknown_market"
     assert logged(env) == 2  # the resting order and the fill
@@ -181,6 +175,25 @@ def test_an_order_that_fills_is_taken_and_a_type_not_proven_yet_is_refused(
     slots = http.get(f"/v1/batches/{number}").json()["slots"]
     assert [(s["slot"], s["type"]) for s in slots] == [(0, "create_order"), (1, "claim")]
     assert (slots[0]["maker"], slots[0]["filled"], slots[1]["filled"]) == (3, 2, 0)
+
+
+def test_a_stop_loss_and_its_cancel_are_taken(env: ApiEnv, http: httpx.Client) -> None:
+    """3, short 2, places a buy stop-loss (a trigger order, proven since placing one is) and
+    cancels it by its id."""
+    env.trade(env.order(3, True, 10_100, 2))
+    env.trade(env.order(4, False, 10_100, 2))
+    stop = env.order(
+        3, False, 10_200, 2, kind=OrderKind.STOP_LOSS, time_in_force=TimeInForce.IOC,
+        reduce_only=True, trigger_price=10_150,
+    )  # fmt: skip
+    assert http.post("/v1/transactions", json=to_wire(stop, "sl-1")).status_code == 200
+    env.seal()
+    assert list(env.state.markets[0].triggers) == [0]
+    cancel = sign_tx(CancelOrder(3, stop.nonce + 1, FAR, 0, 0, True), key_of(3), CHAIN_ID)
+    assert http.post("/v1/transactions", json=to_wire(cancel)).status_code == 200
+    env.seal()
+    assert env.state.markets[0].triggers == {}
+    assert env.state.accounts[3].open_orders == 0
 
 
 def test_markets_book_trades_priority_queue_and_status(env: ApiEnv, http: httpx.Client) -> None:

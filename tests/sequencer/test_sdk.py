@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from protocol.ops.claim import Claim
+from protocol.ops.create_order import OrderKind, TimeInForce
 from protocol.ops.transfer import Transfer
 from protocol.pubdata import OpType
 from protocol.signing import sign_tx
@@ -95,3 +96,25 @@ def test_a_wallet_trades_once_the_circuit_proves_trading(
         assert len(claims) == 2  # a fill at 10,010, then the rest of the 3 lots rests
         assert client.account(4)["positions"][0]["size"] == 2
         assert client.book(0)["bids"] == [[10_010, 1]] and client.book(0)["asks"] == []
+
+
+def test_a_wallet_places_and_cancels_a_stop_loss(env: ApiEnv) -> None:
+    """4, long 1 after taking 3's ask, places a sell stop-loss and cancels it by its id (both
+    proven: the API and the builder take them)."""
+    with ApiClient(env.url) as client:
+        alice, bob = (Wallet(client, a, key_of(a), CHAIN_ID) for a in (3, 4))
+        alice.place_order(0, True, 1, 10_100)
+        env.seal()
+        bob.place_order(0, False, 1, 10_100)
+        env.seal()
+        stop = bob.place_order(
+            0, True, 1, 9_900, OrderKind.STOP_LOSS, TimeInForce.IOC, True, trigger_price=9_950
+        )
+        assert stop.type == "create_order"
+        env.seal()
+        assert env.state.markets[0].triggers[0].account == 4
+        assert client.account(4)["open_orders"][0]["trigger_price"] == 9_950
+        assert bob.cancel_order(0, 0, is_trigger=True).type == "cancel_order"
+        env.seal()
+        assert env.state.markets[0].triggers == {}
+        assert client.account(4)["open_orders"] == []
