@@ -210,7 +210,12 @@ def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         ),
     )
     step = StepVars(
-        on, taker, tuple(selected), cs.mul(on, maker, "maker"), cs.mul(on, filled, "filled")
+        on,
+        taker,
+        tuple(selected),
+        cs.mul(on, maker, "maker"),
+        cs.mul(on, filled, "filled"),
+        rests_at_once=post_only_on,
     )
     return Effect(a_nonce=on, signed=_signed_payload(cs, slot, on), step=step)
 

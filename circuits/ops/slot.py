@@ -49,6 +49,7 @@ from circuits.ops import (
     cancel_order,
     claim,
     create_order,
+    deleverage,
     deposit,
     forced_burn,
     forced_cancel_all,
@@ -69,6 +70,7 @@ from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, fin
 from circuits.ops.common import (
     ACCOUNT,
     DATA_OPEN_INTEREST,
+    DATA_ROUND,
     NO_TAKER,
     OWNER,
     RECORD_BYTES,
@@ -130,6 +132,9 @@ MONEY_PATH = tuple(
 # proves them too
 LIGHT_OPS = (*MONEY_PATH, cancel_all.CIRCUIT, forced_cancel_all.CIRCUIT)
 LIGHT = SlotKind("light", LIGHT_OPS, has_book=False)
+# the deleverage round's operations (PROTOCOL 8.26): they read and write the markets' round
+# lanes and the block's running round accounts
+ROUND_OPS = (deleverage.CIRCUIT,)
 HEAVY = SlotKind(
     "heavy",
     (
@@ -140,6 +145,7 @@ HEAVY = SlotKind(
         trigger_order.CIRCUIT,
         takeover.CIRCUIT,
         liquidate.CIRCUIT,
+        *ROUND_OPS,
     ),
     True,
 )
@@ -150,12 +156,7 @@ POOL_OPS = tuple(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn))
 OP_CIRCUITS = HEAVY.ops
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
-NOT_PROVEN_YET = frozenset(
-    {
-        OpType.DELEVERAGE,
-        *(OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END),
-    }
-)
+NOT_PROVEN_YET = frozenset({OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END})
 # what the block's last ``market_slots`` prove (``circuits/ops/pre_execution.py``)
 MARKET_SLOT_TYPES = frozenset({OpType.NOOP, OpType.PRE_EXECUTION})
 PROVEN_TYPES = HEAVY.op_types | MARKET_SLOT_TYPES
@@ -405,17 +406,21 @@ def _check_risk(
 
 
 def _check_absorbs(
-    cs: Builder, preset: Preset, b_after: RiskVars, a_collateral: LC, checked: LC
+    cs: Builder, slot: SlotVars, b_after: RiskVars, absorbs: LC, cannot_absorb: LC
 ) -> None:
-    """``liquidation.is_takeover_possible`` when ``checked`` (a takeover, B the fund): B's TAV
-    after the slot plus A's collateral after (what A keeps) is the sum of both TAVs before,
-    and B's MMR after is that of the merged positions, so the fund can absorb A when
-    ``TAV_B' + collateral_A' >= MMR_B'`` (``fund_absorbs``)."""
-    widths = RiskWidths.of(preset)
+    """``liquidation.is_takeover_possible`` (``compute_takeover_risk``), B the fund: the sum of
+    A's and B's TAVs before the slot against the MMR of B after it, whose positions are then the
+    merged ones (a takeover's, moved; a deleverage's, A's added as trial positions). Holds when
+    ``absorbs`` (a takeover: ``fund_absorbs``), fails when ``cannot_absorb`` (a deleverage of
+    another account than the fund: ``fund_cannot_absorb``)."""
+    assert slot.b_risk is not None
+    widths = RiskWidths.of(slot.preset)
     with cs.scope("absorbs"):
         bits = max(widths.tav + 1, widths.margin)
-        short = signed_less_than(cs, b_after.tav + a_collateral, b_after.mmr, bits)
-    cs.assert_mul(checked, short, ZERO, "fund_absorbs")
+        both = slot.a_risk.tav + slot.b_risk.tav
+        short = signed_less_than(cs, both, b_after.mmr, bits)
+    cs.assert_mul(absorbs, short, ZERO, "fund_absorbs")
+    cs.assert_mul(cannot_absorb, 1 - short, ZERO, "fund_cannot_absorb")
 
 
 def _define_ops(
@@ -562,6 +567,16 @@ def _add_open_interest(
     )
 
 
+def _add_round(markets: tuple[MarketVars, ...], effect: Effect) -> tuple[MarketVars, ...]:
+    """The running markets with what the slot adds to each one's round lane."""
+    if not effect.round_lanes:
+        return markets
+    return tuple(
+        replace(m, data=tuple(v + c if i == DATA_ROUND else v for i, v in enumerate(m.data)))
+        for m, c in zip(markets, effect.round_lanes, strict=True)
+    )
+
+
 def _check_b_orders_field(
     cs: Builder, preset: Preset, a: AccountVars, b: AccountVars, a_new: AccountVars
 ) -> None:
@@ -648,6 +663,7 @@ def define_slot(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
         *(b_positions, b_leaves, b_risk, running.taker),
+        running.round_accounts if kind.has_book else (),
     )
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
@@ -676,7 +692,8 @@ def define_slot(
         fees=running.fees + effect.fees,
         funding=running.funding + effect.funding,
         insurance=running.insurance + effect.insurance,
-        markets=_add_open_interest(running.markets, effect.open_interest),
+        markets=_add_round(_add_open_interest(running.markets, effect.open_interest), effect),
+        round_accounts=_add_sums(running.round_accounts, effect.round_accounts),
     )
     with cs.scope("a_collateral"):
         running = _track_reserved(cs, preset, running, a, a_new)
@@ -692,7 +709,7 @@ def define_slot(
         collateral = b_new.collateral + effect.b_trial_collateral
         checked, fails = effect.b_risk_checked, effect.b_risk_fails
         b_after = _check_risk(cs, slot, "b", b_risk, tried, collateral, checked, fails)
-        _check_absorbs(cs, preset, b_after, a_new.collateral, effect.b_absorbs_a)
+        _check_absorbs(cs, slot, b_after, effect.b_absorbs_a, effect.b_cannot_absorb_a)
         _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(
@@ -772,6 +789,9 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.trigger_root + y.trigger_root,
         x.b_absorbs_a + y.b_absorbs_a,
         x.insurance + y.insurance,
+        x.b_cannot_absorb_a + y.b_cannot_absorb_a,
+        _add_sums(x.round_lanes, y.round_lanes),
+        _add_sums(x.round_accounts, y.round_accounts),
     )
 
 
@@ -785,6 +805,7 @@ def _add_steps(x: StepVars | None, y: StepVars | None) -> StepVars | None:
         x.maker + y.maker,
         x.size + y.size,
         x.may_end + y.may_end,
+        x.rests_at_once + y.rests_at_once,
     )
 
 

@@ -71,6 +71,14 @@ from tests.circuits.cases_claim import (
     TWO_SLOT_CASES,
     pending_taker_dropped,
 )
+from tests.circuits.cases_deleverage import (
+    FREEZE_CASES,
+    FREEZE_FAMILIES,
+    FREEZE_GUARDED,
+    START_CASES,
+    START_FAMILIES,
+    START_GUARDED,
+)
 from tests.circuits.cases_end import END_BLOCKS, END_CASES, END_FAMILIES, END_GUARDED
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
@@ -966,9 +974,11 @@ GUARDED: dict[str, tuple[Callable[[], Violation | TwoSlots], set[str]]] = {
 CASES |= FILL_CASES | FILL_AMOUNTS_CASES | RESERVED_CASES | CLAIM_CASES
 CASES |= TWO_SLOT_CASES | CANCEL_CASES | END_CASES | MODIFY_CASES | CANCEL_ALL_CASES
 CASES |= FORCED_ORDER_CASES | POOL_CASES | TRIGGER_CASES | TAKEOVER_CASES | LIQUIDATE_CASES
+CASES |= FREEZE_CASES | START_CASES
 GUARDED |= FILL_GUARDED | FILL_AMOUNTS_GUARDED | RESERVED_GUARDED | CLAIM_GUARDED | CANCEL_GUARDED
 GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUARDED | POOL_GUARDED
-GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED
+GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED | FREEZE_GUARDED
+GUARDED |= START_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -997,6 +1007,8 @@ FAMILIES = {
     *FORCED_ORDER_FAMILIES,
     *TRIGGER_FAMILIES,
     *TAKEOVER_FAMILIES,
+    *FREEZE_FAMILIES,
+    *START_FAMILIES,
     *LIQUIDATE_FAMILIES,
 }  # one case stands for constraints alike but for digits
 
