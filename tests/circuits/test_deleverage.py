@@ -260,3 +260,14 @@ def test_a_round_lane_opened_to_other_fields_is_refused(account: int) -> None:
     with pytest.raises(UnsatisfiedConstraintError, match="is not satisfied"):
         cs.check(values)
     assert unsatisfied(cs, values) == {f"markets/market{BTC}/round/round_opens"}
+
+
+def test_two_rounds_open_in_one_block() -> None:
+    """3's BTC round in slot 0, then 5's ETH round in slot 1: the second slot reads the
+    markets and round accounts the first left (5 short ETH with a debt, the fund empty)."""
+    state = crashed(8_900, lots={BTC: 1_000}, fund_money=0)
+    give(state, 5, ETH, -500, PRICES[ETH])
+    give(state, 4, ETH, 500, PRICES[ETH])
+    state.set_collateral(state.accounts[5], -600_000)  # TAV -1,100,000
+    check_block(state, [Deleverage(3, BTC), Deleverage(5, ETH)])
+    assert round_of(state, BTC)[0] == 4 and round_of(state, ETH)[:3] == (6, -500, 500)
