@@ -383,9 +383,9 @@ class Effect:
     a_cancel_epoch: LC = ZERO  # added to A's cancel epoch (a cancel-all's 1)
     # added to the book unit's market's trigger root (a trigger order's firing removes a leaf)
     trigger_root: LC = ZERO
-    # 1 when B after the slot, with A's collateral after, must keep its maintenance margin:
-    # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
-    # against the merged positions' MMR)
+    # 1 when the sum of A's and B's TAVs before the slot must cover B's maintenance margin
+    # after it, ``TAV_A + TAV_B >= MMR_B'`` (a takeover's condition: the merged positions'
+    # MMR; moving positions at any price conserves the sum of TAVs)
     b_absorbs_a: LC = ZERO
     insurance: LC = ZERO  # what a liquidation's fill accrues for the insurance fund (7.4)
     # 1 when B after the slot, A's positions added as trial positions, must fall short of its
