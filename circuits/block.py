@@ -44,9 +44,15 @@ from dataclasses import dataclass, replace
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.blob import bind_data
 from circuits.gadgets.boolean import assert_boolean
-from circuits.gadgets.commitment import MarketVars, compute_market_root, hash_market_params
+from circuits.gadgets.commitment import (
+    MarketVars,
+    compute_market_root,
+    hash_market_params,
+    open_round_account,
+)
 from circuits.gadgets.poseidon import hash4
 from circuits.ops.common import (
+    DATA_ROUND,
     MARKET_DATA,
     MARKET_PARAMS,
     NO_TAKER,
@@ -71,7 +77,7 @@ from circuits.r1cs import ZERO, Builder, ConstraintSystem, HintFn, LinearCombina
 from protocol.accounts import INSURANCE_FUND
 from protocol.commitment import get_market_data_lanes
 from protocol.field import R
-from protocol.markets import Market, MarketParams
+from protocol.markets import ADL_FIELDS, Market, MarketParams
 from protocol.params import Preset
 from protocol.pubdata import OP_BYTES
 from protocol.smt import SparseMerkleTree
@@ -104,14 +110,18 @@ class MarketWitness:
 
     exists: bool
     params: tuple[int, ...]  # MarketParams in field order
-    data: tuple[int, ...]  # MarketData in field order, signed values as they are
+    data: tuple[int, ...]  # MarketData's lanes (MARKET_DATA_LANES), signed values as they are
+    # the open deleverage round's fields (ADL_FIELDS, signed), the adl_round lane's preimage;
+    # all 0 for none
+    round: tuple[int, ...] = (0,) * len(ADL_FIELDS)
 
     @classmethod
     def of(cls, market: Market | None) -> MarketWitness:
         if market is None:
             return cls(False, (0,) * len(MARKET_PARAMS), (0,) * len(MARKET_DATA))
         params = tuple(getattr(market.params, name) for name in MARKET_PARAMS)
-        return cls(True, params, tuple(get_market_data_lanes(market.data)))
+        round_fields = tuple(getattr(market.data, name) for name in ADL_FIELDS)
+        return cls(True, params, tuple(get_market_data_lanes(market.data)), round_fields)
 
     def values(self) -> list[int]:
         return [int(self.exists), *self.params, *(v % R for v in self.data)]
@@ -155,10 +165,14 @@ def _define_header(
     return old_ts, ts, book
 
 
-def _alloc_markets(cs: Builder, preset: Preset, w: BlockWitness | None) -> tuple[MarketVars, ...]:
-    """Every market index's leaf fields, as private inputs (``exists`` boolean)."""
+def _alloc_markets(
+    cs: Builder, preset: Preset, w: BlockWitness | None
+) -> tuple[tuple[MarketVars, ...], tuple[LinearCombination, ...]]:
+    """Every market index's leaf fields, as private inputs (``exists`` boolean), and 1 + the
+    account of each one's open deleverage round (0 for none), its round lane opened
+    (``open_round_account``)."""
     names = ("exists", *MARKET_PARAMS, *MARKET_DATA)
-    markets = []
+    markets, accounts = [], []
     for i in range(preset.max_markets):
         with cs.scope(f"market{i}"):
             values = None if w is None else w.markets[i].values()
@@ -167,7 +181,10 @@ def _alloc_markets(cs: Builder, preset: Preset, w: BlockWitness | None) -> tuple
             params = tuple(fields[: len(MARKET_PARAMS)])
             data = tuple(fields[len(MARKET_PARAMS) :])
             markets.append(MarketVars(exists, params, data, hash_market_params(cs, params)))
-    return tuple(markets)
+            round_values = None if w is None else [v % R for v in w.markets[i].round]
+            round_fields = alloc_private(cs, [f"round_{n}" for n in ADL_FIELDS], round_values)
+            accounts.append(open_round_account(cs, data[DATA_ROUND], round_fields))
+    return tuple(markets), tuple(accounts)
 
 
 def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | None) -> None:
@@ -185,7 +202,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         raise ValueError(f"a block witness has {preset.max_markets} markets, not {len(w.markets)}")
     old_ts, ts, book = _define_header(cs, preset, w)
     with cs.scope("markets"):
-        markets = _alloc_markets(cs, preset, w)
+        markets, round_accounts = _alloc_markets(cs, preset, w)
         old_market_root = compute_market_root(cs, markets)
     with cs.scope("reserved"):
         values = None if w is None else [c % R for c in w.reserved_collateral]
@@ -198,6 +215,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         fee_account_collateral=c_fee,
         funding_pool_collateral=c_pool,
         insurance_fund_collateral=c_fund,
+        round_accounts=round_accounts,
     )
     records: list[RecordVars] = []
     first_root = root = None
@@ -290,6 +308,11 @@ def build_block_circuit(
 _RESERVED_INDICES = [index for _, index, *_ in RESERVED_SUMS]
 
 
+def _sample_lane(rng: random.Random, i: int) -> int:
+    """A random market data lane, but the round's: no round open (its lane 0)."""
+    return 0 if i == DATA_ROUND else rng.randrange(-(1 << 32), 1 << 32)
+
+
 def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
     """A valid block of noops (each reading account 0, the insurance fund) over an account tree
     of random leaves beside the fee account, the funding pool and the fund (the circuit
@@ -317,7 +340,7 @@ def sample_block_witness(preset: Preset, rng: random.Random) -> BlockWitness:
     market = MarketWitness(
         True,
         tuple(getattr(MarketParams(), name) for name in MARKET_PARAMS),  # valid fractions
-        tuple(rng.randrange(-(1 << 32), 1 << 32) for _ in MARKET_DATA),
+        tuple(_sample_lane(rng, i) for i in range(len(MARKET_DATA))),
     )
     absent = MarketWitness.of(None)
     return BlockWitness(

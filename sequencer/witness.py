@@ -188,13 +188,15 @@ MATCHING_STEPS = (CreateOrder, Claim, ForcedOrder, FireTrigger, Liquidate)
 # how a matching step the block circuit proves ends its taker (``TakerDone.outcome``): as the
 # rules finish it, or, in a claim, on the taker's own failure: at the maker it meets (reduce-only
 # with nothing to reduce; its risk rule or open interest after the fill tried) or where its
-# remainder would rest (no margin, no nonce left on the side, no room for an order); a forced
-# order's first step may end its taker as a claim's does
+# remainder would rest (no margin, no nonce left on the side, no room for an order), or before
+# either, its market deleveraging; a forced order's first step may end its taker as a claim's
+# does, and so may a fired trigger's
+FROZEN = "MarketDeleveraging"
 PROVEN_OUTCOMES = frozenset({"filled", "rested", "cancelled", STEP_LIMIT})
 PROVEN_FAILURES = frozenset(
     {
         *("ReduceOnlyViolation", "RiskCheckFailed", "OpenInterestLimit"),
-        *("OrderBookFull", "TooManyOpenOrders"),
+        *("OrderBookFull", "TooManyOpenOrders", FROZEN),
     }
 )
 
@@ -233,7 +235,8 @@ def build_slot_witness(state: State, op: Operation) -> SlotWitness:
     choice = (False,) * 4  # a matching step's private bits (``STEP_CHOICES``)
     if isinstance(op, MATCHING_STEPS):
         reasons = [e.reason for e in events if isinstance(e, OrderCancelled)]
-        choice = (bool(reasons), reasons == ["risk"], ends, ends and not meets)
+        frozen = any(isinstance(e, TakerDone) and e.outcome == FROZEN for e in events)
+        choice = (bool(reasons), reasons == ["risk"], ends, ends and not meets and not frozen)
     b_after = capture_account(state, b_index)
     if b_index == a_index:  # B is A after the slot, unchanged by it
         b, b_positions = b_after, capture_positions(state, b_index)

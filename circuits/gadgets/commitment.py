@@ -24,7 +24,7 @@ from circuits.gadgets.equality import is_zero
 from circuits.gadgets.poseidon import hash2, hash4, sponge
 from circuits.gadgets.positions import PositionLeafVars
 from circuits.r1cs import Builder, LinearCombination
-from protocol.commitment import DOMAIN_MARKET_DATA, DOMAIN_MARKET_PARAMS
+from protocol.commitment import DOMAIN_ADL_ROUND, DOMAIN_MARKET_DATA, DOMAIN_MARKET_PARAMS
 
 LC = LinearCombination
 
@@ -72,6 +72,25 @@ class MarketVars:
     params: tuple[LC, ...]
     data: tuple[LC, ...]
     params_hash: LC
+
+
+def compute_round_digest(cs: Builder, fields: Sequence[LC]) -> LC:
+    """``sponge(fields, DOMAIN_ADL_ROUND)``: an open round's ``adl_round`` lane
+    (``protocol.commitment.compute_round_digest``; 0 when none is open, which the caller
+    selects)."""
+    return sponge(cs, fields, DOMAIN_ADL_ROUND)
+
+
+def open_round_account(cs: Builder, lane: LC, fields: Sequence[LC]) -> LC:
+    """1 + the account of the round a market's ``adl_round`` lane commits to, 0 for none:
+    ``fields`` (``ADL_FIELDS``, private) are the lane's preimage when their account is not 0
+    (``round_opens``: the lane is their digest) and the lane is 0 when it is."""
+    account = fields[0]
+    with cs.scope("round"):
+        digest = compute_round_digest(cs, fields)
+        is_open = 1 - is_zero(cs, account)
+        cs.assert_mul(is_open, digest, lane, "round_opens")
+    return account
 
 
 def hash_market_params(cs: Builder, params: Sequence[LC]) -> LC:

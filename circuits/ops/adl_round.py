@@ -28,8 +28,8 @@ from circuits.gadgets.equality import is_zero
 from circuits.gadgets.poseidon import sponge
 from circuits.gadgets.positions import PositionLeafVars, SignVars, apply_signed_fill, compute_sign
 from circuits.ops.common import (
-    DATA_ADL_ROUND,
     DATA_FUNDING_INDEX,
+    DATA_ROUND,
     Effect,
     RoundMove,
     RoundVars,
@@ -63,7 +63,7 @@ def open_round(
     with cs.scope("round"):
         fields = alloc_private(cs, ADL_FIELDS, values)
         selected = tuple(select_market(cs, slot, on, market))
-        lane = pick(cs, selected, [m.data[DATA_ADL_ROUND] for m in slot.markets], "lane")
+        lane = pick(cs, selected, [m.data[DATA_ROUND] for m in slot.markets], "lane")
         digest = compute_round_lane(cs, fields)
         cs.assert_mul(on, digest - lane, ZERO, "round_matches")
         size = compute_sign(cs, fields[1], slot.preset.base_amount_bits, "size_sign")

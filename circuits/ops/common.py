@@ -20,7 +20,7 @@ from typing import Any
 
 from circuits.gadgets.book_tree import OrderVars
 from circuits.gadgets.commitment import MarketVars
-from circuits.gadgets.equality import is_equal
+from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.poseidon import hash2, hash4, permute
 from circuits.gadgets.positions import PositionLeafVars, SignVars
@@ -142,6 +142,9 @@ class StepVars:
     size: LC  # the record's filled size (0 when the step fills nothing)
     # 1 when the step may end its taker on the taker's own failure (a claim: ``end_taker``)
     may_end: LC = ZERO
+    # 1 for a post-only order, which the rules rest without a matching step (``finish_taker``),
+    # so that a deleverage round in its market does not refuse it
+    rests_at_once: LC = ZERO
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,10 @@ class BlockVars:
     taker: TakerOrderVars = NO_TAKER  # the taker still matching after the slot, if any
     insurance: LC = ZERO
     insurance_fund_collateral: LC = ZERO
+    # per market index, 1 + the account of its open deleverage round (0: none), opened from its
+    # ``adl_round`` lane once per block (``gadgets.commitment.open_round_account``) and kept
+    # equal to the lane's account by every slot that writes a lane
+    round_accounts: tuple[LC, ...] = ()
 
 
 # -- the risk unit -------------------------------------------------------------------------------
@@ -175,7 +182,7 @@ PARAM_IMF, PARAM_MMF = MARKET_PARAMS.index("imf"), MARKET_PARAMS.index("mmf")
 PARAM_CMF = MARKET_PARAMS.index("cmf")
 DATA_MARK, DATA_FUNDING_INDEX = MARKET_DATA.index("mark_price"), MARKET_DATA.index("funding_index")
 DATA_OPEN_INTEREST = MARKET_DATA.index("open_interest")
-DATA_ADL_ROUND = MARKET_DATA.index("adl_round")
+DATA_ROUND = MARKET_DATA.index("adl_round")  # the open deleverage round's digest, 0 for none
 DATA_TRIGGER_NONCE = MARKET_DATA.index("trigger_nonce")
 
 
@@ -277,6 +284,28 @@ class RoundMove:
         )
 
 
+def is_deleveraging(
+    cs: Builder, markets: Sequence[MarketVars], selected: Sequence[LC], name: str
+) -> LC:
+    """1 when the market ``selected`` picks (one-hot; all 0: none) has an open deleverage
+    round, its ``adl_round`` lane not 0 (``liquidation.require_no_round``): one constraint per
+    market index and ``is_zero``'s."""
+    with cs.scope(name):
+        lane = pick(cs, selected, [m.data[DATA_ROUND] for m in markets], "lane")
+        return 1 - is_zero(cs, lane)
+
+
+def write_round(
+    cs: Builder, selected: Sequence[LC], digest: LC, account: LC
+) -> tuple[tuple[LC, ...], tuple[LC, ...]]:
+    """A round opened in the market ``selected`` picks (its lane 0 before, as the caller
+    proves): what each market's ``adl_round`` lane gains (``digest``) and what its running
+    round account gains (``account``, 1 + the bankrupt account's index)."""
+    lanes = tuple(cs.mul(s, digest, f"round_lane{m}") for m, s in enumerate(selected))
+    accounts = tuple(cs.mul(s, account, f"round_account{m}") for m, s in enumerate(selected))
+    return lanes, accounts
+
+
 # -- the record ----------------------------------------------------------------------------------
 
 
@@ -333,6 +362,9 @@ class SlotVars:
     b_position_leaves: tuple[LC, ...] = ()
     b_risk: RiskVars | None = None
     taker: TakerOrderVars = NO_TAKER  # the taker pending before the slot (only a claim reads it)
+    # per market index, 1 + the account of its open deleverage round, 0 for none (the block's
+    # running values: ``BlockVars.round_accounts``); () in a slot that does not read them
+    round_accounts: tuple[LC, ...] = ()
     round: RoundVars | None = None  # the round a round operation opens (heavy slots only)
 
     def get_round(self) -> RoundVars:
@@ -403,14 +435,19 @@ class Effect:
     # what the operation does to the book unit's trigger leaf (placing a trigger order writes
     # it; cancelling or firing one removes it)
     trigger: TriggerChange = NO_TRIGGER
-    # 1 when B after the slot, with A's collateral after, must keep its maintenance margin:
-    # ``TAV_B' + collateral_A' >= MMR_B'`` (a takeover's condition: the sum of both TAVs
-    # against the merged positions' MMR)
+    # 1 when the sum of A's and B's TAVs before the slot must cover B's maintenance margin
+    # after it, ``TAV_A + TAV_B >= MMR_B'`` (a takeover's condition: the merged positions'
+    # MMR; moving positions at any price conserves the sum of TAVs)
     b_absorbs_a: LC = ZERO
     insurance: LC = ZERO  # what a liquidation's fill accrues for the insurance fund (7.4)
-    # what is added to each market's deleverage-round lane (() adds nothing), and the lots a
-    # round operation moves (``circuits/ops/adl_round.py``)
+    # 1 when B after the slot, A's positions added as trial positions, must fall short of its
+    # maintenance margin with both TAVs: a deleverage's ``not is_takeover_possible``
+    b_cannot_absorb_a: LC = ZERO
+    # what is added to each market's round lane and to its running round account (a
+    # deleverage opening a round: ``write_round``; a round's end closing it: ``rewrite_lane``;
+    # () adds nothing), and the lots a round operation moves (``circuits/ops/adl_round.py``)
     round_lanes: tuple[LC, ...] = ()
+    round_accounts: tuple[LC, ...] = ()
     round_move: RoundMove | None = None
     # added to each market's trigger nonce (a placed trigger order's 1; () adds nothing)
     trigger_nonces: tuple[LC, ...] = ()

@@ -252,6 +252,7 @@ def define_create_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         tuple(selected),
         cs.mul(steps, maker, "maker"),
         cs.mul(steps, filled, "filled"),
+        rests_at_once=post_only_on,
     )
     placed = _place_trigger(cs, slot, trigger_on, order, selected)
     return replace(placed, a_nonce=on, signed=_signed_payload(cs, slot, on), step=step)

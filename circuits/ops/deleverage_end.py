@@ -43,7 +43,13 @@ def define_deleverage_end(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         cs.mul(moves, 1 - r.size_sign.negative, "sold"),
         moves,
     )
-    return Effect(round_lanes=rewrite_lane(cs, r, on, ZERO, "end"), round_move=move)
+    # the round closes: its lane becomes 0 and the block's running round account of the market
+    # forgets A (``deleverage``'s ``in_no_round`` reads it)
+    forgotten = cs.mul(on, r.account, "end_account")
+    accounts = tuple(-cs.mul(s, forgotten, f"end_account{m}") for m, s in enumerate(r.selected))
+    return Effect(
+        round_lanes=rewrite_lane(cs, r, on, ZERO, "end"), round_accounts=accounts, round_move=move
+    )
 
 
 def get_bankrupt(state: State, op: DeleverageEnd) -> int | None:

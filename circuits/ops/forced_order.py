@@ -10,6 +10,8 @@ never asserted (``get_refusal``'s checks, decided before matching):
   insurance fund, the funding pool nor the fee account;
 - ``known_flags``: flag bits 2..7 are 0;
 - ``listed``: the market is in the tree and exists (one-hot ``listed{m}``, all 0 otherwise);
+- ``deleveraging``: the market has no open deleverage round (its ``adl_round`` lane is 0:
+  ``MarketDeleveraging``, so that the L1 queue never stalls on a frozen market);
 - ``size_ok``: ``min_base_amount <= size < 2^base_amount_bits``;
 - ``price_ok``: ``0 < price < 2^price_bits``; ``band_ok``: a market order, or a limit price
   inside the band ``[max(1, ceil(index (1 - band))), floor(index (1 + band))]``.
@@ -29,7 +31,15 @@ from __future__ import annotations
 
 from circuits.gadgets.compare import less_than
 from circuits.gadgets.equality import is_equal, is_zero
-from circuits.ops.common import Effect, OpCircuit, SlotVars, StepVars, TakerOrderVars, pick
+from circuits.ops.common import (
+    Effect,
+    OpCircuit,
+    SlotVars,
+    StepVars,
+    TakerOrderVars,
+    is_deleveraging,
+    pick,
+)
 from circuits.ops.create_order import (
     DATA_INDEX,
     PARAM_BAND,
@@ -125,7 +135,9 @@ def define_forced_order(cs: Builder, slot: SlotVars, on: LC) -> Effect:
         low, high = compute_price_band(cs, slot, index, band)
         in_band = _is_in_band(cs, price, low, high)
         band_ok = is_market + cs.mul(1 - is_market, in_band, "band_ok")
-        checks = [known_flags, weighted_sum([1] * len(listed), listed), size_ok, price_ok, band_ok]
+        frozen = is_deleveraging(cs, slot.markets, listed, "deleveraging")
+        checks = [known_flags, weighted_sum([1] * len(listed), listed), 1 - frozen]
+        checks += [size_ok, price_ok, band_ok]
         valid = owned
         for i, check in enumerate(checks):
             valid = cs.mul(valid, check, f"and{i}")

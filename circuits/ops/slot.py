@@ -49,6 +49,7 @@ from circuits.ops import (
     cancel_order,
     claim,
     create_order,
+    deleverage,
     deleverage_end,
     deleverage_step,
     deposit,
@@ -71,8 +72,8 @@ from circuits.ops.adl_round import apply_round_move, open_round
 from circuits.ops.book_unit import BookWitness, add_orders, alloc_book_unit, finish_book_unit
 from circuits.ops.common import (
     ACCOUNT,
-    DATA_ADL_ROUND,
     DATA_OPEN_INTEREST,
+    DATA_ROUND,
     DATA_TRIGGER_NONCE,
     NO_TAKER,
     OWNER,
@@ -137,11 +138,14 @@ MONEY_PATH = tuple(
 # proves them too
 LIGHT_OPS = (*MONEY_PATH, cancel_all.CIRCUIT, forced_cancel_all.CIRCUIT)
 LIGHT = SlotKind("light", LIGHT_OPS, has_book=False)
-# the deleverage round's operations (``circuits/ops/adl_round.py``): one tuple, so that they can
-# move to a slot kind of their own; they share the round's market field
-ROUND_OPS = tuple(m.CIRCUIT for m in (deleverage_step, deleverage_end))
+# the deleverage round's operations (PROTOCOL 8.26, 8.29, 8.30; ``circuits/ops/adl_round.py``):
+# one tuple, so that they can move to a slot kind of their own. The start writes a round into a
+# market's lane and the block's running round accounts; the step and end open the round of the
+# market their record names (``OPEN_ROUND_OPS``), at the same record offset in each
+OPEN_ROUND_OPS = tuple(m.CIRCUIT for m in (deleverage_step, deleverage_end))
+ROUND_OPS = (deleverage.CIRCUIT, *OPEN_ROUND_OPS)
 ROUND_MARKET = deleverage_step.FIELDS["market"]
-assert all(op.descriptor.layout.offset("market") == ROUND_MARKET for op in ROUND_OPS)
+assert all(op.descriptor.layout.offset("market") == ROUND_MARKET for op in OPEN_ROUND_OPS)
 HEAVY = SlotKind(
     "heavy",
     (
@@ -163,7 +167,7 @@ POOL_OPS = tuple(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn))
 OP_CIRCUITS = HEAVY.ops
 # The operation types the block circuit does not prove yet: the operator refuses them
 # (sequencer.witness.UnprovableOperationError) and its mempool does not accept them.
-NOT_PROVEN_YET = frozenset({OpType.DELEVERAGE})
+NOT_PROVEN_YET: frozenset[int] = frozenset()
 # what the block's last ``market_slots`` prove (``circuits/ops/pre_execution.py``)
 MARKET_SLOT_TYPES = frozenset({OpType.NOOP, OpType.PRE_EXECUTION})
 PROVEN_TYPES = HEAVY.op_types | MARKET_SLOT_TYPES
@@ -415,17 +419,21 @@ def _check_risk(
 
 
 def _check_absorbs(
-    cs: Builder, preset: Preset, b_after: RiskVars, a_collateral: LC, checked: LC
+    cs: Builder, slot: SlotVars, b_after: RiskVars, absorbs: LC, cannot_absorb: LC
 ) -> None:
-    """``liquidation.is_takeover_possible`` when ``checked`` (a takeover, B the fund): B's TAV
-    after the slot plus A's collateral after (what A keeps) is the sum of both TAVs before,
-    and B's MMR after is that of the merged positions, so the fund can absorb A when
-    ``TAV_B' + collateral_A' >= MMR_B'`` (``fund_absorbs``)."""
-    widths = RiskWidths.of(preset)
+    """``liquidation.is_takeover_possible`` (``compute_takeover_risk``), B the fund: the sum of
+    A's and B's TAVs before the slot against the MMR of B after it, whose positions are then the
+    merged ones (a takeover's, moved; a deleverage's, A's added as trial positions). Holds when
+    ``absorbs`` (a takeover: ``fund_absorbs``), fails when ``cannot_absorb`` (a deleverage of
+    another account than the fund: ``fund_cannot_absorb``)."""
+    assert slot.b_risk is not None
+    widths = RiskWidths.of(slot.preset)
     with cs.scope("absorbs"):
         bits = max(widths.tav + 1, widths.margin)
-        short = signed_less_than(cs, b_after.tav + a_collateral, b_after.mmr, bits)
-    cs.assert_mul(checked, short, ZERO, "fund_absorbs")
+        both = slot.a_risk.tav + slot.b_risk.tav
+        short = signed_less_than(cs, both, b_after.mmr, bits)
+    cs.assert_mul(absorbs, short, ZERO, "fund_absorbs")
+    cs.assert_mul(cannot_absorb, 1 - short, ZERO, "fund_cannot_absorb")
 
 
 def _define_ops(
@@ -658,9 +666,11 @@ def define_slot(
         *(preset, record, a, b, owner_matches, rule_only),
         *(running.markets, positions, leaves, risk, book, timestamp),
         *(b_positions, b_leaves, b_risk, running.taker),
+        running.round_accounts if kind.has_book else (),
     )
-    if any(op in kind.ops for op in ROUND_OPS):
-        round_on = weighted_sum([1] * len(ROUND_OPS), [selectors[op.op_type] for op in ROUND_OPS])
+    if any(op in kind.ops for op in OPEN_ROUND_OPS):
+        opens = [selectors[op.op_type] for op in OPEN_ROUND_OPS]
+        round_on = weighted_sum([1] * len(opens), opens)
         slot = with_round(cs, slot, round_on, None if w is None else w.round)
     effects = _define_ops(cs, kind, slot, selectors)
     effect = reduce(_add_effects, effects)
@@ -694,10 +704,11 @@ def define_slot(
             running.markets,
             (
                 (DATA_OPEN_INTEREST, effect.open_interest),
-                (DATA_ADL_ROUND, effect.round_lanes),
+                (DATA_ROUND, effect.round_lanes),
                 (DATA_TRIGGER_NONCE, effect.trigger_nonces),
             ),
         ),
+        round_accounts=_add_sums(running.round_accounts, effect.round_accounts),
     )
     with cs.scope("a_collateral"):
         running = _track_reserved(cs, preset, running, a, a_new)
@@ -713,7 +724,7 @@ def define_slot(
         collateral = b_new.collateral + effect.b_trial_collateral
         checked, fails = effect.b_risk_checked, effect.b_risk_fails
         b_after = _check_risk(cs, slot, "b", b_risk, tried, collateral, checked, fails)
-        _check_absorbs(cs, preset, b_after, a_new.collateral, effect.b_absorbs_a)
+        _check_absorbs(cs, slot, b_after, effect.b_absorbs_a, effect.b_cannot_absorb_a)
         _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(
@@ -810,7 +821,9 @@ def _add_effects(x: Effect, y: Effect) -> Effect:
         x.trigger.plus(y.trigger),
         x.b_absorbs_a + y.b_absorbs_a,
         x.insurance + y.insurance,
+        x.b_cannot_absorb_a + y.b_cannot_absorb_a,
         _add_sums(x.round_lanes, y.round_lanes),
+        _add_sums(x.round_accounts, y.round_accounts),
         _add_moves(x.round_move, y.round_move),
         _add_sums(x.trigger_nonces, y.trigger_nonces),
     )
@@ -826,6 +839,7 @@ def _add_steps(x: StepVars | None, y: StepVars | None) -> StepVars | None:
         x.maker + y.maker,
         x.size + y.size,
         x.may_end + y.may_end,
+        x.rests_at_once + y.rests_at_once,
     )
 
 

@@ -32,6 +32,10 @@ failing the taker's or the open-interest cap), or, with ``rest_fails``, where th
 would rest: nothing crosses it, and A has no room for an order or, unless reduce-only, not the
 margin, or the side's nonces are spent (``rest_fails_has_reason``).
 
+Before any of these, **the freeze** (``_check_round``; ``run_step``'s ``MarketDeleveraging``):
+in a market whose deleverage round is open (its ``adl_round`` lane not 0) a step that cannot
+end its taker is refused, and one that may ends it there, nothing moved.
+
 A taker with size left stays pending unless that step was its ``trading_slots``-th (the step
 limit: the running taker counts its steps; at the limit it ends, its remainder cancelled). A
 post-only taker (a modified order, handed over by its modify without a step) may only finish
@@ -58,6 +62,7 @@ from circuits.ops.common import (
     StepVars,
     TakerOrderVars,
     assert_nonzero_if,
+    is_deleveraging,
     pick,
 )
 from circuits.ops.fill_unit import define_fill
@@ -188,6 +193,21 @@ def _define_rest(
     return change, counters
 
 
+def _check_round(cs: Builder, slot: SlotVars, step: StepVars, ends: LC, rest_fails: LC) -> LC:
+    """The freeze (``matching.run_step``: ``MarketDeleveraging`` while the taker's market has an
+    open deleverage round): a step that cannot end its taker (a create order's, a
+    liquidation's; a post-only order, rested without a step, apart) is refused there
+    (``market_not_deleveraging``); one that may (a claim's, a fired trigger's, a forced
+    order's) ends it there, on that failure alone: nothing moves, the remainder is cancelled
+    (``frozen_ends_taker``). Returns 1 for such an end."""
+    frozen = is_deleveraging(cs, slot.markets, step.selected, "round")
+    refused = step.on - step.may_end - step.rests_at_once
+    cs.assert_mul(refused, frozen, ZERO, "market_not_deleveraging")
+    frozen_ends = cs.mul(step.may_end, frozen, "frozen_ends")
+    cs.assert_mul(frozen_ends, 1 - ends + rest_fails, ZERO, "frozen_ends_taker")
+    return frozen_ends
+
+
 def define_step(
     cs: Builder, slot: SlotVars, step: StepVars, choice: tuple[int, ...] | None
 ) -> tuple[Effect, TakerOrderVars]:
@@ -216,11 +236,15 @@ def define_step(
         cs.assert_mul(fails_risk, 1 - cancels, ZERO, "fails_risk_cancels")
         cs.assert_mul(ends, 1 - step.may_end + fills + cancels, ZERO, "ends_alone")
         cs.assert_mul(rest_fails, 1 - ends, ZERO, "rest_fails_ends")
+        frozen_ends = _check_round(cs, slot, step, ends, rest_fails)
         # a post-only taker (a modified order) only finishes: nothing crosses it, and it rests
-        cs.assert_mul(taker.post_only, fills + cancels + ends, ZERO, "post_only_only_rests")
+        # (unless its market is deleveraging: then its claim ends it)
+        cs.assert_mul(
+            taker.post_only, fills + cancels + ends - frozen_ends, ZERO, "post_only_only_rests"
+        )
         cs.assert_mul(step.on - fills, step.maker, ZERO, "no_maker_without_fill")
-        ends_meeting = ends - rest_fails  # the taker ends at the maker it meets
-        finishes = step.on - fills - cancels - ends_meeting
+        ends_meeting = ends - rest_fails - frozen_ends  # the taker ends at the maker it meets
+        finishes = step.on - fills - cancels - ends_meeting - frozen_ends
         _assert_no_crossing(cs, slot, finishes, liquidity, taker.is_ask, taker.limit)
         rests = cs.mul(finishes, taker.rests, "rests")
         cs.assert_mul(rest_fails, 1 - rests, ZERO, "rest_fails_rests")

@@ -8,7 +8,8 @@ orders are cancelled lazily as a cancel all's: its cancel epoch grows by one unl
 (``epoch_not_spent``) and its open orders fall to 0 (``zeroed``).
 
 Every position of A (per market ``m``, size ``s`` of A's risk unit, whose sign and magnitude it
-read) moves to B at A's zero price ``mark + d`` for a long and ``mark - d`` for a short, with
+read) moves to B at A's zero price (none of them deleveraging: ``market_not_deleveraging``, the
+lane of its round 0) ``mark + d`` for a long and ``mark - d`` for a short, with
 ``d = floor(-mark * mmf * TAV / (MMR * 1e6))`` (``risk.compute_zero_price``: rounded against A;
 a long's clamp at 0 never binds below CMR, where ``|d| <= mark``): the quote ``s * mark + |s| *
 d``. Both positions' funding is settled (the risk units' unsettled funding), A's position ends
@@ -31,6 +32,7 @@ from circuits.ops.cancel_all import is_epoch_spent
 from circuits.ops.common import (
     DATA_FUNDING_INDEX,
     DATA_MARK,
+    DATA_ROUND,
     PARAM_MMF,
     Effect,
     OpCircuit,
@@ -92,6 +94,8 @@ def _move_market(
     negative, magnitude = risk.signs[m]
     held = 1 - is_zero(cs, magnitude)
     moves = cs.mul(on, held, "moves")
+    # ``require_no_round`` of each market A holds a position in
+    cs.assert_mul(moves, market.data[DATA_ROUND], ZERO, "market_not_deleveraging")
     with cs.scope("zero_price"):  # d = floor(-mark * mmf * TAV / (MMR * 1e6)), 0 without size
         mark_mmf = cs.mul(mark, market.params[PARAM_MMF], "mark_mmf")
         numerator = cs.mul(cs.mul(mark_mmf, risk.tav, "times_tav"), held, "numerator")

@@ -136,6 +136,8 @@ FORCED_ORDER_CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
         for name in ("owned", "not_reserved", "owned_unreserved", "price_ok")
     },
     "forced_order/valid/and#": refused("valid/and0"),
+    # a valid order in a market read as deleveraging (``MarketDeleveraging``)
+    "forced_order/valid/deleveraging/lane#": refused("valid/deleveraging/lane0", to(1)),
     "forced_order/valid/in_band": refused("valid/in_band"),
     "forced_order/valid/band_ok": refused("valid/band_ok"),
     "forced_order/valid/listed#": refused("valid/listed0"),
@@ -198,6 +200,7 @@ FORCED_ORDER_GUARDED = {
 FORCED_ORDER_FAMILIES = {
     "forced_order/selected#",
     *(f"forced_order/valid/{n}#" for n in ("and", "listed", "on_market", "min_size", "band")),
+    "forced_order/valid/deleveraging/lane#",
     "forced_order/valid/index#",
 }
 

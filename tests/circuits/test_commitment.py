@@ -4,15 +4,24 @@ and a leaf passed off as empty refused."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from circuits.gadgets.commitment import compute_position_leaf, compute_positions_root
+from circuits.gadgets.commitment import (
+    compute_position_leaf,
+    compute_positions_root,
+    compute_round_digest,
+    open_round_account,
+)
 from circuits.gadgets.positions import PositionLeafVars
 from circuits.r1cs import Builder, LinearCombination
 from protocol.accounts import Position
 from protocol.commitment import compute_position_leaf as native_leaf
+from protocol.commitment import compute_round_digest as native_digest
 from protocol.commitment import update_state_root
 from protocol.field import from_signed
+from protocol.markets import ADL_FIELDS, MarketData
 from tests.circuits.harness import run_gadget
 from tests.circuits.trading_samples import MID, PRESETS, failing
 from tests.protocol.helpers import BTC, ETH, Env
@@ -67,3 +76,43 @@ def test_a_position_passed_off_as_empty_is_refused() -> None:
     cheat = {"market0/position_leaf/size/is_zero/inverse": lambda v: [0]}
     run = run_gadget(positions_gadget, position_inputs([Position(5, 0, 0, 0), Position()]), cheat)
     assert failing(run) == ["market0/position_leaf/size/is_zero/x_times_out_is_zero"]
+
+
+# -- the deleverage round's lane (PROTOCOL 6.4) --------------------------------------------------
+
+
+NO_ROUND = MarketData(index_price=1_000, mark_price=1_000)
+
+
+def round_gadget(cs: Builder, ins: Wires) -> Wires:
+    lane, *fields = ins
+    return [open_round_account(cs, lane, fields), compute_round_digest(cs, fields)]
+
+
+def round_inputs(lane: int, data: MarketData) -> list[int]:
+    return [lane, *(from_signed(getattr(data, name)) for name in ADL_FIELDS)]
+
+
+def test_a_round_lane_opens_to_its_fields() -> None:
+    data = replace(
+        NO_ROUND, adl_account=4, adl_size=-7, adl_total=30, adl_price=-1_234, adl_cursor=5
+    )
+    run = run_gadget(round_gadget, round_inputs(native_digest(data), data))
+    run.check()
+    assert run.outputs == [4, native_digest(data)]
+
+
+def test_a_closed_round_opens_to_account_0() -> None:
+    run = run_gadget(round_gadget, round_inputs(0, NO_ROUND))
+    run.check()
+    assert run.outputs[0] == 0
+
+
+@pytest.mark.parametrize("lane", ["another round's", "a closed round's"])
+def test_a_lane_opened_to_other_fields_is_refused(lane: str) -> None:
+    """The fields of another round (one size more), or a closed round's claimed for an open
+    lane (account 0): ``round_opens``."""
+    data = replace(NO_ROUND, adl_account=4, adl_size=-7, adl_total=30, adl_price=9_000)
+    claimed = replace(data, adl_size=-8) if lane == "another round's" else NO_ROUND
+    run = run_gadget(round_gadget, round_inputs(native_digest(data), claimed))
+    assert run.rejection() == "round/round_opens"

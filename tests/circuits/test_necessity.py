@@ -76,6 +76,14 @@ from tests.circuits.cases_deleverage import (
     DELEVERAGE_FAMILIES,
     DELEVERAGE_GUARDED,
 )
+from tests.circuits.cases_deleverage_start import (
+    FREEZE_CASES,
+    FREEZE_FAMILIES,
+    FREEZE_GUARDED,
+    START_CASES,
+    START_FAMILIES,
+    START_GUARDED,
+)
 from tests.circuits.cases_end import END_BLOCKS, END_CASES, END_FAMILIES, END_GUARDED
 from tests.circuits.cases_fill import FILL_CASES, FILL_FAMILIES, FILL_GUARDED
 from tests.circuits.cases_fill_amounts import (
@@ -969,6 +977,8 @@ GUARDED |= END_GUARDED | MODIFY_GUARDED | CANCEL_ALL_GUARDED | FORCED_ORDER_GUAR
 GUARDED |= TRIGGER_GUARDED | TAKEOVER_GUARDED | LIQUIDATE_GUARDED | DELEVERAGE_GUARDED
 CASES |= TRIGGER_PLACE_CASES
 GUARDED |= TRIGGER_PLACE_GUARDED
+CASES |= FREEZE_CASES | START_CASES
+GUARDED |= FREEZE_GUARDED | START_GUARDED
 
 # More witnesses for a constraint that several operations share: (constraint, witness).
 MORE_CASES = {
@@ -998,6 +1008,8 @@ FAMILIES = {
     *TRIGGER_FAMILIES,
     *TRIGGER_PLACE_FAMILIES,
     *TAKEOVER_FAMILIES,
+    *FREEZE_FAMILIES,
+    *START_FAMILIES,
     *LIQUIDATE_FAMILIES,
     *DELEVERAGE_FAMILIES,
 }  # one case stands for constraints alike but for digits

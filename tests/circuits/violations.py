@@ -122,6 +122,8 @@ def block_inputs(w: BlockWitness) -> dict[str, int]:
     for i, market in enumerate(w.markets):
         fields = zip(names, market.values(), strict=True)
         inputs |= {f"markets/market{i}/{n}": v for n, v in fields}
+        rounds = zip(ADL_FIELDS, market.round, strict=True)
+        inputs |= {f"markets/market{i}/round_{n}": v % R for n, v in rounds}
     inputs |= {f"slot0/type/is_{c.name}": int(slot.record[0] == c.op_type) for c in OP_CIRCUITS}
     inputs |= account_inputs("a", slot.a) | account_inputs("b", slot.b)
     inputs |= record_inputs(slot.record) | signature_inputs(slot.signature)
