@@ -1,8 +1,6 @@
 """The crash scenario of ``zkperp demo --scenario crash`` (``scripts.crash``) on the builder
 alone: its blocks liquidate alice against the market maker's bid, hand bob to the insurance
-fund and deleverage carol, leave nobody bankrupt, and conserve collateral. The deleverage
-round's operations are let through while the block circuit does not prove them yet
-(``allow_unproven_rounds``)."""
+fund and deleverage carol, leave nobody bankrupt, and conserve collateral."""
 
 from __future__ import annotations
 
@@ -13,15 +11,12 @@ from protocol.pubdata import OpType
 from scripts.crash import ALICE, BOB, BOTTOM, CAROL, ETH, CrashFeed, RulesVenue, run_crash
 from sequencer import builder
 from sequencer.genesis import RollupConfig
-from tests.sequencer.helpers import CHAIN_ID, allow_unproven_rounds
+from tests.sequencer.helpers import CHAIN_ID
 
 CONFIG = RollupConfig(DEVNET, CHAIN_ID)
 
 
-def test_the_crash_liquidates_takes_over_and_deleverages_and_conserves_collateral(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    allow_unproven_rounds(monkeypatch)
+def test_the_crash_liquidates_takes_over_and_deleverages_and_conserves_collateral() -> None:
     feed = CrashFeed()
     venue = RulesVenue(CONFIG, feed)
     outcome = run_crash(venue, feed)

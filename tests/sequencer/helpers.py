@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-
-from circuits.ops.slot import NOT_PROVEN_YET
 from protocol import pubdata
-from protocol.block import Operation
 from protocol.eddsa import SecretKey
 from protocol.jubjub import compress
 from protocol.ops import deposit, forced_withdraw, register_key
@@ -17,11 +13,9 @@ from protocol.ops.registry import request_of
 from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.params import MINIMAL
-from protocol.pubdata import OpType
 from protocol.signing import sign_tx
 from protocol.snapshot import encode_state
 from protocol.state import State
-from sequencer import builder
 from sequencer.genesis import RollupConfig
 from sequencer.store import QueuedRequest
 
@@ -84,21 +78,3 @@ def withdraw(account: int, nonce: int, amount: int) -> Withdraw:
 
 def state_digest(state: State) -> str:
     return hashlib.sha256(encode_state(state)).hexdigest()
-
-
-ROUND_TYPES = frozenset({OpType.DELEVERAGE, OpType.DELEVERAGE_STEP, OpType.DELEVERAGE_END})
-
-
-def allow_unproven_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lets the builder take the deleverage round's operations while the block circuit does not
-    prove them yet (``circuits.ops.slot.NOT_PROVEN_YET``): its blocks then hold what the rules
-    do, unproven (no witness is built from them). Once they are proven this changes nothing."""
-    unproven = ROUND_TYPES & NOT_PROVEN_YET
-    monkeypatch.setattr(builder, "PROVEN_TYPES", builder.PROVEN_TYPES | unproven)
-    check = builder.check_provable
-
-    def check_provable(state: State, op: Operation) -> None:
-        if op.op_type() not in unproven:
-            check(state, op)
-
-    monkeypatch.setattr(builder, "check_provable", check_provable)

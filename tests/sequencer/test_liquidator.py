@@ -45,7 +45,6 @@ from tests.sequencer.helpers import (
     CONFIG,
     FAR,
     USDC,
-    allow_unproven_rounds,
     chain_requests,
     key_of,
     open_accounts,
@@ -215,14 +214,11 @@ def round_ops(sealed: SealedBlock) -> list[Operation]:
     return [op for op in sealed.block.operations if isinstance(op, kinds)]
 
 
-def test_the_operator_deleverages_an_account_bankrupt_beyond_the_fund_over_full_blocks(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_operator_deleverages_an_account_bankrupt_beyond_the_fund_over_full_blocks() -> None:
     """Two heavy slots a block: 4's round (open, three steps, end) takes three blocks, the
     market frozen in between. 4's position closes at its bankruptcy price, each short takes
     ``floor(90 * |z| / 100)`` lots (29, 29, 30) and the fund the 2 left over, at that price,
     above the mark: the fund, empty, is then bankrupt, and its own round (ceilings) follows."""
-    allow_unproven_rounds(monkeypatch)
     chain = bankrupt()
     assert list(find_deleverages(chain.state))[:1] == [Deleverage(4, BTC)]
     blocks = [chain.seal() for _ in range(6)]
@@ -254,12 +250,30 @@ def test_the_operator_deleverages_an_account_bankrupt_beyond_the_fund_over_full_
     assert list(continue_rounds(state)) == [] and list(find_deleverages(state)) == []
 
 
+def test_the_blocks_of_the_operators_rounds_are_proven_with_the_rules_roots() -> None:
+    """Each block of the rounds above (the start, steps, the end, the fund's own round after)
+    is one the circuit proves, its records read back as its operations."""
+    chain = bankrupt()
+    kinds = set()
+    for _ in range(5):
+        before = copy.deepcopy(chain.state)
+        sealed = chain.seal()
+        kinds |= {type(op) for op in round_ops(sealed)}
+        assert (
+            compute_operations(before, sealed.records, sealed.block.timestamp)
+            == sealed.block.operations
+        )
+        cs, values = build_block_inputs(before, sealed.block)
+        cs.check(values)
+        assert cs.public_inputs(values)[1] == sealed.state_root
+    assert kinds == {Deleverage, DeleverageStep, DeleverageEnd}
+
+
 def test_a_round_step_left_out_waits_for_the_next_block_and_nobody_is_skipped(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The builder leaves 5's step out once (it fails, as any operation might): the round stops
     there for the block rather than serve 6 first, and the next block serves 5, then 6."""
-    allow_unproven_rounds(monkeypatch)
     chain = bankrupt()
     check = builder.check_provable
     refused: list[Operation] = []

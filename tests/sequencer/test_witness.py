@@ -21,7 +21,6 @@ from protocol.commitment import update_state_root
 from protocol.errors import InvalidBlock, UnknownAccount
 from protocol.field import R, from_signed
 from protocol.jubjub import compress
-from protocol.ops.deleverage_step import DeleverageStep
 from protocol.ops.deposit import Deposit
 from protocol.ops.forced_withdraw import ForcedWithdraw
 from protocol.ops.noop import Noop
@@ -172,7 +171,6 @@ def test_block_inputs_are_the_whole_build_values_on_the_cached_system() -> None:
 @pytest.mark.parametrize(
     "op",
     [
-        DeleverageStep(0, 4),  # not in the block circuit yet
         RegisterKey(1 << MINIMAL.account_tree_depth, owner_of(3), bytes(32)),  # outside the tree
         Transfer(3, 0, FAR, 4, 5),  # no signature
     ],
