@@ -306,7 +306,7 @@ class ApiService:
                     f"{WIRE_NAME[type(op)]}: the block circuit does not prove "
                     f"{type(op).__name__} yet, so the operator cannot include it; not logged",
                 )
-            try:  # e.g. a trigger order (not proven yet)
+            try:  # e.g. an account index outside the tree
                 check_provable(self.state, op)
             except UnprovableOperationError as e:
                 message = f"{WIRE_NAME[type(op)]}: {e}, so the operator cannot include it"

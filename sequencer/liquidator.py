@@ -8,8 +8,7 @@ before asking for the next, so a pass reads the state its earlier operations lef
 pure policy: the rules decide what is allowed, so an operation the rules refuse, or that the
 block cannot hold, costs nothing but the try (the builder logs it, and the state is as it was),
 and the operator never stalls on one. A pass whose operation type the block circuit does not
-prove yet is skipped whole (the deleverage round's, until the block circuit proves types 26, 29
-and 30).
+prove is skipped whole (``builder``; today it proves every type these passes yield).
 
 **Partial liquidation** (``find_liquidations``): every account in partial liquidation
 (``CMR <= TAV < MMR``, reserved accounts never), by account index, has its positions liquidated
@@ -25,7 +24,17 @@ orders, every block; its turn comes when a maker arrives, or when it falls below
 **Takeover** (``find_takeovers``): every account below close-out margin (``TAV < CMR``,
 bankrupt included; reserved accounts never), by account index, that the insurance fund can
 absorb (``liquidation.is_takeover_possible``) is taken over whole (8.25). One the fund cannot
-absorb waits for the deleverage round (not proven yet), or for a fund that can.
+absorb is deleveraged (below).
+
+**Deleverage rounds** (PROTOCOL 7.4, docs/ADL.md): ``continue_rounds`` runs first in each block,
+so that a market stays frozen as briefly as the block allows: each open round serves its
+opposite holders still to serve, in index order (``DeleverageStep``), then ends
+(``DeleverageEnd``); a step left out stops its round for the block, since serving the next
+holder would skip it for good. ``find_deleverages`` runs after the takeovers: every account
+bankrupt beyond the fund (``TAV < 0`` and no takeover possible; the users by index, then the
+fund itself when bankrupt) has a round opened in the market of its largest position that has
+none open (``Deleverage``), run at once, and another while it is still bankrupt, one round per
+market and block.
 """
 
 from __future__ import annotations
