@@ -2,11 +2,11 @@
 "Deleverage rounds"): proven exactly as the rules do them, and each refusal of the rules, or a
 share the rules do not give, refused at a named constraint.
 
-Rounds are opened natively (the start's own proofs are ``test_deleverage_start``'s) in states whose positions are set
-natively at the entry price (``cases_takeover.give``): users 3 to 7 funded, BTC's mark then
-crashed so that the bankrupt account's TAV is negative and a takeover impossible (the fund
-holds nothing). Each step and the end then run in proven blocks (``check_block``: the circuit's
-public inputs, roots included, are the rules').
+Rounds are opened natively (the start's proofs are ``test_deleverage_start``'s) in states whose
+positions are set natively at the entry price (``cases_takeover.give``): users 3 to 7 funded,
+BTC's mark then crashed so that the bankrupt account's TAV is negative and a takeover
+impossible (the fund holds nothing). Each step and the end then run in proven blocks
+(``check_block``: the circuit's public inputs, roots included, are the rules').
 """
 
 from __future__ import annotations
