@@ -100,6 +100,18 @@ def crashed(bid: bool = True) -> Chain:
     return chain
 
 
+def assert_proven(before: State, sealed: SealedBlock) -> None:
+    """Reconstruction reads the block's operations back from its records, and the block the
+    builder sealed is one the circuit proves, with the rules' root."""
+    assert (
+        compute_operations(before, sealed.records, sealed.block.timestamp)
+        == sealed.block.operations
+    )
+    cs, values = build_block_inputs(before, sealed.block)
+    cs.check(values)
+    assert cs.public_inputs(values)[1] == sealed.state_root
+
+
 def test_the_next_block_liquidates_an_account_a_price_move_left_in_partial_liquidation() -> None:
     chain = crashed()
     before = copy.deepcopy(chain.state)
@@ -111,15 +123,7 @@ def test_the_next_block_liquidates_an_account_a_price_move_left_in_partial_liqui
     assert BTC not in state.accounts[4].positions and state.accounts[5].get_size(BTC) == 100
     assert state.accounts[INSURANCE_FUND].collateral > fund  # the spread, at the block's end
     assert list(find_liquidations(state)) == []  # nothing left to liquidate
-    # reconstruction reads the same operations back from the records
-    assert (
-        compute_operations(before, sealed.records, sealed.block.timestamp)
-        == sealed.block.operations
-    )
-    # the block the builder sealed is one the circuit proves, with the same root
-    cs, values = build_block_inputs(before, sealed.block)
-    cs.check(values)
-    assert cs.public_inputs(values)[1] == sealed.state_root
+    assert_proven(before, sealed)
 
 
 def test_without_liquidity_the_operator_goes_on_without_a_liquidation() -> None:
@@ -179,9 +183,7 @@ def test_the_next_block_takes_over_an_account_below_close_out() -> None:
     assert chain.state.accounts[INSURANCE_FUND].get_size(BTC) == 100
     assert BTC not in chain.state.accounts[4].positions
     assert list(find_takeovers(chain.state)) == []
-    cs, values = build_block_inputs(before, sealed.block)
-    cs.check(values)
-    assert cs.public_inputs(values)[1] == sealed.state_root
+    assert_proven(before, sealed)
 
 
 SHORTS = {3: 33, 5: 33, 6: 34}  # the opposite side of 4's (90 lots) and 7's (10) longs
@@ -259,13 +261,7 @@ def test_the_blocks_of_the_operators_rounds_are_proven_with_the_rules_roots() ->
         before = copy.deepcopy(chain.state)
         sealed = chain.seal()
         kinds |= {type(op) for op in round_ops(sealed)}
-        assert (
-            compute_operations(before, sealed.records, sealed.block.timestamp)
-            == sealed.block.operations
-        )
-        cs, values = build_block_inputs(before, sealed.block)
-        cs.check(values)
-        assert cs.public_inputs(values)[1] == sealed.state_root
+        assert_proven(before, sealed)
     assert kinds == {Deleverage, DeleverageStep, DeleverageEnd}
 
 
