@@ -127,7 +127,8 @@ STEP_WIRES = (
     *("moves", "lots", "lots_magnitude", "sold", "step_lane", "step_lane0", "after_cursor/ahead"),
 )
 END_WIRES = (
-    *("end_lane", "end_lane0", "long_rest", "lots", "lots_magnitude", "moves/moves"),
+    *("end_lane", "end_lane0", "end_account", "end_account0", "long_rest", "lots"),
+    *("lots_magnitude", "moves/moves"),
     *("moves/some", "sold"),
 )
 MOVE_WIRES = (
@@ -289,7 +290,6 @@ def _lane_moved() -> Violation:
     )
 
 
-DELEVERAGE_CASES["round/lane#"] = _lane_moved
 DELEVERAGE_FAMILIES = {n for n in DELEVERAGE_CASES if "#" in n}
 
 
@@ -331,6 +331,9 @@ _NO_MARKET = {
 }
 
 DELEVERAGE_GUARDED: dict[str, tuple[Callable[[], Violation], set[str]]] = {
+    # a market's lane moved has no round behind it: the block header's opening of every lane
+    # (``gadgets.commitment.open_round_account``) refuses it too
+    "round/lane0": (_lane_moved, {"markets/market0/round/round_opens"}),
     # A's sign picked is the opposite of s's wherever A holds a position: another breaks the
     # side check
     "deleverage_step/held_negative0": (

@@ -1082,7 +1082,7 @@ def test_a_guarded_constraint_is_refused_with_others(name: str) -> None:
         broken, slot = unsatisfied(get_two_slot_trace().system, replay_two(v)), f"slot{v.slot}/"
     else:
         broken, slot = unsatisfied(get_trace().system, replay(v)), "slot0/"
-    full = ("slot1/", "heavy_end/", "block_end/")
+    full = ("slot1/", "heavy_end/", "block_end/", "markets/")
     assert broken == {n if n.startswith(full) else f"{slot}{n}" for n in {name, *others}}
 
 
