@@ -1,9 +1,10 @@
 """The block circuit against the rules over random sessions with crashes and recoveries: the
 index falls or rises by up to 15 % a block (the pre-execution of the block's market slot), and
 each block opens with what the operator's passes (``sequencer.liquidator``) ask for at the
-marks the last block left, through the rules as the builder applies them: partial
-liquidations against the book and takeovers by the insurance fund (the deleverage round is not
-proven yet: its pass is left out). Users meanwhile trade (``test_trading_session``'s
+marks the last block left, through the rules as the builder applies them (every pass of
+``PASSES``): open deleverage rounds run on, partial liquidations against the book, takeovers by
+the insurance fund, and rounds opened for whoever is bankrupt beyond the fund (the fund
+itself included). Users meanwhile trade (``test_trading_session``'s
 operations), mint pool shares and burn them. After each block the circuit's public inputs
 equal the rules'.
 
@@ -30,14 +31,21 @@ from protocol.block import (
     process_operation_with_claims,
 )
 from protocol.errors import InvalidTransaction
-from protocol.events import LiquidationFill, PositionTakenOver, SharesBurned, SharesMinted
+from protocol.events import (
+    Deleveraged,
+    DeleverageStarted,
+    LiquidationFill,
+    PositionTakenOver,
+    SharesBurned,
+    SharesMinted,
+)
 from protocol.ops.burn_shares import BurnShares
 from protocol.ops.create_order import CreateOrder
 from protocol.ops.mint_shares import MintShares
 from protocol.ops.noop import Noop
 from protocol.ops.transfer import Transfer
 from protocol.state import State
-from sequencer.liquidator import find_liquidations, find_takeovers
+from sequencer.liquidator import PASSES
 from tests.circuits.test_block import check_block, new_state, signed
 from tests.circuits.test_trading_session import OP, PRESET, make_op
 from tests.protocol.helpers import BTC, FAR, oracle_price
@@ -103,14 +111,14 @@ def take(state: State, ops: list[Operation], op: Operation) -> bool:
 
 
 def build_block(state: State, specs: list[tuple[Any, ...]], move: int | None, gap: int) -> Block:
-    """The passes' operations (partial liquidations, then takeovers), then the users' (each
-    made against the state the ones before it left), each with its claims where the rules
-    accept it, while they fit the operation slots; noops; then the market slot's pre-execution
-    at the index moved by ``move`` ppm (or a noop)."""
+    """The passes' operations (rounds, partial liquidations, takeovers, new rounds), then the
+    users' (each made against the state the ones before it left), each with its claims
+    where the rules accept it, while they fit the operation slots; noops; then the market
+    slot's pre-execution at the index moved by ``move`` ppm (or a noop)."""
     scratch = copy.deepcopy(state)
     process_block_header(scratch, scratch.block_number + 1, scratch.timestamp + gap)
     ops: list[Operation] = []
-    for find in (find_liquidations, find_takeovers):
+    for find in PASSES:
         for op in find(scratch):
             if not take(scratch, ops, op):
                 break
@@ -134,6 +142,9 @@ SESSION: tuple[tuple[tuple[Spec, ...], int | None, int], ...] = (
     ((), 330_000, 600),  # 3 liquidated into 5's bid; the recovery leaves 4 below close-out
     ((("burn", 5, 50_000),), -30_000, 3_600),  # 4 taken over; 5 burns shares
     ((("order", 5, True, 0, 30, "market"),), None, 10),  # 5 sells into what is left
+    ((), 600_000, 600),  # the index up 60 %: the fund, short 100, is bankrupt
+    ((), None, 10),  # the fund's own round opens and serves 5, the only long
+    ((), None, 10),  # and ends
 )
 
 
@@ -149,7 +160,7 @@ def test_the_circuit_follows_a_session_with_crashes_and_liquidations(
         check_block(state, block)  # advances the state
 
 
-def test_the_example_session_liquidates_takes_over_mints_and_burns() -> None:
+def test_the_example_session_liquidates_takes_over_deleverages_mints_and_burns() -> None:
     """The explicit session does what it is there for (so the property is not hollow)."""
     state = opening_state()
     events: list[Any] = []
@@ -160,4 +171,8 @@ def test_the_example_session_liquidates_takes_over_mints_and_burns() -> None:
     assert any(isinstance(e, PositionTakenOver) and e.account == 4 for e in events)
     assert any(isinstance(e, SharesMinted) and e.account == 5 for e in events)
     assert any(isinstance(e, SharesBurned) and e.account == 5 for e in events)
-    assert state.accounts[INSURANCE_FUND].get_size(BTC) == -100
+    assert any(isinstance(e, DeleverageStarted) and e.account == INSURANCE_FUND for e in events)
+    moved = [(e.counterparty, e.size) for e in events if isinstance(e, Deleveraged)]
+    assert moved == [(5, -100), (INSURANCE_FUND, 0)]  # 5 takes the fund's short whole
+    assert state.accounts[INSURANCE_FUND].get_size(BTC) == 0
+    assert state.markets[BTC].data.adl_account == 0
