@@ -36,6 +36,7 @@ from tests.circuits.violations import (
     resting,
     short,
     sign_as,
+    sign_payload_as,
     to,
     violation,
 )
@@ -132,7 +133,7 @@ def _two_triggered_cancel() -> Violation:
         op,
         prepare=resting(),
         record=bytes(record),
-        inputs=sign_as(replace(op, is_trigger=2, signature=None), 3),  # type: ignore[arg-type]
+        inputs=sign_payload_as(op, (op.market, op.key, 2), 3),
     )
 
 

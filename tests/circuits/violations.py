@@ -44,7 +44,8 @@ from protocol.ops.transfer import Transfer
 from protocol.ops.withdraw import Withdraw
 from protocol.orders import rest_order
 from protocol.params import MINIMAL, OPEN_ORDERS_BITS
-from protocol.poseidon import get_params
+from protocol.poseidon import get_params, sponge
+from protocol.signing import DOMAIN_L2_TX, to_field
 from protocol.state import ACCRUING_ACCOUNTS, State
 from sequencer.witness import (
     build_block_witness,
@@ -453,6 +454,15 @@ def key_book(price: int, nonce: int = 0) -> Callable[[State], BookWitness]:
 def sign_as(op: Operation, signer: int) -> dict[str, int]:
     """The signature inputs of ``op`` signed by ``signer``'s key."""
     return signature_inputs(signed(op, signer).signature)
+
+
+def sign_payload_as(op: Any, payload: tuple[int, ...], signer: int) -> dict[str, int]:
+    """The signature inputs of ``op``'s head (type, account, nonce, expiry) with ``payload`` in
+    place of its own, signed by ``signer``'s key: a payload no operation object can hold (a
+    flag of 2, say)."""
+    head = (CHAIN_ID, op.op_type(), op.account, op.nonce, op.expiry)
+    message = sponge([to_field(v) for v in (*head, *payload)], DOMAIN_L2_TX)
+    return signature_inputs(eddsa.sign(key_of(signer), message))
 
 
 def real_record(op: Operation) -> bytes:
