@@ -15,8 +15,6 @@ import copy
 
 import pytest
 
-from circuits.block import build_block_circuit
-from circuits.r1cs import UnsatisfiedConstraintError
 from protocol.accounts import INSURANCE_FUND
 from protocol.block import Block, Operation, compute_record, process_block, process_operation
 from protocol.errors import InvalidTransaction
@@ -30,10 +28,8 @@ from protocol.risk import compute_risk
 from protocol.state import State, make_genesis
 from sequencer.witness import build_slot_witness
 from tests.circuits.cases_takeover import give
-from tests.circuits.forced import forced_witness
-from tests.circuits.test_block import TRADING, is_consistency_check, started_block
-from tests.circuits.test_takeover import check_block
-from tests.circuits.tracing import unsatisfied
+from tests.circuits.test_block import TRADING, started_block
+from tests.circuits.test_takeover import check_block, first_broken
 from tests.protocol.helpers import BTC, CHAIN_ID, ETH, MARKET, PRICES, owner_of
 
 PRESET = TRADING  # two heavy slots, two markets
@@ -146,19 +142,6 @@ def test_the_records_read_back_as_the_operations() -> None:
 
 
 # -- tampering: each refused at a named constraint ---------------------------------------------
-
-
-def first_broken(scratch: State, op: Operation, record: bytes) -> set[str]:
-    """The constraints the forced witness of ``op`` with ``record`` breaks: never a root
-    check, always one of the rules'."""
-    witness = forced_witness(scratch, op, record)
-    cs, values = build_block_circuit(PRESET, CHAIN_ID, witness)
-    assert values is not None
-    with pytest.raises(UnsatisfiedConstraintError, match="is not satisfied"):
-        cs.check(values)
-    broken = unsatisfied(cs, values)
-    assert not {n for n in broken if is_consistency_check(n)}
-    return broken
 
 
 def _step_record(account: int, size: int) -> bytes:
