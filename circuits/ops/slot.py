@@ -29,7 +29,9 @@ In order (so that a refused operation fails at its own constraint, named, before
 A claim slot (``SlotKind.one_market``) moves positions in its step's market only: in 5 each
 side's new positions root is that market's leaf rewritten along its path (``_rewrite_traded``)
 and its risk after is its risk before with that market's share replaced
-(``_compute_traded_risk_after``), instead of every market hashed and valued again.
+(``_compute_traded_risk_after``), instead of every market hashed and valued again. Right
+after a heavy slot it takes A's positions, their tree and its risk from that slot
+(``BlockVars.carried``: the taker carried, ``_keep_risk``) instead of reading them in 1 and 5.
 """
 
 from __future__ import annotations
@@ -43,11 +45,11 @@ from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import (
     MarketVars,
     compute_position_leaf,
-    compute_positions_root,
     compute_positions_tree,
     rewrite_position_leaf,
 )
 from circuits.gadgets.compare import signed_less_than
+from circuits.gadgets.conditional import select
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
@@ -100,6 +102,7 @@ from circuits.ops.common import (
     RECORD_BYTES,
     AccountVars,
     BlockVars,
+    CarriedAccountVars,
     Effect,
     OpCircuit,
     RecordVars,
@@ -407,11 +410,13 @@ def _update_positions(
     cs: Builder,
     positions: tuple[PositionLeafVars, ...],
     root: LC,
+    tree: tuple[tuple[LC, ...], ...],
     changes: tuple[PositionLeafVars, ...],
-) -> tuple[tuple[PositionLeafVars, ...], LC]:
-    """An account's positions after the operations' changes, and their root."""
+) -> tuple[tuple[PositionLeafVars, ...], LC, tuple[tuple[LC, ...], ...]]:
+    """An account's positions after the operations' changes, their root and their tree's
+    levels (``root`` and ``tree``, the positions' before, when nothing changes)."""
     if not changes:
-        return positions, root
+        return positions, root, tree
     new, leaves = [], []
     for m, (p, d) in enumerate(zip(positions, changes, strict=True)):
         with cs.scope(f"market{m}"):
@@ -423,7 +428,8 @@ def _update_positions(
             )
             new.append(position)
             leaves.append(compute_position_leaf(cs, position))
-    return tuple(new), compute_positions_root(cs, leaves)
+    new_tree = compute_positions_tree(cs, leaves)
+    return tuple(new), new_tree[-1][0], new_tree
 
 
 @dataclass(frozen=True)
@@ -434,6 +440,44 @@ class TradedPosition:
     old: PositionLeafVars
     new: PositionLeafVars
     root: LC
+
+
+def _with_carried_root(
+    cs: Builder, a: AccountVars, claim_on: LC, carried: CarriedAccountVars
+) -> AccountVars:
+    """A with its positions root the carried one when the claim is on (its taker's account:
+    ``a_is_taker``), so that A's leaf path binds the carried positions to A's leaf; a noop's A
+    (another account) keeps its own."""
+    root = select(cs, claim_on, carried.tree[-1][0], a.positions_root)
+    return replace(a, positions_root=root)
+
+
+def _keep_risk(cs: Builder, fails: LC, before: RiskVars, after: RiskVars) -> RiskVars:
+    """The taker's risk as the slot leaves it (TAV without the collateral, IMR, MMR, each
+    market's share and unsettled funding): ``after``, unless its fill was only tried
+    (``fails``: the maker's risk rule failed it, nothing applied), then ``before``."""
+
+    def keep(x: LC, y: LC, name: str) -> LC:
+        return y + cs.mul(fails, x - y, name)
+
+    shares = tuple(
+        RiskVars(
+            keep(x.tav, y.tav, f"tav{m}"),
+            keep(x.imr, y.imr, f"imr{m}"),
+            keep(x.mmr, y.mmr, f"mmr{m}"),
+        )
+        for m, (x, y) in enumerate(zip(before.shares, after.shares, strict=True))
+    )
+    owed = tuple(
+        keep(x, y, f"owed{m}") for m, (x, y) in enumerate(zip(before.owed, after.owed, strict=True))
+    )
+    return RiskVars(
+        keep(before.tav, after.tav, "tav"),
+        keep(before.imr, after.imr, "imr"),
+        keep(before.mmr, after.mmr, "mmr"),
+        owed,
+        shares=shares,
+    )
 
 
 def _get_traded(step: StepVars) -> tuple[LC, ...]:
@@ -749,10 +793,13 @@ def define_slot(
     running: BlockVars,
     kind: SlotKind,
     w: SlotWitness | None,
+    carries: bool = False,
 ) -> tuple[LC, LC, RecordVars, BlockVars]:
     """One slot of ``kind``: ``(account root before, account root after, its record, the
     running values after it)``. The money-path operations leave the book and the markets
-    alone."""
+    alone. ``carries``: a heavy slot before a claim slot, which leaves A's positions, their
+    tree and its risk in the running values (``BlockVars.carried``); a claim slot reads them
+    there, when given, instead of reading A's positions and valuing them."""
     depth = preset.account_tree_depth
     if w is not None and w.record[0] not in kind.op_types:
         raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
@@ -765,15 +812,24 @@ def define_slot(
         b, b_siblings = alloc_account(cs, preset, None if w is None else w.b, ranges=False)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
-    with cs.scope("a_positions"):
-        positions, a_tree = _alloc_positions(cs, preset, a, None if w is None else w.a_positions)
+    carried = running.carried if kind.one_market else None
+    if carried is None:
+        with cs.scope("a_positions"):
+            fields = None if w is None else w.a_positions
+            positions, a_tree = _alloc_positions(cs, preset, a, fields)
+    else:
+        a = _with_carried_root(cs, a, selectors[OpType.CLAIM], carried)
+        positions, a_tree = carried.positions, carried.tree
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
         rule_only = _is_rule_only(cs, a.index)
-    with cs.scope("a_risk"):  # with CMR in a heavy slot: a liquidation reads it
-        risk = compute_account_risk(
-            cs, preset, a.collateral, positions, running.markets, kind.with_cmr
-        )
+    if carried is None:
+        with cs.scope("a_risk"):  # with CMR in a heavy slot: a liquidation reads it
+            risk = compute_account_risk(
+                cs, preset, a.collateral, positions, running.markets, kind.with_cmr
+            )
+    else:  # the positions' part valued by the slot before, A's collateral its own read
+        risk = replace(carried.risk, tav=a.collateral + carried.risk.tav)
     book = b_risk = None
     b_positions: tuple[PositionLeafVars, ...] = ()
     b_tree: tuple[tuple[LC, ...], ...] = ((),)
@@ -819,12 +875,12 @@ def define_slot(
         _define_signature(cs, chain_id, slot, expiry, effects, w)
     if traded is None:
         with cs.scope("a_new_positions"):
-            a_new_positions, a_root = _update_positions(
-                cs, positions, a.positions_root, effect.a_positions
+            a_new_positions, a_root, a_new_tree = _update_positions(
+                cs, positions, a.positions_root, a_tree, effect.a_positions
             )
         with cs.scope("b_new_positions"):
-            b_new_positions, b_root = _update_positions(
-                cs, b_positions, b.positions_root, effect.b_positions
+            b_new_positions, b_root, _ = _update_positions(
+                cs, b_positions, b.positions_root, b_tree, effect.b_positions
             )
     else:
         with cs.scope("a_new_positions"):
@@ -832,6 +888,8 @@ def define_slot(
         with cs.scope("b_new_positions"):
             b_traded = _rewrite_traded(cs, traded, b_positions, b_tree, effect.b_positions)
         a_root, b_root = a_traded.root, b_traded.root
+        if carried is not None:  # a noop's A is not the carried taker: its root kept
+            a_root = select(cs, selectors[OpType.CLAIM], a_root, a.positions_root)
     a_new, b_new = _apply_effect(a, b, effect, a_root, b_root)
     running = replace(
         running,
@@ -869,7 +927,17 @@ def define_slot(
             collateral - a.collateral,
         )
     checked, fails = effect.a_risk_checked, effect.a_risk_fails
-    _check_risk(cs, slot, "a", risk, a_after, checked, fails)
+    a_risk_after = _check_risk(cs, slot, "a", risk, a_after, checked, fails)
+    if carries:
+        if traded is not None:
+            raise ValueError("only a heavy slot carries its taker")
+        with cs.scope("carried"):
+            after = replace(a_risk_after, tav=a_risk_after.tav - collateral)
+            before = replace(risk, tav=risk.tav - a.collateral)
+            kept = _keep_risk(cs, effect.b_risk_fails, before, after)
+        running = replace(running, carried=CarriedAccountVars(a_new_positions, a_new_tree, kept))
+    else:
+        running = replace(running, carried=None)
     if b_risk is not None:
         collateral = b_new.collateral + effect.b_trial_collateral
         if traded is None:
