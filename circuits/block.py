@@ -223,7 +223,12 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
         with cs.scope(f"slot{i}"):
             kind = get_slot_kind(preset, i)
             slot_w = None if w is None else w.slots[i]
-            old, new, record, running = define_slot(cs, preset, chain_id, ts, running, kind, slot_w)
+            # a heavy slot right before a claim slot carries its taker's account into it
+            following = get_slot_kind(preset, i + 1) if i + 1 < preset.operation_slots else None
+            carries = following is not None and following.one_market and not kind.one_market
+            old, new, record, running = define_slot(
+                cs, preset, chain_id, ts, running, kind, slot_w, kind.has_book and carries
+            )
             if root is None:
                 first_root = old
             else:

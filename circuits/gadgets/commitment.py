@@ -5,7 +5,10 @@
 The risk unit reads every position of an account, so a trading slot hashes all
 ``2^market_tree_depth`` position leaves anyway; the root is then the full binary tree of
 ``hash2`` over them (an SMT's empty subtrees are exactly ``hash2`` of zeros, so the full tree
-and the sparse one agree), and no Merkle path is needed. A leaf is
+and the sparse one agree), and no Merkle path is needed to read them. A slot whose operations
+change one market's position only (a claim slot) rewrites that leaf along its path, the
+siblings picked from the tree it read (``rewrite_position_leaf``), instead of hashing every
+leaf again. A leaf is
 ``hash4(size, entry_quote, funding_index, imf)``, or 0 when size, cost basis and imf are all
 zero, whatever the snapshot (``Position.is_empty``).
 
@@ -20,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from circuits.gadgets.boolean import and_
+from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
 from circuits.gadgets.poseidon import hash2, hash4, sponge
 from circuits.gadgets.positions import PositionLeafVars
-from circuits.r1cs import Builder, LinearCombination
+from circuits.r1cs import Builder, LinearCombination, weighted_sum
 from protocol.commitment import DOMAIN_ADL_ROUND, DOMAIN_MARKET_DATA, DOMAIN_MARKET_PARAMS
 
 LC = LinearCombination
@@ -47,20 +51,51 @@ def compute_position_leaf(cs: Builder, position: PositionLeafVars) -> LC:
 
 def compute_positions_root(cs: Builder, leaves: Sequence[LC]) -> LC:
     """The root of the positions tree holding ``leaves`` (one per market, a power of two)."""
+    return compute_positions_tree(cs, leaves)[-1][0]
+
+
+def compute_positions_tree(cs: Builder, leaves: Sequence[LC]) -> tuple[tuple[LC, ...], ...]:
+    """Every level of the positions tree holding ``leaves``: the leaves first, the root (alone)
+    last; what ``rewrite_position_leaf`` picks a path's siblings from."""
     with cs.scope("positions_root"):
-        return _compute_full_root(cs, leaves)
+        return _compute_full_tree(cs, leaves)
 
 
-def _compute_full_root(cs: Builder, leaves: Sequence[LC]) -> LC:
-    """The root of the full binary ``hash2`` tree over ``leaves`` (one per market)."""
+def rewrite_position_leaf(
+    cs: Builder, tree: Sequence[Sequence[LC]], selected: Sequence[LC], leaf: LC
+) -> LC:
+    """The root of ``tree`` (``compute_positions_tree``'s levels) with the leaf of the market
+    ``selected`` (one-hot: exactly one 1) replaced by ``leaf``, along that leaf's path: at each
+    level the sibling is picked from the level's nodes by the one-hot sums over their subtrees
+    (one product per node), and the path bit (a right child) is the sum over the right ones.
+    Every other leaf stays the tree's."""
+    if len(selected) != len(tree[0]):
+        raise ValueError("one selector per market")
+    node, groups = leaf, list(selected)
+    with cs.scope("positions_path"):
+        for level, nodes in enumerate(tree[:-1]):
+            with cs.scope(f"level{level}"):
+                picked = [cs.mul(g, nodes[j ^ 1], f"sibling{j}") for j, g in enumerate(groups)]
+                sibling = weighted_sum([1] * len(picked), picked)
+                is_right = weighted_sum([1] * (len(groups) // 2), groups[1::2])
+                left = select(cs, is_right, sibling, node)
+                node = hash2(cs, left, node + sibling - left)
+            groups = [a + b for a, b in zip(groups[::2], groups[1::2], strict=True)]
+    return node
+
+
+def _compute_full_tree(cs: Builder, leaves: Sequence[LC]) -> tuple[tuple[LC, ...], ...]:
+    """The levels of the full binary ``hash2`` tree over ``leaves`` (one per market)."""
     if len(leaves) & (len(leaves) - 1):
         raise ValueError("one leaf per market: a power of two")
-    level, nodes = 0, list(leaves)
+    level, nodes = 0, tuple(leaves)
+    levels = [nodes]
     while len(nodes) > 1:
         with cs.scope(f"level{level}"):
-            nodes = [hash2(cs, a, b) for a, b in zip(nodes[::2], nodes[1::2], strict=True)]
+            nodes = tuple(hash2(cs, a, b) for a, b in zip(nodes[::2], nodes[1::2], strict=True))
+        levels.append(nodes)
         level += 1
-    return nodes[0]
+    return tuple(levels)
 
 
 @dataclass(frozen=True)
@@ -113,4 +148,4 @@ def compute_market_root(cs: Builder, markets: Sequence[MarketVars]) -> LC:
         with cs.scope(f"market{i}"):
             leaves.append(compute_market_leaf(cs, market))
     with cs.scope("market_root"):
-        return _compute_full_root(cs, leaves)
+        return _compute_full_tree(cs, leaves)[-1][0]

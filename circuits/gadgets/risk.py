@@ -108,6 +108,9 @@ class RiskVars:
     signs: tuple[tuple[LC, LC], ...] = ()
     notionals: tuple[LC, ...] = ()
     cmr: LC = ZERO  # 0 unless computed (``with_cmr``)
+    # per market index, its share (``compute_position_risk``: TAV part, IMR, MMR, CMR), which a
+    # risk after one market's change replaces (``replace_share``); () where not computed
+    shares: tuple[RiskVars, ...] = ()
 
 
 def _sign_and_magnitude(v: int) -> list[int]:
@@ -192,6 +195,21 @@ def compute_risk(
         tuple(s.signs[0] for s in shares),
         tuple(s.notionals[0] for s in shares),
         weighted_sum(ones, [s.cmr for s in shares]) if with_cmr else ZERO,
+        tuple(shares),
+    )
+
+
+def replace_share(
+    before: RiskVars, collateral_change: LC, old: RiskVars, new: RiskVars
+) -> RiskVars:
+    """TAV, IMR and MMR after one market's share goes from ``old`` to ``new`` and the
+    collateral moves by ``collateral_change``: ``compute_risk`` sums the markets' shares,
+    each rounded on its own, so this is exactly the sum over the positions after (CMR is
+    not carried)."""
+    return RiskVars(
+        before.tav + collateral_change - old.tav + new.tav,
+        before.imr - old.imr + new.imr,
+        before.mmr - old.mmr + new.mmr,
     )
 
 

@@ -148,6 +148,20 @@ class StepVars:
 
 
 @dataclass(frozen=True)
+class CarriedAccountVars:
+    """The account of a taker a heavy slot leaves pending, as that slot leaves it, for the claim
+    slot after it (PROTOCOL 8.C, "Claim slots": the taker carried): its positions per market,
+    their tree's levels (``compute_positions_tree``; the root last), and its risk at the block's
+    marks without its collateral (``risk.tav`` the positions' part; the shares and the unsettled
+    funding per market). Valued by the slot that wrote the account, so the claim slot neither
+    reads its positions again nor values them; its collateral is the claim slot's own read."""
+
+    positions: tuple[PositionLeafVars, ...]
+    tree: tuple[tuple[LC, ...], ...]
+    risk: RiskVars
+
+
+@dataclass(frozen=True)
 class BlockVars:
     """What goes from slot to slot besides the account root: the book root, every market's
     leaf fields (opened once per block against the market root), the fees, the funding and the
@@ -171,6 +185,8 @@ class BlockVars:
     # ``adl_round`` lane once per block (``gadgets.commitment.open_round_account``) and kept
     # equal to the lane's account by every slot that writes a lane
     round_accounts: tuple[LC, ...] = ()
+    # A of the slot before, carried into a claim slot right after a heavy one (None elsewhere)
+    carried: CarriedAccountVars | None = None
 
 
 # -- the risk unit -------------------------------------------------------------------------------

@@ -25,23 +25,45 @@ In order (so that a refused operation fails at its own constraint, named, before
 6. the leaf hashes (B's identity half once) and the two Merkle updates: A's from the slot's
    old root, B's from A's new root (B is A, unchanged, when the operation has no receiver or
    maker).
+
+A claim slot (``SlotKind.one_market``) moves positions in its step's market only: in 5 each
+side's new positions root is that market's leaf rewritten along its path (``_rewrite_traded``)
+and its risk after is its risk before with that market's share replaced
+(``_compute_traded_risk_after``), instead of every market hashed and valued again. Right
+after a heavy slot it takes A's positions, their tree and its risk from that slot
+(``BlockVars.carried``: the taker carried, ``_keep_risk``) instead of reading them in 1 and 5.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache, reduce
+from functools import cache, partial, reduce
 
 from circuits.gadgets.bits import assert_range, to_bits
 from circuits.gadgets.boolean import assert_boolean
-from circuits.gadgets.commitment import MarketVars, compute_position_leaf, compute_positions_root
+from circuits.gadgets.commitment import (
+    MarketVars,
+    compute_position_leaf,
+    compute_positions_tree,
+    rewrite_position_leaf,
+)
 from circuits.gadgets.compare import signed_less_than
+from circuits.gadgets.conditional import select
 from circuits.gadgets.eddsa import SignatureVar, assert_valid_signature
 from circuits.gadgets.equality import is_equal, is_zero
 from circuits.gadgets.jubjub import PointVar
 from circuits.gadgets.pool import check_share_count
 from circuits.gadgets.positions import POSITION_FIELDS, PositionLeafVars
-from circuits.gadgets.risk import RiskVars, RiskWidths, is_valid_risk_change
+from circuits.gadgets.risk import (
+    MarketRiskVars,
+    PositionVars,
+    RiskVars,
+    RiskWidths,
+    compute_position_risk,
+    is_valid_risk_change,
+    replace_share,
+)
 from circuits.gadgets.smt import update_leaf
 from circuits.ops import (
     burn_shares,
@@ -80,6 +102,7 @@ from circuits.ops.common import (
     RECORD_BYTES,
     AccountVars,
     BlockVars,
+    CarriedAccountVars,
     Effect,
     OpCircuit,
     RecordVars,
@@ -94,6 +117,8 @@ from circuits.ops.common import (
     compute_balance_hash,
     compute_identity_hash,
     compute_sponge_digests,
+    get_market_risk,
+    pick,
 )
 from circuits.ops.step_unit import NO_CHOICE, STEP_CHOICES, define_step
 from circuits.r1cs import ZERO, Builder, LinearCombination, constant, weighted_sum
@@ -119,6 +144,15 @@ class SlotKind:
     name: str
     ops: tuple[OpCircuit, ...]
     has_book: bool
+    # its operations move positions in the step's market only (``StepVars.selected``), both
+    # sides: each side's new positions root is that market's leaf rewritten along its path,
+    # its risk after the risk before with that market's share replaced (``_rewrite_traded``)
+    one_market: bool = False
+
+    @property
+    def with_cmr(self) -> bool:
+        """Whether A's risk before carries CMR: only a liquidation and a takeover read it."""
+        return any(op in self.ops for op in (liquidate.CIRCUIT, takeover.CIRCUIT))
 
     @property
     def op_types(self) -> frozenset[int]:
@@ -161,7 +195,7 @@ HEAVY = SlotKind(
     True,
 )
 # a claim slot (the ``claim_slots`` after the heavy ones): a pending taker's next step, or a noop
-CLAIM = SlotKind("claim", (noop.CIRCUIT, claim.CIRCUIT), True)
+CLAIM = SlotKind("claim", (noop.CIRCUIT, claim.CIRCUIT), True, one_market=True)
 # the operations that compare and divide pool shares (``check_share_count``)
 POOL_OPS = tuple(m.CIRCUIT for m in (mint_shares, burn_shares, forced_burn))
 OP_CIRCUITS = HEAVY.ops
@@ -354,9 +388,10 @@ Positions = tuple[tuple[int, int, int, int], ...]
 
 def _alloc_positions(
     cs: Builder, preset: Preset, account: AccountVars, fields: Positions | None
-) -> tuple[tuple[PositionLeafVars, ...], tuple[LC, ...]]:
-    """An account's position fields per market (``fields``: () for none at all) and their
-    leaves, whose tree is its positions root (``root_matches``)."""
+) -> tuple[tuple[PositionLeafVars, ...], tuple[tuple[LC, ...], ...]]:
+    """An account's position fields per market (``fields``: () for none at all) and the levels
+    of their leaves' tree (``compute_positions_tree``: the leaves first), whose root is its
+    positions root (``root_matches``)."""
     positions, leaves = [], []
     for m in range(preset.max_markets):
         with cs.scope(f"market{m}"):
@@ -366,19 +401,22 @@ def _alloc_positions(
             position = PositionLeafVars(*alloc_private(cs, POSITION_FIELDS, values))
             positions.append(position)
             leaves.append(compute_position_leaf(cs, position))
-    cs.assert_equal(compute_positions_root(cs, leaves), account.positions_root, "root_matches")
-    return tuple(positions), tuple(leaves)
+    tree = compute_positions_tree(cs, leaves)
+    cs.assert_equal(tree[-1][0], account.positions_root, "root_matches")
+    return tuple(positions), tree
 
 
 def _update_positions(
     cs: Builder,
     positions: tuple[PositionLeafVars, ...],
     root: LC,
+    tree: tuple[tuple[LC, ...], ...],
     changes: tuple[PositionLeafVars, ...],
-) -> tuple[tuple[PositionLeafVars, ...], LC]:
-    """An account's positions after the operations' changes, and their root."""
+) -> tuple[tuple[PositionLeafVars, ...], LC, tuple[tuple[LC, ...], ...]]:
+    """An account's positions after the operations' changes, their root and their tree's
+    levels (``root`` and ``tree``, the positions' before, when nothing changes)."""
     if not changes:
-        return positions, root
+        return positions, root, tree
     new, leaves = [], []
     for m, (p, d) in enumerate(zip(positions, changes, strict=True)):
         with cs.scope(f"market{m}"):
@@ -390,7 +428,141 @@ def _update_positions(
             )
             new.append(position)
             leaves.append(compute_position_leaf(cs, position))
-    return tuple(new), compute_positions_root(cs, leaves)
+    new_tree = compute_positions_tree(cs, leaves)
+    return tuple(new), new_tree[-1][0], new_tree
+
+
+@dataclass(frozen=True)
+class TradedPosition:
+    """A side's position in a one-market slot's traded market (``SlotKind.one_market``): before
+    and after the slot, and its positions root after."""
+
+    old: PositionLeafVars
+    new: PositionLeafVars
+    root: LC
+
+
+def _with_carried_root(
+    cs: Builder, a: AccountVars, claim_on: LC, carried: CarriedAccountVars
+) -> AccountVars:
+    """A with its positions root the carried one when the claim is on (its taker's account:
+    ``a_is_taker``), so that A's leaf path binds the carried positions to A's leaf; a noop's A
+    (another account) keeps its own."""
+    root = select(cs, claim_on, carried.tree[-1][0], a.positions_root)
+    return replace(a, positions_root=root)
+
+
+def _keep_risk(cs: Builder, fails: LC, before: RiskVars, after: RiskVars) -> RiskVars:
+    """The taker's risk as the slot leaves it (TAV without the collateral, IMR, MMR, each
+    market's share and unsettled funding): ``after``, unless its fill was only tried
+    (``fails``: the maker's risk rule failed it, nothing applied), then ``before``."""
+
+    def keep(x: LC, y: LC, name: str) -> LC:
+        return y + cs.mul(fails, x - y, name)
+
+    shares = tuple(
+        RiskVars(
+            keep(x.tav, y.tav, f"tav{m}"),
+            keep(x.imr, y.imr, f"imr{m}"),
+            keep(x.mmr, y.mmr, f"mmr{m}"),
+        )
+        for m, (x, y) in enumerate(zip(before.shares, after.shares, strict=True))
+    )
+    owed = tuple(
+        keep(x, y, f"owed{m}") for m, (x, y) in enumerate(zip(before.owed, after.owed, strict=True))
+    )
+    return RiskVars(
+        keep(before.tav, after.tav, "tav"),
+        keep(before.imr, after.imr, "imr"),
+        keep(before.mmr, after.mmr, "mmr"),
+        owed,
+        shares=shares,
+    )
+
+
+def _get_traded(step: StepVars) -> tuple[LC, ...]:
+    """The step's market one-hot, exactly one 1: market 0 where the step selects none (a noop;
+    its changes are 0, so the rewritten leaf is market 0's own)."""
+    _, *rest = step.selected
+    return (1 - weighted_sum([1] * len(rest), rest), *rest)
+
+
+def _rewrite_traded(
+    cs: Builder,
+    traded: tuple[LC, ...],
+    positions: tuple[PositionLeafVars, ...],
+    tree: tuple[tuple[LC, ...], ...],
+    changes: tuple[PositionLeafVars, ...],
+) -> TradedPosition:
+    """A side's position in the ``traded`` market (one-hot) before and after the operations'
+    ``changes``, and its positions root after: that market's leaf rewritten along its path in
+    ``tree`` (``rewrite_position_leaf``). Sound because each change is 0 outside the traded
+    market: a fill makes each market's change ``selected_m`` times the traded one's
+    (``fill_unit._position_changes``), so the sum over the markets is the traded market's."""
+    old = PositionLeafVars(
+        *(pick(cs, traded, [getattr(p, f) for p in positions], f"old_{f}") for f in POSITION_FIELDS)
+    )
+    if not changes:
+        return TradedPosition(old, old, tree[-1][0])
+    new = PositionLeafVars(
+        *(getattr(old, f) + sum((getattr(d, f) for d in changes), ZERO) for f in POSITION_FIELDS)
+    )
+    leaf = compute_position_leaf(cs, new)
+    return TradedPosition(old, new, rewrite_position_leaf(cs, tree, traded, leaf))
+
+
+def _pick_market(
+    cs: Builder, traded: tuple[LC, ...], markets: tuple[MarketVars, ...]
+) -> MarketRiskVars:
+    """What the risk reads of the traded market (one-hot ``traded``; CMR not read)."""
+    risks = [get_market_risk(m) for m in markets]
+    with cs.scope("traded_market"):
+        return MarketRiskVars(
+            *(
+                pick(cs, traded, [getattr(r, f) for r in risks], f)
+                for f in ("mark_price", "funding_index", "imf", "mmf")
+            )
+        )
+
+
+def _compute_risk_after(
+    cs: Builder, slot: SlotVars, positions: tuple[PositionLeafVars, ...], collateral: LC
+) -> RiskVars:
+    """A side's risk after the slot: every market's position (new or tried) at the marks."""
+    return compute_account_risk(cs, slot.preset, collateral, positions, slot.markets)
+
+
+def _compute_traded_risk_after(
+    cs: Builder,
+    slot: SlotVars,
+    market: tuple[tuple[LC, ...], MarketRiskVars],
+    side: tuple[RiskVars, TradedPosition, tuple[PositionLeafVars, ...]],
+    collateral_change: LC,
+) -> RiskVars:
+    """A side's risk after a one-market slot: its risk before with the traded market's share
+    (picked from before's) replaced by the share of its position after (new, or tried: the
+    trial's changes, 0 outside the traded market too, added), and the collateral's change
+    (``replace_share``: exact, the rules summing per-market ceilings)."""
+    (traded, market_risk), (before, position, trial) = market, side
+    tried = PositionLeafVars(
+        *(
+            getattr(position.new, f) + sum((getattr(d, f) for d in trial), ZERO)
+            for f in POSITION_FIELDS
+        )
+    )
+    tav, imr, mmr = (
+        pick(cs, traded, [getattr(s, f) for s in before.shares], f"old_{f}")
+        for f in ("tav", "imr", "mmr")
+    )
+    old = RiskVars(tav, imr, mmr)
+    with cs.scope("risk"):
+        new = compute_position_risk(
+            cs,
+            RiskWidths.of(slot.preset),
+            PositionVars(tried.size, tried.funding_index, tried.imf),
+            market_risk,
+        )
+    return replace_share(before, collateral_change, old, new)
 
 
 def _check_risk(
@@ -398,18 +570,17 @@ def _check_risk(
     slot: SlotVars,
     side: str,
     before: RiskVars,
-    positions: tuple[PositionLeafVars, ...],
-    collateral: LC,
+    compute_after: Callable[[], RiskVars],
     checked: LC,
     fails: LC = ZERO,
 ) -> RiskVars:
     """``require_valid_risk_change`` of A (``side`` "a") or B when ``checked``: its risk after
-    the slot (new collateral and positions at the block's marks) against its risk ``before``
-    (``valid_risk_change``, ``b_valid_risk_change``); when ``fails``, the rule must fail
-    instead (``b_risk_fails``: a maker cancelled because its fill fails it; ``a_risk_fails``:
-    a taker ended because it fails its own)."""
+    the slot (new collateral and positions at the block's marks: ``compute_after``, in the
+    side's scope) against its risk ``before`` (``valid_risk_change``, ``b_valid_risk_change``);
+    when ``fails``, the rule must fail instead (``b_risk_fails``: a maker cancelled because its
+    fill fails it; ``a_risk_fails``: a taker ended because it fails its own)."""
     with cs.scope(f"{side}_risk_after"):
-        after = compute_account_risk(cs, slot.preset, collateral, positions, slot.markets)
+        after = compute_after()
         valid = is_valid_risk_change(cs, slot.preset, before, after)
     name = "valid_risk_change" if side == "a" else f"{side}_valid_risk_change"
     cs.assert_mul(checked, 1 - valid, ZERO, name)
@@ -622,10 +793,13 @@ def define_slot(
     running: BlockVars,
     kind: SlotKind,
     w: SlotWitness | None,
+    carries: bool = False,
 ) -> tuple[LC, LC, RecordVars, BlockVars]:
     """One slot of ``kind``: ``(account root before, account root after, its record, the
     running values after it)``. The money-path operations leave the book and the markets
-    alone."""
+    alone. ``carries``: a heavy slot before a claim slot, which leaves A's positions, their
+    tree and its risk in the running values (``BlockVars.carried``); a claim slot reads them
+    there, when given, instead of reading A's positions and valuing them."""
     depth = preset.account_tree_depth
     if w is not None and w.record[0] not in kind.op_types:
         raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
@@ -638,24 +812,33 @@ def define_slot(
         b, b_siblings = alloc_account(cs, preset, None if w is None else w.b, ranges=False)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
     record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
-    with cs.scope("a_positions"):
-        positions, leaves = _alloc_positions(cs, preset, a, None if w is None else w.a_positions)
+    carried = running.carried if kind.one_market else None
+    if carried is None:
+        with cs.scope("a_positions"):
+            fields = None if w is None else w.a_positions
+            positions, a_tree = _alloc_positions(cs, preset, a, fields)
+    else:
+        a = _with_carried_root(cs, a, selectors[OpType.CLAIM], carried)
+        positions, a_tree = carried.positions, carried.tree
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
         rule_only = _is_rule_only(cs, a.index)
-    with cs.scope("a_risk"):  # with CMR in a heavy slot: a liquidation reads it
-        risk = compute_account_risk(
-            cs, preset, a.collateral, positions, running.markets, kind.has_book
-        )
+    if carried is None:
+        with cs.scope("a_risk"):  # with CMR in a heavy slot: a liquidation reads it
+            risk = compute_account_risk(
+                cs, preset, a.collateral, positions, running.markets, kind.with_cmr
+            )
+    else:  # the positions' part valued by the slot before, A's collateral its own read
+        risk = replace(carried.risk, tav=a.collateral + carried.risk.tav)
     book = b_risk = None
     b_positions: tuple[PositionLeafVars, ...] = ()
-    b_leaves: tuple[LC, ...] = ()
+    b_tree: tuple[tuple[LC, ...], ...] = ((),)
     if kind.has_book:
         book_w = None if w is None else (w.book or BookWitness.unused(preset))
         book = alloc_book_unit(cs, preset, book_w, trigger_order.CIRCUIT in kind.ops)
         with cs.scope("b_positions"):
             fields = None if w is None else w.b_positions
-            b_positions, b_leaves = _alloc_positions(cs, preset, b, fields)
+            b_positions, b_tree = _alloc_positions(cs, preset, b, fields)
         with cs.scope("b_risk"):
             b_risk = compute_account_risk(cs, preset, b.collateral, b_positions, running.markets)
         if any(op in kind.ops for op in POOL_OPS):
@@ -664,8 +847,8 @@ def define_slot(
                 check_share_count(cs, preset, b.pool_shares, "b")
     slot = SlotVars(
         *(preset, record, a, b, owner_matches, rule_only),
-        *(running.markets, positions, leaves, risk, book, timestamp),
-        *(b_positions, b_leaves, b_risk, running.taker),
+        *(running.markets, positions, a_tree[0], risk, book, timestamp),
+        *(b_positions, b_tree[0], b_risk, running.taker),
         running.round_accounts if kind.has_book else (),
     )
     if any(op in kind.ops for op in OPEN_ROUND_OPS):
@@ -679,20 +862,34 @@ def define_slot(
     if running.taker is not NO_TAKER:
         claim_on = selectors.get(OpType.CLAIM, ZERO)
         cs.assert_mul(running.taker.active, 1 - claim_on, ZERO, "only_claims_while_pending")
+    traded = None
+    if kind.one_market:
+        if effect.step is None:
+            raise ValueError(f"a {kind.name} slot moves positions in its step's market only")
+        traded = _get_traded(effect.step)
     choice = None if w is None else tuple(int(getattr(w, name)) for name in STEP_CHOICES)
     effect, taker = apply_step(cs, slot, effect, choice)
     effect = apply_move(cs, slot, effect)
     if any(e.signed is not None for e in effects):  # a kind without signed operations: none
         expiry = _define_expiry(cs, preset, timestamp, w)
         _define_signature(cs, chain_id, slot, expiry, effects, w)
-    with cs.scope("a_new_positions"):
-        a_new_positions, a_root = _update_positions(
-            cs, positions, a.positions_root, effect.a_positions
-        )
-    with cs.scope("b_new_positions"):
-        b_new_positions, b_root = _update_positions(
-            cs, b_positions, b.positions_root, effect.b_positions
-        )
+    if traded is None:
+        with cs.scope("a_new_positions"):
+            a_new_positions, a_root, a_new_tree = _update_positions(
+                cs, positions, a.positions_root, a_tree, effect.a_positions
+            )
+        with cs.scope("b_new_positions"):
+            b_new_positions, b_root, _ = _update_positions(
+                cs, b_positions, b.positions_root, b_tree, effect.b_positions
+            )
+    else:
+        with cs.scope("a_new_positions"):
+            a_traded = _rewrite_traded(cs, traded, positions, a_tree, effect.a_positions)
+        with cs.scope("b_new_positions"):
+            b_traded = _rewrite_traded(cs, traded, b_positions, b_tree, effect.b_positions)
+        a_root, b_root = a_traded.root, b_traded.root
+        if carried is not None:  # a noop's A is not the carried taker: its root kept
+            a_root = select(cs, selectors[OpType.CLAIM], a_root, a.positions_root)
     a_new, b_new = _apply_effect(a, b, effect, a_root, b_root)
     running = replace(
         running,
@@ -715,16 +912,51 @@ def define_slot(
     with cs.scope("b_collateral"):
         running = _track_reserved(cs, preset, running, b, b_new)
     # each side's risk after the slot, or after a fill tried (and not applied)
-    tried = _add_positions(a_new_positions, effect.a_trial_positions)
     collateral = a_new.collateral + effect.a_trial_collateral
+    if traded is None:
+        tried = _add_positions(a_new_positions, effect.a_trial_positions)
+        a_after = partial(_compute_risk_after, cs, slot, tried, collateral)
+    else:
+        traded_market = _pick_market(cs, traded, running.markets)
+        a_after = partial(
+            _compute_traded_risk_after,
+            cs,
+            slot,
+            (traded, traded_market),
+            (risk, a_traded, effect.a_trial_positions),
+            collateral - a.collateral,
+        )
     checked, fails = effect.a_risk_checked, effect.a_risk_fails
-    _check_risk(cs, slot, "a", risk, tried, collateral, checked, fails)
+    a_risk_after = _check_risk(cs, slot, "a", risk, a_after, checked, fails)
+    if carries:
+        if traded is not None:
+            raise ValueError("only a heavy slot carries its taker")
+        with cs.scope("carried"):
+            after = replace(a_risk_after, tav=a_risk_after.tav - collateral)
+            before = replace(risk, tav=risk.tav - a.collateral)
+            kept = _keep_risk(cs, effect.b_risk_fails, before, after)
+        running = replace(running, carried=CarriedAccountVars(a_new_positions, a_new_tree, kept))
+    else:
+        running = replace(running, carried=None)
     if b_risk is not None:
-        tried = _add_positions(b_new_positions, effect.b_trial_positions)
         collateral = b_new.collateral + effect.b_trial_collateral
+        if traded is None:
+            tried = _add_positions(b_new_positions, effect.b_trial_positions)
+            b_after_of = partial(_compute_risk_after, cs, slot, tried, collateral)
+        else:
+            b_after_of = partial(
+                _compute_traded_risk_after,
+                cs,
+                slot,
+                (traded, traded_market),
+                (b_risk, b_traded, effect.b_trial_positions),
+                collateral - b.collateral,
+            )
         checked, fails = effect.b_risk_checked, effect.b_risk_fails
-        b_after = _check_risk(cs, slot, "b", b_risk, tried, collateral, checked, fails)
-        _check_absorbs(cs, slot, b_after, effect.b_absorbs_a, effect.b_cannot_absorb_a)
+        b_after = _check_risk(cs, slot, "b", b_risk, b_after_of, checked, fails)
+        absorbs, cannot_absorb = effect.b_absorbs_a, effect.b_cannot_absorb_a
+        if not (_is_constant_zero(absorbs) and _is_constant_zero(cannot_absorb)):
+            _check_absorbs(cs, slot, b_after, absorbs, cannot_absorb)
         _check_accrued(cs, preset, running)
     if book is not None:
         book_root = finish_book_unit(

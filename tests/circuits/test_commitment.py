@@ -11,8 +11,10 @@ import pytest
 from circuits.gadgets.commitment import (
     compute_position_leaf,
     compute_positions_root,
+    compute_positions_tree,
     compute_round_digest,
     open_round_account,
+    rewrite_position_leaf,
 )
 from circuits.gadgets.positions import PositionLeafVars
 from circuits.r1cs import Builder, LinearCombination
@@ -62,6 +64,30 @@ def test_the_positions_root_is_the_engines(preset: str) -> None:
         run.check()
         assert run.outputs[:-1] == [native_leaf(p) for p in positions]
         assert run.outputs[-1] == trees.get_positions_tree(account).root()
+
+
+@pytest.mark.parametrize("markets", [2, 4, 8])
+def test_a_rewritten_leaf_gives_the_root_of_the_tree_with_it(markets: int) -> None:
+    """``rewrite_position_leaf`` at each market of a tree of distinct leaves: the root of the
+    full tree with that leaf replaced, every other leaf kept."""
+    leaves = [1000 + m for m in range(markets)]
+    for traded in range(markets):
+
+        def gadget(cs: Builder, ins: Wires) -> Wires:
+            tree = compute_positions_tree(cs, ins[:markets])
+            selected = ins[markets : 2 * markets]
+            return [rewrite_position_leaf(cs, tree, selected, ins[-1])]
+
+        def full(cs: Builder, ins: Wires) -> Wires:
+            return [compute_positions_root(cs, ins)]
+
+        one_hot = [int(m == traded) for m in range(markets)]
+        run = run_gadget(gadget, [*leaves, *one_hot, 7])
+        run.check()
+        replaced = [7 if m == traded else v for m, v in enumerate(leaves)]
+        expected = run_gadget(full, replaced)
+        assert run.outputs == expected.outputs
+        assert run.outputs != run_gadget(full, leaves).outputs
 
 
 def test_an_empty_position_is_zero_whatever_its_snapshot() -> None:
