@@ -43,6 +43,7 @@ from circuits.ops.slot import (
     get_slot_kind,
 )
 from circuits.r1cs import Builder, ConstraintSystem
+from circuits.system_cache import load_or_build
 from protocol.accounts import INSURANCE_FUND
 from protocol.blob import DataAvailability, compute_data_hash, get_l1_records
 from protocol.block import (
@@ -409,9 +410,11 @@ def build_block_inputs(
 
 @cache
 def get_block_system(preset: Preset, chain_id: int) -> ConstraintSystem:
-    """The block circuit of a deployment, built once (setup mode) and shared by its blocks."""
-    cs, _ = build_block_circuit(preset, chain_id)
-    return cs
+    """The block circuit of a deployment, built once (setup mode) and shared by its blocks;
+    kept on disk too (``circuits.system_cache``), so that a new process loads it back."""
+    return load_or_build(
+        f"block {preset!r} {chain_id}", lambda: build_block_circuit(preset, chain_id)[0]
+    )
 
 
 def compute_block_values(preset: Preset, chain_id: int, witness: BlockWitness) -> list[int]:
