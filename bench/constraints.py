@@ -50,8 +50,9 @@ WHOLE_BUILD_MAX_SLOTS = 64  # above this a block is counted, not built
 
 
 def book_read_inputs(preset: Preset) -> int:
-    """A read-only book path's inputs: root, key, the leaf's 5 order fields, 3 per sibling."""
-    return 2 + 5 + 3 * preset.order_tree_depth
+    """A read-only book path's inputs: root, key, the leaf's 5 order fields, 3 per sibling
+    (3 siblings a level of the 4-ary tree)."""
+    return 2 + 5 + 3 * 3 * preset.order_tree_levels
 
 
 def book_read(cs: Builder, w: Wires, preset: Preset) -> book_reads.BookRead:

@@ -32,8 +32,8 @@ def count(preset: Preset, unit: Unit, inputs: int = 2_000) -> int:
 
 
 def _path(cs: Builder, p: Preset, w: Wires) -> book_tree.BookPathVars:
-    depth = p.order_tree_depth
-    siblings = [book_tree.BookNodeVars(*w[1 + 3 * i : 4 + 3 * i]) for i in range(depth)]
+    count = len(book_tree.SIBLING_ROLES) * p.order_tree_levels
+    siblings = [book_tree.BookNodeVars(*w[1 + 3 * i : 4 + 3 * i]) for i in range(count)]
     return book_tree.alloc_path(cs, w[0], siblings, p.order_nonce_bits)
 
 
@@ -56,14 +56,14 @@ def book_membership(cs: Builder, p: Preset, w: Wires) -> object:
 
 def best_maker(cs: Builder, p: Preset, w: Wires) -> None:
     path = book_tree.BookPathVars(
-        w[: p.order_tree_depth], [_node(w)] * p.order_tree_depth, p.order_nonce_bits
+        w[: p.order_tree_depth], [_node(w)] * (3 * p.order_tree_levels), p.order_nonce_bits
     )
     book_tree.assert_best_maker(cs, book_tree.compute_liquidity(cs, path), w[-1])
 
 
 def no_crossing(cs: Builder, p: Preset, w: Wires) -> None:
     path = book_tree.BookPathVars(
-        w[: p.order_tree_depth], [_node(w)] * p.order_tree_depth, p.order_nonce_bits
+        w[: p.order_tree_depth], [_node(w)] * (3 * p.order_tree_levels), p.order_nonce_bits
     )
     liquidity = book_tree.compute_liquidity(cs, path)
     book_tree.assert_no_crossing(cs, path, liquidity, _node(w[-3:]), w[-4], w[-5])

@@ -1,16 +1,25 @@
-"""The order-book tree: a sparse Merkle tree over ``price ‖ nonce`` keys whose every node also
-carries the sums of its subtree (ask base, ask quote, bid base, bid quote).
+"""The order-book tree: a sparse 4-ary Merkle tree over ``price ‖ nonce`` keys whose every node
+also carries the sums of its subtree (ask base, ask quote, bid base, bid quote).
 
 Leaf of a resting order (``protocol.commitment.compute_order_leaf``) and its sums: an ask of
 ``b`` lots at price ``p`` contributes ``(b, p * b, 0, 0)``, a bid ``(0, 0, b, p * b)``. An empty
-leaf is 0 with zero sums. An internal node is
+leaf is 0 with zero sums. A key has ``order_tree_depth`` bits (even at every preset), so the
+tree has ``order_tree_depth / 2`` levels; the child of a node at level ``j`` on a key's path is
+its digit ``j``, key bits ``(2j, 2j + 1)``. An internal node is
 
-    hash4(left, right, ask_base << Q | ask_quote, bid_base << Q | bid_quote)
+    hash6(c0, c1, c2, c3, ask_base << Q | ask_quote, bid_base << Q | bid_quote)
 
-with ``Q = quote_amount_bits + order_tree_depth`` (a subtree's quote sum is below ``2^Q`` and its
-base sum below ``2^(base_amount_bits + order_tree_depth)``, so each packed lane stays below r:
-``params`` checks the widths). A circuit proving that a maker is the best order walks from its
-leaf to the root and checks that the siblings on the better side hold no opposite liquidity.
+over its four children in key order, with ``Q = quote_amount_bits + order_tree_depth`` (a
+subtree's quote sum is below ``2^Q`` and its base sum below ``2^(base_amount_bits +
+order_tree_depth)``, so each packed lane stays below r: ``params`` checks the widths). A
+circuit proving that a maker is the best order walks from its leaf to the root and checks that
+the siblings on the better side hold no opposite liquidity.
+
+A path's siblings are 3 nodes a level, in this order: the *partner* (the other child of the
+pair ``{c0, c1}`` or ``{c2, c3}`` the path's child is in, i.e. the child at digit ``d ^ 1``),
+then the other pair ``(o0, o1)`` in key order. So a level reads as two binary levels: bit
+``2j`` with the partner as sibling, then bit ``2j + 1`` with the pair as sibling (its sums those
+of ``o0`` and ``o1``), which is how the circuit's priority proofs read it.
 
 Like ``protocol.smt``, writing marks a leaf dirty and ``root`` rehashes the dirty paths once.
 """
@@ -22,34 +31,53 @@ from functools import cache
 
 from mypy_extensions import mypyc_attr
 
-from protocol.poseidon import hash4
+from protocol.poseidon import hash6
 
 Sums = tuple[int, int, int, int]  # ask base, ask quote, bid base, bid quote
 Node = tuple[int, int, int, int, int]  # hash, then the sums
+Children = tuple[Node, Node, Node, Node]  # a node's, in key order
 ZERO_SUMS: Sums = (0, 0, 0, 0)
+ARITY = 4
+SIBLINGS_PER_LEVEL = 3  # partner, then the other pair in key order
 
 
 @cache
-def empty_nodes(depth: int) -> tuple[Node, ...]:
-    """The empty subtree of each height ``0 .. depth`` (hash, zero sums)."""
+def empty_nodes(levels: int) -> tuple[Node, ...]:
+    """The empty subtree of each height ``0 .. levels`` (hash, zero sums)."""
     nodes: list[Node] = [(0, 0, 0, 0, 0)]
-    for _ in range(depth):
+    for _ in range(levels):
         h = nodes[-1][0]
-        nodes.append((hash4(h, h, 0, 0), 0, 0, 0, 0))
+        nodes.append((hash6(h, h, h, h, 0, 0), 0, 0, 0, 0))
     return tuple(nodes)
 
 
-def compute_node(left: Node, right: Node, quote_shift: int) -> Node:
-    """The parent of two nodes."""
-    ab, aq = left[1] + right[1], left[2] + right[2]
-    bb, bq = left[3] + right[3], left[4] + right[4]
-    h = hash4(left[0], right[0], ab << quote_shift | aq, bb << quote_shift | bq)
+def compute_node(children: Children, quote_shift: int) -> Node:
+    """The parent of four nodes in key order."""
+    c0, c1, c2, c3 = children
+    ab, aq = c0[1] + c1[1] + c2[1] + c3[1], c0[2] + c1[2] + c2[2] + c3[2]
+    bb, bq = c0[3] + c1[3] + c2[3] + c3[3], c0[4] + c1[4] + c2[4] + c3[4]
+    h = hash6(c0[0], c1[0], c2[0], c3[0], ab << quote_shift | aq, bb << quote_shift | bq)
     return (h, ab, aq, bb, bq)
+
+
+def place_children(node: Node, digit: int, siblings: tuple[Node, Node, Node]) -> Children:
+    """The four children in key order of a level where ``node`` is at ``digit`` and
+    ``siblings`` are ``(partner, o0, o1)``."""
+    partner, o0, o1 = siblings
+    x, y = (partner, node) if digit & 1 else (node, partner)
+    return (o0, o1, x, y) if digit & 2 else (x, y, o0, o1)
+
+
+def get_level_siblings(siblings: list[Node], level: int) -> tuple[Node, Node, Node]:
+    """The 3 siblings of ``level`` in a path's flat list."""
+    partner, o0, o1 = siblings[SIBLINGS_PER_LEVEL * level : SIBLINGS_PER_LEVEL * (level + 1)]
+    return partner, o0, o1
 
 
 @dataclass(frozen=True)
 class BookProof:
-    """A leaf with its sums and the sibling nodes on its path (leaf level first)."""
+    """A leaf with its sums and its path's sibling nodes: 3 a level (partner, o0, o1; see the
+    module docstring), leaf level first."""
 
     key: int
     leaf: Node
@@ -57,25 +85,28 @@ class BookProof:
 
 
 def compute_book_root(leaf: Node, key: int, siblings: list[Node], quote_shift: int) -> Node:
-    """The root node reached from ``leaf`` at ``key`` through ``siblings``."""
+    """The root node reached from ``leaf`` at ``key`` through ``siblings`` (3 a level)."""
     node = leaf
-    for level, sibling in enumerate(siblings):
-        if key >> level & 1:
-            node = compute_node(sibling, node, quote_shift)
-        else:
-            node = compute_node(node, sibling, quote_shift)
+    for level in range(len(siblings) // SIBLINGS_PER_LEVEL):
+        digit = key >> 2 * level & 3
+        children = place_children(node, digit, get_level_siblings(siblings, level))
+        node = compute_node(children, quote_shift)
     return node
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # see protocol.types: copyable when compiled
 class OrderBookTree:
-    """The tree of one market's book; see the module docstring."""
+    """The tree of one market's book; see the module docstring. ``depth`` is the key's bits
+    (``order_tree_depth``), ``levels = depth / 2`` the tree's height."""
 
     def __init__(self, depth: int, quote_shift: int) -> None:
+        if depth % 2:
+            raise ValueError(f"a 4-ary book tree needs an even key width, not {depth}")
         self.depth = depth
+        self.levels = depth // 2
         self.quote_shift = quote_shift
-        self._empty = empty_nodes(depth)
-        self._nodes: list[dict[int, Node]] = [{} for _ in range(depth + 1)]
+        self._empty = empty_nodes(self.levels)
+        self._nodes: list[dict[int, Node]] = [{} for _ in range(self.levels + 1)]
         self._dirty: set[int] = set()
 
     def get(self, key: int) -> Node:
@@ -98,11 +129,19 @@ class OrderBookTree:
     def root(self) -> Node:
         """The root node (hash and the whole book's sums) after rehashing dirty paths."""
         self._rehash_dirty()
-        return self._node(self.depth, 0)
+        return self._node(self.levels, 0)
 
     def proof(self, key: int) -> BookProof:
         self._rehash_dirty()
-        siblings = [self._node(level, key >> level ^ 1) for level in range(self.depth)]
+        siblings: list[Node] = []
+        for level in range(self.levels):
+            index = key >> 2 * level
+            pair = (index ^ 2) & ~1  # the first child of the other pair
+            siblings += [
+                self._node(level, index ^ 1),
+                self._node(level, pair),
+                self._node(level, pair + 1),
+            ]
         return BookProof(key, self.get(key), siblings)
 
     def _node(self, level: int, index: int) -> Node:
@@ -110,13 +149,18 @@ class OrderBookTree:
 
     def _rehash_dirty(self) -> None:
         dirty = self._dirty
-        for level in range(self.depth):
-            parents = {i >> 1 for i in dirty}
+        for level in range(self.levels):
+            parents = {i >> 2 for i in dirty}
             store, empty = self._nodes[level + 1], self._empty[level + 1]
             for parent in parents:
+                first = ARITY * parent
                 node = compute_node(
-                    self._node(level, 2 * parent),
-                    self._node(level, 2 * parent + 1),
+                    (
+                        self._node(level, first),
+                        self._node(level, first + 1),
+                        self._node(level, first + 2),
+                        self._node(level, first + 3),
+                    ),
                     self.quote_shift,
                 )
                 if node == empty:

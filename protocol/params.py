@@ -65,6 +65,12 @@ class Preset:
             )
         if self.claim_slots < 0:
             raise ValueError(f"{self.claim_slots} claim slots")
+        if self.price_bits % 2 or self.order_nonce_bits % 2:
+            # the order-book tree is 4-ary: a level takes two key bits (6.5)
+            raise ValueError(
+                f"price_bits {self.price_bits} and order_nonce_bits {self.order_nonce_bits}"
+                " must be even"
+            )
         if not 0 < self.max_open_orders_per_account < 1 << OPEN_ORDERS_BITS:
             raise ValueError(f"{self.max_open_orders_per_account} open orders do not fit the leaf")
 
@@ -89,7 +95,13 @@ class Preset:
 
     @property
     def order_tree_depth(self) -> int:
+        """The order-book tree's key bits (its height is half of them: 6.5)."""
         return self.price_bits + self.order_nonce_bits
+
+    @property
+    def order_tree_levels(self) -> int:
+        """The 4-ary order-book tree's height (6.5)."""
+        return self.order_tree_depth // 2
 
     def with_overrides(self, **changes: Any) -> Preset:
         """A copy with some fields changed (tests shorten deadlines this way)."""

@@ -14,7 +14,8 @@ a market's impact bid and impact ask by two reads: ``circuits/ops/pre_execution.
 ``protocol.book``), so the orders of a side *ahead* of the key ``K`` are the asks with a key
 below ``K`` (the ask lanes of the left siblings, bit 1) or the bids with a key above it (the bid
 lanes of the right siblings, bit 0). Split at ``order_nonce_bits``: above it the orders at a
-better price, below it those at ``K``'s price that came earlier. One constraint a level.
+better price, below it those at ``K``'s price that came earlier. One constraint a binary
+level (a key bit; the tree's levels are 4-ary: ``gadgets.book_tree``).
 
 **Widths** (``Q = quote_amount_bits + order_tree_depth``, ``B = base_amount_bits +
 order_tree_depth``): a lane of a set of disjoint subtrees is ``base << Q | quote`` with
@@ -33,6 +34,7 @@ from circuits.gadgets.bits import assert_range
 from circuits.gadgets.book_tree import (
     BookNodeVars,
     BookPathVars,
+    Lanes,
     OrderVars,
     alloc_path,
     assert_root,
@@ -75,8 +77,9 @@ def read_book(
     siblings: list[BookNodeVars],
     preset: Preset,
 ) -> BookRead:
-    """The leaf of ``order`` at ``key`` hashed up through ``siblings`` to ``root_hash``: the
-    key's bits, ``compute_order_node`` and one ``hash4`` and one select a level."""
+    """The leaf of ``order`` at ``key`` hashed up through ``siblings`` (3 a level) to
+    ``root_hash``: the key's bits, ``compute_order_node`` and one ``hash6`` and three selects a
+    level."""
     path = alloc_path(cs, key, siblings, preset.order_nonce_bits)
     leaf = compute_order_node(cs, order, path.price, compute_quote_shift(preset))
     root = compute_book_root(cs, leaf, path)
@@ -84,7 +87,7 @@ def read_book(
     return BookRead(order, leaf, path, root)
 
 
-def side_lane(node: BookNodeVars, is_ask: bool) -> LC:
+def side_lane(node: BookNodeVars | Lanes, is_ask: bool) -> LC:
     return node.ask if is_ask else node.bid
 
 
@@ -103,10 +106,10 @@ class Ahead:
 
 def compute_ahead(cs: Builder, path: BookPathVars, is_ask: bool) -> Ahead:
     """``depth`` constraints: asks take the left siblings' ask lanes (bit 1), bids the right
-    siblings' bid lanes (bit 0)."""
+    siblings' bid lanes (bit 0), a sibling a binary level (``BookPathVars.level_lanes``)."""
     lanes = []
     with cs.scope("ahead"):
-        for level, (bit, sibling) in enumerate(zip(path.bits, path.siblings, strict=True)):
+        for level, (bit, sibling) in enumerate(zip(path.bits, path.level_lanes, strict=True)):
             lane = side_lane(sibling, is_ask)
             left = cs.mul(bit, lane, f"level{level}")
             lanes.append(left if is_ask else lane - left)

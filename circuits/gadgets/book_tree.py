@@ -3,23 +3,32 @@ sums, a leaf's path and its update) and of ``protocol.commitment.compute_order_l
 price-time-priority proofs that ``protocol.matching`` relies on.
 
 **Nodes as lanes.** A native node is ``(hash, ask_base, ask_quote, bid_base, bid_quote)`` and
-hashes ``hash4(left, right, ask_base << Q | ask_quote, bid_base << Q | bid_quote)``. Here a node
-is ``(hash, ask, bid)`` with the two *packed lanes* ``ask = ask_base * 2^Q + ask_quote`` and
-``bid`` likewise: exactly the values the parent hashes. A subtree's quote sum stays below
-``2^Q`` (``Q = quote_amount_bits + order_tree_depth``), so packing is additive: a parent's lane
-is the sum of its children's, a linear combination, and a level of a path costs one select (the
-left child's hash) and one ``hash4``. The sibling lanes are private inputs bound by the root's
+hashes ``hash6(c0, c1, c2, c3, ask_base << Q | ask_quote, bid_base << Q | bid_quote)`` over its
+four children (the tree is 4-ary: ``protocol.book_tree``). Here a node is ``(hash, ask, bid)``
+with the two *packed lanes* ``ask = ask_base * 2^Q + ask_quote`` and ``bid`` likewise: exactly
+the values the parent hashes. A subtree's quote sum stays below ``2^Q`` (``Q =
+quote_amount_bits + order_tree_depth``), so packing is additive: a parent's lane is the sum of
+its children's, a linear combination. The sibling lanes are private inputs bound by the root's
 hash like the sibling hashes, so they are the true sums of the true tree (a lie changes the
 root). A lane is zero exactly when its subtree holds no order of that side (every resting
 order has at least one lot), and lanes are non-negative integers far below ``r`` (under
 ``2^(base_amount_bits + Q + order_tree_depth)``), so a sum of a path's lanes is zero exactly
 when each of them is.
 
+**A 4-ary level as two binary ones.** A path's siblings are 3 a level: the *partner* (the
+other child of the node's pair), then the other pair ``(o0, o1)`` in key order. With the
+level's key bits ``(b0, b1)``: ``(x, y) = b0 ? (partner, node) : (node, partner)`` (one
+select), then the children ``b1 ? (o0, o1, x, y) : (x, y, o0, o1)`` (two selects), one
+``hash6``, and the lanes are the node's plus the three siblings'. So a level is two *binary
+levels* of the key: bit ``2j`` with the partner as its sibling, bit ``2j + 1`` with the pair
+as its sibling (lanes ``o0 + o1``): ``BookPathVars.level_lanes``. Everything below reads a path
+by its binary levels, as if the tree were binary.
+
 **Keys and priority.** ``key = price << order_nonce_bits | nonce``: the path's bit ``i`` is bit
-``i`` of the key, levels ``0 .. order_nonce_bits - 1`` are the nonce, the levels above the
-price. Asks take nonces counting up and bids counting down (``protocol.book``), so the best
+``i`` of the key, binary levels ``0 .. order_nonce_bits - 1`` are the nonce, the levels above
+the price. Asks take nonces counting up and bids counting down (``protocol.book``), so the best
 ask is the smallest ask key and the best bid the largest bid key; within a price the earlier
-order has the higher priority in both cases. At level ``i`` the sibling of a path that is a
+order has the higher priority in both cases. At binary level ``i`` the sibling of a path that is a
 right child (bit 1) holds only smaller keys, the sibling of a left child only larger ones; at a
 level below ``order_nonce_bits`` the sibling's keys share the path's price, at a level above
 they have another price. So, from the path of one key ``K = L ‖ n`` alone (``Liquidity``):
@@ -59,7 +68,7 @@ from circuits.gadgets.bits import from_bits, to_bits
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
-from circuits.gadgets.poseidon import hash4
+from circuits.gadgets.poseidon import hash4, hash6
 from circuits.r1cs import ZERO, Builder, LinearCombination, weighted_sum
 from protocol import book_tree as native
 
@@ -81,10 +90,31 @@ def pack_node(node: native.Node, quote_shift: int) -> tuple[int, int, int]:
     return h, ab << quote_shift | aq, bb << quote_shift | bq
 
 
-def compute_node(cs: Builder, left: BookNodeVars, right: BookNodeVars) -> BookNodeVars:
-    """``protocol.book_tree.compute_node``: one ``hash4``, the lanes add up."""
-    ask, bid = left.ask + right.ask, left.bid + right.bid
-    return BookNodeVars(hash4(cs, left.hash, right.hash, ask, bid), ask, bid)
+def compute_node(cs: Builder, children: Sequence[BookNodeVars]) -> BookNodeVars:
+    """``protocol.book_tree.compute_node`` of four children: one ``hash6``, the lanes add up."""
+    c0, c1, c2, c3 = children
+    ask, bid = c0.ask + c1.ask + c2.ask + c3.ask, c0.bid + c1.bid + c2.bid + c3.bid
+    return BookNodeVars(hash6(cs, c0.hash, c1.hash, c2.hash, c3.hash, ask, bid), ask, bid)
+
+
+def get_level_nodes(level: int) -> tuple[int, ...]:
+    """The indices in a path's flat sibling list of the nodes that make binary level
+    ``level``'s sibling: the partner at an even level, the other pair at an odd one."""
+    first = native.SIBLINGS_PER_LEVEL * (level // 2)
+    return (first + 1, first + 2) if level & 1 else (first,)
+
+
+def get_level_lanes(siblings: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Witness side: ``(ask, bid)`` of each binary level's sibling, from a path's packed
+    sibling nodes (3 a level; see the module docstring)."""
+    levels = 2 * len(siblings) // native.SIBLINGS_PER_LEVEL
+    return [
+        (
+            sum(siblings[i][1] for i in get_level_nodes(level)),
+            sum(siblings[i][2] for i in get_level_nodes(level)),
+        )
+        for level in range(levels)
+    ]
 
 
 # -- leaves --------------------------------------------------------------------------------------
@@ -129,9 +159,22 @@ EMPTY_LEAF = BookNodeVars(ZERO, ZERO, ZERO)
 # -- paths ---------------------------------------------------------------------------------------
 
 
+def sum_lanes(lanes: Sequence[LC]) -> LC:
+    return weighted_sum([1] * len(lanes), lanes)
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """The packed lanes of a set of subtrees: a binary level's sibling."""
+
+    ask: LC
+    bid: LC
+
+
 @dataclass(frozen=True)
 class BookPathVars:
-    """A key's path: its bits (little-endian, bit ``i`` = level ``i``) and sibling nodes."""
+    """A key's path: its bits (little-endian, bit ``i`` = binary level ``i``, two a level of
+    the tree) and sibling nodes (3 a level: partner, o0, o1)."""
 
     bits: list[LC]
     siblings: list[BookNodeVars]
@@ -145,24 +188,75 @@ class BookPathVars:
     def nonce(self) -> LC:
         return from_bits(self.bits[: self.nonce_bits])
 
+    @property
+    def level_lanes(self) -> list[Lanes]:
+        """Each binary level's sibling: the partner, then the other pair (see the module
+        docstring); linear, no constraint."""
+        lanes = []
+        for level in range(len(self.bits)):
+            nodes = [self.siblings[i] for i in get_level_nodes(level)]
+            lanes.append(
+                Lanes(sum_lanes([n.ask for n in nodes]), sum_lanes([n.bid for n in nodes]))
+            )
+        return lanes
+
+    def level_siblings(self, level: int) -> tuple[BookNodeVars, BookNodeVars, BookNodeVars]:
+        k = native.SIBLINGS_PER_LEVEL
+        partner, o0, o1 = self.siblings[k * level : k * (level + 1)]
+        return partner, o0, o1
+
+
+SIBLING_ROLES = ("partner", "pair0", "pair1")  # a level's siblings, in order
+
+
+def alloc_siblings(
+    cs: Builder, levels: int, values: Sequence[tuple[int, int, int]] | None
+) -> list[BookNodeVars]:
+    """A path's sibling nodes as private inputs ``level<j>_<role>_<hash|ask|bid>``; ``values``
+    packed (``pack_node``), 3 a level, or None (no witness)."""
+    siblings = []
+    for level in range(levels):
+        for k, role in enumerate(SIBLING_ROLES):
+            node = None if values is None else values[len(SIBLING_ROLES) * level + k]
+            siblings.append(
+                BookNodeVars(
+                    *(
+                        cs.private(f"level{level}_{role}_{lane}", None if node is None else v)
+                        for lane, v in zip(("hash", "ask", "bid"), node or (None,) * 3, strict=True)
+                    )
+                )
+            )
+    return siblings
+
 
 def alloc_path(
     cs: Builder, key: LC, siblings: Sequence[BookNodeVars], nonce_bits: int
 ) -> BookPathVars:
-    """The path of ``key`` through ``siblings``; proves ``0 <= key < 2^len(siblings)``."""
+    """The path of ``key`` through ``siblings`` (3 a level); proves ``0 <= key < 2^(2 *
+    levels)``."""
+    levels, extra = divmod(len(siblings), native.SIBLINGS_PER_LEVEL)
+    if extra:
+        raise ValueError(f"{len(siblings)} siblings: a book path has 3 a level")
     with cs.scope("key"):
-        bits = to_bits(cs, key, len(siblings))
+        bits = to_bits(cs, key, 2 * levels)
     return BookPathVars(bits, list(siblings), nonce_bits)
 
 
 def _root_from_path(cs: Builder, leaf: BookNodeVars, path: BookPathVars) -> BookNodeVars:
+    """Three selects and one ``hash6`` a level (see the module docstring)."""
     node = leaf
-    for level, (bit, sibling) in enumerate(zip(path.bits, path.siblings, strict=True)):
+    for level in range(len(path.bits) // 2):
+        b0, b1 = path.bits[2 * level], path.bits[2 * level + 1]
+        partner, o0, o1 = path.level_siblings(level)
         with cs.scope(f"level{level}"):
-            left_hash = select(cs, bit, sibling.hash, node.hash)
-            right_hash = node.hash + sibling.hash - left_hash
-            ask, bid = node.ask + sibling.ask, node.bid + sibling.bid
-            node = BookNodeVars(hash4(cs, left_hash, right_hash, ask, bid), ask, bid)
+            x = select(cs, b0, partner.hash, node.hash)
+            y = node.hash + partner.hash - x
+            c0 = select(cs, b1, o0.hash, x)
+            c1 = select(cs, b1, o1.hash, y)
+            c2, c3 = x + o0.hash - c0, y + o1.hash - c1
+            ask = node.ask + partner.ask + o0.ask + o1.ask
+            bid = node.bid + partner.bid + o0.bid + o1.bid
+            node = BookNodeVars(hash6(cs, c0, c1, c2, c3, ask, bid), ask, bid)
     return node
 
 
@@ -207,15 +301,16 @@ class Liquidity:
 
 
 def compute_liquidity(cs: Builder, path: BookPathVars) -> Liquidity:
-    """``2 * depth`` constraints: each level's sibling lanes times the path bit."""
+    """``2 * depth`` constraints: each binary level's sibling lanes times the path bit."""
     nonce_bits = path.nonce_bits
+    siblings = path.level_lanes
     with cs.scope("liquidity"):
         asks_left, bids_left = [], []  # the lanes of left siblings (smaller keys), else 0
-        for level, (bit, sibling) in enumerate(zip(path.bits, path.siblings, strict=True)):
+        for level, (bit, sibling) in enumerate(zip(path.bits, siblings, strict=True)):
             asks_left.append(cs.mul(bit, sibling.ask, f"level{level}_asks_left"))
             bids_left.append(cs.mul(bit, sibling.bid, f"level{level}_bids_left"))
-    asks = [s.ask for s in path.siblings]
-    bids = [s.bid for s in path.siblings]
+    asks = [s.ask for s in siblings]
+    bids = [s.bid for s in siblings]
 
     def total(lanes: Sequence[LC]) -> LC:
         return weighted_sum([1] * len(lanes), lanes)

@@ -32,10 +32,12 @@ from dataclasses import dataclass
 
 from circuits.gadgets.bits import assert_range
 from circuits.gadgets.book_tree import (
+    SIBLING_ROLES,
     BookNodeVars,
     BookPathVars,
     OrderVars,
     alloc_path,
+    alloc_siblings,
     compute_book_root,
     compute_order_node,
 )
@@ -67,7 +69,8 @@ class BookWitness:
     market: int
     key: int
     order: tuple[int, ...]  # BOOK_ORDER_FIELDS; all 0 where no order rests
-    order_siblings: tuple[tuple[int, int, int], ...]  # (hash, ask lane, bid lane), leaf level first
+    # (hash, ask lane, bid lane), 3 a level (partner, o0, o1: protocol.book_tree), leaf first
+    order_siblings: tuple[tuple[int, int, int], ...]
     book_leaf: tuple[int, int, int, int]  # BOOK_FIELDS of the market's book leaf
     book_siblings: tuple[int, ...]  # the book leaf's Merkle siblings in the book tree
     # the trigger leaf an operation on a trigger order opens (TRIGGER_FIELDS: the order's, the
@@ -79,7 +82,7 @@ class BookWitness:
     @classmethod
     def unused(cls, preset: Preset) -> BookWitness:
         """Zeros: the unit of a slot whose operation does not touch a book."""
-        siblings = ((0, 0, 0),) * preset.order_tree_depth
+        siblings = ((0, 0, 0),) * (len(SIBLING_ROLES) * preset.order_tree_levels)
         return cls(
             0, 0, (0,) * len(BOOK_ORDER_FIELDS), siblings, (0,) * 4, (0,) * preset.market_tree_depth
         )
@@ -119,17 +122,9 @@ def alloc_book_unit(
         )
         with cs.scope("order_epoch"):  # the flags split one way: the epoch below 2^nonce bits
             assert_range(cs, order.epoch, preset.account_nonce_bits)
-        siblings = []
-        for level in range(preset.order_tree_depth):
-            node = None if w is None else w.order_siblings[level]
-            siblings.append(
-                BookNodeVars(
-                    *(
-                        cs.private(f"level{level}_{lane}", None if node is None else node[j])
-                        for j, lane in enumerate(("hash", "ask", "bid"))
-                    )
-                )
-            )
+        siblings = alloc_siblings(
+            cs, preset.order_tree_levels, None if w is None else w.order_siblings
+        )
         book_leaf = tuple(
             cs.private(name, None if w is None else w.book_leaf[i])
             for i, name in enumerate(BOOK_FIELDS)

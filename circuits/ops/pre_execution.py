@@ -63,7 +63,13 @@ from circuits.gadgets.book_reads import (
     find_impact_order,
     read_book,
 )
-from circuits.gadgets.book_tree import BookNodeVars, OrderVars, pack_node
+from circuits.gadgets.book_tree import (
+    SIBLING_ROLES,
+    BookNodeVars,
+    OrderVars,
+    alloc_siblings,
+    pack_node,
+)
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.commitment import MarketVars
 from circuits.gadgets.compare import less_than, signed_less_than
@@ -139,7 +145,8 @@ READ_DATA = (
 @dataclass(frozen=True)
 class ReadWitness:
     """One read-only path into an order tree: a key, its order fields (``ORDER_FIELDS``; all 0
-    where no order rests) and its sibling nodes ``(hash, ask lane, bid lane)``, leaf first."""
+    where no order rests) and its sibling nodes ``(hash, ask lane, bid lane)``, 3 a level
+    (``protocol.book_tree``), leaf first."""
 
     key: int
     order: tuple[int, ...]
@@ -158,10 +165,9 @@ class ReadWitness:
     def empty(cls, preset: Preset) -> ReadWitness:
         """Key 0 of an empty order tree."""
         shift = compute_quote_shift(preset)
-        nodes = empty_nodes(preset.order_tree_depth)[:-1]
-        return cls(
-            0, (0,) * len(BOOK_ORDER_FIELDS), tuple(pack_node(node, shift) for node in nodes)
-        )
+        nodes = empty_nodes(preset.order_tree_levels)[:-1]
+        siblings = tuple(pack_node(node, shift) for node in nodes for _ in SIBLING_ROLES)
+        return cls(0, (0,) * len(BOOK_ORDER_FIELDS), siblings)
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,7 @@ class MarketSlotWitness:
     def noop(cls, preset: Preset) -> MarketSlotWitness:
         """A noop: a zero record, and reads of an empty order tree (not bound to the book)."""
         empty = ReadWitness.empty(preset)
-        empty_root = empty_nodes(preset.order_tree_depth)[-1][0]
+        empty_root = empty_nodes(preset.order_tree_levels)[-1][0]
         book_leaf = (empty_root, 0, 0, 0)
         siblings = (0,) * preset.market_tree_depth
         dummy = get_dummy_signature()[1]
@@ -253,18 +259,7 @@ def _alloc_read(
     )
     with cs.scope("order_epoch"):  # the flags split one way (book_unit's check)
         assert_range(cs, order.epoch, preset.account_nonce_bits)
-    siblings = []
-    for level in range(preset.order_tree_depth):
-        node = None if w is None else w.siblings[level]
-        lanes = ("hash", "ask", "bid")
-        siblings.append(
-            BookNodeVars(
-                *(
-                    cs.private(f"level{level}_{lane}", None if node is None else node[j])
-                    for j, lane in enumerate(lanes)
-                )
-            )
-        )
+    siblings = alloc_siblings(cs, preset.order_tree_levels, None if w is None else w.siblings)
     return key, order, siblings
 
 

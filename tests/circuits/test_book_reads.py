@@ -34,6 +34,7 @@ from protocol.types import RATE_SCALE
 from tests.circuits.harness import Gadget, Run
 from tests.circuits.test_book_tree import (
     FIELDS,
+    hide_left_asks,
     leaf_fields,
     sibling_inputs,
     siblings_of,
@@ -411,8 +412,7 @@ def test_hiding_the_better_asks_in_a_sibling_lane_changes_the_root() -> None:
     order = next(o for o in side if o.price != side[0].price)
     inputs = [root_of(env), *read_inputs(env, order.key)]
     siblings = inputs[2 + FIELDS :]
-    level = next(i for i in range(len(siblings) // 3) if order.key >> i & 1 and siblings[3 * i + 1])
-    siblings[3 * level + 1] = 0  # the left sibling that holds the better asks: "no asks"
+    hide_left_asks(order.key, siblings)  # the left sibling that holds the better asks
     preset = env.state.preset
     run = run_shaped(
         ("best", preset, True), best_gadget(preset, True), [*inputs[: 2 + FIELDS], *siblings]

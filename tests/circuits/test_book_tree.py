@@ -22,6 +22,7 @@ from circuits.gadgets.book_tree import (
     compute_book_root,
     compute_liquidity,
     compute_order_node,
+    get_level_nodes,
     pack_node,
     update_book_leaf,
 )
@@ -46,6 +47,18 @@ FIELDS = 5  # account, remaining, is_ask, reduce_only, expiry
 
 def siblings_of(ins: Sequence[LinearCombination]) -> list[BookNodeVars]:
     return [BookNodeVars(*ins[i : i + 3]) for i in range(0, len(ins), 3)]
+
+
+def hide_left_asks(key: int, siblings: list[int]) -> None:
+    """Zeroes, in a path's flat sibling inputs (hash, ask, bid a node), the ask lanes of the
+    lowest binary level whose left sibling (key bit 1) holds asks: "no asks there"."""
+    for level in range(2 * len(siblings) // 9):
+        nodes = get_level_nodes(level)
+        if key >> level & 1 and any(siblings[3 * n + 1] for n in nodes):
+            for n in nodes:
+                siblings[3 * n + 1] = 0
+            return
+    raise AssertionError("no left sibling holds asks")
 
 
 def order_vars(ins: Sequence[LinearCombination]) -> OrderVars:
@@ -227,8 +240,7 @@ def test_hiding_a_better_maker_in_a_sibling_lane_changes_the_root() -> None:
     maker = next(o for o in side if o.price != side[0].price)
     inputs = update_inputs(env, maker.key, leaf_fields(env, maker.key), 0)
     siblings = inputs[3 + FIELDS :]
-    level = next(i for i in range(len(siblings) // 3) if maker.key >> i & 1 and siblings[3 * i + 1])
-    siblings[3 * level + 1] = 0  # claim the left sibling holding the better ask has no asks
+    hide_left_asks(maker.key, siblings)  # claim the left sibling holding the better ask is empty
     run = run_gadget(update_gadget(env, best=True), [*inputs[: 3 + FIELDS], *siblings])
     assert failing(run) == ["old_root_matches"]
 
@@ -300,21 +312,21 @@ def test_a_remainder_that_still_crosses_is_refused(
 
 
 def test_an_ask_above_the_bid_takers_own_key_at_its_price_is_seen() -> None:
-    """Ask and bid nonces are separate counters: with 3 nonce bits, five asks take nonces
-    0..4 and four bids 7..4, so a bid taker's next key ``L ‖ 3`` lies below an ask at
-    ``L ‖ 4``. The empty leaf at the taker's own key alone would miss it."""
-    env = Env(preset=PRESETS["minimal"].with_overrides(order_nonce_bits=3))
+    """Ask and bid nonces are separate counters: with 2 nonce bits (even: the tree is 4-ary),
+    three asks take nonces 0..2 and two bids 3..2, so a bid taker's next key ``L ‖ 1`` lies
+    below an ask at ``L ‖ 2``. The empty leaf at the taker's own key alone would miss it."""
+    env = Env(preset=PRESETS["minimal"].with_overrides(order_nonce_bits=2))
     accounts = env.open_many(3, 10**12)
-    for i in range(4):
+    for i in range(2):
         env.place(accounts[i % 3], BTC, False, MID - 1 - i, 5)
-    for i in range(5):
-        env.place(accounts[i % 3], BTC, True, MID + 4 - i, 5)  # the cheapest ask comes last
+    for i in range(3):
+        env.place(accounts[i % 3], BTC, True, MID + 2 - i, 5)  # the cheapest ask comes last
     update_state_root(env.state)
     book = env.state.markets[BTC].book
     best_ask = book.best(True)
-    assert best_ask is not None and best_ask.key == book.compute_key(MID, 4)
+    assert best_ask is not None and best_ask.key == book.compute_key(MID, 2)
     key = book.compute_key(MID, book.get_next_nonce(False))
-    assert key == book.compute_key(MID, 3) < best_ask.key
+    assert key == book.compute_key(MID, 1) < best_ask.key
     assert failing(run_crossing(env, False, MID, key)) == ["crossing/no_crossing"]
 
 

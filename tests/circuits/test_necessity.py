@@ -33,6 +33,7 @@ from functools import partial
 import pytest
 
 from circuits.block import build_block_circuit
+from circuits.gadgets.book_tree import get_level_lanes
 from circuits.ops.register_key import get_torsion_points
 from circuits.ops.slot import BODY_BYTES, get_dummy_signature
 from circuits.r1cs import HintFn
@@ -320,7 +321,8 @@ def _crossing_hidden(side: str) -> Callable[[], Violation]:
         v = violation(op, _no_fill(op), prepare=prepare, book=key_book(price))
         book = v.witness.slots[0].book
         assert book is not None
-        lane = book.order_siblings[level][2]  # the sibling's bid lane (0 for the asks case)
+        # the binary level's sibling's bid lane (0 for the asks case)
+        lane = get_level_lanes(book.order_siblings)[level][1]
         v.wires = {f"slot0/step/liquidity/level{level}_{side}_left": to(lane)}
         return v
 
@@ -790,7 +792,7 @@ CASES: dict[str, Callable[[], Violation | TwoSlots]] = {
     "signature/digest_after_block3": lambda: _digest_tampered(order(), 3),
     # the book unit's ties to the book root
     "book/order_root_matches": lambda: violation(
-        cancel(), prepare=resting(), inputs={"slot0/book/level0_hash": 1}
+        cancel(), prepare=resting(), inputs={"slot0/book/level0_partner_hash": 1}
     ),
     "book/book_root_matches": lambda: violation(
         cancel(), prepare=resting(), inputs={"slot0/book/book_sibling0": 1}

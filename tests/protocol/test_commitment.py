@@ -72,7 +72,7 @@ def test_a_rolled_back_operation_does_not_change_the_root() -> None:
 def test_book_tree_sums_and_proofs() -> None:
     depth, shift = PRESET.order_tree_depth, compute_quote_shift(PRESET)
     tree = OrderBookTree(depth, shift)
-    assert tree.root() == empty_nodes(depth)[depth]
+    assert tree.root() == empty_nodes(tree.levels)[tree.levels]
     tree.set(5, 111, (2, 20, 0, 0))
     tree.set(1 << 20, 222, (0, 0, 3, 90))
     root = tree.root()
@@ -81,7 +81,7 @@ def test_book_tree_sums_and_proofs() -> None:
     assert compute_book_root(proof.leaf, 5, proof.siblings, shift) == root
     tree.set(5, 0, (0, 0, 0, 0))
     tree.set(1 << 20, 0, (0, 0, 0, 0))
-    assert tree.root() == empty_nodes(depth)[depth]
+    assert tree.root() == empty_nodes(tree.levels)[tree.levels]
 
 
 def test_state_trees_are_a_cache_not_state() -> None:
