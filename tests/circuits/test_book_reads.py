@@ -79,7 +79,8 @@ def run_shaped(
 
 
 def read_width(preset: Preset) -> int:
-    return 1 + FIELDS + 3 * preset.order_tree_depth  # key, the leaf's fields, the siblings
+    # key, the leaf's fields, the siblings: 3 nodes a level of the 4-ary tree, 3 values a node
+    return 1 + FIELDS + 3 * 3 * preset.order_tree_levels
 
 
 def read(

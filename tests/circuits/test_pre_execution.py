@@ -667,10 +667,10 @@ def test_a_quotient_off_by_one_is_refused(division: str, delta: int) -> None:
 
 
 def test_the_empty_read_of_a_noop_is_the_empty_tree() -> None:
-    nodes = empty_nodes(MINIMAL.order_tree_depth)
+    nodes = empty_nodes(MINIMAL.order_tree_levels)  # 3 siblings a level, all empty
     shift = compute_quote_shift(MINIMAL)
     w = MarketSlotWitness.noop(MINIMAL)
-    assert w.impact_bid.siblings == tuple(pack_node(n, shift) for n in nodes[:-1])
+    assert w.impact_bid.siblings == tuple(pack_node(n, shift) for n in nodes[:-1] for _ in "pqr")
     assert w.book_leaf[0] == nodes[-1][0]
 
 

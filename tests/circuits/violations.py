@@ -21,6 +21,7 @@ from itertools import count
 from typing import Any
 
 from circuits.block import MARKET_DATA, MARKET_PARAMS, BlockWitness, define_block
+from circuits.gadgets.book_tree import SIBLING_ROLES
 from circuits.gadgets.positions import POSITION_FIELDS
 from circuits.ops.book_unit import BOOK_FIELDS, BOOK_ORDER_FIELDS, TRIGGER_FIELDS, BookWitness
 from circuits.ops.common import OpCircuit
@@ -158,9 +159,10 @@ def book_inputs(w: BookWitness) -> dict[str, int]:
     """The book unit's inputs (``circuits.ops.book_unit``)."""
     inputs = {"market": w.market, "key": w.key}
     inputs |= {f"order_{n}": v for n, v in zip(BOOK_ORDER_FIELDS, w.order, strict=True)}
-    for level, node in enumerate(w.order_siblings):
+    for i, node in enumerate(w.order_siblings):  # 3 a level (``gadgets.book_tree``)
+        level, role = divmod(i, len(SIBLING_ROLES))
         lanes = zip(("hash", "ask", "bid"), node, strict=True)
-        inputs |= {f"level{level}_{n}": v for n, v in lanes}
+        inputs |= {f"level{level}_{SIBLING_ROLES[role]}_{n}": v for n, v in lanes}
     inputs |= dict(zip(BOOK_FIELDS, w.book_leaf, strict=True))
     inputs |= {f"book_sibling{i}": v for i, v in enumerate(w.book_siblings)}
     trigger = w.trigger or (0,) * len(TRIGGER_FIELDS)
