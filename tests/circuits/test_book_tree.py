@@ -21,12 +21,14 @@ from circuits.gadgets.book_tree import (
     assert_root,
     compute_book_root,
     compute_liquidity,
+    compute_node,
     compute_order_node,
     get_level_nodes,
     pack_node,
     update_book_leaf,
 )
 from circuits.r1cs import Builder, LinearCombination
+from protocol import book_tree as native
 from protocol.book import Order
 from protocol.book_tree import OrderBookTree
 from protocol.commitment import compute_order_leaf, update_state_root
@@ -338,3 +340,26 @@ def test_a_key_at_another_price_than_the_limit_is_refused() -> None:
     # a bid at the best ask would cross; the cheat proves no crossing at one tick below
     key = book.compute_key(best.price - 1, book.get_next_nonce(False))
     assert failing(run_crossing(env, False, best.price, key)) == ["crossing/key_at_limit"]
+
+
+def node_gadget(cs: Builder, ins: Wires) -> Wires:
+    """Inputs: four children (hash, ask lane, bid lane). Outputs their parent."""
+    node = compute_node(cs, siblings_of(ins))
+    return [node.hash, node.ask, node.bid]
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(st.integers(0, 1 << 40), min_size=20, max_size=20))
+def test_a_node_of_four_children_is_the_rules(values: list[int]) -> None:
+    """``compute_node`` == ``protocol.book_tree.compute_node``: ``hash6`` of the four
+    children and the packed sums (the 4-ary tree, PROTOCOL 6.5)."""
+    q = 60
+    children = [(values[5 * i], *values[5 * i + 1 : 5 * i + 5]) for i in range(4)]
+    c0, c1, c2, c3 = ((c[0], c[1], c[2] % (1 << 20), c[3], c[4] % (1 << 20)) for c in children)
+    expected = pack_node(native.compute_node((c0, c1, c2, c3), q), q)
+    inputs = [v for c in (c0, c1, c2, c3) for v in pack_node(c, q)]
+    run = run_gadget(node_gadget, inputs)
+    run.check()
+    assert run.outputs == list(expected)
+    swapped = [*inputs[3:6], *inputs[:3], *inputs[6:]]  # two children in the other order
+    assert run_gadget(node_gadget, swapped).outputs[0] != expected[0] or c0[0] == c1[0]
