@@ -381,7 +381,7 @@ static Py_ssize_t read_elements(PyObject *seq, fe *out, Py_ssize_t max, Py_ssize
 
 /* -- Poseidon ------------------------------------------------------------------------------------ */
 
-#define MAX_WIDTH 7
+#define MAX_WIDTH 9
 
 typedef struct {
     int width, n_first, n_partial, n_last;
@@ -390,16 +390,16 @@ typedef struct {
     fe *last;
 } Instance;
 
-static Instance INSTANCES[3]; /* width 3, 5, 7 */
+static Instance INSTANCES[3]; /* width 3, 5, 9 */
 
 static Instance *slot_of(int width) {
-    return width == 3 || width == 5 || width == 7 ? &INSTANCES[width / 2 - 1] : NULL;
+    return width == 3 ? &INSTANCES[0] : width == 5 ? &INSTANCES[1] : width == 9 ? &INSTANCES[2] : NULL;
 }
 
 static Instance *instance_of(int width) {
     Instance *inst = slot_of(width);
     if (inst == NULL || inst->first == NULL) {
-        PyErr_Format(PyExc_ValueError, "no Poseidon instance of width %d; widths: 3, 5, 7", width);
+        PyErr_Format(PyExc_ValueError, "no Poseidon instance of width %d; widths: 3, 5, 9", width);
         return NULL;
     }
     return inst;
@@ -544,7 +544,7 @@ static PyObject *py_permute(PyObject *self, PyObject *arg) {
     return out;
 }
 
-/* lane 0 of permute([0, *inputs]) for width 3, 5 or 7 */
+/* lane 0 of permute([0, *inputs]) for width 3, 5 or 9 */
 static PyObject *hash_lane0(PyObject *const *args, Py_ssize_t nargs, int t) {
     Instance *inst = instance_of(t);
     if (inst == NULL) return NULL;
@@ -565,8 +565,8 @@ static PyObject *py_hash4(PyObject *self, PyObject *const *args, Py_ssize_t narg
     return hash_lane0(args, nargs, 5);
 }
 
-static PyObject *py_hash6(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    return hash_lane0(args, nargs, 7);
+static PyObject *py_hash8(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return hash_lane0(args, nargs, 9);
 }
 
 /* The sponge of protocol.poseidon.sponge, given its capacity tag (checked there). */
@@ -982,12 +982,12 @@ static PyMethodDef METHODS[] = {
     {"set_field_error", py_set_field_error, METH_O, "The exception class of non-canonical input."},
     {"poseidon_init", py_poseidon_init, METH_VARARGS,
      "poseidon_init(r, width, first, partial, last): one optimized Poseidon instance."},
-    {"permute", py_permute, METH_O, "The Poseidon permutation of a width-3, 5 or 7 state."},
+    {"permute", py_permute, METH_O, "The Poseidon permutation of a width-3, 5 or 9 state."},
     {"hash2", (PyCFunction)(void (*)(void))py_hash2, METH_FASTCALL, "lane 0 of permute([0, a, b])"},
     {"hash4", (PyCFunction)(void (*)(void))py_hash4, METH_FASTCALL,
      "lane 0 of permute([0, a, b, c, d])"},
-    {"hash6", (PyCFunction)(void (*)(void))py_hash6, METH_FASTCALL,
-     "lane 0 of permute([0, a, b, c, d, e, f])"},
+    {"hash8", (PyCFunction)(void (*)(void))py_hash8, METH_FASTCALL,
+     "lane 0 of permute([0, a, b, c, d, e, f, g, h])"},
     {"sponge", (PyCFunction)(void (*)(void))py_sponge, METH_FASTCALL,
      "sponge(inputs, tag): the width-5 sponge with its capacity tag"},
     {"jubjub_init", py_jubjub_init, METH_VARARGS, "jubjub_init(d, gx, gy, order)"},

@@ -7,13 +7,19 @@ leaf is 0 with zero sums. A key has ``order_tree_depth`` bits (even at every pre
 tree has ``order_tree_depth / 2`` levels; the child of a node at level ``j`` on a key's path is
 its digit ``j``, key bits ``(2j, 2j + 1)``. An internal node is
 
-    hash6(c0, c1, c2, c3, ask_base << Q | ask_quote, bid_base << Q | bid_quote)
+    hash8(c0, c1, c2, c3, ask(c0, c1), bid(c0, c1), ask(c2, c3), bid(c2, c3))
 
-over its four children in key order, with ``Q = quote_amount_bits + order_tree_depth`` (a
+over its four children in key order, where ``ask(..)`` packs the ask sums of those children as
+``ask_base << Q | ask_quote`` and ``bid(..)`` their bid sums, with
+``Q = quote_amount_bits + order_tree_depth`` (a
 subtree's quote sum is below ``2^Q`` and its base sum below ``2^(base_amount_bits +
 order_tree_depth)``, so each packed lane stays below r: ``params`` checks the widths). A
 circuit proving that a maker is the best order walks from its leaf to the root and checks that
-the siblings on the better side hold no opposite liquidity.
+the siblings on the better side hold no opposite liquidity. The node hashes each *pair* of
+children's sums, not only the four together: a circuit reading one path takes its siblings'
+sums as private inputs, and only sums that the hash fixes can tell it which side of the path
+the liquidity is on (with the four's total alone, a prover could move a sibling's orders to
+another sibling of the same level).
 
 A path's siblings are 3 nodes a level, in this order: the *partner* (the other child of the
 pair ``{c0, c1}`` or ``{c2, c3}`` the path's child is in, i.e. the child at digit ``d ^ 1``),
@@ -31,7 +37,7 @@ from functools import cache
 
 from mypy_extensions import mypyc_attr
 
-from protocol.poseidon import hash6
+from protocol.poseidon import hash8
 
 Sums = tuple[int, int, int, int]  # ask base, ask quote, bid base, bid quote
 Node = tuple[int, int, int, int, int]  # hash, then the sums
@@ -47,17 +53,29 @@ def empty_nodes(levels: int) -> tuple[Node, ...]:
     nodes: list[Node] = [(0, 0, 0, 0, 0)]
     for _ in range(levels):
         h = nodes[-1][0]
-        nodes.append((hash6(h, h, h, h, 0, 0), 0, 0, 0, 0))
+        nodes.append((hash8(h, h, h, h, 0, 0, 0, 0), 0, 0, 0, 0))
     return tuple(nodes)
 
 
 def compute_node(children: Children, quote_shift: int) -> Node:
     """The parent of four nodes in key order."""
     c0, c1, c2, c3 = children
-    ab, aq = c0[1] + c1[1] + c2[1] + c3[1], c0[2] + c1[2] + c2[2] + c3[2]
-    bb, bq = c0[3] + c1[3] + c2[3] + c3[3], c0[4] + c1[4] + c2[4] + c3[4]
-    h = hash6(c0[0], c1[0], c2[0], c3[0], ab << quote_shift | aq, bb << quote_shift | bq)
-    return (h, ab, aq, bb, bq)
+    low, high = add_sums(c0, c1), add_sums(c2, c3)
+    h = hash8(
+        c0[0], c1[0], c2[0], c3[0], *pack_sums(low, quote_shift), *pack_sums(high, quote_shift)
+    )
+    return (h, low[0] + high[0], low[1] + high[1], low[2] + high[2], low[3] + high[3])
+
+
+def add_sums(a: Node, b: Node) -> Sums:
+    """The sums of two nodes' subtrees together."""
+    return (a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4])
+
+
+def pack_sums(sums: Sums, quote_shift: int) -> tuple[int, int]:
+    """The packed lanes ``(ask_base << Q | ask_quote, bid_base << Q | bid_quote)``."""
+    ab, aq, bb, bq = sums
+    return ab << quote_shift | aq, bb << quote_shift | bq
 
 
 def place_children(node: Node, digit: int, siblings: tuple[Node, Node, Node]) -> Children:

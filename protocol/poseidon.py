@@ -1,8 +1,8 @@
 """Poseidon over BLS12-381 Fr: the Poseidon authors' reference instances, and the hashes on top.
 
-Instances (hadeshash ``poseidonperm_x5_255_3`` and ``poseidonperm_x5_255_5``, and width 7 drawn
+Instances (hadeshash ``poseidonperm_x5_255_3`` and ``poseidonperm_x5_255_5``, and width 9 drawn
 the same way): S-box x^5, R_F = 8 full rounds (4 before, 4 after the partial ones), R_P = 57
-(width 3), 60 (width 5) or 63 (width 7) partial rounds whose S-box touches lane 0 only. Width 7
+(width 3), 60 (width 5) or 63 (width 9) partial rounds whose S-box touches lane 0 only. Width 9
 has no published vectors; its R_P is the reference table's for a 255-bit field at 128-bit
 security (the table that gives 57 and 60 to widths 3 and 5; circomlib uses the same numbers),
 above the 57 that today's round-number script asks for with its 7.5 % margin. Round constants
@@ -23,7 +23,7 @@ this module's tables at import) where it is built; else the optimized rounds her
 Python ints. ``BACKEND`` says which. ``permute_int`` is the plain-int path, kept and compared with
 ``permute`` by the tests; ``ZKPERP_NATIVE=pure`` leaves the native core out.
 
-Hashes (docs/PROTOCOL.md section 3): ``hash2``, ``hash4`` and ``hash6`` put the inputs in
+Hashes (docs/PROTOCOL.md section 3): ``hash2``, ``hash4`` and ``hash8`` put the inputs in
 lanes 1.. of a state whose lane 0 is 0 and return lane 0; ``sponge`` absorbs any number of
 elements four at a time under a capacity tag that binds the domain and the input length.
 """
@@ -41,7 +41,7 @@ from protocol.native import NATIVE
 
 ALPHA = 5
 FULL_ROUNDS = 8
-PARTIAL_ROUNDS = {3: 57, 5: 60, 7: 63}
+PARTIAL_ROUNDS = {3: 57, 5: 60, 9: 63}
 FIELD_BITS = 255  # n in the Grain seed
 SPONGE_RATE = 4
 TAG_SHIFT = 64  # sponge capacity tag = domain * 2^64 + input length
@@ -178,9 +178,9 @@ def render_constants() -> str:
 
 @cache
 def get_params(width: int) -> PoseidonParams:
-    """The committed instance of this width (3, 5 or 7)."""
+    """The committed instance of this width (3, 5 or 9)."""
     if width not in PARTIAL_ROUNDS:
-        raise ValueError(f"no Poseidon instance of width {width}; widths: 3, 5, 7")
+        raise ValueError(f"no Poseidon instance of width {width}; widths: 3, 5, 9")
     flat = poseidon_constants.ROUND_CONSTANTS[width]
     rounds = tuple(tuple(flat[i : i + width]) for i in range(0, len(flat), width))
     return PoseidonParams(
@@ -193,7 +193,7 @@ def get_params(width: int) -> PoseidonParams:
 
 def _check_state(state: Sequence[int]) -> None:
     if len(state) not in PARTIAL_ROUNDS:
-        raise ValueError(f"no Poseidon instance of width {len(state)}; widths: 3, 5, 7")
+        raise ValueError(f"no Poseidon instance of width {len(state)}; widths: 3, 5, 9")
     for x in state:
         require_canonical(x)
 
@@ -355,17 +355,19 @@ def _partial_rounds_5(s: list[Elem], rounds: tuple[tuple[Elem, ...], ...], r: El
     return [x0, x1 % r, x2 % r, x3 % r, x4 % r]
 
 
-def _partial_rounds_7(s: list[Elem], rounds: tuple[tuple[Elem, ...], ...], r: Elem) -> list[Elem]:
-    x0, x1, x2, x3, x4, x5, x6 = s
-    for c, a, w1, w2, w3, w4, w5, w6, v1, v2, v3, v4, v5, v6 in rounds:
-        y = _sbox(x0 + c, r)
-        x0 = (a * y + w1 * x1 + w2 * x2 + w3 * x3 + w4 * x4 + w5 * x5 + w6 * x6) % r
-        x1, x2, x3 = v1 * y + x1, v2 * y + x2, v3 * y + x3
-        x4, x5, x6 = v4 * y + x4, v5 * y + x5, v6 * y + x6
-    return [x0, *(x % r for x in (x1, x2, x3, x4, x5, x6))]
+def _partial_rounds_wide(
+    s: list[Elem], rounds: tuple[tuple[Elem, ...], ...], r: Elem
+) -> list[Elem]:
+    t = len(s)
+    x0, rest = s[0], s[1:]
+    for k in rounds:
+        y = _sbox(x0 + k[0], r)
+        x0 = (k[1] * y + sum(w * x for w, x in zip(k[2 : t + 1], rest, strict=True))) % r
+        rest = [v * y + x for v, x in zip(k[t + 1 :], rest, strict=True)]
+    return [x0, *(x % r for x in rest)]
 
 
-_PARTIAL_ROUNDS_BY_WIDTH = {3: _partial_rounds_3, 5: _partial_rounds_5, 7: _partial_rounds_7}
+_PARTIAL_ROUNDS_BY_WIDTH = {3: _partial_rounds_3, 5: _partial_rounds_5, 9: _partial_rounds_wide}
 
 
 def _permute_fast(state: Sequence[int], gmp: bool) -> list[int]:
@@ -392,7 +394,7 @@ def permute_python(state: Sequence[int]) -> list[int]:
 
 
 def permute(state: Sequence[int]) -> list[int]:
-    """The Poseidon permutation of a width-3, 5 or 7 state (the optimized path: native where
+    """The Poseidon permutation of a width-3, 5 or 9 state (the optimized path: native where
     built, else on GMP integers where gmpy2 is installed)."""
     if _NATIVE is not None:
         return list(_NATIVE.permute(state))
@@ -433,11 +435,11 @@ def hash4(a: int, b: int, c: int, d: int) -> int:
     return permute([0, a, b, c, d])[0]
 
 
-def hash6(a: int, b: int, c: int, d: int, e: int, f: int) -> int:
-    """6-to-1 hash (the order-book tree's 4-ary nodes): lane 0 of ``permute([0, a, .., f])``."""
+def hash8(a: int, b: int, c: int, d: int, e: int, f: int, g: int, h: int) -> int:
+    """8-to-1 hash (the order-book tree's 4-ary nodes): lane 0 of ``permute([0, a, .., h])``."""
     if _NATIVE is not None:
-        return int(_NATIVE.hash6(a, b, c, d, e, f))
-    return permute([0, a, b, c, d, e, f])[0]
+        return int(_NATIVE.hash8(a, b, c, d, e, f, g, h))
+    return permute([0, a, b, c, d, e, f, g, h])[0]
 
 
 def sponge_tag(domain: int, length: int) -> int:

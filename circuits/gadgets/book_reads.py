@@ -78,7 +78,7 @@ def read_book(
     preset: Preset,
 ) -> BookRead:
     """The leaf of ``order`` at ``key`` hashed up through ``siblings`` (3 a level) to
-    ``root_hash``: the key's bits, ``compute_order_node`` and one ``hash6`` and three selects a
+    ``root_hash``: the key's bits, ``compute_order_node`` and one ``hash8`` and five selects a
     level."""
     path = alloc_path(cs, key, siblings, preset.order_nonce_bits)
     leaf = compute_order_node(cs, order, path.price, compute_quote_shift(preset))

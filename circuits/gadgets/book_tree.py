@@ -3,23 +3,26 @@ sums, a leaf's path and its update) and of ``protocol.commitment.compute_order_l
 price-time-priority proofs that ``protocol.matching`` relies on.
 
 **Nodes as lanes.** A native node is ``(hash, ask_base, ask_quote, bid_base, bid_quote)`` and
-hashes ``hash6(c0, c1, c2, c3, ask_base << Q | ask_quote, bid_base << Q | bid_quote)`` over its
+hashes ``hash8(c0, c1, c2, c3, ask(c0, c1), bid(c0, c1), ask(c2, c3), bid(c2, c3))`` over its
 four children (the tree is 4-ary: ``protocol.book_tree``). Here a node is ``(hash, ask, bid)``
-with the two *packed lanes* ``ask = ask_base * 2^Q + ask_quote`` and ``bid`` likewise: exactly
-the values the parent hashes. A subtree's quote sum stays below ``2^Q`` (``Q =
-quote_amount_bits + order_tree_depth``), so packing is additive: a parent's lane is the sum of
-its children's, a linear combination. The sibling lanes are private inputs bound by the root's
-hash like the sibling hashes, so they are the true sums of the true tree (a lie changes the
-root). A lane is zero exactly when its subtree holds no order of that side (every resting
-order has at least one lot), and lanes are non-negative integers far below ``r`` (under
-``2^(base_amount_bits + Q + order_tree_depth)``), so a sum of a path's lanes is zero exactly
-when each of them is.
+with the two *packed lanes* ``ask = ask_base * 2^Q + ask_quote`` and ``bid`` likewise, and a
+pair of children's lanes are what the parent hashes. A subtree's quote sum stays below ``2^Q``
+(``Q = quote_amount_bits + order_tree_depth``), so packing is additive: a parent's lane is the
+sum of its children's, a linear combination. The sibling lanes are private inputs bound by the
+root's hash like the sibling hashes: the parent's hash fixes the lanes of the pair the path is
+in (so the partner's, the node's being known) and of the other pair, so they are the true sums
+of the true tree (a lie changes the root). Only the other pair's sum is bound, not how it
+splits between ``o0`` and ``o1``; nothing reads them apart. A lane is zero exactly when its
+subtree holds no order of that side (every resting order has at least one lot), and lanes are
+non-negative integers far below ``r`` (under ``2^(base_amount_bits + Q + order_tree_depth)``),
+so a sum of a path's lanes is zero exactly when each of them is.
 
 **A 4-ary level as two binary ones.** A path's siblings are 3 a level: the *partner* (the
 other child of the node's pair), then the other pair ``(o0, o1)`` in key order. With the
 level's key bits ``(b0, b1)``: ``(x, y) = b0 ? (partner, node) : (node, partner)`` (one
-select), then the children ``b1 ? (o0, o1, x, y) : (x, y, o0, o1)`` (two selects), one
-``hash6``, and the lanes are the node's plus the three siblings'. So a level is two *binary
+select), then the children ``b1 ? (o0, o1, x, y) : (x, y, o0, o1)`` (two selects), the pairs'
+lanes ``b1 ? (other, own) : (own, other)`` (two selects, ask and bid), one ``hash8``; the lanes
+are the node's plus the three siblings'. So a level is two *binary
 levels* of the key: bit ``2j`` with the partner as its sibling, bit ``2j + 1`` with the pair
 as its sibling (lanes ``o0 + o1``): ``BookPathVars.level_lanes``. Everything below reads a path
 by its binary levels, as if the tree were binary.
@@ -68,7 +71,7 @@ from circuits.gadgets.bits import from_bits, to_bits
 from circuits.gadgets.boolean import assert_boolean
 from circuits.gadgets.conditional import select
 from circuits.gadgets.equality import is_zero
-from circuits.gadgets.poseidon import hash4, hash6
+from circuits.gadgets.poseidon import hash4, hash8
 from circuits.r1cs import ZERO, Builder, LinearCombination, weighted_sum
 from protocol import book_tree as native
 
@@ -91,10 +94,25 @@ def pack_node(node: native.Node, quote_shift: int) -> tuple[int, int, int]:
 
 
 def compute_node(cs: Builder, children: Sequence[BookNodeVars]) -> BookNodeVars:
-    """``protocol.book_tree.compute_node`` of four children: one ``hash6``, the lanes add up."""
+    """``protocol.book_tree.compute_node`` of four children: one ``hash8`` over their hashes
+    and each pair's lanes; the lanes add up."""
     c0, c1, c2, c3 = children
-    ask, bid = c0.ask + c1.ask + c2.ask + c3.ask, c0.bid + c1.bid + c2.bid + c3.bid
-    return BookNodeVars(hash6(cs, c0.hash, c1.hash, c2.hash, c3.hash, ask, bid), ask, bid)
+    low, high = _Pair(c0.ask + c1.ask, c0.bid + c1.bid), _Pair(c2.ask + c3.ask, c2.bid + c3.bid)
+    return _hash_node(cs, (c0.hash, c1.hash, c2.hash, c3.hash), low, high)
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """The packed lanes of a pair of children."""
+
+    ask: LC
+    bid: LC
+
+
+def _hash_node(cs: Builder, hashes: Sequence[LC], low: _Pair, high: _Pair) -> BookNodeVars:
+    c0, c1, c2, c3 = hashes
+    h = hash8(cs, c0, c1, c2, c3, low.ask, low.bid, high.ask, high.bid)
+    return BookNodeVars(h, low.ask + high.ask, low.bid + high.bid)
 
 
 def get_level_nodes(level: int) -> tuple[int, ...]:
@@ -243,7 +261,7 @@ def alloc_path(
 
 
 def _root_from_path(cs: Builder, leaf: BookNodeVars, path: BookPathVars) -> BookNodeVars:
-    """Three selects and one ``hash6`` a level (see the module docstring)."""
+    """Five selects and one ``hash8`` a level (see the module docstring)."""
     node = leaf
     for level in range(len(path.bits) // 2):
         b0, b1 = path.bits[2 * level], path.bits[2 * level + 1]
@@ -254,9 +272,11 @@ def _root_from_path(cs: Builder, leaf: BookNodeVars, path: BookPathVars) -> Book
             c0 = select(cs, b1, o0.hash, x)
             c1 = select(cs, b1, o1.hash, y)
             c2, c3 = x + o0.hash - c0, y + o1.hash - c1
-            ask = node.ask + partner.ask + o0.ask + o1.ask
-            bid = node.bid + partner.bid + o0.bid + o1.bid
-            node = BookNodeVars(hash6(cs, c0, c1, c2, c3, ask, bid), ask, bid)
+            own = _Pair(node.ask + partner.ask, node.bid + partner.bid)
+            other = _Pair(o0.ask + o1.ask, o0.bid + o1.bid)
+            low = _Pair(select(cs, b1, other.ask, own.ask), select(cs, b1, other.bid, own.bid))
+            high = _Pair(own.ask + other.ask - low.ask, own.bid + other.bid - low.bid)
+            node = _hash_node(cs, (c0, c1, c2, c3), low, high)
     return node
 
 

@@ -1,10 +1,10 @@
-"""Poseidon in constraints: the twin of ``protocol.poseidon`` (permutation, hash2, hash4, hash6,
+"""Poseidon in constraints: the twin of ``protocol.poseidon`` (permutation, hash2, hash4, hash8,
 sponge).
 
 The textbook round function on linear combinations: adding round constants and the MDS product
 are linear (no constraint); each S-box ``x^5`` costs three constraints (``x^2``, ``x^4``,
 ``x^5``). Width 3: (8 * 3 + 57) * 3 = 243 constraints; width 5: (8 * 5 + 60) * 3 = 300; width
-7: (8 * 7 + 63) * 3 = 357.
+9: (8 * 9 + 63) * 3 = 405.
 
 In the partial rounds the lanes that skip the S-box turn into ever longer combinations, and
 lane 0's S-box input would carry all of them into three constraints a round. Instead, each
@@ -64,7 +64,7 @@ def _inverse(x: int) -> int:
 
 
 def permute(cs: Builder, state: Sequence[LinearCombination]) -> Lanes:
-    """``protocol.poseidon.permute`` of a width-3, 5 or 7 state."""
+    """``protocol.poseidon.permute`` of a width-3, 5 or 9 state."""
     if cs.values_only and not cs.has_hint_overrides:
         return _permute_values(cs, state)
     p = native.get_params(len(state))
@@ -142,7 +142,7 @@ def hash4(
     return permute(cs, [constant(0), a, b, c, d])[0]
 
 
-def hash6(
+def hash8(
     cs: Builder,
     a: LinearCombination,
     b: LinearCombination,
@@ -150,9 +150,11 @@ def hash6(
     d: LinearCombination,
     e: LinearCombination,
     f: LinearCombination,
+    g: LinearCombination,
+    h: LinearCombination,
 ) -> LinearCombination:
-    """``protocol.poseidon.hash6``: lane 0 of ``permute([0, a, b, c, d, e, f])``."""
-    return permute(cs, [constant(0), a, b, c, d, e, f])[0]
+    """``protocol.poseidon.hash8``: lane 0 of ``permute([0, a, b, c, d, e, f, g, h])``."""
+    return permute(cs, [constant(0), a, b, c, d, e, f, g, h])[0]
 
 
 def sponge(cs: Builder, inputs: Sequence[LinearCombination], domain: int) -> LinearCombination:

@@ -63,6 +63,25 @@ def hide_left_asks(key: int, siblings: list[int]) -> None:
     raise AssertionError("no left sibling holds asks")
 
 
+def move_left_asks_right(key: int, siblings: list[int]) -> bool:
+    """Moves, in a path's flat sibling inputs, the ask lanes of a level's siblings on the left of
+    the path (smaller keys) to a sibling of the same level on its right, every level's total kept:
+    "the better asks are behind". False where no level has asks on its left and a right
+    sibling."""
+    for level in range(len(siblings) // 9):
+        digit = key >> 2 * level & 3
+        partner, pair = [3 * level], [3 * level + 1, 3 * level + 2]
+        left = (partner if digit & 1 else []) + (pair if digit & 2 else [])
+        right = [n for n in partner + pair if n not in left]
+        moved = sum(siblings[3 * n + 1] for n in left)
+        if right and moved:
+            for n in left:
+                siblings[3 * n + 1] = 0
+            siblings[3 * right[0] + 1] += moved
+            return True
+    return False
+
+
 def order_vars(ins: Sequence[LinearCombination]) -> OrderVars:
     return OrderVars(*ins[:FIELDS])
 
@@ -247,6 +266,23 @@ def test_hiding_a_better_maker_in_a_sibling_lane_changes_the_root() -> None:
     assert failing(run) == ["old_root_matches"]
 
 
+def test_moving_a_better_makers_lanes_to_another_sibling_of_its_level_changes_the_root() -> None:
+    """A node hashes each pair of its children's lanes, not only their total: else a prover
+    could move the better asks from a sibling on the path's left to one on its right, keeping
+    every hash, and prove a maker behind them best."""
+    env = sample_book(PRESETS["minimal"], 11, orders=20)
+    tried = 0
+    for maker in side_in_priority(env, True)[1:]:
+        inputs = update_inputs(env, maker.key, leaf_fields(env, maker.key), 0)
+        siblings = inputs[3 + FIELDS :]
+        if not move_left_asks_right(maker.key, siblings):
+            continue
+        tried += 1
+        run = run_gadget(update_gadget(env, best=True), [*inputs[: 3 + FIELDS], *siblings])
+        assert "old_root_matches" in failing(run), maker  # the priority checks may fail too
+    assert tried >= 3
+
+
 def test_a_leaf_written_with_a_negative_side_flag_is_refused() -> None:
     """``is_ask = -1, reduce_only = 1`` packs to the flags of an ask, and its ask lane would be
     minus the order's: a leaf that cancels another order's liquidity out of every sum above."""
@@ -351,8 +387,8 @@ def node_gadget(cs: Builder, ins: Wires) -> Wires:
 @settings(max_examples=5, deadline=None)
 @given(st.lists(st.integers(0, 1 << 40), min_size=20, max_size=20))
 def test_a_node_of_four_children_is_the_rules(values: list[int]) -> None:
-    """``compute_node`` == ``protocol.book_tree.compute_node``: ``hash6`` of the four
-    children and the packed sums (the 4-ary tree, PROTOCOL 6.5)."""
+    """``compute_node`` == ``protocol.book_tree.compute_node``: ``hash8`` of the four
+    children and each pair's packed sums (the 4-ary tree, PROTOCOL 6.5)."""
     q = 60
     children = [(values[5 * i], *values[5 * i + 1 : 5 * i + 5]) for i in range(4)]
     c0, c1, c2, c3 = ((c[0], c[1], c[2] % (1 << 20), c[3], c[4] % (1 << 20)) for c in children)

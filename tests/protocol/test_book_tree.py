@@ -16,20 +16,27 @@ from protocol.book_tree import (
 )
 from protocol.commitment import compute_quote_shift
 from protocol.params import PRESETS, Preset
-from protocol.poseidon import hash6
+from protocol.poseidon import hash8
 
 
 def naive_node(leaves: dict[int, Node], height: int, index: int, shift: int) -> Node:
     """The node of ``height`` (in 4-ary levels) over keys ``index * 4^height ..``: its sums are
-    the sums of its leaves, its hash ``hash6`` of its four children and the packed sums."""
+    the sums of its leaves, its hash ``hash8`` of its four children and the packed sums of
+    its first two children's leaves, then of its last two's."""
     if height == 0:
         return leaves.get(index, (0, 0, 0, 0, 0))
     children = [naive_node(leaves, height - 1, 4 * index + d, shift) for d in range(4)]
     low, high = index << 2 * height, (index + 1) << 2 * height
     inside = [leaf for key, leaf in leaves.items() if low <= key < high]
     ab, aq, bb, bq = (sum(leaf[i] for leaf in inside) for i in range(1, 5))
+    middle = (low + high) // 2
+    lanes = []
+    for keys in ((low, middle), (middle, high)):
+        half = [leaf for key, leaf in leaves.items() if keys[0] <= key < keys[1]]
+        hab, haq, hbb, hbq = (sum(leaf[i] for leaf in half) for i in range(1, 5))
+        lanes += [hab << shift | haq, hbb << shift | hbq]
     c0, c1, c2, c3 = (c[0] for c in children)
-    h = hash6(c0, c1, c2, c3, ab << shift | aq, bb << shift | bq)
+    h = hash8(c0, c1, c2, c3, *lanes)
     return (h, ab, aq, bb, bq)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from protocol import poseidon, poseidon_constants
 from protocol.field import FieldError, R
-from protocol.poseidon import hash2, hash4, hash6, permute, permute_int, permute_plain, sponge
+from protocol.poseidon import hash2, hash4, hash8, permute, permute_int, permute_plain, sponge
 
 elements = st.integers(min_value=0, max_value=R - 1)
 
@@ -29,8 +29,8 @@ KNOWN_ANSWERS = {
         0x03FF622DA276830B9451B88B85E6184FD6AE15C8AB3EE25A5667BE8592CCE3B1,
     ],
 }
-# lane 0 of the committed width-7 instance's permutation of [0, 1, .., 6] (no published vectors)
-WIDTH_7_ZERO_TO_SIX_LANE_0 = 0x4656BC80D4933A2093F78000D1287FB2EFC0B7211B80813D6CB277A6E2414066
+# lane 0 of the committed width-9 instance's permutation of [0, 1, .., 8] (no published vectors)
+WIDTH_9_ZERO_TO_EIGHT_LANE_0 = 0x2688894F3C2C05834C931351AFC38CE5663513C02176E532DF28EB2DE38071A8
 
 
 @pytest.mark.parametrize("width", [3, 5])
@@ -39,14 +39,14 @@ def test_known_answer_vectors(width: int, perm: Callable[[list[int]], list[int]]
     assert perm(list(range(width))) == KNOWN_ANSWERS[width]
 
 
-def test_width_7_has_no_published_vectors_so_every_path_is_held_to_the_textbook_rounds() -> None:
-    """Width 7 (the order-book tree's nodes) is drawn by the same Grain code that reproduces the
+def test_width_9_has_no_published_vectors_so_every_path_is_held_to_the_textbook_rounds() -> None:
+    """Width 9 (the order-book tree's nodes) is drawn by the same Grain code that reproduces the
     vectors of widths 3 and 5; its permutations must agree with the textbook round function,
-    and this pins the committed instance's output on [0, 1, .., 6]."""
-    state = list(range(7))
+    and this pins the committed instance's output on [0, 1, .., 8]."""
+    state = list(range(9))
     expected = permute_plain(state)
     assert permute(state) == poseidon.permute_python(state) == permute_int(state) == expected
-    assert expected[0] == WIDTH_7_ZERO_TO_SIX_LANE_0
+    assert expected[0] == WIDTH_9_ZERO_TO_EIGHT_LANE_0
 
 
 def test_committed_constants_are_the_grain_output() -> None:
@@ -54,7 +54,7 @@ def test_committed_constants_are_the_grain_output() -> None:
     assert path.read_text() == poseidon.render_constants()
 
 
-@pytest.mark.parametrize(("width", "partial"), [(3, 57), (5, 60), (7, 63)])
+@pytest.mark.parametrize(("width", "partial"), [(3, 57), (5, 60), (9, 63)])
 def test_params_shape(width: int, partial: int) -> None:
     p = poseidon.get_params(width)
     assert (p.width, p.full_rounds, p.partial_rounds, p.alpha) == (width, 8, partial, 5)
@@ -78,7 +78,7 @@ def test_non_canonical_inputs_are_rejected(bad: int) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.one_of(*(st.lists(elements, min_size=w, max_size=w) for w in (3, 5, 7))))
+@given(st.one_of(*(st.lists(elements, min_size=w, max_size=w) for w in (3, 5, 9))))
 def test_optimized_equals_plain(state: list[int]) -> None:
     assert permute(state) == permute_int(state) == permute_plain(state)
 
@@ -90,7 +90,7 @@ def test_gmp_path_is_taken_where_installed_and_agrees_with_ints() -> None:
     assert poseidon.GMP
     assert poseidon.BACKEND in ("native", "gmpy2")
     edges = [0, 1, 2, R - 1, R - 2, (1 << 254) - 1, 1 << 128]
-    for width in (3, 5, 7):
+    for width in (3, 5, 9):
         for start in range(len(edges)):
             state = [edges[(start + i) % len(edges)] for i in range(width)]
             out = poseidon.permute_python(state)
@@ -99,13 +99,12 @@ def test_gmp_path_is_taken_where_installed_and_agrees_with_ints() -> None:
 
 
 @settings(max_examples=10, deadline=None)
-@given(elements, elements, elements, elements, elements, elements)
-def test_fixed_arity_hashes_are_lane_0_of_a_zero_capacity_state(
-    a: int, b: int, c: int, d: int, e: int, f: int
-) -> None:
+@given(st.lists(elements, min_size=8, max_size=8))
+def test_fixed_arity_hashes_are_lane_0_of_a_zero_capacity_state(xs: list[int]) -> None:
+    a, b, c, d = xs[:4]
     assert hash2(a, b) == permute_plain([0, a, b])[0]
     assert hash4(a, b, c, d) == permute_plain([0, a, b, c, d])[0]
-    assert hash6(a, b, c, d, e, f) == permute_plain([0, a, b, c, d, e, f])[0]
+    assert hash8(*xs) == permute_plain([0, *xs])[0]
 
 
 def test_sponge_matches_its_specification() -> None:
