@@ -90,7 +90,7 @@ class BookNodeVars:
 def pack_node(node: native.Node, quote_shift: int) -> tuple[int, int, int]:
     """Witness side: ``(hash, ask lane, bid lane)`` of a native node."""
     h, ab, aq, bb, bq = node
-    return h, ab << quote_shift | aq, bb << quote_shift | bq
+    return (h, *native.pack_sums((ab, aq, bb, bq), quote_shift))
 
 
 def compute_node(cs: Builder, children: Sequence[BookNodeVars]) -> BookNodeVars:
