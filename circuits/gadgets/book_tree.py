@@ -97,19 +97,11 @@ def compute_node(cs: Builder, children: Sequence[BookNodeVars]) -> BookNodeVars:
     """``protocol.book_tree.compute_node`` of four children: one ``hash8`` over their hashes
     and each pair's lanes; the lanes add up."""
     c0, c1, c2, c3 = children
-    low, high = _Pair(c0.ask + c1.ask, c0.bid + c1.bid), _Pair(c2.ask + c3.ask, c2.bid + c3.bid)
+    low, high = Lanes(c0.ask + c1.ask, c0.bid + c1.bid), Lanes(c2.ask + c3.ask, c2.bid + c3.bid)
     return _hash_node(cs, (c0.hash, c1.hash, c2.hash, c3.hash), low, high)
 
 
-@dataclass(frozen=True)
-class _Pair:
-    """The packed lanes of a pair of children."""
-
-    ask: LC
-    bid: LC
-
-
-def _hash_node(cs: Builder, hashes: Sequence[LC], low: _Pair, high: _Pair) -> BookNodeVars:
+def _hash_node(cs: Builder, hashes: Sequence[LC], low: Lanes, high: Lanes) -> BookNodeVars:
     c0, c1, c2, c3 = hashes
     h = hash8(cs, c0, c1, c2, c3, low.ask, low.bid, high.ask, high.bid)
     return BookNodeVars(h, low.ask + high.ask, low.bid + high.bid)
@@ -183,7 +175,7 @@ def sum_lanes(lanes: Sequence[LC]) -> LC:
 
 @dataclass(frozen=True)
 class Lanes:
-    """The packed lanes of a set of subtrees: a binary level's sibling."""
+    """The packed lanes of a set of subtrees: a pair of children, a binary level's sibling."""
 
     ask: LC
     bid: LC
@@ -272,10 +264,10 @@ def _root_from_path(cs: Builder, leaf: BookNodeVars, path: BookPathVars) -> Book
             c0 = select(cs, b1, o0.hash, x)
             c1 = select(cs, b1, o1.hash, y)
             c2, c3 = x + o0.hash - c0, y + o1.hash - c1
-            own = _Pair(node.ask + partner.ask, node.bid + partner.bid)
-            other = _Pair(o0.ask + o1.ask, o0.bid + o1.bid)
-            low = _Pair(select(cs, b1, other.ask, own.ask), select(cs, b1, other.bid, own.bid))
-            high = _Pair(own.ask + other.ask - low.ask, own.bid + other.bid - low.bid)
+            own = Lanes(node.ask + partner.ask, node.bid + partner.bid)
+            other = Lanes(o0.ask + o1.ask, o0.bid + o1.bid)
+            low = Lanes(select(cs, b1, other.ask, own.ask), select(cs, b1, other.bid, own.bid))
+            high = Lanes(own.ask + other.ask - low.ask, own.bid + other.bid - low.bid)
             node = _hash_node(cs, (c0, c1, c2, c3), low, high)
     return node
 
@@ -332,20 +324,17 @@ def compute_liquidity(cs: Builder, path: BookPathVars) -> Liquidity:
     asks = [s.ask for s in siblings]
     bids = [s.bid for s in siblings]
 
-    def total(lanes: Sequence[LC]) -> LC:
-        return weighted_sum([1] * len(lanes), lanes)
-
     def right(lanes: Sequence[LC], lefts: Sequence[LC]) -> LC:
-        return total(lanes) - total(lefts)
+        return sum_lanes(lanes) - sum_lanes(lefts)
 
     n = nonce_bits
     return Liquidity(
-        asks_cheaper=total(asks_left[n:]),
-        asks_at_price_below=total(asks_left[:n]),
+        asks_cheaper=sum_lanes(asks_left[n:]),
+        asks_at_price_below=sum_lanes(asks_left[:n]),
         asks_at_price_above=right(asks[:n], asks_left[:n]),
         bids_dearer=right(bids[n:], bids_left[n:]),
         bids_at_price_above=right(bids[:n], bids_left[:n]),
-        bids_at_price_below=total(bids_left[:n]),
+        bids_at_price_below=sum_lanes(bids_left[:n]),
     )
 
 
