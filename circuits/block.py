@@ -231,7 +231,7 @@ def define_block(cs: Builder, preset: Preset, chain_id: int, w: BlockWitness | N
             )
             if root is None:
                 first_root = old
-            else:
+            elif old is not root:  # a claim slot starts from the root its carry came with
                 cs.assert_equal(old, root, "root_follows_last_slot")
         root = new
         records.append(record)
@@ -272,7 +272,8 @@ def _credit_reserved(
             cs.assert_equal(account.exists, constant(1), "exists")
             cs.assert_equal(account.collateral, collateral, "tracked")
             credited = replace(account, collateral=account.collateral + amount)
-            old, root_after = update_account(cs, account, credited, siblings, False)
+            update, _ = update_account(cs, account, credited, siblings, False)
+            old, root_after = update.old_root, update.new_root
             cs.assert_equal(old, root, "follows_slots")
             root = root_after
     return root

@@ -149,16 +149,23 @@ class StepVars:
 
 @dataclass(frozen=True)
 class CarriedAccountVars:
-    """The account of a taker a heavy slot leaves pending, as that slot leaves it, for the claim
-    slot after it (PROTOCOL 8.C, "Claim slots": the taker carried): its positions per market,
-    their tree's levels (``compute_positions_tree``; the root last), and its risk at the block's
-    marks without its collateral (``risk.tav`` the positions' part; the shares and the unsettled
-    funding per market). Valued by the slot that wrote the account, so the claim slot neither
-    reads its positions again nor values them; its collateral is the claim slot's own read."""
+    """A heavy slot's A as that slot leaves it, for the claim slot after it, whose A it is
+    (PROTOCOL 8.C, "Claim slots": the taker carried): its positions per market, their tree's
+    levels (``compute_positions_tree``; the root last), and its risk at the block's marks
+    without its collateral (``risk.tav`` the positions' part; the shares and the unsettled
+    funding per market); its leaf's fields and identity hash, its path's bits and its siblings
+    in the account tree the slot leaves, and that tree's root. Valued and hashed by the slot
+    that wrote the account, so the claim slot neither reads A's positions nor values them, nor
+    opens A's leaf: it computes A's new leaf and the root from it alone."""
 
     positions: tuple[PositionLeafVars, ...]
     tree: tuple[tuple[LC, ...], ...]
     risk: RiskVars
+    account: AccountVars
+    identity: LC
+    bits: tuple[LC, ...]
+    siblings: tuple[LC, ...]
+    root: LC
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,10 @@ A claim slot (``SlotKind.one_market``) moves positions in its step's market only
 side's new positions root is that market's leaf rewritten along its path (``_rewrite_traded``)
 and its risk after is its risk before with that market's share replaced
 (``_compute_traded_risk_after``), instead of every market hashed and valued again. Right
-after a heavy slot it takes A's positions, their tree and its risk from that slot
-(``BlockVars.carried``: the taker carried, ``_keep_risk``) instead of reading them in 1 and 5.
+after a heavy slot it takes A from that slot (``BlockVars.carried``: the taker carried): A's
+positions, their tree and its risk (``_keep_risk``) instead of reading them in 1 and 5, and
+A's leaf, identity hash and path as that slot leaves them (``carry_account``), so that in 6
+it hashes only A's new balance half and leaf and the root from them.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from circuits.gadgets.risk import (
     is_valid_risk_change,
     replace_share,
 )
-from circuits.gadgets.smt import update_leaf
+from circuits.gadgets.smt import PathUpdate, compute_root_from_bits, siblings_after, update_path
 from circuits.ops import (
     burn_shares,
     cancel_all,
@@ -442,14 +444,20 @@ class TradedPosition:
     root: LC
 
 
-def _with_carried_root(
-    cs: Builder, a: AccountVars, claim_on: LC, carried: CarriedAccountVars
-) -> AccountVars:
-    """A with its positions root the carried one when the claim is on (its taker's account:
-    ``a_is_taker``), so that A's leaf path binds the carried positions to A's leaf; a noop's A
-    (another account) keeps its own."""
-    root = select(cs, claim_on, carried.tree[-1][0], a.positions_root)
-    return replace(a, positions_root=root)
+def _read_carried(
+    cs: Builder, carried: CarriedAccountVars, claim_on: LC
+) -> tuple[AccountVars, list[LC]]:
+    """A claim slot's A: the account the heavy slot before it wrote last at its A's index (the
+    pending taker's, ``a_is_taker``, while the claim is on; a noop leaves it unchanged), and
+    the record's account bits, A's while the claim is on and 0 under a noop, whose record is
+    all zeros. The carried positions are the ones under A's positions root while the claim is
+    on (``carried_positions_root``: they differ only where the heavy slot's B is A and moved
+    B's positions, which no operation does)."""
+    account = carried.account
+    root = carried.tree[-1][0]
+    cs.assert_mul(claim_on, account.positions_root - root, ZERO, "carried_positions_root")
+    bits = [cs.mul(claim_on, bit, f"record_bit{i}") for i, bit in enumerate(carried.bits)]
+    return account, bits
 
 
 def _keep_risk(cs: Builder, fails: LC, before: RiskVars, after: RiskVars) -> RiskVars:
@@ -753,13 +761,13 @@ def _add_market_data(
 
 def _check_b_orders_field(
     cs: Builder, preset: Preset, a: AccountVars, b: AccountVars, a_new: AccountVars
-) -> None:
+) -> LC:
     """B's open-order count and cancel epoch split its packed leaf input one way: when B is
     another account, each in its range (``check_orders_field``, on the values times 1); when B
     is A (its leaf A's new one, which the slot's path check binds), its epoch is A's new
     epoch (``epoch_follows_a``), so its count is A's new count too. (A's new fields come from
     A's checked ones and the operation's effect; a count a cheat takes below 0 fails at the
-    operation's own constraint, not here.)"""
+    operation's own constraint, not here.) Returns 1 when B is A, else 0."""
     same = is_equal(cs, a.index, b.index)
     cs.assert_mul(same, b.cancel_epoch - a_new.cancel_epoch, ZERO, "epoch_follows_a")
     apart = AccountVars(
@@ -769,12 +777,14 @@ def _check_b_orders_field(
         cs.mul(1 - same, b.cancel_epoch, "cancel_epoch_apart"),
     )
     check_orders_field(cs, preset, apart)
+    return same
 
 
 def update_account(
     cs: Builder, old: AccountVars, new: AccountVars, siblings: list[LC], identity_changes: bool
-) -> tuple[LC, LC]:
-    """The roots before and after ``old`` becomes ``new`` (one path serves both)."""
+) -> tuple[PathUpdate, LC]:
+    """``old`` becoming ``new`` through one path (``PathUpdate``: the roots before and after)
+    and the new leaf's identity hash."""
     with cs.scope("old"):
         identity = compute_identity_hash(cs, old)
         old_leaf = compute_account_leaf(cs, old.exists, identity, compute_balance_hash(cs, old))
@@ -782,7 +792,45 @@ def update_account(
         if identity_changes:
             identity = compute_identity_hash(cs, new)
         new_leaf = compute_account_leaf(cs, new.exists, identity, compute_balance_hash(cs, new))
-    return update_leaf(cs, old.index, siblings, old_leaf, new_leaf)
+    return update_path(cs, old.index, siblings, old_leaf, new_leaf), identity
+
+
+def _update_carried(cs: Builder, carried: CarriedAccountVars, new: AccountVars) -> LC:
+    """The account root after the carried A (``CarriedAccountVars``) becomes ``new``: its leaf
+    was hashed and its path opened by the slot before, so only the new leaf and root are
+    computed (a claim changes no identity field)."""
+    with cs.scope("new"):
+        balance = compute_balance_hash(cs, new)
+        leaf = compute_account_leaf(cs, new.exists, carried.identity, balance)
+    with cs.scope("merkle_update/new"):
+        return compute_root_from_bits(cs, leaf, carried.bits, carried.siblings)
+
+
+def carry_account(
+    cs: Builder,
+    same: LC,
+    a: tuple[AccountVars, PathUpdate, list[LC]],
+    b: tuple[AccountVars, PathUpdate],
+) -> tuple[AccountVars, list[LC]]:
+    """A's leaf fields and siblings once B's write, after A's, is made, given A's new fields,
+    its path update and its siblings before, and B's new fields and path update: A's leaf is
+    B's new one when B is A (``same``: the balance fields B's effects change picked; the
+    identity and the epoch B keeps are A's new ones, ``epoch_follows_a``), and its siblings
+    are those B's write left (``siblings_after``)."""
+    (a_new, a_update, a_siblings), (b_new, b_update) = a, b
+
+    def pick(name: str) -> LC:
+        x, y = getattr(a_new, name), getattr(b_new, name)
+        return x + cs.mul(same, y - x, name)
+
+    account = replace(
+        a_new,
+        collateral=pick("collateral"),
+        positions_root=pick("positions_root"),
+        open_orders=pick("open_orders"),
+        pool_shares=pick("pool_shares"),
+    )
+    return account, siblings_after(cs, a_update.bits, a_siblings, b_update)
 
 
 def define_slot(
@@ -797,28 +845,31 @@ def define_slot(
 ) -> tuple[LC, LC, RecordVars, BlockVars]:
     """One slot of ``kind``: ``(account root before, account root after, its record, the
     running values after it)``. The money-path operations leave the book and the markets
-    alone. ``carries``: a heavy slot before a claim slot, which leaves A's positions, their
-    tree and its risk in the running values (``BlockVars.carried``); a claim slot reads them
-    there, when given, instead of reading A's positions and valuing them."""
+    alone. ``carries``: a heavy slot before a claim slot, which leaves A as it leaves it in
+    the running values (``BlockVars.carried``: A's positions, their tree, its risk, its leaf
+    and path); a claim slot takes A from there, when given, instead of reading it (its
+    account root before is then the root the carry came with)."""
     depth = preset.account_tree_depth
     if w is not None and w.record[0] not in kind.op_types:
         raise ValueError(f"a {kind.name} slot cannot prove an operation of type {w.record[0]}")
     selectors = _alloc_selectors(cs, kind, None if w is None else w.record[0])
+    carried = running.carried if kind.one_market else None
     with cs.scope("a"):
-        a, a_siblings = alloc_account(cs, preset, None if w is None else w.a)
-        a_bits = to_bits(cs, a.index, depth)
+        if carried is None:
+            a, a_siblings = alloc_account(cs, preset, None if w is None else w.a)
+            record_bits = to_bits(cs, a.index, depth)
+        else:
+            a, record_bits = _read_carried(cs, carried, selectors[OpType.CLAIM])
     with cs.scope("b"):
         # B's split is checked after the operations (``_check_b_orders_field``)
         b, b_siblings = alloc_account(cs, preset, None if w is None else w.b, ranges=False)
     type_byte = weighted_sum(list(selectors), list(selectors.values()))
-    record = _alloc_record(cs, kind, type_byte, a_bits, None if w is None else w.record)
-    carried = running.carried if kind.one_market else None
+    record = _alloc_record(cs, kind, type_byte, record_bits, None if w is None else w.record)
     if carried is None:
         with cs.scope("a_positions"):
             fields = None if w is None else w.a_positions
             positions, a_tree = _alloc_positions(cs, preset, a, fields)
     else:
-        a = _with_carried_root(cs, a, selectors[OpType.CLAIM], carried)
         positions, a_tree = carried.positions, carried.tree
     with cs.scope("a_checks"):
         owner_matches = is_equal(cs, a.owner, record.field(*OWNER))
@@ -928,6 +979,7 @@ def define_slot(
         )
     checked, fails = effect.a_risk_checked, effect.a_risk_fails
     a_risk_after = _check_risk(cs, slot, "a", risk, a_after, checked, fails)
+    kept = None
     if carries:
         if traded is not None:
             raise ValueError("only a heavy slot carries its taker")
@@ -935,9 +987,7 @@ def define_slot(
             after = replace(a_risk_after, tav=a_risk_after.tav - collateral)
             before = replace(risk, tav=risk.tav - a.collateral)
             kept = _keep_risk(cs, effect.b_risk_fails, before, after)
-        running = replace(running, carried=CarriedAccountVars(a_new_positions, a_new_tree, kept))
-    else:
-        running = replace(running, carried=None)
+    running = replace(running, carried=None)
     if b_risk is not None:
         collateral = b_new.collateral + effect.b_trial_collateral
         if traded is None:
@@ -970,15 +1020,31 @@ def define_slot(
             effect.trigger,
         )
         running = replace(running, book_root=book_root)
+    changes = (effect.a_exists, effect.a_owner, *effect.a_pubkey, effect.a_nonce)
+    identity_changes = not all(_is_constant_zero(c) for c in changes)
     with cs.scope("a"):
-        changes = (effect.a_exists, effect.a_owner, *effect.a_pubkey, effect.a_nonce)
-        identity_changes = not all(_is_constant_zero(c) for c in changes)
-        old_root, a_root = update_account(cs, a, a_new, a_siblings, identity_changes)
+        if carried is None:
+            a_update, identity = update_account(cs, a, a_new, a_siblings, identity_changes)
+            old_root, a_root = a_update.old_root, a_update.new_root
+        elif identity_changes:
+            raise ValueError(f"a {kind.name} slot changes no account's identity")
+        else:  # A's leaf as the slot before left it: its root is the slot's old root
+            old_root, a_root = carried.root, _update_carried(cs, carried, a_new)
     with cs.scope("b"):
-        _check_b_orders_field(cs, preset, a, b, a_new)
-        b_old_root, new_root = update_account(cs, b, b_new, b_siblings, identity_changes=False)
-        cs.assert_equal(b_old_root, a_root, "follows_a")
-    return old_root, new_root, record, running
+        same = _check_b_orders_field(cs, preset, a, b, a_new)
+        b_update, _ = update_account(cs, b, b_new, b_siblings, identity_changes=False)
+        cs.assert_equal(b_update.old_root, a_root, "follows_a")
+    if kept is not None:
+        with cs.scope("carried"):
+            account, siblings = carry_account(
+                cs, same, (a_new, a_update, a_siblings), (b_new, b_update)
+            )
+        carry = CarriedAccountVars(
+            *(a_new_positions, a_new_tree, kept, account, identity),
+            *(tuple(a_update.bits), tuple(siblings), b_update.new_root),
+        )
+        running = replace(running, carried=carry)
+    return old_root, b_update.new_root, record, running
 
 
 def with_round(cs: Builder, slot: SlotVars, on: LC, values: tuple[int, ...] | None) -> SlotVars:

@@ -7,8 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.gadgets.smt import assert_membership, compute_root, update_leaf
-from circuits.r1cs import HintFn
+from circuits.gadgets.smt import (
+    assert_membership,
+    compute_root,
+    siblings_after,
+    update_leaf,
+    update_path,
+)
+from circuits.r1cs import Builder, HintFn, LinearCombination
 from protocol.field import R
 from protocol.smt import SparseMerkleTree
 from protocol.smt import compute_root as native_root
@@ -96,3 +102,33 @@ def test_an_index_outside_the_tree_is_rejected() -> None:
     inputs = [16 + 5, proof.leaf, 1, *proof.siblings]
     run = run_gadget(lambda cs, ins: update_leaf(cs, ins[0], ins[3:], ins[1], ins[2]), inputs)
     assert run.rejection() == "merkle_update/to_bits/bits_sum"
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 2**32), st.data())
+def test_siblings_after_a_second_write_are_the_native_trees(
+    depth: int, seed: int, data: st.DataObject
+) -> None:
+    """A's leaf written, then B's (anywhere, A's own index included): ``siblings_after`` gives
+    A's siblings in the tree after both writes, from A's siblings before and B's new path."""
+    tree = sample_tree(depth, seed)
+    a = data.draw(st.integers(0, 2**depth - 1))
+    b = data.draw(st.one_of(st.just(a), st.integers(0, 2**depth - 1)))
+    a_leaf, b_leaf = data.draw(felts), data.draw(felts)
+    a_proof = tree.proof(a)
+    tree.set(a, a_leaf)
+    b_proof = tree.proof(b)
+    tree.set(b, b_leaf)
+    inputs = [a, b, a_proof.leaf, a_leaf, b_proof.leaf, b_leaf]
+    inputs += [*a_proof.siblings, *b_proof.siblings]
+
+    def gadget(cs: Builder, ins: list[LinearCombination]) -> list[LinearCombination]:
+        a_siblings, b_siblings = ins[6 : 6 + depth], ins[6 + depth :]
+        a_update = update_path(cs, ins[0], a_siblings, ins[2], ins[3])
+        b_update = update_path(cs, ins[1], b_siblings, ins[4], ins[5])
+        cs.assert_equal(b_update.old_root, a_update.new_root, "b_follows_a")
+        return siblings_after(cs, a_update.bits, a_siblings, b_update)
+
+    run = run_gadget(gadget, inputs)
+    run.check()
+    assert run.outputs == list(tree.proof(a).siblings)
