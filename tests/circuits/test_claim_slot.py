@@ -361,6 +361,23 @@ def test_the_carried_account_is_the_leaf_the_slot_leaves(b_index: int) -> None:
     assert system.public_inputs(witness) == [tree.root()]
 
 
+def test_a_carried_leaf_whose_positions_are_not_the_carried_ones_is_refused() -> None:
+    """``carried_positions_root`` is live: a heavy slot's carry that names a positions root
+    other than the carried positions' (its pick's wire set by a prover free of the pick) is
+    refused in the claim slot while its claim is on, and by nothing else there (the claim's
+    new leaf takes the root rewritten from the carried positions)."""
+    state = with_preset(resting_state(), CLAIMS)
+    ops = BLOCKS["fill"](state)
+    witness = build_block_witness(copy.deepcopy(state), next_block(state, ops))
+    cs = TracingBuilder()
+    define_block(cs, CLAIMS, CHAIN_ID, witness)
+    trace = cs.trace()
+    assert unsatisfied(trace.system, trace.witness) == set()
+    cheat = trace.replay(wires={"slot1/carried/positions_root": lambda v: v + 1})
+    broken = unsatisfied(trace.system, cheat)
+    assert broken == {"slot1/carried/positions_root", "slot2/a/carried_positions_root"}
+
+
 @pytest.mark.slow
 def test_a_claim_step_at_devnet() -> None:
     """Issue 11's target: a claim step at most 40,000 constraints at devnet. A claim slot
