@@ -361,11 +361,23 @@ def test_the_carried_account_is_the_leaf_the_slot_leaves(b_index: int) -> None:
     assert system.public_inputs(witness) == [tree.root()]
 
 
-def test_a_carried_leaf_whose_positions_are_not_the_carried_ones_is_refused() -> None:
-    """``carried_positions_root`` is live: a heavy slot's carry that names a positions root
-    other than the carried positions' (its pick's wire set by a prover free of the pick) is
-    refused in the claim slot while its claim is on, and by nothing else there (the claim's
-    new leaf takes the root rewritten from the carried positions)."""
+# what a prover free of one of the claim slot's carry constraints would change (the wire it
+# defines, ``TracingBuilder``), and the constraints that refuse it then
+CARRY_CHEATS = {
+    # a carry naming a positions root other than the carried positions': refused in the claim
+    # slot while its claim is on (the claim's new leaf takes the root rewritten from the
+    # carried positions, so nothing else sees it)
+    "slot1/carried/positions_root": {"slot2/a/carried_positions_root"},
+    # the claim's record naming another account than the carried A it proves: only the record
+    # bit's own product refuses it (the record goes to the pubdata, not to a check)
+    "slot2/a/record_bit0": set(),
+}
+
+
+@pytest.mark.parametrize("wire", CARRY_CHEATS)
+def test_a_claim_slots_carry_constraint_is_necessary(wire: str) -> None:
+    """``carried_positions_root`` and ``record_bit{i}`` are live: the honest claim block with
+    the wire changed breaks the wire's own constraint and the ones ``CARRY_CHEATS`` names."""
     state = with_preset(resting_state(), CLAIMS)
     ops = BLOCKS["fill"](state)
     witness = build_block_witness(copy.deepcopy(state), next_block(state, ops))
@@ -373,9 +385,8 @@ def test_a_carried_leaf_whose_positions_are_not_the_carried_ones_is_refused() ->
     define_block(cs, CLAIMS, CHAIN_ID, witness)
     trace = cs.trace()
     assert unsatisfied(trace.system, trace.witness) == set()
-    cheat = trace.replay(wires={"slot1/carried/positions_root": lambda v: v + 1})
-    broken = unsatisfied(trace.system, cheat)
-    assert broken == {"slot1/carried/positions_root", "slot2/a/carried_positions_root"}
+    cheat = trace.replay(wires={wire: lambda v: 1 - v if v in (0, 1) else v + 1})
+    assert unsatisfied(trace.system, cheat) == {wire, *CARRY_CHEATS[wire]}
 
 
 @pytest.mark.slow
