@@ -15,6 +15,7 @@ signature is EdDSA over Jubjub (``protocol.eddsa``) under the account's register
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
@@ -58,12 +59,27 @@ def to_field(value: int | bool | bytes) -> int:
     return from_signed(int(value))
 
 
+def compute_tx_message_inputs(chain_id: int, op: SignedOp) -> list[int]:
+    """What the message's sponge absorbs for ``op``."""
+    head = [chain_id, op.op_type(), op.account, op.nonce, op.expiry]
+    return [*(to_field(v) for v in head), *(to_field(v) for v in op.payload())]
+
+
 def compute_tx_message(chain_id: int, op: SignedOp) -> int:
     """The field element the account's key signs for ``op``."""
-    head = [chain_id, op.op_type(), op.account, op.nonce, op.expiry]
-    return sponge(
-        [*(to_field(v) for v in head), *(to_field(v) for v in op.payload())], DOMAIN_L2_TX
-    )
+    return sponge(compute_tx_message_inputs(chain_id, op), DOMAIN_L2_TX)
+
+
+def verify_tx_signatures(chain_id: int, signed: Sequence[tuple[Point, SignedOp]]) -> list[bool]:
+    """Whether each ``op`` carries a valid signature under its key (a batch: ``eddsa.verify_many``);
+    an unsigned one does not."""
+    items = [
+        (key, compute_tx_message_inputs(chain_id, op), op.signature)
+        for key, op in signed
+        if op.signature is not None
+    ]
+    valid = iter(eddsa.verify_many(DOMAIN_L2_TX, items))
+    return [op.signature is not None and next(valid) for _, op in signed]
 
 
 T = TypeVar("T", bound=Any)

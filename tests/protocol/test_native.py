@@ -20,13 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import native, poseidon
+from protocol import eddsa, native, poseidon
 from protocol.eddsa import (
     SecretKey,
     Signature,
     challenge,
     sign,
     verify,
+    verify_many,
     verify_reference,
 )
 from protocol.field import FieldError, R
@@ -249,6 +250,64 @@ def test_one_key_many_messages(msg: int, tamper: bool) -> None:
     assert verify(pk, msg, sig) is verify_reference(pk, msg, sig) is (not tamper)
 
 
+def batch_of_signatures(rng: random.Random, n: int) -> list[tuple[Point, list[int], Signature]]:
+    """Items for ``verify_many``: messages of 0 to 13 inputs, a known key, fresh keys (one of them
+    twice), and each item left valid or tampered with in one place."""
+    fresh = SecretKey.from_seed(rng.randbytes(32))
+    small = small_order_points()
+    items = []
+    for i in range(n):
+        key = [KEY, fresh, SecretKey.from_seed(rng.randbytes(32))][i % 3]
+        inputs = [rng.randrange(R) for _ in range(rng.randrange(14))]
+        pk, sig = key.public_key, sign(key, sponge_reference(inputs, BATCH_DOMAIN))
+        tamper = rng.randrange(9)
+        if tamper == 1:
+            sig = replace(sig, s=(sig.s + 1) % ORDER)
+        elif tamper == 2:
+            sig = replace(sig, s=sig.s + ORDER)
+        elif tamper == 3:
+            sig = replace(sig, R=Point(sig.R.x, (sig.R.y + 1) % R))
+        elif tamper == 4:
+            pk = Point(pk.x, (pk.y + 1) % R)
+        elif tamper == 5:
+            sig = replace(sig, R=add(sig.R, small[1 + i % (len(small) - 1)]))
+        elif tamper == 6:
+            inputs = [*inputs, 0]  # another length: another message
+        elif tamper == 7:
+            pk = add(pk, small[1 + i % (len(small) - 1)])
+        items.append((pk, inputs, sig))
+    return items
+
+
+BATCH_DOMAIN = 0x5EED
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 40])
+def test_verify_many_equals_one_at_a_time(
+    core: Any, n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The native batch (both sponges and the equation of every item in one call) answers as
+    the reference one item at a time, and so does ``verify_many`` without the native core."""
+    items = batch_of_signatures(random.Random(f"batch {n}"), n)
+    expected = [
+        verify_reference(pk, sponge_reference(inputs, BATCH_DOMAIN), sig)
+        for pk, inputs, sig in items
+    ]
+    assert n < 40 or 0 < sum(expected) < n  # both answers occur
+    assert verify_many(BATCH_DOMAIN, items) == expected
+    monkeypatch.setattr(eddsa, "NATIVE", None)
+    assert verify_many(BATCH_DOMAIN, items) == expected
+
+
+def test_verify_many_refuses_what_is_not_a_field_element(core: Any) -> None:
+    pk, sig = KEY.public_key, sign(KEY, sponge_reference([1], BATCH_DOMAIN))
+    with pytest.raises(FieldError, match="not a canonical field element"):
+        verify_many(BATCH_DOMAIN, [(pk, [1, R], sig)])
+    with pytest.raises(TypeError, match="an item is"):
+        core.eddsa_verify_many([(1, 2)], 3)
+    assert verify_many(BATCH_DOMAIN, [(pk, [1], sig)]) == [True]
+
+
 # -- field kernels ---------------------------------------------------------------------------------
 
 
@@ -294,6 +353,11 @@ def test_every_kernel_equals_the_reference(kernel: str) -> None:
         pk, sig = key.public_key, sign(key, msg)
         bad = replace(sig, s=(sig.s + 1) % ORDER) if i % 2 else sig
         assert verify(pk, msg, bad) is verify_reference(pk, msg, bad) is (i % 2 == 0)
+    items = batch_of_signatures(rng, 12)
+    assert verify_many(BATCH_DOMAIN, items) == [
+        verify_reference(pk, sponge_reference(inputs, BATCH_DOMAIN), sig)
+        for pk, inputs, sig in items
+    ]
 
 
 def test_the_fastest_kernel_is_the_default() -> None:
