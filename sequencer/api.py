@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +51,6 @@ from sequencer.progress import Progress
 
 EXPLORER = Path(__file__).parent / "explorer"
 MAX_BATCH = 256  # transactions in one batch submission
-# Threads that run submissions: each waits for its group commit there, so as many submissions
-# as threads can share one commit (one fsync).
-SUBMIT_THREADS = 64
 
 
 class AckModel(BaseModel):
@@ -90,7 +86,7 @@ def parse_txs(adapter: TypeAdapter[Any], body: Any, many: bool) -> list[TxModel]
 def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
     """The FastAPI application over ``service``; ``feed_ready`` gets the loop and feed."""
     adapter = make_tx_adapter(service.state.preset)
-    admission = AdmissionPool(service)
+    admission = Admission(service)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +94,7 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
         try:
             yield
         finally:
-            admission.close()
+            service.close()
 
     app = FastAPI(
         title="zkperp operator API",
@@ -234,22 +230,34 @@ def create_app(service: ApiService, feed_ready: FeedHolder) -> FastAPI:
     return app
 
 
-class AdmissionPool:
-    """Runs ``service.submit`` on a pool of its own threads (``SUBMIT_THREADS``): the loop's
-    plain executor hop costs about half the CPU of Starlette's ``run_in_threadpool`` (anyio's
-    capacity limiter and cancel scopes), which an order pays once.
+class Admission:
+    """Hands submissions to the service's admission thread (``ApiService.start``) and their
+    outcomes back to the loop: no executor hop and no waiting thread for a submission.
 
-    A WebSocket submission (``start``) takes a leaner path still: no task and no asyncio
-    future on the loop; the thread that admitted it builds the reply and hands it to the
-    connection's queue with one ``call_soon_threadsafe``."""
+    An HTTP submission awaits a future the admission thread resolves; a WebSocket one
+    (``start``) has no task and no future: its reply, built on the admission thread, goes to
+    the connection's queue with one ``call_soon_threadsafe``."""
 
     def __init__(self, service: ApiService) -> None:
         self.service = service
-        self.pool = ThreadPoolExecutor(SUBMIT_THREADS, thread_name_prefix="api-submit")
 
     async def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, self.service.submit, models, client)
+        future: asyncio.Future[list[Ack] | ApiError] = loop.create_future()
+
+        def resolve(outcome: list[Ack] | ApiError) -> None:
+            if not future.done():  # the request may have gone away meanwhile
+                future.set_result(outcome)
+
+        def reply(outcome: list[Ack] | ApiError) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
+                loop.call_soon_threadsafe(resolve, outcome)
+
+        self.service.start(models, client, reply)
+        outcome = await future
+        if isinstance(outcome, ApiError):
+            raise outcome
+        return outcome
 
     def start(self, connection: Connection, adapter: TypeAdapter[Any], msg: dict[str, Any]) -> None:
         """Admits one WebSocket ``submit`` message; its reply reaches ``connection`` later,
@@ -262,29 +270,16 @@ class AdmissionPool:
         except ApiError as e:
             connection.send(_error_reply(request_id, e))
             return
-        self.pool.submit(self._admit, loop, connection, request_id, models)
 
-    def _admit(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        connection: Connection,
-        request_id: Any,
-        models: list[TxModel],
-    ) -> None:
-        """On a pool thread: the admission (until its group commit), then its reply handed to
-        the loop."""
-        try:
-            acks = self.service.submit(models, id(connection))
-            reply = {"type": "ack", "id": request_id, "acks": [_ack_json(a) for a in acks]}
-        except ApiError as e:
-            reply = _error_reply(request_id, e)
-        except Exception as e:  # never leave a client without its answer
-            reply = _error_reply(request_id, ApiError(500, "internal", f"not logged: {e}"))
-        with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
-            loop.call_soon_threadsafe(connection.send, reply)
+        def reply(outcome: list[Ack] | ApiError) -> None:
+            if isinstance(outcome, ApiError):
+                answer = _error_reply(request_id, outcome)
+            else:
+                answer = {"type": "ack", "id": request_id, "acks": [_ack_json(a) for a in outcome]}
+            with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
+                loop.call_soon_threadsafe(connection.send, answer)
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.service.start(models, id(connection), reply)
 
 
 def _error_reply(request_id: Any, e: ApiError) -> dict[str, Any]:
@@ -296,7 +291,7 @@ async def serve_socket(
     service: ApiService,
     adapter: TypeAdapter[Any],
     feed: Feed,
-    admission: AdmissionPool,
+    admission: Admission,
 ) -> None:
     """One WebSocket client: subscriptions and submissions until it goes away."""
     await ws.accept()

@@ -11,19 +11,23 @@ and logs nothing. The rules still run when the block is built (a transfer larger
 collateral is dropped there, with its error).
 
 The live state is shared with the operator's thread: every read and the admission's checks
-hold ``lock``, which the operator holds while it seals a block (``ServedOperator``). Signatures
-(the slow part; native code that releases the GIL where ``protocol.native`` is built, so the
-API's threads verify in parallel) are checked outside it, and the nonce is checked again before
-the append.
+hold ``lock``, which the operator holds while it seals a block (``ServedOperator``).
 
-Group commit: a submission whose signatures verified is encoded for the log (outside the lock)
-and joins a queue; one of the waiting threads
-(the first to find no commit running) re-checks every queued submission under the lock and
-reserves their nonces, appends all that pass in one SQLite transaction (one fsync for the group,
-outside the lock) and wakes each with its acknowledgement or its refusal, then takes the next
-group. A submission is acknowledged only
-after the commit that holds it: a crash loses no acknowledged transaction. If the commit fails,
-every submission of the group is refused (503) and nothing of it is logged.
+Admission runs on one thread of its own (``start`` queues a submission, ``submit`` queues one
+and waits). It takes every submission queued meanwhile as a batch (up to ``ADMISSION_BATCH``):
+- the wire models decoded and the rate limits taken;
+- under the lock, the state checks, the nonces counted through the batch;
+- the signatures, outside the lock, all in one call of the native core per half batch
+  (``protocol.signing.verify_tx_signatures``), one half on a helper thread, so that both cores
+  verify and the GIL changes hands twice a batch rather than three times a transaction;
+- each passing submission encoded for the log;
+- the group commit: under the lock again, every submission's nonces checked once more (one
+  refused for its signature leaves the later nonces of its account unusable), then all that
+  pass appended in one SQLite transaction (one fsync, outside the lock), and only then each
+  acknowledged. A crash loses no acknowledged transaction. If the commit fails, every
+  submission of the group is refused (503) and nothing of it is logged.
+
+Each submission is all or nothing, and one submission's refusal refuses no other.
 """
 
 from __future__ import annotations
@@ -31,20 +35,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 from circuits.ops.slot import OP_CIRCUITS
-from protocol import eddsa
 from protocol.accounts import Account
 from protocol.errors import UnknownAccount, UnknownMarket
 from protocol.jubjub import Point
 from protocol.markets import Market
 from protocol.ops.registry import decode_request, get_priority_operation
 from protocol.risk import compute_risk, compute_unsettled_funding
-from protocol.signing import compute_tx_message
+from protocol.signing import verify_tx_signatures
 from protocol.state import State
 from sequencer.api_models import WIRE_NAME, TxModel, to_operation
 from sequencer.api_views import (
@@ -89,31 +94,51 @@ class Ack:
 
 
 class _Submission:
-    """Verified transactions waiting for the group commit, and then its outcome."""
+    """One request's transactions, from the admission queue to their outcome: acknowledged once
+    logged, or refused. With ``reply``, the outcome is handed to it (on the admission thread);
+    without, ``wait`` returns it."""
 
-    def __init__(self, ops: Sequence[Any], models: Sequence[TxModel], data: list[bytes]) -> None:
-        self.ops, self.models, self.data = ops, models, data  # data: the log's encodings
-        self.done = threading.Event()
-        self.acks: list[Ack] = []
-        self.error: ApiError | None = None
+    def __init__(
+        self, models: Sequence[TxModel], client: object, reply: Reply | None = None
+    ) -> None:
+        self.models, self.client, self.reply = models, client, reply
+        self.ops: list[Any] = []
+        self.keys: list[Point] = []
+        self.data: list[bytes] = []  # the log's encodings
+        self.outcome: list[Ack] | ApiError | None = None
+        self.done = threading.Event() if reply is None else None
 
     def accept(self, seqs: Sequence[int]) -> None:
         """Logged under these sequence numbers: acknowledged."""
-        self.acks = [
-            Ack(seq, m.type, op.account, op.nonce, m.client_order_id)  # type: ignore[attr-defined]
-            for seq, op, m in zip(seqs, self.ops, self.models, strict=True)
-        ]
-        self.done.set()
+        self.finish(
+            [
+                Ack(seq, m.type, op.account, op.nonce, m.client_order_id)  # type: ignore[attr-defined]
+                for seq, op, m in zip(seqs, self.ops, self.models, strict=True)
+            ]
+        )
 
     def refuse(self, error: ApiError) -> None:
-        self.error = error
-        self.done.set()
+        self.finish(error)
+
+    def finish(self, outcome: list[Ack] | ApiError) -> None:
+        self.outcome = outcome
+        if self.reply is not None:
+            self.reply(outcome)
+        if self.done is not None:
+            self.done.set()
 
     def wait(self) -> list[Ack]:
+        assert self.done is not None, "a submission with a reply is not waited for"
         self.done.wait()
-        if self.error is not None:
-            raise self.error
-        return self.acks
+        if isinstance(self.outcome, ApiError):
+            raise self.outcome
+        assert self.outcome is not None
+        return self.outcome
+
+
+Reply = Callable[[list[Ack] | ApiError], None]
+ADMISSION_BATCH = 256  # submissions admitted together, at most
+SPLIT_AT = 4  # transactions in a batch from which half its signatures go to the helper thread
 
 
 class RateLimiter:
@@ -154,10 +179,11 @@ class ApiService:
         self.local = threading.local()
         self.next_nonces: dict[int, int] = {}
         self.proving: dict[int, dict[str, float]] = {}  # batch -> stage start / end times
-        self.queue_lock = threading.Lock()  # guards the group commit's queue and leader flag
-        self.queue: list[_Submission] = []
-        self.committing = False
-        self.reserved: dict[int, int] = {}  # next nonces of the group being committed
+        self.pending: SimpleQueue[_Submission | None] = SimpleQueue()
+        self.admitter: threading.Thread | None = None
+        self.admitter_lock = threading.Lock()
+        self.closed = False
+        self.helper = ThreadPoolExecutor(1, thread_name_prefix="api-verify")
         with self.lock:
             self.refresh_nonces()
 
@@ -180,97 +206,157 @@ class ApiService:
         self.next_nonces = nonces
 
     def get_next_nonce(self, account: Account) -> int:
-        """The state's nonce, past the pending transactions and those being committed."""
-        index = account.index
-        return max(account.nonce, self.next_nonces.get(index, 0), self.reserved.get(index, 0))
+        """The state's nonce, past the pending transactions."""
+        return max(account.nonce, self.next_nonces.get(account.index, 0))
 
     def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
-        """Checks every transaction, then logs them all in order; all or nothing."""
-        ops = [self._decode(m) for m in models]
-        for op in ops:
+        """Admits one submission (see the module docstring) and waits: its acks, all or
+        nothing; ``ApiError`` if it is refused."""
+        submission = _Submission(models, client)
+        self._enqueue(submission)
+        return submission.wait()
+
+    def start(self, models: Sequence[TxModel], client: object, reply: Reply) -> None:
+        """Queues one submission for admission; ``reply`` gets its acks or its refusal later,
+        on the admission thread."""
+        self._enqueue(_Submission(models, client, reply))
+
+    def close(self) -> None:
+        """Stops the admission thread once it has answered what is queued; later submissions
+        are refused."""
+        with self.admitter_lock:
+            self.closed = True
+            self.pending.put(None)
+
+    def _enqueue(self, submission: _Submission) -> None:
+        with self.admitter_lock:
+            if self.closed:
+                submission.refuse(ApiError(503, "stopping", "the API is stopping; not logged"))
+                return
+            self.pending.put(submission)
+            if self.admitter is None:
+                self.admitter = threading.Thread(
+                    target=self._admit_queued, name="api-admission", daemon=True
+                )
+                self.admitter.start()
+
+    def _admit_queued(self) -> None:
+        """The admission thread: batches of whatever is queued, until ``close``."""
+        while True:
+            first = self.pending.get()
+            if first is None:
+                self.helper.shutdown(wait=False)
+                return
+            batch = [first]
+            while len(batch) < ADMISSION_BATCH and not self.pending.empty():
+                submission = self.pending.get()
+                if submission is None:
+                    self.pending.put(None)  # stop after this batch
+                    break
+                batch.append(submission)
+            try:
+                self._admit(batch)
+            except Exception as e:  # never leave a client without its answer
+                for submission in batch:
+                    if submission.outcome is None:
+                        submission.refuse(ApiError(500, "internal", f"not logged: {e}"))
+
+    def _admit(self, batch: list[_Submission]) -> None:
+        """One batch through every check, then its group commit (the module docstring)."""
+        live = []
+        for submission in batch:
+            try:
+                submission.ops = [self._decode(m) for m in submission.models]
+                self._take_rate(submission)
+            except ApiError as e:
+                submission.refuse(e)
+                continue
+            live.append(submission)
+        checked = []
+        with self.lock:
+            planned: dict[int, int] = {}
+            for submission in live:
+                trial = dict(planned)
+                try:
+                    submission.keys = self._check(submission.ops, trial)
+                except ApiError as e:
+                    submission.refuse(e)
+                    continue
+                planned = trial
+                checked.append(submission)
+        group = []
+        for submission, signed in zip(checked, self._verify(checked), strict=True):
+            try:
+                if not signed:
+                    account = next(op.account for op in submission.ops)
+                    raise ApiError(401, "bad_signature", f"bad signature for account {account}")
+                submission.data = [self._encode(op) for op in submission.ops]
+            except ApiError as e:
+                submission.refuse(e)
+                continue
+            group.append(submission)
+        if group:
+            self._commit_group(group)
+
+    def _take_rate(self, submission: _Submission) -> None:
+        for op in submission.ops:
+            client = submission.client
             if not self.limiter.take(("account", op.account)) or (
                 client is not None and not self.limiter.take(("client", client))
             ):
                 raise ApiError(429, "rate_limited", f"account {op.account}: too many requests")
-        with self.lock:
-            keys = self._check(ops)
-        for op, key in zip(ops, keys, strict=True):
-            if not eddsa.verify(
-                key, compute_tx_message(self.state.config.chain_id, op), op.signature
-            ):
-                raise ApiError(401, "bad_signature", f"bad signature for account {op.account}")
-        data = [self._encode(op) for op in ops]  # outside the lock: it needs no state
-        return self._log(_Submission(ops, models, data))
 
-    def _log(self, submission: _Submission) -> list[Ack]:
-        """Queues a verified submission for the next group commit; its acks once committed."""
-        with self.queue_lock:
-            self.queue.append(submission)
-            lead = not self.committing
-            self.committing = True
-        if lead:
-            self._commit_queued()
-        return submission.wait()
-
-    def _commit_queued(self) -> None:
-        """Commits groups until the queue is empty (the leader's loop)."""
-        while True:
-            with self.queue_lock:
-                group, self.queue = self.queue, []
-                if not group:
-                    self.committing = False
-                    return
-            try:
-                self._commit_group(group)
-            except BaseException as e:  # never leave a waiter hanging
-                for submission in group:
-                    submission.refuse(ApiError(503, "log_unavailable", f"not logged: {e}"))
-                if not isinstance(e, Exception):
-                    raise
+    def _verify(self, submissions: list[_Submission]) -> list[bool]:
+        """Whether every signature of each submission verifies: the batch's signatures, half on
+        the helper thread where there are ``SPLIT_AT`` or more."""
+        chain_id = self.state.config.chain_id
+        signed = [(k, op) for s in submissions for k, op in zip(s.keys, s.ops, strict=True)]
+        half = len(signed) // 2 if len(signed) >= SPLIT_AT else 0
+        other = self.helper.submit(verify_tx_signatures, chain_id, signed[:half]) if half else None
+        valid = verify_tx_signatures(chain_id, signed[half:])
+        if other is not None:
+            valid = other.result() + valid
+        answers, start = [], 0
+        for submission in submissions:
+            answers.append(all(valid[start : start + len(submission.ops)]))
+            start += len(submission.ops)
+        return answers
 
     def _commit_group(self, group: list[_Submission]) -> None:
-        """Re-checks each submission under the lock (nonces counted through the group) and
-        reserves the nonces of those that pass; logs them in one SQLite transaction without the
-        lock (the fsync holds up neither new submissions' checks nor the operator); then
-        acknowledges or refuses each, and turns the reservations into next nonces."""
+        """Re-checks each submission under the lock (nonces counted through the group); logs
+        those that pass in one SQLite transaction without the lock (the fsync holds up neither
+        the operator nor the views); then acknowledges or refuses each, and advances the next
+        nonces."""
         with self.lock:
             accepted, planned = self._admit_group(group)
-            self.reserved = planned
         try:
-            seqs = Mempool(self.store).submit_encoded([d for _, ds in accepted for d in ds])
-        except BaseException as e:
-            with self.lock:
-                self.reserved = {}
-            if not isinstance(e, sqlite3.Error):
-                raise
-            for submission, _ in accepted:
+            seqs = Mempool(self.store).submit_encoded([d for s in accepted for d in s.data])
+        except sqlite3.Error as e:
+            for submission in accepted:
                 submission.refuse(ApiError(503, "log_unavailable", f"not logged: {e}"))
             return
         with self.lock:
             for account, nonce in planned.items():
                 self.next_nonces[account] = max(self.next_nonces.get(account, 0), nonce)
-            self.reserved = {}
         start = 0
-        for submission, data in accepted:
-            submission.accept(seqs[start : start + len(data)])
-            start += len(data)
+        for submission in accepted:
+            submission.accept(seqs[start : start + len(submission.data)])
+            start += len(submission.data)
 
-    def _admit_group(
-        self, group: list[_Submission]
-    ) -> tuple[list[tuple[_Submission, list[bytes]]], dict[int, int]]:
-        """The submissions that pass the state checks again, with their encodings, and the next
-        nonces they leave; the others are refused (call holding the lock)."""
+    def _admit_group(self, group: list[_Submission]) -> tuple[list[_Submission], dict[int, int]]:
+        """The submissions that pass the state checks again and the next nonces they leave; the
+        others are refused (call holding the lock)."""
         planned: dict[int, int] = {}
-        accepted: list[tuple[_Submission, list[bytes]]] = []
+        accepted = []
         for submission in group:
             trial = dict(planned)
             try:
-                self._check(submission.ops, trial)  # nothing else took these nonces meanwhile
+                self._check(submission.ops, trial)
             except ApiError as e:
                 submission.refuse(e)
                 continue
             planned = trial
-            accepted.append((submission, submission.data))
+            accepted.append(submission)
         return accepted, planned
 
     @staticmethod

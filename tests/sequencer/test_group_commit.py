@@ -1,7 +1,9 @@
-"""Group commit of the write-ahead log (``sequencer.api_service``): submissions verified
-concurrently are logged together, fewer commits than submissions, each acknowledged only after
-the commit that holds it; a failed commit refuses its whole group and logs nothing of it, and
-the next submissions are logged as usual; within a group the nonces are counted through it."""
+"""Batched admission and group commit of the write-ahead log (``sequencer.api_service``):
+submissions queued meanwhile are admitted and logged together, fewer commits than submissions,
+each acknowledged only after the commit that holds it; a failed commit refuses its whole group
+and logs nothing of it, and the next submissions are logged as usual; within a batch the nonces
+are counted through it, and one submission's refusal (a bad signature on either half of the
+batch's split verification) refuses no other, except the later nonces of its own account."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from protocol.markets import MarketParams
 from protocol.params import MINIMAL
 from protocol.state import make_genesis
 from sequencer.api_models import make_tx_adapter, to_wire
-from sequencer.api_service import Ack, ApiError, ApiService
+from sequencer.api_service import SPLIT_AT, Ack, ApiError, ApiService, _Submission
 from sequencer.builder import build_block
 from sequencer.codec import decode_tx
 from sequencer.store import Store
@@ -129,3 +132,64 @@ def test_nonces_are_counted_through_a_group(
     errors = [r for r in results if isinstance(r, ApiError)]
     assert len(errors) == 1 and errors[0].code == "bad_nonce"
     assert len(logged(service)) == 1
+
+
+def bad(tx: Any) -> Any:
+    """``tx`` with the signature of another transaction of its account."""
+    return replace(tx, signature=transfer(tx.account, tx.nonce, 9, 1).signature)
+
+
+def admit_batch(service: ApiService, *submissions: Sequence[Any]) -> list[list[Ack] | ApiError]:
+    """One admission batch of these submissions (each a list of transactions), as the
+    admission thread takes it; the outcome of each."""
+    batch = [_Submission(models(service, *txs), None) for txs in submissions]
+    service._admit(batch)
+    return [s.outcome for s in batch]  # type: ignore[misc]
+
+
+def test_a_batch_refuses_each_bad_submission_alone(service: ApiService) -> None:
+    """A bad signature refuses its submission and the later nonce of its account in the same
+    batch; every other submission is logged, nonces counted through the batch, in order."""
+    good = [transfer(3, 0, 4, USDC), transfer(5, 0, 4, USDC), transfer(3, 1, 4, USDC)]
+    outcomes = admit_batch(
+        service,
+        [good[0]],
+        [bad(transfer(4, 0, 3, USDC))],
+        [transfer(4, 1, 3, USDC)],
+        [good[1]],
+        [good[2]],
+    )
+    codes = [o.code if isinstance(o, ApiError) else "ack" for o in outcomes]
+    assert codes == ["ack", "bad_signature", "bad_nonce", "ack", "ack"]
+    assert logged(service) == good
+    assert [o[0].seq for o in outcomes if isinstance(o, list)] == [1, 2, 3]
+
+
+def test_a_submission_with_one_bad_signature_logs_none_of_it(service: ApiService) -> None:
+    (outcome,) = admit_batch(service, [transfer(3, 0, 4, USDC), bad(transfer(3, 1, 4, USDC))])
+    assert isinstance(outcome, ApiError) and outcome.status == 401
+    assert logged(service) == []
+    (again,) = admit_batch(service, [transfer(3, 0, 4, USDC)])
+    assert isinstance(again, list) and again[0].nonce == 0
+
+
+@pytest.mark.parametrize("where", [0, SPLIT_AT * 2 - 1])
+def test_the_split_verification_refuses_a_bad_signature_on_either_half(
+    service: ApiService, where: int
+) -> None:
+    """A batch of ``2 * SPLIT_AT`` transactions is verified half on the helper thread, half on
+    the admission thread: a bad signature in either half is found."""
+    txs = [transfer(a, 0, 3 if a != 3 else 4, USDC) for a in USERS[: SPLIT_AT * 2]]
+    txs[where] = bad(txs[where])
+    outcomes = admit_batch(service, *([tx] for tx in txs))
+    refused = [i for i, o in enumerate(outcomes) if isinstance(o, ApiError)]
+    assert refused == [where]
+    assert logged(service) == [tx for i, tx in enumerate(txs) if i != where]
+
+
+def test_after_close_a_submission_is_refused_and_nothing_logged(service: ApiService) -> None:
+    (ack,) = service.submit(models(service, transfer(3, 0, 4, USDC)))
+    service.close()
+    with pytest.raises(ApiError, match="stopping; not logged"):
+        service.submit(models(service, transfer(3, 1, 4, USDC)))
+    assert logged(service) == [transfer(3, 0, 4, USDC)] and ack.seq == 1
