@@ -234,12 +234,14 @@ class Admission:
     """Hands submissions to the service's admission thread (``ApiService.start``) and their
     outcomes back to the loop: no executor hop and no waiting thread for a submission.
 
-    An HTTP submission awaits a future the admission thread resolves; a WebSocket one
-    (``start``) has no task and no future: its reply, built on the admission thread, goes to
-    the connection's queue with one ``call_soon_threadsafe``."""
+    An HTTP submission awaits a future the admission's threads resolve; a WebSocket one
+    (``start``) has no task and no future: its reply, built on the log thread, goes to the
+    loop's ``Outbox``, which hands every reply that arrives before the loop runs to the
+    connections' queues in one go."""
 
     def __init__(self, service: ApiService) -> None:
         self.service = service
+        self.outbox: Outbox | None = None
 
     async def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
         loop = asyncio.get_running_loop()
@@ -263,6 +265,9 @@ class Admission:
         """Admits one WebSocket ``submit`` message; its reply reaches ``connection`` later,
         in the order its admission ends (a refusal of its shape at once). Call on the loop."""
         loop = asyncio.get_running_loop()
+        if self.outbox is None or self.outbox.loop is not loop:
+            self.outbox = Outbox(loop)
+        outbox = self.outbox
         request_id = msg.get("id")
         try:
             many = "txs" in msg
@@ -276,10 +281,34 @@ class Admission:
                 answer = _error_reply(request_id, outcome)
             else:
                 answer = {"type": "ack", "id": request_id, "acks": [_ack_json(a) for a in outcome]}
-            with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
-                loop.call_soon_threadsafe(connection.send, answer)
+            outbox.put(connection, answer)
 
         self.service.start(models, id(connection), reply)
+
+
+class Outbox:
+    """Messages for WebSocket connections from other threads, handed to the loop in bunches:
+    one wake-up of the loop (``call_soon_threadsafe``) for all that arrive before it runs,
+    rather than one each; each connection's messages keep their order."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lock = threading.Lock()
+        self.items: list[tuple[Connection, dict[str, Any]]] = []
+
+    def put(self, connection: Connection, message: dict[str, Any]) -> None:
+        with self.lock:
+            self.items.append((connection, message))
+            if len(self.items) > 1:  # a hand-over is on its way already
+                return
+        with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
+            self.loop.call_soon_threadsafe(self._hand_over)
+
+    def _hand_over(self) -> None:
+        with self.lock:
+            items, self.items = self.items, []
+        for connection, message in items:
+            connection.send(message)
 
 
 def _error_reply(request_id: Any, e: ApiError) -> dict[str, Any]:

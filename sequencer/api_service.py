@@ -13,19 +13,26 @@ collateral is dropped there, with its error).
 The live state is shared with the operator's thread: every read and the admission's checks
 hold ``lock``, which the operator holds while it seals a block (``ServedOperator``).
 
-Admission runs on one thread of its own (``start`` queues a submission, ``submit`` queues one
-and waits). It takes every submission queued meanwhile as a batch (up to ``ADMISSION_BATCH``):
+Admission runs on two threads of its own (``start`` queues a submission, ``submit`` queues one
+and waits). The admission thread takes every submission queued meanwhile as a batch (up to
+``ADMISSION_BATCH``):
 - the wire models decoded and the rate limits taken;
-- under the lock, the state checks, the nonces counted through the batch;
+- under the lock, the state checks, the nonces counted through the batch and past the groups
+  still being logged;
 - the signatures, outside the lock, all in one call of the native core per half batch
   (``protocol.signing.verify_tx_signatures``), one half on a helper thread, so that both cores
   verify and the GIL changes hands twice a batch rather than three times a transaction;
-- each passing submission encoded for the log;
-- the group commit: under the lock again, every submission's nonces checked once more (one
-  refused for its signature leaves the later nonces of its account unusable), then all that
-  pass appended in one SQLite transaction (one fsync, outside the lock), and only then each
-  acknowledged. A crash loses no acknowledged transaction. If the commit fails, every
-  submission of the group is refused (503) and nothing of it is logged.
+- the batch's passing submissions handed to the log thread as a group; the admission thread
+  takes the next batch while that group is logged.
+
+The log thread takes every group handed over meanwhile and commits them together: each
+submission encoded for the log; under the lock again, every submission's nonces checked once
+more against what is logged (one refused for its signature, or in an earlier group that
+failed, leaves the later nonces of its account unusable); then all that pass appended in one
+SQLite transaction (one fsync, outside the lock); and only then each acknowledged or refused,
+in the order of admission, once the nonces the admission planned past them are settled. A
+crash loses no acknowledged transaction. If the commit fails, every submission in it is
+refused (503) and nothing of it is logged.
 
 Each submission is all or nothing, and one submission's refusal refuses no other.
 """
@@ -35,12 +42,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from queue import SimpleQueue
-from typing import Any
+from typing import Any, TypeVar
 
 from circuits.ops.slot import OP_CIRCUITS
 from protocol.accounts import Account
@@ -95,8 +102,9 @@ class Ack:
 
 class _Submission:
     """One request's transactions, from the admission queue to their outcome: acknowledged once
-    logged, or refused. With ``reply``, the outcome is handed to it (on the admission thread);
-    without, ``wait`` returns it."""
+    logged, or refused. With ``reply``, the outcome is handed to it (on the admission or the log
+    thread); without, ``wait`` returns it. While ``held`` (by the log thread) the outcome is
+    kept until ``release``."""
 
     def __init__(
         self, models: Sequence[TxModel], client: object, reply: Reply | None = None
@@ -107,6 +115,7 @@ class _Submission:
         self.data: list[bytes] = []  # the log's encodings
         self.outcome: list[Ack] | ApiError | None = None
         self.done = threading.Event() if reply is None else None
+        self.held = False  # an outcome is kept until ``release``
 
     def accept(self, seqs: Sequence[int]) -> None:
         """Logged under these sequence numbers: acknowledged."""
@@ -122,8 +131,15 @@ class _Submission:
 
     def finish(self, outcome: list[Ack] | ApiError) -> None:
         self.outcome = outcome
+        if not self.held:
+            self.release()
+
+    def release(self) -> None:
+        """Hands the outcome over (to ``reply`` or ``wait``), now that nothing holds it."""
+        self.held = False
         if self.reply is not None:
-            self.reply(outcome)
+            assert self.outcome is not None
+            self.reply(self.outcome)
         if self.done is not None:
             self.done.set()
 
@@ -139,6 +155,32 @@ class _Submission:
 Reply = Callable[[list[Ack] | ApiError], None]
 ADMISSION_BATCH = 256  # submissions admitted together, at most
 SPLIT_AT = 4  # transactions in a batch from which half its signatures go to the helper thread
+
+
+Item = TypeVar("Item")
+
+
+def _drain(queue: SimpleQueue[Item | None], most: int) -> Iterator[list[Item]]:
+    """Everything queued meanwhile, up to ``most`` items a list, one list after another, until
+    ``None`` is taken (what was taken before it still comes out)."""
+    while True:
+        first = queue.get()
+        if first is None:
+            return
+        items = [first]
+        while len(items) < most and not queue.empty():
+            item = queue.get()
+            if item is None:
+                yield items
+                return
+            items.append(item)
+        yield items
+
+
+def _refuse_unanswered(submissions: list[_Submission], e: Exception) -> None:
+    for submission in submissions:
+        if submission.outcome is None:
+            submission.refuse(ApiError(500, "internal", f"not logged: {e}"))
 
 
 class RateLimiter:
@@ -180,7 +222,12 @@ class ApiService:
         self.next_nonces: dict[int, int] = {}
         self.proving: dict[int, dict[str, float]] = {}  # batch -> stage start / end times
         self.pending: SimpleQueue[_Submission | None] = SimpleQueue()
-        self.admitter: threading.Thread | None = None
+        # groups checked and verified, for the log thread: (number, submissions)
+        self.checked: SimpleQueue[tuple[int, list[_Submission]] | None] = SimpleQueue()
+        # account -> (its next nonce past the groups being logged, the last such group)
+        self.in_flight: dict[int, tuple[int, int]] = {}
+        self.groups = 0  # groups handed to the log thread so far
+        self.started = False  # the admission and log threads
         self.admitter_lock = threading.Lock()
         self.closed = False
         self.helper = ThreadPoolExecutor(1, thread_name_prefix="api-verify")
@@ -209,6 +256,13 @@ class ApiService:
         """The state's nonce, past the pending transactions."""
         return max(account.nonce, self.next_nonces.get(account.index, 0))
 
+    def _get_planned_nonce(self, account: Account) -> int:
+        """The next nonce past the pending transactions and the groups being logged: what the
+        admission plans from (call holding the lock)."""
+        entry = self.in_flight.get(account.index)
+        logged = self.get_next_nonce(account)
+        return logged if entry is None else max(logged, entry[0])
+
     def submit(self, models: Sequence[TxModel], client: object = None) -> list[Ack]:
         """Admits one submission (see the module docstring) and waits: its acks, all or
         nothing; ``ApiError`` if it is refused."""
@@ -234,35 +288,56 @@ class ApiService:
                 submission.refuse(ApiError(503, "stopping", "the API is stopping; not logged"))
                 return
             self.pending.put(submission)
-            if self.admitter is None:
-                self.admitter = threading.Thread(
-                    target=self._admit_queued, name="api-admission", daemon=True
-                )
-                self.admitter.start()
+            if not self.started:
+                self.started = True
+                for target, name in ((self._admit_queued, "admission"), (self._log_queued, "log")):
+                    threading.Thread(target=target, name=f"api-{name}", daemon=True).start()
 
     def _admit_queued(self) -> None:
-        """The admission thread: batches of whatever is queued, until ``close``."""
-        while True:
-            first = self.pending.get()
-            if first is None:
-                self.helper.shutdown(wait=False)
-                return
-            batch = [first]
-            while len(batch) < ADMISSION_BATCH and not self.pending.empty():
-                submission = self.pending.get()
-                if submission is None:
-                    self.pending.put(None)  # stop after this batch
-                    break
-                batch.append(submission)
+        """The admission thread: batches of whatever is queued, until ``close``; each batch's
+        group to the log thread."""
+        for batch in _drain(self.pending, ADMISSION_BATCH):
             try:
-                self._admit(batch)
+                group = self._admit(batch)
             except Exception as e:  # never leave a client without its answer
-                for submission in batch:
-                    if submission.outcome is None:
-                        submission.refuse(ApiError(500, "internal", f"not logged: {e}"))
+                _refuse_unanswered(batch, e)
+                continue
+            if group:
+                self._hand_over(group)
+        self.helper.shutdown(wait=False)
+        self.checked.put(None)
 
-    def _admit(self, batch: list[_Submission]) -> None:
-        """One batch through every check, then its group commit (the module docstring)."""
+    def _hand_over(self, group: list[_Submission]) -> None:
+        """``group`` to the log thread; the admission plans the next nonces past it."""
+        with self.lock:
+            self.groups += 1
+            for submission in group:
+                for op in submission.ops:
+                    self.in_flight[op.account] = (op.nonce + 1, self.groups)
+        self.checked.put((self.groups, group))
+
+    def _log_queued(self) -> None:
+        """The log thread: every group handed over meanwhile, in one commit, until the
+        admission thread stops."""
+        for groups in _drain(self.checked, ADMISSION_BATCH):
+            submissions = [s for _, group in groups for s in group]
+            for submission in submissions:  # answered once the nonces below are settled
+                submission.held = True
+            try:
+                self._commit_group(submissions)
+            except Exception as e:
+                _refuse_unanswered(submissions, e)
+            with self.lock:  # logged or refused: their nonces are planned from the log again
+                for number, group in groups:
+                    for op in (op for s in group for op in s.ops):
+                        if self.in_flight.get(op.account, (0, 0))[1] == number:
+                            del self.in_flight[op.account]
+            for submission in submissions:
+                submission.release()
+
+    def _admit(self, batch: list[_Submission]) -> list[_Submission]:
+        """One batch through the admission's checks (the module docstring): the submissions
+        that pass, for the group commit; the others are refused."""
         live = []
         for submission in batch:
             try:
@@ -278,7 +353,7 @@ class ApiService:
             for submission in live:
                 trial = dict(planned)
                 try:
-                    submission.keys = self._check(submission.ops, trial)
+                    submission.keys = self._check(submission.ops, trial, self._get_planned_nonce)
                 except ApiError as e:
                     submission.refuse(e)
                     continue
@@ -286,17 +361,14 @@ class ApiService:
                 checked.append(submission)
         group = []
         for submission, signed in zip(checked, self._verify(checked), strict=True):
-            try:
-                if not signed:
-                    account = next(op.account for op in submission.ops)
-                    raise ApiError(401, "bad_signature", f"bad signature for account {account}")
-                submission.data = [self._encode(op) for op in submission.ops]
-            except ApiError as e:
-                submission.refuse(e)
+            if not signed:
+                account = next(op.account for op in submission.ops)
+                submission.refuse(
+                    ApiError(401, "bad_signature", f"bad signature for account {account}")
+                )
                 continue
             group.append(submission)
-        if group:
-            self._commit_group(group)
+        return group
 
     def _take_rate(self, submission: _Submission) -> None:
         for op in submission.ops:
@@ -323,12 +395,20 @@ class ApiService:
         return answers
 
     def _commit_group(self, group: list[_Submission]) -> None:
-        """Re-checks each submission under the lock (nonces counted through the group); logs
-        those that pass in one SQLite transaction without the lock (the fsync holds up neither
-        the operator nor the views); then acknowledges or refuses each, and advances the next
-        nonces."""
+        """Encodes each submission for the log and re-checks it under the lock (nonces counted
+        through the group, from what is logged); logs those that pass in one SQLite transaction
+        without the lock (the fsync holds up neither the operator nor the views); then
+        acknowledges or refuses each, and advances the next nonces."""
+        encoded = []
+        for submission in group:
+            try:
+                submission.data = [self._encode(op) for op in submission.ops]
+            except ApiError as e:
+                submission.refuse(e)
+                continue
+            encoded.append(submission)
         with self.lock:
-            accepted, planned = self._admit_group(group)
+            accepted, planned = self._admit_group(encoded)
         try:
             seqs = Mempool(self.store).submit_encoded([d for s in accepted for d in s.data])
         except sqlite3.Error as e:
@@ -373,10 +453,17 @@ class ApiService:
         except ValueError as e:
             raise ApiError(400, "malformed_signature", f"malformed signature: {e}") from None
 
-    def _check(self, ops: Sequence[Any], planned: dict[int, int] | None = None) -> list[Point]:
+    def _check(
+        self,
+        ops: Sequence[Any],
+        planned: dict[int, int] | None = None,
+        next_nonce: Callable[[Account], int] | None = None,
+    ) -> list[Point]:
         """State checks of a batch (nonces counted through it, and after those in ``planned``,
-        which is updated); the signers' keys."""
+        which is updated; an account not in ``planned`` from ``next_nonce``, by default
+        ``get_next_nonce``); the signers' keys."""
         planned = {} if planned is None else planned
+        next_nonce = next_nonce or self.get_next_nonce
         keys = []
         for op in ops:
             account = self._get_account(op.account)
@@ -399,7 +486,7 @@ class ApiService:
                 raise ApiError(422, "unprovable_operation", f"{message}; not logged") from e
             if not account.has_key():
                 raise ApiError(403, "key_not_registered", f"account {op.account} has no L2 key")
-            expected = planned.get(op.account, self.get_next_nonce(account))
+            expected = planned.get(op.account, next_nonce(account))
             if op.nonce != expected:
                 what = "was used already" if op.nonce < expected else "is ahead"
                 message = f"nonce {op.nonce} of account {op.account} {what}; next is {expected}"

@@ -143,7 +143,9 @@ def admit_batch(service: ApiService, *submissions: Sequence[Any]) -> list[list[A
     """One admission batch of these submissions (each a list of transactions), as the
     admission thread takes it; the outcome of each."""
     batch = [_Submission(models(service, *txs), None) for txs in submissions]
-    service._admit(batch)
+    group = service._admit(batch)
+    if group:
+        service._commit_group(group)
     return [s.outcome for s in batch]  # type: ignore[misc]
 
 
@@ -193,3 +195,57 @@ def test_after_close_a_submission_is_refused_and_nothing_logged(service: ApiServ
     with pytest.raises(ApiError, match="stopping; not logged"):
         service.submit(models(service, transfer(3, 1, 4, USDC)))
     assert logged(service) == [transfer(3, 0, 4, USDC)] and ack.seq == 1
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def submit_while_logging(
+    service: ApiService, commits: SlowCommits, first: Any, second: Any
+) -> list[list[Ack] | ApiError]:
+    """``first``, then ``second`` once ``first``'s commit has begun; ``second`` must be checked,
+    verified and handed to the log thread while that commit still runs."""
+
+    def one(tx: Any) -> list[Ack] | ApiError:
+        try:
+            return service.submit(models(service, tx))
+        except ApiError as e:
+            return e
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = [pool.submit(one, first)]
+        wait_for(lambda: len(commits.calls) == 1)
+        outcomes.append(pool.submit(one, second))
+        wait_for(lambda: service.checked.qsize() == 1)
+        assert len(commits.calls) == 1 and not outcomes[0].done()  # still logging the first
+        return [o.result() for o in outcomes]
+
+
+def test_the_next_batch_is_admitted_while_a_group_is_logged_its_nonces_past_it(
+    service: ApiService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = SlowCommits(monkeypatch, delay=0.5)
+    first, second = transfer(3, 0, 4, USDC), transfer(3, 1, 5, USDC)
+    outcomes = submit_while_logging(service, commits, first, second)
+    assert [o[0].seq for o in outcomes if isinstance(o, list)] == [1, 2]
+    assert commits.calls == [1, 1] and logged(service) == [first, second]
+    assert service.in_flight == {}
+
+
+def test_a_failed_commit_refuses_the_nonces_planned_past_it_and_frees_them(
+    service: ApiService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first group's commit fails: the next nonce of its account, admitted meanwhile, is
+    refused when it is checked against the log again; then the first nonce is next again."""
+    commits = SlowCommits(monkeypatch, delay=0.5, fail=[1])
+    first, second = transfer(3, 0, 4, USDC), transfer(3, 1, 5, USDC)
+    outcomes = submit_while_logging(service, commits, first, second)
+    codes = [o.code if isinstance(o, ApiError) else "ack" for o in outcomes]
+    assert codes == ["log_unavailable", "bad_nonce"] and logged(service) == []
+    assert service.in_flight == {}
+    (ack,) = service.submit(models(service, first))
+    assert ack.nonce == 0 and logged(service) == [first]
